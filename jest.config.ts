@@ -1,0 +1,38 @@
+import type { Config } from 'jest';
+
+// ts-jest with TypeScript 5.9: ts-jest supports TypeScript <7 and typescript-eslint <6.1,
+// so 5.9 is the newest release both accept. Type errors are caught by `npm run typecheck`;
+// here files are only transpiled (isolatedModules) to keep the suite fast.
+const tsJest = (tsconfig: string): Config['transform'] => ({
+  '^.+\\.tsx?$': ['ts-jest', { tsconfig, diagnostics: false }],
+});
+
+const config: Config = {
+  projects: [
+    {
+      displayName: 'shared',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/shared/test/**/*.test.ts'],
+      transform: tsJest('<rootDir>/shared/tsconfig.test.json'),
+    },
+    {
+      displayName: 'client',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/client/test/**/*.test.ts'],
+      transform: tsJest('<rootDir>/client/tsconfig.test.json'),
+      moduleNameMapper: { '^@herald/shared$': '<rootDir>/shared/src/index.ts' },
+    },
+    {
+      displayName: 'server',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/server/test/**/*.test.ts'],
+      transform: tsJest('<rootDir>/server/tsconfig.test.json'),
+      moduleNameMapper: { '^@herald/shared$': '<rootDir>/shared/src/index.ts' },
+      globalSetup: '<rootDir>/server/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/server/test/support/global-teardown.ts',
+      testTimeout: 30_000,
+    },
+  ],
+};
+
+export default config;

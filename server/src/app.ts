@@ -1,0 +1,62 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import express, { type Express } from 'express';
+import { authRoutes } from './auth/auth-routes';
+import type { TokenService } from './auth/jwt';
+import { cors } from './http/cors';
+import { apiNotFound, errorHandler } from './http/error-handler';
+import { healthRoutes, type ReadinessCheck } from './http/health-routes';
+import { requireJson } from './http/require-json';
+import type { Logger } from './logger';
+import type { PublishNotification } from './notifications/notification-publisher';
+import { notificationRoutes } from './notifications/notification-routes';
+import type { UserModel } from './users/user-model';
+
+export interface AppDeps {
+  logger: Logger;
+  tokens: TokenService;
+  users: UserModel;
+  serviceToken: string;
+  corsOrigins: readonly string[];
+  publishNotification: PublishNotification;
+  readiness: Record<string, ReadinessCheck>;
+  /** The built client to serve, if any. */
+  clientDir?: string;
+  /** @default "64kb" */
+  bodyLimit?: string;
+}
+
+/** The express app: JSON API, health checks and, when built, the client. Takes every dependency as an argument. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'same-origin');
+    next();
+  });
+  app.use(healthRoutes(deps.readiness));
+
+  const api = express.Router();
+  api.use(cors(deps.corsOrigins));
+  api.use(requireJson);
+  api.use(express.json({ limit: deps.bodyLimit ?? '64kb', strict: true }));
+  api.use('/auth', authRoutes({ users: deps.users, tokens: deps.tokens }));
+  api.use('/notifications', notificationRoutes({ publishNotification: deps.publishNotification, serviceToken: deps.serviceToken }));
+  api.use(apiNotFound);
+  app.use('/api', api);
+
+  const clientDir = deps.clientDir;
+  if (clientDir && fs.existsSync(path.join(clientDir, 'index.html'))) {
+    app.use(express.static(clientDir, { index: false, maxAge: '1h' }));
+    // Single-page app: any other GET that wants HTML gets index.html.
+    app.get(/^\/(?!api\/|socket\.io\/).*/, (req, res, next) => {
+      if (!req.accepts('html')) return next();
+      res.setHeader('Cache-Control', 'no-cache');
+      res.sendFile(path.join(clientDir, 'index.html'));
+    });
+  }
+  app.use(errorHandler(deps.logger));
+  return app;
+}

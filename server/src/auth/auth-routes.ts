@@ -1,0 +1,30 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { AppError, ValidationError } from '../errors';
+import type { UserModel } from '../users/user-model';
+import type { TokenService } from './jwt';
+
+const loginSchema = z.strictObject({
+  username: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^[a-z0-9_.-]{1,40}$/, 'must be 1-40 letters, digits, ".", "_" or "-"'),
+});
+
+/**
+ * Demo sign-in by username (the seeded users). A real deployment swaps this
+ * for its own identity provider and keeps issuing the same HS256 token.
+ */
+export function authRoutes(deps: { users: UserModel; tokens: TokenService }): Router {
+  const router = Router();
+  router.post('/login', async (req, res) => {
+    const parsed = loginSchema.safeParse(req.body);
+    if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'login');
+    const user = await deps.users.findOne({ username: parsed.data.username }).lean();
+    if (!user) throw new AppError('unknown_user', `No user named "${parsed.data.username}".`, 401);
+    const { token, expiresAt } = deps.tokens.sign({ userId: user._id.toHexString(), name: user.name });
+    res.json({ token, expiresAt, user: { id: user._id.toHexString(), name: user.name, username: user.username } });
+  });
+  return router;
+}

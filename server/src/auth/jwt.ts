@@ -1,0 +1,43 @@
+import jwt from 'jsonwebtoken';
+import { isObjectId } from '@herald/shared';
+import { AppError } from '../errors';
+
+export interface UserIdentity {
+  userId: string;
+  name: string;
+}
+
+export interface TokenService {
+  sign(identity: UserIdentity): { token: string; expiresAt: string };
+  /** Throws AppError `invalid_token` or `token_expired`. */
+  verify(token: unknown): UserIdentity & { expiresAt: number };
+}
+
+/**
+ * HS256 only: `algorithms` is pinned on verify so a token signed with `none`
+ * or with another algorithm is refused, whatever its header claims.
+ */
+export function createTokenService(options: { secret: string; ttlSeconds: number }): TokenService {
+  return {
+    sign({ userId, name }) {
+      const token = jwt.sign({ name }, options.secret, { algorithm: 'HS256', subject: userId, expiresIn: options.ttlSeconds });
+      return { token, expiresAt: new Date(Date.now() + options.ttlSeconds * 1000).toISOString() };
+    },
+    verify(token) {
+      if (typeof token !== 'string' || token.length === 0 || token.length > 4096) {
+        throw new AppError('unauthorized', 'A bearer token is required.', 401);
+      }
+      let payload: jwt.JwtPayload | string;
+      try {
+        payload = jwt.verify(token, options.secret, { algorithms: ['HS256'] });
+      } catch (error) {
+        if (error instanceof jwt.TokenExpiredError) throw new AppError('token_expired', 'The token has expired; sign in again.', 401);
+        throw new AppError('invalid_token', 'The token is not valid.', 401);
+      }
+      if (typeof payload === 'string' || !isObjectId(payload.sub) || typeof payload.name !== 'string' || typeof payload.exp !== 'number') {
+        throw new AppError('invalid_token', 'The token is not valid.', 401);
+      }
+      return { userId: payload.sub.toLowerCase(), name: payload.name, expiresAt: payload.exp * 1000 };
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import type { Redis } from 'ioredis';
+import type { Connection } from 'mongoose';
+import { createApp } from './app';
+import { createTokenService, type TokenService } from './auth/jwt';
+import type { Logger } from './logger';
+import { createNotificationFeed } from './notifications/notification-feed';
+import { createNotificationPublisher, type PublishNotification } from './notifications/notification-publisher';
+import { createIoServer, type IoServer } from './realtime/io-server';
+import type { UserChannelSubscriber } from './realtime/user-channel-subscriber';
+import { userModel } from './users/user-model';
+
+export interface GatewayDeps {
+  connection: Connection;
+  redis: {
+    /** Normal-mode connection: publishing, adapter requests, health checks. */
+    command: Redis;
+    adapterSubscriber: Redis;
+    userSubscriber: Redis;
+  };
+  logger: Logger;
+  jwtSecret: string;
+  jwtTtlSeconds: number;
+  serviceToken: string;
+  corsOrigins: readonly string[];
+  clientDir?: string;
+  /** @default "herald" */
+  channelPrefix?: string;
+}
+
+export interface Gateway {
+  app: Express;
+  httpServer: http.Server;
+  io: IoServer;
+  userChannels: UserChannelSubscriber;
+  tokens: TokenService;
+  publishNotification: PublishNotification;
+  /** Listens on loopback-or-all as given; resolves with the bound port. */
+  listen(port: number, host?: string): Promise<number>;
+  /** Disconnects sockets and stops listening; the caller closes the clients it built. */
+  close(): Promise<void>;
+}
+
+/** Wires one gateway instance from clients its caller built, so tests can run several in one process. */
+export function createGateway(deps: GatewayDeps): Gateway {
+  const tokens = createTokenService({ secret: deps.jwtSecret, ttlSeconds: deps.jwtTtlSeconds });
+  const publishNotification = createNotificationPublisher({
+    connection: deps.connection,
+    redis: deps.redis.command,
+    logger: deps.logger,
+    ...(deps.channelPrefix ? { channelPrefix: deps.channelPrefix } : {}),
+  });
+  const feed = createNotificationFeed(deps.connection);
+  const app = createApp({
+    logger: deps.logger,
+    tokens,
+    users: userModel(deps.connection),
+    serviceToken: deps.serviceToken,
+    corsOrigins: deps.corsOrigins,
+    publishNotification,
+    readiness: {
+      mongodb: async () => {
+        const db = deps.connection.db;
+        if (!db || deps.connection.readyState !== 1) throw new Error('not connected');
+        await db.admin().ping();
+      },
+      redis: async () => {
+        await deps.redis.command.ping();
+      },
+    },
+    ...(deps.clientDir ? { clientDir: deps.clientDir } : {}),
+  });
+  const httpServer = http.createServer(app);
+  const realtime = createIoServer({
+    httpServer,
+    tokens,
+    feed,
+    logger: deps.logger,
+    corsOrigins: deps.corsOrigins,
+    redis: deps.redis,
+    ...(deps.channelPrefix ? { channelPrefix: deps.channelPrefix } : {}),
+  });
+
+  return {
+    app,
+    httpServer,
+    io: realtime.io,
+    userChannels: realtime.userChannels,
+    tokens,
+    publishNotification,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          httpServer.off('error', reject);
+          resolve((httpServer.address() as AddressInfo).port);
+        });
+      }),
+    close: () => realtime.close(),
+  };
+}

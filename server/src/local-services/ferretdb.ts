@@ -1,0 +1,71 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, waitForPort } from './free-port';
+import { startProcess, waitUntilReady, type ManagedProcess } from './managed-process';
+
+/** The FerretDB release this project is built and tested against. */
+export const FERRETDB_VERSION = 'v1.24.2';
+
+export interface LocalFerretDb {
+  /** A mongodb:// URL without a database name; append one. */
+  url: string;
+  port: number;
+  process: ManagedProcess;
+  stop(): Promise<void>;
+}
+
+export interface LocalFerretDbOptions {
+  /** Where the SQLite files live; keep it to keep the data. */
+  dataDir: string;
+  /** @default a free port */
+  port?: number;
+  /** @default 20000 */
+  startTimeoutMs?: number;
+}
+
+function goBinDir(): string {
+  if (process.env.GOBIN) return process.env.GOBIN;
+  try {
+    const gopath = execFileSync('go', ['env', 'GOPATH'], { encoding: 'utf8' }).trim();
+    if (gopath) return path.join(gopath.split(path.delimiter)[0] ?? gopath, 'bin');
+  } catch {
+    // no Go toolchain: fall back to its default location
+  }
+  return path.join(os.homedir(), 'go', 'bin');
+}
+
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, name);
+    if (dir && fs.existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** Where the ferretdb binary is: FERRETDB_BIN, then PATH, then Go's bin directory. */
+export function findFerretDb(): string | undefined {
+  const candidates = [process.env.FERRETDB_BIN, onPath('ferretdb'), path.join(goBinDir(), 'ferretdb')];
+  return candidates.find((candidate): candidate is string => !!candidate && fs.existsSync(candidate));
+}
+
+/** Starts FerretDB (SQLite backend) on loopback, with no debug port and no telemetry, and waits for it. */
+export async function startFerretDb(options: LocalFerretDbOptions): Promise<LocalFerretDb> {
+  const bin = findFerretDb();
+  if (!bin) throw new Error('ferretdb is not installed: run `npm run setup` (or set MONGODB_URI to use another MongoDB)');
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const port = options.port ?? (await freePort());
+  const dir = path.resolve(options.dataDir);
+  const proc = startProcess(bin, [
+    '--handler=sqlite',
+    `--sqlite-url=file:${dir}/`,
+    `--listen-addr=127.0.0.1:${port}`,
+    `--state-dir=${dir}`,
+    '--debug-addr=-',
+    '--telemetry=disable',
+    '--log-level=warn',
+  ]);
+  await waitUntilReady(proc, 'ferretdb', waitForPort(port, options.startTimeoutMs ?? 20_000));
+  return { url: `mongodb://127.0.0.1:${port}/`, port, process: proc, stop: () => proc.stop() };
+}

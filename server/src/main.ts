@@ -1,0 +1,105 @@
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import mongoose from 'mongoose';
+import type { Config } from './config';
+import { seedDemoUsers } from './demo/demo-users';
+import { createGateway, type Gateway } from './gateway';
+import { createLogger, type Logger } from './logger';
+import { notificationModel } from './notifications/notification-model';
+import { userModel } from './users/user-model';
+
+export interface RunningHerald {
+  gateway: Gateway;
+  port: number;
+  url: string;
+  logger: Logger;
+  /** Stops accepting, disconnects sockets, closes Redis and MongoDB. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** @default "0.0.0.0" */
+  host?: string;
+  logger?: Logger;
+  /** @default "herald" */
+  channelPrefix?: string;
+  /** Serve this built client; @default client/dist beside the server package */
+  clientDir?: string | false;
+  /** @default 3000 */
+  serverSelectionTimeoutMS?: number;
+}
+
+function redisClient(url: string, name: string, logger: Logger): Redis {
+  const client = new Redis(url, { connectionName: name, maxRetriesPerRequest: 3 });
+  let lastLogged = 0;
+  client.on('error', (error: Error) => {
+    // Redis errors repeat on every reconnect attempt; one line every 5 s is enough.
+    if (Date.now() - lastLogged > 5000) {
+      lastLogged = Date.now();
+      logger.warn({ err: error, connection: name }, 'redis connection error');
+    }
+  });
+  return client;
+}
+
+/**
+ * The composition root: the only place that reads config and builds real
+ * MongoDB and Redis clients. Everything below takes them as arguments.
+ */
+export async function startHerald(config: Config, options: StartOptions = {}): Promise<RunningHerald> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const connection = mongoose.createConnection(config.mongodbUri, {
+    serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 3000,
+    // Fail fast while the database is down instead of queueing writes in memory.
+    bufferCommands: false,
+    autoIndex: false,
+  });
+  connection.on('error', (error: Error) => logger.warn({ err: error }, 'mongodb connection error'));
+  const command = redisClient(config.redisUrl, 'herald-command', logger);
+  const adapterSubscriber = redisClient(config.redisUrl, 'herald-adapter-sub', logger);
+  const userSubscriber = redisClient(config.redisUrl, 'herald-user-sub', logger);
+  const closeClients = async () => {
+    await Promise.allSettled([command.quit(), adapterSubscriber.quit(), userSubscriber.quit()]);
+    await connection.close().catch(() => undefined);
+  };
+
+  let gateway: Gateway;
+  let port: number;
+  try {
+    await connection.asPromise();
+    await Promise.all([notificationModel(connection).init(), userModel(connection).init()]);
+    await seedDemoUsers(connection);
+    const clientDir = options.clientDir === false ? undefined : (options.clientDir ?? path.resolve(__dirname, '../../client/dist'));
+    gateway = createGateway({
+      connection,
+      redis: { command, adapterSubscriber, userSubscriber },
+      logger,
+      jwtSecret: config.jwtSecret,
+      jwtTtlSeconds: config.jwtTtlSeconds,
+      serviceToken: config.serviceToken,
+      corsOrigins: config.corsOrigins,
+      ...(clientDir ? { clientDir } : {}),
+      ...(options.channelPrefix ? { channelPrefix: options.channelPrefix } : {}),
+    });
+    port = await gateway.listen(config.port, options.host ?? '0.0.0.0');
+  } catch (error) {
+    await closeClients();
+    throw error;
+  }
+
+  logger.info({ port }, 'herald gateway listening');
+  let closing: Promise<void> | undefined;
+  return {
+    gateway,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    logger,
+    close: () => {
+      closing ??= (async () => {
+        await gateway.close();
+        await closeClients();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,62 @@
+import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import type { Actor } from '@herald/shared';
+
+export interface NotificationDoc {
+  _id: Types.ObjectId;
+  userId: Types.ObjectId;
+  seq: number;
+  type: string;
+  title: string;
+  body?: string;
+  actionUrl?: string;
+  actor?: Actor;
+  /** Validated JSON (see jsonDataSchema); typed loosely here because mongoose cannot type a recursive JSON type. */
+  data?: Record<string, unknown>;
+  createdAt: Date;
+  readAt?: Date | null;
+  seenAt?: Date | null;
+  archivedAt?: Date | null;
+}
+
+/** A notification before MongoDB assigns `_id` and `createdAt`. */
+export type NewNotificationDoc = Omit<NotificationDoc, '_id' | 'createdAt'>;
+
+export type NotificationModel = Model<NotificationDoc>;
+
+const actorSchema = new Schema<Actor>({ id: { type: String, required: true }, name: { type: String, required: true } }, { _id: false });
+
+const notificationSchema = new Schema<NotificationDoc>(
+  {
+    userId: { type: Schema.Types.ObjectId, required: true },
+    seq: { type: Number, required: true, min: 1 },
+    type: { type: String, required: true },
+    title: { type: String, required: true },
+    body: { type: String },
+    actionUrl: { type: String },
+    actor: { type: actorSchema },
+    data: { type: Schema.Types.Mixed },
+    readAt: { type: Date, default: null },
+    seenAt: { type: Date, default: null },
+    archivedAt: { type: Date, default: null },
+  },
+  {
+    collection: 'notifications',
+    timestamps: { createdAt: true, updatedAt: false },
+    strict: 'throw',
+    versionKey: false,
+  },
+);
+
+// Catch-up (`seq > afterSeq` ascending) and the feed (newest first) both walk this index;
+// uniqueness makes a duplicated seq impossible even if two writers raced.
+notificationSchema.index({ userId: 1, seq: 1 }, { unique: true });
+// Unread counts.
+notificationSchema.index({ userId: 1, readAt: 1 });
+
+/** Binds the Notification model to one connection, so two gateways in one process keep separate pools. */
+export function notificationModel(connection: Connection): NotificationModel {
+  return (
+    (connection.models.Notification as NotificationModel | undefined) ??
+    connection.model<NotificationDoc>('Notification', notificationSchema)
+  );
+}

@@ -1,0 +1,22 @@
+import type { JsonObject, Notification } from '@herald/shared';
+import type { NotificationDoc } from './notification-model';
+
+/** The client-facing shape of a stored notification: string ids, ISO dates, unset states absent. */
+export function toNotification(doc: NotificationDoc): Notification {
+  const n: Notification = {
+    id: doc._id.toHexString(),
+    userId: doc.userId.toHexString(),
+    seq: doc.seq,
+    type: doc.type,
+    title: doc.title,
+    createdAt: doc.createdAt.toISOString(),
+  };
+  if (doc.body !== undefined && doc.body !== null) n.body = doc.body;
+  if (doc.actionUrl) n.actionUrl = doc.actionUrl;
+  if (doc.actor) n.actor = { id: doc.actor.id, name: doc.actor.name };
+  if (doc.data !== undefined && doc.data !== null) n.data = doc.data as JsonObject;
+  if (doc.readAt) n.readAt = doc.readAt.toISOString();
+  if (doc.seenAt) n.seenAt = doc.seenAt.toISOString();
+  if (doc.archivedAt) n.archivedAt = doc.archivedAt.toISOString();
+  return n;
+}

@@ -1,0 +1,158 @@
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { Redis } from 'ioredis';
+import { Server, type ExtendedError, type Socket } from 'socket.io';
+import {
+  DEFAULT_CHANNEL_PREFIX,
+  syncRequestSchema,
+  userRoom,
+  type ClientToServerEvents,
+  type InterServerEvents,
+  type ServerToClientEvents,
+  type SocketData,
+} from '@herald/shared';
+import type { TokenService } from '../auth/jwt';
+import { toErrorBody } from '../errors';
+import type { Logger } from '../logger';
+import type { NotificationFeed } from '../notifications/notification-feed';
+import { acknowledged } from './socket-handler';
+import { UserChannelSubscriber } from './user-channel-subscriber';
+
+export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+export interface IoServerDeps {
+  httpServer: HttpServer;
+  tokens: TokenService;
+  feed: NotificationFeed;
+  logger: Logger;
+  /** Allowed cross-origin browser origins; same-origin pages are always allowed. */
+  corsOrigins: readonly string[];
+  redis: {
+    /** Normal-mode connection the adapter publishes with. */
+    command: Redis;
+    /** Subscriber connection for the adapter. */
+    adapterSubscriber: Redis;
+    /** Subscriber connection for per-user notification channels. */
+    userSubscriber: Redis;
+  };
+  /** @default "herald" */
+  channelPrefix?: string;
+}
+
+/** Longest timer Node supports; tokens living longer are re-checked when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Browsers send Origin on both polling and WebSocket requests, and CORS does
+ * not protect WebSocket upgrades, so the origin is checked here for both.
+ * Requests without Origin come from non-browser clients and are judged by
+ * their token alone.
+ */
+function originAllowed(req: IncomingMessage, allowed: ReadonlySet<string>): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true;
+  if (allowed.has(origin)) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+export interface RealtimeServer {
+  io: IoServer;
+  userChannels: UserChannelSubscriber;
+  close(): Promise<void>;
+}
+
+export function createIoServer(deps: IoServerDeps): RealtimeServer {
+  const log = deps.logger.child({ module: 'realtime' });
+  const prefix = deps.channelPrefix ?? DEFAULT_CHANNEL_PREFIX;
+  const allowedOrigins = new Set(deps.corsOrigins);
+
+  const io: IoServer = new Server(deps.httpServer, {
+    adapter: createAdapter(deps.redis.command, deps.redis.adapterSubscriber, { key: `${prefix}#sio` }),
+    cors: { origin: [...allowedOrigins], credentials: false },
+    allowRequest: (req, callback) => {
+      if (originAllowed(req, allowedOrigins)) callback(null, true);
+      else callback('origin not allowed', false);
+    },
+    maxHttpBufferSize: 64 * 1024,
+    serveClient: false,
+  });
+
+  // Exactly once per socket: each instance that holds sockets of the user is
+  // subscribed once to the user's channel and emits to its *local* sockets only.
+  const userChannels = new UserChannelSubscriber({
+    subscriber: deps.redis.userSubscriber,
+    logger: deps.logger,
+    channelPrefix: prefix,
+    onMessage: (userId, message) => {
+      if (message.kind === 'notification') io.local.to(userRoom(userId)).emit('notification', message.notification);
+    },
+  });
+
+  io.use((socket, next) => {
+    try {
+      const identity = deps.tokens.verify((socket.handshake.auth as { token?: unknown } | undefined)?.token);
+      socket.data.userId = identity.userId;
+      socket.data.name = identity.name;
+      scheduleExpiry(socket, identity.expiresAt);
+      next();
+    } catch (error) {
+      const { body } = toErrorBody(error);
+      const refusal: ExtendedError = Object.assign(new Error(body.message), { data: body });
+      log.debug({ code: body.code }, 'handshake refused');
+      next(refusal);
+    }
+  });
+
+  function scheduleExpiry(socket: IoSocket, expiresAt: number): void {
+    const remaining = expiresAt - Date.now();
+    const timer = setTimeout(
+      () => {
+        if (Date.now() < expiresAt) return scheduleExpiry(socket, expiresAt);
+        log.debug({ userId: socket.data.userId }, 'token expired; closing socket');
+        socket.disconnect(true);
+      },
+      Math.min(Math.max(remaining, 0), MAX_TIMER_MS),
+    );
+    timer.unref();
+    socket.once('disconnect', () => clearTimeout(timer));
+  }
+
+  io.on('connection', (socket) => {
+    const { userId } = socket.data;
+    // The room is joined here, on the server, from the verified token; no client event can join a room.
+    void socket.join(userRoom(userId));
+    const subscribed = userChannels.acquire(userId);
+    subscribed.catch(() => undefined);
+    socket.once('disconnect', () => userChannels.release(userId));
+
+    socket.on(
+      'notifications:sync',
+      acknowledged(
+        syncRequestSchema,
+        async ({ afterSeq }) => {
+          // Read only after the live subscription is in place, so nothing can fall between the two.
+          await subscribed;
+          return deps.feed.syncAfter(userId, afterSeq);
+        },
+        log,
+        'notifications:sync',
+      ),
+    );
+  });
+
+  return {
+    io,
+    userChannels,
+    async close() {
+      userChannels.close();
+      await new Promise<void>((resolve) => {
+        void io.close(() => resolve());
+      });
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import type { Ack, ErrorBody } from '@herald/shared';
+import type { ZodType } from 'zod';
+import { ValidationError, isDatabaseUnavailable, toErrorBody, PersistenceError } from '../errors';
+import type { Logger } from '../logger';
+
+/**
+ * Wraps a client->server event that expects an acknowledgement: validates the
+ * payload with its schema, answers `{ data }` or `{ error }`, and never lets a
+ * throw escape into Socket.IO. Calls without an ack function are ignored.
+ */
+export function acknowledged<In, Out>(
+  schema: ZodType<In>,
+  handler: (payload: In) => Promise<Out>,
+  logger: Logger,
+  event: string,
+): (payload: unknown, ack: unknown) => void {
+  return (payload, ack) => {
+    if (typeof ack !== 'function') return;
+    const reply = ack as (response: Ack<Out>) => void;
+    const parsed = schema.safeParse(payload);
+    if (!parsed.success) {
+      reply({ error: ValidationError.fromZod(parsed.error, `${event} payload`).toBody() });
+      return;
+    }
+    handler(parsed.data).then(
+      (data) => reply({ data }),
+      (error: unknown) => {
+        const mapped = isDatabaseUnavailable(error) ? new PersistenceError('The database is unavailable right now.', error) : error;
+        const { status, body } = toErrorBody(mapped);
+        if (status >= 500) logger.error({ err: error, event, code: body.code }, 'socket request failed');
+        reply({ error: body satisfies ErrorBody });
+      },
+    );
+  };
+}

@@ -1,0 +1,65 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../src/config';
+
+const good = {
+  MONGODB_URI: 'mongodb://127.0.0.1:27017/herald',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  JWT_SECRET: 'j'.repeat(32),
+  SERVICE_TOKEN: 's'.repeat(24),
+};
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('config was accepted');
+}
+
+describe('configuration is validated once at start', () => {
+  it('applies defaults', () => {
+    const config = loadConfig(good);
+    expect(config.port).toBe(3000);
+    expect(config.corsOrigins).toEqual([]);
+    expect(config.jwtTtlSeconds).toBe(43200);
+  });
+
+  it('names every missing variable', () => {
+    const found = problems({});
+    for (const name of ['MONGODB_URI', 'REDIS_URL', 'JWT_SECRET', 'SERVICE_TOKEN']) {
+      expect(found.some((p) => p.startsWith(`${name} `))).toBe(true);
+    }
+  });
+
+  it.each([
+    ['PORT', 'http', /port number/],
+    ['PORT', '70000', /port number/],
+    ['MONGODB_URI', 'localhost:27017', /mongodb:\/\//],
+    ['REDIS_URL', 'http://x', /redis:\/\//],
+    ['JWT_SECRET', 'short', /32/],
+    ['SERVICE_TOKEN', 'short', /24/],
+    ['CORS_ORIGINS', 'http://ok.example, not an origin', /origins/],
+    ['LOG_LEVEL', 'loud', /.+/],
+  ])('%s=%s is refused with a message naming it', (name, value, message) => {
+    const found = problems({ ...good, [name]: value });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(new RegExp(`^${name} `));
+    expect(found[0]).toMatch(message);
+  });
+
+  it('npm start with a bad variable prints one clear message and exits 1', () => {
+    const root = path.resolve(__dirname, '../..');
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'server/src/cli/start.ts'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...good, JWT_SECRET: 'too-short' },
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('JWT_SECRET must be at least 32 characters');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});

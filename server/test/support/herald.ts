@@ -1,0 +1,28 @@
+import { loadConfig, type Config } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { startHerald, type RunningHerald } from '../../src/main';
+
+export const TEST_SERVICE_TOKEN = 'test-service-token-0123456789abcdef';
+export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789abcdef0123456789';
+
+/** Starts a gateway through the real composition root, on a free loopback port. */
+export async function startTestHerald(options: {
+  mongodbUri: string;
+  redisUrl: string;
+  env?: Record<string, string>;
+}): Promise<RunningHerald> {
+  const config: Config = loadConfig({
+    PORT: '0',
+    MONGODB_URI: options.mongodbUri,
+    REDIS_URL: options.redisUrl,
+    JWT_SECRET: TEST_JWT_SECRET,
+    SERVICE_TOKEN: TEST_SERVICE_TOKEN,
+    NODE_ENV: 'test',
+    ...options.env,
+  });
+  return startHerald(config, {
+    host: '127.0.0.1',
+    clientDir: false,
+    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+  });
+}

@@ -1,0 +1,45 @@
+import type { Connection } from 'mongoose';
+import type { LocalRedis } from '../../src/local-services/redis-server';
+import type { RunningHerald } from '../../src/main';
+import { closeAllSockets } from './clients';
+import { openInspector } from './database';
+import { startTestHerald } from './herald';
+import { freshMongoUri, startTestRedis } from './services';
+
+export interface TestStack {
+  redis: LocalRedis;
+  mongodbUri: string;
+  /** Every gateway instance, all on the same Redis and database. */
+  instances: RunningHerald[];
+  /** The first instance. */
+  herald: RunningHerald;
+  /** An independent connection for checking what is stored. */
+  inspector: Connection;
+}
+
+/**
+ * Registers beforeAll/afterEach/afterAll hooks that run a real stack for one
+ * test file: its own redis-server, its own database, `instances` gateways.
+ * The returned object is filled in by beforeAll.
+ */
+export function useTestStack(options: { instances?: number } = {}): TestStack {
+  const stack = {} as TestStack;
+  beforeAll(async () => {
+    stack.mongodbUri = freshMongoUri();
+    stack.redis = await startTestRedis();
+    stack.instances = [];
+    for (let i = 0; i < (options.instances ?? 1); i++) {
+      stack.instances.push(await startTestHerald({ mongodbUri: stack.mongodbUri, redisUrl: stack.redis.url }));
+    }
+    stack.herald = stack.instances[0]!;
+    stack.inspector = await openInspector(stack.mongodbUri);
+  });
+  afterEach(() => closeAllSockets());
+  afterAll(async () => {
+    closeAllSockets();
+    await Promise.all((stack.instances ?? []).map((instance) => instance.close()));
+    await stack.inspector?.close();
+    await stack.redis?.stop();
+  });
+  return stack;
+}

@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './ids';
+export * from './json-data';
+export * from './naming';
+export * from './notification';
+export * from './socket-events';

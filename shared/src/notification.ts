@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { objectIdSchema } from './ids';
+import { jsonDataSchema, type JsonObject } from './json-data';
+
+/** Most recipients accepted by one publish call. */
+export const MAX_RECIPIENTS = 1000;
+export const MAX_TITLE_LENGTH = 200;
+export const MAX_BODY_LENGTH = 2000;
+export const MAX_URL_LENGTH = 2048;
+
+/**
+ * Only links a browser follows without running anything: absolute http(s),
+ * or a path on this site. `javascript:`, `data:` and protocol-relative
+ * `//host` links are refused.
+ */
+export function isSafeActionUrl(value: string): boolean {
+  if (value.startsWith('/')) return !value.startsWith('//') && !value.startsWith('/\\');
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+export const notificationTypeSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_.:-]{0,63}$/, 'must be 1-64 characters: lowercase letters, digits, "_", ".", ":" or "-", starting with a letter');
+
+export const actorSchema = z.strictObject({
+  id: z.string().min(1).max(64),
+  name: z.string().trim().min(1).max(100),
+});
+
+export const actionUrlSchema = z.string().max(MAX_URL_LENGTH).refine(isSafeActionUrl, 'must be an http(s) URL or a path starting with "/"');
+
+/** What a backend sends to publish one notification to one or more users. */
+export const publishNotificationInputSchema = z.strictObject({
+  userIds: z
+    .array(objectIdSchema)
+    .min(1, 'must name at least one user')
+    .max(MAX_RECIPIENTS, `at most ${MAX_RECIPIENTS} users per call`)
+    .transform((ids) => [...new Set(ids)]),
+  type: notificationTypeSchema,
+  title: z.string().trim().min(1, 'must not be empty').max(MAX_TITLE_LENGTH),
+  body: z.string().max(MAX_BODY_LENGTH).optional(),
+  actionUrl: actionUrlSchema.optional(),
+  actor: actorSchema.optional(),
+  data: jsonDataSchema.optional(),
+});
+
+export type PublishNotificationInput = z.input<typeof publishNotificationInputSchema>;
+export type ValidPublishNotificationInput = z.output<typeof publishNotificationInputSchema>;
+
+export interface Actor {
+  id: string;
+  name: string;
+}
+
+/** A notification as clients see it. Timestamps are ISO 8601 strings; unset states are absent. */
+export interface Notification {
+  id: string;
+  userId: string;
+  seq: number;
+  type: string;
+  title: string;
+  body?: string;
+  actionUrl?: string;
+  actor?: Actor;
+  data?: JsonObject;
+  createdAt: string;
+  readAt?: string;
+  seenAt?: string;
+  archivedAt?: string;
+}
+
+const isoDate = z.string().datetime({ offset: true });
+
+/** Parses notifications crossing Redis, so a malformed message is dropped instead of reaching a browser. */
+export const notificationSchema: z.ZodType<Notification> = z.object({
+  id: objectIdSchema,
+  userId: objectIdSchema,
+  seq: z.number().int().positive(),
+  type: notificationTypeSchema,
+  title: z.string().max(MAX_TITLE_LENGTH),
+  body: z.string().max(MAX_BODY_LENGTH).optional(),
+  actionUrl: actionUrlSchema.optional(),
+  actor: actorSchema.optional(),
+  data: jsonDataSchema.optional(),
+  createdAt: isoDate,
+  readAt: isoDate.optional(),
+  seenAt: isoDate.optional(),
+  archivedAt: isoDate.optional(),
+});
+
+export interface NotificationCounts {
+  unread: number;
+  unseen: number;
+}
+
+/** Messages on a user's Redis channel. A tagged union so later kinds can be added without ambiguity. */
+export const userChannelMessageSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('notification'), notification: notificationSchema }),
+]);
+
+export type UserChannelMessage = z.infer<typeof userChannelMessageSchema>;

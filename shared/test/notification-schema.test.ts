@@ -1,0 +1,78 @@
+import { isSafeActionUrl, jsonDataSchema, publishNotificationInputSchema, userChannel, userIdFromChannel, userRoom } from '../src';
+
+const id = 'a'.repeat(24);
+
+describe('notification input schema', () => {
+  it('accepts a full notification and removes duplicate recipients', () => {
+    const parsed = publishNotificationInputSchema.parse({
+      userIds: [id, id.toUpperCase(), 'b'.repeat(24)],
+      type: 'comment.created',
+      title: ' Hi ',
+      body: 'text',
+      actionUrl: 'https://example.com/x',
+      actor: { id: 'u1', name: 'Alice' },
+      data: { postId: 1, tags: ['a'], nested: { ok: true } },
+    });
+    expect(parsed.userIds).toEqual([id, 'b'.repeat(24)]);
+    expect(parsed.title).toBe('Hi');
+  });
+
+  it('refuses unknown fields', () => {
+    expect(publishNotificationInputSchema.safeParse({ userIds: [id], type: 'a', title: 't', extra: 1 }).success).toBe(false);
+  });
+});
+
+describe('actionUrl', () => {
+  it.each(['https://example.com/a?b=c', 'http://localhost:3000/x', '/posts/1', '/'])('allows %s', (url) => {
+    expect(isSafeActionUrl(url)).toBe(true);
+  });
+  it.each([
+    'javascript:alert(1)',
+    'JAVASCRIPT:alert(1)',
+    'data:text/html,<script>',
+    '//evil.example/x',
+    '/\\evil.example',
+    'ftp://x',
+    'posts/1',
+    ' javascript:x',
+  ])('refuses %s', (url) => {
+    expect(isSafeActionUrl(url)).toBe(false);
+  });
+});
+
+describe('data', () => {
+  const refuses = (value: unknown) => expect(jsonDataSchema.safeParse(value).success).toBe(false);
+
+  it('accepts plain JSON objects', () => {
+    expect(jsonDataSchema.safeParse({ a: [1, 'x', null, { b: false }] }).success).toBe(true);
+  });
+  it('refuses operator keys at any depth', () => {
+    refuses({ $gt: '' });
+    refuses({ a: [{ $where: 'x' }] });
+  });
+  it('refuses prototype keys as parsed from JSON', () => {
+    refuses(JSON.parse('{"__proto__": {"x": 1}}'));
+    refuses({ constructor: { prototype: {} } });
+    refuses({ a: { prototype: 1 } });
+  });
+  it('refuses dotted keys, deep nesting, non-JSON values and large objects', () => {
+    refuses({ 'a.b': 1 });
+    let deep: Record<string, unknown> = {};
+    const root = deep;
+    for (let i = 0; i < 12; i++) deep = deep.x = {} as Record<string, unknown>;
+    refuses(root);
+    refuses({ when: new Date() });
+    refuses({ n: Infinity });
+    refuses({ big: 'x'.repeat(5000) });
+    refuses('string');
+    refuses(null);
+  });
+});
+
+describe('naming', () => {
+  it('rooms and channels round-trip', () => {
+    expect(userRoom(id)).toBe(`user-${id}`);
+    expect(userIdFromChannel(userChannel(id))).toBe(id);
+    expect(userIdFromChannel(userChannel(id, 'other'))).toBeUndefined();
+  });
+});
