@@ -32,6 +32,16 @@ const config: Config = {
       globalTeardown: '<rootDir>/server/test/support/global-teardown.ts',
       testTimeout: 30_000,
     },
+    {
+      displayName: 'e2e',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/e2e/**/*.test.ts'],
+      transform: tsJest('<rootDir>/e2e/tsconfig.json'),
+      moduleNameMapper: { '^@herald/shared$': '<rootDir>/shared/src/index.ts' },
+      globalSetup: '<rootDir>/server/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/server/test/support/global-teardown.ts',
+      testTimeout: 30_000,
+    },
   ],
 };
 

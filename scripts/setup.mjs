@@ -1,0 +1,195 @@
+// `npm run setup`: installs everything Herald needs on this machine and says what it did.
+// Plain Node with no dependencies, because it runs before `npm ci`.
+//
+//   npm packages      npm ci, when node_modules is missing or older than package-lock.json
+//   redis-server 7    Debian's package (apt-get), unless REDIS_URL is set
+//   FerretDB v1.24.2  built from its Go module into Go's bin directory, unless MONGODB_URI is set
+//   chromium          Debian's package, for the browser tests (skip with --no-browser)
+//   .env              copied from .env.example with fresh secrets, if missing
+//   build             npm run build
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseEnv } from 'node:util';
+
+const FERRETDB_VERSION = 'v1.24.2';
+const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = new Set(process.argv.slice(2));
+const done = [];
+
+function say(message) {
+  console.log(`\x1b[1m[setup]\x1b[0m ${message}`);
+}
+
+function fail(message) {
+  console.error(`\x1b[31m[setup] ${message}\x1b[0m`);
+  process.exit(1);
+}
+
+function run(command, commandArgs, options = {}) {
+  const result = spawnSync(command, commandArgs, { stdio: 'inherit', cwd: root, ...options });
+  if (result.status !== 0) fail(`\`${command} ${commandArgs.join(' ')}\` failed (exit ${result.status ?? result.signal}).`);
+}
+
+function output(command, commandArgs, options = {}) {
+  try {
+    return execFileSync(command, commandArgs, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+const hasApt = output('sh', ['-c', 'command -v apt-get']) !== undefined;
+let aptUpdated = false;
+
+function aptInstall(packages, why) {
+  if (!hasApt) fail(`${why}: install ${packages.join(', ')} with your package manager, then run npm run setup again.`);
+  const sudo = isRoot ? [] : ['sudo'];
+  if (!isRoot && output('sh', ['-c', 'command -v sudo']) === undefined)
+    fail(`${why}: run as root, or install ${packages.join(', ')} yourself.`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (!aptUpdated) {
+    say('apt-get update');
+    run(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(isRoot ? [] : ['apt-get']), 'update', '-qq'], { env });
+    aptUpdated = true;
+  }
+  say(`apt-get install ${packages.join(' ')} (${why})`);
+  run(sudo[0] ?? 'apt-get', [...(isRoot ? [] : ['apt-get']), 'install', '-y', '-qq', '--no-install-recommends', ...packages], { env });
+}
+
+// Environment as the app will see it: real variables win over .env.
+const envFile = path.join(root, '.env');
+const fileEnv = fs.existsSync(envFile) ? parseEnv(fs.readFileSync(envFile, 'utf8')) : {};
+const envValue = (name) => process.env[name] || fileEnv[name] || '';
+
+// 1. Node
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 19)) fail(`Node.js ${process.versions.node} is too old: Herald needs 20.19 or newer.`);
+
+// 2. npm packages
+const lock = path.join(root, 'package-lock.json');
+const installed = path.join(root, 'node_modules', '.package-lock.json');
+if (!fs.existsSync(installed) || fs.statSync(installed).mtimeMs < fs.statSync(lock).mtimeMs) {
+  say('installing npm packages (npm ci)');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+  done.push('npm packages installed (npm ci)');
+} else {
+  done.push('npm packages already installed');
+}
+
+// 3. Redis
+if (envValue('REDIS_URL')) {
+  done.push(`Redis: using REDIS_URL, nothing installed`);
+} else {
+  const version = /v=(\d+)\./.exec(output(process.env.REDIS_SERVER_BIN || 'redis-server', ['--version']) ?? '');
+  if (version && Number(version[1]) >= 7) {
+    done.push(`redis-server ${version[1]}.x already installed`);
+  } else {
+    aptInstall(['redis-server'], version ? `redis-server ${version[1]} is older than 7` : 'redis-server is missing');
+    // The Debian package starts a system service on 6379; Herald runs its own instances and does not need it.
+    output('sh', ['-c', 'command -v systemctl >/dev/null && systemctl disable --now redis-server']);
+    done.push('redis-server installed (apt-get)');
+  }
+}
+
+// 4. FerretDB
+function goBinDir() {
+  const gobin = output('go', ['env', 'GOBIN']);
+  if (gobin) return gobin;
+  const gopath = output('go', ['env', 'GOPATH']);
+  return path.join(gopath ? gopath.split(path.delimiter)[0] : path.join(os.homedir(), 'go'), 'bin');
+}
+
+function ferretCandidates() {
+  const onPath = (process.env.PATH ?? '').split(path.delimiter).map((dir) => path.join(dir, 'ferretdb'));
+  return [process.env.FERRETDB_BIN, ...onPath, path.join(goBinDir(), 'ferretdb')].filter((file) => file && fs.existsSync(file));
+}
+
+function ferretVersion(file) {
+  return /version: (v[\d.]+)/.exec(output(file, ['--version']) ?? '')?.[1];
+}
+
+function buildFerretDb() {
+  if (!output('go', ['version']))
+    fail('FerretDB is built from source with Go, and `go` is not installed. Install Go 1.22+ (or set MONGODB_URI).');
+  const started = Date.now();
+  // `go install …@version` builds it, but the module ships without build/version/version.txt and
+  // FerretDB then panics at start; so copy the module source, add the version file its release
+  // build generates, and build that. Only the Go module proxy is used.
+  say(`building FerretDB ${FERRETDB_VERSION} with Go (about a minute and a half the first time)`);
+  const info = JSON.parse(output('go', ['mod', 'download', '-json', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`]) ?? 'null');
+  if (!info?.Dir) fail(`could not download ${FERRETDB_MODULE}@${FERRETDB_VERSION} from the Go module proxy`);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-ferretdb-'));
+  try {
+    const src = path.join(work, 'src');
+    fs.cpSync(info.Dir, src, { recursive: true });
+    for (const entry of fs.readdirSync(src, { recursive: true })) {
+      fs.chmodSync(path.join(src, entry), fs.statSync(path.join(src, entry)).isDirectory() ? 0o755 : 0o644);
+    }
+    fs.chmodSync(src, 0o755);
+    fs.writeFileSync(path.join(src, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
+    const bin = goBinDir();
+    fs.mkdirSync(bin, { recursive: true });
+    run('go', ['build', '-trimpath', '-o', path.join(bin, 'ferretdb'), './cmd/ferretdb'], {
+      cwd: src,
+      env: { ...process.env, GOFLAGS: '-mod=mod -buildvcs=false' },
+    });
+    return { file: path.join(bin, 'ferretdb'), seconds: Math.round((Date.now() - started) / 1000) };
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (envValue('MONGODB_URI')) {
+  done.push('MongoDB: using MONGODB_URI, nothing installed');
+} else {
+  const existing = ferretCandidates().find((file) => ferretVersion(file) === FERRETDB_VERSION);
+  if (existing) {
+    done.push(`FerretDB ${FERRETDB_VERSION} already installed (${existing})`);
+  } else {
+    const { file, seconds } = buildFerretDb();
+    const version = ferretVersion(file);
+    if (version !== FERRETDB_VERSION) fail(`the FerretDB build at ${file} reports ${version ?? 'no version'}`);
+    done.push(`FerretDB ${FERRETDB_VERSION} built in ${seconds} s (${file})`);
+  }
+}
+
+// 5. Chromium for the browser tests
+if (args.has('--no-browser')) {
+  done.push('chromium: skipped (--no-browser); the browser tests need /usr/bin/chromium');
+} else if (fs.existsSync('/usr/bin/chromium')) {
+  done.push('chromium already installed');
+} else {
+  aptInstall(['chromium'], "the browser tests drive Debian's chromium");
+  done.push('chromium installed (apt-get)');
+}
+
+// 6. .env
+if (fs.existsSync(envFile)) {
+  done.push('.env already exists (left as is)');
+} else {
+  const example = fs.readFileSync(path.join(root, '.env.example'), 'utf8');
+  const filled = example
+    .replace(/^JWT_SECRET=$/m, `JWT_SECRET=${randomBytes(32).toString('hex')}`)
+    .replace(/^SERVICE_TOKEN=$/m, `SERVICE_TOKEN=${randomBytes(24).toString('hex')}`);
+  fs.writeFileSync(envFile, filled, { mode: 0o600 });
+  done.push('.env created with a fresh JWT_SECRET and SERVICE_TOKEN');
+}
+
+// 7. Build
+if (args.has('--no-build')) {
+  done.push('build skipped (--no-build)');
+} else {
+  say('building (npm run build)');
+  run('npm', ['run', 'build']);
+  done.push('built shared/, server/ and client/');
+}
+
+console.log('\nSetup finished:');
+for (const line of done) console.log(`  ✓ ${line}`);
+console.log('\nNext: npm start (then open http://localhost:3000), or npm test.\n');
