@@ -8,7 +8,10 @@ import { apiNotFound, errorHandler } from './http/error-handler';
 import { healthRoutes, type ReadinessCheck } from './http/health-routes';
 import { requireJson } from './http/require-json';
 import type { Logger } from './logger';
+import type { NotificationFeed } from './notifications/notification-feed';
 import type { PublishNotification } from './notifications/notification-publisher';
+import type { PreferenceModel } from './preferences/preference-model';
+import { preferenceRoutes } from './preferences/preference-routes';
 import { notificationRoutes } from './notifications/notification-routes';
 import type { UserModel } from './users/user-model';
 
@@ -16,6 +19,8 @@ export interface AppDeps {
   logger: Logger;
   tokens: TokenService;
   users: UserModel;
+  preferences: PreferenceModel;
+  feed: NotificationFeed;
   serviceToken: string;
   corsOrigins: readonly string[];
   publishNotification: PublishNotification;
@@ -43,7 +48,16 @@ export function createApp(deps: AppDeps): Express {
   api.use(requireJson);
   api.use(express.json({ limit: deps.bodyLimit ?? '64kb', strict: true }));
   api.use('/auth', authRoutes({ users: deps.users, tokens: deps.tokens }));
-  api.use('/notifications', notificationRoutes({ publishNotification: deps.publishNotification, serviceToken: deps.serviceToken }));
+  api.use(
+    '/notifications',
+    notificationRoutes({
+      publishNotification: deps.publishNotification,
+      feed: deps.feed,
+      tokens: deps.tokens,
+      serviceToken: deps.serviceToken,
+    }),
+  );
+  api.use('/preferences', preferenceRoutes({ preferences: deps.preferences, tokens: deps.tokens }));
   api.use(apiNotFound);
   app.use('/api', api);
 

@@ -33,6 +33,9 @@ const envSchema = z.object({
     .default('')
     .transform(originList)
     .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be a comma-separated list of origins like http://localhost:5173'))),
+  RETENTION_DAYS: z.coerce.number({ error: 'must be a number of days (0 keeps forever)' }).int().min(0).max(3650).default(90),
+  RETENTION_MAX_PER_USER: z.coerce.number({ error: 'must be a number (0 means no limit)' }).int().min(0).max(1_000_000).default(1000),
+  RETENTION_INTERVAL_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(5).max(86_400).default(600),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 });
@@ -45,6 +48,7 @@ export interface Config {
   jwtTtlSeconds: number;
   serviceToken: string;
   corsOrigins: string[];
+  retention: { maxAgeDays: number; maxPerUser: number; intervalMs: number };
   logLevel: (typeof LOG_LEVELS)[number];
   nodeEnv: 'development' | 'production' | 'test';
 }
@@ -74,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtTtlSeconds: e.JWT_TTL_SECONDS,
     serviceToken: e.SERVICE_TOKEN,
     corsOrigins: e.CORS_ORIGINS,
+    retention: { maxAgeDays: e.RETENTION_DAYS, maxPerUser: e.RETENTION_MAX_PER_USER, intervalMs: e.RETENTION_INTERVAL_SECONDS * 1000 },
     logLevel: e.LOG_LEVEL,
     nodeEnv: e.NODE_ENV,
   };

@@ -6,8 +6,11 @@ import type { Connection } from 'mongoose';
 import { createApp } from './app';
 import { createTokenService, type TokenService } from './auth/jwt';
 import type { Logger } from './logger';
-import { createNotificationFeed } from './notifications/notification-feed';
+import { createNotificationFeed, type NotificationFeed } from './notifications/notification-feed';
 import { createNotificationPublisher, type PublishNotification } from './notifications/notification-publisher';
+import { createRetentionSweeper, type RetentionPolicy } from './notifications/retention';
+import { createUserEvents } from './notifications/user-events';
+import { preferenceModel } from './preferences/preference-model';
 import { createIoServer, type IoServer } from './realtime/io-server';
 import type { UserChannelSubscriber } from './realtime/user-channel-subscriber';
 import { userModel } from './users/user-model';
@@ -28,6 +31,8 @@ export interface GatewayDeps {
   clientDir?: string;
   /** @default "herald" */
   channelPrefix?: string;
+  /** Background retention; omit to run no sweeper (tests call runOnce themselves). */
+  retention?: RetentionPolicy;
 }
 
 export interface Gateway {
@@ -37,6 +42,8 @@ export interface Gateway {
   userChannels: UserChannelSubscriber;
   tokens: TokenService;
   publishNotification: PublishNotification;
+  feed: NotificationFeed;
+  retention: ReturnType<typeof createRetentionSweeper>;
   /** Listens on loopback-or-all as given; resolves with the bound port. */
   listen(port: number, host?: string): Promise<number>;
   /** Disconnects sockets and stops listening; the caller closes the clients it built. */
@@ -46,17 +53,27 @@ export interface Gateway {
 /** Wires one gateway instance from clients its caller built, so tests can run several in one process. */
 export function createGateway(deps: GatewayDeps): Gateway {
   const tokens = createTokenService({ secret: deps.jwtSecret, ttlSeconds: deps.jwtTtlSeconds });
-  const publishNotification = createNotificationPublisher({
-    connection: deps.connection,
+  const events = createUserEvents({
     redis: deps.redis.command,
     logger: deps.logger,
     ...(deps.channelPrefix ? { channelPrefix: deps.channelPrefix } : {}),
   });
-  const feed = createNotificationFeed(deps.connection);
+  const publishNotification = createNotificationPublisher({ connection: deps.connection, events, logger: deps.logger });
+  const feed = createNotificationFeed({ connection: deps.connection, events });
+  const retention = createRetentionSweeper({
+    connection: deps.connection,
+    redis: deps.redis.command,
+    logger: deps.logger,
+    policy: deps.retention ?? { maxAgeDays: 0, maxPerUser: 0, intervalMs: 600_000 },
+    ...(deps.channelPrefix ? { lockKey: `${deps.channelPrefix}:retention-lock` } : {}),
+  });
+  if (deps.retention) retention.start();
   const app = createApp({
     logger: deps.logger,
     tokens,
     users: userModel(deps.connection),
+    preferences: preferenceModel(deps.connection),
+    feed,
     serviceToken: deps.serviceToken,
     corsOrigins: deps.corsOrigins,
     publishNotification,
@@ -90,6 +107,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     userChannels: realtime.userChannels,
     tokens,
     publishNotification,
+    feed,
+    retention,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);
@@ -98,6 +117,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
           resolve((httpServer.address() as AddressInfo).port);
         });
       }),
-    close: () => realtime.close(),
+    close: async () => {
+      retention.stop();
+      await realtime.close();
+    },
   };
 }

@@ -5,7 +5,9 @@ import type { Config } from './config';
 import { seedDemoUsers } from './demo/demo-users';
 import { createGateway, type Gateway } from './gateway';
 import { createLogger, type Logger } from './logger';
+import { idempotencyModel } from './notifications/idempotency';
 import { notificationModel } from './notifications/notification-model';
+import { preferenceModel } from './preferences/preference-model';
 import { userModel } from './users/user-model';
 
 export interface RunningHerald {
@@ -27,6 +29,8 @@ export interface StartOptions {
   clientDir?: string | false;
   /** @default 3000 */
   serverSelectionTimeoutMS?: number;
+  /** false: no background retention sweeps (tests run them explicitly). */
+  retention?: false;
 }
 
 function redisClient(url: string, name: string, logger: Logger): Redis {
@@ -53,6 +57,8 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
     // Fail fast while the database is down instead of queueing writes in memory.
     bufferCommands: false,
     autoIndex: false,
+    // Any `$` object that reaches a filter from input is compared literally; our own operators are marked trusted.
+    sanitizeFilter: true,
   });
   connection.on('error', (error: Error) => logger.warn({ err: error }, 'mongodb connection error'));
   const command = redisClient(config.redisUrl, 'herald-command', logger);
@@ -67,7 +73,13 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
   let port: number;
   try {
     await connection.asPromise();
-    await Promise.all([notificationModel(connection).init(), userModel(connection).init()]);
+    // autoIndex is off (no surprise index builds in production), so the indexes the
+    // code relies on, above all the unique (userId, seq), are created here explicitly.
+    await Promise.all(
+      [notificationModel(connection), userModel(connection), preferenceModel(connection), idempotencyModel(connection)].map((model) =>
+        model.createIndexes(),
+      ),
+    );
     await seedDemoUsers(connection);
     const clientDir = options.clientDir === false ? undefined : (options.clientDir ?? path.resolve(__dirname, '../../client/dist'));
     gateway = createGateway({
@@ -78,6 +90,7 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
       jwtTtlSeconds: config.jwtTtlSeconds,
       serviceToken: config.serviceToken,
       corsOrigins: config.corsOrigins,
+      ...(options.retention === false ? {} : { retention: config.retention }),
       ...(clientDir ? { clientDir } : {}),
       ...(options.channelPrefix ? { channelPrefix: options.channelPrefix } : {}),
     });

@@ -57,7 +57,9 @@ describe('publishing a notification end to end', () => {
 
     const published = [];
     for (let i = 1; i <= 3; i++) {
-      const [n] = await stack.herald.gateway.publishNotification({ userIds: [carol.user.id], type: 'post.liked', title: `like ${i}` });
+      const {
+        notifications: [n],
+      } = await stack.herald.gateway.publishNotification({ userIds: [carol.user.id], type: 'post.liked', title: `like ${i}` });
       published.push(n!);
     }
     expect(published.map((n) => n.seq)).toEqual([1, 2, 3]);
@@ -95,7 +97,9 @@ describe('publishing a notification end to end', () => {
   });
 
   it('a user who connects later finds what was stored meanwhile through notifications:sync', async () => {
-    const [n] = await stack.herald.gateway.publishNotification({
+    const {
+      notifications: [n],
+    } = await stack.herald.gateway.publishNotification({
       userIds: [alice.user.id],
       type: 'order.shipped',
       title: 'Your order shipped',

@@ -38,7 +38,9 @@ describe('two gateway instances on one Redis', () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
       const via = i % 2 === 0 ? a : b;
-      const [n] = await via.gateway.publishNotification({ userIds: [bob.user.id], type: 'post.liked', title: `like ${i}` });
+      const {
+        notifications: [n],
+      } = await via.gateway.publishNotification({ userIds: [bob.user.id], type: 'post.liked', title: `like ${i}` });
       ids.push(n!.id);
     }
 

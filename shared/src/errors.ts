@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'invalid_token',
   'token_expired',
   'forbidden',
+  'conflict',
   'not_found',
   'unknown_user',
   'rate_limited',

@@ -1,4 +1,5 @@
 export * from './errors';
+export * from './feed';
 export * from './ids';
 export * from './json-data';
 export * from './naming';

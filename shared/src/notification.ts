@@ -99,8 +99,22 @@ export interface NotificationCounts {
 }
 
 /** Messages on a user's Redis channel. A tagged union so later kinds can be added without ambiguity. */
+const countsSchema = z.object({ unread: z.number().int().min(0), unseen: z.number().int().min(0) });
+
+/**
+ * `originSocketId` names the socket whose request caused an update, so that
+ * socket (which already has the answer in its ack) is not echoed to.
+ */
 export const userChannelMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('notification'), notification: notificationSchema }),
+  z.object({
+    kind: z.literal('updated'),
+    notifications: z.array(notificationSchema),
+    counts: countsSchema,
+    originSocketId: z.string().optional(),
+  }),
+  z.object({ kind: z.literal('deleted'), ids: z.array(z.string()), counts: countsSchema, originSocketId: z.string().optional() }),
+  z.object({ kind: z.literal('counts'), counts: countsSchema, originSocketId: z.string().optional() }),
 ]);
 
 export type UserChannelMessage = z.infer<typeof userChannelMessageSchema>;

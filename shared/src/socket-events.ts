@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AckCallback } from './errors';
+import type { ReadRequest } from './feed';
 import type { Notification, NotificationCounts } from './notification';
 
 /** Most notifications one sync answer carries; the client asks again while `hasMore` is true. */
@@ -23,10 +24,19 @@ export interface ServerToClientEvents {
   notification: (notification: Notification) => void;
   'notification:updated': (notification: Notification) => void;
   counts: (counts: NotificationCounts) => void;
+  /** Notifications deleted in another tab or device. */
+  'notification:deleted': (ids: string[]) => void;
+}
+
+export interface ReadResult {
+  notifications: Notification[];
+  counts: NotificationCounts;
 }
 
 export interface ClientToServerEvents {
   'notifications:sync': (request: SyncRequest, ack: AckCallback<SyncResult>) => void;
+  /** Marks the caller's own notifications read; ids of other users' notifications are ignored. */
+  'notifications:read': (request: ReadRequest, ack: AckCallback<ReadResult>) => void;
 }
 
 /** Events between gateway instances through the Redis adapter (none yet). */

@@ -1,13 +1,32 @@
-import type { Connection } from 'mongoose';
-import { Types } from 'mongoose';
-import { SYNC_PAGE_SIZE, type NotificationCounts, type SyncResult } from '@herald/shared';
-import { PersistenceError } from '../errors';
-import { notificationModel } from './notification-model';
+import mongoose, { Types, type Connection } from 'mongoose';
+import {
+  SYNC_PAGE_SIZE,
+  feedQuerySchema,
+  type FeedPage,
+  type Notification,
+  type NotificationCounts,
+  type ReadResult,
+  type SyncResult,
+} from '@herald/shared';
+import { AppError, ValidationError } from '../errors';
+import { notificationModel, type NotificationDoc } from './notification-model';
 import { toNotification } from './to-notification';
+import type { UserEvents } from './user-events';
 
-/** Read side of the feed, always scoped to one user. */
-export function createNotificationFeed(connection: Connection) {
-  const Notification = notificationModel(connection);
+type StateField = 'readAt' | 'seenAt' | 'archivedAt';
+
+function notFound(): AppError {
+  return new AppError('not_found', 'No such notification.', 404);
+}
+
+/**
+ * The feed of one user: reads and state changes, every query scoped by
+ * `userId` so another user's id behaves exactly like a missing one. Each
+ * change is announced on the user's channel so their other tabs and devices
+ * (on any gateway instance) update without asking.
+ */
+export function createNotificationFeed(deps: { connection: Connection; events: UserEvents }) {
+  const Notification = notificationModel(deps.connection);
 
   async function counts(userId: string): Promise<NotificationCounts> {
     const owner = new Types.ObjectId(userId);
@@ -20,21 +39,105 @@ export function createNotificationFeed(connection: Connection) {
 
   /** Everything after `afterSeq`, oldest first, one page at a time, plus fresh counts. */
   async function syncAfter(userId: string, afterSeq: number, limit = SYNC_PAGE_SIZE): Promise<SyncResult> {
-    try {
-      const owner = new Types.ObjectId(userId);
-      const docs = await Notification.find({ userId: owner, seq: { $gt: afterSeq } })
-        .sort({ seq: 1 })
-        .limit(limit + 1)
-        .lean();
-      const hasMore = docs.length > limit;
-      const page = hasMore ? docs.slice(0, limit) : docs;
-      return { notifications: page.map((doc) => toNotification(doc)), hasMore, counts: await counts(userId) };
-    } catch (error) {
-      throw new PersistenceError('Could not read notifications right now. Try again shortly.', error);
-    }
+    const docs = await Notification.find({ userId: new Types.ObjectId(userId), seq: mongoose.trusted({ $gt: afterSeq }) })
+      .sort({ seq: 1 })
+      .limit(limit + 1)
+      .lean();
+    const hasMore = docs.length > limit;
+    const page = hasMore ? docs.slice(0, limit) : docs;
+    return { notifications: page.map((doc) => toNotification(doc)), hasMore, counts: await counts(userId) };
   }
 
-  return { counts, syncAfter };
+  /** Newest first, paged by seq so a page never shifts when new notifications arrive. */
+  async function list(userId: string, rawQuery: unknown): Promise<FeedPage> {
+    const parsed = feedQuerySchema.safeParse(rawQuery);
+    if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'query');
+    const { limit, before, unread, archived } = parsed.data;
+    const filter: Record<string, unknown> = { userId: new Types.ObjectId(userId) };
+    filter.archivedAt = archived === 'true' ? mongoose.trusted({ $ne: null }) : null;
+    if (unread === 'true') filter.readAt = null;
+    if (before !== undefined) filter.seq = mongoose.trusted({ $lt: Number(before) });
+    const docs = await Notification.find(filter)
+      .sort({ seq: -1 })
+      .limit(limit + 1)
+      .lean();
+    const page = docs.slice(0, limit);
+    const last = page.at(-1);
+    return { items: page.map((doc) => toNotification(doc)), nextCursor: docs.length > limit && last ? String(last.seq) : null };
+  }
+
+  async function announce(userId: string, notifications: Notification[], originSocketId?: string): Promise<NotificationCounts> {
+    const fresh = await counts(userId);
+    await deps.events.publish([
+      { userId, message: { kind: 'updated', notifications, counts: fresh, ...(originSocketId ? { originSocketId } : {}) } },
+    ]);
+    return fresh;
+  }
+
+  /** Sets (now) or clears one state field on the caller's own notifications; unchanged ones are left alone. */
+  async function setState(userId: string, ids: string[], field: StateField, on: boolean, originSocketId?: string): Promise<ReadResult> {
+    const owner = new Types.ObjectId(userId);
+    const objectIds = ids.map((id) => new Types.ObjectId(id));
+    const now = new Date();
+    const idFilter = { _id: mongoose.trusted({ $in: objectIds }), userId: owner };
+    if (on) {
+      await Notification.updateMany({ ...idFilter, [field]: null }, { $set: { [field]: now } });
+      // Reading something also means it was seen.
+      if (field === 'readAt') await Notification.updateMany({ ...idFilter, seenAt: null }, { $set: { seenAt: now } });
+    } else {
+      await Notification.updateMany({ ...idFilter, [field]: mongoose.trusted({ $ne: null }) }, { $set: { [field]: null } });
+    }
+    const docs = await Notification.find(idFilter).sort({ seq: -1 }).lean();
+    const notifications = docs.map((doc) => toNotification(doc));
+    const fresh = notifications.length > 0 ? await announce(userId, notifications, originSocketId) : await counts(userId);
+    return { notifications, counts: fresh };
+  }
+
+  async function setOne(
+    userId: string,
+    id: string,
+    field: StateField,
+    on: boolean,
+  ): Promise<{ notification: Notification; counts: NotificationCounts }> {
+    const { notifications, counts: fresh } = await setState(userId, [id], field, on);
+    const [notification] = notifications;
+    if (!notification) throw notFound();
+    return { notification, counts: fresh };
+  }
+
+  /** Sets a field on every matching notification of the user, then announces the new counts. */
+  async function setAll(userId: string, field: 'readAt' | 'seenAt'): Promise<NotificationCounts> {
+    const owner = new Types.ObjectId(userId);
+    const now = new Date();
+    await Notification.updateMany({ userId: owner, [field]: null }, { $set: { [field]: now } });
+    if (field === 'readAt') await Notification.updateMany({ userId: owner, seenAt: null }, { $set: { seenAt: now } });
+    const fresh = await counts(userId);
+    await deps.events.publish([{ userId, message: { kind: 'counts', counts: fresh } }]);
+    return fresh;
+  }
+
+  async function remove(userId: string, id: string): Promise<NotificationCounts> {
+    const result = await Notification.deleteOne({ _id: new Types.ObjectId(id), userId: new Types.ObjectId(userId) });
+    if (result.deletedCount === 0) throw notFound();
+    const fresh = await counts(userId);
+    await deps.events.publish([{ userId, message: { kind: 'deleted', ids: [id], counts: fresh } }]);
+    return fresh;
+  }
+
+  return {
+    counts,
+    syncAfter,
+    list,
+    markRead: (userId: string, ids: string[], originSocketId?: string) => setState(userId, ids, 'readAt', true, originSocketId),
+    read: (userId: string, id: string) => setOne(userId, id, 'readAt', true),
+    unread: (userId: string, id: string) => setOne(userId, id, 'readAt', false),
+    archive: (userId: string, id: string) => setOne(userId, id, 'archivedAt', true),
+    unarchive: (userId: string, id: string) => setOne(userId, id, 'archivedAt', false),
+    readAll: (userId: string) => setAll(userId, 'readAt'),
+    seenAll: (userId: string) => setAll(userId, 'seenAt'),
+    remove,
+  };
 }
 
 export type NotificationFeed = ReturnType<typeof createNotificationFeed>;
+export type { NotificationDoc };

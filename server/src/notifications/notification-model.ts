@@ -43,6 +43,7 @@ const notificationSchema = new Schema<NotificationDoc>(
     collection: 'notifications',
     timestamps: { createdAt: true, updatedAt: false },
     strict: 'throw',
+    strictQuery: 'throw',
     versionKey: false,
   },
 );

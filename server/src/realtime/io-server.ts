@@ -4,8 +4,10 @@ import type { Redis } from 'ioredis';
 import { Server, type ExtendedError, type Socket } from 'socket.io';
 import {
   DEFAULT_CHANNEL_PREFIX,
+  readRequestSchema,
   syncRequestSchema,
   userRoom,
+  type UserChannelMessage,
   type ClientToServerEvents,
   type InterServerEvents,
   type ServerToClientEvents,
@@ -84,13 +86,32 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
 
   // Exactly once per socket: each instance that holds sockets of the user is
   // subscribed once to the user's channel and emits to its *local* sockets only.
+  function deliver(userId: string, message: UserChannelMessage): void {
+    const local = io.local.to(userRoom(userId));
+    const others = message.kind !== 'notification' && message.originSocketId ? local.except(message.originSocketId) : local;
+    switch (message.kind) {
+      case 'notification':
+        others.emit('notification', message.notification);
+        return;
+      case 'updated':
+        for (const notification of message.notifications) others.emit('notification:updated', notification);
+        others.emit('counts', message.counts);
+        return;
+      case 'deleted':
+        others.emit('notification:deleted', message.ids);
+        others.emit('counts', message.counts);
+        return;
+      case 'counts':
+        others.emit('counts', message.counts);
+        return;
+    }
+  }
+
   const userChannels = new UserChannelSubscriber({
     subscriber: deps.redis.userSubscriber,
     logger: deps.logger,
     channelPrefix: prefix,
-    onMessage: (userId, message) => {
-      if (message.kind === 'notification') io.local.to(userRoom(userId)).emit('notification', message.notification);
-    },
+    onMessage: deliver,
   });
 
   io.use((socket, next) => {
@@ -142,6 +163,11 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
         log,
         'notifications:sync',
       ),
+    );
+
+    socket.on(
+      'notifications:read',
+      acknowledged(readRequestSchema, ({ ids }) => deps.feed.markRead(userId, ids, socket.id), log, 'notifications:read'),
     );
   });
 

@@ -77,3 +77,17 @@ export async function waitFor(check: () => void | Promise<void>, timeoutMs = 500
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** supertest calls carrying a user's bearer token. */
+export function asUser(baseUrl: string, token: string) {
+  const auth = (req: request.Test) => req.set('Authorization', `Bearer ${token}`);
+  return {
+    get: (path: string) => auth(request(baseUrl).get(path)),
+    post: (path: string, body?: unknown) => {
+      const req = auth(request(baseUrl).post(path));
+      return body === undefined ? req : req.send(body as object);
+    },
+    put: (path: string, body: unknown) => auth(request(baseUrl).put(path)).send(body as object),
+    delete: (path: string) => auth(request(baseUrl).delete(path)),
+  };
+}

@@ -23,6 +23,7 @@ export async function startTestHerald(options: {
   return startHerald(config, {
     host: '127.0.0.1',
     clientDir: false,
+    retention: false,
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
   });
 }

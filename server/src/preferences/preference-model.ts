@@ -1,0 +1,24 @@
+import { Schema, type Connection, type Model, type Types } from 'mongoose';
+
+export interface PreferenceDoc {
+  _id: Types.ObjectId;
+  mutedTypes: string[];
+  updatedAt: Date;
+}
+
+const schema = new Schema<PreferenceDoc>(
+  {
+    _id: { type: Schema.Types.ObjectId, required: true },
+    mutedTypes: { type: [String], default: [] },
+    updatedAt: { type: Date, required: true },
+  },
+  { collection: 'preferences', versionKey: false, strictQuery: 'throw' },
+);
+// "Which of these recipients muted this type?" in one query per publish.
+schema.index({ mutedTypes: 1 });
+
+export type PreferenceModel = Model<PreferenceDoc>;
+
+export function preferenceModel(connection: Connection): PreferenceModel {
+  return (connection.models.Preference as PreferenceModel | undefined) ?? connection.model<PreferenceDoc>('Preference', schema);
+}

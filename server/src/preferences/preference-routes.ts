@@ -1,0 +1,27 @@
+import { Router } from 'express';
+import { Types } from 'mongoose';
+import { preferencesSchema, type Preferences } from '@herald/shared';
+import { currentUser, requireUser } from '../auth/require-user';
+import type { TokenService } from '../auth/jwt';
+import { ValidationError } from '../errors';
+import type { PreferenceModel } from './preference-model';
+
+/** `/api/preferences`: the signed-in user's muted notification types. */
+export function preferenceRoutes(deps: { preferences: PreferenceModel; tokens: TokenService }): Router {
+  const router = Router();
+  router.use(requireUser(deps.tokens));
+
+  router.get('/', async (_req, res) => {
+    const doc = await deps.preferences.findById(new Types.ObjectId(currentUser(res).userId)).lean();
+    res.json({ mutedTypes: doc?.mutedTypes ?? [] } satisfies Preferences);
+  });
+
+  router.put('/', async (req, res) => {
+    const parsed = preferencesSchema.safeParse(req.body);
+    if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'preferences');
+    const _id = new Types.ObjectId(currentUser(res).userId);
+    await deps.preferences.updateOne({ _id }, { $set: { mutedTypes: parsed.data.mutedTypes, updatedAt: new Date() } }, { upsert: true });
+    res.json({ mutedTypes: parsed.data.mutedTypes } satisfies Preferences);
+  });
+  return router;
+}

@@ -1,0 +1,71 @@
+import request from 'supertest';
+import { asUser, connect, login, postNotification, type LoggedIn } from './support/clients';
+import { storedNotifications } from './support/database';
+import { useTestStack } from './support/stack';
+
+/** Hostile values for any field: query operators and prototype keys. */
+const OPERATOR_VALUES: unknown[] = [
+  { $gt: '' },
+  { $ne: null },
+  { $where: 'sleep(100)' },
+  JSON.parse('{"__proto__":{"admin":true}}'),
+  { constructor: { prototype: { x: 1 } } },
+];
+
+describe('hostile input on the feed surface is refused and changes nothing', () => {
+  const stack = useTestStack();
+  let bob: LoggedIn;
+
+  beforeAll(async () => {
+    bob = await login(stack.herald.url, 'bob');
+    await stack.herald.gateway.publishNotification({ userIds: [bob.user.id], type: 'post.liked', title: 'keep me unread' });
+  });
+
+  it('operator objects in login, publish, preferences: 400', async () => {
+    for (const value of OPERATOR_VALUES) {
+      expect((await request(stack.herald.url).post('/api/auth/login').send({ username: value }).expect(400)).body.error.code).toBe(
+        'validation_failed',
+      );
+      for (const field of ['userIds', 'type', 'title', 'body', 'actionUrl', 'actor']) {
+        const body = { userIds: [bob.user.id], type: 'a.b', title: 't', [field]: field === 'userIds' ? [value] : value };
+        expect((await postNotification(stack.herald.url, body).expect(400)).body.error.code).toBe('validation_failed');
+      }
+      const api = asUser(stack.herald.url, bob.token);
+      expect((await api.put('/api/preferences', { mutedTypes: [value] }).expect(400)).body.error.code).toBe('validation_failed');
+    }
+    expect(({} as Record<string, unknown>).admin).toBeUndefined();
+  });
+
+  it('operator syntax in query strings and ids: 400', async () => {
+    const api = asUser(stack.herald.url, bob.token);
+    for (const query of ['before[$gt]=0', 'limit[$gt]=1', 'unread[$ne]=x', 'archived[$exists]=true', 'userId=' + bob.user.id]) {
+      expect((await api.get(`/api/notifications?${query}`).expect(400)).body.error.code).toBe('validation_failed');
+    }
+    for (const id of ['%7B%22%24gt%22%3A%22%22%7D', '$gt', 'a'.repeat(25)]) {
+      expect((await api.post(`/api/notifications/${id}/read`).expect(400)).body.error.code).toBe('invalid_id');
+    }
+  });
+
+  it('operator payloads on socket events get an error ack', async () => {
+    const socket = await connect(stack.herald.url, bob.token);
+    const raw = socket as unknown as { emitWithAck: (e: string, p: unknown) => Promise<{ error?: { code: string } }> };
+    for (const value of OPERATOR_VALUES) {
+      expect((await raw.emitWithAck('notifications:sync', { afterSeq: value })).error?.code).toBe('validation_failed');
+      expect((await raw.emitWithAck('notifications:read', { ids: [value] })).error?.code).toBe('validation_failed');
+      expect((await raw.emitWithAck('notifications:sync', value)).error?.code).toBe('validation_failed');
+    }
+  });
+
+  it('oversized bodies: 413 on every JSON endpoint', async () => {
+    const big = { mutedTypes: ['a'], pad: 'x'.repeat(70_000) };
+    expect((await asUser(stack.herald.url, bob.token).put('/api/preferences', big).expect(413)).body.error.code).toBe('payload_too_large');
+    expect((await request(stack.herald.url).post('/api/auth/login').send(big).expect(413)).body.error.code).toBe('payload_too_large');
+  });
+
+  it('after all of it, the stored notification is untouched', async () => {
+    const [doc] = await storedNotifications(stack.inspector, bob.user.id);
+    expect(doc?.title).toBe('keep me unread');
+    expect(doc?.readAt).toBeNull();
+    expect(await stack.inspector.collection('preferences').countDocuments()).toBe(0);
+  });
+});

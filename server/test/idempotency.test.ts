@@ -1,0 +1,59 @@
+import { login, postNotification, type LoggedIn } from './support/clients';
+import { storedNotifications } from './support/database';
+import { useTestStack } from './support/stack';
+
+describe('Idempotency-Key on publish', () => {
+  const stack = useTestStack({ instances: 2 });
+  let alice: LoggedIn;
+  let bob: LoggedIn;
+
+  beforeAll(async () => {
+    alice = await login(stack.herald.url, 'alice');
+    bob = await login(stack.herald.url, 'bob');
+  });
+
+  const body = () => ({ userIds: [alice.user.id, bob.user.id], type: 'order.shipped', title: 'Your order shipped' });
+
+  it('two concurrent POSTs with the same key (on two instances) store one notification per recipient and answer the same', async () => {
+    const key = `order-42-shipped-${Date.now()}`;
+    const [first, second] = await Promise.all(
+      stack.instances.map((instance) => postNotification(instance.url, body()).set('Idempotency-Key', key)),
+    );
+    expect(first!.status).toBe(201);
+    expect(second!.status).toBe(201);
+    expect(second!.body.notifications).toEqual(first!.body.notifications);
+
+    const third = await postNotification(stack.herald.url, body()).set('Idempotency-Key', key).expect(201);
+    expect(third.body.notifications.map((n: { id: string }) => n.id)).toEqual(first!.body.notifications.map((n: { id: string }) => n.id));
+
+    for (const user of [alice, bob]) {
+      const stored = (await storedNotifications(stack.inspector, user.user.id)).filter((d) => d.title === 'Your order shipped');
+      expect(stored).toHaveLength(1);
+    }
+  });
+
+  it('the same key with a different request is a 409 conflict and stores nothing', async () => {
+    const key = `conflict-${Date.now()}`;
+    await postNotification(stack.herald.url, body()).set('Idempotency-Key', key).expect(201);
+    const res = await postNotification(stack.herald.url, { ...body(), title: 'Something else' })
+      .set('Idempotency-Key', key)
+      .expect(409);
+    expect(res.body.error.code).toBe('conflict');
+    expect((await storedNotifications(stack.inspector, bob.user.id)).some((d) => d.title === 'Something else')).toBe(false);
+  });
+
+  it('the library takes the same key option', async () => {
+    const key = `lib-${Date.now()}`;
+    const input = { userIds: [bob.user.id], type: 'payment.completed', title: 'Paid' };
+    const once = await stack.herald.gateway.publishNotification(input, { idempotencyKey: key });
+    const twice = await stack.herald.gateway.publishNotification(input, { idempotencyKey: key });
+    expect(once.replayed).toBe(false);
+    expect(twice.replayed).toBe(true);
+    expect(twice.notifications.map((n) => n.id)).toEqual(once.notifications.map((n) => n.id));
+  });
+
+  it('a malformed key is a 400', async () => {
+    const res = await postNotification(stack.herald.url, body()).set('Idempotency-Key', 'has spaces in it').expect(400);
+    expect(res.body.error.code).toBe('validation_failed');
+  });
+});
