@@ -21,6 +21,10 @@ const config: Config = {
       testMatch: ['<rootDir>/client/test/**/*.test.ts'],
       transform: tsJest('<rootDir>/client/tsconfig.test.json'),
       moduleNameMapper: { '^@herald/shared$': '<rootDir>/shared/src/index.ts' },
+      // Some client tests drive the real client code against a real gateway.
+      globalSetup: '<rootDir>/server/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/server/test/support/global-teardown.ts',
+      testTimeout: 30_000,
     },
     {
       displayName: 'server',

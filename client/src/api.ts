@@ -1,4 +1,4 @@
-import type { ErrorBody } from '@herald/shared';
+import type { ErrorBody, FeedPage, Notification, NotificationCounts } from '@herald/shared';
 
 export interface Session {
   token: string;
@@ -15,11 +15,14 @@ export class ApiError extends Error {
   }
 }
 
-async function post<T>(path: string, body: unknown, token?: string): Promise<T> {
+async function request<T>(method: string, path: string, options: { body?: unknown; token?: string } = {}): Promise<T> {
   const res = await fetch(path, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
+    method,
+    headers: {
+      ...(options.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}),
+    },
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
   });
   const json = (await res.json().catch(() => null)) as { error?: ErrorBody } | null;
   if (!res.ok) throw new ApiError(res.status, json?.error ?? { code: 'internal', message: `Request failed (${res.status})` });
@@ -27,8 +30,25 @@ async function post<T>(path: string, body: unknown, token?: string): Promise<T> 
 }
 
 export function login(username: string): Promise<Session> {
-  return post<Session>('/api/auth/login', { username });
+  return request<Session>('POST', '/api/auth/login', { body: { username } });
 }
+
+/** The signed-in user's feed over HTTP. */
+export function feedApi(token: string) {
+  return {
+    page: (before?: string, limit = 20) =>
+      request<FeedPage>('GET', `/api/notifications?limit=${limit}${before ? `&before=${encodeURIComponent(before)}` : ''}`, { token }),
+    counts: () => request<NotificationCounts>('GET', '/api/notifications/counts', { token }),
+    readAll: () => request<{ counts: NotificationCounts }>('POST', '/api/notifications/read-all', { token }),
+    seen: () => request<{ counts: NotificationCounts }>('POST', '/api/notifications/seen', { token }),
+    archive: (id: string) =>
+      request<{ notification: Notification; counts: NotificationCounts }>('POST', `/api/notifications/${encodeURIComponent(id)}/archive`, {
+        token,
+      }),
+  };
+}
+
+export type FeedApi = ReturnType<typeof feedApi>;
 
 const SESSION_KEY = 'herald.session';
 

@@ -1,5 +1,13 @@
 import type { Notification } from '@herald/shared';
-import { applyLive, applySync, emptyFeed } from '../src/notifications/feed-state';
+import {
+  applyDeleted,
+  applyFirstPage,
+  applyLive,
+  applyOlderPage,
+  applySync,
+  applyUpdated,
+  emptyFeed,
+} from '../src/notifications/feed-state';
 
 const n = (seq: number, extra: Partial<Notification> = {}): Notification => ({
   id: seq.toString(16).padStart(24, '0'),
@@ -29,14 +37,40 @@ describe('client feed state', () => {
     expect(state.unread).toBe(2);
   });
 
-  it('detects a gap in seq', () => {
+  it('detects a gap in seq and keeps the watermark below it, so a sync asks for the missing one', () => {
     const state = applyLive(emptyFeed, n(1)).state;
     expect(applyLive(state, n(2)).gap).toBe(false);
-    expect(applyLive(state, n(4)).gap).toBe(true);
+    const gapped = applyLive(state, n(4));
+    expect(gapped.gap).toBe(true);
+    expect(gapped.state.lastSeq).toBe(1);
+    expect(gapped.state.items.map((x) => x.seq)).toEqual([4, 1]);
+    const filled = applySync(gapped.state, [n(2), n(3), n(4)], { unread: 4, unseen: 4 });
+    expect(filled.lastSeq).toBe(4);
+    expect(filled.items.map((x) => x.seq)).toEqual([4, 3, 2, 1]);
   });
 
-  it('a first live notification on an empty feed is not a gap (the initial sync covers history)', () => {
-    expect(applyLive(emptyFeed, n(7)).gap).toBe(false);
+  it('moves the watermark over a hole that a sync confirmed (a seq that was never stored)', () => {
+    const state = applySync(applyLive(emptyFeed, n(1)).state, [n(3)], { unread: 2, unseen: 2 });
+    expect(state.lastSeq).toBe(3);
+    expect(applyLive(state, n(4)).gap).toBe(false);
+  });
+
+  it('starts the watermark at the newest item of the first page', () => {
+    const state = applyFirstPage(emptyFeed, [n(30), n(29)], { unread: 5, unseen: 5 });
+    expect(state.lastSeq).toBe(30);
+    expect(applyLive(state, n(31)).gap).toBe(false);
+    expect(applyOlderPage(state, [n(28)]).lastSeq).toBe(30);
+  });
+
+  it('applies updates, archive and delete from other tabs', () => {
+    let state = applySync(emptyFeed, [n(1), n(2)], { unread: 2, unseen: 2 });
+    state = applyUpdated(state, n(1, { readAt: new Date().toISOString() }));
+    expect(state.items.find((x) => x.seq === 1)?.readAt).toBeDefined();
+    state = applyUpdated(state, n(2, { archivedAt: new Date().toISOString() }));
+    expect(state.items.map((x) => x.seq)).toEqual([1]);
+    state = applyDeleted(state, [n(1).id]);
+    expect(state.items).toEqual([]);
+    expect(applyUpdated(state, n(9)).items).toEqual([]);
   });
 
   it('takes counts from sync as authoritative', () => {

@@ -24,29 +24,55 @@ function initials(name: string): string {
     .toUpperCase();
 }
 
-function NotificationItem({ notification }: { notification: Notification }) {
+/** Only http(s) and same-site paths are followed; the server refuses anything else too. */
+function safeHref(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  if (url.startsWith('/') && !url.startsWith('//') && !url.startsWith('/\\')) return url;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function NotificationItem({
+  notification,
+  onOpen,
+  onArchive,
+}: {
+  notification: Notification;
+  onOpen: (n: Notification) => void;
+  onArchive: (n: Notification) => void;
+}) {
   const unread = !notification.readAt;
   return (
     <li className={`hr-item${unread ? ' hr-item--unread' : ''}`} data-testid="notification-item" data-seq={notification.seq}>
       <span className="hr-avatar" aria-hidden="true">
         {notification.actor ? initials(notification.actor.name) : '•'}
       </span>
-      <div className="hr-item-text">
+      <button type="button" className="hr-item-text" onClick={() => onOpen(notification)} data-testid="notification-open">
         {/* Text nodes only: titles and bodies are never parsed as HTML. */}
         <p className="hr-item-title">{notification.title}</p>
         {notification.body ? <p className="hr-item-body">{notification.body}</p> : null}
         <time className="hr-item-time" dateTime={notification.createdAt}>
           {relativeTime(notification.createdAt)}
         </time>
-      </div>
+      </button>
       {unread ? <span className="hr-unread-dot" aria-label="unread" /> : null}
+      <button type="button" className="hr-archive" aria-label="Archive" title="Archive" onClick={() => onArchive(notification)}>
+        ×
+      </button>
     </li>
   );
 }
 
 /** The bell, unread badge and live feed for the signed-in user. */
 export function NotificationComponent({ token, onSignedOut }: { token: string; onSignedOut: (reason: ErrorBody) => void }) {
-  const { feed, connection, lastLive } = useNotificationFeed(token, onSignedOut);
+  const { feed, connection, lastLive, hasOlder, markRead, markAllRead, markSeen, archive, loadOlder } = useNotificationFeed(
+    token,
+    onSignedOut,
+  );
   const [open, setOpen] = useState(false);
   const [dismissedToastId, setDismissedToastId] = useState<string | null>(null);
   const toast = lastLive && lastLive.id !== dismissedToastId ? lastLive : null;
@@ -66,7 +92,10 @@ export function NotificationComponent({ token, onSignedOut }: { token: string; o
         aria-expanded={open}
         aria-controls={panelId}
         aria-label={`Notifications, ${feed.unread} unread`}
-        onClick={() => setOpen((o) => !o)}
+        onClick={() => {
+          if (!open && feed.unseen > 0) void markSeen();
+          setOpen((o) => !o);
+        }}
         data-testid="bell"
       >
         <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
@@ -86,16 +115,42 @@ export function NotificationComponent({ token, onSignedOut }: { token: string; o
       </span>
       {open ? (
         <section id={panelId} className="hr-panel" aria-label="Notifications">
-          <header className="hr-panel-header">Notifications</header>
+          <header className="hr-panel-header">
+            <span>Notifications</span>
+            <button
+              type="button"
+              className="hr-link"
+              disabled={feed.unread === 0}
+              onClick={() => void markAllRead()}
+              data-testid="mark-all-read"
+            >
+              Mark all read
+            </button>
+          </header>
           {feed.items.length === 0 ? (
             <p className="hr-empty">You are all caught up.</p>
           ) : (
             <ul className="hr-list">
               {feed.items.map((n) => (
-                <NotificationItem key={n.id} notification={n} />
+                <NotificationItem
+                  key={n.id}
+                  notification={n}
+                  onArchive={(item) => void archive(item.id)}
+                  onOpen={(item) => {
+                    const href = safeHref(item.actionUrl);
+                    const read = item.readAt ? Promise.resolve() : markRead([item.id]);
+                    if (href) void read.finally(() => window.location.assign(href));
+                    else void read;
+                  }}
+                />
               ))}
             </ul>
           )}
+          {hasOlder ? (
+            <button type="button" className="hr-link hr-older" onClick={() => void loadOlder()}>
+              Show older
+            </button>
+          ) : null}
         </section>
       ) : null}
       <div className="hr-toasts" role="status" aria-live="polite">

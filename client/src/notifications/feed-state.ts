@@ -2,13 +2,15 @@ import type { Notification, NotificationCounts } from '@herald/shared';
 
 /**
  * The feed as the client holds it. Pure functions, so the delivery rules
- * (dedupe by id, highest seq applied, gap detection) are tested without a
- * browser.
+ * (dedupe by id, seq watermark, gap detection) are tested without a browser.
  */
 export interface FeedState {
   /** Newest first (highest seq first). */
   items: Notification[];
-  /** Highest seq applied; sync asks for everything after it. */
+  /**
+   * The sync watermark: every notification with a seq up to here has been
+   * applied (or was confirmed missing by a sync). Sync asks for what is after it.
+   */
   lastSeq: number;
   unread: number;
   unseen: number;
@@ -16,34 +18,77 @@ export interface FeedState {
 
 export const emptyFeed: FeedState = { items: [], lastSeq: 0, unread: 0, unseen: 0 };
 
-function merge(state: FeedState, incoming: Notification[]): { state: FeedState; added: Notification[] } {
-  const known = new Set(state.items.map((n) => n.id));
+function merge(items: Notification[], incoming: Notification[]): { items: Notification[]; added: Notification[] } {
+  const known = new Set(items.map((n) => n.id));
   const added = incoming.filter((n) => {
     if (known.has(n.id)) return false;
     known.add(n.id);
     return true;
   });
-  if (added.length === 0) return { state, added };
-  const items = [...state.items, ...added].sort((a, b) => b.seq - a.seq);
-  const lastSeq = Math.max(state.lastSeq, ...added.map((n) => n.seq));
-  return { state: { ...state, items, lastSeq }, added };
+  if (added.length === 0) return { items, added };
+  return { items: [...items, ...added].sort((a, b) => b.seq - a.seq), added };
 }
 
 /**
- * A live notification. Returns whether it reveals a gap (a seq was skipped,
- * so something was lost on the way) and the client should sync.
+ * A live notification. `gap` means a seq between the watermark and this one
+ * never arrived (a live message was lost): the client should sync. The
+ * watermark only moves over contiguous seqs, so that sync still asks for the
+ * missing ones.
  */
 export function applyLive(state: FeedState, notification: Notification): { state: FeedState; isNew: boolean; gap: boolean } {
-  const gap = state.lastSeq > 0 && notification.seq > state.lastSeq + 1;
-  const { state: next, added } = merge(state, [notification]);
+  const { items, added } = merge(state.items, [notification]);
   if (added.length === 0) return { state, isNew: false, gap: false };
-  const unreadDelta = notification.readAt ? 0 : 1;
-  const unseenDelta = notification.seenAt ? 0 : 1;
-  return { state: { ...next, unread: next.unread + unreadDelta, unseen: next.unseen + unseenDelta }, isNew: true, gap };
+  const contiguous = notification.seq === state.lastSeq + 1;
+  const gap = notification.seq > state.lastSeq + 1;
+  return {
+    state: {
+      items,
+      lastSeq: contiguous ? notification.seq : state.lastSeq,
+      unread: state.unread + (notification.readAt || notification.archivedAt ? 0 : 1),
+      unseen: state.unseen + (notification.seenAt || notification.archivedAt ? 0 : 1),
+    },
+    isNew: true,
+    gap,
+  };
 }
 
-/** A sync answer: missed notifications (any order, possibly already known) plus authoritative counts. */
+/**
+ * A sync page: everything stored after the watermark (oldest first, possibly
+ * already known) plus authoritative counts. The server returned every stored
+ * seq in the range, so the watermark moves to the last one even over holes.
+ */
 export function applySync(state: FeedState, notifications: Notification[], counts: NotificationCounts): FeedState {
-  const { state: next } = merge(state, notifications);
-  return { ...next, unread: counts.unread, unseen: counts.unseen };
+  const { items } = merge(state.items, notifications);
+  const highest = notifications.reduce((max, n) => Math.max(max, n.seq), state.lastSeq);
+  return { items, lastSeq: highest, unread: counts.unread, unseen: counts.unseen };
+}
+
+/** The first page of the feed (newest first): older history is paged, not synced, so the watermark starts at the newest. */
+export function applyFirstPage(state: FeedState, page: Notification[], counts: NotificationCounts): FeedState {
+  const { items } = merge(state.items, page);
+  const newest = page.reduce((max, n) => Math.max(max, n.seq), 0);
+  return { items, lastSeq: Math.max(state.lastSeq, newest), unread: counts.unread, unseen: counts.unseen };
+}
+
+/** An older page from infinite scroll; the watermark is untouched. */
+export function applyOlderPage(state: FeedState, page: Notification[]): FeedState {
+  return { ...state, items: merge(state.items, page).items };
+}
+
+/** Another tab or device changed a notification (read, unread, archived); archived ones leave the feed. */
+export function applyUpdated(state: FeedState, updated: Notification): FeedState {
+  if (!state.items.some((n) => n.id === updated.id)) return state;
+  const items = updated.archivedAt
+    ? state.items.filter((n) => n.id !== updated.id)
+    : state.items.map((n) => (n.id === updated.id ? updated : n));
+  return { ...state, items };
+}
+
+export function applyDeleted(state: FeedState, ids: string[]): FeedState {
+  const gone = new Set(ids);
+  return { ...state, items: state.items.filter((n) => !gone.has(n.id)) };
+}
+
+export function applyCounts(state: FeedState, counts: NotificationCounts): FeedState {
+  return { ...state, unread: counts.unread, unseen: counts.unseen };
 }

@@ -1,0 +1,131 @@
+import type { Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ErrorBody, Notification, NotificationCounts, ServerToClientEvents } from '@herald/shared';
+import { applyCounts, applyDeleted, applyFirstPage, applyLive, applySync, applyUpdated, emptyFeed, type FeedState } from './feed-state';
+
+export type FeedSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'signed-out';
+
+export interface FeedClientOptions {
+  /** Loads the newest page once, before the first sync; without it the first sync starts from seq 0. */
+  loadFirstPage?: () => Promise<{ items: Notification[]; counts: NotificationCounts }>;
+  onChange?: (state: FeedState) => void;
+  onConnection?: (state: ConnectionState) => void;
+  /** A notification that arrived live and was new (for toasts). */
+  onLive?: (notification: Notification) => void;
+  onSignedOut?: (reason: ErrorBody) => void;
+  /** @default 10000 */
+  ackTimeoutMs?: number;
+}
+
+/** Pages of catch-up fetched in one go; each page holds up to 500. */
+const MAX_SYNC_PAGES = 20;
+const SIGNED_OUT_CODES = new Set(['token_expired', 'invalid_token', 'unauthorized']);
+
+/**
+ * The client half of the delivery model, independent of React: catches up
+ * with `notifications:sync` on every (re)connect and whenever a live seq
+ * reveals a gap, de-duplicates by id, and applies updates from other tabs and
+ * devices. The socket is created (and closed) by the caller.
+ */
+export class FeedClient {
+  state: FeedState = emptyFeed;
+  connection: ConnectionState = 'connecting';
+  private syncing: Promise<void> | null = null;
+  private firstPageLoaded = false;
+  private readonly ackTimeoutMs: number;
+
+  constructor(
+    readonly socket: FeedSocket,
+    private readonly options: FeedClientOptions = {},
+  ) {
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
+    socket.on('connect', () => {
+      this.setConnection('connected');
+      void this.catchUp();
+    });
+    socket.on('disconnect', (reason) => {
+      this.setConnection('reconnecting');
+      // The server closed us (e.g. the token expired): one reconnect tells us why, through connect_error.
+      if (reason === 'io server disconnect') socket.connect();
+    });
+    socket.io.on('reconnect_attempt', () => this.setConnection('reconnecting'));
+    socket.on('connect_error', (error: Error & { data?: ErrorBody }) => {
+      if (error.data && SIGNED_OUT_CODES.has(error.data.code)) {
+        this.setConnection('signed-out');
+        socket.close();
+        this.options.onSignedOut?.(error.data);
+      } else {
+        this.setConnection('reconnecting');
+      }
+    });
+    socket.on('notification', (notification) => {
+      const { state, isNew, gap } = applyLive(this.state, notification);
+      if (!isNew) return;
+      this.update(state);
+      this.options.onLive?.(notification);
+      // Before the first page is in, the watermark is not set yet; the catch-up after it covers any gap.
+      const ready = this.firstPageLoaded || !this.options.loadFirstPage;
+      if (gap && ready) void this.sync();
+    });
+    socket.on('notification:updated', (notification) => this.update(applyUpdated(this.state, notification)));
+    socket.on('notification:deleted', (ids) => this.update(applyDeleted(this.state, ids)));
+    socket.on('counts', (counts) => this.update(applyCounts(this.state, counts)));
+    if (socket.connected) {
+      this.setConnection('connected');
+      void this.catchUp();
+    }
+  }
+
+  /** Everything after the watermark, page by page; concurrent calls share one run. */
+  sync(): Promise<void> {
+    this.syncing ??= (async () => {
+      try {
+        for (let page = 0; page < MAX_SYNC_PAGES; page++) {
+          const response = await this.socket.timeout(this.ackTimeoutMs).emitWithAck('notifications:sync', { afterSeq: this.state.lastSeq });
+          if (!response.data) return;
+          this.update(applySync(this.state, response.data.notifications, response.data.counts));
+          if (!response.data.hasMore) return;
+        }
+      } catch {
+        // Timed out or disconnected: the next connect syncs again.
+      } finally {
+        this.syncing = null;
+      }
+    })();
+    return this.syncing;
+  }
+
+  /** Marks the caller's notifications read; other tabs and devices hear of it from the server. */
+  async markRead(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const response = await this.socket.timeout(this.ackTimeoutMs).emitWithAck('notifications:read', { ids });
+    if (response.error) throw new Error(response.error.message);
+    let next = this.state;
+    for (const notification of response.data.notifications) next = applyUpdated(next, notification);
+    this.update(applyCounts(next, response.data.counts));
+  }
+
+  /** Replaces the state, e.g. after an HTTP action whose answer the caller applied. */
+  update(state: FeedState): void {
+    this.state = state;
+    this.options.onChange?.(state);
+  }
+
+  private async catchUp(): Promise<void> {
+    if (!this.firstPageLoaded && this.options.loadFirstPage) {
+      try {
+        const { items, counts } = await this.options.loadFirstPage();
+        this.update(applyFirstPage(this.state, items, counts));
+        this.firstPageLoaded = true;
+      } catch {
+        // Fall through to sync; the next connect tries the first page again.
+      }
+    }
+    await this.sync();
+  }
+
+  private setConnection(connection: ConnectionState): void {
+    this.connection = connection;
+    this.options.onConnection?.(connection);
+  }
+}
