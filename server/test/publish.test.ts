@@ -111,4 +111,13 @@ describe('publishing a notification end to end', () => {
     expect(response.data?.hasMore).toBe(false);
     expect(response.data?.counts.unread).toBeGreaterThanOrEqual(1);
   });
+
+  it('one call may name 1,000 recipients: each gets one stored notification with seq 1', async () => {
+    const userIds = Array.from({ length: 1000 }, (_, i) => `7${i.toString(16).padStart(23, '0')}`);
+    const res = await postNotification(stack.herald.url, { userIds, type: 'system.notice', title: 'Scheduled maintenance' }).expect(201);
+    expect(res.body.notifications).toHaveLength(1000);
+    expect(res.body.notifications.map((n: { userId: string }) => n.userId)).toEqual(userIds);
+    expect(res.body.notifications.every((n: { seq: number }) => n.seq === 1)).toBe(true);
+    expect(await stack.inspector.collection('notifications').countDocuments({ title: 'Scheduled maintenance' })).toBe(1000);
+  });
 });
