@@ -26,6 +26,10 @@ export class UserChannelSubscriber {
   private readonly prefix: string;
   private readonly log: Logger;
   private readonly listener = (channel: string, raw: string) => this.dispatch(channel, raw);
+  /** Messages this instance received on user channels (every one, valid or not): the routing cost. */
+  messagesReceived = 0;
+  /** Messages dropped because they were malformed or on the wrong channel. */
+  messagesDropped = 0;
 
   constructor(private readonly options: UserChannelSubscriberOptions) {
     this.prefix = options.channelPrefix ?? DEFAULT_CHANNEL_PREFIX;
@@ -71,19 +75,23 @@ export class UserChannelSubscriber {
   private dispatch(channel: string, raw: string): void {
     const userId = userIdFromChannel(channel, this.prefix);
     if (userId === undefined) return;
+    this.messagesReceived++;
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw);
     } catch {
+      this.messagesDropped++;
       this.log.warn({ channel }, 'dropped a message that is not JSON');
       return;
     }
     const result = userChannelMessageSchema.safeParse(parsed);
     if (!result.success) {
+      this.messagesDropped++;
       this.log.warn({ channel, issues: result.error.issues.length }, 'dropped a message that does not match the schema');
       return;
     }
     if (result.data.kind === 'notification' && result.data.notification.userId !== userId) {
+      this.messagesDropped++;
       this.log.warn({ channel }, "dropped a notification published on another user's channel");
       return;
     }

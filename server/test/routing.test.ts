@@ -1,0 +1,55 @@
+import { Types } from 'mongoose';
+import type { Notification } from '@herald/shared';
+import type { RunningHerald } from '../src/main';
+import { connect, sleep, waitFor, type ClientSocket } from './support/clients';
+import { useTestStack } from './support/stack';
+
+const USERS = 30;
+const PER_USER = 3;
+
+describe('routing across three gateway instances', () => {
+  const stack = useTestStack({ instances: 3 });
+
+  it('every socket gets each of its notifications exactly once, and an instance only receives messages for users it holds', async () => {
+    const instances = stack.instances;
+    const users = Array.from({ length: USERS }, (_, i) => ({ id: new Types.ObjectId().toHexString(), name: `user ${i}` }));
+    // User i is on instance i % 3; every fifth user also has a second socket on the next instance.
+    const placement = users.map((_, i) => (i % 5 === 0 ? [i % 3, (i + 1) % 3] : [i % 3]));
+    const sockets: { userIndex: number; instance: number; socket: ClientSocket; got: Notification[] }[] = [];
+    for (const [userIndex, user] of users.entries()) {
+      for (const instance of placement[userIndex]!) {
+        const token = instances[0]!.gateway.tokens.sign({ userId: user.id, name: user.name }).token;
+        const socket = await connect(instances[instance]!.url, token);
+        const got: Notification[] = [];
+        socket.on('notification', (n) => got.push(n));
+        sockets.push({ userIndex, instance, socket, got });
+      }
+    }
+    // Sync answers only once the user's channel subscription is live on that instance.
+    await Promise.all(sockets.map(({ socket }) => socket.emitWithAck('notifications:sync', { afterSeq: 0 })));
+    const before = instances.map((h) => h.gateway.userChannels.messagesReceived);
+
+    const sent = new Map<string, string[]>();
+    for (let round = 0; round < PER_USER; round++) {
+      await Promise.all(
+        users.map(async (user, i) => {
+          const via: RunningHerald = instances[(i + round) % 3]!;
+          const { notifications } = await via.gateway.publishNotification({ userIds: [user.id], type: 'a.b', title: `${i}/${round}` });
+          sent.set(user.id, [...(sent.get(user.id) ?? []), notifications[0]!.id]);
+        }),
+      );
+    }
+
+    await waitFor(() => sockets.forEach(({ got }) => expect(got).toHaveLength(PER_USER)), 10_000);
+    await sleep(300);
+    for (const { userIndex, got } of sockets) {
+      expect(got.map((n) => n.id).sort()).toEqual([...sent.get(users[userIndex]!.id)!].sort());
+    }
+
+    // Routing cost: each instance received exactly one message per notification of a user it holds, and nothing else.
+    const received = instances.map((h, i) => h.gateway.userChannels.messagesReceived - before[i]!);
+    const needed = instances.map((_, i) => placement.filter((p) => p.includes(i)).length * PER_USER);
+    expect(received).toEqual(needed);
+    expect(received.reduce((a, b) => a + b, 0)).toBeLessThan(USERS * PER_USER * 3);
+  });
+});
