@@ -3,7 +3,10 @@ import path from 'node:path';
 import express, { type Express } from 'express';
 import { authRoutes } from './auth/auth-routes';
 import type { TokenService } from './auth/jwt';
+import type { InstanceStats } from '@herald/shared';
+import { requireServiceToken } from './auth/service-token';
 import { cors } from './http/cors';
+import type { Metrics } from './metrics';
 import { apiNotFound, errorHandler } from './http/error-handler';
 import { healthRoutes, type ReadinessCheck } from './http/health-routes';
 import { requireJson } from './http/require-json';
@@ -29,6 +32,9 @@ export interface AppDeps {
   clientDir?: string;
   /** @default "64kb" */
   bodyLimit?: string;
+  metrics: Metrics;
+  clusterStats: () => Promise<InstanceStats[]>;
+  redisStats: () => Promise<Record<string, number>>;
 }
 
 /** The express app: JSON API, health checks and, when built, the client. Takes every dependency as an argument. */
@@ -42,6 +48,10 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   app.use(healthRoutes(deps.readiness));
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', deps.metrics.registry.contentType);
+    res.send(await deps.metrics.render());
+  });
 
   const api = express.Router();
   api.use(cors(deps.corsOrigins));
@@ -58,6 +68,10 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   api.use('/preferences', preferenceRoutes({ preferences: deps.preferences, tokens: deps.tokens }));
+  api.get('/admin/stats', requireServiceToken(deps.serviceToken), async (_req, res) => {
+    const [instances, redis] = await Promise.all([deps.clusterStats(), deps.redisStats()]);
+    res.json({ instances, redis });
+  });
   api.use(apiNotFound);
   app.use('/api', api);
 

@@ -1,4 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import { hostname } from 'node:os';
+import { DEFAULT_CHANNEL_PREFIX } from '@herald/shared';
+import { createMetrics, type Metrics } from './metrics';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
@@ -33,6 +37,10 @@ export interface GatewayDeps {
   channelPrefix?: string;
   /** Background retention; omit to run no sweeper (tests call runOnce themselves). */
   retention?: RetentionPolicy;
+  /** @default a fresh registry */
+  metrics?: Metrics;
+  /** @default a random id */
+  instanceId?: string;
 }
 
 export interface Gateway {
@@ -43,6 +51,8 @@ export interface Gateway {
   tokens: TokenService;
   publishNotification: PublishNotification;
   feed: NotificationFeed;
+  metrics: Metrics;
+  instanceId: string;
   retention: ReturnType<typeof createRetentionSweeper>;
   /** Listens on loopback-or-all as given; resolves with the bound port. */
   listen(port: number, host?: string): Promise<number>;
@@ -52,13 +62,15 @@ export interface Gateway {
 
 /** Wires one gateway instance from clients its caller built, so tests can run several in one process. */
 export function createGateway(deps: GatewayDeps): Gateway {
+  const metrics = deps.metrics ?? createMetrics();
+  const instanceId = deps.instanceId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const tokens = createTokenService({ secret: deps.jwtSecret, ttlSeconds: deps.jwtTtlSeconds });
   const events = createUserEvents({
     redis: deps.redis.command,
     logger: deps.logger,
     ...(deps.channelPrefix ? { channelPrefix: deps.channelPrefix } : {}),
   });
-  const publishNotification = createNotificationPublisher({ connection: deps.connection, events, logger: deps.logger });
+  const publishNotification = createNotificationPublisher({ connection: deps.connection, events, logger: deps.logger, metrics });
   const feed = createNotificationFeed({ connection: deps.connection, events });
   const retention = createRetentionSweeper({
     connection: deps.connection,
@@ -88,6 +100,23 @@ export function createGateway(deps: GatewayDeps): Gateway {
       },
     },
     ...(deps.clientDir ? { clientDir: deps.clientDir } : {}),
+    metrics,
+    clusterStats: () => realtime.clusterStats(),
+    redisStats: async () => {
+      const prefix = deps.channelPrefix ?? DEFAULT_CHANNEL_PREFIX;
+      const [channels, numpat] = await Promise.all([
+        deps.redis.command.call('PUBSUB', 'CHANNELS', `${prefix}:*`) as Promise<string[]>,
+        deps.redis.command.call('PUBSUB', 'NUMPAT') as Promise<number>,
+      ]);
+      const userChannels = channels.filter((c) => c.startsWith(`${prefix}:user:`));
+      const numsub =
+        userChannels.length > 0
+          ? ((await deps.redis.command.call('PUBSUB', 'NUMSUB', ...userChannels.slice(0, 1000))) as (string | number)[])
+          : [];
+      let subscriptions = 0;
+      for (let i = 1; i < numsub.length; i += 2) subscriptions += Number(numsub[i]);
+      return { channels: channels.length, userChannels: userChannels.length, userChannelSubscriptions: subscriptions, patterns: numpat };
+    },
   });
   const httpServer = http.createServer(app);
   const realtime = createIoServer({
@@ -97,6 +126,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logger: deps.logger,
     corsOrigins: deps.corsOrigins,
     redis: deps.redis,
+    metrics,
+    instanceId,
     ...(deps.channelPrefix ? { channelPrefix: deps.channelPrefix } : {}),
   });
 
@@ -108,6 +139,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     tokens,
     publishNotification,
     feed,
+    metrics,
+    instanceId,
     retention,
     listen: (port, host) =>
       new Promise((resolve, reject) => {

@@ -5,6 +5,7 @@ import type { Config } from './config';
 import { seedDemoUsers } from './demo/demo-users';
 import { createGateway, type Gateway } from './gateway';
 import { createLogger, type Logger } from './logger';
+import { createMetrics, type Metrics } from './metrics';
 import { idempotencyModel } from './notifications/idempotency';
 import { notificationModel } from './notifications/notification-model';
 import { preferenceModel } from './preferences/preference-model';
@@ -33,10 +34,11 @@ export interface StartOptions {
   retention?: false;
 }
 
-function redisClient(url: string, name: string, logger: Logger): Redis {
+function redisClient(url: string, name: string, logger: Logger, metrics: Metrics): Redis {
   const client = new Redis(url, { connectionName: name, maxRetriesPerRequest: 3 });
   let lastLogged = 0;
   client.on('error', (error: Error) => {
+    metrics.redisErrors.inc({ connection: name });
     // Redis errors repeat on every reconnect attempt; one line every 5 s is enough.
     if (Date.now() - lastLogged > 5000) {
       lastLogged = Date.now();
@@ -60,10 +62,14 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
     // Any `$` object that reaches a filter from input is compared literally; our own operators are marked trusted.
     sanitizeFilter: true,
   });
-  connection.on('error', (error: Error) => logger.warn({ err: error }, 'mongodb connection error'));
-  const command = redisClient(config.redisUrl, 'herald-command', logger);
-  const adapterSubscriber = redisClient(config.redisUrl, 'herald-adapter-sub', logger);
-  const userSubscriber = redisClient(config.redisUrl, 'herald-user-sub', logger);
+  const metrics = createMetrics();
+  connection.on('error', (error: Error) => {
+    metrics.mongoErrors.inc();
+    logger.warn({ err: error }, 'mongodb connection error');
+  });
+  const command = redisClient(config.redisUrl, 'herald-command', logger, metrics);
+  const adapterSubscriber = redisClient(config.redisUrl, 'herald-adapter-sub', logger, metrics);
+  const userSubscriber = redisClient(config.redisUrl, 'herald-user-sub', logger, metrics);
   const closeClients = async () => {
     await Promise.allSettled([command.quit(), adapterSubscriber.quit(), userSubscriber.quit()]);
     await connection.close().catch(() => undefined);
@@ -90,6 +96,7 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
       jwtTtlSeconds: config.jwtTtlSeconds,
       serviceToken: config.serviceToken,
       corsOrigins: config.corsOrigins,
+      metrics,
       ...(options.retention === false ? {} : { retention: config.retention }),
       ...(clientDir ? { clientDir } : {}),
       ...(options.channelPrefix ? { channelPrefix: options.channelPrefix } : {}),

@@ -106,7 +106,8 @@ const countsSchema = z.object({ unread: z.number().int().min(0), unseen: z.numbe
  * socket (which already has the answer in its ack) is not echoed to.
  */
 export const userChannelMessageSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('notification'), notification: notificationSchema }),
+  /** `publishedAt`: when publishNotification was called (ms since epoch), for the delivery latency metric. */
+  z.object({ kind: z.literal('notification'), notification: notificationSchema, publishedAt: z.number().optional() }),
   z.object({
     kind: z.literal('updated'),
     notifications: z.array(notificationSchema),

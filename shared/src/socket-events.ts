@@ -39,8 +39,21 @@ export interface ClientToServerEvents {
   'notifications:read': (request: ReadRequest, ack: AckCallback<ReadResult>) => void;
 }
 
-/** Events between gateway instances through the Redis adapter (none yet). */
-export type InterServerEvents = Record<string, never>;
+/** One gateway instance's figures, as gathered for GET /api/admin/stats. */
+export interface InstanceStats {
+  id: string;
+  sockets: number;
+  userChannels: number;
+  topicChannels: number;
+  channelMessagesReceived: number;
+  uptimeSeconds: number;
+}
+
+/** Events between gateway instances through the Redis adapter. */
+export interface InterServerEvents {
+  /** Every other instance answers with its own figures. */
+  'stats:request': (ack: (stats: InstanceStats) => void) => void;
+}
 
 /** What the server knows about an authenticated socket; set by the handshake middleware only. */
 export interface SocketData {

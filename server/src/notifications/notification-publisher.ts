@@ -7,12 +7,14 @@ import { createIdempotencyStore, requestHash } from './idempotency';
 import { notificationModel, type NewNotificationDoc, type NotificationDoc } from './notification-model';
 import { createSequenceAllocator } from './sequence';
 import { toNotification } from './to-notification';
+import type { Metrics } from '../metrics';
 import type { UserEvents } from './user-events';
 
 export interface NotificationPublisherDeps {
   connection: Connection;
   events: UserEvents;
   logger: Logger;
+  metrics?: Pick<Metrics, 'published' | 'publishFailures'>;
 }
 
 export interface PublishOptions {
@@ -27,6 +29,12 @@ export interface PublishResult {
   mutedUserIds: string[];
   /** True when this answer replays an earlier request with the same idempotency key. */
   replayed: boolean;
+  /**
+   * Gateway instances that received each notification's live message (Redis's PUBLISH count), in the
+   * order of `notifications`; 0 means no recipient socket was connected anywhere, null that Redis failed
+   * (the notification is stored either way and arrives on the next sync).
+   */
+  instancesReached: (number | null)[];
 }
 
 export type PublishNotification = (input: PublishNotificationInput, options?: PublishOptions) => Promise<PublishResult>;
@@ -100,10 +108,11 @@ export function createNotificationPublisher(deps: NotificationPublisherDeps): Pu
     const docs = await Notification.find({ _id: mongoose.trusted({ $in: notificationIds.map((id) => new Types.ObjectId(id)) }) }).lean();
     const byId = new Map(docs.map((doc) => [doc._id.toHexString(), toNotification(doc)]));
     const notifications = notificationIds.map((id) => byId.get(id)).filter((n): n is Notification => n !== undefined);
-    return { notifications, mutedUserIds, replayed: true };
+    return { notifications, mutedUserIds, replayed: true, instancesReached: notifications.map(() => 0) };
   }
 
-  return async function publishNotification(input, options = {}) {
+  async function publishNotification(input: PublishNotificationInput, options: PublishOptions = {}): Promise<PublishResult> {
+    const publishedAt = Date.now();
     const parsed = publishNotificationInputSchema.safeParse(input);
     if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'notification');
     const key = options.idempotencyKey;
@@ -145,9 +154,19 @@ export function createNotificationPublisher(deps: NotificationPublisherDeps): Pu
           log.error({ err: error }, 'could not record an idempotency key as done');
         });
     }
-    await deps.events.publish(
-      result.stored.map((notification) => ({ userId: notification.userId, message: { kind: 'notification', notification } })),
+    const instancesReached = await deps.events.publish(
+      result.stored.map((notification) => ({ userId: notification.userId, message: { kind: 'notification', notification, publishedAt } })),
     );
-    return { notifications: result.stored, mutedUserIds: result.muted, replayed: false };
+    deps.metrics?.published.inc(result.stored.length);
+    return { notifications: result.stored, mutedUserIds: result.muted, replayed: false, instancesReached };
+  }
+
+  return async (input, options) => {
+    try {
+      return await publishNotification(input, options);
+    } catch (error) {
+      deps.metrics?.publishFailures.inc({ code: error instanceof AppError ? error.code : 'internal' });
+      throw error;
+    }
   };
 }

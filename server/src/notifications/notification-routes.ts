@@ -25,9 +25,11 @@ export function notificationRoutes(deps: NotificationRouteDeps): Router {
   router.post('/', requireServiceToken(deps.serviceToken), async (req, res) => {
     const key = req.get('idempotency-key');
     const result = await deps.publishNotification(req.body, key === undefined ? {} : { idempotencyKey: key });
-    res
-      .status(201)
-      .json({ notifications: result.notifications, ...(result.mutedUserIds.length > 0 ? { mutedUserIds: result.mutedUserIds } : {}) });
+    res.status(201).json({
+      notifications: result.notifications,
+      instancesReached: result.instancesReached,
+      ...(result.mutedUserIds.length > 0 ? { mutedUserIds: result.mutedUserIds } : {}),
+    });
   });
 
   router.get('/', user, async (req, res) => {

@@ -9,6 +9,7 @@ import {
   userRoom,
   type UserChannelMessage,
   type ClientToServerEvents,
+  type InstanceStats,
   type InterServerEvents,
   type ServerToClientEvents,
   type SocketData,
@@ -17,6 +18,7 @@ import type { TokenService } from '../auth/jwt';
 import { toErrorBody } from '../errors';
 import type { Logger } from '../logger';
 import type { NotificationFeed } from '../notifications/notification-feed';
+import type { Metrics } from '../metrics';
 import { acknowledged } from './socket-handler';
 import { UserChannelSubscriber } from './user-channel-subscriber';
 
@@ -40,6 +42,9 @@ export interface IoServerDeps {
   };
   /** @default "herald" */
   channelPrefix?: string;
+  metrics: Metrics;
+  /** Names this instance in stats. */
+  instanceId: string;
 }
 
 /** Longest timer Node supports; tokens living longer are re-checked when it fires. */
@@ -65,6 +70,7 @@ function originAllowed(req: IncomingMessage, allowed: ReadonlySet<string>): bool
 export interface RealtimeServer {
   io: IoServer;
   userChannels: UserChannelSubscriber;
+  clusterStats(): Promise<InstanceStats[]>;
   close(): Promise<void>;
 }
 
@@ -74,7 +80,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
   const allowedOrigins = new Set(deps.corsOrigins);
 
   const io: IoServer = new Server(deps.httpServer, {
-    adapter: createAdapter(deps.redis.command, deps.redis.adapterSubscriber, { key: `${prefix}#sio` }),
+    adapter: createAdapter(deps.redis.command, deps.redis.adapterSubscriber, { key: `${prefix}#sio`, requestsTimeout: 2000 }),
     cors: { origin: [...allowedOrigins], credentials: false },
     allowRequest: (req, callback) => {
       if (originAllowed(req, allowedOrigins)) callback(null, true);
@@ -87,11 +93,15 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
   // Exactly once per socket: each instance that holds sockets of the user is
   // subscribed once to the user's channel and emits to its *local* sockets only.
   function deliver(userId: string, message: UserChannelMessage): void {
-    const local = io.local.to(userRoom(userId));
+    deps.metrics.channelMessages.inc({ kind: 'user' });
+    const room = userRoom(userId);
+    const local = io.local.to(room);
     const others = message.kind !== 'notification' && message.originSocketId ? local.except(message.originSocketId) : local;
     switch (message.kind) {
       case 'notification':
         others.emit('notification', message.notification);
+        deps.metrics.delivered.inc(io.of('/').adapter.rooms.get(room)?.size ?? 0);
+        if (message.publishedAt !== undefined) deps.metrics.deliveryLatency.observe(Math.max(0, Date.now() - message.publishedAt) / 1000);
         return;
       case 'updated':
         for (const notification of message.notifications) others.emit('notification:updated', notification);
@@ -143,8 +153,35 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     socket.once('disconnect', () => clearTimeout(timer));
   }
 
+  const startedAt = Date.now();
+  const localStats = (): InstanceStats => ({
+    id: deps.instanceId,
+    sockets: io.of('/').sockets.size,
+    userChannels: userChannels.channelCount,
+    topicChannels: 0,
+    channelMessagesReceived: userChannels.messagesReceived,
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+  });
+  io.on('stats:request', (ack) => ack(localStats()));
+  deps.metrics.beforeCollect.push(() => {
+    deps.metrics.connectedSockets.set(io.of('/').sockets.size);
+    deps.metrics.subscribedChannels.set({ kind: 'user' }, userChannels.channelCount);
+  });
+
+  /** This instance's figures and every other instance's, through the adapter (instances that do not answer in time are left out). */
+  function clusterStats(): Promise<InstanceStats[]> {
+    return new Promise((resolve) => {
+      // The adapter gives up after its requestsTimeout and passes on the answers that did arrive.
+      io.serverSideEmit('stats:request', (error: Error | null, responses: InstanceStats[]) => {
+        if (error) log.warn({ err: error }, 'some instances did not answer the stats request');
+        resolve([localStats(), ...(responses ?? [])].sort((a, b) => a.id.localeCompare(b.id)));
+      });
+    });
+  }
+
   io.on('connection', (socket) => {
     const { userId } = socket.data;
+
     // The room is joined here, on the server, from the verified token; no client event can join a room.
     void socket.join(userRoom(userId));
     const subscribed = userChannels.acquire(userId);
@@ -158,6 +195,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
         async ({ afterSeq }) => {
           // Read only after the live subscription is in place, so nothing can fall between the two.
           await subscribed;
+          deps.metrics.syncRequests.inc();
           return deps.feed.syncAfter(userId, afterSeq);
         },
         log,
@@ -174,6 +212,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
   return {
     io,
     userChannels,
+    clusterStats,
     async close() {
       userChannels.close();
       await new Promise<void>((resolve) => {

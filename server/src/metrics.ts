@@ -1,0 +1,69 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * One registry per gateway instance (not prom-client's global one), so two
+ * gateways in one process, as in the tests, keep separate figures.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'herald_' });
+  const metrics = {
+    registry,
+    /** Run before each scrape to refresh gauges that mirror live state. */
+    beforeCollect: [] as (() => void)[],
+    async render(): Promise<string> {
+      for (const refresh of metrics.beforeCollect) refresh();
+      return registry.metrics();
+    },
+    connectedSockets: new Gauge({
+      name: 'herald_connected_sockets',
+      help: 'Socket.IO connections on this instance',
+      registers: [registry],
+    }),
+    subscribedChannels: new Gauge({
+      name: 'herald_subscribed_channels',
+      help: 'Redis channels this instance is subscribed to, by kind',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    published: new Counter({
+      name: 'herald_notifications_published_total',
+      help: 'Notifications stored and published by this instance',
+      registers: [registry],
+    }),
+    delivered: new Counter({
+      name: 'herald_notifications_delivered_total',
+      help: 'Notification emits to local sockets (one per socket reached)',
+      registers: [registry],
+    }),
+    channelMessages: new Counter({
+      name: 'herald_channel_messages_received_total',
+      help: 'Messages received from Redis on user and topic channels, by kind',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    deliveryLatency: new Histogram({
+      name: 'herald_delivery_latency_seconds',
+      help: 'From publishNotification being called to the emit to local sockets',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    syncRequests: new Counter({ name: 'herald_sync_requests_total', help: 'notifications:sync requests answered', registers: [registry] }),
+    redisErrors: new Counter({
+      name: 'herald_redis_errors_total',
+      help: 'Redis connection errors, by connection',
+      labelNames: ['connection'] as const,
+      registers: [registry],
+    }),
+    mongoErrors: new Counter({ name: 'herald_mongo_errors_total', help: 'MongoDB connection errors', registers: [registry] }),
+    publishFailures: new Counter({
+      name: 'herald_publish_failures_total',
+      help: 'Publish calls that failed, by error code',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+  };
+  return metrics;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
