@@ -98,6 +98,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
       redis: async () => {
         await deps.redis.command.ping();
       },
+      // A draining instance reports not ready, so the load balancer stops sending it clients.
+      accepting: async () => {
+        if (realtime.draining) throw new Error('draining');
+      },
     },
     ...(deps.clientDir ? { clientDir: deps.clientDir } : {}),
     metrics,

@@ -71,6 +71,7 @@ export interface RealtimeServer {
   io: IoServer;
   userChannels: UserChannelSubscriber;
   clusterStats(): Promise<InstanceStats[]>;
+  readonly draining: boolean;
   close(): Promise<void>;
 }
 
@@ -78,12 +79,14 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
   const log = deps.logger.child({ module: 'realtime' });
   const prefix = deps.channelPrefix ?? DEFAULT_CHANNEL_PREFIX;
   const allowedOrigins = new Set(deps.corsOrigins);
+  let draining = false;
 
   const io: IoServer = new Server(deps.httpServer, {
     adapter: createAdapter(deps.redis.command, deps.redis.adapterSubscriber, { key: `${prefix}#sio`, requestsTimeout: 2000 }),
     cors: { origin: [...allowedOrigins], credentials: false },
     allowRequest: (req, callback) => {
-      if (originAllowed(req, allowedOrigins)) callback(null, true);
+      if (draining) callback('server shutting down', false);
+      else if (originAllowed(req, allowedOrigins)) callback(null, true);
       else callback('origin not allowed', false);
     },
     maxHttpBufferSize: 64 * 1024,
@@ -213,7 +216,20 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     io,
     userChannels,
     clusterStats,
+    get draining() {
+      return draining;
+    },
+    /**
+     * Graceful stop: refuse new handshakes, then close every open transport.
+     * Clients see a transport close (not a server disconnect), so they
+     * reconnect by themselves, through the load balancer to another instance,
+     * and catch up there with a sync.
+     */
     async close() {
+      draining = true;
+      const sockets = [...io.of('/').sockets.values()];
+      log.info({ sockets: sockets.length }, 'draining: closing client connections');
+      for (const socket of sockets) socket.conn.close();
       userChannels.close();
       await new Promise<void>((resolve) => {
         void io.close(() => resolve());

@@ -1,0 +1,79 @@
+import mongoose from 'mongoose';
+import { io } from 'socket.io-client';
+import { FeedClient, type FeedSocket } from '../../client/src/notifications/feed-client';
+import { sleep, waitFor } from './support/clients';
+import { spawnGateway, type GatewayProcess } from './support/process-gateway';
+import { useTestStack } from './support/stack';
+import { startBalancer, type Balancer } from './support/tcp-balancer';
+
+const CLIENTS = 200;
+const ROUNDS = 6;
+
+describe('graceful shutdown', () => {
+  const stack = useTestStack();
+  let a: GatewayProcess;
+  let b: GatewayProcess;
+  let balancer: Balancer;
+  const sockets: FeedSocket[] = [];
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([
+      spawnGateway({ mongodbUri: stack.mongodbUri, redisUrl: stack.redis.url }),
+      spawnGateway({ mongodbUri: stack.mongodbUri, redisUrl: stack.redis.url }),
+    ]);
+    balancer = await startBalancer([a.port, b.port]);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.close();
+    await balancer?.close();
+    for (const gateway of [a, b]) if (gateway && gateway.child.exitCode === null) gateway.child.kill('SIGKILL');
+  });
+
+  it(`SIGTERM on one of two instances with ${CLIENTS} clients: all reconnect to the other and catch up, nothing lost or doubled`, async () => {
+    const users = Array.from({ length: CLIENTS }, () => new mongoose.Types.ObjectId().toHexString());
+    const clients = users.map((userId) => {
+      const socket: FeedSocket = io(balancer.url, {
+        auth: { token: stack.herald.gateway.tokens.sign({ userId, name: 'load' }).token },
+        transports: ['websocket'],
+        forceNew: true,
+        reconnectionDelay: 100,
+        reconnectionDelayMax: 1000,
+      });
+      sockets.push(socket);
+      return new FeedClient(socket);
+    });
+    await waitFor(() => clients.forEach((c) => expect(c.connection).toBe('connected')), 20_000);
+    await Promise.all(clients.map((c) => c.sync()));
+
+    const publishRound = (round: number) =>
+      stack.herald.gateway.publishNotification({ userIds: users, type: 'system.notice', title: `round ${round}` });
+    for (let round = 1; round <= 3; round++) await publishRound(round);
+
+    const stopping = Date.now();
+    a.child.kill('SIGTERM');
+    for (let round = 4; round <= ROUNDS; round++) {
+      await publishRound(round);
+      await sleep(100);
+    }
+    const { code, at } = await a.exited;
+    expect(code).toBe(0);
+    expect(at - stopping).toBeLessThan(10_000);
+
+    await waitFor(() => clients.forEach((c) => expect(c.connection).toBe('connected')), 20_000);
+    await waitFor(() => clients.forEach((c) => expect(c.state.items).toHaveLength(ROUNDS)), 20_000);
+
+    const stored = await stack.inspector.collection('notifications').find({}).toArray();
+    const byUser = new Map<string, string[]>();
+    for (const doc of stored)
+      byUser.set(doc.userId.toHexString(), [...(byUser.get(doc.userId.toHexString()) ?? []), doc._id.toHexString()]);
+    clients.forEach((client, i) => {
+      const ids = client.state.items.map((n) => n.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect([...ids].sort()).toEqual([...byUser.get(users[i]!)!].sort());
+    });
+    // Everyone now lives on B.
+    const statsB = await (await fetch(`${b.url}/metrics`)).text();
+    expect(statsB).toMatch(new RegExp(`^herald_connected_sockets ${CLIENTS}$`, 'm'));
+  }, 120_000);
+});

@@ -1,0 +1,51 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { freePort } from '../../src/local-services/free-port';
+import { waitFor } from './clients';
+import { TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from './herald';
+
+export interface GatewayProcess {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+  output(): string;
+}
+
+/** Runs a gateway as its own process through the real entry point (`npm start`'s), as production does. */
+export async function spawnGateway(env: { mongodbUri: string; redisUrl: string }): Promise<GatewayProcess> {
+  const port = await freePort();
+  const root = path.resolve(__dirname, '../../..');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/cli/start.ts'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      PORT: String(port),
+      MONGODB_URI: env.mongodbUri,
+      REDIS_URL: env.redisUrl,
+      JWT_SECRET: TEST_JWT_SECRET,
+      SERVICE_TOKEN: TEST_SERVICE_TOKEN,
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'test',
+    },
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`gateway process exited early:\n${out}`);
+      const res = await fetch(`${url}/readyz`);
+      expect(res.status).toBe(200);
+    },
+    20_000,
+    100,
+  );
+  return { url, port, child, exited, output: () => out };
+}
