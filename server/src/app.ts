@@ -7,6 +7,8 @@ import type { InstanceStats } from '@herald/shared';
 import { requireServiceToken } from './auth/service-token';
 import { cors } from './http/cors';
 import type { Metrics } from './metrics';
+import { topicRoutes } from './topics/topic-routes';
+import type { TopicService } from './topics/topic-service';
 import { apiNotFound, errorHandler } from './http/error-handler';
 import { healthRoutes, type ReadinessCheck } from './http/health-routes';
 import { requireJson } from './http/require-json';
@@ -33,6 +35,7 @@ export interface AppDeps {
   /** @default "64kb" */
   bodyLimit?: string;
   metrics: Metrics;
+  topics: TopicService;
   clusterStats: () => Promise<InstanceStats[]>;
   redisStats: () => Promise<Record<string, number>>;
 }
@@ -68,6 +71,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   api.use('/preferences', preferenceRoutes({ preferences: deps.preferences, tokens: deps.tokens }));
+  api.use('/topics', topicRoutes({ topics: deps.topics, serviceToken: deps.serviceToken }));
   api.get('/admin/stats', requireServiceToken(deps.serviceToken), async (_req, res) => {
     const [instances, redis] = await Promise.all([deps.clusterStats(), deps.redisStats()]);
     res.json({ instances, redis });

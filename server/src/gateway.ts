@@ -16,7 +16,9 @@ import { createRetentionSweeper, type RetentionPolicy } from './notifications/re
 import { createUserEvents } from './notifications/user-events';
 import { preferenceModel } from './preferences/preference-model';
 import { createIoServer, type IoServer } from './realtime/io-server';
+import type { TopicChannelSubscriber } from './realtime/topic-channel-subscriber';
 import type { UserChannelSubscriber } from './realtime/user-channel-subscriber';
+import { createTopicService, type TopicPolicy, type TopicService } from './topics/topic-service';
 import { userModel } from './users/user-model';
 
 export interface GatewayDeps {
@@ -41,6 +43,8 @@ export interface GatewayDeps {
   metrics?: Metrics;
   /** @default a random id */
   instanceId?: string;
+  /** Who may subscribe to which topic; @default created topics only, private ones for members */
+  topicPolicy?: TopicPolicy;
 }
 
 export interface Gateway {
@@ -48,6 +52,8 @@ export interface Gateway {
   httpServer: http.Server;
   io: IoServer;
   userChannels: UserChannelSubscriber;
+  topicChannels: TopicChannelSubscriber;
+  topics: TopicService;
   tokens: TokenService;
   publishNotification: PublishNotification;
   feed: NotificationFeed;
@@ -72,6 +78,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
   });
   const publishNotification = createNotificationPublisher({ connection: deps.connection, events, logger: deps.logger, metrics });
   const feed = createNotificationFeed({ connection: deps.connection, events });
+  const topics = createTopicService({
+    connection: deps.connection,
+    redis: deps.redis.command,
+    events,
+    logger: deps.logger,
+    ...(deps.topicPolicy ? { policy: deps.topicPolicy } : {}),
+    ...(deps.channelPrefix ? { channelPrefix: deps.channelPrefix } : {}),
+  });
   const retention = createRetentionSweeper({
     connection: deps.connection,
     redis: deps.redis.command,
@@ -105,6 +119,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     },
     ...(deps.clientDir ? { clientDir: deps.clientDir } : {}),
     metrics,
+    topics,
     clusterStats: () => realtime.clusterStats(),
     redisStats: async () => {
       const prefix = deps.channelPrefix ?? DEFAULT_CHANNEL_PREFIX;
@@ -132,6 +147,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     redis: deps.redis,
     metrics,
     instanceId,
+    topics,
     ...(deps.channelPrefix ? { channelPrefix: deps.channelPrefix } : {}),
   });
 
@@ -140,6 +156,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     httpServer,
     io: realtime.io,
     userChannels: realtime.userChannels,
+    topicChannels: realtime.topicChannels,
+    topics,
     tokens,
     publishNotification,
     feed,

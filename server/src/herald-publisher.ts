@@ -1,12 +1,10 @@
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import type { PublishNotificationInput } from '@herald/shared';
+import { ensureIndexes } from './db-indexes';
 import { createLogger, type Logger } from './logger';
-import { idempotencyModel } from './notifications/idempotency';
-import { notificationModel } from './notifications/notification-model';
 import { createNotificationPublisher, type PublishOptions, type PublishResult } from './notifications/notification-publisher';
 import { createUserEvents } from './notifications/user-events';
-import { preferenceModel } from './preferences/preference-model';
 
 export interface HeraldPublisherOptions {
   /** The same MONGODB_URI the gateways use. */
@@ -45,9 +43,7 @@ export async function createHeraldPublisher(options: HeraldPublisherOptions): Pr
   const redis = new Redis(options.redisUrl, { connectionName: 'herald-publisher', maxRetriesPerRequest: 3 });
   redis.on('error', (error: Error) => logger.warn({ err: error }, 'redis connection error'));
   try {
-    await Promise.all(
-      [notificationModel(connection), preferenceModel(connection), idempotencyModel(connection)].map((model) => model.createIndexes()),
-    );
+    await ensureIndexes(connection);
   } catch (error) {
     redis.disconnect();
     await connection.close();

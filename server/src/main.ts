@@ -2,14 +2,11 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import type { Config } from './config';
+import { ensureIndexes } from './db-indexes';
 import { seedDemoUsers } from './demo/demo-users';
 import { createGateway, type Gateway } from './gateway';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
-import { idempotencyModel } from './notifications/idempotency';
-import { notificationModel } from './notifications/notification-model';
-import { preferenceModel } from './preferences/preference-model';
-import { userModel } from './users/user-model';
 
 export interface RunningHerald {
   gateway: Gateway;
@@ -79,13 +76,7 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
   let port: number;
   try {
     await connection.asPromise();
-    // autoIndex is off (no surprise index builds in production), so the indexes the
-    // code relies on, above all the unique (userId, seq), are created here explicitly.
-    await Promise.all(
-      [notificationModel(connection), userModel(connection), preferenceModel(connection), idempotencyModel(connection)].map((model) =>
-        model.createIndexes(),
-      ),
-    );
+    await ensureIndexes(connection);
     await seedDemoUsers(connection);
     const clientDir = options.clientDir === false ? undefined : (options.clientDir ?? path.resolve(__dirname, '../../client/dist'));
     gateway = createGateway({

@@ -5,3 +5,4 @@ export * from './json-data';
 export * from './naming';
 export * from './notification';
 export * from './socket-events';
+export * from './topics';

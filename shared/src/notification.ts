@@ -116,6 +116,8 @@ export const userChannelMessageSchema = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('deleted'), ids: z.array(z.string()), counts: countsSchema, originSocketId: z.string().optional() }),
   z.object({ kind: z.literal('counts'), counts: countsSchema, originSocketId: z.string().optional() }),
+  /** The user joined or left a topic (from any device or a backend): their sockets join or leave its room. */
+  z.object({ kind: z.literal('topic-membership'), topic: z.string(), member: z.boolean() }),
 ]);
 
 export type UserChannelMessage = z.infer<typeof userChannelMessageSchema>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AckCallback } from './errors';
 import type { ReadRequest } from './feed';
+import type { TopicMessage } from './topics';
 import type { Notification, NotificationCounts } from './notification';
 
 /** Most notifications one sync answer carries; the client asks again while `hasMore` is true. */
@@ -26,6 +27,8 @@ export interface ServerToClientEvents {
   counts: (counts: NotificationCounts) => void;
   /** Notifications deleted in another tab or device. */
   'notification:deleted': (ids: string[]) => void;
+  /** A message on a topic the user is subscribed to. */
+  'topic:message': (message: TopicMessage) => void;
 }
 
 export interface ReadResult {
@@ -37,6 +40,9 @@ export interface ClientToServerEvents {
   'notifications:sync': (request: SyncRequest, ack: AckCallback<SyncResult>) => void;
   /** Marks the caller's own notifications read; ids of other users' notifications are ignored. */
   'notifications:read': (request: ReadRequest, ack: AckCallback<ReadResult>) => void;
+  /** Subscribes the user (all their sockets, and later ones) if the server's topic policy allows it. */
+  'topic:subscribe': (request: { topic: string }, ack: AckCallback<{ topic: string }>) => void;
+  'topic:unsubscribe': (request: { topic: string }, ack: AckCallback<{ topic: string }>) => void;
 }
 
 /** One gateway instance's figures, as gathered for GET /api/admin/stats. */

@@ -6,6 +6,8 @@ import {
   DEFAULT_CHANNEL_PREFIX,
   readRequestSchema,
   syncRequestSchema,
+  topicRequestSchema,
+  topicRoom,
   userRoom,
   type UserChannelMessage,
   type ClientToServerEvents,
@@ -20,7 +22,9 @@ import type { Logger } from '../logger';
 import type { NotificationFeed } from '../notifications/notification-feed';
 import type { Metrics } from '../metrics';
 import { acknowledged } from './socket-handler';
-import { UserChannelSubscriber } from './user-channel-subscriber';
+import { createTopicChannelSubscriber, type TopicChannelSubscriber } from './topic-channel-subscriber';
+import { createUserChannelSubscriber, type UserChannelSubscriber } from './user-channel-subscriber';
+import type { TopicService } from '../topics/topic-service';
 
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type IoSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -43,6 +47,7 @@ export interface IoServerDeps {
   /** @default "herald" */
   channelPrefix?: string;
   metrics: Metrics;
+  topics: TopicService;
   /** Names this instance in stats. */
   instanceId: string;
 }
@@ -70,6 +75,7 @@ function originAllowed(req: IncomingMessage, allowed: ReadonlySet<string>): bool
 export interface RealtimeServer {
   io: IoServer;
   userChannels: UserChannelSubscriber;
+  topicChannels: TopicChannelSubscriber;
   clusterStats(): Promise<InstanceStats[]>;
   readonly draining: boolean;
   close(): Promise<void>;
@@ -99,7 +105,8 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     deps.metrics.channelMessages.inc({ kind: 'user' });
     const room = userRoom(userId);
     const local = io.local.to(room);
-    const others = message.kind !== 'notification' && message.originSocketId ? local.except(message.originSocketId) : local;
+    const origin = 'originSocketId' in message ? message.originSocketId : undefined;
+    const others = origin ? local.except(origin) : local;
     switch (message.kind) {
       case 'notification':
         others.emit('notification', message.notification);
@@ -117,15 +124,53 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
       case 'counts':
         others.emit('counts', message.counts);
         return;
+      case 'topic-membership':
+        for (const socketId of io.of('/').adapter.rooms.get(room) ?? []) {
+          const socket = io.of('/').sockets.get(socketId);
+          if (!socket) continue;
+          if (message.member) void joinTopic(socket, message.topic);
+          else leaveTopic(socket, message.topic);
+        }
+        return;
     }
   }
 
-  const userChannels = new UserChannelSubscriber({
+  const userChannels = createUserChannelSubscriber({
     subscriber: deps.redis.userSubscriber,
     logger: deps.logger,
     channelPrefix: prefix,
     onMessage: deliver,
   });
+
+  // Topics: a socket joins the topic's room and holds the topic channel while it is subscribed.
+  const topicChannels = createTopicChannelSubscriber({
+    subscriber: deps.redis.userSubscriber,
+    logger: deps.logger,
+    channelPrefix: prefix,
+    onMessage: (topic, message) => {
+      deps.metrics.channelMessages.inc({ kind: 'topic' });
+      let target = io.local.to(topicRoom(topic));
+      if (message.excludeUserId) target = target.except(userRoom(message.excludeUserId));
+      if (message.excludeSocketId) target = target.except(message.excludeSocketId);
+      target.emit('topic:message', { topic, event: message.event, data: message.data, sentAt: message.sentAt });
+    },
+  });
+  const socketTopics = new Map<string, Set<string>>();
+
+  function joinTopic(socket: IoSocket, topic: string): Promise<void> {
+    const joined = socketTopics.get(socket.id);
+    if (!joined || joined.has(topic)) return Promise.resolve();
+    joined.add(topic);
+    void socket.join(topicRoom(topic));
+    return topicChannels.acquire(topic);
+  }
+
+  function leaveTopic(socket: IoSocket, topic: string): void {
+    const joined = socketTopics.get(socket.id);
+    if (!joined?.delete(topic)) return;
+    void socket.leave(topicRoom(topic));
+    topicChannels.release(topic);
+  }
 
   io.use((socket, next) => {
     try {
@@ -161,14 +206,15 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     id: deps.instanceId,
     sockets: io.of('/').sockets.size,
     userChannels: userChannels.channelCount,
-    topicChannels: 0,
-    channelMessagesReceived: userChannels.messagesReceived,
+    topicChannels: topicChannels.channelCount,
+    channelMessagesReceived: userChannels.messagesReceived + topicChannels.messagesReceived,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
   });
   io.on('stats:request', (ack) => ack(localStats()));
   deps.metrics.beforeCollect.push(() => {
     deps.metrics.connectedSockets.set(io.of('/').sockets.size);
     deps.metrics.subscribedChannels.set({ kind: 'user' }, userChannels.channelCount);
+    deps.metrics.subscribedChannels.set({ kind: 'topic' }, topicChannels.channelCount);
   });
 
   /** This instance's figures and every other instance's, through the adapter (instances that do not answer in time are left out). */
@@ -189,7 +235,46 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     void socket.join(userRoom(userId));
     const subscribed = userChannels.acquire(userId);
     subscribed.catch(() => undefined);
-    socket.once('disconnect', () => userChannels.release(userId));
+    socketTopics.set(socket.id, new Set());
+    socket.once('disconnect', () => {
+      userChannels.release(userId);
+      for (const topic of socketTopics.get(socket.id) ?? []) topicChannels.release(topic);
+      socketTopics.delete(socket.id);
+    });
+    // Topics the user is a member of follow them onto every new socket.
+    deps.topics
+      .topicsOf(userId)
+      .then((topics) => Promise.all(topics.map((topic) => joinTopic(socket, topic))))
+      .catch((error: unknown) => log.warn({ err: error, userId }, 'could not restore topic subscriptions'));
+
+    const user = { id: userId, name: socket.data.name };
+    socket.on(
+      'topic:subscribe',
+      acknowledged(
+        topicRequestSchema,
+        async ({ topic }) => {
+          await deps.topics.subscribe(user, topic);
+          // This socket is in the room before the ack, so the caller misses nothing sent after it.
+          await joinTopic(socket, topic);
+          return { topic };
+        },
+        log,
+        'topic:subscribe',
+      ),
+    );
+    socket.on(
+      'topic:unsubscribe',
+      acknowledged(
+        topicRequestSchema,
+        async ({ topic }) => {
+          leaveTopic(socket, topic);
+          await deps.topics.unsubscribe(user, topic);
+          return { topic };
+        },
+        log,
+        'topic:unsubscribe',
+      ),
+    );
 
     socket.on(
       'notifications:sync',
@@ -215,6 +300,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
   return {
     io,
     userChannels,
+    topicChannels,
     clusterStats,
     get draining() {
       return draining;
@@ -231,6 +317,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
       log.info({ sockets: sockets.length }, 'draining: closing client connections');
       for (const socket of sockets) socket.conn.close();
       userChannels.close();
+      topicChannels.close();
       await new Promise<void>((resolve) => {
         void io.close(() => resolve());
       });

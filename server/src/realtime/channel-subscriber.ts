@@ -1,0 +1,99 @@
+import type { Redis } from 'ioredis';
+import type { ZodType } from 'zod';
+import type { Logger } from '../logger';
+
+export interface ChannelSubscriberOptions<M> {
+  /** A dedicated subscriber connection; several ChannelSubscribers may share it. */
+  subscriber: Redis;
+  logger: Logger;
+  name: string;
+  /** The Redis channel for a key (a user id, a topic name). */
+  channelFor(key: string): string;
+  /** The key of a channel, or undefined when the channel is not one of ours. */
+  keyFor(channel: string): string | undefined;
+  schema: ZodType<M>;
+  /** Extra check on a parsed message for its key; false drops it. */
+  accept?(key: string, message: M): boolean;
+  onMessage(key: string, message: M): void;
+}
+
+/**
+ * Reference-counted subscriptions: a channel is subscribed while at least one
+ * local holder (a socket) needs it, so a message only reaches the instances
+ * that hold someone who wants it.
+ *
+ * Counts change synchronously and SUBSCRIBE/UNSUBSCRIBE go out in that order
+ * on one connection, which Redis applies in order: a fast release/acquire
+ * (1 -> 0 -> 1) always ends subscribed.
+ */
+export class ChannelSubscriber<M> {
+  private readonly refs = new Map<string, number>();
+  private readonly ready = new Map<string, Promise<void>>();
+  private readonly log: Logger;
+  private readonly listener = (channel: string, raw: string) => this.dispatch(channel, raw);
+  /** Messages received on these channels (every one, valid or not): the routing cost. */
+  messagesReceived = 0;
+  /** Messages dropped because they were malformed or failed `accept`. */
+  messagesDropped = 0;
+
+  constructor(private readonly options: ChannelSubscriberOptions<M>) {
+    this.log = options.logger.child({ module: `${options.name}-subscriber` });
+    options.subscriber.on('message', this.listener);
+  }
+
+  /** One more local holder of the key; resolves once Redis confirmed the subscription. */
+  acquire(key: string): Promise<void> {
+    const count = (this.refs.get(key) ?? 0) + 1;
+    this.refs.set(key, count);
+    const existing = this.ready.get(key);
+    if (count > 1 && existing) return existing;
+    const subscribed = this.options.subscriber.subscribe(this.options.channelFor(key)).then(() => undefined);
+    this.ready.set(key, subscribed);
+    subscribed.catch((error: unknown) => this.log.error({ err: error, key }, 'subscribe failed'));
+    return subscribed;
+  }
+
+  /** One local holder fewer; the last one out unsubscribes. */
+  release(key: string): void {
+    const count = (this.refs.get(key) ?? 0) - 1;
+    if (count > 0) {
+      this.refs.set(key, count);
+      return;
+    }
+    this.refs.delete(key);
+    this.ready.delete(key);
+    this.options.subscriber.unsubscribe(this.options.channelFor(key)).catch((error: unknown) => {
+      this.log.warn({ err: error, key }, 'unsubscribe failed');
+    });
+  }
+
+  /** How many channels this instance holds. */
+  get channelCount(): number {
+    return this.refs.size;
+  }
+
+  close(): void {
+    this.options.subscriber.off('message', this.listener);
+  }
+
+  private dispatch(channel: string, raw: string): void {
+    const key = this.options.keyFor(channel);
+    if (key === undefined) return;
+    this.messagesReceived++;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      this.messagesDropped++;
+      this.log.warn({ channel }, 'dropped a message that is not JSON');
+      return;
+    }
+    const result = this.options.schema.safeParse(parsed);
+    if (!result.success || (this.options.accept && !this.options.accept(key, result.data))) {
+      this.messagesDropped++;
+      this.log.warn({ channel }, 'dropped a message that does not fit its channel');
+      return;
+    }
+    this.options.onMessage(key, result.data);
+  }
+}

@@ -1,0 +1,46 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+
+export interface TopicDoc {
+  _id: string;
+  visibility: 'public' | 'private';
+  systemEvents: boolean;
+  createdAt: Date;
+}
+
+export interface TopicMemberDoc {
+  _id: string;
+  topic: string;
+  userId: string;
+  joinedAt: Date;
+}
+
+const topicSchema = new Schema<TopicDoc>(
+  {
+    _id: { type: String, required: true },
+    visibility: { type: String, enum: ['public', 'private'], required: true },
+    systemEvents: { type: Boolean, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { collection: 'topics', versionKey: false, strictQuery: 'throw' },
+);
+
+// One document per (topic, user): `_id` is `${topic}|${userId}`, so joining twice is a no-op.
+const memberSchema = new Schema<TopicMemberDoc>(
+  {
+    _id: { type: String, required: true },
+    topic: { type: String, required: true },
+    userId: { type: String, required: true },
+    joinedAt: { type: Date, required: true },
+  },
+  { collection: 'topic_members', versionKey: false, strictQuery: 'throw' },
+);
+memberSchema.index({ userId: 1 });
+memberSchema.index({ topic: 1 });
+
+export function topicModels(connection: Connection): { Topic: Model<TopicDoc>; TopicMember: Model<TopicMemberDoc> } {
+  return {
+    Topic: (connection.models.Topic as Model<TopicDoc> | undefined) ?? connection.model<TopicDoc>('Topic', topicSchema),
+    TopicMember:
+      (connection.models.TopicMember as Model<TopicMemberDoc> | undefined) ?? connection.model<TopicMemberDoc>('TopicMember', memberSchema),
+  };
+}

@@ -1,0 +1,191 @@
+import type { Redis } from 'ioredis';
+import type { Connection } from 'mongoose';
+import {
+  DEFAULT_CHANNEL_PREFIX,
+  createTopicSchema,
+  topicChannel,
+  topicMessageInputSchema,
+  topicNameSchema,
+  type JsonObject,
+  type TopicChannelMessage,
+  type TopicInfo,
+} from '@herald/shared';
+import { AppError, ValidationError } from '../errors';
+import type { Logger } from '../logger';
+import type { UserEvents } from '../notifications/user-events';
+import { topicModels, type TopicDoc } from './topic-model';
+
+/** Decides whether a user may subscribe to a topic. `info` is null when no such topic was created. */
+export type TopicPolicy = (request: {
+  userId: string;
+  topic: string;
+  info: TopicInfo | null;
+  isMember: boolean;
+}) => boolean | Promise<boolean>;
+
+/** Created topics only: public ones are open to every signed-in user, private ones to members a backend added. */
+export const defaultTopicPolicy: TopicPolicy = ({ info, isMember }) => info !== null && (info.visibility === 'public' || isMember);
+
+export interface PublishToTopicOptions {
+  /** Leave out every socket of this user (the user who caused the event). */
+  excludeUserId?: string;
+  /** Leave out this one socket. */
+  excludeSocketId?: string;
+}
+
+function toInfo(doc: TopicDoc): TopicInfo {
+  return { name: doc._id, visibility: doc.visibility, systemEvents: doc.systemEvents };
+}
+
+function parseTopic(topic: unknown): string {
+  const parsed = topicNameSchema.safeParse(topic);
+  if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'topic');
+  return parsed.data;
+}
+
+/**
+ * Topics: named groups with persistent membership (so following survives
+ * reconnects), authorised by a policy on the server. Membership changes are
+ * announced on the member's user channel so their sockets on every instance
+ * join or leave; messages go out on the topic's own channel, which only
+ * instances holding a subscribed socket listen to.
+ */
+export function createTopicService(deps: {
+  connection: Connection;
+  redis: Redis;
+  events: UserEvents;
+  logger: Logger;
+  policy?: TopicPolicy;
+  channelPrefix?: string;
+}) {
+  const { Topic, TopicMember } = topicModels(deps.connection);
+  const policy = deps.policy ?? defaultTopicPolicy;
+  const prefix = deps.channelPrefix ?? DEFAULT_CHANNEL_PREFIX;
+
+  async function info(topic: string): Promise<TopicInfo | null> {
+    const doc = await Topic.findById(topic).lean();
+    return doc ? toInfo(doc) : null;
+  }
+
+  async function require(rawTopic: unknown): Promise<TopicInfo> {
+    const topic = parseTopic(rawTopic);
+    const found = await info(topic);
+    if (!found) throw new AppError('not_found', `No topic "${topic}".`, 404);
+    return found;
+  }
+
+  async function publishToTopic(
+    topic: string,
+    message: { event: string; data?: JsonObject },
+    options: PublishToTopicOptions = {},
+  ): Promise<number> {
+    const parsed = topicMessageInputSchema.safeParse({ event: message.event, data: message.data ?? {} });
+    if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'topic message');
+    const payload: TopicChannelMessage = {
+      topic: parseTopic(topic),
+      event: parsed.data.event,
+      data: parsed.data.data,
+      sentAt: new Date().toISOString(),
+      ...(options.excludeUserId ? { excludeUserId: options.excludeUserId } : {}),
+      ...(options.excludeSocketId ? { excludeSocketId: options.excludeSocketId } : {}),
+    };
+    return deps.redis.publish(topicChannel(payload.topic, prefix), JSON.stringify(payload));
+  }
+
+  async function setMembership(topic: string, user: { id: string; name?: string }, member: boolean): Promise<boolean> {
+    const found = await require(topic);
+    const _id = `${topic}|${user.id}`;
+    let changed: boolean;
+    if (member) {
+      const result = await TopicMember.updateOne(
+        { _id },
+        { $setOnInsert: { topic, userId: user.id, joinedAt: new Date() } },
+        { upsert: true },
+      );
+      changed = result.upsertedCount > 0;
+    } else {
+      changed = (await TopicMember.deleteOne({ _id })).deletedCount > 0;
+    }
+    await deps.events.publish([{ userId: user.id, message: { kind: 'topic-membership', topic, member } }]);
+    if (changed && found.systemEvents) {
+      await publishToTopic(
+        topic,
+        { event: member ? 'joined' : 'left', data: { user: { id: user.id, name: user.name ?? '' } } },
+        { excludeUserId: user.id },
+      );
+    }
+    return changed;
+  }
+
+  return {
+    info,
+    /** The topic, or 404 not_found. */
+    require,
+    publishToTopic,
+
+    async create(input: unknown): Promise<TopicInfo> {
+      const parsed = createTopicSchema.safeParse(input);
+      if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'topic');
+      try {
+        const doc = await Topic.create({
+          _id: parsed.data.name,
+          visibility: parsed.data.visibility,
+          systemEvents: parsed.data.systemEvents,
+          createdAt: new Date(),
+        });
+        return toInfo(doc.toObject());
+      } catch (error) {
+        if ((error as { code?: unknown }).code === 11000)
+          throw new AppError('conflict', `Topic "${parsed.data.name}" already exists.`, 409);
+        throw error;
+      }
+    },
+
+    /** Creates the topic if it does not exist yet; returns it either way. */
+    async ensure(input: { name: string; visibility?: 'public' | 'private'; systemEvents?: boolean }): Promise<TopicInfo> {
+      const parsed = createTopicSchema.parse(input);
+      await Topic.updateOne(
+        { _id: parsed.name },
+        { $setOnInsert: { visibility: parsed.visibility, systemEvents: parsed.systemEvents, createdAt: new Date() } },
+        { upsert: true },
+      );
+      return require(parsed.name);
+    },
+
+    async members(topic: string): Promise<string[]> {
+      await require(parseTopic(topic));
+      const docs = await TopicMember.find({ topic }).sort({ joinedAt: 1 }).lean();
+      return docs.map((doc) => doc.userId);
+    },
+
+    async topicsOf(userId: string): Promise<string[]> {
+      const docs = await TopicMember.find({ userId }).lean();
+      return docs.map((doc) => doc.topic);
+    },
+
+    /** A backend adds a member (no policy check: the backend is trusted). */
+    addMember: (topic: string, user: { id: string; name?: string }) => setMembership(parseTopic(topic), user, true),
+    removeMember: (topic: string, user: { id: string; name?: string }) => setMembership(parseTopic(topic), user, false),
+
+    /** A user asks to join: the policy decides. */
+    async subscribe(user: { id: string; name: string }, rawTopic: unknown): Promise<string> {
+      const topic = parseTopic(rawTopic);
+      const [found, isMember] = await Promise.all([info(topic), TopicMember.exists({ _id: `${topic}|${user.id}` })]);
+      if (!(await policy({ userId: user.id, topic, info: found, isMember: isMember !== null }))) {
+        throw found
+          ? new AppError('forbidden', `You may not subscribe to "${topic}".`, 403)
+          : new AppError('not_found', `No topic "${topic}".`, 404);
+      }
+      await setMembership(topic, user, true);
+      return topic;
+    },
+
+    async unsubscribe(user: { id: string; name: string }, rawTopic: unknown): Promise<string> {
+      const topic = parseTopic(rawTopic);
+      if (await info(topic)) await setMembership(topic, user, false);
+      return topic;
+    },
+  };
+}
+
+export type TopicService = ReturnType<typeof createTopicService>;

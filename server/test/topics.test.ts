@@ -1,0 +1,150 @@
+import { Redis } from 'ioredis';
+import request from 'supertest';
+import { topicChannel, type TopicMessage } from '@herald/shared';
+import type { RunningHerald } from '../src/main';
+import { connect, login, sleep, waitFor, type ClientSocket, type LoggedIn } from './support/clients';
+import { TEST_SERVICE_TOKEN } from './support/herald';
+import { useTestStack } from './support/stack';
+
+function recordTopics(socket: ClientSocket): TopicMessage[] {
+  const got: TopicMessage[] = [];
+  socket.on('topic:message', (m) => got.push(m));
+  return got;
+}
+
+describe('topics', () => {
+  const stack = useTestStack({ instances: 2 });
+  let a: RunningHerald;
+  let b: RunningHerald;
+  let alice: LoggedIn;
+  let bob: LoggedIn;
+  let carol: LoggedIn;
+  const service = (url: string) => ({
+    post: (path: string, body: object) => request(url).post(path).set('Authorization', `Bearer ${TEST_SERVICE_TOKEN}`).send(body),
+    put: (path: string) => request(url).put(path).set('Authorization', `Bearer ${TEST_SERVICE_TOKEN}`),
+    get: (path: string) => request(url).get(path).set('Authorization', `Bearer ${TEST_SERVICE_TOKEN}`),
+    delete: (path: string) => request(url).delete(path).set('Authorization', `Bearer ${TEST_SERVICE_TOKEN}`),
+  });
+
+  beforeAll(async () => {
+    [a, b] = stack.instances as [RunningHerald, RunningHerald];
+    [alice, bob, carol] = (await Promise.all(['alice', 'bob', 'carol'].map((u) => login(a.url, u)))) as [LoggedIn, LoggedIn, LoggedIn];
+    await service(a.url).post('/api/topics', { name: 'post:1' }).expect(201);
+    await service(a.url).post('/api/topics', { name: 'post:2', systemEvents: true }).expect(201);
+    await service(a.url).post('/api/topics', { name: 'team:secret', visibility: 'private' }).expect(201);
+  });
+
+  it('refuses unknown, forbidden and malformed topics with an error ack', async () => {
+    const socket = await connect(a.url, bob.token);
+    expect((await socket.emitWithAck('topic:subscribe', { topic: 'post:404' })).error?.code).toBe('not_found');
+    expect((await socket.emitWithAck('topic:subscribe', { topic: 'team:secret' })).error?.code).toBe('forbidden');
+    const raw = socket as unknown as { emitWithAck: (e: string, p: unknown) => Promise<{ error?: { code: string } }> };
+    for (const payload of [{ topic: 'no colon' }, { topic: { $gt: '' } }, 'post:1', { topic: 'post:1', extra: true }]) {
+      expect((await raw.emitWithAck('topic:subscribe', payload)).error?.code).toBe('validation_failed');
+    }
+    expect((await service(a.url).get('/api/topics/team:secret/members').expect(200)).body.members).toEqual([]);
+    await service(a.url).post('/api/topics', { name: 'post:1' }).expect(409);
+    await request(a.url).post('/api/topics').send({ name: 'post:9' }).expect(401);
+  });
+
+  it('delivers a topic message to every subscriber on every instance once, and to nobody else', async () => {
+    const aliceSocket = await connect(a.url, alice.token);
+    const carolSocket = await connect(b.url, carol.token);
+    const bobSocket = await connect(b.url, bob.token);
+    const got = [recordTopics(aliceSocket), recordTopics(carolSocket)];
+    const toBob = recordTopics(bobSocket);
+    expect((await aliceSocket.emitWithAck('topic:subscribe', { topic: 'post:1' })).data).toEqual({ topic: 'post:1' });
+    expect((await carolSocket.emitWithAck('topic:subscribe', { topic: 'post:1' })).data).toEqual({ topic: 'post:1' });
+
+    expect(await a.gateway.topics.publishToTopic('post:1', { event: 'comment.created', data: { text: 'hi' } })).toBe(2);
+    await waitFor(() => got.forEach((list) => expect(list.map((m) => m.event)).toEqual(['comment.created'])));
+    await sleep(200);
+    got.forEach((list) => expect(list).toHaveLength(1));
+    expect(toBob).toEqual([]);
+    expect(got[0]![0]).toMatchObject({ topic: 'post:1', data: { text: 'hi' } });
+
+    // The user who caused it can be left out.
+    await b.gateway.topics.publishToTopic('post:1', { event: 'post.liked' }, { excludeUserId: alice.user.id });
+    await waitFor(() => expect(got[1]!.map((m) => m.event)).toEqual(['comment.created', 'post.liked']));
+    await sleep(200);
+    expect(got[0]!.map((m) => m.event)).toEqual(['comment.created']);
+
+    // Unsubscribe stops delivery.
+    await carolSocket.emitWithAck('topic:unsubscribe', { topic: 'post:1' });
+    await a.gateway.topics.publishToTopic('post:1', { event: 'after.leave' });
+    await waitFor(() => expect(got[0]!.map((m) => m.event)).toContain('after.leave'));
+    await sleep(200);
+    expect(got[1]!.map((m) => m.event)).not.toContain('after.leave');
+  });
+
+  it('membership follows the user: a new socket is subscribed, and a backend can add and remove members', async () => {
+    const later = await connect(b.url, alice.token);
+    const got = recordTopics(later);
+    await waitFor(async () => expect(await b.gateway.topicChannels.channelCount).toBeGreaterThan(0));
+    await a.gateway.topics.publishToTopic('post:1', { event: 'for.members' });
+    await waitFor(() => expect(got.map((m) => m.event)).toContain('for.members'));
+
+    const bobSocket = await connect(a.url, bob.token);
+    const toBob = recordTopics(bobSocket);
+    await service(b.url).put(`/api/topics/team:secret/members/${bob.user.id}`).expect(201);
+    await waitFor(async () => {
+      await a.gateway.topics.publishToTopic('team:secret', { event: 'standup' });
+      expect(toBob.map((m) => m.event)).toContain('standup');
+    });
+    expect((await service(a.url).get('/api/topics/team:secret/members').expect(200)).body.members).toEqual([bob.user.id]);
+    expect((await bobSocket.emitWithAck('topic:subscribe', { topic: 'team:secret' })).data).toEqual({ topic: 'team:secret' });
+
+    await service(a.url).delete(`/api/topics/team:secret/members/${bob.user.id}`).expect(200);
+    await sleep(200);
+    const before = toBob.length;
+    await a.gateway.topics.publishToTopic('team:secret', { event: 'after.removal' });
+    await sleep(300);
+    expect(toBob.length).toBe(before);
+  });
+
+  it('system events: others hear joined and left; the joiner is not echoed', async () => {
+    const carolSocket = await connect(a.url, carol.token);
+    await carolSocket.emitWithAck('topic:subscribe', { topic: 'post:2' });
+    const toCarol = recordTopics(carolSocket);
+    const bobSocket = await connect(b.url, bob.token);
+    const toBob = recordTopics(bobSocket);
+
+    await bobSocket.emitWithAck('topic:subscribe', { topic: 'post:2' });
+    await waitFor(() =>
+      expect(toCarol).toContainEqual(
+        expect.objectContaining({ event: 'joined', data: { user: { id: bob.user.id, name: bob.user.name } } }),
+      ),
+    );
+    await bobSocket.emitWithAck('topic:unsubscribe', { topic: 'post:2' });
+    await waitFor(() => expect(toCarol.map((m) => m.event)).toContain('left'));
+    expect(toBob.filter((m) => m.event === 'joined' || m.event === 'left')).toEqual([]);
+  });
+
+  it('HTTP messages to a topic, and the topic channel is dropped when its last local subscriber leaves', async () => {
+    const res = await service(a.url)
+      .post('/api/topics/post:1/messages', { event: 'broadcast', data: { n: 1 } })
+      .expect(202);
+    expect(typeof res.body.instancesReached).toBe('number');
+    await service(a.url).post('/api/topics/post:404/messages', { event: 'x' }).expect(404);
+    expect(
+      (
+        await service(a.url)
+          .post('/api/topics/post:1/messages', { event: 'x', data: { $gt: 1 } })
+          .expect(400)
+      ).body.error.code,
+    ).toBe('validation_failed');
+
+    await service(a.url).post('/api/topics', { name: 'post:3' }).expect(201);
+    const redis = new Redis(stack.redis.url);
+    const numsub = async () => ((await redis.call('PUBSUB', 'NUMSUB', topicChannel('post:3'))) as [string, number])[1];
+    try {
+      const socket = await connect(a.url, carol.token);
+      await socket.emitWithAck('topic:subscribe', { topic: 'post:3' });
+      expect(await numsub()).toBe(1);
+      await socket.emitWithAck('topic:unsubscribe', { topic: 'post:3' });
+      await waitFor(async () => expect(await numsub()).toBe(0));
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
