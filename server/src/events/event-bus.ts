@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { DEFAULT_CHANNEL_PREFIX } from '@herald/shared';
+import { ValidationError } from '../errors';
+import type { Logger } from '../logger';
+import { eventEnvelopeSchema, eventNameSchema, parseEventData, type EventData, type EventEnvelope } from './event-types';
+
+export type EventHandler<E extends string = string> = (data: EventData<E>, envelope: EventEnvelope) => void | Promise<void>;
+export type PatternHandler = (event: string, data: Record<string, unknown>, envelope: EventEnvelope) => void | Promise<void>;
+export type Unsubscribe = () => Promise<void>;
+
+export interface EventBusOptions {
+  /** Normal-mode connection for PUBLISH. */
+  publisher: Redis;
+  /** A dedicated subscriber connection. */
+  subscriber: Redis;
+  logger: Logger;
+  /** Names the emitting service in each envelope. */
+  source?: string;
+  /** @default "herald" */
+  channelPrefix?: string;
+}
+
+/**
+ * A cross-service event bus on Redis pub/sub: `emit(event, data)`,
+ * `on(event, handler)`, `onPattern("order:*", handler)`. Fire-and-forget like
+ * all pub/sub: a listener that is down misses events (use notifications for
+ * what a user must not lose). A handler that throws is logged and the
+ * listener carries on.
+ */
+export function createEventBus(options: EventBusOptions) {
+  const prefix = `${options.channelPrefix ?? DEFAULT_CHANNEL_PREFIX}:event:`;
+  const log = options.logger.child({ module: 'event-bus' });
+  const exact = new Map<string, Set<EventHandler>>();
+  const patterns = new Map<string, Set<PatternHandler>>();
+
+  function envelopeOf(raw: string): EventEnvelope | undefined {
+    try {
+      const parsed = eventEnvelopeSchema.safeParse(JSON.parse(raw));
+      if (parsed.success) return parsed.data;
+    } catch {
+      // falls through to the warning
+    }
+    log.warn('dropped an event that is not a valid envelope');
+    return undefined;
+  }
+
+  async function run(what: string, envelope: EventEnvelope, call: () => void | Promise<void>): Promise<void> {
+    try {
+      await call();
+    } catch (error) {
+      log.error({ err: error, event: envelope.event, eventId: envelope.id, handler: what }, 'event handler failed; carrying on');
+    }
+  }
+
+  const onMessage = (channel: string, raw: string) => {
+    const handlers = exact.get(channel);
+    if (!handlers) return;
+    const envelope = envelopeOf(raw);
+    if (!envelope) return;
+    for (const handler of handlers) void run(channel, envelope, () => handler(envelope.data as never, envelope));
+  };
+  const onPatternMessage = (pattern: string, _channel: string, raw: string) => {
+    const handlers = patterns.get(pattern);
+    if (!handlers) return;
+    const envelope = envelopeOf(raw);
+    if (!envelope) return;
+    for (const handler of handlers) void run(pattern, envelope, () => handler(envelope.event, envelope.data, envelope));
+  };
+  options.subscriber.on('message', onMessage);
+  options.subscriber.on('pmessage', onPatternMessage);
+
+  /** `order:*`, `order.*` and `*` all work: `:` and `.` both separate the parts of an event name. */
+  function patternChannel(pattern: string): string {
+    if (!/^[a-z0-9_.:*-]{1,100}$/.test(pattern))
+      throw new ValidationError('An event pattern uses lowercase letters, digits, ".", ":", "-", "_" and "*".');
+    return prefix + pattern.replace(/:/g, '.');
+  }
+
+  return {
+    /** Publishes an event; resolves with how many listeners (subscribed connections) received it. */
+    async emit<E extends string>(event: E, data: EventData<E>): Promise<number> {
+      const name = eventNameSchema.safeParse(event);
+      if (!name.success) throw ValidationError.fromZod(name.error, 'event name');
+      const parsed = parseEventData(event, data);
+      if (!parsed.success) throw ValidationError.fromZod(parsed.error, `${event} data`);
+      const envelope: EventEnvelope = {
+        id: randomUUID(),
+        event,
+        data: parsed.data as Record<string, unknown>,
+        emittedAt: new Date().toISOString(),
+        ...(options.source ? { source: options.source } : {}),
+      };
+      return options.publisher.publish(prefix + event, JSON.stringify(envelope));
+    },
+
+    async on<E extends string>(event: E, handler: EventHandler<E>): Promise<Unsubscribe> {
+      const name = eventNameSchema.safeParse(event);
+      if (!name.success) throw ValidationError.fromZod(name.error, 'event name');
+      const channel = prefix + event;
+      let handlers = exact.get(channel);
+      if (!handlers) {
+        handlers = new Set();
+        exact.set(channel, handlers);
+        await options.subscriber.subscribe(channel);
+      }
+      handlers.add(handler as EventHandler);
+      return async () => {
+        handlers.delete(handler as EventHandler);
+        if (handlers.size === 0 && exact.get(channel) === handlers) {
+          exact.delete(channel);
+          await options.subscriber.unsubscribe(channel);
+        }
+      };
+    },
+
+    async onPattern(pattern: string, handler: PatternHandler): Promise<Unsubscribe> {
+      const channel = patternChannel(pattern);
+      let handlers = patterns.get(channel);
+      if (!handlers) {
+        handlers = new Set();
+        patterns.set(channel, handlers);
+        await options.subscriber.psubscribe(channel);
+      }
+      handlers.add(handler);
+      return async () => {
+        handlers.delete(handler);
+        if (handlers.size === 0 && patterns.get(channel) === handlers) {
+          patterns.delete(channel);
+          await options.subscriber.punsubscribe(channel);
+        }
+      };
+    },
+
+    close(): void {
+      options.subscriber.off('message', onMessage);
+      options.subscriber.off('pmessage', onPatternMessage);
+    },
+  };
+}
+
+export type EventBus = ReturnType<typeof createEventBus>;

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { jsonDataSchema, objectIdSchema } from '@herald/shared';
+
+/** Known events and the shape of their data; any other `a.b` event carries a free JSON object. */
+export const eventSchemas = {
+  'user.created': z.strictObject({ userId: objectIdSchema, name: z.string().min(1).max(100) }),
+  'order.placed': z.strictObject({
+    orderId: z.string().min(1).max(64),
+    userId: objectIdSchema,
+    total: z.number().nonnegative(),
+    currency: z.string().length(3).default('EUR'),
+  }),
+  'payment.completed': z.strictObject({
+    orderId: z.string().min(1).max(64),
+    userId: objectIdSchema,
+    amount: z.number().nonnegative(),
+    currency: z.string().length(3).default('EUR'),
+  }),
+} as const;
+
+export type KnownEvent = keyof typeof eventSchemas;
+export type EventData<E extends string> = E extends KnownEvent ? z.input<(typeof eventSchemas)[E]> : Record<string, unknown>;
+
+export const eventNameSchema = z.string().regex(/^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+$/, 'must look like "order.placed"');
+
+/** Parses an event's data: known events by their schema, others as a small JSON object. */
+export function parseEventData(event: string, data: unknown) {
+  const schema = (eventSchemas as Record<string, z.ZodType>)[event];
+  return (schema ?? jsonDataSchema).safeParse(data);
+}
+
+export const eventEnvelopeSchema = z.object({
+  id: z.string(),
+  event: eventNameSchema,
+  data: z.record(z.string(), z.unknown()),
+  emittedAt: z.string(),
+  source: z.string().optional(),
+});
+
+export type EventEnvelope = z.infer<typeof eventEnvelopeSchema>;
