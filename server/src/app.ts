@@ -7,6 +7,7 @@ import type { InstanceStats } from '@herald/shared';
 import { requireServiceToken } from './auth/service-token';
 import { cors } from './http/cors';
 import type { Metrics } from './metrics';
+import type { PubSubStats } from './realtime/pubsub-stats';
 import { topicRoutes } from './topics/topic-routes';
 import type { TopicService } from './topics/topic-service';
 import { apiNotFound, errorHandler } from './http/error-handler';
@@ -37,7 +38,7 @@ export interface AppDeps {
   metrics: Metrics;
   topics: TopicService;
   clusterStats: () => Promise<InstanceStats[]>;
-  redisStats: () => Promise<Record<string, number>>;
+  redisStats: () => Promise<PubSubStats>;
 }
 
 /** The express app: JSON API, health checks and, when built, the client. Takes every dependency as an argument. */

@@ -3,9 +3,9 @@ import http from 'node:http';
 import { hostname } from 'node:os';
 import { DEFAULT_CHANNEL_PREFIX } from '@herald/shared';
 import { createMetrics, type Metrics } from './metrics';
+import type { RedisClient } from './redis-client';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
-import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import { createApp } from './app';
 import { createTokenService, type TokenService } from './auth/jwt';
@@ -16,6 +16,7 @@ import { createRetentionSweeper, type RetentionPolicy } from './notifications/re
 import { createUserEvents } from './notifications/user-events';
 import { preferenceModel } from './preferences/preference-model';
 import { createIoServer, type IoServer } from './realtime/io-server';
+import { pubSubStats } from './realtime/pubsub-stats';
 import type { TopicChannelSubscriber } from './realtime/topic-channel-subscriber';
 import type { UserChannelSubscriber } from './realtime/user-channel-subscriber';
 import { createTopicService, type TopicPolicy, type TopicService } from './topics/topic-service';
@@ -25,9 +26,9 @@ export interface GatewayDeps {
   connection: Connection;
   redis: {
     /** Normal-mode connection: publishing, adapter requests, health checks. */
-    command: Redis;
-    adapterSubscriber: Redis;
-    userSubscriber: Redis;
+    command: RedisClient;
+    adapterSubscriber: RedisClient;
+    userSubscriber: RedisClient;
   };
   logger: Logger;
   jwtSecret: string;
@@ -121,21 +122,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     metrics,
     topics,
     clusterStats: () => realtime.clusterStats(),
-    redisStats: async () => {
-      const prefix = deps.channelPrefix ?? DEFAULT_CHANNEL_PREFIX;
-      const [channels, numpat] = await Promise.all([
-        deps.redis.command.call('PUBSUB', 'CHANNELS', `${prefix}:*`) as Promise<string[]>,
-        deps.redis.command.call('PUBSUB', 'NUMPAT') as Promise<number>,
-      ]);
-      const userChannels = channels.filter((c) => c.startsWith(`${prefix}:user:`));
-      const numsub =
-        userChannels.length > 0
-          ? ((await deps.redis.command.call('PUBSUB', 'NUMSUB', ...userChannels.slice(0, 1000))) as (string | number)[])
-          : [];
-      let subscriptions = 0;
-      for (let i = 1; i < numsub.length; i += 2) subscriptions += Number(numsub[i]);
-      return { channels: channels.length, userChannels: userChannels.length, userChannelSubscriptions: subscriptions, patterns: numpat };
-    },
+    redisStats: () => pubSubStats(deps.redis.command, deps.channelPrefix ?? DEFAULT_CHANNEL_PREFIX),
   });
   const httpServer = http.createServer(app);
   const realtime = createIoServer({

@@ -1,8 +1,8 @@
-import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import type { PublishNotificationInput } from '@herald/shared';
 import { ensureIndexes } from './db-indexes';
 import { createLogger, type Logger } from './logger';
+import { createRedisClient } from './redis-client';
 import { createNotificationPublisher, type PublishOptions, type PublishResult } from './notifications/notification-publisher';
 import { createUserEvents } from './notifications/user-events';
 
@@ -40,7 +40,7 @@ export async function createHeraldPublisher(options: HeraldPublisherOptions): Pr
       sanitizeFilter: true,
     })
     .asPromise();
-  const redis = new Redis(options.redisUrl, { connectionName: 'herald-publisher', maxRetriesPerRequest: 3 });
+  const redis = createRedisClient(options.redisUrl, 'herald-publisher');
   redis.on('error', (error: Error) => logger.warn({ err: error }, 'redis connection error'));
   try {
     await ensureIndexes(connection);

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import type { Config } from './config';
 import { ensureIndexes } from './db-indexes';
@@ -7,6 +6,7 @@ import { seedDemoUsers } from './demo/demo-users';
 import { createGateway, type Gateway } from './gateway';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
+import { createRedisClient, type RedisClient } from './redis-client';
 
 export interface RunningHerald {
   gateway: Gateway;
@@ -31,8 +31,8 @@ export interface StartOptions {
   retention?: false;
 }
 
-function redisClient(url: string, name: string, logger: Logger, metrics: Metrics): Redis {
-  const client = new Redis(url, { connectionName: name, maxRetriesPerRequest: 3 });
+function redisClient(url: string, name: string, logger: Logger, metrics: Metrics): RedisClient {
+  const client = createRedisClient(url, name);
   let lastLogged = 0;
   client.on('error', (error: Error) => {
     metrics.redisErrors.inc({ connection: name });

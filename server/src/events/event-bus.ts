@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { DEFAULT_CHANNEL_PREFIX } from '@herald/shared';
 import { ValidationError } from '../errors';
 import type { Logger } from '../logger';
+import type { RedisClient } from '../redis-client';
 import { eventEnvelopeSchema, eventNameSchema, parseEventData, type EventData, type EventEnvelope } from './event-types';
 
 export type EventHandler<E extends string = string> = (data: EventData<E>, envelope: EventEnvelope) => void | Promise<void>;
@@ -11,9 +11,9 @@ export type Unsubscribe = () => Promise<void>;
 
 export interface EventBusOptions {
   /** Normal-mode connection for PUBLISH. */
-  publisher: Redis;
+  publisher: RedisClient;
   /** A dedicated subscriber connection. */
-  subscriber: Redis;
+  subscriber: RedisClient;
   logger: Logger;
   /** Names the emitting service in each envelope. */
   source?: string;

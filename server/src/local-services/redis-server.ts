@@ -16,6 +16,8 @@ export interface LocalRedisOptions {
   dataDir?: string;
   /** @default 10000 */
   startTimeoutMs?: number;
+  /** More redis-server arguments, e.g. cluster mode. */
+  extraArgs?: string[];
 }
 
 /** The redis-server binary: REDIS_SERVER_BIN, else the one on PATH. */
@@ -33,6 +35,7 @@ export async function startRedisServer(options: LocalRedisOptions = {}): Promise
   } else {
     args.push('--save', '', '--appendonly', 'no');
   }
+  args.push(...(options.extraArgs ?? []));
   const proc = startProcess(redisServerBin(), args);
   await waitUntilReady(proc, 'redis-server', waitForPort(port, options.startTimeoutMs ?? 10_000));
   return { url: `redis://127.0.0.1:${port}`, port, process: proc, stop: () => proc.stop() };

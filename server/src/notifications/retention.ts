@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import mongoose, { type Connection } from 'mongoose';
 import type { Logger } from '../logger';
+import type { RedisClient } from '../redis-client';
 import { IDEMPOTENCY_TTL_MS, idempotencyModel } from './idempotency';
 import { notificationModel } from './notification-model';
 
@@ -32,7 +32,7 @@ const USERS_PER_SWEEP = 500;
  */
 export function createRetentionSweeper(deps: {
   connection: Connection;
-  redis: Redis;
+  redis: RedisClient;
   logger: Logger;
   policy: RetentionPolicy;
   lockKey?: string;

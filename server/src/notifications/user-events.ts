@@ -1,6 +1,7 @@
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { DEFAULT_CHANNEL_PREFIX, userChannel, type UserChannelMessage } from '@herald/shared';
 import type { Logger } from '../logger';
+import { publishTo, type RedisClient } from '../redis-client';
 
 export interface UserEvents {
   /**
@@ -12,7 +13,7 @@ export interface UserEvents {
   publish(messages: { userId: string; message: UserChannelMessage }[]): Promise<(number | null)[]>;
 }
 
-export function createUserEvents(deps: { redis: Redis; logger: Logger; channelPrefix?: string; timeoutMs?: number }): UserEvents {
+export function createUserEvents(deps: { redis: RedisClient; logger: Logger; channelPrefix?: string; timeoutMs?: number }): UserEvents {
   const prefix = deps.channelPrefix ?? DEFAULT_CHANNEL_PREFIX;
   const timeoutMs = deps.timeoutMs ?? 2000;
   const log = deps.logger.child({ module: 'user-events' });
@@ -20,12 +21,26 @@ export function createUserEvents(deps: { redis: Redis; logger: Logger; channelPr
   return {
     async publish(messages) {
       if (messages.length === 0) return [];
-      const pipeline = deps.redis.pipeline();
-      for (const { userId, message } of messages) pipeline.publish(userChannel(userId, prefix), JSON.stringify(message));
+      const send = async (): Promise<[Error | null, unknown][]> => {
+        if (deps.redis instanceof Cluster) {
+          // Channels of different users live in different slots: one SPUBLISH each, in parallel.
+          return Promise.all(
+            messages.map(({ userId, message }) =>
+              publishTo(deps.redis, userChannel(userId, prefix), JSON.stringify(message)).then(
+                (count): [null, unknown] => [null, count],
+                (error: Error): [Error, unknown] => [error, null],
+              ),
+            ),
+          );
+        }
+        const pipeline = deps.redis.pipeline();
+        for (const { userId, message } of messages) pipeline.publish(userChannel(userId, prefix), JSON.stringify(message));
+        return (await pipeline.exec()) ?? [];
+      };
       let timer: NodeJS.Timeout | undefined;
       try {
         const results = await Promise.race([
-          pipeline.exec(),
+          send(),
           new Promise<never>((_, reject) => {
             timer = setTimeout(() => reject(new Error(`redis publish timed out after ${timeoutMs} ms`)), timeoutMs);
           }),

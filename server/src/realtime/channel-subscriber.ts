@@ -1,10 +1,11 @@
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import type { RedisClient } from '../redis-client';
 import type { ZodType } from 'zod';
 import type { Logger } from '../logger';
 
 export interface ChannelSubscriberOptions<M> {
-  /** A dedicated subscriber connection; several ChannelSubscribers may share it. */
-  subscriber: Redis;
+  /** A dedicated subscriber connection; several ChannelSubscribers may share it. On a cluster, sharded pub/sub is used. */
+  subscriber: RedisClient;
   logger: Logger;
   name: string;
   /** The Redis channel for a key (a user id, a topic name). */
@@ -36,9 +37,20 @@ export class ChannelSubscriber<M> {
   /** Messages dropped because they were malformed or failed `accept`. */
   messagesDropped = 0;
 
+  private readonly sharded: boolean;
+
   constructor(private readonly options: ChannelSubscriberOptions<M>) {
     this.log = options.logger.child({ module: `${options.name}-subscriber` });
-    options.subscriber.on('message', this.listener);
+    this.sharded = options.subscriber instanceof Cluster;
+    options.subscriber.on(this.sharded ? 'smessage' : 'message', this.listener);
+  }
+
+  private subscribe(channel: string): Promise<unknown> {
+    return this.sharded ? this.options.subscriber.ssubscribe(channel) : this.options.subscriber.subscribe(channel);
+  }
+
+  private unsubscribe(channel: string): Promise<unknown> {
+    return this.sharded ? this.options.subscriber.sunsubscribe(channel) : this.options.subscriber.unsubscribe(channel);
   }
 
   /** One more local holder of the key; resolves once Redis confirmed the subscription. */
@@ -47,7 +59,7 @@ export class ChannelSubscriber<M> {
     this.refs.set(key, count);
     const existing = this.ready.get(key);
     if (count > 1 && existing) return existing;
-    const subscribed = this.options.subscriber.subscribe(this.options.channelFor(key)).then(() => undefined);
+    const subscribed = this.subscribe(this.options.channelFor(key)).then(() => undefined);
     this.ready.set(key, subscribed);
     subscribed.catch((error: unknown) => this.log.error({ err: error, key }, 'subscribe failed'));
     return subscribed;
@@ -62,7 +74,7 @@ export class ChannelSubscriber<M> {
     }
     this.refs.delete(key);
     this.ready.delete(key);
-    this.options.subscriber.unsubscribe(this.options.channelFor(key)).catch((error: unknown) => {
+    this.unsubscribe(this.options.channelFor(key)).catch((error: unknown) => {
       this.log.warn({ err: error, key }, 'unsubscribe failed');
     });
   }

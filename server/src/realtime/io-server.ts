@@ -1,6 +1,5 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
-import type { Redis } from 'ioredis';
 import { Server, type ExtendedError, type Socket } from 'socket.io';
 import {
   DEFAULT_CHANNEL_PREFIX,
@@ -21,6 +20,7 @@ import { toErrorBody } from '../errors';
 import type { Logger } from '../logger';
 import type { NotificationFeed } from '../notifications/notification-feed';
 import type { Metrics } from '../metrics';
+import type { RedisClient } from '../redis-client';
 import { acknowledged } from './socket-handler';
 import { createTopicChannelSubscriber, type TopicChannelSubscriber } from './topic-channel-subscriber';
 import { createUserChannelSubscriber, type UserChannelSubscriber } from './user-channel-subscriber';
@@ -38,11 +38,11 @@ export interface IoServerDeps {
   corsOrigins: readonly string[];
   redis: {
     /** Normal-mode connection the adapter publishes with. */
-    command: Redis;
+    command: RedisClient;
     /** Subscriber connection for the adapter. */
-    adapterSubscriber: Redis;
+    adapterSubscriber: RedisClient;
     /** Subscriber connection for per-user notification channels. */
-    userSubscriber: Redis;
+    userSubscriber: RedisClient;
   };
   /** @default "herald" */
   channelPrefix?: string;

@@ -1,13 +1,13 @@
-import type { Redis } from 'ioredis';
 import { DEFAULT_CHANNEL_PREFIX, topicChannel, topicChannelMessageSchema, type TopicChannelMessage } from '@herald/shared';
 import type { Logger } from '../logger';
+import type { RedisClient } from '../redis-client';
 import { ChannelSubscriber } from './channel-subscriber';
 
 export type TopicChannelSubscriber = ChannelSubscriber<TopicChannelMessage>;
 
 /** Per-topic channels: subscribed while this instance holds a socket subscribed to the topic. */
 export function createTopicChannelSubscriber(options: {
-  subscriber: Redis;
+  subscriber: RedisClient;
   logger: Logger;
   onMessage: (topic: string, message: TopicChannelMessage) => void;
   channelPrefix?: string;

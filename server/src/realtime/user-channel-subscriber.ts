@@ -1,13 +1,13 @@
-import type { Redis } from 'ioredis';
 import { DEFAULT_CHANNEL_PREFIX, userChannel, userChannelMessageSchema, userIdFromChannel, type UserChannelMessage } from '@herald/shared';
 import type { Logger } from '../logger';
+import type { RedisClient } from '../redis-client';
 import { ChannelSubscriber } from './channel-subscriber';
 
 export type UserChannelSubscriber = ChannelSubscriber<UserChannelMessage>;
 
 /** Per-user channels: subscribed while this instance holds a socket of that user. */
 export function createUserChannelSubscriber(options: {
-  subscriber: Redis;
+  subscriber: RedisClient;
   logger: Logger;
   onMessage: (userId: string, message: UserChannelMessage) => void;
   channelPrefix?: string;

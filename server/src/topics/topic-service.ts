@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import {
   DEFAULT_CHANNEL_PREFIX,
@@ -12,6 +11,7 @@ import {
 } from '@herald/shared';
 import { AppError, ValidationError } from '../errors';
 import type { Logger } from '../logger';
+import { publishTo, type RedisClient } from '../redis-client';
 import type { UserEvents } from '../notifications/user-events';
 import { topicModels, type TopicDoc } from './topic-model';
 
@@ -52,7 +52,7 @@ function parseTopic(topic: unknown): string {
  */
 export function createTopicService(deps: {
   connection: Connection;
-  redis: Redis;
+  redis: RedisClient;
   events: UserEvents;
   logger: Logger;
   policy?: TopicPolicy;
@@ -89,7 +89,7 @@ export function createTopicService(deps: {
       ...(options.excludeUserId ? { excludeUserId: options.excludeUserId } : {}),
       ...(options.excludeSocketId ? { excludeSocketId: options.excludeSocketId } : {}),
     };
-    return deps.redis.publish(topicChannel(payload.topic, prefix), JSON.stringify(payload));
+    return publishTo(deps.redis, topicChannel(payload.topic, prefix), JSON.stringify(payload));
   }
 
   async function setMembership(topic: string, user: { id: string; name?: string }, member: boolean): Promise<boolean> {

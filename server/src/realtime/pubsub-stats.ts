@@ -1,0 +1,46 @@
+import { Cluster, type Redis } from 'ioredis';
+import type { RedisClient } from '../redis-client';
+
+export interface PubSubStats {
+  /** Herald channels with at least one subscriber (user and topic channels; sharded ones on a cluster). */
+  channels: number;
+  userChannels: number;
+  /** Sum of subscribers over the user channels: one per instance holding a socket of that user. */
+  userChannelSubscriptions: number;
+  /** Pattern subscriptions (PUBSUB NUMPAT), e.g. event-bus listeners. */
+  patterns: number;
+  /** Where the figures come from: "standalone", or "cluster" summed over its masters. */
+  mode: 'standalone' | 'cluster';
+}
+
+async function nodeStats(node: Redis, prefix: string, sharded: boolean): Promise<Omit<PubSubStats, 'mode'>> {
+  const [channels, numpat] = await Promise.all([
+    node.call('PUBSUB', sharded ? 'SHARDCHANNELS' : 'CHANNELS', `${prefix}:*`) as Promise<string[]>,
+    node.call('PUBSUB', 'NUMPAT') as Promise<number>,
+  ]);
+  const userChannels = channels.filter((c) => c.startsWith(`${prefix}:user:`)).slice(0, 1000);
+  const numsub =
+    userChannels.length > 0
+      ? ((await node.call('PUBSUB', sharded ? 'SHARDNUMSUB' : 'NUMSUB', ...userChannels)) as (string | number)[])
+      : [];
+  let subscriptions = 0;
+  for (let i = 1; i < numsub.length; i += 2) subscriptions += Number(numsub[i]);
+  return { channels: channels.length, userChannels: userChannels.length, userChannelSubscriptions: subscriptions, patterns: numpat };
+}
+
+/** PUBSUB figures for GET /api/admin/stats. */
+export async function pubSubStats(client: RedisClient, prefix: string): Promise<PubSubStats> {
+  if (!(client instanceof Cluster)) return { ...(await nodeStats(client, prefix, false)), mode: 'standalone' };
+  const perNode = await Promise.all(client.nodes('master').map((node) => nodeStats(node, prefix, true)));
+  const total = perNode.reduce(
+    (sum, n) => ({
+      channels: sum.channels + n.channels,
+      userChannels: sum.userChannels + n.userChannels,
+      userChannelSubscriptions: sum.userChannelSubscriptions + n.userChannelSubscriptions,
+      // Classic pattern subscriptions live on one node; take the largest count.
+      patterns: Math.max(sum.patterns, n.patterns),
+    }),
+    { channels: 0, userChannels: 0, userChannelSubscriptions: 0, patterns: 0 },
+  );
+  return { ...total, mode: 'cluster' };
+}
