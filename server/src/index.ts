@@ -8,3 +8,6 @@ export { AppError, PersistenceError, ValidationError } from './errors';
 export { loadConfig, type Config } from './config';
 export { startHerald, type RunningHerald, type StartOptions } from './main';
 export { createGateway, type Gateway, type GatewayDeps } from './gateway';
+export { createEventBus, type EventBus, type EventBusOptions } from './events/event-bus';
+export { createRedisClient, type RedisClient } from './redis-client';
+export type { TopicPolicy } from './topics/topic-service';
