@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import { authRoutes } from './auth/auth-routes';
 import type { TokenService } from './auth/jwt';
 import type { InstanceStats } from '@herald/shared';
@@ -38,6 +38,10 @@ export interface AppDeps {
   metrics: Metrics;
   topics: TopicService;
   clusterStats: () => Promise<InstanceStats[]>;
+  /** More routes under /api (the demo app's posts and comments). */
+  extraApiRoutes?: Router;
+  /** Show the developer page in the client. @default false */
+  devTools?: boolean;
   redisStats: () => Promise<PubSubStats>;
 }
 
@@ -72,6 +76,10 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   api.use('/preferences', preferenceRoutes({ preferences: deps.preferences, tokens: deps.tokens }));
+  api.get('/config', (_req, res) => {
+    res.json({ devTools: deps.devTools ?? false });
+  });
+  if (deps.extraApiRoutes) api.use(deps.extraApiRoutes);
   api.use('/topics', topicRoutes({ topics: deps.topics, serviceToken: deps.serviceToken }));
   api.get('/admin/stats', requireServiceToken(deps.serviceToken), async (_req, res) => {
     const [instances, redis] = await Promise.all([deps.clusterStats(), deps.redisStats()]);

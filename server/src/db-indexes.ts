@@ -1,4 +1,5 @@
 import type { Connection } from 'mongoose';
+import { postModels } from './demo/post-model';
 import { idempotencyModel } from './notifications/idempotency';
 import { notificationModel } from './notifications/notification-model';
 import { preferenceModel } from './preferences/preference-model';
@@ -12,6 +13,7 @@ import { userModel } from './users/user-model';
  */
 export async function ensureIndexes(connection: Connection): Promise<void> {
   const { Topic, TopicMember } = topicModels(connection);
+  const { Post, Comment } = postModels(connection);
   const models = [
     notificationModel(connection),
     userModel(connection),
@@ -19,6 +21,8 @@ export async function ensureIndexes(connection: Connection): Promise<void> {
     idempotencyModel(connection),
     Topic,
     TopicMember,
+    Post,
+    Comment,
   ];
   await Promise.all(models.map((model) => model.createIndexes()));
 }

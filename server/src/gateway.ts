@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Connection } from 'mongoose';
 import { createApp } from './app';
+import { demoRoutes } from './demo/demo-routes';
 import { createTokenService, type TokenService } from './auth/jwt';
 import type { Logger } from './logger';
 import { createNotificationFeed, type NotificationFeed } from './notifications/notification-feed';
@@ -46,6 +47,10 @@ export interface GatewayDeps {
   instanceId?: string;
   /** Who may subscribe to which topic; @default created topics only, private ones for members */
   topicPolicy?: TopicPolicy;
+  /** Mount the demo app's routes (posts, comments, likes, follows). @default false */
+  demo?: boolean;
+  /** Show the developer page in the client. @default false */
+  devTools?: boolean;
 }
 
 export interface Gateway {
@@ -121,6 +126,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     ...(deps.clientDir ? { clientDir: deps.clientDir } : {}),
     metrics,
     topics,
+    ...(deps.demo
+      ? { extraApiRoutes: demoRoutes({ connection: deps.connection, tokens, publishNotification, topics, logger: deps.logger }) }
+      : {}),
+    devTools: deps.devTools ?? false,
     clusterStats: () => realtime.clusterStats(),
     redisStats: () => pubSubStats(deps.redis.command, deps.channelPrefix ?? DEFAULT_CHANNEL_PREFIX),
   });

@@ -88,6 +88,8 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
       serviceToken: config.serviceToken,
       corsOrigins: config.corsOrigins,
       metrics,
+      demo: true,
+      devTools: config.nodeEnv !== 'production',
       ...(options.retention === false ? {} : { retention: config.retention }),
       ...(clientDir ? { clientDir } : {}),
       ...(options.channelPrefix ? { channelPrefix: options.channelPrefix } : {}),
