@@ -8,6 +8,8 @@ const tsJest = (tsconfig: string): Config['transform'] => ({
 });
 
 const config: Config = {
+  // A global option: jest ignores testTimeout inside `projects`.
+  testTimeout: 30_000,
   projects: [
     {
       displayName: 'shared',
@@ -24,7 +26,6 @@ const config: Config = {
       // Some client tests drive the real client code against a real gateway.
       globalSetup: '<rootDir>/server/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/server/test/support/global-teardown.ts',
-      testTimeout: 30_000,
     },
     {
       displayName: 'server',
@@ -34,7 +35,6 @@ const config: Config = {
       moduleNameMapper: { '^@herald/shared$': '<rootDir>/shared/src/index.ts' },
       globalSetup: '<rootDir>/server/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/server/test/support/global-teardown.ts',
-      testTimeout: 30_000,
     },
     {
       displayName: 'e2e',
@@ -44,7 +44,6 @@ const config: Config = {
       moduleNameMapper: { '^@herald/shared$': '<rootDir>/shared/src/index.ts' },
       globalSetup: '<rootDir>/server/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/server/test/support/global-teardown.ts',
-      testTimeout: 30_000,
     },
   ],
 };

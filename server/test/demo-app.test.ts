@@ -1,3 +1,4 @@
+import type { Notification } from '@herald/shared';
 import { asUser, connect, login, recordNotifications, sleep, waitFor, type LoggedIn } from './support/clients';
 import { useTestStack } from './support/stack';
 
@@ -17,7 +18,7 @@ describe('the demo app notifies through publishNotification and post topics', ()
 
   it("a comment and a like notify the post's author and followers, never the actor", async () => {
     const sockets = await Promise.all([alice, bob, carol].map((u) => connect(stack.herald.url, u.token)));
-    const [toAlice, toBob, toCarol] = sockets.map(recordNotifications);
+    const [toAlice, toBob, toCarol] = sockets.map(recordNotifications) as [Notification[], Notification[], Notification[]];
     const topicToCarol: string[] = [];
     sockets[2]!.on('topic:message', (m) => topicToCarol.push(m.event));
 

@@ -95,14 +95,18 @@ export class FeedClient {
     return this.syncing;
   }
 
-  /** Marks the caller's notifications read; other tabs and devices hear of it from the server. */
-  async markRead(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
+  /** Marks the caller's notifications read; other devices hear of it from the server. Returns what changed. */
+  async markRead(
+    ids: string[],
+    options: { applyCounts?: boolean } = {},
+  ): Promise<{ notifications: Notification[]; counts: NotificationCounts }> {
+    if (ids.length === 0) return { notifications: [], counts: { unread: this.state.unread, unseen: this.state.unseen } };
     const response = await this.socket.timeout(this.ackTimeoutMs).emitWithAck('notifications:read', { ids });
     if (response.error) throw new Error(response.error.message);
     let next = this.state;
     for (const notification of response.data.notifications) next = applyUpdated(next, notification);
-    this.update(applyCounts(next, response.data.counts));
+    this.update(options.applyCounts === false ? next : applyCounts(next, response.data.counts));
+    return response.data;
   }
 
   /** Replaces the state, e.g. after an HTTP action whose answer the caller applied. */

@@ -61,7 +61,8 @@ export function demoRoutes(deps: {
   const { Post, Comment } = postModels(deps.connection);
   const Users = userModel(deps.connection);
   const log = deps.logger.child({ module: 'demo' });
-  router.use(requireUser(deps.tokens));
+  // Only the demo's own paths: this router is mounted on /api beside the others.
+  router.use(['/users', '/posts'], requireUser(deps.tokens));
 
   async function findPost(id: string): Promise<PostDoc> {
     const post = await Post.findById(new Types.ObjectId(idParam(id))).lean();

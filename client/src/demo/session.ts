@@ -1,4 +1,4 @@
-import type { ErrorBody, FeedPage, Notification, NotificationCounts } from '@herald/shared';
+import type { ErrorBody } from '@herald/shared';
 
 export interface Session {
   token: string;
@@ -15,7 +15,8 @@ export class ApiError extends Error {
   }
 }
 
-async function request<T>(method: string, path: string, options: { body?: unknown; token?: string } = {}): Promise<T> {
+/** JSON request to the demo API; errors become ApiError with the server's code and message. */
+export async function request<T>(method: string, path: string, options: { body?: unknown; token?: string } = {}): Promise<T> {
   const res = await fetch(path, {
     method,
     headers: {
@@ -32,23 +33,6 @@ async function request<T>(method: string, path: string, options: { body?: unknow
 export function login(username: string): Promise<Session> {
   return request<Session>('POST', '/api/auth/login', { body: { username } });
 }
-
-/** The signed-in user's feed over HTTP. */
-export function feedApi(token: string) {
-  return {
-    page: (before?: string, limit = 20) =>
-      request<FeedPage>('GET', `/api/notifications?limit=${limit}${before ? `&before=${encodeURIComponent(before)}` : ''}`, { token }),
-    counts: () => request<NotificationCounts>('GET', '/api/notifications/counts', { token }),
-    readAll: () => request<{ counts: NotificationCounts }>('POST', '/api/notifications/read-all', { token }),
-    seen: () => request<{ counts: NotificationCounts }>('POST', '/api/notifications/seen', { token }),
-    archive: (id: string) =>
-      request<{ notification: Notification; counts: NotificationCounts }>('POST', `/api/notifications/${encodeURIComponent(id)}/archive`, {
-        token,
-      }),
-  };
-}
-
-export type FeedApi = ReturnType<typeof feedApi>;
 
 const SESSION_KEY = 'herald.session';
 

@@ -1,0 +1,21 @@
+import type { Notification, NotificationCounts } from '@herald/shared';
+
+export type TabMessage =
+  | { kind: 'updated'; notifications: Notification[]; counts: NotificationCounts }
+  | { kind: 'counts'; counts: NotificationCounts }
+  | { kind: 'all-read'; counts: NotificationCounts; at: string };
+
+/**
+ * Tabs of one browser tell each other what they just changed, so the others
+ * update at once without asking the server. The server's own events still
+ * arrive; applying both is harmless because updates are idempotent.
+ */
+export function openTabSync(userId: string, onMessage: (message: TabMessage) => void): { post(message: TabMessage): void; close(): void } {
+  if (typeof BroadcastChannel === 'undefined') return { post: () => undefined, close: () => undefined };
+  const channel = new BroadcastChannel(`herald:${userId}`);
+  channel.onmessage = (event: MessageEvent<TabMessage>) => onMessage(event.data);
+  return {
+    post: (message) => channel.postMessage(message),
+    close: () => channel.close(),
+  };
+}

@@ -1,0 +1,38 @@
+import type { Notification } from '@herald/shared';
+
+export type Toast =
+  | { kind: 'notification'; key: string; notification: Notification; shownAt: number }
+  | { kind: 'summary'; key: string; count: number; shownAt: number };
+
+export interface ToastPolicy {
+  /** At most this many toasts at once. @default 3 */
+  maxVisible: number;
+  /** New toasts closer together than this are folded into one "N more" toast. @default 800 */
+  minGapMs: number;
+  /** How long a toast stays. @default 5000 */
+  ttlMs: number;
+}
+
+export const defaultToastPolicy: ToastPolicy = { maxVisible: 3, minGapMs: 800, ttlMs: 5000 };
+
+/**
+ * Adds a toast for a live notification without flooding the screen: a
+ * notification arriving within `minGapMs` of the last toast is counted into a
+ * single summary toast instead.
+ */
+export function addToast(toasts: Toast[], notification: Notification, now: number, policy: ToastPolicy = defaultToastPolicy): Toast[] {
+  const current = expireToasts(toasts, now, policy);
+  const last = current.at(-1);
+  if (last && now - last.shownAt < policy.minGapMs) {
+    const summary = current.find((t): t is Extract<Toast, { kind: 'summary' }> => t.kind === 'summary');
+    const rest = current.filter((t) => t.kind !== 'summary');
+    const count = (summary?.count ?? 0) + 1;
+    const folded: Toast = { kind: 'summary', key: 'summary', count, shownAt: summary?.shownAt ?? now };
+    return [...rest, folded].slice(-policy.maxVisible);
+  }
+  return [...current, { kind: 'notification' as const, key: notification.id, notification, shownAt: now }].slice(-policy.maxVisible);
+}
+
+export function expireToasts(toasts: Toast[], now: number, policy: ToastPolicy = defaultToastPolicy): Toast[] {
+  return toasts.filter((t) => now - t.shownAt < policy.ttlMs);
+}

@@ -1,0 +1,166 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { userRoom } from '@herald/shared';
+import type { LocalRedis } from '../server/src/local-services/redis-server';
+import { createLogger } from '../server/src/logger';
+import { loadConfig } from '../server/src/config';
+import { startHerald, type RunningHerald } from '../server/src/main';
+import { TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from '../server/test/support/herald';
+import { freshMongoUri, startTestRedis } from '../server/test/support/services';
+import { launchBrowser } from './support/browser';
+import { buildClient } from './support/client-build';
+
+const SCREENSHOTS = path.resolve(__dirname, '../test-results');
+
+describe('the notification center and the demo app in a real browser', () => {
+  let redis: LocalRedis;
+  let herald: RunningHerald;
+  let browser: Browser;
+  let clientDir: string;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    clientDir = buildClient();
+    redis = await startTestRedis();
+    const config = loadConfig({
+      PORT: '0',
+      MONGODB_URI: freshMongoUri(),
+      REDIS_URL: redis.url,
+      JWT_SECRET: TEST_JWT_SECRET,
+      SERVICE_TOKEN: TEST_SERVICE_TOKEN,
+    });
+    herald = await startHerald(config, { host: '127.0.0.1', clientDir, logger: createLogger('silent'), retention: false });
+    browser = await launchBrowser();
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await herald?.close();
+    await redis?.stop();
+    if (clientDir) fs.rmSync(clientDir, { recursive: true, force: true });
+  });
+
+  async function newContext(): Promise<BrowserContext> {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+    contexts.push(context);
+    return context;
+  }
+
+  /** Opens a tab in the context and signs in (sessionStorage is per tab, like a person opening a new tab and signing in). */
+  async function signIn(context: BrowserContext, username: string): Promise<{ page: Page; userId: string }> {
+    const page = await context.newPage();
+    await page.goto(herald.url);
+    await page.getByTestId(`login-${username}`).click();
+    await page.getByTestId('connection-state').getByText('Live').waitFor();
+    const userId = (await page.getByTestId('current-user').getAttribute('data-user-id'))!;
+    return { page, userId };
+  }
+
+  async function publish(body: object): Promise<void> {
+    const res = await fetch(`${herald.url}/api/notifications`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${TEST_SERVICE_TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(201);
+  }
+
+  const badge = (page: Page) => page.getByTestId('unread-badge');
+
+  it("A comments on B's post: B's badge goes up and a toast shows within a second, without reload; A gets nothing; then B reads it and B's other tab follows", async () => {
+    const bobContext = await newContext();
+    const bob = await signIn(bobContext, 'bob');
+    await bob.page.getByTestId('composer').fill('Sunset over the harbour tonight');
+    await bob.page.getByTestId('publish-post').click();
+    await bob.page.getByTestId('post').first().getByText('Sunset over the harbour tonight').waitFor();
+    const bobTab2 = await signIn(bobContext, 'bob');
+
+    const alice = await signIn(await newContext(), 'alice');
+    const post = alice.page.getByTestId('post').filter({ hasText: 'Sunset over the harbour tonight' });
+    await post.getByTestId('comments-toggle').click();
+    await post.getByTestId('comment-input').fill('Gorgeous colours!');
+    const sent = Date.now();
+    await post.getByTestId('comment-submit').click();
+
+    await badge(bob.page).getByText('1').waitFor({ timeout: 1000 });
+    await bob.page.getByTestId('toast').getByText('Alice Martin commented on your post').waitFor({ timeout: 1000 });
+    expect(Date.now() - sent).toBeLessThan(1500);
+    await badge(bobTab2.page).getByText('1').waitFor({ timeout: 1000 });
+    await bob.page.screenshot({ path: path.join(SCREENSHOTS, 'demo-app.png') });
+    expect(await badge(alice.page).count()).toBe(0);
+
+    // B opens the panel and clicks the notification: it is read, the badge goes, the other tab follows.
+    await bob.page.getByTestId('bell').click();
+    const item = bob.page.getByTestId('notification-item').filter({ hasText: 'Alice Martin commented on your post' });
+    await item.waitFor();
+    await bob.page.screenshot({ path: path.join(SCREENSHOTS, 'notification-panel.png') });
+    await item.getByTestId('notification-open').click();
+    await bob.page.waitForURL(/\/posts\/[0-9a-f]{24}$/);
+    await badge(bob.page).waitFor({ state: 'detached' });
+    await badge(bobTab2.page).waitFor({ state: 'detached', timeout: 2000 });
+    await bobTab2.page.getByTestId('bell').click();
+    await bobTab2.page.locator('[data-testid="notification-item"][data-read="true"]').first().waitFor();
+  });
+
+  it('B goes offline, three notifications are sent, B comes back: exactly three new items, once each, badge right', async () => {
+    const context = await newContext();
+    const carol = await signIn(context, 'carol');
+    await publish({ userIds: [carol.userId], type: 'warmup.one', title: 'before going offline' });
+    await badge(carol.page).getByText('1').waitFor();
+
+    await context.setOffline(true);
+    for (const socket of await herald.gateway.io.in(userRoom(carol.userId)).fetchSockets()) socket.disconnect(true);
+    await carol.page.getByTestId('connection-state').getByText('Reconnecting…').waitFor();
+    for (const n of [1, 2, 3]) await publish({ userIds: [carol.userId], type: 'offline.test', title: `missed ${n}` });
+    expect(await badge(carol.page).innerText()).toBe('1');
+
+    await context.setOffline(false);
+    await carol.page.getByTestId('connection-state').getByText('Live').waitFor({ timeout: 15_000 });
+    await badge(carol.page).getByText('4').waitFor();
+    await carol.page.getByTestId('bell').click();
+    const titles = await carol.page.getByTestId('notification-item').locator('.hr-item-title').allInnerTexts();
+    expect(titles).toEqual(['missed 3', 'missed 2', 'missed 1', 'before going offline']);
+  });
+
+  it('titles and bodies render as text: markup in a notification runs nothing', async () => {
+    const carol = await signIn(await newContext(), 'carol');
+    await publish({
+      userIds: [carol.userId],
+      type: 'x.test',
+      title: '<img src=x onerror="window.__xss=1">',
+      body: '<script>window.__xss=2</script>',
+    });
+    await carol.page.getByTestId('toast').first().waitFor();
+    await carol.page.getByTestId('bell').click();
+    await carol.page.getByTestId('notification-item').getByText('<img src=x onerror="window.__xss=1">').waitFor();
+    expect(await carol.page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await carol.page.locator('.hr-root img, .hr-root script').count()).toBe(0);
+  });
+
+  it('keyboard only: open the bell, move through items, mark one read, close', async () => {
+    const alice = await signIn(await newContext(), 'alice');
+    for (const n of [1, 2, 3]) await publish({ userIds: [alice.userId], type: 'kbd.test', title: `keyboard ${n}` });
+    await badge(alice.page).getByText('3').waitFor();
+    const { page } = alice;
+
+    await page.getByTestId('bell').focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog', { name: 'Notifications' }).waitFor();
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toContain('keyboard 3');
+    await page.keyboard.press('ArrowDown');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toContain('keyboard 2');
+    await page.keyboard.press('Enter');
+    await badge(page).getByText('2').waitFor();
+    expect(await page.locator('[data-testid="notification-item"][data-read="true"]').allInnerTexts()).toEqual([
+      expect.stringContaining('keyboard 2'),
+    ]);
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog', { name: 'Notifications' }).waitFor({ state: 'detached' });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('bell');
+    expect(await page.getByTestId('bell').getAttribute('aria-label')).toBe('Notifications, 2 unread');
+    expect(await page.getByTestId('live-region').innerText()).toMatch(/New notification: keyboard 3|new notifications/);
+  });
+});
