@@ -56,6 +56,11 @@ export function createMetrics() {
       registers: [registry],
     }),
     mongoErrors: new Counter({ name: 'herald_mongo_errors_total', help: 'MongoDB connection errors', registers: [registry] }),
+    rateLimited: new Counter({
+      name: 'herald_rate_limited_events_total',
+      help: 'Client events refused by the per-socket rate limit',
+      registers: [registry],
+    }),
     publishFailures: new Counter({
       name: 'herald_publish_failures_total',
       help: 'Publish calls that failed, by error code',

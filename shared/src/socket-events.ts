@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AckCallback } from './errors';
+import type { AckCallback, ErrorBody } from './errors';
 import type { ReadRequest } from './feed';
 import type { TopicMessage } from './topics';
 import type { Notification, NotificationCounts } from './notification';
@@ -29,6 +29,8 @@ export interface ServerToClientEvents {
   'notification:deleted': (ids: string[]) => void;
   /** A message on a topic the user is subscribed to. */
   'topic:message': (message: TopicMessage) => void;
+  /** Why the server is about to close this socket (e.g. `rate_limited`). */
+  'server:error': (error: ErrorBody) => void;
 }
 
 export interface ReadResult {

@@ -12,6 +12,7 @@ const CONNECTION_LABEL: Record<ConnectionState, string> = {
   connecting: 'Connecting…',
   connected: 'Live',
   reconnecting: 'Reconnecting…',
+  offline: 'Offline',
   'signed-out': 'Signed out',
 };
 

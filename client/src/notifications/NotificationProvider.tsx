@@ -89,6 +89,10 @@ export function NotificationProvider({ token, userId, onSignedOut, onTopicMessag
     });
     clientRef.current = client;
     socket.on('topic:message', (message) => topicRef.current?.(message));
+    const online = () => client.setNetwork(true);
+    const offline = () => client.setNetwork(false);
+    window.addEventListener('online', online);
+    window.addEventListener('offline', offline);
     const tabs = openTabSync(userId, (message: TabMessage) => {
       let next = client.state;
       if (message.kind === 'updated') for (const n of message.notifications) next = applyUpdated(next, n);
@@ -99,6 +103,8 @@ export function NotificationProvider({ token, userId, onSignedOut, onTopicMessag
     });
     tabsRef.current = tabs;
     return () => {
+      window.removeEventListener('online', online);
+      window.removeEventListener('offline', offline);
       tabs.close();
       tabsRef.current = null;
       clientRef.current = null;

@@ -3,7 +3,7 @@ import type { ClientToServerEvents, ErrorBody, Notification, NotificationCounts,
 import { applyCounts, applyDeleted, applyFirstPage, applyLive, applySync, applyUpdated, emptyFeed, type FeedState } from './feed-state';
 
 export type FeedSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
-export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'signed-out';
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'signed-out';
 
 export interface FeedClientOptions {
   /** Loads the newest page once, before the first sync; without it the first sync starts from seq 0. */
@@ -128,7 +128,26 @@ export class FeedClient {
     await this.sync();
   }
 
+  /**
+   * The browser says the network is gone or back. Back online, reconnect now
+   * instead of waiting out the backoff timer (which may be seconds away).
+   */
+  setNetwork(online: boolean): void {
+    if (this.connection === 'signed-out') return;
+    if (!online) {
+      this.setConnection('offline');
+      return;
+    }
+    if (this.socket.connected) this.setConnection('connected');
+    else {
+      this.setConnection('reconnecting');
+      this.socket.connect();
+    }
+  }
+
   private setConnection(connection: ConnectionState): void {
+    // While the browser is offline, failed attempts keep showing "offline", not "reconnecting".
+    if (this.connection === 'offline' && connection === 'reconnecting') return;
     this.connection = connection;
     this.options.onConnection?.(connection);
   }

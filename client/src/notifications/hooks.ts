@@ -20,7 +20,7 @@ export function useUnreadCount() {
   return { unread: feed.unread, unseen: feed.unseen };
 }
 
-/** 'connecting' | 'connected' | 'reconnecting' | 'signed-out'. */
+/** 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'signed-out'. */
 export function useConnectionState() {
   return useNotificationContext().connection;
 }

@@ -21,6 +21,7 @@ import type { Logger } from '../logger';
 import type { NotificationFeed } from '../notifications/notification-feed';
 import type { Metrics } from '../metrics';
 import type { RedisClient } from '../redis-client';
+import { defaultRateLimit, TokenBucket, type RateLimitPolicy } from './rate-limit';
 import { acknowledged } from './socket-handler';
 import { createTopicChannelSubscriber, type TopicChannelSubscriber } from './topic-channel-subscriber';
 import { createUserChannelSubscriber, type UserChannelSubscriber } from './user-channel-subscriber';
@@ -48,6 +49,8 @@ export interface IoServerDeps {
   channelPrefix?: string;
   metrics: Metrics;
   topics: TopicService;
+  /** @default 30 events at once, 10 per second, cut off after 50 refused in a row */
+  rateLimit?: RateLimitPolicy;
   /** Names this instance in stats. */
   instanceId: string;
 }
@@ -230,6 +233,20 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
 
   io.on('connection', (socket) => {
     const { userId } = socket.data;
+    // Every client event costs a token; a flood gets error acks, then the socket is closed with a reason.
+    const bucket = new TokenBucket(deps.rateLimit ?? defaultRateLimit);
+    socket.use((packet, next) => {
+      if (bucket.take()) return next();
+      deps.metrics.rateLimited.inc();
+      const ack = packet.at(-1);
+      if (typeof ack === 'function')
+        (ack as (r: unknown) => void)({ error: { code: 'rate_limited', message: 'Too many events; slow down.' } });
+      if (bucket.exhausted) {
+        log.warn({ userId }, 'socket kept flooding events; disconnecting it');
+        socket.emit('server:error', { code: 'rate_limited', message: 'Too many events: this connection was closed.' });
+        socket.disconnect(true);
+      }
+    });
 
     // The room is joined here, on the server, from the verified token; no client event can join a room.
     void socket.join(userRoom(userId));

@@ -1,0 +1,44 @@
+/** A token bucket: `burst` events at once, refilled at `perSecond`. */
+export interface RateLimitPolicy {
+  /** @default 30 */
+  burst: number;
+  /** @default 10 */
+  perSecond: number;
+  /** Refused events in a row before the socket is disconnected. @default 50 */
+  maxRefusedInARow: number;
+}
+
+export const defaultRateLimit: RateLimitPolicy = { burst: 30, perSecond: 10, maxRefusedInARow: 50 };
+
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  /** Refused since the last accepted event. */
+  refusedInARow = 0;
+
+  constructor(
+    private readonly policy: RateLimitPolicy,
+    now = Date.now(),
+  ) {
+    this.tokens = policy.burst;
+    this.last = now;
+  }
+
+  /** Takes a token if there is one. */
+  take(now = Date.now()): boolean {
+    this.tokens = Math.min(this.policy.burst, this.tokens + ((now - this.last) / 1000) * this.policy.perSecond);
+    this.last = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      this.refusedInARow = 0;
+      return true;
+    }
+    this.refusedInARow += 1;
+    return false;
+  }
+
+  /** True once the client has kept flooding long enough to be cut off. */
+  get exhausted(): boolean {
+    return this.refusedInARow >= this.policy.maxRefusedInARow;
+  }
+}

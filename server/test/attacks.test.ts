@@ -1,0 +1,112 @@
+import { WebSocket } from 'ws';
+import type { ErrorBody } from '@herald/shared';
+import { connect, login, recordNotifications, waitFor, type ClientSocket, type LoggedIn } from './support/clients';
+import { useTestStack } from './support/stack';
+
+/** Opens a raw engine.io WebSocket (below socket.io-client), for packets a real client would never send. */
+function rawSocket(
+  baseUrl: string,
+  headers: Record<string, string> = {},
+): Promise<{ ws: WebSocket; closed: Promise<number>; error: Promise<Error> }> {
+  const ws = new WebSocket(`${baseUrl.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`, { headers });
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  const error = new Promise<Error>((resolve) => ws.once('error', resolve));
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve({ ws, closed, error }));
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+  });
+}
+
+describe('attacks on the gateway', () => {
+  const stack = useTestStack();
+  let alice: LoggedIn;
+  let bob: LoggedIn;
+
+  beforeAll(async () => {
+    alice = await login(stack.herald.url, 'alice');
+    bob = await login(stack.herald.url, 'bob');
+  });
+
+  /** A connected bystander who must keep getting notifications through every attack. */
+  async function bystanderStillServed(socket: ClientSocket, got: { title: string }[], title: string): Promise<void> {
+    await stack.herald.gateway.publishNotification({ userIds: [bob.user.id], type: 'a.b', title });
+    await waitFor(() => expect(got.map((n) => n.title)).toContain(title));
+  }
+
+  it('1,000 handshakes with bad tokens are refused, memory stays flat, and real clients are unaffected', async () => {
+    const bystander = await connect(stack.herald.url, bob.token);
+    const got = recordNotifications(bystander);
+    const heapBefore = process.memoryUsage().heapUsed;
+    let refused = 0;
+    for (let batch = 0; batch < 20; batch++) {
+      const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => connect(stack.herald.url, `forged.${batch}.${i}`)));
+      refused += results.filter((r) => r.status === 'rejected' && (r.reason as { data?: ErrorBody }).data?.code === 'invalid_token').length;
+      if (batch === 10) await bystanderStillServed(bystander, got, 'during the storm');
+    }
+    expect(refused).toBe(1000);
+    expect(stack.herald.gateway.io.of('/').sockets.size).toBe(1);
+    const grownMb = (process.memoryUsage().heapUsed - heapBefore) / 1024 / 1024;
+    expect(grownMb).toBeLessThan(40);
+    await bystanderStillServed(bystander, got, 'after the storm');
+  });
+
+  it('a disallowed Origin is refused on both polling and websocket; the page origin is allowed', async () => {
+    const polling = await fetch(`${stack.herald.url}/socket.io/?EIO=4&transport=polling`, { headers: { Origin: 'http://evil.example' } });
+    expect(polling.status).toBe(403);
+    // engine.io answers a refused upgrade with 400 (polling gets 403); either way no socket opens.
+    await expect(rawSocket(stack.herald.url, { Origin: 'http://evil.example' })).rejects.toThrow(/HTTP 40[03]/);
+
+    const sameOrigin = await fetch(`${stack.herald.url}/socket.io/?EIO=4&transport=polling`, { headers: { Origin: stack.herald.url } });
+    expect(sameOrigin.status).toBe(200);
+    const { ws } = await rawSocket(stack.herald.url, { Origin: stack.herald.url });
+    ws.close();
+  });
+
+  it('a socket that floods events is rate-limited, then disconnected with a clear error; others are unaffected', async () => {
+    const bystander = await connect(stack.herald.url, bob.token);
+    const got = recordNotifications(bystander);
+    const flooder = await connect(stack.herald.url, alice.token);
+    const serverErrors: ErrorBody[] = [];
+    flooder.on('server:error', (e) => serverErrors.push(e));
+    const disconnected = new Promise<string>((resolve) => flooder.once('disconnect', resolve));
+
+    const acks: Promise<{ error?: ErrorBody }>[] = [];
+    for (let i = 0; i < 200; i++)
+      acks.push(
+        flooder
+          .timeout(5000)
+          .emitWithAck('notifications:sync', { afterSeq: 0 })
+          .catch(() => ({ error: { code: 'internal', message: 'no ack' } as ErrorBody })),
+      );
+    expect(await disconnected).toBe('io server disconnect');
+    expect(serverErrors).toEqual([expect.objectContaining({ code: 'rate_limited' })]);
+    const answers = await Promise.all(acks);
+    expect(answers.filter((a) => a.error?.code === 'rate_limited').length).toBeGreaterThan(0);
+    await bystanderStillServed(bystander, got, 'after the flood');
+  });
+
+  it('an oversized packet closes that socket only', async () => {
+    const bystander = await connect(stack.herald.url, bob.token);
+    const got = recordNotifications(bystander);
+    const attacker = await connect(stack.herald.url, alice.token);
+    const reason = new Promise<string>((resolve) => attacker.once('disconnect', resolve));
+    (attacker as unknown as { emit: (e: string, p: unknown) => void }).emit('notifications:sync', {
+      afterSeq: 0,
+      pad: 'x'.repeat(200_000),
+    });
+    expect(await reason).toMatch(/transport (close|error)/);
+    await bystanderStillServed(bystander, got, 'after the big packet');
+  });
+
+  it('malformed packets close that connection only, and the server stays up', async () => {
+    const bystander = await connect(stack.herald.url, bob.token);
+    const got = recordNotifications(bystander);
+    for (const garbage of ['42["unclosed', '4{not json}', '40{"token":', '\u0000\u0001\u0002', '49999999']) {
+      const { ws, closed } = await rawSocket(stack.herald.url);
+      ws.send(garbage);
+      await closed;
+    }
+    await bystanderStillServed(bystander, got, 'after garbage');
+    expect((await fetch(`${stack.herald.url}/healthz`)).status).toBe(200);
+  });
+});
