@@ -45,6 +45,15 @@ const config: Config = {
       globalSetup: '<rootDir>/server/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/server/test/support/global-teardown.ts',
     },
+    {
+      displayName: 'faults',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/faults/**/*.test.ts'],
+      transform: tsJest('<rootDir>/server/tsconfig.test.json'),
+      moduleNameMapper: { '^@herald/shared$': '<rootDir>/shared/src/index.ts' },
+      globalSetup: '<rootDir>/server/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/server/test/support/global-teardown.ts',
+    },
   ],
 };
 

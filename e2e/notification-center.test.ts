@@ -52,6 +52,8 @@ describe('the notification center and the demo app in a real browser', () => {
   /** Opens a tab in the context and signs in (sessionStorage is per tab, like a person opening a new tab and signing in). */
   async function signIn(context: BrowserContext, username: string): Promise<{ page: Page; userId: string }> {
     const page = await context.newPage();
+    // Shorter than jest's limit, so a stuck wait fails with the locator it was waiting for.
+    page.setDefaultTimeout(10_000);
     await page.goto(herald.url);
     await page.getByTestId(`login-${username}`).click();
     await page.getByTestId('connection-state').getByText('Live').waitFor();
@@ -162,5 +164,5 @@ describe('the notification center and the demo app in a real browser', () => {
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('bell');
     expect(await page.getByTestId('bell').getAttribute('aria-label')).toBe('Notifications, 2 unread');
     expect(await page.getByTestId('live-region').innerText()).toMatch(/New notification: keyboard 3|new notifications/);
-  });
+  }, 60_000);
 });

@@ -61,6 +61,11 @@ export function createMetrics() {
       help: 'Client events refused by the per-socket rate limit',
       registers: [registry],
     }),
+    stalledDropped: new Counter({
+      name: 'herald_stalled_clients_dropped_total',
+      help: 'Connections dropped because the client stopped reading',
+      registers: [registry],
+    }),
     publishFailures: new Counter({
       name: 'herald_publish_failures_total',
       help: 'Publish calls that failed, by error code',

@@ -29,6 +29,8 @@ export interface ServerToClientEvents {
   'notification:deleted': (ids: string[]) => void;
   /** A message on a topic the user is subscribed to. */
   'topic:message': (message: TopicMessage) => void;
+  /** Live messages may have been lost (the gateway's Redis link was down): sync now. */
+  'notifications:resync': () => void;
   /** Why the server is about to close this socket (e.g. `rate_limited`). */
   'server:error': (error: ErrorBody) => void;
 }

@@ -19,6 +19,8 @@ export interface FeedClientOptions {
 
 /** Pages of catch-up fetched in one go; each page holds up to 500. */
 const MAX_SYNC_PAGES = 20;
+/** Retries of a failed sync while connected; after that, the next connect or gap tries again. */
+const MAX_SYNC_RETRIES = 6;
 const SIGNED_OUT_CODES = new Set(['token_expired', 'invalid_token', 'unauthorized']);
 
 /**
@@ -31,6 +33,11 @@ export class FeedClient {
   state: FeedState = emptyFeed;
   connection: ConnectionState = 'connecting';
   private syncing: Promise<void> | null = null;
+  private syncAgain = false;
+  private syncingOn: string | undefined;
+  private syncToken: object | null = null;
+  private epoch = 0;
+  private syncFailures = 0;
   private firstPageLoaded = false;
   private readonly ackTimeoutMs: number;
 
@@ -41,6 +48,7 @@ export class FeedClient {
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
     socket.on('connect', () => {
       this.setConnection('connected');
+      this.syncFailures = 0;
       void this.catchUp();
     });
     socket.on('disconnect', (reason) => {
@@ -70,29 +78,73 @@ export class FeedClient {
     socket.on('notification:updated', (notification) => this.update(applyUpdated(this.state, notification)));
     socket.on('notification:deleted', (ids) => this.update(applyDeleted(this.state, ids)));
     socket.on('counts', (counts) => this.update(applyCounts(this.state, counts)));
+    socket.on('notifications:resync', () => void this.sync());
     if (socket.connected) {
       this.setConnection('connected');
       void this.catchUp();
     }
   }
 
-  /** Everything after the watermark, page by page; concurrent calls share one run. */
+  /**
+   * Everything after the watermark, page by page. A call while a sync runs
+   * asks for one more pass afterwards (the running one may have read the
+   * database before the gap it was called for). A sync that fails or times out
+   * is retried with backoff while connected, so a missed message is never
+   * left behind.
+   */
   sync(): Promise<void> {
-    this.syncing ??= (async () => {
+    // A sync still waiting on a connection that has since died is not waited for.
+    if (this.syncing && this.syncingOn === this.socket.id) {
+      this.syncAgain = true;
+      return this.syncing;
+    }
+    this.syncingOn = this.socket.id;
+    const token = {};
+    this.syncToken = token;
+    this.syncing = (async () => {
       try {
-        for (let page = 0; page < MAX_SYNC_PAGES; page++) {
-          const response = await this.socket.timeout(this.ackTimeoutMs).emitWithAck('notifications:sync', { afterSeq: this.state.lastSeq });
-          if (!response.data) return;
-          this.update(applySync(this.state, response.data.notifications, response.data.counts));
-          if (!response.data.hasMore) return;
-        }
+        do {
+          this.syncAgain = false;
+          await this.syncOnce();
+        } while (this.syncAgain && this.socket.connected);
+        this.syncFailures = 0;
       } catch {
-        // Timed out or disconnected: the next connect syncs again.
+        if (this.syncToken === token) this.scheduleRetry();
       } finally {
-        this.syncing = null;
+        if (this.syncToken === token) this.syncing = null;
       }
     })();
     return this.syncing;
+  }
+
+  private async syncOnce(): Promise<void> {
+    for (let page = 0; page < MAX_SYNC_PAGES; page++) {
+      const epoch = this.epoch;
+      const response = await this.socket.timeout(this.ackTimeoutMs).emitWithAck('notifications:sync', { afterSeq: this.state.lastSeq });
+      if (!response.data) throw new Error(response.error.message);
+      if (epoch === this.epoch) {
+        this.update(applySync(this.state, response.data.notifications, response.data.counts));
+      } else {
+        // A local action (a read, say) happened while this was in flight: its counts may be older than
+        // that action's, so keep the notifications, not the counts, and ask once more.
+        this.update(applySync(this.state, response.data.notifications, { unread: this.state.unread, unseen: this.state.unseen }));
+        this.syncAgain = true;
+      }
+      if (!response.data.hasMore) return;
+    }
+  }
+
+  /** Marks that the user changed something, so counts from requests sent earlier are not trusted. */
+  noteLocalChange(): void {
+    this.epoch++;
+  }
+
+  private scheduleRetry(): void {
+    if (!this.socket.connected || this.syncFailures >= MAX_SYNC_RETRIES) return; // the next connect syncs again
+    const delay = Math.min(1000 * 2 ** this.syncFailures, 15_000) * (0.5 + Math.random() / 2);
+    this.syncFailures++;
+    const timer = setTimeout(() => void this.sync(), delay);
+    (timer as { unref?: () => void }).unref?.();
   }
 
   /** Marks the caller's notifications read; other devices hear of it from the server. Returns what changed. */
@@ -101,6 +153,7 @@ export class FeedClient {
     options: { applyCounts?: boolean } = {},
   ): Promise<{ notifications: Notification[]; counts: NotificationCounts }> {
     if (ids.length === 0) return { notifications: [], counts: { unread: this.state.unread, unseen: this.state.unseen } };
+    this.noteLocalChange();
     const response = await this.socket.timeout(this.ackTimeoutMs).emitWithAck('notifications:read', { ids });
     if (response.error) throw new Error(response.error.message);
     let next = this.state;

@@ -51,6 +51,8 @@ export interface IoServerDeps {
   topics: TopicService;
   /** @default 30 events at once, 10 per second, cut off after 50 refused in a row */
   rateLimit?: RateLimitPolicy;
+  /** Bytes waiting to be written to one client before it counts as stalled and is dropped. @default 1000000 */
+  maxBufferedBytes?: number;
   /** Names this instance in stats. */
   instanceId: string;
 }
@@ -204,6 +206,45 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     socket.once('disconnect', () => clearTimeout(timer));
   }
 
+  // Pushes published while this instance's Redis subscription was down are lost; once it is back
+  // (ioredis resubscribes by itself), every local client is asked to sync.
+  let redisLost = false;
+  const onRedisLost = () => {
+    if (!redisLost) log.warn('redis subscription lost; clients will resync when it returns');
+    redisLost = true;
+  };
+  const onRedisReady = () => {
+    if (!redisLost) return;
+    redisLost = false;
+    log.info({ sockets: io.of('/').sockets.size }, 'redis subscription back; asking local clients to resync');
+    io.local.emit('notifications:resync');
+  };
+  deps.redis.userSubscriber.on('close', onRedisLost);
+  deps.redis.userSubscriber.on('ready', onRedisReady);
+
+  // A client that stops reading makes the server buffer everything sent to it. Past a bound the
+  // connection is dropped; the client catches up with a sync when it comes back.
+  const stalledCheck = setInterval(() => {
+    for (const socket of io.of('/').sockets.values()) {
+      // engine.io keeps these private; read them defensively (a missing field reads as zero).
+      const conn = socket.conn as unknown as {
+        writeBuffer?: unknown[];
+        transport?: { socket?: { bufferedAmount?: number; terminate?: () => void } };
+      };
+      const buffered = conn.transport?.socket?.bufferedAmount ?? 0;
+      const queued = conn.writeBuffer?.length ?? 0;
+      if (buffered > (deps.maxBufferedBytes ?? 1_000_000) || queued > 1000) {
+        log.warn({ userId: socket.data.userId, buffered, queued }, 'client stopped reading; dropping its connection');
+        deps.metrics.stalledDropped.inc();
+        // close() would wait for the buffer to drain, which a stalled client never lets happen:
+        // discard it, and cut the TCP connection instead of waiting for a closing handshake.
+        conn.transport?.socket?.terminate?.();
+        socket.conn.close(true);
+      }
+    }
+  }, 1000);
+  stalledCheck.unref();
+
   const startedAt = Date.now();
   const localStats = (): InstanceStats => ({
     id: deps.instanceId,
@@ -330,6 +371,9 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
      */
     async close() {
       draining = true;
+      clearInterval(stalledCheck);
+      deps.redis.userSubscriber.off('close', onRedisLost);
+      deps.redis.userSubscriber.off('ready', onRedisReady);
       const sockets = [...io.of('/').sockets.values()];
       log.info({ sockets: sockets.length }, 'draining: closing client connections');
       for (const socket of sockets) socket.conn.close();

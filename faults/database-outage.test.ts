@@ -1,12 +1,20 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startFerretDb, type LocalFerretDb } from '../src/local-services/ferretdb';
-import type { LocalRedis } from '../src/local-services/redis-server';
-import type { RunningHerald } from '../src/main';
-import { closeAllSockets, connect, login, postNotification, recordNotifications, waitFor, type LoggedIn } from './support/clients';
-import { startTestHerald } from './support/herald';
-import { startTestRedis } from './support/services';
+import { startFerretDb, type LocalFerretDb } from '../server/src/local-services/ferretdb';
+import type { LocalRedis } from '../server/src/local-services/redis-server';
+import type { RunningHerald } from '../server/src/main';
+import {
+  closeAllSockets,
+  connect,
+  login,
+  postNotification,
+  recordNotifications,
+  waitFor,
+  type LoggedIn,
+} from '../server/test/support/clients';
+import { startTestHerald } from '../server/test/support/herald';
+import { startTestRedis } from '../server/test/support/services';
 
 describe('when the database is unreachable', () => {
   let dir: string;
