@@ -13,6 +13,9 @@ import { buildClient } from './support/client-build';
 
 const SCREENSHOTS = path.resolve(__dirname, '../test-results');
 
+// Browser steps are slow when the machine is loaded by the other suites.
+jest.setTimeout(60_000);
+
 describe('the notification center and the demo app in a real browser', () => {
   let redis: LocalRedis;
   let herald: RunningHerald;
@@ -53,7 +56,7 @@ describe('the notification center and the demo app in a real browser', () => {
   async function signIn(context: BrowserContext, username: string): Promise<{ page: Page; userId: string }> {
     const page = await context.newPage();
     // Shorter than jest's limit, so a stuck wait fails with the locator it was waiting for.
-    page.setDefaultTimeout(10_000);
+    page.setDefaultTimeout(20_000);
     await page.goto(herald.url);
     await page.getByTestId(`login-${username}`).click();
     await page.getByTestId('connection-state').getByText('Live').waitFor();

@@ -60,8 +60,10 @@ describe('graceful shutdown', () => {
     expect(code).toBe(0);
     expect(at - stopping).toBeLessThan(10_000);
 
-    await waitFor(() => clients.forEach((c) => expect(c.connection).toBe('connected')), 20_000);
-    await waitFor(() => clients.forEach((c) => expect(c.state.items).toHaveLength(ROUNDS)), 20_000);
+    // No time bound is promised here: on FerretDB under a 200-client reconnect storm, a catch-up sync can
+    // time out and be retried with backoff, so the waits are generous; the assertions are exact.
+    await waitFor(() => clients.forEach((c) => expect(c.connection).toBe('connected')), 60_000);
+    await waitFor(() => clients.forEach((c) => expect(c.state.items).toHaveLength(ROUNDS)), 60_000);
 
     const stored = await stack.inspector.collection('notifications').find({}).toArray();
     const byUser = new Map<string, string[]>();
@@ -75,5 +77,5 @@ describe('graceful shutdown', () => {
     // Everyone now lives on B.
     const statsB = await (await fetch(`${b.url}/metrics`)).text();
     expect(statsB).toMatch(new RegExp(`^herald_connected_sockets ${CLIENTS}$`, 'm'));
-  }, 120_000);
+  }, 180_000);
 });
