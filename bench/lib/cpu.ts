@@ -1,0 +1,66 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+
+let ticksPerSecond: number | undefined;
+
+function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc; 0 once it has exited. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at field 3.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / clockTicks();
+  } catch {
+    return 0;
+  }
+}
+
+export interface CpuGroup {
+  name: string;
+  pids: number[];
+}
+
+export interface CpuShare {
+  name: string;
+  /** Share of one core over the window: 100 means one full core. */
+  percent: number;
+}
+
+/** Measures the CPU each named group of processes uses between start() and stop(). */
+export function cpuMeter(groups: CpuGroup[]): { stop(): CpuShare[] } {
+  const started = performance.now();
+  const before = groups.map((group) => group.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0));
+  return {
+    stop() {
+      const seconds = (performance.now() - started) / 1000;
+      return groups.map((group, i) => {
+        const used = group.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - (before[i] ?? 0);
+        return { name: group.name, percent: seconds > 0 ? (used / seconds) * 100 : 0 };
+      });
+    },
+  };
+}
+
+/** What the results say about the machine they came from. */
+export function machine(): { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string } {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+  };
+}

@@ -1,0 +1,166 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { machine } from './cpu';
+import { meets, type Figure, type ScenarioResult } from './result';
+
+export interface BenchReport {
+  startedAt: string;
+  durationSeconds: number;
+  scale: 'full' | 'quick';
+  machine: ReturnType<typeof machine>;
+  database: string;
+  redis: string;
+  scenarios: ScenarioResult[];
+  /** Scenarios that could not finish, with the reason. */
+  failures: { id: string; error: string }[];
+}
+
+export function formatValue(value: number, unit: string): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  const digits = Math.abs(value) >= 100 || unit === '' ? 0 : Math.abs(value) >= 10 ? 1 : 2;
+  const text = value.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  if (unit === '') return text;
+  return unit === '/s' || unit === '%' || unit === 'x' ? `${text}${unit}` : `${text} ${unit}`;
+}
+
+function formatTarget(figure: Figure): string {
+  if (!figure.target) return '';
+  return `${figure.target.op === '<=' ? '≤' : '≥'} ${formatValue(figure.target.value, figure.unit)}`;
+}
+
+function verdict(figure: Figure): string {
+  const ok = meets(figure);
+  return ok === undefined ? '' : ok ? 'met' : 'MISSED';
+}
+
+/** The table printed at the end of a run (also pasted into the README). */
+export function renderTable(report: BenchReport): string {
+  const rows: string[][] = [['Scenario', 'Figure', 'Measured', 'Target', '']];
+  for (const scenario of report.scenarios) {
+    scenario.figures.forEach((figure, i) => {
+      rows.push([
+        i === 0 ? scenario.title : '',
+        figure.label,
+        formatValue(figure.value, figure.unit),
+        formatTarget(figure),
+        verdict(figure),
+      ]);
+    });
+  }
+  for (const failure of report.failures) rows.push([failure.id, 'did not finish', failure.error.split('\n')[0] ?? '', '', 'FAILED']);
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  const line = (r: string[]) => `| ${r.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;
+  return [line(rows[0]!), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+}
+
+/** CPU per process group for each scenario: shows whether the load generator was the limit. */
+export function renderCpuTable(report: BenchReport): string {
+  const names = [...new Set(report.scenarios.flatMap((s) => s.cpu.map((c) => c.name)))];
+  const rows = [['Scenario', ...names]];
+  for (const s of report.scenarios) rows.push([s.title, ...names.map((n) => formatCpu(s.cpu.find((c) => c.name === n)?.percent))]);
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  const line = (r: string[]) => `| ${r.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;
+  return [line(rows[0]!), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+}
+
+function formatCpu(percent: number | undefined): string {
+  return percent === undefined ? '' : `${Math.round(percent)}%`;
+}
+
+const escape = (text: string) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+/** A line chart as inline SVG: x and each series' y, with axes labelled. */
+export function lineChart(options: {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  series: { name: string; points: [number, number][]; color: string }[];
+  hLine?: { y: number; label: string };
+}): string {
+  const w = 640;
+  const h = 320;
+  const pad = { l: 64, r: 16, t: 32, b: 48 };
+  const all = options.series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+  const maxX = Math.max(1, ...all.map(([x]) => x));
+  const maxY = Math.max(1, ...all.map(([, y]) => y), options.hLine?.y ?? 0) * 1.1;
+  const sx = (x: number) => pad.l + (x / maxX) * (w - pad.l - pad.r);
+  const sy = (y: number) => h - pad.b - (y / maxY) * (h - pad.t - pad.b);
+  const ticks = (max: number) => [0, 0.25, 0.5, 0.75, 1].map((f) => f * max);
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" font-family="sans-serif" font-size="11">`,
+    `<text x="${w / 2}" y="18" text-anchor="middle" font-size="13" font-weight="bold">${escape(options.title)}</text>`,
+    `<line x1="${pad.l}" y1="${h - pad.b}" x2="${w - pad.r}" y2="${h - pad.b}" stroke="#333"/>`,
+    `<line x1="${pad.l}" y1="${pad.t}" x2="${pad.l}" y2="${h - pad.b}" stroke="#333"/>`,
+    ...ticks(maxX).map((x) => `<text x="${sx(x)}" y="${h - pad.b + 14}" text-anchor="middle">${Math.round(x).toLocaleString('en')}</text>`),
+    ...ticks(maxY).map((y) => `<text x="${pad.l - 6}" y="${sy(y) + 4}" text-anchor="end">${Math.round(y).toLocaleString('en')}</text>`),
+    `<text x="${w / 2}" y="${h - 10}" text-anchor="middle">${escape(options.xLabel)}</text>`,
+    `<text x="14" y="${h / 2}" text-anchor="middle" transform="rotate(-90 14 ${h / 2})">${escape(options.yLabel)}</text>`,
+  ];
+  if (options.hLine) {
+    parts.push(
+      `<line x1="${pad.l}" y1="${sy(options.hLine.y)}" x2="${w - pad.r}" y2="${sy(options.hLine.y)}" stroke="#c00" stroke-dasharray="4 3"/>`,
+      `<text x="${w - pad.r}" y="${sy(options.hLine.y) - 4}" text-anchor="end" fill="#c00">${escape(options.hLine.label)}</text>`,
+    );
+  }
+  options.series.forEach((s, i) => {
+    const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+    parts.push(
+      `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts.map(([x, y]) => `${sx(x)},${sy(y)}`).join(' ')}"/>`,
+    );
+    for (const [x, y] of pts) parts.push(`<circle cx="${sx(x)}" cy="${sy(y)}" r="3" fill="${s.color}"/>`);
+    parts.push(`<rect x="${pad.l + 10}" y="${pad.t + 4 + i * 16}" width="10" height="10" fill="${s.color}"/>`);
+    parts.push(`<text x="${pad.l + 26}" y="${pad.t + 13 + i * 16}">${escape(s.name)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
+function tableHtml(markdown: string): string {
+  const lines = markdown.split('\n').filter((l) => !/^\|-/.test(l));
+  const cells = (l: string) =>
+    l
+      .split('|')
+      .slice(1, -1)
+      .map((c) => escape(c.trim()));
+  const [head, ...body] = lines;
+  return `<table><thead><tr>${cells(head ?? '')
+    .map((c) => `<th>${c}</th>`)
+    .join('')}</tr></thead><tbody>${body
+    .map(
+      (l) =>
+        `<tr>${cells(l)
+          .map((c) => `<td class="${c === 'MISSED' || c === 'FAILED' ? 'miss' : c === 'met' ? 'met' : ''}">${c}</td>`)
+          .join('')}</tr>`,
+    )
+    .join('')}</tbody></table>`;
+}
+
+/** Writes results.json and report.html (tables and charts) into dir. */
+export function writeReport(report: BenchReport, dir: string, charts: string[]): { json: string; html: string } {
+  fs.mkdirSync(dir, { recursive: true });
+  const json = path.join(dir, 'results.json');
+  const html = path.join(dir, 'report.html');
+  fs.writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
+  const m = report.machine;
+  fs.writeFileSync(
+    html,
+    `<!doctype html><meta charset="utf-8"><title>Herald benchmark ${escape(report.startedAt)}</title>
+<style>body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}td.miss{color:#b00;font-weight:bold}td.met{color:#070}</style>
+<h1>Herald benchmark</h1>
+<p>${escape(report.startedAt)}, ${report.durationSeconds.toFixed(0)} s, scale: ${report.scale}. Machine: ${m.cpus} × ${escape(m.cpuModel)}, ${m.memoryGiB} GiB, Node ${escape(m.node)}, ${escape(m.platform)}. Database: ${escape(report.database)}. Redis: ${escape(report.redis)}.</p>
+<h2>Figures</h2>${tableHtml(renderTable(report))}
+<h2>CPU while measuring (100% = one core)</h2>${tableHtml(renderCpuTable(report))}
+<h2>Setups</h2><ul>${report.scenarios
+      .map(
+        (s) =>
+          `<li><b>${escape(s.title)}</b>: ${escape(s.setup)}${s.figures
+            .filter((f) => f.note)
+            .map((f) => `<br><i>${escape(f.label)}</i>: ${escape(f.note!)}`)
+            .join('')}</li>`,
+      )
+      .join('')}</ul>
+<h2>Charts</h2>${charts.join('\n')}
+`,
+  );
+  return { json, html };
+}

@@ -1,0 +1,110 @@
+import { cpuMeter, type CpuGroup } from '../lib/cpu';
+import { progress } from '../lib/progress';
+import type { ScenarioResult } from '../lib/result';
+import { SERVICE_TOKEN, type Gateway } from '../lib/stack';
+import { concat, now, percentile, sleep, summarize } from '../lib/stats';
+import { totalReceived, type ClientWorker } from './context';
+
+const TOPIC = 'bench:fanout';
+
+async function api(gateway: Gateway, path: string, body: unknown): Promise<void> {
+  const res = await fetch(`${gateway.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${SERVICE_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+}
+
+/**
+ * One topic, every connected socket subscribed through `topic:subscribe`
+ * (the server's policy admits them), then messages published one at a time
+ * through the HTTP API. Per message: when the last subscriber had it.
+ */
+export async function measureTopicFanout(ctx: {
+  gateway: Gateway;
+  workers: ClientWorker[];
+  subscribers: number;
+  messages: number;
+  cpuGroups: CpuGroup[];
+}): Promise<ScenarioResult> {
+  await api(ctx.gateway, '/api/topics', { name: TOPIC, visibility: 'public' });
+  const bar = progress(`subscribing ${ctx.subscribers} sockets`, ctx.subscribers);
+  let subscribed = 0;
+  for (const worker of ctx.workers)
+    worker.on('subscribed', (n) => {
+      subscribed += n as number;
+      bar.update(subscribed);
+    });
+  const answers = await Promise.all(ctx.workers.map((w) => w.call('subscribe', { topic: TOPIC, concurrency: 20 })));
+  const refused = answers.reduce((n, a) => n + a.failed, 0);
+  bar.done(refused > 0 ? `${refused} refused: ${answers.flatMap((a) => a.errors).join(', ')}` : '');
+  if (refused > 0) throw new Error(`${refused} topic subscriptions were refused`);
+
+  await Promise.all(ctx.workers.map((w) => w.call('record', undefined)));
+  const meter = cpuMeter(ctx.cpuGroups);
+  const publishBar = progress(`publishing ${ctx.messages} topic messages`, ctx.messages);
+  let timedOut = 0;
+  for (let i = 0; i < ctx.messages; i++) {
+    const { received: start } = await totalReceived(ctx.workers);
+    await api(ctx.gateway, `/api/topics/${TOPIC}/messages`, { event: 'bench.tick', data: { i, t: now() } });
+    // Polling the workers costs them CPU, so look only after the message has had time to arrive.
+    await sleep(150);
+    const deadline = Date.now() + 5000;
+    while ((await totalReceived(ctx.workers)).received < start + ctx.subscribers) {
+      if (Date.now() > deadline) {
+        timedOut++;
+        break;
+      }
+      await sleep(50);
+    }
+    publishBar.update(i + 1);
+    await sleep(100);
+  }
+  publishBar.done();
+  const cpu = meter.stop();
+  const taken = await Promise.all(ctx.workers.map((w) => w.call('take', undefined)));
+
+  const lastReceipt: number[] = [];
+  const perSocket: Float64Array[] = [];
+  let missing = 0;
+  for (let i = 0; i < ctx.messages; i++) {
+    const latencies = concat(taken.map((t) => t.topic[i] ?? new Float64Array()));
+    missing += ctx.subscribers - latencies.length;
+    perSocket.push(latencies);
+    if (latencies.length > 0) lastReceipt.push(summarize(latencies).max);
+  }
+  const all = concat(perSocket);
+  const medianLast = percentile(lastReceipt, 50);
+  return {
+    id: 'topic-fanout',
+    title: 'Topic fan-out',
+    setup: `1 gateway instance, 1 topic with ${ctx.subscribers.toLocaleString('en')} subscribed sockets, ${ctx.messages} messages published one at a time over HTTP`,
+    figures: [
+      {
+        label: 'last subscriber has it, p99 over messages',
+        value: percentile(lastReceipt, 99),
+        unit: 'ms',
+        target: { op: '<=', value: 100 },
+      },
+      { label: 'last subscriber has it, median message', value: medianLast, unit: 'ms' },
+      {
+        label: 'deliveries per second (median message)',
+        value: (ctx.subscribers / medianLast) * 1000,
+        unit: '/s',
+        target: { op: '>=', value: 100_000 },
+      },
+      { label: 'per-socket latency p50', value: percentile(all, 50), unit: 'ms' },
+      { label: 'per-socket latency p99', value: percentile(all, 99), unit: 'ms' },
+      {
+        label: 'deliveries missing',
+        value: missing,
+        unit: '',
+        target: { op: '<=', value: 0 },
+        ...(timedOut ? { note: `${timedOut} messages not complete after 5 s` } : {}),
+      },
+    ],
+    cpu,
+    series: { lastReceiptMs: lastReceipt },
+  };
+}

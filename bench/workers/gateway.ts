@@ -1,0 +1,73 @@
+// One gateway instance for the bench: the real composition root (startHerald, as `npm start` runs it),
+// plus a few calls the bench needs (figures, a forced GC for heap measurements).
+import { loadConfig } from '../../server/src/config';
+import { createLogger } from '../../server/src/logger';
+import { startHerald } from '../../server/src/main';
+import { serve } from '../lib/rpc';
+
+export interface GatewayStats {
+  pid: number;
+  sockets: number;
+  userChannels: number;
+  topicChannels: number;
+  /** Messages this instance received on user channels: its routing cost. */
+  userMessagesReceived: number;
+  topicMessagesReceived: number;
+  /** Notification emits to local sockets. */
+  delivered: number;
+  heapUsed: number;
+  rss: number;
+}
+
+async function main(): Promise<void> {
+  const herald = await startHerald(loadConfig(process.env), {
+    host: '127.0.0.1',
+    clientDir: false,
+    retention: false,
+    logger: createLogger(process.env.LOG_LEVEL ?? 'warn'),
+  });
+  const { gateway } = herald;
+  const stats = async (): Promise<GatewayStats> => {
+    const delivered = (await gateway.metrics.delivered.get()).values[0]?.value ?? 0;
+    const memory = process.memoryUsage();
+    return {
+      pid: process.pid,
+      sockets: gateway.io.of('/').sockets.size,
+      userChannels: gateway.userChannels.channelCount,
+      topicChannels: gateway.topicChannels.channelCount,
+      userMessagesReceived: gateway.userChannels.messagesReceived,
+      topicMessagesReceived: gateway.topicChannels.messagesReceived,
+      delivered,
+      heapUsed: memory.heapUsed,
+      rss: memory.rss,
+    };
+  };
+  const api = {
+    port: () => herald.port,
+    stats,
+    /** Heap after full collections (the process runs with --expose-gc), so what is left is what is held. */
+    async collectGarbage(): Promise<GatewayStats> {
+      for (let i = 0; i < 3; i++) {
+        globalThis.gc?.();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return stats();
+    },
+    async close(): Promise<void> {
+      await herald.close();
+    },
+  };
+  serve(api);
+}
+
+export type GatewayApi = {
+  port(params: undefined): number;
+  stats(params: undefined): Promise<GatewayStats>;
+  collectGarbage(params: undefined): Promise<GatewayStats>;
+  close(params: undefined): Promise<void>;
+};
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
