@@ -1,7 +1,10 @@
 import type { Notification } from '@herald/shared';
 import { io } from 'socket.io-client';
 import { createLogger } from '../../server/src/logger';
+import { Redis } from 'ioredis';
+import { createCountsCache } from '../../server/src/notifications/counts-cache';
 import { createNotificationPublisher } from '../../server/src/notifications/notification-publisher';
+import { createSequenceAllocator } from '../../server/src/notifications/sequence';
 import { closeAllSockets, login, waitFor, type LoggedIn } from '../../server/test/support/clients';
 import { useTestStack } from '../../server/test/support/stack';
 import { FeedClient, type FeedSocket } from '../src/notifications/feed-client';
@@ -90,10 +93,14 @@ describe('exact catch-up after being offline', () => {
     await client.sync();
 
     // Stored for real, but its live message is dropped: exactly what a lost pub/sub message looks like.
+    const redis = new Redis(stack.redis.url);
+    const logger = createLogger('silent');
     const lossy = createNotificationPublisher({
       connection: stack.inspector,
       events: { publish: async () => [] },
-      logger: createLogger('silent'),
+      sequences: createSequenceAllocator({ connection: stack.inspector, redis, logger }),
+      counts: createCountsCache({ redis, logger }),
+      logger,
     });
     const {
       notifications: [lost],
@@ -104,5 +111,6 @@ describe('exact catch-up after being offline', () => {
     expect(live).toEqual([next.id]);
     expect(client.state.lastSeq).toBe(next.seq);
     expect(client.state.items.filter((n) => n.id === lost!.id)).toHaveLength(1);
+    redis.disconnect();
   });
 });

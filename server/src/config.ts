@@ -36,6 +36,7 @@ const envSchema = z.object({
   RETENTION_DAYS: z.coerce.number({ error: 'must be a number of days (0 keeps forever)' }).int().min(0).max(3650).default(90),
   RETENTION_MAX_PER_USER: z.coerce.number({ error: 'must be a number (0 means no limit)' }).int().min(0).max(1_000_000).default(1000),
   RETENTION_INTERVAL_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(5).max(86_400).default(600),
+  ROUTING_MODE: z.enum(['per-user', 'broadcast'], { error: 'must be per-user or broadcast' }).default('per-user'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 });
@@ -49,6 +50,8 @@ export interface Config {
   serviceToken: string;
   corsOrigins: string[];
   retention: { maxAgeDays: number; maxPerUser: number; intervalMs: number };
+  /** per-user: an instance hears a user's messages only while it holds their sockets; broadcast: every instance hears all (for comparison). */
+  routing: 'per-user' | 'broadcast';
   logLevel: (typeof LOG_LEVELS)[number];
   nodeEnv: 'development' | 'production' | 'test';
 }
@@ -70,6 +73,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(problems);
   }
   const e = result.data;
+  if (e.ROUTING_MODE === 'broadcast' && e.REDIS_URL.includes(',')) {
+    throw new ConfigError([
+      'ROUTING_MODE broadcast needs a single Redis (REDIS_URL names a cluster, whose sharded pub/sub has no patterns)',
+    ]);
+  }
   return {
     port: e.PORT,
     mongodbUri: e.MONGODB_URI,
@@ -79,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     serviceToken: e.SERVICE_TOKEN,
     corsOrigins: e.CORS_ORIGINS,
     retention: { maxAgeDays: e.RETENTION_DAYS, maxPerUser: e.RETENTION_MAX_PER_USER, intervalMs: e.RETENTION_INTERVAL_SECONDS * 1000 },
+    routing: e.ROUTING_MODE,
     logLevel: e.LOG_LEVEL,
     nodeEnv: e.NODE_ENV,
   };

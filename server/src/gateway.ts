@@ -11,15 +11,17 @@ import { createApp } from './app';
 import { demoRoutes } from './demo/demo-routes';
 import { createTokenService, type TokenService } from './auth/jwt';
 import type { Logger } from './logger';
+import { createCountsCache } from './notifications/counts-cache';
 import { createNotificationFeed, type NotificationFeed } from './notifications/notification-feed';
 import { createNotificationPublisher, type PublishNotification } from './notifications/notification-publisher';
 import { createRetentionSweeper, type RetentionPolicy } from './notifications/retention';
+import { createSequenceAllocator } from './notifications/sequence';
 import { createUserEvents } from './notifications/user-events';
 import { preferenceModel } from './preferences/preference-model';
 import { createIoServer, type IoServer } from './realtime/io-server';
 import { pubSubStats } from './realtime/pubsub-stats';
 import type { TopicChannelSubscriber } from './realtime/topic-channel-subscriber';
-import type { UserChannelSubscriber } from './realtime/user-channel-subscriber';
+import type { Routing, UserChannelSubscriber } from './realtime/user-channel-subscriber';
 import { createTopicService, type TopicPolicy, type TopicService } from './topics/topic-service';
 import { userModel } from './users/user-model';
 
@@ -51,6 +53,8 @@ export interface GatewayDeps {
   demo?: boolean;
   /** Show the developer page in the client. @default false */
   devTools?: boolean;
+  /** 'broadcast' makes every instance receive every user's messages (the classic setup, kept for comparison). @default "per-user" */
+  routing?: Routing;
 }
 
 export interface Gateway {
@@ -82,8 +86,23 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logger: deps.logger,
     ...(deps.channelPrefix ? { channelPrefix: deps.channelPrefix } : {}),
   });
-  const publishNotification = createNotificationPublisher({ connection: deps.connection, events, logger: deps.logger, metrics });
-  const feed = createNotificationFeed({ connection: deps.connection, events });
+  const prefixOption = deps.channelPrefix ? { channelPrefix: deps.channelPrefix } : {};
+  const sequences = createSequenceAllocator({
+    connection: deps.connection,
+    redis: deps.redis.command,
+    logger: deps.logger,
+    ...prefixOption,
+  });
+  const counts = createCountsCache({ redis: deps.redis.command, logger: deps.logger, ...prefixOption });
+  const publishNotification = createNotificationPublisher({
+    connection: deps.connection,
+    events,
+    sequences,
+    counts,
+    logger: deps.logger,
+    metrics,
+  });
+  const feed = createNotificationFeed({ connection: deps.connection, events, sequences, counts });
   const topics = createTopicService({
     connection: deps.connection,
     redis: deps.redis.command,
@@ -97,6 +116,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     redis: deps.redis.command,
     logger: deps.logger,
     policy: deps.retention ?? { maxAgeDays: 0, maxPerUser: 0, intervalMs: 600_000 },
+    counts,
     ...(deps.channelPrefix ? { lockKey: `${deps.channelPrefix}:retention-lock` } : {}),
   });
   if (deps.retention) retention.start();
@@ -145,6 +165,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     instanceId,
     topics,
     ...(deps.channelPrefix ? { channelPrefix: deps.channelPrefix } : {}),
+    ...(deps.routing ? { routing: deps.routing } : {}),
   });
 
   return {

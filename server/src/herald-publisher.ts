@@ -4,6 +4,8 @@ import { ensureIndexes } from './db-indexes';
 import { createLogger, type Logger } from './logger';
 import { createRedisClient } from './redis-client';
 import { createNotificationPublisher, type PublishOptions, type PublishResult } from './notifications/notification-publisher';
+import { createCountsCache } from './notifications/counts-cache';
+import { createSequenceAllocator } from './notifications/sequence';
 import { createUserEvents } from './notifications/user-events';
 
 export interface HeraldPublisherOptions {
@@ -49,10 +51,13 @@ export async function createHeraldPublisher(options: HeraldPublisherOptions): Pr
     await connection.close();
     throw error;
   }
+  const prefix = options.channelPrefix ? { channelPrefix: options.channelPrefix } : {};
   const publishNotification = createNotificationPublisher({
     connection,
     logger,
-    events: createUserEvents({ redis, logger, ...(options.channelPrefix ? { channelPrefix: options.channelPrefix } : {}) }),
+    events: createUserEvents({ redis, logger, ...prefix }),
+    sequences: createSequenceAllocator({ connection, redis, logger, ...prefix }),
+    counts: createCountsCache({ redis, logger, ...prefix }),
   });
   return {
     publishNotification,

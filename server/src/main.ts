@@ -90,6 +90,7 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
       metrics,
       demo: true,
       devTools: config.nodeEnv !== 'production',
+      routing: config.routing,
       ...(options.retention === false ? {} : { retention: config.retention }),
       ...(clientDir ? { clientDir } : {}),
       ...(options.channelPrefix ? { channelPrefix: options.channelPrefix } : {}),

@@ -43,11 +43,18 @@ describe('configuration is validated once at start', () => {
     ['SERVICE_TOKEN', 'short', /24/],
     ['CORS_ORIGINS', 'http://ok.example, not an origin', /origins/],
     ['LOG_LEVEL', 'loud', /.+/],
+    ['ROUTING_MODE', 'everyone', /per-user or broadcast/],
   ])('%s=%s is refused with a message naming it', (name, value, message) => {
     const found = problems({ ...good, [name]: value });
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(new RegExp(`^${name} `));
     expect(found[0]).toMatch(message);
+  });
+
+  it('ROUTING_MODE=broadcast is refused on a Redis Cluster (sharded pub/sub has no patterns)', () => {
+    expect(loadConfig({ ...good, ROUTING_MODE: 'broadcast' }).routing).toBe('broadcast');
+    const found = problems({ ...good, ROUTING_MODE: 'broadcast', REDIS_URL: 'redis://10.0.0.1:6379,redis://10.0.0.2:6379' });
+    expect(found).toEqual([expect.stringMatching(/^ROUTING_MODE .*single Redis/)]);
   });
 
   it('npm start with a bad variable prints one clear message and exits 1', () => {

@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { createLogger } from '../src/logger';
+import { createCountsCache } from '../src/notifications/counts-cache';
 import { createRetentionSweeper } from '../src/notifications/retention';
 import { login } from './support/clients';
 import { storedNotifications } from './support/database';
@@ -8,19 +8,14 @@ import { useTestStack } from './support/stack';
 
 describe('retention', () => {
   const stack = useTestStack();
-  let redis: Redis;
-
-  beforeAll(() => {
-    redis = new Redis(stack.redis.url);
-  });
-  afterAll(() => redis.disconnect());
 
   const sweeper = (maxAgeDays: number, maxPerUser: number, lockKey = `retention-${Math.random()}`) =>
     createRetentionSweeper({
       connection: stack.inspector,
-      redis,
+      redis: stack.redisClient,
       logger: createLogger('silent'),
       policy: { maxAgeDays, maxPerUser, intervalMs: 60_000 },
+      counts: createCountsCache({ redis: stack.redisClient, logger: createLogger('silent') }),
       lockKey,
     });
 

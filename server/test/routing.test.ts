@@ -53,3 +53,28 @@ describe('routing across three gateway instances', () => {
     expect(received.reduce((a, b) => a + b, 0)).toBeLessThan(USERS * PER_USER * 3);
   });
 });
+
+describe('the classic setup for comparison (ROUTING_MODE=broadcast)', () => {
+  const stack = useTestStack({ instances: 3, env: { ROUTING_MODE: 'broadcast' } });
+
+  it('every instance receives every notification, and each socket still gets each of its own exactly once', async () => {
+    const instances = stack.instances;
+    const users = Array.from({ length: 6 }, () => new Types.ObjectId().toHexString());
+    const sockets = await Promise.all(
+      users.map(async (userId, i) => {
+        const socket = await connect(instances[i % 3]!.url, instances[0]!.gateway.tokens.sign({ userId, name: 'u' }).token);
+        const got: Notification[] = [];
+        socket.on('notification', (n) => got.push(n));
+        await socket.emitWithAck('notifications:sync', { afterSeq: 0 });
+        return got;
+      }),
+    );
+    const before = instances.map((h) => h.gateway.userChannels.messagesReceived);
+    for (const userId of users) await instances[0]!.gateway.publishNotification({ userIds: [userId], type: 'a.b', title: 'hi' });
+
+    await waitFor(() => sockets.forEach((got) => expect(got).toHaveLength(1)));
+    await sleep(300);
+    sockets.forEach((got, i) => expect(got.map((n) => n.userId)).toEqual([users[i]]));
+    expect(instances.map((h, i) => h.gateway.userChannels.messagesReceived - before[i]!)).toEqual([6, 6, 6]);
+  });
+});

@@ -8,8 +8,12 @@ import {
   type ReadResult,
   type SyncResult,
 } from '@herald/shared';
+import { databaseTraits } from '../db-traits';
 import { AppError, ValidationError } from '../errors';
+import type { CountsCache } from './counts-cache';
+import { notificationId } from './notification-id';
 import { notificationModel, type NotificationDoc } from './notification-model';
+import { recordSeqFloors, type SequenceAllocator } from './sequence';
 import { toNotification } from './to-notification';
 import type { UserEvents } from './user-events';
 
@@ -25,27 +29,52 @@ function notFound(): AppError {
  * change is announced on the user's channel so their other tabs and devices
  * (on any gateway instance) update without asking.
  */
-export function createNotificationFeed(deps: { connection: Connection; events: UserEvents }) {
+export function createNotificationFeed(deps: {
+  connection: Connection;
+  events: UserEvents;
+  sequences: SequenceAllocator;
+  counts: CountsCache;
+  /** How catch-up reads: 'auto' picks by the database (see DatabaseTraits). @default "auto" */
+  syncReads?: 'auto' | 'range' | 'by-id';
+}) {
   const Notification = notificationModel(deps.connection);
 
-  async function counts(userId: string): Promise<NotificationCounts> {
+  function countInDatabase(userId: string): Promise<NotificationCounts> {
     const owner = new Types.ObjectId(userId);
-    const [unread, unseen] = await Promise.all([
+    return Promise.all([
       Notification.countDocuments({ userId: owner, readAt: null, archivedAt: null }),
       Notification.countDocuments({ userId: owner, seenAt: null, archivedAt: null }),
-    ]);
-    return { unread, unseen };
+    ]).then(([unread, unseen]) => ({ unread, unseen }));
   }
 
-  /** Everything after `afterSeq`, oldest first, one page at a time, plus fresh counts. */
-  async function syncAfter(userId: string, afterSeq: number, limit = SYNC_PAGE_SIZE): Promise<SyncResult> {
+  function counts(userId: string): Promise<NotificationCounts> {
+    return deps.counts.get(userId, () => countInDatabase(userId));
+  }
+
+  /** The documents of seqs (from, to], read with an index on whichever database this is. */
+  async function readRange(userId: string, afterSeq: number, limit: number): Promise<{ docs: NotificationDoc[]; hasMore: boolean }> {
+    const mode = deps.syncReads ?? 'auto';
+    const byId = mode === 'by-id' || (mode === 'auto' && !(await databaseTraits(deps.connection)).secondaryIndexes);
+    const highest = byId ? await deps.sequences.highest(userId) : null;
+    // By _id when the counter knows the top and the range is one page; otherwise (or with secondary indexes) a range query.
+    if (highest !== null && highest - afterSeq <= limit) {
+      if (highest <= afterSeq) return { docs: [], hasMore: false };
+      const seqs = Array.from({ length: highest - afterSeq }, (_, i) => afterSeq + 1 + i);
+      const found = await Promise.all(seqs.map((seq) => Notification.findById(notificationId(userId, seq)).lean<NotificationDoc>()));
+      const owner = userId.toLowerCase();
+      return { docs: found.filter((doc) => doc !== null && doc.userId.toHexString() === owner) as NotificationDoc[], hasMore: false };
+    }
     const docs = await Notification.find({ userId: new Types.ObjectId(userId), seq: mongoose.trusted({ $gt: afterSeq }) })
       .sort({ seq: 1 })
       .limit(limit + 1)
       .lean();
-    const hasMore = docs.length > limit;
-    const page = hasMore ? docs.slice(0, limit) : docs;
-    return { notifications: page.map((doc) => toNotification(doc)), hasMore, counts: await counts(userId) };
+    return { docs: docs.slice(0, limit), hasMore: docs.length > limit };
+  }
+
+  /** Everything after `afterSeq`, oldest first, one page at a time, plus fresh counts. */
+  async function syncAfter(userId: string, afterSeq: number, limit = SYNC_PAGE_SIZE): Promise<SyncResult> {
+    const [{ docs, hasMore }, fresh] = await Promise.all([readRange(userId, afterSeq, limit), counts(userId)]);
+    return { notifications: docs.map((doc) => toNotification(doc)), hasMore, counts: fresh };
   }
 
   /** Newest first, paged by seq so a page never shifts when new notifications arrive. */
@@ -87,6 +116,7 @@ export function createNotificationFeed(deps: { connection: Connection; events: U
     } else {
       await Notification.updateMany({ ...idFilter, [field]: mongoose.trusted({ $ne: null }) }, { $set: { [field]: null } });
     }
+    await deps.counts.changed([userId]);
     const docs = await Notification.find(idFilter).sort({ seq: -1 }).lean();
     const notifications = docs.map((doc) => toNotification(doc));
     const fresh = notifications.length > 0 ? await announce(userId, notifications, originSocketId) : await counts(userId);
@@ -111,14 +141,21 @@ export function createNotificationFeed(deps: { connection: Connection; events: U
     const now = new Date();
     await Notification.updateMany({ userId: owner, [field]: null }, { $set: { [field]: now } });
     if (field === 'readAt') await Notification.updateMany({ userId: owner, seenAt: null }, { $set: { seenAt: now } });
+    await deps.counts.changed([userId]);
     const fresh = await counts(userId);
     await deps.events.publish([{ userId, message: { kind: 'counts', counts: fresh } }]);
     return fresh;
   }
 
   async function remove(userId: string, id: string): Promise<NotificationCounts> {
-    const result = await Notification.deleteOne({ _id: new Types.ObjectId(id), userId: new Types.ObjectId(userId) });
+    const owner = new Types.ObjectId(userId);
+    const doc = await Notification.findOne({ _id: new Types.ObjectId(id), userId: owner }, { seq: 1 }).lean();
+    if (!doc) throw notFound();
+    // Its seq must never be handed out again, even if it was the newest and the counters are rebuilt.
+    await recordSeqFloors(deps.connection, new Map([[userId, doc.seq]]));
+    const result = await Notification.deleteOne({ _id: doc._id, userId: owner });
     if (result.deletedCount === 0) throw notFound();
+    await deps.counts.changed([userId]);
     const fresh = await counts(userId);
     await deps.events.publish([{ userId, message: { kind: 'deleted', ids: [id], counts: fresh } }]);
     return fresh;

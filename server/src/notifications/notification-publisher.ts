@@ -5,7 +5,9 @@ import type { Logger } from '../logger';
 import { preferenceModel } from '../preferences/preference-model';
 import { createIdempotencyStore, requestHash } from './idempotency';
 import { notificationModel, type NewNotificationDoc, type NotificationDoc } from './notification-model';
-import { createSequenceAllocator } from './sequence';
+import type { CountsCache } from './counts-cache';
+import { notificationId } from './notification-id';
+import type { SequenceAllocator } from './sequence';
 import { toNotification } from './to-notification';
 import type { Metrics } from '../metrics';
 import type { UserEvents } from './user-events';
@@ -13,8 +15,12 @@ import type { UserEvents } from './user-events';
 export interface NotificationPublisherDeps {
   connection: Connection;
   events: UserEvents;
+  sequences: SequenceAllocator;
+  counts: CountsCache;
   logger: Logger;
   metrics?: Pick<Metrics, 'published' | 'publishFailures'>;
+  /** Most notifications stored in one insert when calls are grouped. @default 1000 */
+  maxBatch?: number;
 }
 
 export interface PublishOptions {
@@ -43,6 +49,15 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 /** Rounds of re-reserving seqs that collided with another instance's before giving up. */
 const MAX_SEQ_ATTEMPTS = 20;
 
+type Content = Omit<NewNotificationDoc, 'userId' | 'seq'>;
+
+interface StoreRequest {
+  userIds: string[];
+  content: Content;
+  resolve(result: { stored: Notification[]; muted: string[] }): void;
+  reject(error: unknown): void;
+}
+
 /**
  * Builds `publishNotification`: validate, drop recipients who muted the type,
  * store (with a per-user seq), then publish on each recipient's Redis channel.
@@ -50,46 +65,118 @@ const MAX_SEQ_ATTEMPTS = 20;
  * fails, nothing is published. A Redis failure after storing is logged, not
  * thrown, because the notification exists and clients fetch it on their next
  * sync; throwing would invite a retry that stores it twice.
+ *
+ * Calls that arrive while a write is in flight are stored together in the
+ * next one (one preferences read, one seq round trip, one insertMany), so
+ * under load the database sees a few large writes instead of many small ones,
+ * and an idle publisher writes at once. Each call is still answered, and its
+ * notifications pushed, only after its own notifications are stored.
  */
 export function createNotificationPublisher(deps: NotificationPublisherDeps): PublishNotification {
   const Notification = notificationModel(deps.connection);
   const Preference = preferenceModel(deps.connection);
-  const reserveSeq = createSequenceAllocator(deps.connection);
   const idempotency = createIdempotencyStore(deps.connection);
   const log = deps.logger.child({ module: 'notification-publisher' });
+  const maxBatch = deps.maxBatch ?? 1000;
+  let queue: StoreRequest[] = [];
+  let writing = false;
 
-  async function store(
-    userIds: string[],
-    content: Omit<NewNotificationDoc, 'userId' | 'seq'>,
-  ): Promise<{ stored: Notification[]; muted: string[] }> {
-    const mutedDocs = await Preference.find(
-      { _id: mongoose.trusted({ $in: userIds.map((id) => new Types.ObjectId(id)) }), mutedTypes: content.type },
-      { _id: 1 },
-    ).lean();
-    const muted = new Set(mutedDocs.map((doc) => doc._id.toHexString()));
-    const recipients = userIds.filter((id) => !muted.has(id));
-    const stored: Notification[] = new Array<Notification>(recipients.length);
-    let pending = recipients.map((userId, index) => ({ userId, index }));
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      if (attempt > MAX_SEQ_ATTEMPTS) throw new Error(`no free seq after ${MAX_SEQ_ATTEMPTS} attempts for ${pending.length} recipients`);
-      const seqs = await Promise.all(pending.map(({ userId }) => reserveSeq(userId)));
-      const outcomes = await insertUnordered(
-        pending.map(({ userId }, i) => ({ ...content, userId: new Types.ObjectId(userId), seq: seqs[i] ?? 0 })),
-      );
-      const collided: typeof pending = [];
-      outcomes.forEach((outcome, i) => {
-        const slot = pending[i]!;
-        if (outcome === 'seq-taken') collided.push(slot);
-        else stored[slot.index] = toNotification(outcome);
-      });
-      if (collided.length > 0) log.debug({ collided: collided.length, attempt }, 'seq collisions; reserving again');
-      pending = collided;
-    }
-    return { stored, muted: userIds.filter((id) => muted.has(id)) };
+  function store(userIds: string[], content: Content): Promise<{ stored: Notification[]; muted: string[] }> {
+    return new Promise((resolve, reject) => {
+      queue.push({ userIds, content, resolve, reject });
+      if (!writing) void drain();
+    });
   }
 
-  /** Inserts every document it can; a document whose (userId, seq) is already taken comes back as 'seq-taken'. */
-  async function insertUnordered(fresh: NewNotificationDoc[]): Promise<(NotificationDoc | 'seq-taken')[]> {
+  async function drain(): Promise<void> {
+    writing = true;
+    while (queue.length > 0) {
+      // Whole calls only; one call larger than the batch goes alone.
+      let docs = 0;
+      let take = 0;
+      while (take < queue.length && (take === 0 || docs + queue[take]!.userIds.length <= maxBatch)) docs += queue[take++]!.userIds.length;
+      const batch = queue.slice(0, take);
+      queue = queue.slice(take);
+      await storeBatch(batch);
+    }
+    writing = false;
+  }
+
+  async function storeBatch(batch: StoreRequest[]): Promise<void> {
+    let muted: Set<string>[];
+    try {
+      muted = await mutedRecipients(batch);
+    } catch (error) {
+      for (const request of batch) request.reject(error);
+      return;
+    }
+    const slots = batch.flatMap((request, r) =>
+      request.userIds.filter((userId) => !muted[r]!.has(userId)).map((userId, index) => ({ request: r, index, userId })),
+    );
+    const stored = batch.map((request, r) => new Array<Notification>(request.userIds.length - muted[r]!.size));
+    const failed = new Map<number, unknown>();
+    let pending = slots;
+    try {
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        if (attempt > MAX_SEQ_ATTEMPTS) throw new Error(`no free seq after ${MAX_SEQ_ATTEMPTS} attempts for ${pending.length} recipients`);
+        const seqs = await deps.sequences.reserve(pending.map((slot) => slot.userId));
+        const outcomes = await insertUnordered(
+          pending.map(({ userId, request }, i) => ({
+            ...batch[request]!.content,
+            _id: notificationId(userId, seqs[i]!),
+            userId: new Types.ObjectId(userId),
+            seq: seqs[i]!,
+          })),
+        );
+        const collided: typeof pending = [];
+        outcomes.forEach((outcome, i) => {
+          const slot = pending[i]!;
+          if (outcome === 'seq-taken') collided.push(slot);
+          else if (outcome instanceof Error) failed.set(slot.request, outcome);
+          else stored[slot.request]![slot.index] = toNotification(outcome);
+        });
+        if (collided.length > 0) {
+          log.debug({ collided: collided.length, attempt }, 'seq collisions; reserving again');
+          await deps.sequences.repair(collided.map((slot) => slot.userId));
+        }
+        pending = collided;
+      }
+    } catch (error) {
+      for (const request of batch) request.reject(error);
+      return;
+    }
+    const added = new Map<string, number>();
+    for (const notifications of stored) for (const n of notifications) if (n) added.set(n.userId, (added.get(n.userId) ?? 0) + 1);
+    await deps.counts.added(added);
+    batch.forEach((request, r) => {
+      const error = failed.get(r);
+      if (error) request.reject(error);
+      else request.resolve({ stored: stored[r]!, muted: request.userIds.filter((id) => muted[r]!.has(id)) });
+    });
+  }
+
+  /** Per request: the recipients who muted its type, from one read for the whole batch. */
+  async function mutedRecipients(batch: StoreRequest[]): Promise<Set<string>[]> {
+    const userIds = [...new Set(batch.flatMap((request) => request.userIds))];
+    const types = [...new Set(batch.map((request) => request.content.type))];
+    const docs = await Preference.find(
+      {
+        _id: mongoose.trusted({ $in: userIds.map((id) => new Types.ObjectId(id)) }),
+        mutedTypes: mongoose.trusted({ $in: types }),
+      },
+      { mutedTypes: 1 },
+    ).lean();
+    const mutedTypes = new Map(docs.map((doc) => [doc._id.toHexString(), new Set(doc.mutedTypes)]));
+    return batch.map((request) => new Set(request.userIds.filter((id) => mutedTypes.get(id)?.has(request.content.type))));
+  }
+
+  /**
+   * Inserts every document it can. Per document: the stored document, 'seq-taken' when its
+   * (userId, seq) is already used, or the error that kept it out.
+   */
+  async function insertUnordered(
+    fresh: (NewNotificationDoc & { _id: Types.ObjectId })[],
+  ): Promise<(NotificationDoc | 'seq-taken' | Error)[]> {
     try {
       const docs = await Notification.insertMany(fresh, { ordered: false });
       return docs.map((doc) => doc.toObject());
@@ -99,7 +186,7 @@ export function createNotificationPublisher(deps: NotificationPublisherDeps): Pu
       return results.map((result) => {
         if (result instanceof Notification) return result.toObject();
         if ((result as { code?: unknown }).code === 11000) return 'seq-taken';
-        throw error;
+        return result instanceof Error ? result : new Error(String(result));
       });
     }
   }

@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
 import type { Logger } from '../logger';
 import type { RedisClient } from '../redis-client';
+import type { CountsCache } from './counts-cache';
 import { IDEMPOTENCY_TTL_MS, idempotencyModel } from './idempotency';
 import { notificationModel } from './notification-model';
+import { recordSeqFloors } from './sequence';
 
 export interface RetentionPolicy {
   /** Delete notifications older than this many days; 0 keeps them forever. */
@@ -35,6 +37,7 @@ export function createRetentionSweeper(deps: {
   redis: RedisClient;
   logger: Logger;
   policy: RetentionPolicy;
+  counts: CountsCache;
   lockKey?: string;
 }) {
   const Notification = notificationModel(deps.connection);
@@ -49,7 +52,18 @@ export function createRetentionSweeper(deps: {
     const report: RetentionReport = { expired: 0, overLimit: 0, usersTrimmed: 0, idempotencyKeys: 0 };
     if (maxAgeDays > 0) {
       const cutoff = new Date(Date.now() - maxAgeDays * 24 * 3600 * 1000);
-      report.expired = (await Notification.deleteMany({ createdAt: mongoose.trusted({ $lt: cutoff }) })).deletedCount;
+      const expiring = await Notification.find({ createdAt: mongoose.trusted({ $lt: cutoff }) }, { userId: 1, seq: 1 }).lean();
+      if (expiring.length > 0) {
+        // Record each user's highest expiring seq first, so it is never handed out again once it is gone.
+        const floors = new Map<string, number>();
+        for (const doc of expiring) {
+          const userId = doc.userId.toHexString();
+          floors.set(userId, Math.max(floors.get(userId) ?? 0, doc.seq));
+        }
+        await recordSeqFloors(deps.connection, floors);
+        report.expired = (await Notification.deleteMany({ createdAt: mongoose.trusted({ $lt: cutoff }) })).deletedCount;
+        await deps.counts.changed([...floors.keys()]);
+      }
     }
     if (maxPerUser > 0) {
       const heavy = await Notification.aggregate<{ _id: mongoose.Types.ObjectId; n: number }>([
@@ -65,7 +79,9 @@ export function createRetentionSweeper(deps: {
           .limit(1)
           .lean();
         if (!keep) continue;
+        // The newest stay, so the user's highest seq is still stored: no floor to record.
         const removed = await Notification.deleteMany({ userId, seq: mongoose.trusted({ $lt: keep.seq }) });
+        await deps.counts.changed([userId.toHexString()]);
         report.overLimit += removed.deletedCount;
         report.usersTrimmed += 1;
       }

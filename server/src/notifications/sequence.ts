@@ -1,68 +1,190 @@
-import { Schema, type Connection, type Model, Types } from 'mongoose';
+import mongoose, { Schema, type Connection, type Model, Types } from 'mongoose';
+import { DEFAULT_CHANNEL_PREFIX } from '@herald/shared';
+import { databaseTraits } from '../db-traits';
+import type { Logger } from '../logger';
+import type { RedisClient } from '../redis-client';
+import { withTimeout } from '../with-timeout';
+import { notificationModel } from './notification-model';
 
-interface CounterDoc {
+interface FloorDoc {
   _id: Types.ObjectId;
   seq: number;
 }
 
-const counterSchema = new Schema<CounterDoc>(
+/**
+ * The highest seq a user ever had, written where notifications are deleted
+ * (retention, DELETE), so a counter rebuilt from the database never hands out
+ * a seq again once the notifications that carried it are gone.
+ */
+const floorSchema = new Schema<FloorDoc>(
   { _id: { type: Schema.Types.ObjectId, required: true }, seq: { type: Number, required: true } },
   { collection: 'notification_sequences', versionKey: false },
 );
 
-function counterModel(connection: Connection): Model<CounterDoc> {
+export function sequenceFloorModel(connection: Connection): Model<FloorDoc> {
   return (
-    (connection.models.NotificationSequence as Model<CounterDoc> | undefined) ??
-    connection.model<CounterDoc>('NotificationSequence', counterSchema)
+    (connection.models.NotificationSequence as Model<FloorDoc> | undefined) ??
+    connection.model<FloorDoc>('NotificationSequence', floorSchema)
   );
 }
 
-function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+/** Takes `n` numbers from a counter that exists; -1 when the counter is missing (it must be seeded first). */
+const TAKE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+return redis.call('INCRBY', KEYS[1], ARGV[1])`;
+
+/** Raises the counter to at least ARGV[1], then takes ARGV[2] numbers (0 only raises). */
+const SEED_AND_TAKE = `
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) end
+return redis.call('INCRBY', KEYS[1], ARGV[2])`;
+
+interface SequenceScripts {
+  heraldSeqTake(key: string, count: number): Promise<number>;
+  heraldSeqSeed(key: string, floor: number, count: number): Promise<number>;
+}
+
+export interface SequenceAllocator {
+  /** One new seq per entry, in order; a user named twice gets two consecutive numbers. */
+  reserve(userIds: string[]): Promise<number[]>;
+  /** After an insert found its seq taken: raise these users' counters above everything stored. */
+  repair(userIds: string[]): Promise<void>;
+  /** The highest seq handed out to the user, or null when Redis cannot say. */
+  highest(userId: string): Promise<number | null>;
 }
 
 /**
- * Per-user sequence numbers from an `$inc` upsert on a counter document.
- *
- * MongoDB applies `$inc` atomically; FerretDB 1.x does not (concurrent
- * increments can read the same value). So reservations for one user are
- * serialised within this process, and across processes the unique
- * (userId, seq) index on notifications is the final guard: the publisher
- * reserves again for any insert that collides. The counter never moves
- * backwards far, and every retry moves it forward, so a retry soon lands on
- * an unused number.
+ * Per-user sequence numbers from a Redis counter (`INCRBY` is atomic, and a
+ * whole batch of users costs one round trip), with the database as the
+ * authority: a counter Redis does not have is seeded from the highest seq
+ * stored (or recorded as deleted) for that user, and the unique index on
+ * notifications catches any seq handed out twice (the publisher then calls
+ * repair and reserves again). While Redis is unreachable, seqs come straight
+ * from the database the same way, so publishing keeps working.
  */
-export function createSequenceAllocator(connection: Connection) {
-  const Counter = counterModel(connection);
-  const queues = new Map<string, Promise<unknown>>();
+export function createSequenceAllocator(deps: {
+  connection: Connection;
+  redis: RedisClient;
+  logger: Logger;
+  channelPrefix?: string;
+  /** Give up on Redis after this long and use the database. @default 1000 */
+  timeoutMs?: number;
+}): SequenceAllocator {
+  const Notification = notificationModel(deps.connection);
+  const Floor = sequenceFloorModel(deps.connection);
+  const prefix = deps.channelPrefix ?? DEFAULT_CHANNEL_PREFIX;
+  const timeoutMs = deps.timeoutMs ?? 1000;
+  const log = deps.logger.child({ module: 'sequence' });
+  deps.redis.defineCommand('heraldSeqTake', { numberOfKeys: 1, lua: TAKE });
+  deps.redis.defineCommand('heraldSeqSeed', { numberOfKeys: 1, lua: SEED_AND_TAKE });
+  const scripts = deps.redis as unknown as SequenceScripts;
+  // The hash tag keeps a user's counter in one cluster slot.
+  const key = (userId: string) => `${prefix}:seq:{${userId}}`;
+  let lastRedisWarning = 0;
 
-  async function increment(userId: string, count: number): Promise<number> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const doc = await Counter.findOneAndUpdate(
-          { _id: new Types.ObjectId(userId) },
-          { $inc: { seq: count } },
-          { upsert: true, returnDocument: 'after', lean: true },
-        );
-        if (!doc) throw new Error('sequence upsert returned nothing');
-        return doc.seq - count + 1;
-      } catch (error) {
-        // Two first-ever upserts for one user race on the counter's _id; the loser simply increments.
-        if (!isDuplicateKey(error) || attempt >= 3) throw error;
-      }
+  const redisCall = <T>(work: Promise<T>) => withTimeout(work, timeoutMs, `redis did not answer within ${timeoutMs} ms`);
+
+  /** Highest seq stored or recorded as deleted, per user (0 for a new user). */
+  async function floors(userIds: string[]): Promise<Map<string, number>> {
+    const ids = userIds.map((id) => new Types.ObjectId(id));
+    const result = new Map(userIds.map((id) => [id, 0]));
+    const raise = (userId: string, seq: number) => result.set(userId, Math.max(result.get(userId) ?? 0, seq));
+    const recorded = await Floor.find({ _id: mongoose.trusted({ $in: ids }) }).lean();
+    for (const doc of recorded) raise(doc._id.toHexString(), doc.seq);
+    if ((await databaseTraits(deps.connection)).secondaryIndexes) {
+      // One index probe per user.
+      const newest = await Promise.all(ids.map((userId) => Notification.findOne({ userId }, { seq: 1 }).sort({ seq: -1 }).lean()));
+      newest.forEach((doc, i) => doc && raise(userIds[i]!, doc.seq));
+    } else {
+      // Without secondary indexes every filter reads the collection: read it once for all of them.
+      const docs = await Notification.find({ userId: mongoose.trusted({ $in: ids }) }, { userId: 1, seq: 1 }).lean();
+      for (const doc of docs) raise(doc.userId.toHexString(), doc.seq);
     }
+    return result;
   }
 
-  /** Reserves `count` numbers for the user and returns the first. */
-  return function reserve(userId: string, count = 1): Promise<number> {
-    const previous = queues.get(userId) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(() => increment(userId, count));
-    queues.set(userId, next);
-    void next
-      .finally(() => {
-        if (queues.get(userId) === next) queues.delete(userId);
-      })
-      .catch(() => undefined);
-    return next;
+  function warnRedis(error: unknown): void {
+    if (Date.now() - lastRedisWarning < 5000) return;
+    lastRedisWarning = Date.now();
+    log.warn({ err: error }, 'seq counters unavailable in redis; taking seqs from the database');
+  }
+
+  /**
+   * The last number of each user's new range of `count`. Only the Redis calls are bounded by the
+   * timeout (a slow database read of the floors is not a reason to give up on Redis).
+   */
+  async function take(counts: Map<string, number>): Promise<Map<string, number>> {
+    const users = [...counts.keys()];
+    const last = new Map<string, number>();
+    let taken: number[];
+    try {
+      // The commands for all users go out without waiting for each other: one round trip in all.
+      taken = await redisCall(Promise.all(users.map((userId) => scripts.heraldSeqTake(key(userId), counts.get(userId)!))));
+    } catch (error) {
+      warnRedis(error);
+      const floor = await floors(users);
+      return new Map(users.map((userId) => [userId, floor.get(userId)! + counts.get(userId)!]));
+    }
+    const unseeded: string[] = [];
+    taken.forEach((value, i) => (Number(value) < 0 ? unseeded.push(users[i]!) : last.set(users[i]!, Number(value))));
+    if (unseeded.length === 0) return last;
+    const floor = await floors(unseeded);
+    try {
+      const seeded = await redisCall(
+        Promise.all(unseeded.map((userId) => scripts.heraldSeqSeed(key(userId), floor.get(userId)!, counts.get(userId)!))),
+      );
+      seeded.forEach((value, i) => last.set(unseeded[i]!, Number(value)));
+    } catch (error) {
+      warnRedis(error);
+      for (const userId of unseeded) last.set(userId, floor.get(userId)! + counts.get(userId)!);
+    }
+    return last;
+  }
+
+  return {
+    async reserve(userIds) {
+      const counts = new Map<string, number>();
+      for (const userId of userIds) counts.set(userId, (counts.get(userId) ?? 0) + 1);
+      const last = await take(counts);
+      // Hand each user's range out in order: the first entry gets the lowest number.
+      const next = new Map([...last].map(([userId, end]) => [userId, end - counts.get(userId)! + 1]));
+      return userIds.map((userId) => {
+        const seq = next.get(userId)!;
+        next.set(userId, seq + 1);
+        return seq;
+      });
+    },
+
+    async repair(userIds) {
+      const unique = [...new Set(userIds)];
+      const floor = await floors(unique);
+      await redisCall(Promise.all(unique.map((userId) => scripts.heraldSeqSeed(key(userId), floor.get(userId)!, 0)))).catch(
+        (error: unknown) => log.warn({ err: error }, 'could not raise seq counters in redis'),
+      );
+    },
+
+    async highest(userId) {
+      try {
+        const value = await redisCall(deps.redis.get(key(userId)));
+        return value === null ? null : Number(value);
+      } catch {
+        return null;
+      }
+    },
   };
+}
+
+/** Records that a user once had `seq`, so it is never handed out again after the notification is deleted. */
+export async function recordSeqFloors(connection: Connection, floors: Map<string, number>): Promise<void> {
+  const Floor = sequenceFloorModel(connection);
+  const entries = [...floors];
+  // Small batches: FerretDB 1.x stalls on update commands carrying about a hundred statements.
+  for (let i = 0; i < entries.length; i += 50) {
+    await Floor.bulkWrite(
+      entries.slice(i, i + 50).map(([userId, seq]) => ({
+        updateOne: { filter: { _id: new Types.ObjectId(userId) }, update: { $max: { seq } }, upsert: true },
+      })),
+      { ordered: false },
+    );
+  }
 }

@@ -16,6 +16,12 @@ export interface ChannelSubscriberOptions<M> {
   /** Extra check on a parsed message for its key; false drops it. */
   accept?(key: string, message: M): boolean;
   onMessage(key: string, message: M): void;
+  /**
+   * The classic "every instance hears everything" setup instead of per-key
+   * subscriptions: one PSUBSCRIBE on this pattern, held for the life of the
+   * instance. Kept for comparison (the benchmark measures both); not on a cluster.
+   */
+  pattern?: string;
 }
 
 /**
@@ -38,11 +44,21 @@ export class ChannelSubscriber<M> {
   messagesDropped = 0;
 
   private readonly sharded: boolean;
+  private readonly patternListener = (_pattern: string, channel: string, raw: string) => this.dispatch(channel, raw);
+  /** In pattern mode: the one PSUBSCRIBE every acquire waits for. */
+  private readonly patternReady?: Promise<void>;
 
   constructor(private readonly options: ChannelSubscriberOptions<M>) {
     this.log = options.logger.child({ module: `${options.name}-subscriber` });
     this.sharded = options.subscriber instanceof Cluster;
-    options.subscriber.on(this.sharded ? 'smessage' : 'message', this.listener);
+    if (options.pattern !== undefined) {
+      if (this.sharded) throw new Error('pattern routing needs a single Redis: sharded pub/sub has no patterns');
+      options.subscriber.on('pmessage', this.patternListener);
+      this.patternReady = options.subscriber.psubscribe(options.pattern).then(() => undefined);
+      this.patternReady.catch((error: unknown) => this.log.error({ err: error }, 'psubscribe failed'));
+    } else {
+      options.subscriber.on(this.sharded ? 'smessage' : 'message', this.listener);
+    }
   }
 
   private subscribe(channel: string): Promise<unknown> {
@@ -57,6 +73,7 @@ export class ChannelSubscriber<M> {
   acquire(key: string): Promise<void> {
     const count = (this.refs.get(key) ?? 0) + 1;
     this.refs.set(key, count);
+    if (this.patternReady) return this.patternReady;
     const existing = this.ready.get(key);
     if (count > 1 && existing) return existing;
     const subscribed = this.subscribe(this.options.channelFor(key)).then(() => undefined);
@@ -74,6 +91,7 @@ export class ChannelSubscriber<M> {
     }
     this.refs.delete(key);
     this.ready.delete(key);
+    if (this.patternReady) return;
     this.unsubscribe(this.options.channelFor(key)).catch((error: unknown) => {
       this.log.warn({ err: error, key }, 'unsubscribe failed');
     });
@@ -86,6 +104,8 @@ export class ChannelSubscriber<M> {
 
   close(): void {
     this.options.subscriber.off('message', this.listener);
+    this.options.subscriber.off('smessage', this.listener);
+    this.options.subscriber.off('pmessage', this.patternListener);
   }
 
   private dispatch(channel: string, raw: string): void {

@@ -24,7 +24,7 @@ import type { RedisClient } from '../redis-client';
 import { defaultRateLimit, TokenBucket, type RateLimitPolicy } from './rate-limit';
 import { acknowledged } from './socket-handler';
 import { createTopicChannelSubscriber, type TopicChannelSubscriber } from './topic-channel-subscriber';
-import { createUserChannelSubscriber, type UserChannelSubscriber } from './user-channel-subscriber';
+import { createUserChannelSubscriber, type Routing, type UserChannelSubscriber } from './user-channel-subscriber';
 import type { TopicService } from '../topics/topic-service';
 
 export type IoServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -55,6 +55,8 @@ export interface IoServerDeps {
   maxBufferedBytes?: number;
   /** Names this instance in stats. */
   instanceId: string;
+  /** @default "per-user" */
+  routing?: Routing;
 }
 
 /** Longest timer Node supports; tokens living longer are re-checked when it fires. */
@@ -145,6 +147,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     logger: deps.logger,
     channelPrefix: prefix,
     onMessage: deliver,
+    ...(deps.routing ? { routing: deps.routing } : {}),
   });
 
   // Topics: a socket joins the topic's room and holds the topic channel while it is subscribed.

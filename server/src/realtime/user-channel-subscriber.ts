@@ -5,12 +5,17 @@ import { ChannelSubscriber } from './channel-subscriber';
 
 export type UserChannelSubscriber = ChannelSubscriber<UserChannelMessage>;
 
+/** How user channels reach instances: only those holding the user's sockets, or all of them. */
+export type Routing = 'per-user' | 'broadcast';
+
 /** Per-user channels: subscribed while this instance holds a socket of that user. */
 export function createUserChannelSubscriber(options: {
   subscriber: RedisClient;
   logger: Logger;
   onMessage: (userId: string, message: UserChannelMessage) => void;
   channelPrefix?: string;
+  /** 'broadcast': every instance receives every user's messages (the classic setup, for comparison). @default "per-user" */
+  routing?: Routing;
 }): UserChannelSubscriber {
   const prefix = options.channelPrefix ?? DEFAULT_CHANNEL_PREFIX;
   return new ChannelSubscriber<UserChannelMessage>({
@@ -23,5 +28,6 @@ export function createUserChannelSubscriber(options: {
     // A notification published on another user's channel is never delivered.
     accept: (userId, message) => message.kind !== 'notification' || message.notification.userId === userId,
     onMessage: options.onMessage,
+    ...(options.routing === 'broadcast' ? { pattern: userChannel('*', prefix) } : {}),
   });
 }

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import type { LocalRedis } from '../../src/local-services/redis-server';
 import type { RunningHerald } from '../../src/main';
@@ -15,6 +16,8 @@ export interface TestStack {
   herald: RunningHerald;
   /** An independent connection for checking what is stored. */
   inspector: Connection;
+  /** A plain client of the stack's Redis, for tests that look at or change keys. */
+  redisClient: Redis;
 }
 
 /**
@@ -22,23 +25,27 @@ export interface TestStack {
  * test file: its own redis-server, its own database, `instances` gateways.
  * The returned object is filled in by beforeAll.
  */
-export function useTestStack(options: { instances?: number } = {}): TestStack {
+export function useTestStack(options: { instances?: number; env?: Record<string, string> } = {}): TestStack {
   const stack = {} as TestStack;
   beforeAll(async () => {
     stack.mongodbUri = freshMongoUri();
     stack.redis = await startTestRedis();
     stack.instances = [];
     for (let i = 0; i < (options.instances ?? 1); i++) {
-      stack.instances.push(await startTestHerald({ mongodbUri: stack.mongodbUri, redisUrl: stack.redis.url }));
+      stack.instances.push(
+        await startTestHerald({ mongodbUri: stack.mongodbUri, redisUrl: stack.redis.url, ...(options.env ? { env: options.env } : {}) }),
+      );
     }
     stack.herald = stack.instances[0]!;
     stack.inspector = await openInspector(stack.mongodbUri);
+    stack.redisClient = new Redis(stack.redis.url);
   });
   afterEach(() => closeAllSockets());
   afterAll(async () => {
     closeAllSockets();
     await Promise.all((stack.instances ?? []).map((instance) => instance.close()));
     await stack.inspector?.close();
+    stack.redisClient?.disconnect();
     await stack.redis?.stop();
   });
   return stack;

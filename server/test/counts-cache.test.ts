@@ -1,0 +1,81 @@
+import { Redis } from 'ioredis';
+import mongoose from 'mongoose';
+import { createLogger } from '../src/logger';
+import { createCountsCache } from '../src/notifications/counts-cache';
+import { asUser, login } from './support/clients';
+import { useTestStack } from './support/stack';
+
+describe('cached unread and unseen counts', () => {
+  const stack = useTestStack();
+
+  const truth = async (userId: string) => {
+    const notifications = stack.inspector.collection('notifications');
+    const owner = new mongoose.Types.ObjectId(userId);
+    return {
+      unread: await notifications.countDocuments({ userId: owner, readAt: null, archivedAt: null }),
+      unseen: await notifications.countDocuments({ userId: owner, seenAt: null, archivedAt: null }),
+    };
+  };
+
+  it('follow publishes, reads, seen, archive and delete exactly, as the database counts them', async () => {
+    const alice = await login(stack.herald.url, 'alice');
+    const api = asUser(stack.herald.url, alice.token);
+    const counts = async () => (await api.get('/api/notifications/counts').expect(200)).body;
+    const publish = async (title: string) =>
+      (await stack.herald.gateway.publishNotification({ userIds: [alice.user.id], type: 'a.b', title })).notifications[0]!;
+
+    expect(await counts()).toEqual(await truth(alice.user.id));
+    const first = await publish('one');
+    const second = await publish('two');
+    // The cache is warm now: publishes add to it rather than dropping it.
+    expect(await stack.redisClient.hget(`herald:counts:{${alice.user.id}}`, 'at')).toBe(
+      await stack.redisClient.hget(`herald:counts:{${alice.user.id}}`, 'v'),
+    );
+    expect(await counts()).toEqual(await truth(alice.user.id));
+    await api.post(`/api/notifications/${first.id}/read`).expect(200);
+    expect(await counts()).toEqual(await truth(alice.user.id));
+    await api.post('/api/notifications/seen').expect(200);
+    expect(await counts()).toEqual(await truth(alice.user.id));
+    await publish('three');
+    await api.post(`/api/notifications/${second.id}/archive`).expect(200);
+    expect(await counts()).toEqual(await truth(alice.user.id));
+    const fourth = await publish('four');
+    await api.delete(`/api/notifications/${fourth.id}`).expect(200);
+    expect(await counts()).toEqual(await truth(alice.user.id));
+    await stack.redisClient.del(`herald:counts:{${alice.user.id}}`);
+    expect(await counts()).toEqual(await truth(alice.user.id));
+  });
+
+  it('counts computed while something changed are answered but not cached', async () => {
+    const cache = createCountsCache({ redis: stack.redisClient, logger: createLogger('silent') });
+    const userId = new mongoose.Types.ObjectId().toHexString();
+    let computed = 0;
+    const racing = await cache.get(userId, async () => {
+      computed++;
+      // A publish lands between reading the version and storing the result.
+      await cache.added(new Map([[userId, 1]]));
+      return { unread: 0, unseen: 0 };
+    });
+    expect(racing).toEqual({ unread: 0, unseen: 0 });
+    const fresh = await cache.get(userId, async () => {
+      computed++;
+      return { unread: 1, unseen: 1 };
+    });
+    expect(fresh).toEqual({ unread: 1, unseen: 1 });
+    expect(computed).toBe(2);
+    // Cached now: the next read does not compute, and a publish adds to it.
+    await cache.added(new Map([[userId, 2]]));
+    expect(await cache.get(userId, () => Promise.reject(new Error('should come from the cache')))).toEqual({ unread: 3, unseen: 3 });
+  });
+
+  it('when Redis does not answer, counts come from the database', async () => {
+    const dead = new Redis({ port: 1, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+    dead.on('error', () => undefined);
+    const cache = createCountsCache({ redis: dead, logger: createLogger('silent'), timeoutMs: 300 });
+    expect(await cache.get(new mongoose.Types.ObjectId().toHexString(), async () => ({ unread: 7, unseen: 2 }))).toEqual({
+      unread: 7,
+      unseen: 2,
+    });
+    dead.disconnect();
+  });
+});

@@ -1,0 +1,81 @@
+import mongoose from 'mongoose';
+import type { UserChannelMessage } from '@herald/shared';
+import { createLogger } from '../src/logger';
+import { createCountsCache } from '../src/notifications/counts-cache';
+import { createNotificationPublisher } from '../src/notifications/notification-publisher';
+import { createSequenceAllocator } from '../src/notifications/sequence';
+import type { UserEvents } from '../src/notifications/user-events';
+import { useTestStack } from './support/stack';
+
+describe('publishing under load: calls that arrive together are stored together', () => {
+  const stack = useTestStack();
+  let monitored: mongoose.Connection;
+  const inserts: number[] = [];
+
+  beforeAll(async () => {
+    monitored = await mongoose.createConnection(stack.mongodbUri, { monitorCommands: true }).asPromise();
+    monitored.getClient().on('commandStarted', (event) => {
+      if (event.commandName === 'insert') inserts.push((event.command.documents as unknown[]).length);
+    });
+  });
+  afterAll(() => monitored.close());
+
+  /** A publisher on the given connection and the stack's Redis, pushing through `events`. */
+  const publisherOn = (connection: mongoose.Connection, events: UserEvents) => {
+    const logger = createLogger('silent');
+    return createNotificationPublisher({
+      connection,
+      sequences: createSequenceAllocator({ connection, redis: stack.redisClient, logger }),
+      counts: createCountsCache({ redis: stack.redisClient, logger }),
+      logger,
+      events,
+    });
+  };
+
+  it('200 concurrent calls take a handful of inserts, and each is pushed only once its notification is stored', async () => {
+    const pushedBeforeStored: string[] = [];
+    const pushed: string[] = [];
+    const publish = publisherOn(monitored, {
+      async publish(messages: { userId: string; message: UserChannelMessage }[]) {
+        for (const { message } of messages) {
+          if (message.kind !== 'notification') continue;
+          const id = new mongoose.Types.ObjectId(message.notification.id);
+          if (!(await stack.inspector.collection('notifications').findOne({ _id: id }))) pushedBeforeStored.push(message.notification.id);
+          pushed.push(message.notification.id);
+        }
+        return messages.map(() => 1);
+      },
+    });
+    const users = Array.from({ length: 50 }, () => new mongoose.Types.ObjectId().toHexString());
+    inserts.length = 0;
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => publish({ userIds: [users[i % 50]!], type: 'load.test', title: `call ${i}` })),
+    );
+
+    expect(inserts.reduce((a, b) => a + b, 0)).toBe(200);
+    expect(inserts.length).toBeLessThan(20);
+    expect(pushedBeforeStored).toEqual([]);
+    expect(pushed.sort()).toEqual(results.map((r) => r.notifications[0]!.id).sort());
+    // Each user got seqs 1 to 4, in the order the calls were made.
+    for (const userId of users) {
+      const mine = results.map((r) => r.notifications[0]!).filter((n) => n.userId === userId);
+      expect(mine.map((n) => n.seq)).toEqual([1, 2, 3, 4]);
+    }
+  });
+
+  it('a failed write fails every call it carried, and pushes nothing', async () => {
+    const pushed: unknown[] = [];
+    const closed = await mongoose.createConnection(stack.mongodbUri, { bufferCommands: false }).asPromise();
+    const publish = publisherOn(closed, {
+      async publish(messages) {
+        pushed.push(...messages);
+        return messages.map(() => 1);
+      },
+    });
+    await closed.close();
+    const userId = new mongoose.Types.ObjectId().toHexString();
+    const outcomes = await Promise.allSettled(Array.from({ length: 5 }, () => publish({ userIds: [userId], type: 'a.b', title: 'x' })));
+    expect(outcomes.every((o) => o.status === 'rejected')).toBe(true);
+    expect(pushed).toEqual([]);
+  });
+});

@@ -1,0 +1,63 @@
+import mongoose from 'mongoose';
+import { createLogger } from '../src/logger';
+import { createCountsCache } from '../src/notifications/counts-cache';
+import { createNotificationFeed } from '../src/notifications/notification-feed';
+import { createSequenceAllocator } from '../src/notifications/sequence';
+import { asUser, login } from './support/clients';
+import { useTestStack } from './support/stack';
+
+describe('catch-up reads by _id and by range give the same answers', () => {
+  const stack = useTestStack();
+
+  const feed = (syncReads: 'range' | 'by-id') => {
+    const logger = createLogger('silent');
+    return createNotificationFeed({
+      connection: stack.inspector,
+      events: { publish: async () => [] },
+      sequences: createSequenceAllocator({ connection: stack.inspector, redis: stack.redisClient, logger }),
+      counts: createCountsCache({ redis: stack.redisClient, logger }),
+      syncReads,
+    });
+  };
+
+  it('over holes (a deleted notification), at the top, past the top, and across pages', async () => {
+    const bob = await login(stack.herald.url, 'bob');
+    const published = [];
+    for (let i = 1; i <= 12; i++) {
+      published.push(
+        (await stack.herald.gateway.publishNotification({ userIds: [bob.user.id], type: 'a.b', title: `n${i}` })).notifications[0]!,
+      );
+    }
+    await asUser(stack.herald.url, bob.token).delete(`/api/notifications/${published[4]!.id}`).expect(200);
+    const byId = feed('by-id');
+    const byRange = feed('range');
+    const shape = (r: Awaited<ReturnType<typeof byId.syncAfter>>) => ({
+      seqs: r.notifications.map((n) => n.seq),
+      hasMore: r.hasMore,
+      counts: r.counts,
+    });
+    for (const [afterSeq, limit] of [
+      [0, 500],
+      [3, 500],
+      [3, 5],
+      [8, 5],
+      [11, 500],
+      [12, 500],
+      [40, 500],
+    ] as const) {
+      const a = await byId.syncAfter(bob.user.id, afterSeq, limit);
+      const b = await byRange.syncAfter(bob.user.id, afterSeq, limit);
+      expect(shape(a)).toEqual(shape(b));
+      expect(a.notifications).toEqual(b.notifications);
+    }
+    expect((await byId.syncAfter(bob.user.id, 3)).notifications.map((n) => n.seq)).toEqual([4, 6, 7, 8, 9, 10, 11, 12]);
+  });
+
+  it('never returns another user\u2019s notification, whatever the seqs', async () => {
+    const alice = await login(stack.herald.url, 'alice');
+    const stranger = new mongoose.Types.ObjectId().toHexString();
+    await stack.herald.gateway.publishNotification({ userIds: [stranger], type: 'a.b', title: 'not for alice' });
+    const result = await feed('by-id').syncAfter(alice.user.id, 0);
+    expect(result.notifications.every((n) => n.userId === alice.user.id)).toBe(true);
+  });
+});
