@@ -19,8 +19,8 @@ export interface FeedClientOptions {
 
 /** Pages of catch-up fetched in one go; each page holds up to 500. */
 const MAX_SYNC_PAGES = 20;
-/** Retries of a failed sync while connected; after that, the next connect or gap tries again. */
-const MAX_SYNC_RETRIES = 6;
+/** Longest wait between retries of a failed sync (a busy server times syncs out; a retry must not add to the pile). */
+const MAX_RETRY_DELAY_MS = 30_000;
 const SIGNED_OUT_CODES = new Set(['token_expired', 'invalid_token', 'unauthorized']);
 
 /**
@@ -140,8 +140,10 @@ export class FeedClient {
   }
 
   private scheduleRetry(): void {
-    if (!this.socket.connected || this.syncFailures >= MAX_SYNC_RETRIES) return; // the next connect syncs again
-    const delay = Math.min(1000 * 2 ** this.syncFailures, 15_000) * (0.5 + Math.random() / 2);
+    // While connected a failed sync is retried for as long as it takes: giving up would leave a missed
+    // notification behind until some later gap or reconnect. Disconnected, the next connect syncs anyway.
+    if (!this.socket.connected) return;
+    const delay = Math.min(1000 * 2 ** Math.min(this.syncFailures, 10), MAX_RETRY_DELAY_MS) * (0.5 + Math.random() / 2);
     this.syncFailures++;
     const timer = setTimeout(() => void this.sync(), delay);
     (timer as { unref?: () => void }).unref?.();
