@@ -6,9 +6,13 @@ import path from 'node:path';
 import { machine, type CpuGroup } from './lib/cpu';
 import { renderCpuTable, renderTable, writeReport, type BenchReport } from './lib/report';
 import type { ScenarioResult } from './lib/result';
-import { makeUsers, startClientWorkers, startDatabase, startGateways, startRedis, type Database } from './lib/stack';
-import { FULL, QUICK, type ClientWorker, type Scale } from './scenarios/context';
+import { lineChart } from './lib/report';
+import { makeUsers, startClientWorkers, startDatabase, startGateways, startPublisher, startRedis, type Database } from './lib/stack';
+import { connectAll, FULL, QUICK, type ClientWorker, type Scale } from './scenarios/context';
 import { measureIdleSockets } from './scenarios/idle-sockets';
+import { measurePerUser, type RateStep } from './scenarios/per-user';
+import { measureRouting } from './scenarios/routing';
+import { measureStorm } from './scenarios/storm';
 import { measureTopicFanout } from './scenarios/topic-fanout';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -89,6 +93,109 @@ async function idleAndFanout(ctx: RunContext, run: { idle: boolean; fanout: bool
   }
 }
 
+/** One gateway and one publisher process on a fresh Redis and database, for the scenarios that publish. */
+async function withPublishingStack<T>(
+  ctx: RunContext,
+  label: string,
+  users: number,
+  run: (parts: {
+    gateway: Awaited<ReturnType<typeof startGateways>>[number];
+    publisher: Awaited<ReturnType<typeof startPublisher>>;
+    mongodbUri: string;
+    userIds: string[];
+    cpuGroups: CpuGroup[];
+  }) => Promise<T>,
+  options: { feed?: boolean } = {},
+): Promise<T> {
+  const redis = await startRedis();
+  const mongodbUri = ctx.db.freshUri(label);
+  const [gateway] = await startGateways(1, { mongodbUri, redisUrl: redis.url });
+  const publisher = await startPublisher({ mongodbUri, redisUrl: redis.url });
+  try {
+    const specs = makeUsers(users, () => gateway!.url);
+    await connectAll(ctx.workers, specs, `connecting ${users} sockets`, options);
+    const groups = cpuGroups({
+      gateways: [gateway!],
+      workers: ctx.workers,
+      publisher,
+      redisPid: redis.pid,
+      ...(ctx.db.pid ? { dbPid: ctx.db.pid } : {}),
+    });
+    return await run({ gateway: gateway!, publisher, mongodbUri, userIds: specs.map((u) => u.userId), cpuGroups: groups });
+  } finally {
+    await Promise.all(ctx.workers.map((w) => w.call('closeAll', undefined)));
+    await publisher.call('close', undefined).catch(() => undefined);
+    await publisher.stop();
+    await gateway!.call('close', undefined).catch(() => undefined);
+    await gateway!.stop();
+    await redis.stop();
+  }
+}
+
+function charts(report: BenchReport): string[] {
+  const out: string[] = [];
+  const perUser = report.scenarios.find((s) => s.id === 'per-user');
+  const steps = (perUser?.series?.steps ?? []) as RateStep[];
+  if (steps.length > 0) {
+    out.push(
+      lineChart({
+        title: 'Per-user notifications: latency against offered rate',
+        xLabel: 'offered notifications per second',
+        yLabel: 'publish-to-receive latency (ms)',
+        series: [
+          { name: 'p50', points: steps.map((s) => [s.offered, s.p50]), color: '#2a7' },
+          { name: 'p99', points: steps.map((s) => [s.offered, s.p99]), color: '#c60' },
+        ],
+        hLine: { y: 50, label: 'p99 target 50 ms' },
+      }),
+      lineChart({
+        title: 'Per-user notifications: delivered against offered',
+        xLabel: 'offered notifications per second',
+        yLabel: 'delivered per second',
+        series: [
+          { name: 'delivered', points: steps.map((s) => [s.offered, s.delivered]), color: '#27c' },
+          { name: 'offered', points: steps.map((s) => [s.offered, s.offered]), color: '#999' },
+        ],
+      }),
+    );
+  }
+  const fanout = report.scenarios.find((s) => s.id === 'topic-fanout');
+  const last = (fanout?.series?.lastReceiptMs ?? []) as number[];
+  if (last.length > 0) {
+    out.push(
+      lineChart({
+        title: 'Topic fan-out: when the last subscriber had each message',
+        xLabel: 'message',
+        yLabel: 'ms after publishing',
+        series: [{ name: 'last receipt', points: last.map((v, i) => [i + 1, v]), color: '#27c' }],
+        hLine: { y: 100, label: 'target 100 ms' },
+      }),
+    );
+  }
+  const storm = report.scenarios.find((s) => s.id === 'storm');
+  const times = (storm?.series?.caughtUpMs ?? []) as number[];
+  if (times.length > 0) {
+    const step = Math.max(1, Math.floor(times.length / 200));
+    out.push(
+      lineChart({
+        title: 'Reconnect storm: clients caught up over time',
+        xLabel: 'ms after every client reconnected',
+        yLabel: 'clients caught up',
+        series: [
+          {
+            name: 'caught up',
+            points: times
+              .filter((_, i) => i % step === 0 || i === times.length - 1)
+              .map((t, i, a) => [t, ((i + 1) / a.length) * times.length]),
+            color: '#27c',
+          },
+        ],
+      }),
+    );
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = Date.now();
@@ -121,12 +228,39 @@ async function main(): Promise<void> {
     if (args.only.has('idle') || args.only.has('fanout')) {
       await attempt('idle/fanout', () => idleAndFanout(ctx, { idle: args.only.has('idle'), fanout: args.only.has('fanout') }));
     }
+    if (args.only.has('per-user')) {
+      console.error(`\nPer-user notifications: ${args.scale.perUserUsers} connected users, steady rates`);
+      await attempt('per-user', () =>
+        withPublishingStack(ctx, 'peruser', args.scale.perUserUsers, async (parts) => [
+          await measurePerUser({ ...parts, workers, rates: args.scale.perUserRates, stepMs: args.scale.perUserStepMs }),
+        ]),
+      );
+    }
+    if (args.only.has('routing')) {
+      await attempt('routing', async () => [
+        await measureRouting({ db, workers, users: args.scale.routingUsers, rounds: args.scale.routingRounds }),
+      ]);
+    }
+    if (args.only.has('storm')) {
+      console.error(`\nReconnect storm: ${args.scale.stormClients} clients`);
+      await attempt('storm', () =>
+        withPublishingStack(
+          ctx,
+          'storm',
+          args.scale.stormClients,
+          async (parts) => [
+            await measureStorm({ ...parts, workers, missed: args.scale.stormMissed, timeoutMs: args.scale.stormTimeoutMs }),
+          ],
+          { feed: true },
+        ),
+      );
+    }
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
     await db.stop();
   }
   report.durationSeconds = (Date.now() - started) / 1000;
-  const files = writeReport(report, args.out, []);
+  const files = writeReport(report, args.out, charts(report));
   console.log(`\nHerald benchmark, ${report.machine.cpus} × ${report.machine.cpuModel}, ${report.database}, ${report.redis}\n`);
   console.log(renderTable(report));
   console.log(`\nCPU while measuring (100% = one core):\n\n${renderCpuTable(report)}`);

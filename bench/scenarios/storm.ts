@@ -1,0 +1,112 @@
+import mongoose from 'mongoose';
+import { cpuMeter, type CpuGroup } from '../lib/cpu';
+import { progress, waitWithProgress } from '../lib/progress';
+import type { ScenarioResult } from '../lib/result';
+import type { Worker } from '../lib/rpc';
+import type { Gateway } from '../lib/stack';
+import { concat, sleep, summarize } from '../lib/stats';
+import type { PublisherApi } from '../workers/publisher';
+import { totalReceived, type ClientWorker } from './context';
+
+/**
+ * Every client runs the real FeedClient (the browser's catch-up logic). All
+ * drop at once; while they are away each user gets `missed` notifications;
+ * then all reconnect at the same moment and catch up through
+ * notifications:sync. Exactness is checked against what the database holds.
+ */
+export async function measureStorm(ctx: {
+  gateway: Gateway;
+  workers: ClientWorker[];
+  publisher: Worker<PublisherApi>;
+  mongodbUri: string;
+  userIds: string[];
+  missed: number;
+  timeoutMs: number;
+  cpuGroups: CpuGroup[];
+}): Promise<ScenarioResult> {
+  const n = ctx.userIds.length;
+  // Everyone is connected and synced (their feeds are empty): now everyone drops.
+  await Promise.all(ctx.workers.map((w) => w.call('drop', undefined)));
+  for (let waited = 0; waited < 30_000 && (await ctx.gateway.call('stats', undefined)).sockets > 0; waited += 100) await sleep(100);
+
+  const bar = progress(`publishing ${ctx.missed} to each of ${n} offline users`, ctx.missed);
+  let published = 0;
+  for (let round = 0; round < ctx.missed; round++) {
+    const r = await ctx.publisher.call('bulk', { userIds: ctx.userIds, rounds: 1, perCall: 1000, concurrency: 2, type: 'bench.storm' });
+    published += r.stored;
+    bar.update(round + 1);
+  }
+  bar.done();
+  if (published !== n * ctx.missed) throw new Error(`stored ${published}, expected ${n * ctx.missed}`);
+
+  const meter = cpuMeter(ctx.cpuGroups);
+  await Promise.all(ctx.workers.map((w) => w.call('reconnect', { expectedItems: ctx.missed })));
+  const wait = await waitWithProgress(`${n} clients reconnect and catch up`, n, async () => (await totalReceived(ctx.workers)).caughtUp, {
+    timeoutMs: ctx.timeoutMs,
+    intervalMs: 100,
+  });
+  const cpu = meter.stop();
+  // Let anything late (a duplicate push, say) arrive before checking.
+  await sleep(1000);
+
+  const feeds = await Promise.all(ctx.workers.map((w) => w.call('feeds', undefined)));
+  const caughtUpMs = concat(feeds.map((f) => f.caughtUpMs));
+  const inspector = await mongoose.createConnection(ctx.mongodbUri).asPromise();
+  const stored = new Map<string, Set<string>>();
+  try {
+    const docs = await inspector
+      .collection('notifications')
+      .find({ type: 'bench.storm' }, { projection: { userId: 1 } })
+      .toArray();
+    for (const doc of docs) {
+      const userId = (doc.userId as mongoose.Types.ObjectId).toHexString();
+      if (!stored.has(userId)) stored.set(userId, new Set());
+      stored.get(userId)!.add(doc._id.toHexString());
+    }
+  } finally {
+    await inspector.close();
+  }
+  let exact = 0;
+  let missing = 0;
+  let extra = 0;
+  let doubled = 0;
+  for (const feed of feeds) {
+    doubled += feed.liveDuplicates;
+    for (const [userId, ids] of Object.entries(feed.items)) {
+      const truth = stored.get(userId) ?? new Set<string>();
+      const held = new Set(ids);
+      doubled += ids.length - held.size;
+      const miss = [...truth].filter((id) => !held.has(id)).length;
+      const more = [...held].filter((id) => !truth.has(id)).length;
+      missing += miss;
+      extra += more;
+      if (miss === 0 && more === 0 && ids.length === held.size) exact++;
+    }
+  }
+  const s = summarize(caughtUpMs);
+  return {
+    id: 'storm',
+    title: 'Reconnect storm',
+    setup: `1 gateway instance, ${n.toLocaleString('en')} clients running the browser's FeedClient drop at once, miss ${ctx.missed} notifications each (${(n * ctx.missed).toLocaleString('en')} stored meanwhile), then reconnect at the same moment`,
+    figures: [
+      {
+        label: 'all caught up, exactly, after reconnecting',
+        value: wait.timedOut ? Number.NaN : s.max,
+        unit: 'ms',
+        target: { op: '<=', value: 5000 },
+        ...(wait.timedOut ? { note: `${wait.done} of ${n} had caught up when the bench stopped waiting (${ctx.timeoutMs / 1000} s)` } : {}),
+      },
+      { label: 'caught up, p50 client', value: s.p50, unit: 'ms' },
+      { label: 'clients whose feed equals the database exactly', value: exact, unit: '', target: { op: '>=', value: n } },
+      {
+        label: 'notifications missing / extra / doubled',
+        value: missing + extra + doubled,
+        unit: '',
+        target: { op: '<=', value: 0 },
+        note: `${missing} missing, ${extra} extra, ${doubled} doubled`,
+      },
+    ],
+    cpu,
+    series: { caughtUpMs: Array.from(caughtUpMs).sort((a, b) => a - b) },
+  };
+}
