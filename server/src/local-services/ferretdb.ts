@@ -44,9 +44,20 @@ function onPath(name: string): string | undefined {
   return undefined;
 }
 
-/** Where the ferretdb binary is: FERRETDB_BIN, then PATH, then Go's bin directory. */
+/**
+ * Where the FerretDB binary is: FERRETDB_BIN, then the build `npm run setup` makes (ferretdb-herald,
+ * in Go's bin directory or on PATH; it carries a one-line fix so lookups by _id use the _id index),
+ * then a stock ferretdb, which works but reads the whole collection on every lookup.
+ */
 export function findFerretDb(): string | undefined {
-  const candidates = [process.env.FERRETDB_BIN, onPath('ferretdb'), path.join(goBinDir(), 'ferretdb')];
+  const bin = goBinDir();
+  const candidates = [
+    process.env.FERRETDB_BIN,
+    path.join(bin, 'ferretdb-herald'),
+    onPath('ferretdb-herald'),
+    onPath('ferretdb'),
+    path.join(bin, 'ferretdb'),
+  ];
   return candidates.find((candidate): candidate is string => !!candidate && fs.existsSync(candidate));
 }
 
