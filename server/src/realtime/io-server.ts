@@ -22,6 +22,7 @@ import type { NotificationFeed } from '../notifications/notification-feed';
 import type { Metrics } from '../metrics';
 import type { RedisClient } from '../redis-client';
 import { defaultRateLimit, TokenBucket, type RateLimitPolicy } from './rate-limit';
+import { createSessionExpiry } from './session-expiry';
 import { acknowledged } from './socket-handler';
 import { createTopicChannelSubscriber, type TopicChannelSubscriber } from './topic-channel-subscriber';
 import { createUserChannelSubscriber, type Routing, type UserChannelSubscriber } from './user-channel-subscriber';
@@ -58,9 +59,6 @@ export interface IoServerDeps {
   /** @default "per-user" */
   routing?: Routing;
 }
-
-/** Longest timer Node supports; tokens living longer are re-checked when it fires. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Browsers send Origin on both polling and WebSocket requests, and CORS does
@@ -180,12 +178,19 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     topicChannels.release(topic);
   }
 
+  const sessions = createSessionExpiry<IoSocket>((socket) => {
+    log.debug({ userId: socket.data.userId }, 'token expired; closing socket');
+    socket.disconnect(true);
+  });
+
   io.use((socket, next) => {
     try {
       const identity = deps.tokens.verify((socket.handshake.auth as { token?: unknown } | undefined)?.token);
       socket.data.userId = identity.userId;
       socket.data.name = identity.name;
-      scheduleExpiry(socket, identity.expiresAt);
+      sessions.add(socket, identity.expiresAt);
+      // Verified: the token need not stay in memory for the life of the connection.
+      delete (socket.handshake.auth as { token?: unknown }).token;
       next();
     } catch (error) {
       const { body } = toErrorBody(error);
@@ -194,20 +199,6 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
       next(refusal);
     }
   });
-
-  function scheduleExpiry(socket: IoSocket, expiresAt: number): void {
-    const remaining = expiresAt - Date.now();
-    const timer = setTimeout(
-      () => {
-        if (Date.now() < expiresAt) return scheduleExpiry(socket, expiresAt);
-        log.debug({ userId: socket.data.userId }, 'token expired; closing socket');
-        socket.disconnect(true);
-      },
-      Math.min(Math.max(remaining, 0), MAX_TIMER_MS),
-    );
-    timer.unref();
-    socket.once('disconnect', () => clearTimeout(timer));
-  }
 
   // Pushes published while this instance's Redis subscription was down are lost; once it is back
   // (ioredis resubscribes by itself), every local client is asked to sync.
@@ -277,6 +268,9 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
 
   io.on('connection', (socket) => {
     const { userId } = socket.data;
+    // The handshake (auth, headers) is built by now; keeping the whole upgrade request (with its parser
+    // and socket references) alive for the life of the connection costs several KB per socket.
+    (socket.conn as unknown as { request: unknown }).request = null;
     // Every client event costs a token; a flood gets error acks, then the socket is closed with a reason.
     const bucket = new TokenBucket(deps.rateLimit ?? defaultRateLimit);
     socket.use((packet, next) => {
@@ -375,6 +369,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     async close() {
       draining = true;
       clearInterval(stalledCheck);
+      sessions.stop();
       deps.redis.userSubscriber.off('close', onRedisLost);
       deps.redis.userSubscriber.off('ready', onRedisReady);
       const sockets = [...io.of('/').sockets.values()];
