@@ -105,7 +105,7 @@ async function withPublishingStack<T>(
     userIds: string[];
     cpuGroups: CpuGroup[];
   }) => Promise<T>,
-  options: { feed?: boolean } = {},
+  options: { feed?: boolean; reconnection?: boolean } = {},
 ): Promise<T> {
   const redis = await startRedis();
   const mongodbUri = ctx.db.freshUri(label);
@@ -251,7 +251,7 @@ async function main(): Promise<void> {
           async (parts) => [
             await measureStorm({ ...parts, workers, missed: args.scale.stormMissed, timeoutMs: args.scale.stormTimeoutMs }),
           ],
-          { feed: true },
+          { feed: true, reconnection: true },
         ),
       );
     }

@@ -46,7 +46,12 @@ export const QUICK: Scale = {
 };
 
 /** Connects every user through the workers (round robin), with a progress bar; throws if any failed. */
-export async function connectAll(workers: ClientWorker[], users: ClientSpec[], label: string, options: { feed?: boolean } = {}) {
+export async function connectAll(
+  workers: ClientWorker[],
+  users: ClientSpec[],
+  label: string,
+  options: { feed?: boolean; reconnection?: boolean } = {},
+) {
   const bar = progress(label, users.length);
   let done = 0;
   const onConnected = (n: unknown) => {
@@ -57,7 +62,7 @@ export async function connectAll(workers: ClientWorker[], users: ClientSpec[], l
   const slices = spread(users, workers.length);
   const started = performance.now();
   const results = await Promise.all(
-    workers.map((worker, i) => worker.call('connect', { clients: slices[i]!, concurrency: 50, ...(options.feed ? { feed: true } : {}) })),
+    workers.map((worker, i) => worker.call('connect', { clients: slices[i]!, concurrency: 50, ...options })),
   );
   const ms = performance.now() - started;
   const failed = results.reduce((n, r) => n + r.failed, 0);

@@ -39,10 +39,11 @@ export async function measurePerUser(ctx: {
   cpuGroups: CpuGroup[];
 }): Promise<ScenarioResult> {
   // One notification to everyone first: seq counters exist and every path is warm before anything is timed.
+  const { received: beforeWarm } = await totalReceived(ctx.workers);
   const warm = await ctx.publisher.call('bulk', { userIds: ctx.userIds, rounds: 1, perCall: 500, concurrency: 2, type: 'bench.warm' });
-  const { received: warmReceived } = await totalReceived(ctx.workers);
   if (warm.stored !== ctx.userIds.length) throw new Error(`warm-up stored ${warm.stored} of ${ctx.userIds.length}`);
-  for (let waited = 0; waited < 30_000 && (await totalReceived(ctx.workers)).received < warmReceived; waited += 100) await sleep(100);
+  const warmed = beforeWarm + ctx.userIds.length;
+  for (let waited = 0; waited < 30_000 && (await totalReceived(ctx.workers)).received < warmed; waited += 100) await sleep(100);
 
   const steps: RateStep[] = [];
   const bar = progress(`stepping the rate (${ctx.rates.length} steps)`, ctx.rates.length);

@@ -72,6 +72,7 @@ function openSocket(spec: ClientSpec, reconnection: boolean): FeedSocket {
     transports: ['websocket'],
     forceNew: true,
     reconnection,
+    // As the browser client does: a failed (re)connect is retried with backoff.
     reconnectionDelay: 500,
     reconnectionDelayMax: 5000,
     timeout: 30_000,

@@ -184,7 +184,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);
-        httpServer.listen(port, host, () => {
+        // A larger accept queue than Node's 511: when an instance fails, thousands of clients reconnect to
+        // the others within a second, and connections beyond the queue wait for a SYN retry (1 s, then 3 s).
+        httpServer.listen({ port, host, backlog: 4096 }, () => {
           httpServer.off('error', reject);
           resolve((httpServer.address() as AddressInfo).port);
         });

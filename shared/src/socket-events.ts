@@ -69,4 +69,6 @@ export interface InterServerEvents {
 export interface SocketData {
   userId: string;
   name: string;
+  /** When the session token expires (ms since the epoch); the server closes the socket then. */
+  expiresAt: number;
 }

@@ -161,24 +161,38 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
       target.emit('topic:message', { topic, event: message.event, data: message.data, sentAt: message.sentAt });
     },
   });
-  const socketTopics = new Map<string, Set<string>>();
+  /**
+   * What the gateway keeps per connection, beside Socket.IO's own socket. One
+   * small object instead of closures per socket: the handlers below are shared
+   * by every socket (Socket.IO calls them with the socket as `this`), which
+   * keeps an idle connection cheap.
+   */
+  interface Connection {
+    bucket: TokenBucket;
+    /** Resolves once this instance is subscribed to the user's channel. */
+    subscribed: Promise<void>;
+    /** The second its session expires in (see the expiry clock). */
+    expiresIn: number;
+    /** Topics this socket is in; created on the first join. */
+    topics?: Set<string>;
+  }
+  const connections = new WeakMap<IoSocket, Connection>();
 
   function joinTopic(socket: IoSocket, topic: string): Promise<void> {
-    const joined = socketTopics.get(socket.id);
-    if (!joined || joined.has(topic)) return Promise.resolve();
-    joined.add(topic);
+    const state = connections.get(socket);
+    if (!state || state.topics?.has(topic)) return Promise.resolve();
+    (state.topics ??= new Set()).add(topic);
     void socket.join(topicRoom(topic));
     return topicChannels.acquire(topic);
   }
 
   function leaveTopic(socket: IoSocket, topic: string): void {
-    const joined = socketTopics.get(socket.id);
-    if (!joined?.delete(topic)) return;
+    if (!connections.get(socket)?.topics?.delete(topic)) return;
     void socket.leave(topicRoom(topic));
     topicChannels.release(topic);
   }
 
-  const sessions = createSessionExpiry<IoSocket>((socket) => {
+  const expiry = createSessionExpiry<IoSocket>((socket) => {
     log.debug({ userId: socket.data.userId }, 'token expired; closing socket');
     socket.disconnect(true);
   });
@@ -188,7 +202,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
       const identity = deps.tokens.verify((socket.handshake.auth as { token?: unknown } | undefined)?.token);
       socket.data.userId = identity.userId;
       socket.data.name = identity.name;
-      sessions.add(socket, identity.expiresAt);
+      socket.data.expiresAt = identity.expiresAt;
       // Verified: the token need not stay in memory for the life of the connection.
       delete (socket.handshake.auth as { token?: unknown }).token;
       next();
@@ -266,90 +280,99 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     });
   }
 
+  // Every client event costs a token; a flood gets error acks, then the socket is closed with a reason.
+  function rateLimit(socket: IoSocket, packet: unknown[], next: (error?: Error) => void): void {
+    const bucket = connections.get(socket)?.bucket;
+    if (!bucket || bucket.take()) return next();
+    deps.metrics.rateLimited.inc();
+    const ack = packet.at(-1);
+    if (typeof ack === 'function')
+      (ack as (r: unknown) => void)({ error: { code: 'rate_limited', message: 'Too many events; slow down.' } });
+    if (bucket.exhausted) {
+      log.warn({ userId: socket.data.userId }, 'socket kept flooding events; disconnecting it');
+      socket.emit('server:error', { code: 'rate_limited', message: 'Too many events: this connection was closed.' });
+      socket.disconnect(true);
+    }
+  }
+
+  function onDisconnect(this: IoSocket): void {
+    const state = connections.get(this);
+    if (!state) return;
+    connections.delete(this);
+    expiry.remove(this, state.expiresIn);
+    userChannels.release(this.data.userId);
+    for (const topic of state.topics ?? []) topicChannels.release(topic);
+  }
+
+  const userOf = (socket: IoSocket) => ({ id: socket.data.userId, name: socket.data.name });
+
+  const onTopicSubscribe = acknowledged(
+    topicRequestSchema,
+    async ({ topic }, socket: IoSocket) => {
+      await deps.topics.subscribe(userOf(socket), topic);
+      // This socket is in the room before the ack, so the caller misses nothing sent after it.
+      await joinTopic(socket, topic);
+      return { topic };
+    },
+    log,
+    'topic:subscribe',
+  );
+
+  const onTopicUnsubscribe = acknowledged(
+    topicRequestSchema,
+    async ({ topic }, socket: IoSocket) => {
+      leaveTopic(socket, topic);
+      await deps.topics.unsubscribe(userOf(socket), topic);
+      return { topic };
+    },
+    log,
+    'topic:unsubscribe',
+  );
+
+  const onSync = acknowledged(
+    syncRequestSchema,
+    async ({ afterSeq }, socket: IoSocket) => {
+      // Read only after the live subscription is in place, so nothing can fall between the two.
+      await connections.get(socket)?.subscribed;
+      deps.metrics.syncRequests.inc();
+      return deps.feed.syncAfter(socket.data.userId, afterSeq);
+    },
+    log,
+    'notifications:sync',
+  );
+
+  const onRead = acknowledged(
+    readRequestSchema,
+    ({ ids }, socket: IoSocket) => deps.feed.markRead(socket.data.userId, ids, socket.id),
+    log,
+    'notifications:read',
+  );
+
   io.on('connection', (socket) => {
-    const { userId } = socket.data;
+    const { userId, expiresAt } = socket.data;
     // The handshake (auth, headers) is built by now; keeping the whole upgrade request (with its parser
     // and socket references) alive for the life of the connection costs several KB per socket.
     (socket.conn as unknown as { request: unknown }).request = null;
-    // Every client event costs a token; a flood gets error acks, then the socket is closed with a reason.
-    const bucket = new TokenBucket(deps.rateLimit ?? defaultRateLimit);
-    socket.use((packet, next) => {
-      if (bucket.take()) return next();
-      deps.metrics.rateLimited.inc();
-      const ack = packet.at(-1);
-      if (typeof ack === 'function')
-        (ack as (r: unknown) => void)({ error: { code: 'rate_limited', message: 'Too many events; slow down.' } });
-      if (bucket.exhausted) {
-        log.warn({ userId }, 'socket kept flooding events; disconnecting it');
-        socket.emit('server:error', { code: 'rate_limited', message: 'Too many events: this connection was closed.' });
-        socket.disconnect(true);
-      }
-    });
-
-    // The room is joined here, on the server, from the verified token; no client event can join a room.
-    void socket.join(userRoom(userId));
     const subscribed = userChannels.acquire(userId);
     subscribed.catch(() => undefined);
-    socketTopics.set(socket.id, new Set());
-    socket.once('disconnect', () => {
-      userChannels.release(userId);
-      for (const topic of socketTopics.get(socket.id) ?? []) topicChannels.release(topic);
-      socketTopics.delete(socket.id);
+    connections.set(socket, {
+      bucket: new TokenBucket(deps.rateLimit ?? defaultRateLimit),
+      subscribed,
+      expiresIn: expiry.add(socket, expiresAt),
     });
+    socket.use((packet, next) => rateLimit(socket, packet, next));
+    socket.on('disconnect', onDisconnect);
+    // The room is joined here, on the server, from the verified token; no client event can join a room.
+    void socket.join(userRoom(userId));
     // Topics the user is a member of follow them onto every new socket.
     deps.topics
       .topicsOf(userId)
       .then((topics) => Promise.all(topics.map((topic) => joinTopic(socket, topic))))
       .catch((error: unknown) => log.warn({ err: error, userId }, 'could not restore topic subscriptions'));
-
-    const user = { id: userId, name: socket.data.name };
-    socket.on(
-      'topic:subscribe',
-      acknowledged(
-        topicRequestSchema,
-        async ({ topic }) => {
-          await deps.topics.subscribe(user, topic);
-          // This socket is in the room before the ack, so the caller misses nothing sent after it.
-          await joinTopic(socket, topic);
-          return { topic };
-        },
-        log,
-        'topic:subscribe',
-      ),
-    );
-    socket.on(
-      'topic:unsubscribe',
-      acknowledged(
-        topicRequestSchema,
-        async ({ topic }) => {
-          leaveTopic(socket, topic);
-          await deps.topics.unsubscribe(user, topic);
-          return { topic };
-        },
-        log,
-        'topic:unsubscribe',
-      ),
-    );
-
-    socket.on(
-      'notifications:sync',
-      acknowledged(
-        syncRequestSchema,
-        async ({ afterSeq }) => {
-          // Read only after the live subscription is in place, so nothing can fall between the two.
-          await subscribed;
-          deps.metrics.syncRequests.inc();
-          return deps.feed.syncAfter(userId, afterSeq);
-        },
-        log,
-        'notifications:sync',
-      ),
-    );
-
-    socket.on(
-      'notifications:read',
-      acknowledged(readRequestSchema, ({ ids }) => deps.feed.markRead(userId, ids, socket.id), log, 'notifications:read'),
-    );
+    socket.on('topic:subscribe', onTopicSubscribe);
+    socket.on('topic:unsubscribe', onTopicUnsubscribe);
+    socket.on('notifications:sync', onSync);
+    socket.on('notifications:read', onRead);
   });
 
   return {
@@ -369,7 +392,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     async close() {
       draining = true;
       clearInterval(stalledCheck);
-      sessions.stop();
+      expiry.stop();
       deps.redis.userSubscriber.off('close', onRedisLost);
       deps.redis.userSubscriber.off('ready', onRedisReady);
       const sockets = [...io.of('/').sockets.values()];

@@ -7,14 +7,16 @@ import type { Logger } from '../logger';
  * Wraps a client->server event that expects an acknowledgement: validates the
  * payload with its schema, answers `{ data }` or `{ error }`, and never lets a
  * throw escape into Socket.IO. Calls without an ack function are ignored.
+ * Socket.IO calls a listener with the socket as `this`, so one wrapped handler
+ * serves every socket; the handler gets that socket as its second argument.
  */
-export function acknowledged<In, Out>(
+export function acknowledged<In, Out, S = unknown>(
   schema: ZodType<In>,
-  handler: (payload: In) => Promise<Out>,
+  handler: (payload: In, socket: S) => Promise<Out>,
   logger: Logger,
   event: string,
-): (payload: unknown, ack: unknown) => void {
-  return (payload, ack) => {
+): (this: S, payload: unknown, ack: unknown) => void {
+  return function (this: S, payload, ack) {
     if (typeof ack !== 'function') return;
     const reply = ack as (response: Ack<Out>) => void;
     const parsed = schema.safeParse(payload);
@@ -22,7 +24,7 @@ export function acknowledged<In, Out>(
       reply({ error: ValidationError.fromZod(parsed.error, `${event} payload`).toBody() });
       return;
     }
-    handler(parsed.data).then(
+    handler(parsed.data, this).then(
       (data) => reply({ data }),
       (error: unknown) => {
         const mapped = isDatabaseUnavailable(error) ? new PersistenceError('The database is unavailable right now.', error) : error;
