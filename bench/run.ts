@@ -1,6 +1,7 @@
 // `npm run bench`: starts the real stack (redis-server, the MongoDB-wire database, gateway processes),
 // drives it from client worker processes over loopback, prints the figures and writes them under
-// bench/results/. `--quick` runs every scenario small (a smoke run); `--only=a,b` picks scenarios.
+// bench/results/. `--quick` runs every scenario small (a smoke run); `--only=a,b` picks scenarios;
+// `--rates=1000,2000` sets the per-user steps; `--out=dir` writes the results elsewhere.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { machine, type CpuGroup } from './lib/cpu';
@@ -27,8 +28,12 @@ function parseArgs(argv: string[]): { scale: Scale; scaleName: 'full' | 'quick';
   const only = new Set<ScenarioId>(onlyArg ? (onlyArg.split(',') as ScenarioId[]) : SCENARIOS);
   for (const id of only) if (!SCENARIOS.includes(id)) throw new Error(`unknown scenario "${id}"; choose from ${SCENARIOS.join(', ')}`);
   const outArg = argv.find((a) => a.startsWith('--out='))?.slice('--out='.length);
+  const ratesArg = argv.find((a) => a.startsWith('--rates='))?.slice('--rates='.length);
+  const base = quick ? QUICK : FULL;
+  const rates = ratesArg ? ratesArg.split(',').map(Number) : base.perUserRates;
+  if (rates.some((r) => !Number.isInteger(r) || r <= 0)) throw new Error('--rates takes positive whole numbers, e.g. --rates=1000,2000');
   return {
-    scale: quick ? QUICK : FULL,
+    scale: { ...base, perUserRates: rates },
     scaleName: quick ? 'quick' : 'full',
     only,
     out: outArg ?? path.join(ROOT, 'bench/results', quick ? 'quick' : 'latest'),

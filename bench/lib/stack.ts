@@ -13,6 +13,8 @@ import type { PublisherApi } from '../workers/publisher';
 import { startWorker, type Worker } from './rpc';
 
 const WORKERS = path.resolve(__dirname, '../workers');
+/** BENCH_CPU_PROF=dir writes a V8 CPU profile of every gateway and publisher process into dir (for finding hot spots). */
+const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
 export const JWT_SECRET = randomBytes(32).toString('hex');
 export const SERVICE_TOKEN = randomBytes(24).toString('hex');
 const tokens = createTokenService({ secret: JWT_SECRET, ttlSeconds: 6 * 3600 });
@@ -64,7 +66,7 @@ export async function startGateways(count: number, env: { mongodbUri: string; re
     Array.from({ length: count }, async () => {
       const port = await freePort();
       const worker = await startWorker<GatewayApi>(path.join(WORKERS, 'gateway.ts'), {
-        execArgv: ['--expose-gc'],
+        execArgv: ['--expose-gc', ...profile],
         env: {
           PORT: String(port),
           MONGODB_URI: env.mongodbUri,
@@ -87,6 +89,7 @@ export function startClientWorkers(count: number): Promise<Worker<ClientsApi>[]>
 
 export function startPublisher(env: { mongodbUri: string; redisUrl: string }): Promise<Worker<PublisherApi>> {
   return startWorker<PublisherApi>(path.join(WORKERS, 'publisher.ts'), {
+    execArgv: profile,
     env: { MONGODB_URI: env.mongodbUri, REDIS_URL: env.redisUrl, LOG_LEVEL: 'warn' },
   });
 }

@@ -23,7 +23,7 @@ export const FULL: Scale = {
   idleSockets: 10_000,
   fanoutMessages: 20,
   perUserUsers: 5_000,
-  perUserRates: [250, 500, 1000, 2000, 3000, 4000, 5000, 6000, 8000, 10_000],
+  perUserRates: [250, 500, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000],
   perUserStepMs: 5000,
   routingUsers: 3_000,
   routingRounds: 2,

@@ -20,6 +20,9 @@ export interface RateStep {
   failed: number;
   /** Calls the publisher could not even issue (too many in flight): the rate was not sustained. */
   skipped: number;
+  /** How long publishNotification took to return (stored and handed to Redis). */
+  callP50: number;
+  callP99: number;
   publisherCpu: number;
   cpu: { name: string; percent: number }[];
 }
@@ -66,6 +69,7 @@ export async function measurePerUser(ctx: {
     const taken = await Promise.all(ctx.workers.map((w) => w.call('take', undefined)));
     const latencies = concat(taken.map((t) => t.notifications));
     const s = summarize(latencies);
+    const calls = summarize(run.callMs);
     const step: RateStep = {
       offered: rate,
       delivered: (latencies.length / run.issuedForMs) * 1000,
@@ -75,6 +79,8 @@ export async function measurePerUser(ctx: {
       lost: run.completed - latencies.length,
       failed: run.failed,
       skipped: run.skipped,
+      callP50: calls.p50,
+      callP99: calls.p99,
       publisherCpu: run.cpuPercent,
       cpu,
     };

@@ -51,6 +51,16 @@ const MAX_SEQ_ATTEMPTS = 20;
 
 type Content = Omit<NewNotificationDoc, 'userId' | 'seq'>;
 
+/** The stored shape: every optional field that is absent stays absent, and the states start unset. */
+function newDocument(content: Content, keys: Pick<NotificationDoc, '_id' | 'userId' | 'seq' | 'createdAt'>): NotificationDoc {
+  const doc: NotificationDoc = { ...keys, type: content.type, title: content.title, readAt: null, seenAt: null, archivedAt: null };
+  if (content.body !== undefined) doc.body = content.body;
+  if (content.actionUrl !== undefined) doc.actionUrl = content.actionUrl;
+  if (content.actor !== undefined) doc.actor = { id: content.actor.id, name: content.actor.name };
+  if (content.data !== undefined) doc.data = content.data;
+  return doc;
+}
+
 interface StoreRequest {
   userIds: string[];
   content: Content;
@@ -120,13 +130,16 @@ export function createNotificationPublisher(deps: NotificationPublisherDeps): Pu
       for (let attempt = 1; pending.length > 0; attempt++) {
         if (attempt > MAX_SEQ_ATTEMPTS) throw new Error(`no free seq after ${MAX_SEQ_ATTEMPTS} attempts for ${pending.length} recipients`);
         const seqs = await deps.sequences.reserve(pending.map((slot) => slot.userId));
+        const createdAt = new Date();
         const outcomes = await insertUnordered(
-          pending.map(({ userId, request }, i) => ({
-            ...batch[request]!.content,
-            _id: notificationId(userId, seqs[i]!),
-            userId: new Types.ObjectId(userId),
-            seq: seqs[i]!,
-          })),
+          pending.map(({ userId, request }, i) =>
+            newDocument(batch[request]!.content, {
+              _id: notificationId(userId, seqs[i]!),
+              userId: new Types.ObjectId(userId),
+              seq: seqs[i]!,
+              createdAt,
+            }),
+          ),
         );
         const collided: typeof pending = [];
         outcomes.forEach((outcome, i) => {
@@ -172,21 +185,22 @@ export function createNotificationPublisher(deps: NotificationPublisherDeps): Pu
 
   /**
    * Inserts every document it can. Per document: the stored document, 'seq-taken' when its
-   * (userId, seq) is already used, or the error that kept it out.
+   * (userId, seq) is already used, or the error that kept it out. The documents were validated by
+   * the shared schema already, so they go to the driver as they are: building and validating a
+   * mongoose document for each was the largest cost of a big batch.
    */
-  async function insertUnordered(
-    fresh: (NewNotificationDoc & { _id: Types.ObjectId })[],
-  ): Promise<(NotificationDoc | 'seq-taken' | Error)[]> {
+  async function insertUnordered(fresh: NotificationDoc[]): Promise<(NotificationDoc | 'seq-taken' | Error)[]> {
     try {
-      const docs = await Notification.insertMany(fresh, { ordered: false });
-      return docs.map((doc) => doc.toObject());
+      await Notification.collection.insertMany(fresh, { ordered: false });
+      return fresh;
     } catch (error) {
-      const results = (error as { results?: unknown[] }).results;
-      if (!Array.isArray(results) || results.length !== fresh.length) throw error;
-      return results.map((result) => {
-        if (result instanceof Notification) return result.toObject();
-        if ((result as { code?: unknown }).code === 11000) return 'seq-taken';
-        return result instanceof Error ? result : new Error(String(result));
+      if (!(error instanceof mongoose.mongo.MongoBulkWriteError)) throw error;
+      const failures = new Map([error.writeErrors].flat().map((failure) => [failure.index, failure]));
+      if (failures.size === 0) throw error;
+      return fresh.map((doc, i) => {
+        const failure = failures.get(i);
+        if (!failure) return doc;
+        return failure.code === 11000 ? 'seq-taken' : new Error(failure.errmsg ?? `insert failed with code ${failure.code}`);
       });
     }
   }
