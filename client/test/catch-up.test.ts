@@ -2,7 +2,7 @@ import type { Notification } from '@herald/shared';
 import { io } from 'socket.io-client';
 import { createLogger } from '../../server/src/logger';
 import { Redis } from 'ioredis';
-import { createCountsCache } from '../../server/src/notifications/counts-cache';
+import { createFeedCache } from '../../server/src/notifications/feed-cache';
 import { createNotificationPublisher } from '../../server/src/notifications/notification-publisher';
 import { createSequenceAllocator } from '../../server/src/notifications/sequence';
 import { closeAllSockets, login, waitFor, type LoggedIn } from '../../server/test/support/clients';
@@ -99,7 +99,7 @@ describe('exact catch-up after being offline', () => {
       connection: stack.inspector,
       events: { publish: async () => [] },
       sequences: createSequenceAllocator({ connection: stack.inspector, redis, logger }),
-      counts: createCountsCache({ redis, logger }),
+      cache: createFeedCache({ redis, logger }),
       logger,
     });
     const {

@@ -11,7 +11,7 @@ import { createApp } from './app';
 import { demoRoutes } from './demo/demo-routes';
 import { createTokenService, type TokenService } from './auth/jwt';
 import type { Logger } from './logger';
-import { createCountsCache } from './notifications/counts-cache';
+import { createFeedCache } from './notifications/feed-cache';
 import { createNotificationFeed, type NotificationFeed } from './notifications/notification-feed';
 import { createNotificationPublisher, type PublishNotification } from './notifications/notification-publisher';
 import { createRetentionSweeper, type RetentionPolicy } from './notifications/retention';
@@ -93,16 +93,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logger: deps.logger,
     ...prefixOption,
   });
-  const counts = createCountsCache({ redis: deps.redis.command, logger: deps.logger, ...prefixOption });
+  const cache = createFeedCache({ redis: deps.redis.command, logger: deps.logger, ...prefixOption });
   const publishNotification = createNotificationPublisher({
     connection: deps.connection,
     events,
     sequences,
-    counts,
+    cache,
     logger: deps.logger,
     metrics,
   });
-  const feed = createNotificationFeed({ connection: deps.connection, events, sequences, counts });
+  const feed = createNotificationFeed({ connection: deps.connection, events, sequences, cache });
   const topics = createTopicService({
     connection: deps.connection,
     redis: deps.redis.command,
@@ -116,7 +116,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     redis: deps.redis.command,
     logger: deps.logger,
     policy: deps.retention ?? { maxAgeDays: 0, maxPerUser: 0, intervalMs: 600_000 },
-    counts,
+    cache,
     ...(deps.channelPrefix ? { lockKey: `${deps.channelPrefix}:retention-lock` } : {}),
   });
   if (deps.retention) retention.start();

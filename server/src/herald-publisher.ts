@@ -4,7 +4,7 @@ import { ensureIndexes } from './db-indexes';
 import { createLogger, type Logger } from './logger';
 import { createRedisClient } from './redis-client';
 import { createNotificationPublisher, type PublishOptions, type PublishResult } from './notifications/notification-publisher';
-import { createCountsCache } from './notifications/counts-cache';
+import { createFeedCache } from './notifications/feed-cache';
 import { createSequenceAllocator } from './notifications/sequence';
 import { createUserEvents } from './notifications/user-events';
 
@@ -57,7 +57,7 @@ export async function createHeraldPublisher(options: HeraldPublisherOptions): Pr
     logger,
     events: createUserEvents({ redis, logger, ...prefix }),
     sequences: createSequenceAllocator({ connection, redis, logger, ...prefix }),
-    counts: createCountsCache({ redis, logger, ...prefix }),
+    cache: createFeedCache({ redis, logger, ...prefix }),
   });
   return {
     publishNotification,

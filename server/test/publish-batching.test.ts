@@ -1,7 +1,7 @@
 import mongoose from 'mongoose';
 import type { UserChannelMessage } from '@herald/shared';
 import { createLogger } from '../src/logger';
-import { createCountsCache } from '../src/notifications/counts-cache';
+import { createFeedCache } from '../src/notifications/feed-cache';
 import { createNotificationPublisher } from '../src/notifications/notification-publisher';
 import { createSequenceAllocator } from '../src/notifications/sequence';
 import type { UserEvents } from '../src/notifications/user-events';
@@ -26,7 +26,7 @@ describe('publishing under load: calls that arrive together are stored together'
     return createNotificationPublisher({
       connection,
       sequences: createSequenceAllocator({ connection, redis: stack.redisClient, logger }),
-      counts: createCountsCache({ redis: stack.redisClient, logger }),
+      cache: createFeedCache({ redis: stack.redisClient, logger }),
       logger,
       events,
     });

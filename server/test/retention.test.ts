@@ -1,6 +1,6 @@
 import mongoose from 'mongoose';
 import { createLogger } from '../src/logger';
-import { createCountsCache } from '../src/notifications/counts-cache';
+import { createFeedCache } from '../src/notifications/feed-cache';
 import { createRetentionSweeper } from '../src/notifications/retention';
 import { login } from './support/clients';
 import { storedNotifications } from './support/database';
@@ -15,7 +15,7 @@ describe('retention', () => {
       redis: stack.redisClient,
       logger: createLogger('silent'),
       policy: { maxAgeDays, maxPerUser, intervalMs: 60_000 },
-      counts: createCountsCache({ redis: stack.redisClient, logger: createLogger('silent') }),
+      cache: createFeedCache({ redis: stack.redisClient, logger: createLogger('silent') }),
       lockKey,
     });
 

@@ -1,6 +1,6 @@
 import mongoose from 'mongoose';
 import { createLogger } from '../src/logger';
-import { createCountsCache } from '../src/notifications/counts-cache';
+import { createFeedCache } from '../src/notifications/feed-cache';
 import { createNotificationFeed } from '../src/notifications/notification-feed';
 import { createSequenceAllocator } from '../src/notifications/sequence';
 import { asUser, login } from './support/clients';
@@ -15,7 +15,7 @@ describe('catch-up reads by _id and by range give the same answers', () => {
       connection: stack.inspector,
       events: { publish: async () => [] },
       sequences: createSequenceAllocator({ connection: stack.inspector, redis: stack.redisClient, logger }),
-      counts: createCountsCache({ redis: stack.redisClient, logger }),
+      cache: createFeedCache({ redis: stack.redisClient, logger }),
       syncReads,
     });
   };

@@ -10,7 +10,7 @@ import {
 } from '@herald/shared';
 import { databaseTraits } from '../db-traits';
 import { AppError, ValidationError } from '../errors';
-import type { CountsCache } from './counts-cache';
+import type { FeedCache } from './feed-cache';
 import { notificationId } from './notification-id';
 import { notificationModel, type NotificationDoc } from './notification-model';
 import { recordSeqFloors, type SequenceAllocator } from './sequence';
@@ -33,8 +33,8 @@ export function createNotificationFeed(deps: {
   connection: Connection;
   events: UserEvents;
   sequences: SequenceAllocator;
-  counts: CountsCache;
-  /** How catch-up reads: 'auto' picks by the database (see DatabaseTraits). @default "auto" */
+  cache: FeedCache;
+  /** How catch-up reads what the cache lacks: 'auto' picks by the database (see DatabaseTraits). @default "auto" */
   syncReads?: 'auto' | 'range' | 'by-id';
 }) {
   const Notification = notificationModel(deps.connection);
@@ -48,33 +48,46 @@ export function createNotificationFeed(deps: {
   }
 
   function counts(userId: string): Promise<NotificationCounts> {
-    return deps.counts.get(userId, () => countInDatabase(userId));
+    return deps.cache.counts(userId, () => countInDatabase(userId));
   }
 
-  /** The documents of seqs (from, to], read with an index on whichever database this is. */
-  async function readRange(userId: string, afterSeq: number, limit: number): Promise<{ docs: NotificationDoc[]; hasMore: boolean }> {
-    const mode = deps.syncReads ?? 'auto';
-    const byId = mode === 'by-id' || (mode === 'auto' && !(await databaseTraits(deps.connection)).secondaryIndexes);
-    const highest = byId ? await deps.sequences.highest(userId) : null;
-    // By _id when the counter knows the top and the range is one page; otherwise (or with secondary indexes) a range query.
+  /**
+   * Everything after `afterSeq`, oldest first, up to `limit`. When the user's seq counter says the gap
+   * is at most a page, the missed seqs are known: they come from the cache of recent notifications,
+   * and whatever it lacks is read by _id (on a database without secondary indexes) or by the indexed
+   * range query. A wider gap, or no counter, is a range query.
+   */
+  async function readRange(userId: string, afterSeq: number, limit: number): Promise<{ notifications: Notification[]; hasMore: boolean }> {
+    const highest = await deps.sequences.highest(userId);
     if (highest !== null && highest - afterSeq <= limit) {
-      if (highest <= afterSeq) return { docs: [], hasMore: false };
+      if (highest <= afterSeq) return { notifications: [], hasMore: false };
       const seqs = Array.from({ length: highest - afterSeq }, (_, i) => afterSeq + 1 + i);
-      const found = await Promise.all(seqs.map((seq) => Notification.findById(notificationId(userId, seq)).lean<NotificationDoc>()));
-      const owner = userId.toLowerCase();
-      return { docs: found.filter((doc) => doc !== null && doc.userId.toHexString() === owner) as NotificationDoc[], hasMore: false };
+      const cached = await deps.cache.recent(userId, seqs);
+      const missing = seqs.filter((_, i) => cached[i] === undefined);
+      if (missing.length === 0) return { notifications: cached as Notification[], hasMore: false };
+      const mode = deps.syncReads ?? 'auto';
+      const byId = mode === 'by-id' || (mode === 'auto' && !(await databaseTraits(deps.connection)).secondaryIndexes);
+      if (byId) {
+        const found = await Promise.all(missing.map((seq) => Notification.findById(notificationId(userId, seq)).lean<NotificationDoc>()));
+        const owner = userId.toLowerCase();
+        const fromDb = new Map(
+          found.filter((doc) => doc !== null && doc.userId.toHexString() === owner).map((doc) => [doc!.seq, toNotification(doc!)]),
+        );
+        const notifications = seqs.map((seq, i) => cached[i] ?? fromDb.get(seq)).filter((n): n is Notification => n !== undefined);
+        return { notifications, hasMore: false };
+      }
     }
     const docs = await Notification.find({ userId: new Types.ObjectId(userId), seq: mongoose.trusted({ $gt: afterSeq }) })
       .sort({ seq: 1 })
       .limit(limit + 1)
       .lean();
-    return { docs: docs.slice(0, limit), hasMore: docs.length > limit };
+    return { notifications: docs.slice(0, limit).map((doc) => toNotification(doc)), hasMore: docs.length > limit };
   }
 
   /** Everything after `afterSeq`, oldest first, one page at a time, plus fresh counts. */
   async function syncAfter(userId: string, afterSeq: number, limit = SYNC_PAGE_SIZE): Promise<SyncResult> {
-    const [{ docs, hasMore }, fresh] = await Promise.all([readRange(userId, afterSeq, limit), counts(userId)]);
-    return { notifications: docs.map((doc) => toNotification(doc)), hasMore, counts: fresh };
+    const [{ notifications, hasMore }, fresh] = await Promise.all([readRange(userId, afterSeq, limit), counts(userId)]);
+    return { notifications, hasMore, counts: fresh };
   }
 
   /** Newest first, paged by seq so a page never shifts when new notifications arrive. */
@@ -116,7 +129,7 @@ export function createNotificationFeed(deps: {
     } else {
       await Notification.updateMany({ ...idFilter, [field]: mongoose.trusted({ $ne: null }) }, { $set: { [field]: null } });
     }
-    await deps.counts.changed([userId]);
+    await deps.cache.changed([userId]);
     const docs = await Notification.find(idFilter).sort({ seq: -1 }).lean();
     const notifications = docs.map((doc) => toNotification(doc));
     const fresh = notifications.length > 0 ? await announce(userId, notifications, originSocketId) : await counts(userId);
@@ -141,7 +154,7 @@ export function createNotificationFeed(deps: {
     const now = new Date();
     await Notification.updateMany({ userId: owner, [field]: null }, { $set: { [field]: now } });
     if (field === 'readAt') await Notification.updateMany({ userId: owner, seenAt: null }, { $set: { seenAt: now } });
-    await deps.counts.changed([userId]);
+    await deps.cache.changed([userId]);
     const fresh = await counts(userId);
     await deps.events.publish([{ userId, message: { kind: 'counts', counts: fresh } }]);
     return fresh;
@@ -155,7 +168,7 @@ export function createNotificationFeed(deps: {
     await recordSeqFloors(deps.connection, new Map([[userId, doc.seq]]));
     const result = await Notification.deleteOne({ _id: doc._id, userId: owner });
     if (result.deletedCount === 0) throw notFound();
-    await deps.counts.changed([userId]);
+    await deps.cache.changed([userId]);
     const fresh = await counts(userId);
     await deps.events.publish([{ userId, message: { kind: 'deleted', ids: [id], counts: fresh } }]);
     return fresh;

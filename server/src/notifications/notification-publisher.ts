@@ -5,7 +5,7 @@ import type { Logger } from '../logger';
 import { preferenceModel } from '../preferences/preference-model';
 import { createIdempotencyStore, requestHash } from './idempotency';
 import { notificationModel, type NewNotificationDoc, type NotificationDoc } from './notification-model';
-import type { CountsCache } from './counts-cache';
+import type { FeedCache } from './feed-cache';
 import { notificationId } from './notification-id';
 import type { SequenceAllocator } from './sequence';
 import { toNotification } from './to-notification';
@@ -16,7 +16,8 @@ export interface NotificationPublisherDeps {
   connection: Connection;
   events: UserEvents;
   sequences: SequenceAllocator;
-  counts: CountsCache;
+  /** Cached counts and recent notifications, told about every notification stored. */
+  cache: FeedCache;
   logger: Logger;
   metrics?: Pick<Metrics, 'published' | 'publishFailures'>;
   /** Most notifications stored in one insert when calls are grouped. @default 1000 */
@@ -158,9 +159,7 @@ export function createNotificationPublisher(deps: NotificationPublisherDeps): Pu
       for (const request of batch) request.reject(error);
       return;
     }
-    const added = new Map<string, number>();
-    for (const notifications of stored) for (const n of notifications) if (n) added.set(n.userId, (added.get(n.userId) ?? 0) + 1);
-    await deps.counts.added(added);
+    await deps.cache.added(stored.flatMap((notifications) => notifications.filter((n) => n !== undefined)));
     batch.forEach((request, r) => {
       const error = failed.get(r);
       if (error) request.reject(error);

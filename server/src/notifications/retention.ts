@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
 import type { Logger } from '../logger';
 import type { RedisClient } from '../redis-client';
-import type { CountsCache } from './counts-cache';
+import type { FeedCache } from './feed-cache';
 import { IDEMPOTENCY_TTL_MS, idempotencyModel } from './idempotency';
 import { notificationModel } from './notification-model';
 import { recordSeqFloors } from './sequence';
@@ -37,7 +37,7 @@ export function createRetentionSweeper(deps: {
   redis: RedisClient;
   logger: Logger;
   policy: RetentionPolicy;
-  counts: CountsCache;
+  cache: FeedCache;
   lockKey?: string;
 }) {
   const Notification = notificationModel(deps.connection);
@@ -62,7 +62,7 @@ export function createRetentionSweeper(deps: {
         }
         await recordSeqFloors(deps.connection, floors);
         report.expired = (await Notification.deleteMany({ createdAt: mongoose.trusted({ $lt: cutoff }) })).deletedCount;
-        await deps.counts.changed([...floors.keys()]);
+        await deps.cache.changed([...floors.keys()]);
       }
     }
     if (maxPerUser > 0) {
@@ -81,7 +81,7 @@ export function createRetentionSweeper(deps: {
         if (!keep) continue;
         // The newest stay, so the user's highest seq is still stored: no floor to record.
         const removed = await Notification.deleteMany({ userId, seq: mongoose.trusted({ $lt: keep.seq }) });
-        await deps.counts.changed([userId.toHexString()]);
+        await deps.cache.changed([userId.toHexString()]);
         report.overLimit += removed.deletedCount;
         report.usersTrimmed += 1;
       }

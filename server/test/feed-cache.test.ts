@@ -1,11 +1,21 @@
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
+import type { Notification } from '@herald/shared';
 import { createLogger } from '../src/logger';
-import { createCountsCache } from '../src/notifications/counts-cache';
+import { createFeedCache } from '../src/notifications/feed-cache';
 import { asUser, login } from './support/clients';
 import { useTestStack } from './support/stack';
 
-describe('cached unread and unseen counts', () => {
+const fakeNotification = (userId: string, seq: number): Notification => ({
+  id: new mongoose.Types.ObjectId().toHexString(),
+  userId,
+  seq,
+  type: 'a.b',
+  title: 't',
+  createdAt: new Date().toISOString(),
+});
+
+describe('the feed cache: counts and recent notifications in Redis', () => {
   const stack = useTestStack();
 
   const truth = async (userId: string) => {
@@ -47,32 +57,47 @@ describe('cached unread and unseen counts', () => {
   });
 
   it('counts computed while something changed are answered but not cached', async () => {
-    const cache = createCountsCache({ redis: stack.redisClient, logger: createLogger('silent') });
+    const cache = createFeedCache({ redis: stack.redisClient, logger: createLogger('silent') });
     const userId = new mongoose.Types.ObjectId().toHexString();
     let computed = 0;
-    const racing = await cache.get(userId, async () => {
+    const racing = await cache.counts(userId, async () => {
       computed++;
       // A publish lands between reading the version and storing the result.
-      await cache.added(new Map([[userId, 1]]));
+      await cache.added([fakeNotification(userId, 1)]);
       return { unread: 0, unseen: 0 };
     });
     expect(racing).toEqual({ unread: 0, unseen: 0 });
-    const fresh = await cache.get(userId, async () => {
+    const fresh = await cache.counts(userId, async () => {
       computed++;
       return { unread: 1, unseen: 1 };
     });
     expect(fresh).toEqual({ unread: 1, unseen: 1 });
     expect(computed).toBe(2);
     // Cached now: the next read does not compute, and a publish adds to it.
-    await cache.added(new Map([[userId, 2]]));
-    expect(await cache.get(userId, () => Promise.reject(new Error('should come from the cache')))).toEqual({ unread: 3, unseen: 3 });
+    await cache.added([fakeNotification(userId, 2), fakeNotification(userId, 3)]);
+    expect(await cache.counts(userId, () => Promise.reject(new Error('should come from the cache')))).toEqual({ unread: 3, unseen: 3 });
+  });
+
+  it('keeps what was published for catch-up, and drops it when anything else changes the feed', async () => {
+    const bob = await login(stack.herald.url, 'bob');
+    const cache = createFeedCache({ redis: stack.redisClient, logger: createLogger('silent') });
+    const published = [];
+    for (let i = 1; i <= 3; i++) {
+      published.push(
+        (await stack.herald.gateway.publishNotification({ userIds: [bob.user.id], type: 'a.b', title: `r${i}` })).notifications[0]!,
+      );
+    }
+    const seqs = published.map((n) => n.seq);
+    expect(await cache.recent(bob.user.id, [...seqs, seqs.at(-1)! + 1])).toEqual([...published, undefined]);
+    await asUser(stack.herald.url, bob.token).post(`/api/notifications/${published[0]!.id}/read`).expect(200);
+    expect(await cache.recent(bob.user.id, seqs)).toEqual([undefined, undefined, undefined]);
   });
 
   it('when Redis does not answer, counts come from the database', async () => {
     const dead = new Redis({ port: 1, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
     dead.on('error', () => undefined);
-    const cache = createCountsCache({ redis: dead, logger: createLogger('silent'), timeoutMs: 300 });
-    expect(await cache.get(new mongoose.Types.ObjectId().toHexString(), async () => ({ unread: 7, unseen: 2 }))).toEqual({
+    const cache = createFeedCache({ redis: dead, logger: createLogger('silent'), timeoutMs: 300 });
+    expect(await cache.counts(new mongoose.Types.ObjectId().toHexString(), async () => ({ unread: 7, unseen: 2 }))).toEqual({
       unread: 7,
       unseen: 2,
     });
