@@ -18,6 +18,9 @@ export interface GatewayStats {
   delivered: number;
   heapUsed: number;
   rss: number;
+  /** Topic messages handed to local subscribers, and the total time that took (ms). */
+  topicFanouts: number;
+  topicFanoutMs: number;
 }
 
 async function main(): Promise<void> {
@@ -30,6 +33,9 @@ async function main(): Promise<void> {
   const { gateway } = herald;
   const stats = async (): Promise<GatewayStats> => {
     const delivered = (await gateway.metrics.delivered.get()).values[0]?.value ?? 0;
+    const fanout = (await gateway.metrics.topicFanout.get()).values;
+    const fanoutSum = fanout.find((v) => v.metricName === 'herald_topic_fanout_seconds_sum')?.value ?? 0;
+    const fanoutCount = fanout.find((v) => v.metricName === 'herald_topic_fanout_seconds_count')?.value ?? 0;
     const memory = process.memoryUsage();
     return {
       pid: process.pid,
@@ -41,6 +47,8 @@ async function main(): Promise<void> {
       delivered,
       heapUsed: memory.heapUsed,
       rss: memory.rss,
+      topicFanouts: fanoutCount,
+      topicFanoutMs: fanoutSum * 1000,
     };
   };
   const api = {

@@ -48,6 +48,12 @@ export function createMetrics() {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
+    topicFanout: new Histogram({
+      name: 'herald_topic_fanout_seconds',
+      help: 'Time to hand one topic message to every local subscriber (encoded once, written to each socket)',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
     syncRequests: new Counter({ name: 'herald_sync_requests_total', help: 'notifications:sync requests answered', registers: [registry] }),
     redisErrors: new Counter({
       name: 'herald_redis_errors_total',

@@ -158,7 +158,9 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
       let target = io.local.to(topicRoom(topic));
       if (message.excludeUserId) target = target.except(userRoom(message.excludeUserId));
       if (message.excludeSocketId) target = target.except(message.excludeSocketId);
+      const started = performance.now();
       target.emit('topic:message', { topic, event: message.event, data: message.data, sentAt: message.sentAt });
+      deps.metrics.topicFanout.observe((performance.now() - started) / 1000);
     },
   });
   /**
