@@ -80,7 +80,7 @@ export async function measureRouting(ctx: {
   return {
     id: 'routing',
     title: 'Routing, 3 instances',
-    setup: `${INSTANCES} gateway instances on one Redis, ${ctx.users.toLocaleString('en')} users spread evenly, ${ctx.rounds} notifications each from a publisher process; run twice`,
+    setup: `${INSTANCES} gateway instances on one Redis, ${ctx.users.toLocaleString('en')} users spread evenly, ${ctx.rounds} notifications each sent as fast as a publisher process can (100 recipients per call); run once per routing mode`,
     figures: [
       {
         label: 'Redis messages received / needed, per-user channels (worst instance)',
@@ -97,8 +97,8 @@ export async function measureRouting(ctx: {
       },
       { label: 'gateway CPU while delivering, per-user channels', value: perUser.gatewayCpu, unit: '%' },
       { label: 'gateway CPU while delivering, broadcast', value: broadcast.gatewayCpu, unit: '%' },
-      { label: 'publish-to-receive p99, per-user channels', value: perUser.p99, unit: 'ms' },
-      { label: 'publish-to-receive p99, broadcast', value: broadcast.p99, unit: 'ms' },
+      { label: 'publish-to-receive p99 of the burst, per-user channels', value: perUser.p99, unit: 'ms' },
+      { label: 'publish-to-receive p99 of the burst, broadcast', value: broadcast.p99, unit: 'ms' },
     ],
     cpu: [{ name: 'gateways', percent: perUser.gatewayCpu }],
     series: { runs: [perUser, broadcast] },
