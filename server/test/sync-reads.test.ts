@@ -53,6 +53,16 @@ describe('catch-up reads by _id and by range give the same answers', () => {
     expect((await byId.syncAfter(bob.user.id, 3)).notifications.map((n) => n.seq)).toEqual([4, 6, 7, 8, 9, 10, 11, 12]);
   });
 
+  it('a counter behind the database (Redis restored from an older snapshot) does not hide what is stored', async () => {
+    const userId = new mongoose.Types.ObjectId().toHexString();
+    for (let i = 1; i <= 6; i++) await stack.herald.gateway.publishNotification({ userIds: [userId], type: 'a.b', title: `n${i}` });
+    await stack.redisClient.set(`herald:seq:{${userId}}`, '3');
+    const result = await feed('by-id').syncAfter(userId, 2);
+    expect(result.notifications.map((n) => n.seq)).toEqual([3, 4, 5, 6]);
+    // The lookup that noticed also repaired the counter.
+    expect(await stack.redisClient.get(`herald:seq:{${userId}}`)).toBe('6');
+  });
+
   it('never returns another user\u2019s notification, whatever the seqs', async () => {
     const alice = await login(stack.herald.url, 'alice');
     const stranger = new mongoose.Types.ObjectId().toHexString();

@@ -59,29 +59,44 @@ export function createNotificationFeed(deps: {
    */
   async function readRange(userId: string, afterSeq: number, limit: number): Promise<{ notifications: Notification[]; hasMore: boolean }> {
     const highest = await deps.sequences.highest(userId);
-    if (highest !== null && highest - afterSeq <= limit) {
-      if (highest <= afterSeq) return { notifications: [], hasMore: false };
-      const seqs = Array.from({ length: highest - afterSeq }, (_, i) => afterSeq + 1 + i);
-      const cached = await deps.cache.recent(userId, seqs);
-      const missing = seqs.filter((_, i) => cached[i] === undefined);
-      if (missing.length === 0) return { notifications: cached as Notification[], hasMore: false };
-      const mode = deps.syncReads ?? 'auto';
-      const byId = mode === 'by-id' || (mode === 'auto' && !(await databaseTraits(deps.connection)).secondaryIndexes);
-      if (byId) {
-        const found = await Promise.all(missing.map((seq) => Notification.findById(notificationId(userId, seq)).lean<NotificationDoc>()));
-        const owner = userId.toLowerCase();
-        const fromDb = new Map(
-          found.filter((doc) => doc !== null && doc.userId.toHexString() === owner).map((doc) => [doc!.seq, toNotification(doc!)]),
-        );
-        const notifications = seqs.map((seq, i) => cached[i] ?? fromDb.get(seq)).filter((n): n is Notification => n !== undefined);
-        return { notifications, hasMore: false };
-      }
-    }
+    const window = highest !== null && highest - afterSeq <= limit ? await readWindow(userId, afterSeq, highest) : undefined;
+    if (window) return { notifications: window, hasMore: false };
     const docs = await Notification.find({ userId: new Types.ObjectId(userId), seq: mongoose.trusted({ $gt: afterSeq }) })
       .sort({ seq: 1 })
       .limit(limit + 1)
       .lean();
     return { notifications: docs.slice(0, limit).map((doc) => toNotification(doc)), hasMore: docs.length > limit };
+  }
+
+  /**
+   * Seqs (afterSeq, highest] from the cache, and what it lacks by _id on a database without secondary
+   * indexes. Undefined when the range query should answer instead: on MongoDB when the cache lacks
+   * some, and whenever the counter turns out to lag behind what is stored (a Redis restored from an
+   * older snapshot): one lookup of seq highest + 1 catches that, and the counter is repaired.
+   */
+  async function readWindow(userId: string, afterSeq: number, highest: number): Promise<Notification[] | undefined> {
+    const seqs = Array.from({ length: Math.max(0, highest - afterSeq) }, (_, i) => afterSeq + 1 + i);
+    const [beyond, cached] = await Promise.all([
+      Notification.exists({ _id: notificationId(userId, highest + 1) }),
+      deps.cache.recent(userId, seqs),
+    ]);
+    if (beyond) {
+      await deps.sequences.repair([userId]);
+      return undefined;
+    }
+    const missing = seqs.filter((_, i) => cached[i] === undefined);
+    if (missing.length === 0) return cached as Notification[];
+    const mode = deps.syncReads ?? 'auto';
+    const byId = mode === 'by-id' || (mode === 'auto' && !(await databaseTraits(deps.connection)).secondaryIndexes);
+    if (byId) {
+      const found = await Promise.all(missing.map((seq) => Notification.findById(notificationId(userId, seq)).lean<NotificationDoc>()));
+      const owner = userId.toLowerCase();
+      const fromDb = new Map(
+        found.filter((doc) => doc !== null && doc.userId.toHexString() === owner).map((doc) => [doc!.seq, toNotification(doc!)]),
+      );
+      return seqs.map((seq, i) => cached[i] ?? fromDb.get(seq)).filter((n): n is Notification => n !== undefined);
+    }
+    return undefined;
   }
 
   /** Everything after `afterSeq`, oldest first, one page at a time, plus fresh counts. */

@@ -101,16 +101,22 @@ export function createNotificationPublisher(deps: NotificationPublisherDeps): Pu
 
   async function drain(): Promise<void> {
     writing = true;
-    while (queue.length > 0) {
-      // Whole calls only; one call larger than the batch goes alone.
-      let docs = 0;
-      let take = 0;
-      while (take < queue.length && (take === 0 || docs + queue[take]!.userIds.length <= maxBatch)) docs += queue[take++]!.userIds.length;
-      const batch = queue.slice(0, take);
-      queue = queue.slice(take);
-      await storeBatch(batch);
+    try {
+      while (queue.length > 0) {
+        // Whole calls only; one call larger than the batch goes alone.
+        let docs = 0;
+        let take = 0;
+        while (take < queue.length && (take === 0 || docs + queue[take]!.userIds.length <= maxBatch)) docs += queue[take++]!.userIds.length;
+        const batch = queue.slice(0, take);
+        queue = queue.slice(take);
+        // storeBatch answers every call itself; anything it did not expect fails this batch, not the queue.
+        await storeBatch(batch).catch((error: unknown) => {
+          for (const request of batch) request.reject(error);
+        });
+      }
+    } finally {
+      writing = false;
     }
-    writing = false;
   }
 
   async function storeBatch(batch: StoreRequest[]): Promise<void> {
