@@ -77,7 +77,8 @@ export function createNotificationFeed(deps: {
   async function readWindow(userId: string, afterSeq: number, highest: number): Promise<Notification[] | undefined> {
     const seqs = Array.from({ length: Math.max(0, highest - afterSeq) }, (_, i) => afterSeq + 1 + i);
     const [beyond, cached] = await Promise.all([
-      Notification.exists({ _id: notificationId(userId, highest + 1) }),
+      // Through the driver: this runs on every catch-up, and a mongoose query costs more CPU than the lookup.
+      Notification.collection.findOne({ _id: notificationId(userId, highest + 1) }, { projection: { _id: 1 } }),
       deps.cache.recent(userId, seqs),
     ]);
     if (beyond) {
