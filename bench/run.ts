@@ -40,13 +40,13 @@ function parseArgs(argv: string[]): { scale: Scale; scaleName: 'full' | 'quick';
   };
 }
 
-export interface RunContext {
+interface RunContext {
   db: Database;
   scale: Scale;
   workers: ClientWorker[];
 }
 
-export function cpuGroups(parts: {
+function cpuGroups(parts: {
   gateways?: { pid: number }[];
   workers?: { pid: number }[];
   publisher?: { pid: number };

@@ -1,9 +1,11 @@
+/** The nearest-rank percentile of values already sorted ascending. */
+function atRank(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
 /** Percentile by nearest rank over a copy of the values; NaN for no values. */
 export function percentile(values: ArrayLike<number>, p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = Float64Array.from(values).sort();
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank]!;
+  return values.length === 0 ? Number.NaN : atRank(Float64Array.from(values).sort(), p);
 }
 
 export interface Summary {
@@ -17,7 +19,7 @@ export interface Summary {
 export function summarize(values: ArrayLike<number>): Summary {
   if (values.length === 0) return { count: 0, p50: Number.NaN, p90: Number.NaN, p99: Number.NaN, max: Number.NaN };
   const sorted = Float64Array.from(values).sort();
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+  const at = (p: number) => atRank(sorted, p);
   return { count: sorted.length, p50: at(50), p90: at(90), p99: at(99), max: sorted[sorted.length - 1]! };
 }
 

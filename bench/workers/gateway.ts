@@ -3,7 +3,7 @@
 import v8 from 'node:v8';
 import { loadConfig } from '../../server/src/config';
 import { createLogger } from '../../server/src/logger';
-import { startHerald } from '../../server/src/main';
+import { startHerald, type RunningHerald } from '../../server/src/main';
 import { serve } from '../lib/rpc';
 
 export interface GatewayStats {
@@ -23,13 +23,7 @@ export interface GatewayStats {
   topicFanoutMs: number;
 }
 
-async function main(): Promise<void> {
-  const herald = await startHerald(loadConfig(process.env), {
-    host: '127.0.0.1',
-    clientDir: false,
-    retention: false,
-    logger: createLogger(process.env.LOG_LEVEL ?? 'warn'),
-  });
+function gatewayApi(herald: RunningHerald) {
   const { gateway } = herald;
   const stats = async (): Promise<GatewayStats> => {
     const delivered = (await gateway.metrics.delivered.get()).values[0]?.value ?? 0;
@@ -51,7 +45,7 @@ async function main(): Promise<void> {
       topicFanoutMs: fanoutSum * 1000,
     };
   };
-  const api = {
+  return {
     port: () => herald.port,
     stats,
     /** Heap after full collections (the process runs with --expose-gc), so what is left is what is held. */
@@ -71,16 +65,19 @@ async function main(): Promise<void> {
       await herald.close();
     },
   };
-  serve(api);
 }
 
-export type GatewayApi = {
-  port(params: undefined): number;
-  stats(params: undefined): Promise<GatewayStats>;
-  collectGarbage(params: undefined): Promise<GatewayStats>;
-  heapSnapshot(file: string): string;
-  close(params: undefined): Promise<void>;
-};
+export type GatewayApi = ReturnType<typeof gatewayApi>;
+
+async function main(): Promise<void> {
+  const herald = await startHerald(loadConfig(process.env), {
+    host: '127.0.0.1',
+    clientDir: false,
+    retention: false,
+    logger: createLogger(process.env.LOG_LEVEL ?? 'warn'),
+  });
+  serve(gatewayApi(herald));
+}
 
 main().catch((error: unknown) => {
   console.error(error);

@@ -1,18 +1,12 @@
 // A backend service for the bench: publishes through createHeraldPublisher (MongoDB + Redis, no HTTP
 // hop), the way README tells Node services to, either in bulk or at a steady open-loop rate.
-import { createHeraldPublisher } from '../../server/src/herald-publisher';
+import { createHeraldPublisher, type HeraldPublisher } from '../../server/src/herald-publisher';
 import { createLogger } from '../../server/src/logger';
 import { serve } from '../lib/rpc';
 import { now, Samples, sleep } from '../lib/stats';
 
-async function main(): Promise<void> {
-  const herald = await createHeraldPublisher({
-    mongodbUri: process.env.MONGODB_URI!,
-    redisUrl: process.env.REDIS_URL!,
-    logger: createLogger(process.env.LOG_LEVEL ?? 'warn'),
-  });
-
-  const api = {
+function publisherApi(herald: HeraldPublisher) {
+  return {
     /** `rounds` notifications to every user, `perCall` recipients per publishNotification call, `concurrency` calls at a time. */
     async bulk(params: { userIds: string[]; rounds: number; perCall: number; concurrency: number; type: string }) {
       const calls: string[][] = [];
@@ -106,30 +100,18 @@ async function main(): Promise<void> {
       await herald.close();
     },
   };
-  serve(api);
 }
 
-export type PublisherApi = {
-  bulk(params: {
-    userIds: string[];
-    rounds: number;
-    perCall: number;
-    concurrency: number;
-    type: string;
-  }): Promise<{ stored: number; ms: number }>;
-  rate(params: { userIds: string[]; perSecond: number; durationMs: number; maxInFlight: number; type: string }): Promise<{
-    issued: number;
-    completed: number;
-    failed: number;
-    skipped: number;
-    maxInFlight: number;
-    issuedForMs: number;
-    callMs: Float64Array;
-    errors: string[];
-    cpuPercent: number;
-  }>;
-  close(params: undefined): Promise<void>;
-};
+export type PublisherApi = ReturnType<typeof publisherApi>;
+
+async function main(): Promise<void> {
+  const herald = await createHeraldPublisher({
+    mongodbUri: process.env.MONGODB_URI!,
+    redisUrl: process.env.REDIS_URL!,
+    logger: createLogger(process.env.LOG_LEVEL ?? 'warn'),
+  });
+  serve(publisherApi(herald));
+}
 
 main().catch((error: unknown) => {
   console.error(error);

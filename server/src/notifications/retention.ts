@@ -52,14 +52,16 @@ export function createRetentionSweeper(deps: {
     const report: RetentionReport = { expired: 0, overLimit: 0, usersTrimmed: 0, idempotencyKeys: 0 };
     if (maxAgeDays > 0) {
       const cutoff = new Date(Date.now() - maxAgeDays * 24 * 3600 * 1000);
-      const expiring = await Notification.find({ createdAt: mongoose.trusted({ $lt: cutoff }) }, { userId: 1, seq: 1 }).lean();
-      if (expiring.length > 0) {
-        // Record each user's highest expiring seq first, so it is never handed out again once it is gone.
-        const floors = new Map<string, number>();
-        for (const doc of expiring) {
-          const userId = doc.userId.toHexString();
-          floors.set(userId, Math.max(floors.get(userId) ?? 0, doc.seq));
-        }
+      // Record each user's highest expiring seq first, so it is never handed out again once it is gone.
+      // Streamed: memory grows with the users affected, not with the notifications expiring.
+      const floors = new Map<string, number>();
+      for await (const doc of Notification.find({ createdAt: mongoose.trusted({ $lt: cutoff }) }, { userId: 1, seq: 1 })
+        .lean()
+        .cursor()) {
+        const userId = doc.userId.toHexString();
+        floors.set(userId, Math.max(floors.get(userId) ?? 0, doc.seq));
+      }
+      if (floors.size > 0) {
         await recordSeqFloors(deps.connection, floors);
         report.expired = (await Notification.deleteMany({ createdAt: mongoose.trusted({ $lt: cutoff }) })).deletedCount;
         await deps.cache.changed([...floors.keys()]);

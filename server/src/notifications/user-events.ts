@@ -2,6 +2,7 @@ import { Cluster } from 'ioredis';
 import { DEFAULT_CHANNEL_PREFIX, userChannel, type UserChannelMessage } from '@herald/shared';
 import type { Logger } from '../logger';
 import { publishTo, type RedisClient } from '../redis-client';
+import { withTimeout } from '../with-timeout';
 
 export interface UserEvents {
   /**
@@ -37,23 +38,15 @@ export function createUserEvents(deps: { redis: RedisClient; logger: Logger; cha
         for (const { userId, message } of messages) pipeline.publish(userChannel(userId, prefix), JSON.stringify(message));
         return (await pipeline.exec()) ?? [];
       };
-      let timer: NodeJS.Timeout | undefined;
       try {
-        const results = await Promise.race([
-          send(),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`redis publish timed out after ${timeoutMs} ms`)), timeoutMs);
-          }),
-        ]);
-        const receivers = (results ?? []).map(([error, count]) => (error ? null : Number(count)));
+        const results = await withTimeout(send(), timeoutMs, `redis publish timed out after ${timeoutMs} ms`);
+        const receivers = results.map(([error, count]) => (error ? null : Number(count)));
         const failed = receivers.filter((r) => r === null).length;
         if (failed > 0) log.warn({ failed, total: messages.length }, 'some messages were not published; clients catch up on sync');
         return receivers;
       } catch (error) {
         log.warn({ err: error, total: messages.length }, 'messages not published; clients catch up on sync');
         return messages.map(() => null);
-      } finally {
-        clearTimeout(timer);
       }
     },
   };
