@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { userRoom } from '@herald/shared';
 import type { LocalRedis } from '../server/src/local-services/redis-server';
-import { createLogger } from '../server/src/logger';
+import { createLogger } from '../server/src/platform/logger';
 import { loadConfig } from '../server/src/config';
 import { startHerald, type RunningHerald } from '../server/src/main';
 import { TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from '../server/test/support/herald';

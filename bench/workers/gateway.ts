@@ -2,7 +2,7 @@
 // plus a few calls the bench needs (figures, a forced GC for heap measurements).
 import v8 from 'node:v8';
 import { loadConfig } from '../../server/src/config';
-import { createLogger } from '../../server/src/logger';
+import { createLogger } from '../../server/src/platform/logger';
 import { startHerald, type RunningHerald } from '../../server/src/main';
 import { serve } from '../lib/rpc';
 

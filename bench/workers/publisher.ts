@@ -1,7 +1,7 @@
 // A backend service for the bench: publishes through createHeraldPublisher (MongoDB + Redis, no HTTP
 // hop), the way README tells Node services to, either in bulk or at a steady open-loop rate.
 import { createHeraldPublisher, type HeraldPublisher } from '../../server/src/herald-publisher';
-import { createLogger } from '../../server/src/logger';
+import { createLogger } from '../../server/src/platform/logger';
 import { serve } from '../lib/rpc';
 import { now, Samples, sleep } from '../lib/stats';
 

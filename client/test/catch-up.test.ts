@@ -1,10 +1,8 @@
 import type { Notification } from '@herald/shared';
 import { io } from 'socket.io-client';
-import { createLogger } from '../../server/src/logger';
+import { createLogger } from '../../server/src/platform/logger';
 import { Redis } from 'ioredis';
-import { createFeedCache } from '../../server/src/notifications/feed-cache';
-import { createNotificationPublisher } from '../../server/src/notifications/notification-publisher';
-import { createSequenceAllocator } from '../../server/src/notifications/sequence';
+import { createNotificationCore } from '../../server/src/notifications/notification-core';
 import { closeAllSockets, login, waitFor, type LoggedIn } from '../../server/test/support/clients';
 import { useTestStack } from '../../server/test/support/stack';
 import { FeedClient, type FeedSocket } from '../src/notifications/feed-client';
@@ -95,13 +93,13 @@ describe('exact catch-up after being offline', () => {
     // Stored for real, but its live message is dropped: exactly what a lost pub/sub message looks like.
     const redis = new Redis(stack.redis.url);
     const logger = createLogger('silent');
-    const lossy = createNotificationPublisher({
+    const lossy = createNotificationCore({
       connection: stack.inspector,
-      events: { publish: async () => [] },
-      sequences: createSequenceAllocator({ connection: stack.inspector, redis, logger }),
-      cache: createFeedCache({ redis, logger }),
+      redis,
+      names: stack.names,
       logger,
-    });
+      userChannel: { publish: async () => [] },
+    }).publishNotification;
     const {
       notifications: [lost],
     } = await lossy({ userIds: [bob.user.id], type: 'post.liked', title: 'lost on the way' });

@@ -1,30 +1,27 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import express, { type Express, type Router } from 'express';
-import { authRoutes } from './auth/auth-routes';
-import type { TokenService } from './auth/jwt';
 import type { InstanceStats } from '@herald/shared';
-import { requireServiceToken } from './auth/service-token';
+import type { TokenService } from './auth/jwt';
+import type { PubSubStats } from './channels/pubsub-stats';
+import { adminRoutes, metricsRoute } from './http/admin-routes';
 import { cors } from './http/cors';
-import type { Metrics } from './metrics';
-import type { PubSubStats } from './realtime/pubsub-stats';
-import { topicRoutes } from './topics/topic-routes';
-import type { TopicService } from './topics/topic-service';
 import { apiNotFound, errorHandler } from './http/error-handler';
 import { healthRoutes, type ReadinessCheck } from './http/health-routes';
 import { requireJson } from './http/require-json';
-import type { Logger } from './logger';
 import type { NotificationFeed } from './notifications/notification-feed';
 import type { PublishNotification } from './notifications/notification-publisher';
+import { notificationRoutes } from './notifications/notification-routes';
+import type { Logger } from './platform/logger';
+import type { Metrics } from './platform/metrics';
 import type { PreferenceModel } from './preferences/preference-model';
 import { preferenceRoutes } from './preferences/preference-routes';
-import { notificationRoutes } from './notifications/notification-routes';
-import type { UserModel } from './users/user-model';
+import { topicRoutes } from './topics/topic-routes';
+import type { TopicService } from './topics/topic-service';
 
 export interface AppDeps {
   logger: Logger;
   tokens: TokenService;
-  users: UserModel;
   preferences: PreferenceModel;
   feed: NotificationFeed;
   serviceToken: string;
@@ -38,11 +35,11 @@ export interface AppDeps {
   metrics: Metrics;
   topics: TopicService;
   clusterStats: () => Promise<InstanceStats[]>;
-  /** More routes under /api (the demo app's posts and comments). */
-  extraApiRoutes?: Router;
+  redisStats: () => Promise<PubSubStats>;
+  /** Mounted under /api before the API's 404, so routes added to it later (installDemo) are served. */
+  extensions: Router;
   /** Show the developer page in the client. @default false */
   devTools?: boolean;
-  redisStats: () => Promise<PubSubStats>;
 }
 
 /** The express app: JSON API, health checks and, when built, the client. Takes every dependency as an argument. */
@@ -56,16 +53,12 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   app.use(healthRoutes(deps.readiness));
-  app.get('/metrics', async (_req, res) => {
-    res.setHeader('Content-Type', deps.metrics.registry.contentType);
-    res.send(await deps.metrics.render());
-  });
+  app.use(metricsRoute(deps.metrics));
 
   const api = express.Router();
   api.use(cors(deps.corsOrigins));
   api.use(requireJson);
   api.use(express.json({ limit: deps.bodyLimit ?? '64kb', strict: true }));
-  api.use('/auth', authRoutes({ users: deps.users, tokens: deps.tokens }));
   api.use(
     '/notifications',
     notificationRoutes({
@@ -79,12 +72,9 @@ export function createApp(deps: AppDeps): Express {
   api.get('/config', (_req, res) => {
     res.json({ devTools: deps.devTools ?? false });
   });
-  if (deps.extraApiRoutes) api.use(deps.extraApiRoutes);
+  api.use(deps.extensions);
   api.use('/topics', topicRoutes({ topics: deps.topics, serviceToken: deps.serviceToken }));
-  api.get('/admin/stats', requireServiceToken(deps.serviceToken), async (_req, res) => {
-    const [instances, redis] = await Promise.all([deps.clusterStats(), deps.redisStats()]);
-    res.json({ instances, redis });
-  });
+  api.use(adminRoutes(deps));
   api.use(apiNotFound);
   app.use('/api', api);
 

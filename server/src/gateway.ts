@@ -1,29 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { hostname } from 'node:os';
-import { DEFAULT_CHANNEL_PREFIX } from '@herald/shared';
-import { createMetrics, type Metrics } from './metrics';
-import type { RedisClient } from './redis-client';
 import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
+import { hostname } from 'node:os';
+import express, { type Express, type Router } from 'express';
 import type { Connection } from 'mongoose';
+import { createNames } from '@herald/shared';
 import { createApp } from './app';
-import { demoRoutes } from './demo/demo-routes';
 import { createTokenService, type TokenService } from './auth/jwt';
-import type { Logger } from './logger';
-import { createFeedCache } from './notifications/feed-cache';
-import { createNotificationFeed, type NotificationFeed } from './notifications/notification-feed';
-import { createNotificationPublisher, type PublishNotification } from './notifications/notification-publisher';
-import { createRetentionSweeper, type RetentionPolicy } from './notifications/retention';
-import { createSequenceAllocator } from './notifications/sequence';
-import { createUserEvents } from './notifications/user-events';
+import { pubSubStats } from './channels/pubsub-stats';
+import type { TopicChannelSubscriber } from './channels/topic-channel-subscriber';
+import type { Routing, UserChannelSubscriber } from './channels/user-channel-subscriber';
+import { createNotificationCore } from './notifications/notification-core';
+import type { NotificationFeed } from './notifications/notification-feed';
+import type { PublishNotification } from './notifications/notification-publisher';
+import { createRetentionSweeper, type RetentionPolicy, type RetentionSweeper } from './notifications/retention';
+import type { Logger } from './platform/logger';
+import { createMetrics, type Metrics } from './platform/metrics';
+import type { RedisClient } from './platform/redis-client';
 import { preferenceModel } from './preferences/preference-model';
 import { createIoServer, type IoServer } from './realtime/io-server';
-import { pubSubStats } from './realtime/pubsub-stats';
-import type { TopicChannelSubscriber } from './realtime/topic-channel-subscriber';
-import type { Routing, UserChannelSubscriber } from './realtime/user-channel-subscriber';
 import { createTopicService, type TopicPolicy, type TopicService } from './topics/topic-service';
-import { userModel } from './users/user-model';
 
 export interface GatewayDeps {
   connection: Connection;
@@ -49,8 +45,6 @@ export interface GatewayDeps {
   instanceId?: string;
   /** Who may subscribe to which topic; @default created topics only, private ones for members */
   topicPolicy?: TopicPolicy;
-  /** Mount the demo app's routes (posts, comments, likes, follows). @default false */
-  demo?: boolean;
   /** Show the developer page in the client. @default false */
   devTools?: boolean;
   /** 'broadcast' makes every instance receive every user's messages (the classic setup, kept for comparison). @default "per-user" */
@@ -59,6 +53,8 @@ export interface GatewayDeps {
 
 export interface Gateway {
   app: Express;
+  /** Mounted under /api before the API's 404: add your own routes here (installDemo does). */
+  apiRoutes: Router;
   httpServer: http.Server;
   io: IoServer;
   userChannels: UserChannelSubscriber;
@@ -68,71 +64,53 @@ export interface Gateway {
   publishNotification: PublishNotification;
   feed: NotificationFeed;
   metrics: Metrics;
+  logger: Logger;
   instanceId: string;
-  retention: ReturnType<typeof createRetentionSweeper>;
+  retention: RetentionSweeper;
   /** Listens on loopback-or-all as given; resolves with the bound port. */
   listen(port: number, host?: string): Promise<number>;
-  /** Disconnects sockets and stops listening; the caller closes the clients it built. */
+  /** Disconnects sockets, stops listening and removes its listeners; the caller closes the clients it built. */
   close(): Promise<void>;
 }
 
 /** Wires one gateway instance from clients its caller built, so tests can run several in one process. */
 export function createGateway(deps: GatewayDeps): Gateway {
+  const { connection, logger } = deps;
   const metrics = deps.metrics ?? createMetrics();
+  const names = createNames(deps.channelPrefix);
   const instanceId = deps.instanceId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const tokens = createTokenService({ secret: deps.jwtSecret, ttlSeconds: deps.jwtTtlSeconds });
-  const events = createUserEvents({
-    redis: deps.redis.command,
-    logger: deps.logger,
-    ...(deps.channelPrefix ? { channelPrefix: deps.channelPrefix } : {}),
-  });
-  const prefixOption = deps.channelPrefix ? { channelPrefix: deps.channelPrefix } : {};
-  const sequences = createSequenceAllocator({
-    connection: deps.connection,
-    redis: deps.redis.command,
-    logger: deps.logger,
-    ...prefixOption,
-  });
-  const cache = createFeedCache({ redis: deps.redis.command, logger: deps.logger, ...prefixOption });
-  const publishNotification = createNotificationPublisher({
-    connection: deps.connection,
-    events,
-    sequences,
-    cache,
-    logger: deps.logger,
-    metrics,
-  });
-  const feed = createNotificationFeed({ connection: deps.connection, events, sequences, cache });
+  const core = createNotificationCore({ connection, redis: deps.redis.command, names, logger, metrics });
   const topics = createTopicService({
-    connection: deps.connection,
+    connection,
     redis: deps.redis.command,
-    events,
-    logger: deps.logger,
+    userChannel: core.userChannel,
+    logger,
+    names,
     ...(deps.topicPolicy ? { policy: deps.topicPolicy } : {}),
-    ...(deps.channelPrefix ? { channelPrefix: deps.channelPrefix } : {}),
   });
   const retention = createRetentionSweeper({
-    connection: deps.connection,
+    connection,
     redis: deps.redis.command,
-    logger: deps.logger,
+    logger,
+    names,
     policy: deps.retention ?? { maxAgeDays: 0, maxPerUser: 0, intervalMs: 600_000 },
-    cache,
-    ...(deps.channelPrefix ? { lockKey: `${deps.channelPrefix}:retention-lock` } : {}),
+    cache: core.cache,
   });
   if (deps.retention) retention.start();
+  const apiRoutes = express.Router();
   const app = createApp({
-    logger: deps.logger,
+    logger,
     tokens,
-    users: userModel(deps.connection),
-    preferences: preferenceModel(deps.connection),
-    feed,
+    preferences: preferenceModel(connection),
+    feed: core.feed,
     serviceToken: deps.serviceToken,
     corsOrigins: deps.corsOrigins,
-    publishNotification,
+    publishNotification: core.publishNotification,
     readiness: {
       mongodb: async () => {
-        const db = deps.connection.db;
-        if (!db || deps.connection.readyState !== 1) throw new Error('not connected');
+        const db = connection.db;
+        if (!db || connection.readyState !== 1) throw new Error('not connected');
         await db.admin().ping();
       },
       redis: async () => {
@@ -146,39 +124,40 @@ export function createGateway(deps: GatewayDeps): Gateway {
     ...(deps.clientDir ? { clientDir: deps.clientDir } : {}),
     metrics,
     topics,
-    ...(deps.demo
-      ? { extraApiRoutes: demoRoutes({ connection: deps.connection, tokens, publishNotification, topics, logger: deps.logger }) }
-      : {}),
+    extensions: apiRoutes,
     devTools: deps.devTools ?? false,
     clusterStats: () => realtime.clusterStats(),
-    redisStats: () => pubSubStats(deps.redis.command, deps.channelPrefix ?? DEFAULT_CHANNEL_PREFIX),
+    redisStats: () => pubSubStats(deps.redis.command, names),
   });
   const httpServer = http.createServer(app);
   const realtime = createIoServer({
     httpServer,
     tokens,
-    feed,
-    logger: deps.logger,
+    feed: core.feed,
+    catchUp: core.catchUp,
+    topics,
+    logger,
+    metrics,
+    names,
     corsOrigins: deps.corsOrigins,
     redis: deps.redis,
-    metrics,
     instanceId,
-    topics,
-    ...(deps.channelPrefix ? { channelPrefix: deps.channelPrefix } : {}),
     ...(deps.routing ? { routing: deps.routing } : {}),
   });
 
   return {
     app,
+    apiRoutes,
     httpServer,
     io: realtime.io,
     userChannels: realtime.userChannels,
     topicChannels: realtime.topicChannels,
     topics,
     tokens,
-    publishNotification,
-    feed,
+    publishNotification: core.publishNotification,
+    feed: core.feed,
     metrics,
+    logger,
     instanceId,
     retention,
     listen: (port, host) =>
@@ -194,6 +173,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     close: async () => {
       retention.stop();
       await realtime.close();
+      core.close();
     },
   };
 }

@@ -1,12 +1,11 @@
-import mongoose from 'mongoose';
 import type { PublishNotificationInput } from '@herald/shared';
+import { createNames } from '@herald/shared';
 import { ensureIndexes } from './db-indexes';
-import { createLogger, type Logger } from './logger';
-import { createRedisClient } from './redis-client';
-import { createNotificationPublisher, type PublishOptions, type PublishResult } from './notifications/notification-publisher';
-import { createFeedCache } from './notifications/feed-cache';
-import { createSequenceAllocator } from './notifications/sequence';
-import { createUserEvents } from './notifications/user-events';
+import { createNotificationCore } from './notifications/notification-core';
+import type { PublishOptions, PublishResult } from './notifications/notification-publisher';
+import { createLogger, type Logger } from './platform/logger';
+import { createMongoConnection } from './platform/mongo-connection';
+import { createRedisClient } from './platform/redis-client';
 
 export interface HeraldPublisherOptions {
   /** The same MONGODB_URI the gateways use. */
@@ -29,21 +28,18 @@ export interface HeraldPublisher {
 
 /**
  * `publishNotification` for another Node service: no HTTP hop, just the
- * gateways' MongoDB and Redis. Open it once at start and close it on
- * shutdown; it holds one MongoDB pool and one Redis connection.
+ * gateways' MongoDB and Redis, and the same notification core the gateways
+ * run. Open it once at start and close it on shutdown; it holds one MongoDB
+ * pool and one Redis connection.
  */
 export async function createHeraldPublisher(options: HeraldPublisherOptions): Promise<HeraldPublisher> {
   const logger = options.logger ?? createLogger('info');
-  const connection = await mongoose
-    .createConnection(options.mongodbUri, {
-      serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 3000,
-      bufferCommands: false,
-      autoIndex: false,
-      sanitizeFilter: true,
-    })
-    .asPromise();
+  const connection = await createMongoConnection(options.mongodbUri, {
+    serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 3000,
+  }).asPromise();
   const redis = createRedisClient(options.redisUrl, 'herald-publisher');
-  redis.on('error', (error: Error) => logger.warn({ err: error }, 'redis connection error'));
+  const onRedisError = (error: Error) => logger.warn({ err: error }, 'redis connection error');
+  redis.on('error', onRedisError);
   try {
     await ensureIndexes(connection);
   } catch (error) {
@@ -51,18 +47,13 @@ export async function createHeraldPublisher(options: HeraldPublisherOptions): Pr
     await connection.close();
     throw error;
   }
-  const prefix = options.channelPrefix ? { channelPrefix: options.channelPrefix } : {};
-  const publishNotification = createNotificationPublisher({
-    connection,
-    logger,
-    events: createUserEvents({ redis, logger, ...prefix }),
-    sequences: createSequenceAllocator({ connection, redis, logger, ...prefix }),
-    cache: createFeedCache({ redis, logger, ...prefix }),
-  });
+  const core = createNotificationCore({ connection, redis, names: createNames(options.channelPrefix), logger });
   return {
-    publishNotification,
+    publishNotification: core.publishNotification,
     async close() {
+      core.close();
       await redis.quit().catch(() => redis.disconnect());
+      redis.off('error', onRedisError);
       await connection.close();
     },
   };

@@ -1,12 +1,12 @@
 import path from 'node:path';
-import mongoose from 'mongoose';
 import type { Config } from './config';
 import { ensureIndexes } from './db-indexes';
-import { seedDemoUsers } from './demo/demo-users';
+import { installDemo } from './demo/install-demo';
 import { createGateway, type Gateway } from './gateway';
-import { createLogger, type Logger } from './logger';
-import { createMetrics, type Metrics } from './metrics';
-import { createRedisClient, type RedisClient } from './redis-client';
+import { createLogger, type Logger } from './platform/logger';
+import { createMetrics, type Metrics } from './platform/metrics';
+import { createMongoConnection } from './platform/mongo-connection';
+import { createRedisClient, type RedisClient } from './platform/redis-client';
 
 export interface RunningHerald {
   gateway: Gateway;
@@ -47,17 +47,13 @@ function redisClient(url: string, name: string, logger: Logger, metrics: Metrics
 
 /**
  * The composition root: the only place that reads config and builds real
- * MongoDB and Redis clients. Everything below takes them as arguments.
+ * MongoDB and Redis clients (everything below takes them as arguments), and
+ * the only caller of installDemo.
  */
 export async function startHerald(config: Config, options: StartOptions = {}): Promise<RunningHerald> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const connection = mongoose.createConnection(config.mongodbUri, {
+  const connection = createMongoConnection(config.mongodbUri, {
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 3000,
-    // Fail fast while the database is down instead of queueing writes in memory.
-    bufferCommands: false,
-    autoIndex: false,
-    // Any `$` object that reaches a filter from input is compared literally; our own operators are marked trusted.
-    sanitizeFilter: true,
   });
   const metrics = createMetrics();
   connection.on('error', (error: Error) => {
@@ -72,31 +68,33 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
     await connection.close().catch(() => undefined);
   };
 
-  let gateway: Gateway;
+  await connection.asPromise().catch(async (error: unknown) => {
+    await closeClients();
+    throw error;
+  });
+  const clientDir = options.clientDir === false ? undefined : (options.clientDir ?? path.resolve(__dirname, '../../client/dist'));
+  const gateway = createGateway({
+    connection,
+    redis: { command, adapterSubscriber, userSubscriber },
+    logger,
+    jwtSecret: config.jwtSecret,
+    jwtTtlSeconds: config.jwtTtlSeconds,
+    serviceToken: config.serviceToken,
+    corsOrigins: config.corsOrigins,
+    metrics,
+    devTools: config.nodeEnv !== 'production',
+    routing: config.routing,
+    ...(options.retention === false ? {} : { retention: config.retention }),
+    ...(clientDir ? { clientDir } : {}),
+    ...(options.channelPrefix ? { channelPrefix: options.channelPrefix } : {}),
+  });
   let port: number;
   try {
-    await connection.asPromise();
     await ensureIndexes(connection);
-    await seedDemoUsers(connection);
-    const clientDir = options.clientDir === false ? undefined : (options.clientDir ?? path.resolve(__dirname, '../../client/dist'));
-    gateway = createGateway({
-      connection,
-      redis: { command, adapterSubscriber, userSubscriber },
-      logger,
-      jwtSecret: config.jwtSecret,
-      jwtTtlSeconds: config.jwtTtlSeconds,
-      serviceToken: config.serviceToken,
-      corsOrigins: config.corsOrigins,
-      metrics,
-      demo: true,
-      devTools: config.nodeEnv !== 'production',
-      routing: config.routing,
-      ...(options.retention === false ? {} : { retention: config.retention }),
-      ...(clientDir ? { clientDir } : {}),
-      ...(options.channelPrefix ? { channelPrefix: options.channelPrefix } : {}),
-    });
+    await installDemo(gateway, { connection });
     port = await gateway.listen(config.port, options.host ?? '0.0.0.0');
   } catch (error) {
+    await gateway.close();
     await closeClients();
     throw error;
   }

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { Types } from 'mongoose';
-import { userChannel, type Notification } from '@herald/shared';
+import { createNames, type Notification } from '@herald/shared';
 import { connect, sleep, waitFor, type ClientSocket } from './support/clients';
 import { useTestStack } from './support/stack';
 
@@ -17,7 +17,7 @@ describe('per-user subscriptions under connection churn', () => {
   afterAll(() => redis.disconnect());
 
   async function numsub(userId: string): Promise<number> {
-    const [, count] = (await redis.call('PUBSUB', 'NUMSUB', userChannel(userId))) as [string, number];
+    const [, count] = (await redis.call('PUBSUB', 'NUMSUB', createNames().userChannel(userId))) as [string, number];
     return count;
   }
 

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { createEventBus, type EventBus } from '../src/events/event-bus';
 import { startOrderNotifier } from '../src/examples/order-notifier';
-import { createLogger } from '../src/logger';
+import { createLogger } from '../src/platform/logger';
 import { connect, login, recordNotifications, sleep, waitFor } from './support/clients';
 import { storedNotifications } from './support/database';
 import { useTestStack } from './support/stack';

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import type { Notification } from '@herald/shared';
-import { createLogger } from '../src/logger';
+import { createLogger } from '../src/platform/logger';
 import { createFeedCache } from '../src/notifications/feed-cache';
 import { asUser, login } from './support/clients';
 import { useTestStack } from './support/stack';
@@ -38,8 +38,8 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
     const first = await publish('one');
     const second = await publish('two');
     // The cache is warm now: publishes add to it rather than dropping it.
-    expect(await stack.redisClient.hget(`herald:counts:{${alice.user.id}}`, 'at')).toBe(
-      await stack.redisClient.hget(`herald:counts:{${alice.user.id}}`, 'v'),
+    expect(await stack.redisClient.hget(stack.names.countsKey(alice.user.id), 'at')).toBe(
+      await stack.redisClient.hget(stack.names.countsKey(alice.user.id), 'v'),
     );
     expect(await counts()).toEqual(await truth(alice.user.id));
     await api.post(`/api/notifications/${first.id}/read`).expect(200);
@@ -52,12 +52,12 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
     const fourth = await publish('four');
     await api.delete(`/api/notifications/${fourth.id}`).expect(200);
     expect(await counts()).toEqual(await truth(alice.user.id));
-    await stack.redisClient.del(`herald:counts:{${alice.user.id}}`);
+    await stack.redisClient.del(stack.names.countsKey(alice.user.id));
     expect(await counts()).toEqual(await truth(alice.user.id));
   });
 
   it('counts computed while something changed are answered but not cached', async () => {
-    const cache = createFeedCache({ redis: stack.redisClient, logger: createLogger('silent') });
+    const cache = createFeedCache({ redis: stack.redisClient, logger: createLogger('silent'), names: stack.names });
     const userId = new mongoose.Types.ObjectId().toHexString();
     let computed = 0;
     const racing = await cache.counts(userId, async () => {
@@ -80,7 +80,7 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
 
   it('keeps what was published for catch-up, and drops it when anything else changes the feed', async () => {
     const bob = await login(stack.herald.url, 'bob');
-    const cache = createFeedCache({ redis: stack.redisClient, logger: createLogger('silent') });
+    const cache = createFeedCache({ redis: stack.redisClient, logger: createLogger('silent'), names: stack.names });
     const published = [];
     for (let i = 1; i <= 3; i++) {
       published.push(
@@ -96,7 +96,7 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
   it('when Redis does not answer, counts come from the database', async () => {
     const dead = new Redis({ port: 1, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
     dead.on('error', () => undefined);
-    const cache = createFeedCache({ redis: dead, logger: createLogger('silent'), timeoutMs: 300 });
+    const cache = createFeedCache({ redis: dead, logger: createLogger('silent'), names: stack.names, timeoutMs: 300 });
     expect(await cache.counts(new mongoose.Types.ObjectId().toHexString(), async () => ({ unread: 7, unseen: 2 }))).toEqual({
       unread: 7,
       unseen: 2,

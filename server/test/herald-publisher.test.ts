@@ -1,5 +1,5 @@
 import { createHeraldPublisher, type HeraldPublisher } from '../src';
-import { createLogger } from '../src/logger';
+import { createLogger } from '../src/platform/logger';
 import { connect, login, recordNotifications, waitFor, type LoggedIn } from './support/clients';
 import { storedNotifications } from './support/database';
 import { useTestStack } from './support/stack';

@@ -1,10 +1,8 @@
 import mongoose from 'mongoose';
 import type { UserChannelMessage } from '@herald/shared';
-import { createLogger } from '../src/logger';
-import { createFeedCache } from '../src/notifications/feed-cache';
-import { createNotificationPublisher } from '../src/notifications/notification-publisher';
-import { createSequenceAllocator } from '../src/notifications/sequence';
-import type { UserEvents } from '../src/notifications/user-events';
+import { createLogger } from '../src/platform/logger';
+import { createNotificationCore } from '../src/notifications/notification-core';
+import type { UserChannelPublisher } from '../src/channels/user-channel-publisher';
 import { useTestStack } from './support/stack';
 
 describe('publishing under load: calls that arrive together are stored together', () => {
@@ -20,17 +18,10 @@ describe('publishing under load: calls that arrive together are stored together'
   });
   afterAll(() => monitored.close());
 
-  /** A publisher on the given connection and the stack's Redis, pushing through `events`. */
-  const publisherOn = (connection: mongoose.Connection, events: UserEvents) => {
-    const logger = createLogger('silent');
-    return createNotificationPublisher({
-      connection,
-      sequences: createSequenceAllocator({ connection, redis: stack.redisClient, logger }),
-      cache: createFeedCache({ redis: stack.redisClient, logger }),
-      logger,
-      events,
-    });
-  };
+  /** A publisher on the given connection and the stack's Redis, pushing through `userChannel`. */
+  const publisherOn = (connection: mongoose.Connection, userChannel: UserChannelPublisher) =>
+    createNotificationCore({ connection, redis: stack.redisClient, names: stack.names, logger: createLogger('silent'), userChannel })
+      .publishNotification;
 
   it('200 concurrent calls take a handful of inserts, and each is pushed only once its notification is stored', async () => {
     const pushedBeforeStored: string[] = [];

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { userChannel, type Notification } from '@herald/shared';
+import { createNames, type Notification } from '@herald/shared';
 import type { RunningHerald } from '../src/main';
 import { closeAllSockets, connect, login, sleep, waitFor, type LoggedIn } from './support/clients';
 import { TEST_SERVICE_TOKEN, startTestHerald } from './support/herald';
@@ -52,7 +52,7 @@ describe('on a Redis Cluster (three masters, sharded pub/sub)', () => {
     got.forEach((list) => expect(list).toHaveLength(5));
 
     // The user's channel is a sharded channel with two subscribers (A and B) on exactly one master, and no classic subscriber anywhere.
-    const channel = userChannel(bob.user.id);
+    const channel = createNames().userChannel(bob.user.id);
     const perNode = await Promise.all(
       cluster.nodes.map(async (node) => {
         const client = new Redis(node.url);

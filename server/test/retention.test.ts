@@ -1,5 +1,5 @@
 import mongoose from 'mongoose';
-import { createLogger } from '../src/logger';
+import { createLogger } from '../src/platform/logger';
 import { createFeedCache } from '../src/notifications/feed-cache';
 import { createRetentionSweeper } from '../src/notifications/retention';
 import { login } from './support/clients';
@@ -15,7 +15,8 @@ describe('retention', () => {
       redis: stack.redisClient,
       logger: createLogger('silent'),
       policy: { maxAgeDays, maxPerUser, intervalMs: 60_000 },
-      cache: createFeedCache({ redis: stack.redisClient, logger: createLogger('silent') }),
+      cache: createFeedCache({ redis: stack.redisClient, logger: createLogger('silent'), names: stack.names }),
+      names: stack.names,
       lockKey,
     });
 

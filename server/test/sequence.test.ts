@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { freePort } from '../src/local-services/free-port';
-import { createLogger } from '../src/logger';
+import { createLogger } from '../src/platform/logger';
 import { createSequenceAllocator } from '../src/notifications/sequence';
 import { asUser, login } from './support/clients';
 import { storedNotifications } from './support/database';
@@ -31,7 +31,7 @@ describe('per-user seq', () => {
   it('a counter Redis lost is rebuilt from what the database holds, so seqs go on from there', async () => {
     const userId = new mongoose.Types.ObjectId().toHexString();
     for (let i = 1; i <= 3; i++) await publish(userId, `before ${i}`);
-    await stack.redisClient.del(`herald:seq:{${userId}}`);
+    await stack.redisClient.del(stack.names.seqKey(userId));
     const { notifications } = await publish(userId, 'after the counter was lost');
     expect(notifications[0]!.seq).toBe(4);
     expect(await seqsOf(userId)).toEqual([1, 2, 3, 4]);
@@ -44,7 +44,7 @@ describe('per-user seq', () => {
     const { notifications } = await publish(userId, 'the newest, soon deleted');
     const deletedSeq = notifications[0]!.seq;
     await asUser(stack.herald.url, carol.token).delete(`/api/notifications/${notifications[0]!.id}`).expect(200);
-    await stack.redisClient.del(`herald:seq:{${userId}}`);
+    await stack.redisClient.del(stack.names.seqKey(userId));
     const next = await publish(userId, 'after');
     expect(next.notifications[0]!.seq).toBe(deletedSeq + 1);
     expect(await seqsOf(userId)).toEqual([...before, deletedSeq + 1]);
@@ -53,11 +53,11 @@ describe('per-user seq', () => {
   it('a counter behind the database (a stale Redis) collides on the unique index, is repaired, and the publish still succeeds', async () => {
     const userId = new mongoose.Types.ObjectId().toHexString();
     for (let i = 1; i <= 5; i++) await publish(userId, `n ${i}`);
-    await stack.redisClient.set(`herald:seq:{${userId}}`, '1');
+    await stack.redisClient.set(stack.names.seqKey(userId), '1');
     const { notifications } = await publish(userId, 'after the counter went back');
     expect(notifications[0]!.seq).toBe(6);
     expect(await seqsOf(userId)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(await stack.redisClient.get(`herald:seq:{${userId}}`)).toBe('6');
+    expect(await stack.redisClient.get(stack.names.seqKey(userId))).toBe('6');
   });
 
   it('while Redis does not answer, seqs come from the database', async () => {
@@ -66,7 +66,7 @@ describe('per-user seq', () => {
     // Nothing listens on this port: every Redis call fails.
     const dead = new Redis({ port: await freePort(), lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
     dead.on('error', () => undefined);
-    const sequences = createSequenceAllocator({ connection: stack.inspector, redis: dead, logger, timeoutMs: 300 });
+    const sequences = createSequenceAllocator({ connection: stack.inspector, redis: dead, logger, names: stack.names, timeoutMs: 300 });
     expect(await sequences.reserve([userId, userId])).toEqual([3, 4]);
     expect(await sequences.highest(userId)).toBeNull();
     dead.disconnect();

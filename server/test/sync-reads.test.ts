@@ -1,24 +1,21 @@
 import mongoose from 'mongoose';
-import { createLogger } from '../src/logger';
-import { createFeedCache } from '../src/notifications/feed-cache';
-import { createNotificationFeed } from '../src/notifications/notification-feed';
-import { createSequenceAllocator } from '../src/notifications/sequence';
+import { createLogger } from '../src/platform/logger';
+import { createNotificationCore } from '../src/notifications/notification-core';
 import { asUser, login } from './support/clients';
 import { useTestStack } from './support/stack';
 
 describe('catch-up reads by _id and by range give the same answers', () => {
   const stack = useTestStack();
 
-  const feed = (syncReads: 'range' | 'by-id') => {
-    const logger = createLogger('silent');
-    return createNotificationFeed({
+  const feed = (syncReads: 'range' | 'by-id') =>
+    createNotificationCore({
       connection: stack.inspector,
-      events: { publish: async () => [] },
-      sequences: createSequenceAllocator({ connection: stack.inspector, redis: stack.redisClient, logger }),
-      cache: createFeedCache({ redis: stack.redisClient, logger }),
+      redis: stack.redisClient,
+      names: stack.names,
+      logger: createLogger('silent'),
+      userChannel: { publish: async () => [] },
       syncReads,
-    });
-  };
+    }).catchUp;
 
   it('over holes (a deleted notification), at the top, past the top, and across pages', async () => {
     const bob = await login(stack.herald.url, 'bob');
@@ -56,11 +53,11 @@ describe('catch-up reads by _id and by range give the same answers', () => {
   it('a counter behind the database (Redis restored from an older snapshot) does not hide what is stored', async () => {
     const userId = new mongoose.Types.ObjectId().toHexString();
     for (let i = 1; i <= 6; i++) await stack.herald.gateway.publishNotification({ userIds: [userId], type: 'a.b', title: `n${i}` });
-    await stack.redisClient.set(`herald:seq:{${userId}}`, '3');
+    await stack.redisClient.set(stack.names.seqKey(userId), '3');
     const result = await feed('by-id').syncAfter(userId, 2);
     expect(result.notifications.map((n) => n.seq)).toEqual([3, 4, 5, 6]);
     // The lookup that noticed also repaired the counter.
-    expect(await stack.redisClient.get(`herald:seq:{${userId}}`)).toBe('6');
+    expect(await stack.redisClient.get(stack.names.seqKey(userId))).toBe('6');
   });
 
   it('never returns another user\u2019s notification, whatever the seqs', async () => {

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { topicChannel, type TopicMessage } from '@herald/shared';
+import type { TopicMessage } from '@herald/shared';
 import type { RunningHerald } from '../src/main';
 import { connect, login, sleep, waitFor, type ClientSocket, type LoggedIn } from './support/clients';
 import { TEST_SERVICE_TOKEN } from './support/herald';
@@ -136,7 +136,7 @@ describe('topics', () => {
 
     await service(a.url).post('/api/topics', { name: 'post:3' }).expect(201);
     const redis = new Redis(stack.redis.url);
-    const numsub = async () => ((await redis.call('PUBSUB', 'NUMSUB', topicChannel('post:3'))) as [string, number])[1];
+    const numsub = async () => ((await redis.call('PUBSUB', 'NUMSUB', stack.names.topicChannel('post:3'))) as [string, number])[1];
     try {
       const socket = await connect(a.url, carol.token);
       await socket.emitWithAck('topic:subscribe', { topic: 'post:3' });

@@ -1,23 +1,71 @@
 /**
- * Room and channel names live here only, so the server, the publisher library
- * and tests can never disagree about them.
+ * Every room, channel and Redis key name lives here, so the gateway, the
+ * publisher library, tools and tests can never disagree about them. Names
+ * are built once from one prefix (`createNames`) and handed to whatever
+ * needs them.
  */
-
-/** The Socket.IO room holding every socket of one user. */
-export function userRoom(userId: string): string {
-  return `user-${userId}`;
-}
 
 /** @default "herald" */
 export const DEFAULT_CHANNEL_PREFIX = 'herald';
 
-/** The Redis pub/sub channel carrying one user's notifications to the gateways that hold their sockets. */
-export function userChannel(userId: string, prefix: string = DEFAULT_CHANNEL_PREFIX): string {
-  return `${prefix}:user:${userId}`;
+/** The Socket.IO room holding every socket of one user (on each instance). */
+export function userRoom(userId: string): string {
+  return `user-${userId}`;
 }
 
-/** Inverse of {@link userChannel}; undefined for channels that are not user channels of this prefix. */
-export function userIdFromChannel(channel: string, prefix: string = DEFAULT_CHANNEL_PREFIX): string | undefined {
-  const head = `${prefix}:user:`;
-  return channel.startsWith(head) ? channel.slice(head.length) : undefined;
+/** The Socket.IO room of a topic's local subscribers. */
+export function topicRoom(topic: string): string {
+  return `topic-${topic}`;
+}
+
+/** Every Redis channel and key Herald uses under one prefix. */
+export interface HeraldNames {
+  readonly prefix: string;
+  /** The pub/sub channel carrying one user's notifications and feed changes. */
+  userChannel(userId: string): string;
+  /** Inverse of userChannel; undefined for a channel that is not a user channel of this prefix. */
+  userIdFromChannel(channel: string): string | undefined;
+  /** The pattern matching every user channel (the broadcast routing mode). */
+  readonly userChannelPattern: string;
+  /** The pub/sub channel of a topic. */
+  topicChannel(topic: string): string;
+  /** Inverse of topicChannel. */
+  topicFromChannel(channel: string): string | undefined;
+  /** Channel of an event-bus event (`order.placed`); patterns like `order.*` work on it too. */
+  eventChannel(event: string): string;
+  /** The user's seq counter. The `{userId}` hash tag keeps all of a user's keys in one cluster slot. */
+  seqKey(userId: string): string;
+  /** The user's cached counts. */
+  countsKey(userId: string): string;
+  /** The user's cache of recent notifications. */
+  recentKey(userId: string): string;
+  /** The lock that lets one instance run a retention sweep per interval. */
+  readonly retentionLock: string;
+  /** The key prefix of the Socket.IO Redis adapter's own channels. */
+  readonly adapterKey: string;
+}
+
+function inverse(head: string): (channel: string) => string | undefined {
+  return (channel) => (channel.startsWith(head) ? channel.slice(head.length) : undefined);
+}
+
+/** Builds every name for one prefix; call it once and pass the result down. */
+export function createNames(prefix: string = DEFAULT_CHANNEL_PREFIX): HeraldNames {
+  const user = `${prefix}:user:`;
+  const topic = `${prefix}:topic:`;
+  const event = `${prefix}:event:`;
+  return {
+    prefix,
+    userChannel: (userId) => `${user}${userId}`,
+    userIdFromChannel: inverse(user),
+    userChannelPattern: `${user}*`,
+    topicChannel: (name) => `${topic}${name}`,
+    topicFromChannel: inverse(topic),
+    eventChannel: (name) => `${event}${name}`,
+    seqKey: (userId) => `${prefix}:seq:{${userId}}`,
+    countsKey: (userId) => `${prefix}:counts:{${userId}}`,
+    recentKey: (userId) => `${prefix}:recent:{${userId}}`,
+    retentionLock: `${prefix}:retention-lock`,
+    adapterKey: `${prefix}#sio`,
+  };
 }

@@ -46,13 +46,3 @@ export const topicChannelMessageSchema = z.object({
 });
 
 export type TopicChannelMessage = z.infer<typeof topicChannelMessageSchema>;
-
-/** The Socket.IO room of a topic's local subscribers. */
-export function topicRoom(topic: string): string {
-  return `topic-${topic}`;
-}
-
-/** The Redis channel of a topic. */
-export function topicChannel(topic: string, prefix = 'herald'): string {
-  return `${prefix}:topic:${topic}`;
-}

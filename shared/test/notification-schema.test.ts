@@ -1,4 +1,4 @@
-import { isSafeActionUrl, jsonDataSchema, publishNotificationInputSchema, userChannel, userIdFromChannel, userRoom } from '../src';
+import { isSafeActionUrl, jsonDataSchema, publishNotificationInputSchema, createNames, userRoom } from '../src';
 
 const id = 'a'.repeat(24);
 
@@ -72,7 +72,9 @@ describe('data', () => {
 describe('naming', () => {
   it('rooms and channels round-trip', () => {
     expect(userRoom(id)).toBe(`user-${id}`);
-    expect(userIdFromChannel(userChannel(id))).toBe(id);
-    expect(userIdFromChannel(userChannel(id, 'other'))).toBeUndefined();
+    const names = createNames();
+    expect(names.userIdFromChannel(names.userChannel(id))).toBe(id);
+    expect(names.userIdFromChannel(createNames('other').userChannel(id))).toBeUndefined();
+    expect(names.seqKey(id)).toBe(`herald:seq:{${id}}`);
   });
 });

@@ -1,7 +1,7 @@
 import { createSecretKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { isObjectId } from '@herald/shared';
-import { AppError } from '../errors';
+import { AppError } from '../platform/errors';
 
 export interface UserIdentity {
   userId: string;
@@ -29,17 +29,17 @@ export function createTokenService(options: { secret: string; ttlSeconds: number
     },
     verify(token) {
       if (typeof token !== 'string' || token.length === 0 || token.length > 4096) {
-        throw new AppError('unauthorized', 'A bearer token is required.', 401);
+        throw new AppError('unauthorized', 'A bearer token is required.');
       }
       let payload: jwt.JwtPayload | string;
       try {
         payload = jwt.verify(token, key, { algorithms: ['HS256'] });
       } catch (error) {
-        if (error instanceof jwt.TokenExpiredError) throw new AppError('token_expired', 'The token has expired; sign in again.', 401);
-        throw new AppError('invalid_token', 'The token is not valid.', 401);
+        if (error instanceof jwt.TokenExpiredError) throw new AppError('token_expired', 'The token has expired; sign in again.');
+        throw new AppError('invalid_token', 'The token is not valid.');
       }
       if (typeof payload === 'string' || !isObjectId(payload.sub) || typeof payload.name !== 'string' || typeof payload.exp !== 'number') {
-        throw new AppError('invalid_token', 'The token is not valid.', 401);
+        throw new AppError('invalid_token', 'The token is not valid.');
       }
       return { userId: payload.sub.toLowerCase(), name: payload.name, expiresAt: payload.exp * 1000 };
     },

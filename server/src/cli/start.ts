@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../config';
 import { startLocalStack, type LocalStack } from '../local-services/local-stack';
-import { createLogger } from '../logger';
+import { createLogger } from '../platform/logger';
 import { startHerald, type RunningHerald } from '../main';
 import { loadEnvFile } from './env-file';
 

@@ -3,12 +3,12 @@ import { Types, type Connection } from 'mongoose';
 import { z } from 'zod';
 import { currentUser, requireUser } from '../auth/require-user';
 import type { TokenService } from '../auth/jwt';
-import { AppError, ValidationError } from '../errors';
+import { AppError, ValidationError } from '../platform/errors';
 import { idParam } from '../http/id-param';
-import type { Logger } from '../logger';
+import type { Logger } from '../platform/logger';
 import type { PublishNotification } from '../notifications/notification-publisher';
 import type { TopicService } from '../topics/topic-service';
-import { userModel } from '../users/user-model';
+import { userModel } from './user-model';
 import { postModels, type CommentDoc, type PostDoc } from './post-model';
 
 const textSchema = z.strictObject({ text: z.string().trim().min(1, 'must not be empty').max(1000) });
@@ -66,7 +66,7 @@ export function demoRoutes(deps: {
 
   async function findPost(id: string): Promise<PostDoc> {
     const post = await Post.findById(new Types.ObjectId(idParam(id))).lean();
-    if (!post) throw new AppError('not_found', 'No such post.', 404);
+    if (!post) throw new AppError('not_found', 'No such post.');
     return post;
   }
 

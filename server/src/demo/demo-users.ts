@@ -1,5 +1,5 @@
 import type { Connection } from 'mongoose';
-import { userModel } from '../users/user-model';
+import { userModel } from './user-model';
 
 export const DEMO_USERS = [
   { username: 'alice', name: 'Alice Martin' },

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_CHANNEL_PREFIX } from '@herald/shared';
-import { ValidationError } from '../errors';
-import type { Logger } from '../logger';
-import type { RedisClient } from '../redis-client';
+import { createNames } from '@herald/shared';
+import { ValidationError } from '../platform/errors';
+import type { Logger } from '../platform/logger';
+import type { RedisClient } from '../platform/redis-client';
 import { eventEnvelopeSchema, eventNameSchema, parseEventData, type EventData, type EventEnvelope } from './event-types';
 
 export type EventHandler<E extends string = string> = (data: EventData<E>, envelope: EventEnvelope) => void | Promise<void>;
@@ -29,7 +29,7 @@ export interface EventBusOptions {
  * listener carries on.
  */
 export function createEventBus(options: EventBusOptions) {
-  const prefix = `${options.channelPrefix ?? DEFAULT_CHANNEL_PREFIX}:event:`;
+  const names = createNames(options.channelPrefix);
   const log = options.logger.child({ module: 'event-bus' });
   const exact = new Map<string, Set<EventHandler>>();
   const patterns = new Map<string, Set<PatternHandler>>();
@@ -74,7 +74,7 @@ export function createEventBus(options: EventBusOptions) {
   function patternChannel(pattern: string): string {
     if (!/^[a-z0-9_.:*-]{1,100}$/.test(pattern))
       throw new ValidationError('An event pattern uses lowercase letters, digits, ".", ":", "-", "_" and "*".');
-    return prefix + pattern.replace(/:/g, '.');
+    return names.eventChannel(pattern.replace(/:/g, '.'));
   }
 
   return {
@@ -91,13 +91,13 @@ export function createEventBus(options: EventBusOptions) {
         emittedAt: new Date().toISOString(),
         ...(options.source ? { source: options.source } : {}),
       };
-      return options.publisher.publish(prefix + event, JSON.stringify(envelope));
+      return options.publisher.publish(names.eventChannel(event), JSON.stringify(envelope));
     },
 
     async on<E extends string>(event: E, handler: EventHandler<E>): Promise<Unsubscribe> {
       const name = eventNameSchema.safeParse(event);
       if (!name.success) throw ValidationError.fromZod(name.error, 'event name');
-      const channel = prefix + event;
+      const channel = names.eventChannel(event);
       let handlers = exact.get(channel);
       if (!handlers) {
         handlers = new Set();

@@ -2,7 +2,7 @@
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { createEventBus } from '../events/event-bus';
-import { createLogger } from '../logger';
+import { createLogger } from '../platform/logger';
 import { serviceUrls } from './service-urls';
 
 async function main(): Promise<void> {

@@ -1,7 +1,7 @@
 // `npm run example:logger`: hears every event through one pattern subscription and logs it.
 import { Redis } from 'ioredis';
 import { createEventBus } from '../events/event-bus';
-import { createLogger } from '../logger';
+import { createLogger } from '../platform/logger';
 import { serviceUrls } from './service-urls';
 
 async function main(): Promise<void> {

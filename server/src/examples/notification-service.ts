@@ -2,7 +2,7 @@
 import { Redis } from 'ioredis';
 import { createEventBus } from '../events/event-bus';
 import { createHeraldPublisher } from '../herald-publisher';
-import { createLogger } from '../logger';
+import { createLogger } from '../platform/logger';
 import { startOrderNotifier } from './order-notifier';
 import { serviceUrls } from './service-urls';
 

@@ -1,5 +1,5 @@
 import type { EventBus, Unsubscribe } from '../events/event-bus';
-import type { Logger } from '../logger';
+import type { Logger } from '../platform/logger';
 import type { PublishNotification } from '../notifications/notification-publisher';
 
 /**

@@ -1,10 +1,10 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { AppError, PersistenceError, isDatabaseUnavailable, toErrorBody } from '../errors';
-import type { Logger } from '../logger';
+import { AppError, toErrorBody } from '../platform/errors';
+import type { Logger } from '../platform/logger';
 
 /** Unknown /api routes answer in the API's error shape, not express's HTML page. */
 export const apiNotFound: RequestHandler = (req, _res, next) => {
-  next(new AppError('not_found', `No route for ${req.method} ${req.path}.`, 404));
+  next(new AppError('not_found', `No route for ${req.method} ${req.path}.`));
 };
 
 interface BodyParserError extends Error {
@@ -19,13 +19,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     let mapped: unknown = error;
     const parserError = error as BodyParserError;
     if (parserError?.type === 'entity.too.large') {
-      mapped = new AppError('payload_too_large', 'The request body is too large.', 413);
+      mapped = new AppError('payload_too_large', 'The request body is too large.');
     } else if (parserError?.type === 'entity.parse.failed') {
-      mapped = new AppError('invalid_json', 'The request body is not valid JSON.', 400);
+      mapped = new AppError('invalid_json', 'The request body is not valid JSON.');
     } else if (parserError?.type && typeof parserError.status === 'number' && parserError.status < 500) {
-      mapped = new AppError('validation_failed', 'The request body could not be read.', parserError.status);
-    } else if (!(error instanceof AppError) && isDatabaseUnavailable(error)) {
-      mapped = new PersistenceError('The database is unavailable right now. Try again shortly.', error);
+      mapped = new AppError('validation_failed', 'The request body could not be read.', { status: parserError.status });
     }
     const { status, body } = toErrorBody(mapped);
     if (status >= 500) log.error({ err: error, method: req.method, path: req.path, code: body.code }, 'request failed');

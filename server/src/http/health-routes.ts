@@ -1,16 +1,7 @@
 import { Router } from 'express';
+import { withTimeout } from '../platform/with-timeout';
 
 export type ReadinessCheck = () => Promise<void>;
-
-function withTimeout(check: ReadinessCheck, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    check(),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /** `/healthz`: the process answers. `/readyz`: every dependency answers, so a load balancer can route here. */
 export function healthRoutes(checks: Record<string, ReadinessCheck>, timeoutMs = 2000): Router {
@@ -22,7 +13,7 @@ export function healthRoutes(checks: Record<string, ReadinessCheck>, timeoutMs =
     const results = await Promise.all(
       Object.entries(checks).map(async ([name, check]) => {
         try {
-          await withTimeout(check, timeoutMs);
+          await withTimeout(check(), timeoutMs, `no answer within ${timeoutMs} ms`);
           return [name, 'ok'] as const;
         } catch {
           return [name, 'unavailable'] as const;

@@ -1,7 +1,7 @@
-import { DEFAULT_CHANNEL_PREFIX, type Notification, type NotificationCounts } from '@herald/shared';
-import type { Logger } from '../logger';
-import type { RedisClient } from '../redis-client';
-import { withTimeout } from '../with-timeout';
+import type { HeraldNames, Notification, NotificationCounts } from '@herald/shared';
+import type { Logger } from '../platform/logger';
+import type { RedisClient } from '../platform/redis-client';
+import { withTimeout } from '../platform/with-timeout';
 
 /**
  * Counts: every change bumps `v`; the cached counts are valid only while `at`
@@ -56,6 +56,12 @@ interface FeedCacheScripts {
   heraldCountsStore(key: string, version: number, unread: number, unseen: number, ttl: number): Promise<number>;
 }
 
+/**
+ * A cache only: the database stays the truth. Counts are served from Redis
+ * only while no change has happened since they were computed, and any doubt
+ * (a miss, an error, an invalidation that has not reached Redis yet) falls
+ * back to the database.
+ */
 export interface FeedCache {
   /** The counts for a user, computing (and caching) them with `compute` when the cache has none. */
   counts(userId: string, compute: () => Promise<NotificationCounts>): Promise<NotificationCounts>;
@@ -65,6 +71,8 @@ export interface FeedCache {
   changed(userIds: string[]): Promise<void>;
   /** The cached notifications of these seqs, in order; undefined where the cache does not have one. */
   recent(userId: string, seqs: number[]): Promise<(Notification | undefined)[]>;
+  /** Removes the listener this cache attached to the Redis connection it was handed. */
+  close(): void;
 }
 
 /** Users whose invalidation failed are kept for a retry when Redis is back; beyond this, the TTL is the fallback. */
@@ -80,7 +88,7 @@ const MAX_PENDING = 10_000;
 export function createFeedCache(deps: {
   redis: RedisClient;
   logger: Logger;
-  channelPrefix?: string;
+  names: HeraldNames;
   /** @default 600 */
   countsTtlSeconds?: number;
   /** How long a published notification stays readable from the cache. @default 3600 */
@@ -88,7 +96,6 @@ export function createFeedCache(deps: {
   /** Use the database instead of waiting longer than this for Redis. @default 1000 */
   timeoutMs?: number;
 }): FeedCache {
-  const prefix = deps.channelPrefix ?? DEFAULT_CHANNEL_PREFIX;
   const ttl = deps.countsTtlSeconds ?? 600;
   const recentTtl = deps.recentTtlSeconds ?? 3600;
   const timeoutMs = deps.timeoutMs ?? 1000;
@@ -98,9 +105,7 @@ export function createFeedCache(deps: {
   deps.redis.defineCommand('heraldFeedChanged', { numberOfKeys: 2, lua: CHANGED });
   deps.redis.defineCommand('heraldCountsStore', { numberOfKeys: 1, lua: STORE });
   const scripts = deps.redis as unknown as FeedCacheScripts;
-  // The hash tag keeps both keys of a user in one cluster slot.
-  const countsKey = (userId: string) => `${prefix}:counts:{${userId}}`;
-  const recentKey = (userId: string) => `${prefix}:recent:{${userId}}`;
+  const { countsKey, recentKey } = deps.names;
   const pending = new Set<string>();
 
   const invalidate = (userIds: string[]) =>
@@ -111,14 +116,19 @@ export function createFeedCache(deps: {
     log.warn({ err: error, users: userIds.length }, 'could not update the feed cache; retrying when redis is back');
   }
 
-  deps.redis.on('ready', () => {
+  const onReady = () => {
     if (pending.size === 0) return;
     const retry = [...pending];
     pending.clear();
     invalidate(retry).catch((error: unknown) => remember(retry, error));
-  });
+  };
+  deps.redis.on('ready', onReady);
 
   return {
+    close() {
+      deps.redis.off('ready', onReady);
+    },
+
     async counts(userId, compute) {
       let version: number;
       try {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Schema, type Connection, type Model, Types } from 'mongoose';
-import { AppError } from '../errors';
+import { AppError, isDuplicateKey } from '../platform/errors';
 
 interface IdempotencyDoc {
   _id: string;
@@ -44,17 +44,23 @@ export function requestHash(value: unknown): string {
 
 export type Claim = { kind: 'first' } | { kind: 'replay'; notificationIds: string[]; mutedUserIds: string[] };
 
-function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
-}
-
 /**
  * Idempotency keys for publishing, stored in MongoDB so every gateway
- * instance sees them. The first request with a key claims it (a unique
+ * instance sees them. A key is claimed by exactly one request (a unique
  * insert); a concurrent or later duplicate waits for it to finish and
  * replays its result; the same key with a different request is a 409.
+ * A claim whose request died is taken over after a minute.
  */
-export function createIdempotencyStore(connection: Connection) {
+export interface IdempotencyStore {
+  /** The first request with this key gets `first`; a later one the first one's result (`replay`), or a 409 `conflict`. */
+  claim(key: string, hash: string): Promise<Claim>;
+  /** The claimed request stored these: later requests with the key replay them. */
+  complete(key: string, notificationIds: string[], mutedUserIds: string[]): Promise<void>;
+  /** Gives the key back after a failed attempt, so a retry with it can succeed. */
+  release(key: string): Promise<void>;
+}
+
+export function createIdempotencyStore(connection: Connection): IdempotencyStore {
   const Keys = idempotencyModel(connection);
 
   async function claim(key: string, hash: string): Promise<Claim> {
@@ -69,7 +75,7 @@ export function createIdempotencyStore(connection: Connection) {
       const existing = await Keys.findById(key).lean();
       if (!existing) continue; // released by a failed first attempt: try to claim it
       if (existing.requestHash !== hash) {
-        throw new AppError('conflict', 'This Idempotency-Key was already used for a different request.', 409);
+        throw new AppError('conflict', 'This Idempotency-Key was already used for a different request.');
       }
       if (existing.state === 'done') {
         return {
@@ -83,7 +89,7 @@ export function createIdempotencyStore(connection: Connection) {
         continue;
       }
       if (Date.now() > deadline) {
-        throw new AppError('conflict', 'A request with this Idempotency-Key is still in progress; retry shortly.', 409);
+        throw new AppError('conflict', 'A request with this Idempotency-Key is still in progress; retry shortly.');
       }
       await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
     }
@@ -96,12 +102,9 @@ export function createIdempotencyStore(connection: Connection) {
     );
   }
 
-  /** Gives the key back after a failed attempt, so a retry with it can succeed. */
   async function release(key: string): Promise<void> {
     await Keys.deleteOne({ _id: key, state: 'pending' }).catch(() => undefined);
   }
 
   return { claim, complete, release };
 }
-
-export type IdempotencyStore = ReturnType<typeof createIdempotencyStore>;

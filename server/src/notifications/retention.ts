@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
-import type { Logger } from '../logger';
-import type { RedisClient } from '../redis-client';
+import type { HeraldNames } from '@herald/shared';
+import type { Logger } from '../platform/logger';
+import type { RedisClient } from '../platform/redis-client';
 import type { FeedCache } from './feed-cache';
 import { IDEMPOTENCY_TTL_MS, idempotencyModel } from './idempotency';
 import { notificationModel } from './notification-model';
@@ -32,18 +33,29 @@ const USERS_PER_SWEEP = 500;
  * (FerretDB has no TTL indexes, so expired idempotency keys are removed
  * here too.)
  */
+/** Background deletion of old notifications; safe with several instances (one sweeps per interval). */
+export interface RetentionSweeper {
+  /** One sweep if this instance wins the lock for this interval; null if another instance has it. */
+  runOnce(): Promise<RetentionReport | null>;
+  /** Sweeps on every interval (with a random start offset so instances do not line up). */
+  start(): void;
+  stop(): void;
+}
+
 export function createRetentionSweeper(deps: {
   connection: Connection;
   redis: RedisClient;
   logger: Logger;
   policy: RetentionPolicy;
   cache: FeedCache;
+  /** @default names.retentionLock */
   lockKey?: string;
-}) {
+  names: HeraldNames;
+}): RetentionSweeper {
   const Notification = notificationModel(deps.connection);
   const Keys = idempotencyModel(deps.connection);
   const log = deps.logger.child({ module: 'retention' });
-  const lockKey = deps.lockKey ?? 'herald:retention-lock';
+  const lockKey = deps.lockKey ?? deps.names.retentionLock;
   const owner = randomUUID();
   let timer: NodeJS.Timeout | undefined;
 

@@ -1,9 +1,9 @@
 import mongoose, { Schema, type Connection, type Model, Types } from 'mongoose';
-import { DEFAULT_CHANNEL_PREFIX } from '@herald/shared';
-import { databaseTraits } from '../db-traits';
-import type { Logger } from '../logger';
-import type { RedisClient } from '../redis-client';
-import { withTimeout } from '../with-timeout';
+import type { HeraldNames } from '@herald/shared';
+import { databaseTraits } from '../platform/db-traits';
+import type { Logger } from '../platform/logger';
+import type { RedisClient } from '../platform/redis-client';
+import { withTimeout } from '../platform/with-timeout';
 import { notificationModel } from './notification-model';
 
 interface FloorDoc {
@@ -66,20 +66,18 @@ export function createSequenceAllocator(deps: {
   connection: Connection;
   redis: RedisClient;
   logger: Logger;
-  channelPrefix?: string;
+  names: HeraldNames;
   /** Give up on Redis after this long and use the database. @default 1000 */
   timeoutMs?: number;
 }): SequenceAllocator {
   const Notification = notificationModel(deps.connection);
   const Floor = sequenceFloorModel(deps.connection);
-  const prefix = deps.channelPrefix ?? DEFAULT_CHANNEL_PREFIX;
   const timeoutMs = deps.timeoutMs ?? 1000;
   const log = deps.logger.child({ module: 'sequence' });
   deps.redis.defineCommand('heraldSeqTake', { numberOfKeys: 1, lua: TAKE });
   deps.redis.defineCommand('heraldSeqSeed', { numberOfKeys: 1, lua: SEED_AND_TAKE });
   const scripts = deps.redis as unknown as SequenceScripts;
-  // The hash tag keeps a user's counter in one cluster slot.
-  const key = (userId: string) => `${prefix}:seq:{${userId}}`;
+  const key = deps.names.seqKey;
   let lastRedisWarning = 0;
 
   const redisCall = <T>(work: Promise<T>) => withTimeout(work, timeoutMs, `redis did not answer within ${timeoutMs} ms`);

@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { preferencesSchema, type Preferences } from '@herald/shared';
 import { currentUser, requireUser } from '../auth/require-user';
 import type { TokenService } from '../auth/jwt';
-import { ValidationError } from '../errors';
+import { ValidationError } from '../platform/errors';
 import type { PreferenceModel } from './preference-model';
 
 /** `/api/preferences`: the signed-in user's muted notification types. */

@@ -1,3 +1,7 @@
+import type { Logger } from '../platform/logger';
+import type { Metrics } from '../platform/metrics';
+import type { IoSocket } from './io-types';
+
 /** A token bucket: `burst` events at once, refilled at `perSecond`. */
 export interface RateLimitPolicy {
   /** @default 30 */
@@ -41,4 +45,28 @@ export class TokenBucket {
   get exhausted(): boolean {
     return this.refusedInARow >= this.policy.maxRefusedInARow;
   }
+}
+
+/**
+ * Socket middleware: every client event costs a token; a flood gets
+ * `rate_limited` error acks, then the socket is told why and closed.
+ */
+export function rateLimitEvents(deps: {
+  bucket(socket: IoSocket): TokenBucket | undefined;
+  metrics: Pick<Metrics, 'rateLimited'>;
+  logger: Logger;
+}) {
+  return (socket: IoSocket, packet: unknown[], next: (error?: Error) => void): void => {
+    const bucket = deps.bucket(socket);
+    if (!bucket || bucket.take()) return next();
+    deps.metrics.rateLimited.inc();
+    const ack = packet.at(-1);
+    if (typeof ack === 'function')
+      (ack as (r: unknown) => void)({ error: { code: 'rate_limited', message: 'Too many events; slow down.' } });
+    if (bucket.exhausted) {
+      deps.logger.warn({ userId: socket.data.userId }, 'socket kept flooding events; disconnecting it');
+      socket.emit('server:error', { code: 'rate_limited', message: 'Too many events: this connection was closed.' });
+      socket.disconnect(true);
+    }
+  };
 }

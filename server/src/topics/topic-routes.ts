@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { topicMessageInputSchema } from '@herald/shared';
 import { requireServiceToken } from '../auth/service-token';
-import { ValidationError } from '../errors';
+import { ValidationError } from '../platform/errors';
 import { idParam } from '../http/id-param';
 import type { TopicService } from './topic-service';
 

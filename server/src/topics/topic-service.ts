@@ -1,18 +1,17 @@
 import type { Connection } from 'mongoose';
 import {
-  DEFAULT_CHANNEL_PREFIX,
   createTopicSchema,
-  topicChannel,
   topicMessageInputSchema,
   topicNameSchema,
+  type HeraldNames,
   type JsonObject,
   type TopicChannelMessage,
   type TopicInfo,
 } from '@herald/shared';
-import { AppError, ValidationError } from '../errors';
-import type { Logger } from '../logger';
-import { publishTo, type RedisClient } from '../redis-client';
-import type { UserEvents } from '../notifications/user-events';
+import { AppError, ValidationError, isDuplicateKey } from '../platform/errors';
+import type { Logger } from '../platform/logger';
+import { publishTo, type RedisClient } from '../platform/redis-client';
+import type { UserChannelPublisher } from '../channels/user-channel-publisher';
 import { topicModels, type TopicDoc } from './topic-model';
 
 /** Decides whether a user may subscribe to a topic. `info` is null when no such topic was created. */
@@ -45,22 +44,42 @@ function parseTopic(topic: unknown): string {
 
 /**
  * Topics: named groups with persistent membership (so following survives
- * reconnects), authorised by a policy on the server. Membership changes are
- * announced on the member's user channel so their sockets on every instance
- * join or leave; messages go out on the topic's own channel, which only
- * instances holding a subscribed socket listen to.
+ * reconnects), authorised by a policy on the server. Membership is stored
+ * first, then announced (at most once) on the member's user channel so their
+ * sockets on every instance join or leave; a socket that connects later
+ * joins its user's topics from the database. Topic messages are at-most-once
+ * pub/sub on the topic's own channel, which only instances holding a
+ * subscribed socket listen to; they are not stored.
  */
+export interface TopicService {
+  info(topic: string): Promise<TopicInfo | null>;
+  /** The topic, or 404 not_found. */
+  require(rawTopic: unknown): Promise<TopicInfo>;
+  /** Sends a message to the topic's current subscribers; resolves with the instances that received it. */
+  publishToTopic(topic: string, message: { event: string; data?: JsonObject }, options?: PublishToTopicOptions): Promise<number>;
+  create(input: unknown): Promise<TopicInfo>;
+  /** Creates the topic if it does not exist yet; returns it either way. */
+  ensure(input: { name: string; visibility?: 'public' | 'private'; systemEvents?: boolean }): Promise<TopicInfo>;
+  members(topic: string): Promise<string[]>;
+  topicsOf(userId: string): Promise<string[]>;
+  /** A backend adds a member (no policy check: the backend is trusted); true if it was not one. */
+  addMember(topic: string, user: { id: string; name?: string }): Promise<boolean>;
+  removeMember(topic: string, user: { id: string; name?: string }): Promise<boolean>;
+  /** A user asks to join: the policy decides (403 forbidden, 404 not_found). */
+  subscribe(user: { id: string; name: string }, rawTopic: unknown): Promise<string>;
+  unsubscribe(user: { id: string; name: string }, rawTopic: unknown): Promise<string>;
+}
+
 export function createTopicService(deps: {
   connection: Connection;
   redis: RedisClient;
-  events: UserEvents;
+  userChannel: UserChannelPublisher;
   logger: Logger;
   policy?: TopicPolicy;
-  channelPrefix?: string;
-}) {
+  names: HeraldNames;
+}): TopicService {
   const { Topic, TopicMember } = topicModels(deps.connection);
   const policy = deps.policy ?? defaultTopicPolicy;
-  const prefix = deps.channelPrefix ?? DEFAULT_CHANNEL_PREFIX;
 
   async function info(topic: string): Promise<TopicInfo | null> {
     const doc = await Topic.findById(topic).lean();
@@ -70,7 +89,7 @@ export function createTopicService(deps: {
   async function require(rawTopic: unknown): Promise<TopicInfo> {
     const topic = parseTopic(rawTopic);
     const found = await info(topic);
-    if (!found) throw new AppError('not_found', `No topic "${topic}".`, 404);
+    if (!found) throw new AppError('not_found', `No topic "${topic}".`);
     return found;
   }
 
@@ -89,7 +108,7 @@ export function createTopicService(deps: {
       ...(options.excludeUserId ? { excludeUserId: options.excludeUserId } : {}),
       ...(options.excludeSocketId ? { excludeSocketId: options.excludeSocketId } : {}),
     };
-    return publishTo(deps.redis, topicChannel(payload.topic, prefix), JSON.stringify(payload));
+    return publishTo(deps.redis, deps.names.topicChannel(payload.topic), JSON.stringify(payload));
   }
 
   async function setMembership(topic: string, user: { id: string; name?: string }, member: boolean): Promise<boolean> {
@@ -106,7 +125,7 @@ export function createTopicService(deps: {
     } else {
       changed = (await TopicMember.deleteOne({ _id })).deletedCount > 0;
     }
-    await deps.events.publish([{ userId: user.id, message: { kind: 'topic-membership', topic, member } }]);
+    await deps.userChannel.publish([{ userId: user.id, message: { kind: 'topic-membership', topic, member } }]);
     if (changed && found.systemEvents) {
       await publishToTopic(
         topic,
@@ -135,8 +154,7 @@ export function createTopicService(deps: {
         });
         return toInfo(doc.toObject());
       } catch (error) {
-        if ((error as { code?: unknown }).code === 11000)
-          throw new AppError('conflict', `Topic "${parsed.data.name}" already exists.`, 409);
+        if (isDuplicateKey(error)) throw new AppError('conflict', `Topic "${parsed.data.name}" already exists.`);
         throw error;
       }
     },
@@ -172,9 +190,7 @@ export function createTopicService(deps: {
       const topic = parseTopic(rawTopic);
       const [found, isMember] = await Promise.all([info(topic), TopicMember.exists({ _id: `${topic}|${user.id}` })]);
       if (!(await policy({ userId: user.id, topic, info: found, isMember: isMember !== null }))) {
-        throw found
-          ? new AppError('forbidden', `You may not subscribe to "${topic}".`, 403)
-          : new AppError('not_found', `No topic "${topic}".`, 404);
+        throw found ? new AppError('forbidden', `You may not subscribe to "${topic}".`) : new AppError('not_found', `No topic "${topic}".`);
       }
       await setMembership(topic, user, true);
       return topic;
@@ -187,5 +203,3 @@ export function createTopicService(deps: {
     },
   };
 }
-
-export type TopicService = ReturnType<typeof createTopicService>;

@@ -1,5 +1,5 @@
 import { loadConfig, type Config } from '../../src/config';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/platform/logger';
 import { startHerald, type RunningHerald } from '../../src/main';
 
 export const TEST_SERVICE_TOKEN = 'test-service-token-0123456789abcdef';

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
+import { createNames, type HeraldNames } from '@herald/shared';
 import type { LocalRedis } from '../../src/local-services/redis-server';
 import type { RunningHerald } from '../../src/main';
 import { closeAllSockets } from './clients';
@@ -18,6 +19,8 @@ export interface TestStack {
   inspector: Connection;
   /** A plain client of the stack's Redis, for tests that look at or change keys. */
   redisClient: Redis;
+  /** The channel and key names the stack's gateways use. */
+  names: HeraldNames;
 }
 
 /**
@@ -26,7 +29,7 @@ export interface TestStack {
  * The returned object is filled in by beforeAll.
  */
 export function useTestStack(options: { instances?: number; env?: Record<string, string> } = {}): TestStack {
-  const stack = {} as TestStack;
+  const stack = { names: createNames() } as TestStack;
   beforeAll(async () => {
     stack.mongodbUri = freshMongoUri();
     stack.redis = await startTestRedis();

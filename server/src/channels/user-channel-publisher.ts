@@ -1,10 +1,15 @@
 import { Cluster } from 'ioredis';
-import { DEFAULT_CHANNEL_PREFIX, userChannel, type UserChannelMessage } from '@herald/shared';
-import type { Logger } from '../logger';
-import { publishTo, type RedisClient } from '../redis-client';
-import { withTimeout } from '../with-timeout';
+import type { HeraldNames, UserChannelMessage } from '@herald/shared';
+import type { Logger } from '../platform/logger';
+import { publishTo, type RedisClient } from '../platform/redis-client';
+import { withTimeout } from '../platform/with-timeout';
 
-export interface UserEvents {
+/**
+ * Publishes messages on users' channels. At-most-once, like all Redis pub/sub:
+ * a gateway that is not subscribed at that moment never gets the message, and
+ * clients recover what they missed through `notifications:sync`.
+ */
+export interface UserChannelPublisher {
   /**
    * Publishes messages on their users' channels in one round trip. Never
    * throws: pub/sub is fire-and-forget here, and clients recover anything
@@ -14,10 +19,16 @@ export interface UserEvents {
   publish(messages: { userId: string; message: UserChannelMessage }[]): Promise<(number | null)[]>;
 }
 
-export function createUserEvents(deps: { redis: RedisClient; logger: Logger; channelPrefix?: string; timeoutMs?: number }): UserEvents {
-  const prefix = deps.channelPrefix ?? DEFAULT_CHANNEL_PREFIX;
+export function createUserChannelPublisher(deps: {
+  redis: RedisClient;
+  logger: Logger;
+  names: HeraldNames;
+  /** @default 2000 */
+  timeoutMs?: number;
+}): UserChannelPublisher {
+  const { names } = deps;
   const timeoutMs = deps.timeoutMs ?? 2000;
-  const log = deps.logger.child({ module: 'user-events' });
+  const log = deps.logger.child({ module: 'user-channel-publisher' });
 
   return {
     async publish(messages) {
@@ -27,7 +38,7 @@ export function createUserEvents(deps: { redis: RedisClient; logger: Logger; cha
           // Channels of different users live in different slots: one SPUBLISH each, in parallel.
           return Promise.all(
             messages.map(({ userId, message }) =>
-              publishTo(deps.redis, userChannel(userId, prefix), JSON.stringify(message)).then(
+              publishTo(deps.redis, names.userChannel(userId), JSON.stringify(message)).then(
                 (count): [null, unknown] => [null, count],
                 (error: Error): [Error, unknown] => [error, null],
               ),
@@ -35,7 +46,7 @@ export function createUserEvents(deps: { redis: RedisClient; logger: Logger; cha
           );
         }
         const pipeline = deps.redis.pipeline();
-        for (const { userId, message } of messages) pipeline.publish(userChannel(userId, prefix), JSON.stringify(message));
+        for (const { userId, message } of messages) pipeline.publish(names.userChannel(userId), JSON.stringify(message));
         return (await pipeline.exec()) ?? [];
       };
       try {

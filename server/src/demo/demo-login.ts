@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { AppError, ValidationError } from '../errors';
-import type { UserModel } from '../users/user-model';
-import type { TokenService } from './jwt';
+import { AppError, ValidationError } from '../platform/errors';
+import type { TokenService } from '../auth/jwt';
+import type { UserModel } from './user-model';
 
 const loginSchema = z.strictObject({
   username: z
@@ -13,16 +13,17 @@ const loginSchema = z.strictObject({
 });
 
 /**
- * Demo sign-in by username (the seeded users). A real deployment swaps this
- * for its own identity provider and keeps issuing the same HS256 token.
+ * Demo sign-in by username (the seeded users), at `POST /api/auth/login`. It
+ * exists only where installDemo() ran: a real deployment signs users in with
+ * its own identity provider.
  */
-export function authRoutes(deps: { users: UserModel; tokens: TokenService }): Router {
+export function demoLoginRoutes(deps: { users: UserModel; tokens: TokenService }): Router {
   const router = Router();
-  router.post('/login', async (req, res) => {
+  router.post('/auth/login', async (req, res) => {
     const parsed = loginSchema.safeParse(req.body);
     if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'login');
     const user = await deps.users.findOne({ username: parsed.data.username }).lean();
-    if (!user) throw new AppError('unknown_user', `No user named "${parsed.data.username}".`, 401);
+    if (!user) throw new AppError('unknown_user', `No user named "${parsed.data.username}".`);
     const { token, expiresAt } = deps.tokens.sign({ userId: user._id.toHexString(), name: user.name });
     res.json({ token, expiresAt, user: { id: user._id.toHexString(), name: user.name, username: user.username } });
   });

@@ -1,7 +1,7 @@
 import { Cluster } from 'ioredis';
-import type { RedisClient } from '../redis-client';
 import type { ZodType } from 'zod';
-import type { Logger } from '../logger';
+import type { Logger } from '../platform/logger';
+import type { RedisClient } from '../platform/redis-client';
 
 export interface ChannelSubscriberOptions<M> {
   /** A dedicated subscriber connection; several ChannelSubscribers may share it. On a cluster, sharded pub/sub is used. */
@@ -27,26 +27,33 @@ export interface ChannelSubscriberOptions<M> {
 /**
  * Reference-counted subscriptions: a channel is subscribed while at least one
  * local holder (a socket) needs it, so a message only reaches the instances
- * that hold someone who wants it.
+ * that hold someone who wants it. Delivery is at-most-once: a message
+ * published while a channel is not (yet) subscribed is not received, and
+ * clients recover it through `notifications:sync`.
  *
  * Counts change synchronously and SUBSCRIBE/UNSUBSCRIBE go out in that order
  * on one connection, which Redis applies in order: a fast release/acquire
  * (1 -> 0 -> 1) always ends subscribed.
+ *
+ * A SUBSCRIBE that fails (Redis was down) is rolled back, like centrifuge's
+ * addSubscription undoes its local registration: the holders stay, and the
+ * next acquire, the next `subscribed()` call or the connection's next `ready`
+ * subscribes again, so nobody waits on a failure for the rest of a session.
  */
 export class ChannelSubscriber<M> {
   private readonly refs = new Map<string, number>();
   private readonly ready = new Map<string, Promise<void>>();
   private readonly log: Logger;
   private readonly listener = (channel: string, raw: string) => this.dispatch(channel, raw);
+  private readonly patternListener = (_pattern: string, channel: string, raw: string) => this.dispatch(channel, raw);
+  private readonly onReady = () => this.resubscribeFailed();
+  private readonly sharded: boolean;
+  /** In pattern mode: the one PSUBSCRIBE every acquire waits for (undefined after it failed). */
+  private patternReady: Promise<void> | undefined;
   /** Messages received on these channels (every one, valid or not): the routing cost. */
   messagesReceived = 0;
   /** Messages dropped because they were malformed or failed `accept`. */
   messagesDropped = 0;
-
-  private readonly sharded: boolean;
-  private readonly patternListener = (_pattern: string, channel: string, raw: string) => this.dispatch(channel, raw);
-  /** In pattern mode: the one PSUBSCRIBE every acquire waits for. */
-  private readonly patternReady?: Promise<void>;
 
   constructor(private readonly options: ChannelSubscriberOptions<M>) {
     this.log = options.logger.child({ module: `${options.name}-subscriber` });
@@ -54,32 +61,36 @@ export class ChannelSubscriber<M> {
     if (options.pattern !== undefined) {
       if (this.sharded) throw new Error('pattern routing needs a single Redis: sharded pub/sub has no patterns');
       options.subscriber.on('pmessage', this.patternListener);
-      this.patternReady = options.subscriber.psubscribe(options.pattern).then(() => undefined);
-      this.patternReady.catch((error: unknown) => this.log.error({ err: error }, 'psubscribe failed'));
+      this.ensurePattern();
     } else {
       options.subscriber.on(this.sharded ? 'smessage' : 'message', this.listener);
     }
-  }
-
-  private subscribe(channel: string): Promise<unknown> {
-    return this.sharded ? this.options.subscriber.ssubscribe(channel) : this.options.subscriber.subscribe(channel);
-  }
-
-  private unsubscribe(channel: string): Promise<unknown> {
-    return this.sharded ? this.options.subscriber.sunsubscribe(channel) : this.options.subscriber.unsubscribe(channel);
+    options.subscriber.on('ready', this.onReady);
   }
 
   /** One more local holder of the key; resolves once Redis confirmed the subscription. */
   acquire(key: string): Promise<void> {
-    const count = (this.refs.get(key) ?? 0) + 1;
-    this.refs.set(key, count);
-    if (this.patternReady) return this.patternReady;
+    this.refs.set(key, (this.refs.get(key) ?? 0) + 1);
+    return this.subscribed(key);
+  }
+
+  /**
+   * For a key this instance holds: resolves once its subscription is live,
+   * subscribing again if the last attempt failed. Rejects if this attempt fails.
+   */
+  subscribed(key: string): Promise<void> {
+    if (this.options.pattern !== undefined) return this.ensurePattern();
+    if (!this.refs.has(key)) return Promise.reject(new Error(`no local holder of ${this.options.name} ${key}`));
     const existing = this.ready.get(key);
-    if (count > 1 && existing) return existing;
-    const subscribed = this.subscribe(this.options.channelFor(key)).then(() => undefined);
-    this.ready.set(key, subscribed);
-    subscribed.catch((error: unknown) => this.log.error({ err: error, key }, 'subscribe failed'));
-    return subscribed;
+    if (existing) return existing;
+    const attempt = this.subscribe(this.options.channelFor(key)).then(() => undefined);
+    this.ready.set(key, attempt);
+    attempt.catch((error: unknown) => {
+      // Roll back: the next caller (or the next `ready`) subscribes again instead of waiting on this failure.
+      if (this.ready.get(key) === attempt) this.ready.delete(key);
+      this.log.error({ err: error, key }, 'subscribe failed; will subscribe again');
+    });
+    return attempt;
   }
 
   /** One local holder fewer; the last one out unsubscribes. */
@@ -91,7 +102,7 @@ export class ChannelSubscriber<M> {
     }
     this.refs.delete(key);
     this.ready.delete(key);
-    if (this.patternReady) return;
+    if (this.options.pattern !== undefined) return;
     this.unsubscribe(this.options.channelFor(key)).catch((error: unknown) => {
       this.log.warn({ err: error, key }, 'unsubscribe failed');
     });
@@ -102,10 +113,40 @@ export class ChannelSubscriber<M> {
     return this.refs.size;
   }
 
+  /** Removes every listener this subscriber attached to the connection it was handed. */
   close(): void {
     this.options.subscriber.off('message', this.listener);
     this.options.subscriber.off('smessage', this.listener);
     this.options.subscriber.off('pmessage', this.patternListener);
+    this.options.subscriber.off('ready', this.onReady);
+  }
+
+  private subscribe(channel: string): Promise<unknown> {
+    return this.sharded ? this.options.subscriber.ssubscribe(channel) : this.options.subscriber.subscribe(channel);
+  }
+
+  private unsubscribe(channel: string): Promise<unknown> {
+    return this.sharded ? this.options.subscriber.sunsubscribe(channel) : this.options.subscriber.unsubscribe(channel);
+  }
+
+  private ensurePattern(): Promise<void> {
+    if (this.patternReady) return this.patternReady;
+    const attempt = this.options.subscriber.psubscribe(this.options.pattern!).then(() => undefined);
+    this.patternReady = attempt;
+    attempt.catch((error: unknown) => {
+      if (this.patternReady === attempt) this.patternReady = undefined;
+      this.log.error({ err: error }, 'psubscribe failed; will subscribe again');
+    });
+    return attempt;
+  }
+
+  /** The connection is back: held keys whose SUBSCRIBE failed are subscribed again (ioredis resubscribes the others). */
+  private resubscribeFailed(): void {
+    if (this.options.pattern !== undefined) {
+      if (!this.patternReady) void this.ensurePattern().catch(() => undefined);
+      return;
+    }
+    for (const key of this.refs.keys()) if (!this.ready.has(key)) void this.subscribed(key).catch(() => undefined);
   }
 
   private dispatch(channel: string, raw: string): void {

@@ -1,6 +1,6 @@
-import { DEFAULT_CHANNEL_PREFIX, topicChannel, topicChannelMessageSchema, type TopicChannelMessage } from '@herald/shared';
-import type { Logger } from '../logger';
-import type { RedisClient } from '../redis-client';
+import { topicChannelMessageSchema, type HeraldNames, type TopicChannelMessage } from '@herald/shared';
+import type { Logger } from '../platform/logger';
+import type { RedisClient } from '../platform/redis-client';
 import { ChannelSubscriber } from './channel-subscriber';
 
 export type TopicChannelSubscriber = ChannelSubscriber<TopicChannelMessage>;
@@ -9,17 +9,15 @@ export type TopicChannelSubscriber = ChannelSubscriber<TopicChannelMessage>;
 export function createTopicChannelSubscriber(options: {
   subscriber: RedisClient;
   logger: Logger;
+  names: HeraldNames;
   onMessage: (topic: string, message: TopicChannelMessage) => void;
-  channelPrefix?: string;
 }): TopicChannelSubscriber {
-  const prefix = options.channelPrefix ?? DEFAULT_CHANNEL_PREFIX;
-  const head = `${prefix}:topic:`;
   return new ChannelSubscriber<TopicChannelMessage>({
     subscriber: options.subscriber,
     logger: options.logger,
     name: 'topic-channel',
-    channelFor: (topic) => topicChannel(topic, prefix),
-    keyFor: (channel) => (channel.startsWith(head) ? channel.slice(head.length) : undefined),
+    channelFor: options.names.topicChannel,
+    keyFor: options.names.topicFromChannel,
     schema: topicChannelMessageSchema,
     accept: (topic, message) => message.topic === topic,
     onMessage: options.onMessage,

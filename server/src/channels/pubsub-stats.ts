@@ -1,5 +1,6 @@
 import { Cluster, type Redis } from 'ioredis';
-import type { RedisClient } from '../redis-client';
+import type { HeraldNames } from '@herald/shared';
+import type { RedisClient } from '../platform/redis-client';
 
 export interface PubSubStats {
   /** Herald channels with at least one subscriber (user and topic channels; sharded ones on a cluster). */
@@ -13,12 +14,12 @@ export interface PubSubStats {
   mode: 'standalone' | 'cluster';
 }
 
-async function nodeStats(node: Redis, prefix: string, sharded: boolean): Promise<Omit<PubSubStats, 'mode'>> {
+async function nodeStats(node: Redis, names: HeraldNames, sharded: boolean): Promise<Omit<PubSubStats, 'mode'>> {
   const [channels, numpat] = await Promise.all([
-    node.call('PUBSUB', sharded ? 'SHARDCHANNELS' : 'CHANNELS', `${prefix}:*`) as Promise<string[]>,
+    node.call('PUBSUB', sharded ? 'SHARDCHANNELS' : 'CHANNELS', `${names.prefix}:*`) as Promise<string[]>,
     node.call('PUBSUB', 'NUMPAT') as Promise<number>,
   ]);
-  const userChannels = channels.filter((c) => c.startsWith(`${prefix}:user:`)).slice(0, 1000);
+  const userChannels = channels.filter((c) => names.userIdFromChannel(c) !== undefined).slice(0, 1000);
   const numsub =
     userChannels.length > 0
       ? ((await node.call('PUBSUB', sharded ? 'SHARDNUMSUB' : 'NUMSUB', ...userChannels)) as (string | number)[])
@@ -29,9 +30,9 @@ async function nodeStats(node: Redis, prefix: string, sharded: boolean): Promise
 }
 
 /** PUBSUB figures for GET /api/admin/stats. */
-export async function pubSubStats(client: RedisClient, prefix: string): Promise<PubSubStats> {
-  if (!(client instanceof Cluster)) return { ...(await nodeStats(client, prefix, false)), mode: 'standalone' };
-  const perNode = await Promise.all(client.nodes('master').map((node) => nodeStats(node, prefix, true)));
+export async function pubSubStats(client: RedisClient, names: HeraldNames): Promise<PubSubStats> {
+  if (!(client instanceof Cluster)) return { ...(await nodeStats(client, names, false)), mode: 'standalone' };
+  const perNode = await Promise.all(client.nodes('master').map((node) => nodeStats(node, names, true)));
   const total = perNode.reduce(
     (sum, n) => ({
       channels: sum.channels + n.channels,

@@ -1,7 +1,7 @@
 import type { Ack, ErrorBody } from '@herald/shared';
 import type { ZodType } from 'zod';
-import { ValidationError, isDatabaseUnavailable, toErrorBody, PersistenceError } from '../errors';
-import type { Logger } from '../logger';
+import { ValidationError, toErrorBody } from '../platform/errors';
+import type { Logger } from '../platform/logger';
 
 /**
  * Wraps a client->server event that expects an acknowledgement: validates the
@@ -27,8 +27,7 @@ export function acknowledged<In, Out, S = unknown>(
     handler(parsed.data, this).then(
       (data) => reply({ data }),
       (error: unknown) => {
-        const mapped = isDatabaseUnavailable(error) ? new PersistenceError('The database is unavailable right now.', error) : error;
-        const { status, body } = toErrorBody(mapped);
+        const { status, body } = toErrorBody(error);
         if (status >= 500) logger.error({ err: error, event, code: body.code }, 'socket request failed');
         reply({ error: body satisfies ErrorBody });
       },

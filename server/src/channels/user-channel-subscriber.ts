@@ -1,6 +1,6 @@
-import { DEFAULT_CHANNEL_PREFIX, userChannel, userChannelMessageSchema, userIdFromChannel, type UserChannelMessage } from '@herald/shared';
-import type { Logger } from '../logger';
-import type { RedisClient } from '../redis-client';
+import { userChannelMessageSchema, type HeraldNames, type UserChannelMessage } from '@herald/shared';
+import type { Logger } from '../platform/logger';
+import type { RedisClient } from '../platform/redis-client';
 import { ChannelSubscriber } from './channel-subscriber';
 
 export type UserChannelSubscriber = ChannelSubscriber<UserChannelMessage>;
@@ -12,22 +12,22 @@ export type Routing = 'per-user' | 'broadcast';
 export function createUserChannelSubscriber(options: {
   subscriber: RedisClient;
   logger: Logger;
+  names: HeraldNames;
   onMessage: (userId: string, message: UserChannelMessage) => void;
-  channelPrefix?: string;
   /** 'broadcast': every instance receives every user's messages (the classic setup, for comparison). @default "per-user" */
   routing?: Routing;
 }): UserChannelSubscriber {
-  const prefix = options.channelPrefix ?? DEFAULT_CHANNEL_PREFIX;
+  const { names } = options;
   return new ChannelSubscriber<UserChannelMessage>({
     subscriber: options.subscriber,
     logger: options.logger,
     name: 'user-channel',
-    channelFor: (userId) => userChannel(userId, prefix),
-    keyFor: (channel) => userIdFromChannel(channel, prefix),
+    channelFor: names.userChannel,
+    keyFor: names.userIdFromChannel,
     schema: userChannelMessageSchema,
     // A notification published on another user's channel is never delivered.
     accept: (userId, message) => message.kind !== 'notification' || message.notification.userId === userId,
     onMessage: options.onMessage,
-    ...(options.routing === 'broadcast' ? { pattern: userChannel('*', prefix) } : {}),
+    ...(options.routing === 'broadcast' ? { pattern: names.userChannelPattern } : {}),
   });
 }

@@ -1,0 +1,69 @@
+import type { Connection } from 'mongoose';
+import type { HeraldNames } from '@herald/shared';
+import { createUserChannelPublisher, type UserChannelPublisher } from '../channels/user-channel-publisher';
+import type { Logger } from '../platform/logger';
+import type { Metrics } from '../platform/metrics';
+import type { RedisClient } from '../platform/redis-client';
+import { createMutedRecipients } from '../preferences/muted-recipients';
+import { createCatchUp, type CatchUp } from './catch-up';
+import { createFeedCache, type FeedCache } from './feed-cache';
+import { createIdempotencyStore } from './idempotency';
+import { createCountFeed } from './notification-counts';
+import { createNotificationFeed, type NotificationFeed } from './notification-feed';
+import { createNotificationPublisher, type PublishNotification } from './notification-publisher';
+import { createNotificationWriter } from './notification-writer';
+import { createSequenceAllocator, type SequenceAllocator } from './sequence';
+
+export interface NotificationCore {
+  publishNotification: PublishNotification;
+  feed: NotificationFeed;
+  catchUp: CatchUp;
+  cache: FeedCache;
+  sequences: SequenceAllocator;
+  userChannel: UserChannelPublisher;
+  /** Removes every listener the core attached to the connections it was handed (it closes neither). */
+  close(): void;
+}
+
+export interface NotificationCoreDeps {
+  connection: Connection;
+  /** A normal-mode connection (commands and PUBLISH). */
+  redis: RedisClient;
+  names: HeraldNames;
+  logger: Logger;
+  metrics?: Pick<Metrics, 'published' | 'publishFailures'>;
+  /** Replaces the Redis user-channel publisher (tests use it to lose or watch live messages). */
+  userChannel?: UserChannelPublisher;
+  /** @default "auto" */
+  syncReads?: 'auto' | 'range' | 'by-id';
+}
+
+/**
+ * Builds the notification domain from one MongoDB connection and one Redis
+ * connection: the same pieces for a gateway and for `createHeraldPublisher`,
+ * so both store, number and announce notifications identically.
+ */
+export function createNotificationCore(deps: NotificationCoreDeps): NotificationCore {
+  const { connection, redis, names, logger } = deps;
+  const userChannel = deps.userChannel ?? createUserChannelPublisher({ redis, logger, names });
+  const sequences = createSequenceAllocator({ connection, redis, logger, names });
+  const cache = createFeedCache({ redis, logger, names });
+  const counts = createCountFeed({ connection, cache });
+  const writer = createNotificationWriter({ connection, sequences, cache, muted: createMutedRecipients(connection), logger });
+  return {
+    publishNotification: createNotificationPublisher({
+      connection,
+      writer,
+      idempotency: createIdempotencyStore(connection),
+      userChannel,
+      logger,
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    }),
+    feed: createNotificationFeed({ connection, userChannel, cache, counts }),
+    catchUp: createCatchUp({ connection, sequences, cache, counts, ...(deps.syncReads ? { syncReads: deps.syncReads } : {}) }),
+    cache,
+    sequences,
+    userChannel,
+    close: () => cache.close(),
+  };
+}

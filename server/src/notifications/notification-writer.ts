@@ -1,0 +1,183 @@
+import mongoose, { Types, type Connection } from 'mongoose';
+import type { Notification } from '@herald/shared';
+import { isDuplicateKey } from '../platform/errors';
+import type { Logger } from '../platform/logger';
+import type { MutedRecipients } from '../preferences/muted-recipients';
+import type { FeedCache } from './feed-cache';
+import { notificationId } from './notification-id';
+import { notificationModel, type NewNotificationDoc, type NotificationDoc } from './notification-model';
+import type { SequenceAllocator } from './sequence';
+import { toNotification } from './to-notification';
+
+/** What one notification says, before it has an owner and a seq. */
+export type NotificationContent = Omit<NewNotificationDoc, 'userId' | 'seq'>;
+
+/**
+ * Stores notifications, one per recipient who has not muted the type, each
+ * with the next seq of its recipient. A call resolves only once its own
+ * notifications are stored (and the feed cache told); it rejects if they
+ * could not be, and then nothing of it is stored for the recipients it names
+ * as failed. A seq is never stored twice for a user (unique index).
+ */
+export interface NotificationWriter {
+  store(userIds: string[], content: NotificationContent): Promise<{ stored: Notification[]; muted: string[] }>;
+}
+
+interface StoreRequest {
+  userIds: string[];
+  content: NotificationContent;
+  resolve(result: { stored: Notification[]; muted: string[] }): void;
+  reject(error: unknown): void;
+}
+
+/** Rounds of re-reserving seqs that collided with another instance's before giving up. */
+const MAX_SEQ_ATTEMPTS = 20;
+
+/** The stored shape: every optional field that is absent stays absent, and the states start unset. */
+function newDocument(content: NotificationContent, keys: Pick<NotificationDoc, '_id' | 'userId' | 'seq' | 'createdAt'>): NotificationDoc {
+  const doc: NotificationDoc = { ...keys, type: content.type, title: content.title, readAt: null, seenAt: null, archivedAt: null };
+  if (content.body !== undefined) doc.body = content.body;
+  if (content.actionUrl !== undefined) doc.actionUrl = content.actionUrl;
+  if (content.actor !== undefined) doc.actor = { id: content.actor.id, name: content.actor.name };
+  if (content.data !== undefined) doc.data = content.data;
+  return doc;
+}
+
+/**
+ * Calls that arrive while a write is in flight are stored together in the
+ * next one (one preferences read, one seq round trip, one insertMany), so
+ * under load the database sees a few large writes instead of many small ones,
+ * and an idle writer writes at once. Seqs come from the allocator; an insert
+ * that finds its seq taken (another instance raced) repairs the counter and
+ * takes a new seq, up to MAX_SEQ_ATTEMPTS rounds.
+ */
+export function createNotificationWriter(deps: {
+  connection: Connection;
+  sequences: SequenceAllocator;
+  cache: FeedCache;
+  muted: MutedRecipients;
+  logger: Logger;
+  /** Most notifications stored in one insert when calls are grouped. @default 1000 */
+  maxBatch?: number;
+}): NotificationWriter {
+  const Notification = notificationModel(deps.connection);
+  const log = deps.logger.child({ module: 'notification-writer' });
+  const maxBatch = deps.maxBatch ?? 1000;
+  let queue: StoreRequest[] = [];
+  let writing = false;
+
+  async function drain(): Promise<void> {
+    writing = true;
+    try {
+      while (queue.length > 0) {
+        // Whole calls only; one call larger than the batch goes alone.
+        let docs = 0;
+        let take = 0;
+        while (take < queue.length && (take === 0 || docs + queue[take]!.userIds.length <= maxBatch)) docs += queue[take++]!.userIds.length;
+        const batch = queue.slice(0, take);
+        queue = queue.slice(take);
+        // storeBatch answers every call itself; anything it did not expect fails this batch, not the queue.
+        await storeBatch(batch).catch((error: unknown) => {
+          for (const request of batch) request.reject(error);
+        });
+      }
+    } finally {
+      writing = false;
+    }
+  }
+
+  async function storeBatch(batch: StoreRequest[]): Promise<void> {
+    let muted: Set<string>[];
+    try {
+      muted = await deps.muted.forEach(batch.map((request) => ({ userIds: request.userIds, type: request.content.type })));
+    } catch (error) {
+      for (const request of batch) request.reject(error);
+      return;
+    }
+    const slots = batch.flatMap((request, r) =>
+      request.userIds.filter((userId) => !muted[r]!.has(userId)).map((userId, index) => ({ request: r, index, userId })),
+    );
+    const stored = batch.map((request, r) => new Array<Notification>(request.userIds.length - muted[r]!.size));
+    const failed = new Map<number, unknown>();
+    try {
+      await insertWithSeqs(batch, slots, stored, failed);
+    } catch (error) {
+      for (const request of batch) request.reject(error);
+      return;
+    }
+    await deps.cache.added(stored.flatMap((notifications) => notifications.filter((n) => n !== undefined)));
+    batch.forEach((request, r) => {
+      const error = failed.get(r);
+      if (error) request.reject(error);
+      else request.resolve({ stored: stored[r]!, muted: request.userIds.filter((id) => muted[r]!.has(id)) });
+    });
+  }
+
+  /** Reserves seqs and inserts until every slot is stored or has failed; a taken seq is reserved again. */
+  async function insertWithSeqs(
+    batch: StoreRequest[],
+    slots: { request: number; index: number; userId: string }[],
+    stored: Notification[][],
+    failed: Map<number, unknown>,
+  ): Promise<void> {
+    let pending = slots;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > MAX_SEQ_ATTEMPTS) throw new Error(`no free seq after ${MAX_SEQ_ATTEMPTS} attempts for ${pending.length} recipients`);
+      const seqs = await deps.sequences.reserve(pending.map((slot) => slot.userId));
+      const createdAt = new Date();
+      const outcomes = await insertUnordered(
+        pending.map(({ userId, request }, i) =>
+          newDocument(batch[request]!.content, {
+            _id: notificationId(userId, seqs[i]!),
+            userId: new Types.ObjectId(userId),
+            seq: seqs[i]!,
+            createdAt,
+          }),
+        ),
+      );
+      const collided: typeof pending = [];
+      outcomes.forEach((outcome, i) => {
+        const slot = pending[i]!;
+        if (outcome === 'seq-taken') collided.push(slot);
+        else if (outcome instanceof Error) failed.set(slot.request, outcome);
+        else stored[slot.request]![slot.index] = toNotification(outcome);
+      });
+      if (collided.length > 0) {
+        log.debug({ collided: collided.length, attempt }, 'seq collisions; reserving again');
+        await deps.sequences.repair(collided.map((slot) => slot.userId));
+      }
+      pending = collided;
+    }
+  }
+
+  /**
+   * Inserts every document it can. Per document: the stored document, 'seq-taken' when its
+   * (userId, seq) is already used, or the error that kept it out. The documents were validated by
+   * the shared schema already, so they go to the driver as they are: building and validating a
+   * mongoose document for each was the largest cost of a big batch.
+   */
+  async function insertUnordered(fresh: NotificationDoc[]): Promise<(NotificationDoc | 'seq-taken' | Error)[]> {
+    try {
+      await Notification.collection.insertMany(fresh, { ordered: false });
+      return fresh;
+    } catch (error) {
+      if (!(error instanceof mongoose.mongo.MongoBulkWriteError)) throw error;
+      const failures = new Map([error.writeErrors].flat().map((failure) => [failure.index, failure]));
+      if (failures.size === 0) throw error;
+      return fresh.map((doc, i) => {
+        const failure = failures.get(i);
+        if (!failure) return doc;
+        return isDuplicateKey(failure) ? 'seq-taken' : new Error(failure.errmsg ?? `insert failed with code ${failure.code}`);
+      });
+    }
+  }
+
+  return {
+    store(userIds, content) {
+      return new Promise((resolve, reject) => {
+        queue.push({ userIds, content, resolve, reject });
+        if (!writing) void drain();
+      });
+    },
+  };
+}

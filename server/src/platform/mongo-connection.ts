@@ -1,0 +1,25 @@
+import mongoose, { type Connection } from 'mongoose';
+
+export interface MongoConnectionOptions {
+  /** How long to look for a server before an operation fails. @default 3000 */
+  serverSelectionTimeoutMS?: number;
+}
+
+/**
+ * The one place Herald's mongoose options are written. Every connection Herald
+ * opens (a gateway's, a publisher's) is made here:
+ * - bufferCommands off: while the database is down, calls fail at once
+ *   (`database_unavailable`) instead of queueing writes in memory;
+ * - autoIndex off: no surprise index builds in production; ensureIndexes
+ *   creates them at start;
+ * - sanitizeFilter on: any `$` object that reaches a filter from input is
+ *   compared literally; Herald's own operators are marked `mongoose.trusted`.
+ */
+export function createMongoConnection(uri: string, options: MongoConnectionOptions = {}): Connection {
+  return mongoose.createConnection(uri, {
+    serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 3000,
+    bufferCommands: false,
+    autoIndex: false,
+    sanitizeFilter: true,
+  });
+}

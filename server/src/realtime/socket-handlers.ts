@@ -1,0 +1,70 @@
+import { readRequestSchema, syncRequestSchema, topicRequestSchema } from '@herald/shared';
+import type { CatchUp } from '../notifications/catch-up';
+import type { NotificationFeed } from '../notifications/notification-feed';
+import type { Logger } from '../platform/logger';
+import type { Metrics } from '../platform/metrics';
+import type { TopicService } from '../topics/topic-service';
+import { acknowledged } from './acknowledged';
+import type { IoSocket } from './io-types';
+import type { SocketSessions } from './socket-session';
+
+/**
+ * The client events, one handler each, shared by every socket. The gateway
+ * only moves messages: each handler hands the verified user id to a domain
+ * service and acknowledges `{ data }` or `{ error }`.
+ */
+export function createSocketHandlers(deps: {
+  catchUp: CatchUp;
+  feed: NotificationFeed;
+  topics: TopicService;
+  sessions: SocketSessions;
+  metrics: Metrics;
+  logger: Logger;
+}) {
+  const { sessions, logger } = deps;
+  const userOf = (socket: IoSocket) => ({ id: socket.data.userId, name: socket.data.name });
+
+  return {
+    sync: acknowledged(
+      syncRequestSchema,
+      async ({ afterSeq }, socket: IoSocket) => {
+        // Read only after the live subscription is in place, so nothing can fall between the two.
+        await sessions.subscribed(socket);
+        deps.metrics.syncRequests.inc();
+        return deps.catchUp.syncAfter(socket.data.userId, afterSeq);
+      },
+      logger,
+      'notifications:sync',
+    ),
+
+    read: acknowledged(
+      readRequestSchema,
+      ({ ids }, socket: IoSocket) => deps.feed.markRead(socket.data.userId, ids, socket.id),
+      logger,
+      'notifications:read',
+    ),
+
+    subscribe: acknowledged(
+      topicRequestSchema,
+      async ({ topic }, socket: IoSocket) => {
+        await deps.topics.subscribe(userOf(socket), topic);
+        // This socket is in the room before the ack, so the caller misses nothing sent after it.
+        await sessions.joinTopic(socket, topic);
+        return { topic };
+      },
+      logger,
+      'topic:subscribe',
+    ),
+
+    unsubscribe: acknowledged(
+      topicRequestSchema,
+      async ({ topic }, socket: IoSocket) => {
+        sessions.leaveTopic(socket, topic);
+        await deps.topics.unsubscribe(userOf(socket), topic);
+        return { topic };
+      },
+      logger,
+      'topic:unsubscribe',
+    ),
+  };
+}
