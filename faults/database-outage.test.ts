@@ -4,15 +4,9 @@ import path from 'node:path';
 import { startFerretDb, type LocalFerretDb } from '../server/src/local-services/ferretdb';
 import type { LocalRedis } from '../server/src/local-services/redis-server';
 import type { RunningHerald } from '../server/src/main';
-import {
-  closeAllSockets,
-  connect,
-  login,
-  postNotification,
-  recordNotifications,
-  waitFor,
-  type LoggedIn,
-} from '../server/test/support/clients';
+import { closeAllSockets, connect, recordNotifications } from '../server/test/support/sockets';
+import { login, postNotification, type LoggedIn } from '../server/test/support/http';
+import { waitFor } from '../server/test/support/wait';
 import { startTestHerald } from '../server/test/support/herald';
 import { startTestRedis } from '../server/test/support/services';
 

@@ -1,38 +1,25 @@
 import mongoose from 'mongoose';
 import { io } from 'socket.io-client';
 import { FeedClient, type FeedSocket } from '../client/src/notifications/feed-client';
-import { waitFor } from '../server/test/support/clients';
-import { spawnGateway, type GatewayProcess } from '../server/test/support/process-gateway';
+import { waitFor } from '../server/test/support/wait';
 import { useTestStack } from '../server/test/support/stack';
-import { startBalancer, type Balancer } from '../server/test/support/tcp-balancer';
+import { useBalancedGateways } from '../server/test/support/balanced-gateways';
 
 const CLIENTS = 500;
 
 describe('a gateway instance is SIGKILLed', () => {
   const stack = useTestStack();
-  let a: GatewayProcess;
-  let b: GatewayProcess;
-  let balancer: Balancer;
+  const gateways = useBalancedGateways(stack);
   const sockets: FeedSocket[] = [];
 
-  beforeAll(async () => {
-    [a, b] = await Promise.all([
-      spawnGateway({ mongodbUri: stack.mongodbUri, redisUrl: stack.redis.url }),
-      spawnGateway({ mongodbUri: stack.mongodbUri, redisUrl: stack.redis.url }),
-    ]);
-    balancer = await startBalancer([a.port, b.port]);
-  }, 60_000);
-
-  afterAll(async () => {
+  afterAll(() => {
     for (const socket of sockets) socket.close();
-    await balancer?.close();
-    for (const g of [a, b]) if (g && g.child.exitCode === null) g.child.kill('SIGKILL');
   });
 
   it(`its ${CLIENTS} clients reconnect to the other instance and catch up: nothing lost, nothing doubled`, async () => {
     const users = Array.from({ length: CLIENTS }, () => new mongoose.Types.ObjectId().toHexString());
     const clients = users.map((userId) => {
-      const socket: FeedSocket = io(balancer.url, {
+      const socket: FeedSocket = io(gateways.balancer.url, {
         auth: { token: stack.herald.gateway.tokens.sign({ userId, name: 'load' }).token },
         transports: ['websocket'],
         forceNew: true,
@@ -47,8 +34,8 @@ describe('a gateway instance is SIGKILLed', () => {
 
     const publish = (title: string) => stack.herald.gateway.publishNotification({ userIds: users, type: 'fault.kill', title });
     await publish('before the crash');
-    a.child.kill('SIGKILL');
-    await a.exited;
+    gateways.a.child.kill('SIGKILL');
+    await gateways.a.exited;
     await publish('right after the crash');
     await publish('a little later');
 
@@ -62,7 +49,7 @@ describe('a gateway instance is SIGKILLed', () => {
     const byUser = new Map<string, string[]>();
     for (const d of stored) byUser.set(d.userId.toHexString(), [...(byUser.get(d.userId.toHexString()) ?? []), d._id.toHexString()]);
     clients.forEach((c, i) => expect(c.state.items.map((n) => n.id).sort()).toEqual(byUser.get(users[i]!)!.sort()));
-    const metrics = await (await fetch(`${b.url}/metrics`)).text();
+    const metrics = await (await fetch(`${gateways.b.url}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`^herald_connected_sockets ${CLIENTS}$`, 'm'));
   }, 240_000);
 });

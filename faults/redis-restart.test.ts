@@ -3,7 +3,7 @@ import { io } from 'socket.io-client';
 import { FeedClient, type FeedSocket } from '../client/src/notifications/feed-client';
 import { startRedisServer, type LocalRedis } from '../server/src/local-services/redis-server';
 import type { RunningHerald } from '../server/src/main';
-import { sleep, waitFor } from '../server/test/support/clients';
+import { sleep, waitFor } from '../server/test/support/wait';
 import { openInspector } from '../server/test/support/database';
 import { startTestHerald } from '../server/test/support/herald';
 import { freshMongoUri } from '../server/test/support/services';

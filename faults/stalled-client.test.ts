@@ -1,7 +1,9 @@
 import type { Socket as NetSocket } from 'node:net';
 import request from 'supertest';
 import { WebSocket } from 'ws';
-import { login, waitFor, connect, recordNotifications } from '../server/test/support/clients';
+import { login } from '../server/test/support/http';
+import { waitFor } from '../server/test/support/wait';
+import { connect, recordNotifications } from '../server/test/support/sockets';
 import { TEST_SERVICE_TOKEN } from '../server/test/support/herald';
 import { useTestStack } from '../server/test/support/stack';
 

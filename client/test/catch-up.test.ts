@@ -3,7 +3,9 @@ import { io } from 'socket.io-client';
 import { createLogger } from '../../server/src/platform/logger';
 import { Redis } from 'ioredis';
 import { createNotificationCore } from '../../server/src/notifications/notification-core';
-import { closeAllSockets, login, waitFor, type LoggedIn } from '../../server/test/support/clients';
+import { closeAllSockets } from '../../server/test/support/sockets';
+import { login, type LoggedIn } from '../../server/test/support/http';
+import { waitFor } from '../../server/test/support/wait';
 import { useTestStack } from '../../server/test/support/stack';
 import { FeedClient, type FeedSocket } from '../src/notifications/feed-client';
 

@@ -1,7 +1,8 @@
 import jwt from 'jsonwebtoken';
 import { io } from 'socket.io-client';
 import type { ErrorBody } from '@herald/shared';
-import { login, waitFor } from '../../server/test/support/clients';
+import { login } from '../../server/test/support/http';
+import { waitFor } from '../../server/test/support/wait';
 import { TEST_JWT_SECRET } from '../../server/test/support/herald';
 import { useTestStack } from '../../server/test/support/stack';
 import { FeedClient, type FeedSocket } from '../src/notifications/feed-client';

@@ -1,6 +1,7 @@
 import { WebSocket } from 'ws';
 import type { ErrorBody } from '@herald/shared';
-import { connect, login, recordNotifications, waitFor, type ClientSocket, type LoggedIn } from './support/clients';
+import { connect, recordNotifications, type ClientSocket } from './support/sockets';
+import { waitFor } from './support/wait';
 import { useTestStack } from './support/stack';
 
 /** Opens a raw engine.io WebSocket (below socket.io-client), for packets a real client would never send. */
@@ -18,23 +19,17 @@ function rawSocket(
 }
 
 describe('attacks on the gateway', () => {
-  const stack = useTestStack();
-  let alice: LoggedIn;
-  let bob: LoggedIn;
-
-  beforeAll(async () => {
-    alice = await login(stack.herald.url, 'alice');
-    bob = await login(stack.herald.url, 'bob');
-  });
+  const stack = useTestStack({ users: ['alice', 'bob'] });
+  const { users } = stack;
 
   /** A connected bystander who must keep getting notifications through every attack. */
   async function bystanderStillServed(socket: ClientSocket, got: { title: string }[], title: string): Promise<void> {
-    await stack.herald.gateway.publishNotification({ userIds: [bob.user.id], type: 'a.b', title });
+    await stack.herald.gateway.publishNotification({ userIds: [users.bob.user.id], type: 'a.b', title });
     await waitFor(() => expect(got.map((n) => n.title)).toContain(title));
   }
 
   it('1,000 handshakes with bad tokens are refused, memory stays flat, and real clients are unaffected', async () => {
-    const bystander = await connect(stack.herald.url, bob.token);
+    const bystander = await connect(stack.herald.url, users.bob.token);
     const got = recordNotifications(bystander);
     const heapBefore = process.memoryUsage().heapUsed;
     let refused = 0;
@@ -63,9 +58,9 @@ describe('attacks on the gateway', () => {
   });
 
   it('a socket that floods events is rate-limited, then disconnected with a clear error; others are unaffected', async () => {
-    const bystander = await connect(stack.herald.url, bob.token);
+    const bystander = await connect(stack.herald.url, users.bob.token);
     const got = recordNotifications(bystander);
-    const flooder = await connect(stack.herald.url, alice.token);
+    const flooder = await connect(stack.herald.url, users.alice.token);
     const serverErrors: ErrorBody[] = [];
     flooder.on('server:error', (e) => serverErrors.push(e));
     const disconnected = new Promise<string>((resolve) => flooder.once('disconnect', resolve));
@@ -86,9 +81,9 @@ describe('attacks on the gateway', () => {
   });
 
   it('an oversized packet closes that socket only', async () => {
-    const bystander = await connect(stack.herald.url, bob.token);
+    const bystander = await connect(stack.herald.url, users.bob.token);
     const got = recordNotifications(bystander);
-    const attacker = await connect(stack.herald.url, alice.token);
+    const attacker = await connect(stack.herald.url, users.alice.token);
     const reason = new Promise<string>((resolve) => attacker.once('disconnect', resolve));
     (attacker as unknown as { emit: (e: string, p: unknown) => void }).emit('notifications:sync', {
       afterSeq: 0,
@@ -99,7 +94,7 @@ describe('attacks on the gateway', () => {
   });
 
   it('malformed packets close that connection only, and the server stays up', async () => {
-    const bystander = await connect(stack.herald.url, bob.token);
+    const bystander = await connect(stack.herald.url, users.bob.token);
     const got = recordNotifications(bystander);
     for (const garbage of ['42["unclosed', '4{not json}', '40{"token":', '\u0000\u0001\u0002', '49999999']) {
       const { ws, closed } = await rawSocket(stack.herald.url);

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { Types } from 'mongoose';
 import { createNames, type Notification } from '@herald/shared';
-import { connect, sleep, waitFor, type ClientSocket } from './support/clients';
+import { connect, type ClientSocket } from './support/sockets';
+import { sleep, waitFor } from './support/wait';
 import { useTestStack } from './support/stack';
 
 const CYCLES = 1000;

@@ -1,5 +1,5 @@
 import mongoose from 'mongoose';
-import { asUser, login } from './support/clients';
+import { asUser, login } from './support/http';
 import { useTestStack } from './support/stack';
 
 describe('counts under concurrent mark-read and publish', () => {

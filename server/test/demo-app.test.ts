@@ -1,5 +1,7 @@
 import type { Notification } from '@herald/shared';
-import { asUser, connect, login, recordNotifications, sleep, waitFor, type LoggedIn } from './support/clients';
+import { asUser, login, type LoggedIn } from './support/http';
+import { connect, recordNotifications } from './support/sockets';
+import { sleep, waitFor } from './support/wait';
 import { useTestStack } from './support/stack';
 
 describe('the demo app notifies through publishNotification and post topics', () => {

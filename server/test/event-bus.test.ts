@@ -2,7 +2,9 @@ import { Redis } from 'ioredis';
 import { createEventBus, type EventBus } from '../src/events/event-bus';
 import { startOrderNotifier } from '../src/examples/order-notifier';
 import { createLogger } from '../src/platform/logger';
-import { connect, login, recordNotifications, sleep, waitFor } from './support/clients';
+import { connect, recordNotifications } from './support/sockets';
+import { login } from './support/http';
+import { sleep, waitFor } from './support/wait';
 import { storedNotifications } from './support/database';
 import { useTestStack } from './support/stack';
 

@@ -1,17 +1,11 @@
 import type { FeedPage, Notification } from '@herald/shared';
-import { asUser, login, type LoggedIn } from './support/clients';
+import { asUser, login, type LoggedIn } from './support/http';
 import { storedNotifications } from './support/database';
 import { useTestStack } from './support/stack';
 
 describe('the feed API', () => {
-  const stack = useTestStack();
-  let alice: LoggedIn;
-  let bob: LoggedIn;
-
-  beforeAll(async () => {
-    alice = await login(stack.herald.url, 'alice');
-    bob = await login(stack.herald.url, 'bob');
-  });
+  const stack = useTestStack({ users: ['alice', 'bob'] });
+  const { users } = stack;
 
   const publishTo = async (user: LoggedIn, title: string, type = 'post.liked') => {
     const { notifications } = await stack.herald.gateway.publishNotification({ userIds: [user.user.id], type, title });
@@ -44,7 +38,7 @@ describe('the feed API', () => {
   });
 
   it('counts, read, unread, read-all and seen change exactly what they say', async () => {
-    const user = alice;
+    const user = users.alice;
     const api = asUser(stack.herald.url, user.token);
     const before = (await api.get('/api/notifications/counts').expect(200)).body;
     const a = await publishTo(user, 'a');
@@ -70,8 +64,8 @@ describe('the feed API', () => {
   });
 
   it('archive hides from the feed and shows under archived=true; unarchive brings it back; delete removes it', async () => {
-    const api = asUser(stack.herald.url, bob.token);
-    const n = await publishTo(bob, 'archive me');
+    const api = asUser(stack.herald.url, users.bob.token);
+    const n = await publishTo(users.bob, 'archive me');
     const archived = await api.post(`/api/notifications/${n.id}/archive`).expect(200);
     expect(archived.body.notification.archivedAt).toEqual(expect.any(String));
 
@@ -85,12 +79,12 @@ describe('the feed API', () => {
 
     await api.delete(`/api/notifications/${n.id}`).expect(200);
     await api.delete(`/api/notifications/${n.id}`).expect(404);
-    expect((await storedNotifications(stack.inspector, bob.user.id)).some((d) => d._id.toHexString() === n.id)).toBe(false);
+    expect((await storedNotifications(stack.inspector, users.bob.user.id)).some((d) => d._id.toHexString() === n.id)).toBe(false);
   });
 
   it("another user's notification id is a 404 for every action, and its content never leaks", async () => {
-    const secret = await publishTo(bob, 'bob secret');
-    const api = asUser(stack.herald.url, alice.token);
+    const secret = await publishTo(users.bob, 'bob secret');
+    const api = asUser(stack.herald.url, users.alice.token);
     for (const action of ['read', 'unread', 'archive', 'unarchive']) {
       const res = await api.post(`/api/notifications/${secret.id}/${action}`).expect(404);
       expect(res.body.error.code).toBe('not_found');
@@ -98,14 +92,14 @@ describe('the feed API', () => {
     }
     await api.delete(`/api/notifications/${secret.id}`).expect(404);
     const aliceFeed = (await api.get('/api/notifications?limit=100').expect(200)).body as FeedPage;
-    expect(aliceFeed.items.every((x) => x.userId === alice.user.id)).toBe(true);
-    const [doc] = (await storedNotifications(stack.inspector, bob.user.id)).filter((d) => d._id.toHexString() === secret.id);
+    expect(aliceFeed.items.every((x) => x.userId === users.alice.user.id)).toBe(true);
+    const [doc] = (await storedNotifications(stack.inspector, users.bob.user.id)).filter((d) => d._id.toHexString() === secret.id);
     expect(doc?.readAt).toBeNull();
     expect(doc?.archivedAt).toBeNull();
   });
 
   it('bad ids and queries get 400 with a code; no token or the service token gets 401', async () => {
-    const api = asUser(stack.herald.url, alice.token);
+    const api = asUser(stack.herald.url, users.alice.token);
     expect((await api.post('/api/notifications/not-an-id/read').expect(400)).body.error.code).toBe('invalid_id');
     expect((await api.delete('/api/notifications/123').expect(400)).body.error.code).toBe('invalid_id');
     for (const query of ['limit=0', 'limit=101', 'limit=abc', 'before=abc', 'before=-1', 'unread=yes', 'archived=1', 'sort=seq']) {

@@ -3,7 +3,7 @@ import mongoose from 'mongoose';
 import type { Notification } from '@herald/shared';
 import { createLogger } from '../src/platform/logger';
 import { createFeedCache } from '../src/notifications/feed-cache';
-import { asUser, login } from './support/clients';
+import { asUser, login } from './support/http';
 import { useTestStack } from './support/stack';
 
 const fakeNotification = (userId: string, seq: number): Notification => ({

@@ -1,6 +1,7 @@
 import jwt from 'jsonwebtoken';
 import { useTestStack } from './support/stack';
-import { connect, login, type LoggedIn } from './support/clients';
+import { connect } from './support/sockets';
+import { login, type LoggedIn } from './support/http';
 import { TEST_JWT_SECRET } from './support/herald';
 
 interface ConnectError extends Error {

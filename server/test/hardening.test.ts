@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { asUser, connect, login, postNotification, type LoggedIn } from './support/clients';
+import { asUser, login, postNotification, type LoggedIn } from './support/http';
+import { connect } from './support/sockets';
 import { storedNotifications } from './support/database';
 import { useTestStack } from './support/stack';
 

@@ -1,6 +1,8 @@
 import { createHeraldPublisher, type HeraldPublisher } from '../src';
 import { createLogger } from '../src/platform/logger';
-import { connect, login, recordNotifications, waitFor, type LoggedIn } from './support/clients';
+import { connect, recordNotifications } from './support/sockets';
+import { login, type LoggedIn } from './support/http';
+import { waitFor } from './support/wait';
 import { storedNotifications } from './support/database';
 import { useTestStack } from './support/stack';
 

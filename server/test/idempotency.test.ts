@@ -1,18 +1,12 @@
-import { login, postNotification, type LoggedIn } from './support/clients';
+import { postNotification } from './support/http';
 import { storedNotifications } from './support/database';
 import { useTestStack } from './support/stack';
 
 describe('Idempotency-Key on publish', () => {
-  const stack = useTestStack({ instances: 2 });
-  let alice: LoggedIn;
-  let bob: LoggedIn;
+  const stack = useTestStack({ instances: 2, users: ['alice', 'bob'] });
+  const { users } = stack;
 
-  beforeAll(async () => {
-    alice = await login(stack.herald.url, 'alice');
-    bob = await login(stack.herald.url, 'bob');
-  });
-
-  const body = () => ({ userIds: [alice.user.id, bob.user.id], type: 'order.shipped', title: 'Your order shipped' });
+  const body = () => ({ userIds: [users.alice.user.id, users.bob.user.id], type: 'order.shipped', title: 'Your order shipped' });
 
   it('two concurrent POSTs with the same key (on two instances) store one notification per recipient and answer the same', async () => {
     const key = `order-42-shipped-${Date.now()}`;
@@ -26,7 +20,7 @@ describe('Idempotency-Key on publish', () => {
     const third = await postNotification(stack.herald.url, body()).set('Idempotency-Key', key).expect(201);
     expect(third.body.notifications.map((n: { id: string }) => n.id)).toEqual(first!.body.notifications.map((n: { id: string }) => n.id));
 
-    for (const user of [alice, bob]) {
+    for (const user of [users.alice, users.bob]) {
       const stored = (await storedNotifications(stack.inspector, user.user.id)).filter((d) => d.title === 'Your order shipped');
       expect(stored).toHaveLength(1);
     }
@@ -39,12 +33,12 @@ describe('Idempotency-Key on publish', () => {
       .set('Idempotency-Key', key)
       .expect(409);
     expect(res.body.error.code).toBe('conflict');
-    expect((await storedNotifications(stack.inspector, bob.user.id)).some((d) => d.title === 'Something else')).toBe(false);
+    expect((await storedNotifications(stack.inspector, users.bob.user.id)).some((d) => d.title === 'Something else')).toBe(false);
   });
 
   it('the library takes the same key option', async () => {
     const key = `lib-${Date.now()}`;
-    const input = { userIds: [bob.user.id], type: 'payment.completed', title: 'Paid' };
+    const input = { userIds: [users.bob.user.id], type: 'payment.completed', title: 'Paid' };
     const once = await stack.herald.gateway.publishNotification(input, { idempotencyKey: key });
     const twice = await stack.herald.gateway.publishNotification(input, { idempotencyKey: key });
     expect(once.replayed).toBe(false);

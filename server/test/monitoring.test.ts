@@ -1,6 +1,8 @@
 import request from 'supertest';
 import type { RunningHerald } from '../src/main';
-import { connect, login, postNotification, waitFor, type LoggedIn } from './support/clients';
+import { connect } from './support/sockets';
+import { login, postNotification } from './support/http';
+import { waitFor } from './support/wait';
 import { TEST_SERVICE_TOKEN } from './support/herald';
 import { useTestStack } from './support/stack';
 
@@ -11,24 +13,21 @@ function metric(text: string, name: string, labels = ''): number {
 }
 
 describe('monitoring', () => {
-  const stack = useTestStack({ instances: 2 });
+  const stack = useTestStack({ instances: 2, users: ['alice', 'bob'] });
+  const { users } = stack;
   let a: RunningHerald;
   let b: RunningHerald;
-  let alice: LoggedIn;
-  let bob: LoggedIn;
 
   beforeAll(async () => {
     [a, b] = stack.instances as [RunningHerald, RunningHerald];
-    alice = await login(a.url, 'alice');
-    bob = await login(a.url, 'bob');
   });
 
   it('/metrics reports sockets, channels, published, delivered, latency and syncs for this instance', async () => {
-    const sockets = [await connect(a.url, bob.token), await connect(a.url, bob.token), await connect(a.url, alice.token)];
+    const sockets = [await connect(a.url, users.bob.token), await connect(a.url, users.bob.token), await connect(a.url, users.alice.token)];
     await Promise.all(sockets.map((s) => s.emitWithAck('notifications:sync', { afterSeq: 0 })));
     const got: string[] = [];
     sockets.forEach((s) => s.on('notification', (n) => got.push(n.id)));
-    await postNotification(b.url, { userIds: [bob.user.id], type: 'a.b', title: 'm' }).expect(201);
+    await postNotification(b.url, { userIds: [users.bob.user.id], type: 'a.b', title: 'm' }).expect(201);
     await waitFor(() => expect(got).toHaveLength(2));
 
     const text = (await request(a.url).get('/metrics').expect(200)).text;
@@ -45,8 +44,8 @@ describe('monitoring', () => {
   });
 
   it('GET /api/admin/stats gathers every instance and the Redis pub/sub figures; it needs the service token', async () => {
-    await connect(b.url, alice.token).then((s) => s.emitWithAck('notifications:sync', { afterSeq: 0 }));
-    await connect(a.url, bob.token).then((s) => s.emitWithAck('notifications:sync', { afterSeq: 0 }));
+    await connect(b.url, users.alice.token).then((s) => s.emitWithAck('notifications:sync', { afterSeq: 0 }));
+    await connect(a.url, users.bob.token).then((s) => s.emitWithAck('notifications:sync', { afterSeq: 0 }));
     const res = await request(a.url).get('/api/admin/stats').set('Authorization', `Bearer ${TEST_SERVICE_TOKEN}`).expect(200);
     const byId = new Map(res.body.instances.map((i: { id: string }) => [i.id, i]));
     expect(byId.size).toBe(2);
@@ -56,14 +55,14 @@ describe('monitoring', () => {
     expect(typeof res.body.redis.patterns).toBe('number');
 
     await request(a.url).get('/api/admin/stats').expect(401);
-    await request(a.url).get('/api/admin/stats').set('Authorization', `Bearer ${bob.token}`).expect(401);
+    await request(a.url).get('/api/admin/stats').set('Authorization', `Bearer ${users.bob.token}`).expect(401);
   });
 
   it('a publish reports how many gateway instances its live message reached', async () => {
-    await connect(a.url, bob.token).then((s) => s.emitWithAck('notifications:sync', { afterSeq: 0 }));
-    await connect(b.url, bob.token).then((s) => s.emitWithAck('notifications:sync', { afterSeq: 0 }));
+    await connect(a.url, users.bob.token).then((s) => s.emitWithAck('notifications:sync', { afterSeq: 0 }));
+    await connect(b.url, users.bob.token).then((s) => s.emitWithAck('notifications:sync', { afterSeq: 0 }));
     const carol = await login(a.url, 'carol');
-    const res = await postNotification(a.url, { userIds: [bob.user.id, carol.user.id], type: 'a.b', title: 'reach' }).expect(201);
+    const res = await postNotification(a.url, { userIds: [users.bob.user.id, carol.user.id], type: 'a.b', title: 'reach' }).expect(201);
     expect(res.body.instancesReached).toEqual([2, 0]);
   });
 });

@@ -1,6 +1,8 @@
 import type { Notification, NotificationCounts } from '@herald/shared';
 import type { RunningHerald } from '../src/main';
-import { asUser, connect, login, sleep, waitFor, type ClientSocket, type LoggedIn } from './support/clients';
+import { asUser, login } from './support/http';
+import { connect, type ClientSocket } from './support/sockets';
+import { sleep, waitFor } from './support/wait';
 import { useTestStack } from './support/stack';
 
 function record(socket: ClientSocket) {
@@ -12,27 +14,26 @@ function record(socket: ClientSocket) {
 }
 
 describe('read state travels to every tab and device of the user', () => {
-  const stack = useTestStack({ instances: 2 });
+  const stack = useTestStack({ instances: 2, users: ['bob'] });
+  const { users } = stack;
   let a: RunningHerald;
   let b: RunningHerald;
-  let bob: LoggedIn;
 
   beforeAll(async () => {
     [a, b] = stack.instances as [RunningHerald, RunningHerald];
-    bob = await login(a.url, 'bob');
   });
 
   it('a read on one socket (instance A) reaches the other socket (instance B) with new counts, and is not echoed back', async () => {
-    const phone = await connect(a.url, bob.token);
-    const laptop = await connect(b.url, bob.token);
+    const phone = await connect(a.url, users.bob.token);
+    const laptop = await connect(b.url, users.bob.token);
     const onPhone = record(phone);
     const onLaptop = record(laptop);
     const {
       notifications: [n1, n2],
-    } = await a.gateway.publishNotification({ userIds: [bob.user.id], type: 'post.liked', title: 'one' }).then(async (first) => ({
+    } = await a.gateway.publishNotification({ userIds: [users.bob.user.id], type: 'post.liked', title: 'one' }).then(async (first) => ({
       notifications: [
         first.notifications[0]!,
-        (await a.gateway.publishNotification({ userIds: [bob.user.id], type: 'post.liked', title: 'two' })).notifications[0]!,
+        (await a.gateway.publishNotification({ userIds: [users.bob.user.id], type: 'post.liked', title: 'two' })).notifications[0]!,
       ],
     }));
 
@@ -53,13 +54,13 @@ describe('read state travels to every tab and device of the user', () => {
   });
 
   it('an HTTP action (read-all, archive, delete) reaches every socket, on both instances', async () => {
-    const one = await connect(a.url, bob.token);
-    const two = await connect(b.url, bob.token);
+    const one = await connect(a.url, users.bob.token);
+    const two = await connect(b.url, users.bob.token);
     const events = [record(one), record(two)];
     const {
       notifications: [n],
-    } = await b.gateway.publishNotification({ userIds: [bob.user.id], type: 'post.liked', title: 'three' });
-    const api = asUser(a.url, bob.token);
+    } = await b.gateway.publishNotification({ userIds: [users.bob.user.id], type: 'post.liked', title: 'three' });
+    const api = asUser(a.url, users.bob.token);
 
     await api.post(`/api/notifications/${n!.id}/archive`).expect(200);
     await waitFor(() => events.forEach((e) => expect(e.updated.some((u) => u.id === n!.id && u.archivedAt)).toBe(true)));
@@ -76,7 +77,7 @@ describe('read state travels to every tab and device of the user', () => {
     const {
       notifications: [aliceOwn],
     } = await a.gateway.publishNotification({ userIds: [alice.user.id], type: 'post.liked', title: 'alice' });
-    const bobSocket = await connect(a.url, bob.token);
+    const bobSocket = await connect(a.url, users.bob.token);
     const ack = await bobSocket.emitWithAck('notifications:read', { ids: [aliceOwn!.id] });
     expect(ack.data?.notifications).toEqual([]);
     const [doc] = await stack.inspector.collection('notifications').find({ title: 'alice' }).toArray();

@@ -1,6 +1,8 @@
 import { storedNotifications } from './support/database';
 import { useTestStack } from './support/stack';
-import { connect, login, postNotification, recordNotifications, waitFor, type LoggedIn } from './support/clients';
+import { connect, recordNotifications } from './support/sockets';
+import { login, postNotification, type LoggedIn } from './support/http';
+import { waitFor } from './support/wait';
 
 describe('POST /api/notifications rejects bad requests and changes nothing', () => {
   const stack = useTestStack();

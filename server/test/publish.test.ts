@@ -1,41 +1,37 @@
 import { storedNotifications } from './support/database';
 import { useTestStack } from './support/stack';
-import { connect, login, postNotification, recordNotifications, waitFor, type LoggedIn } from './support/clients';
+import { connect, recordNotifications } from './support/sockets';
+import { login, postNotification } from './support/http';
+import { waitFor } from './support/wait';
 
 describe('publishing a notification end to end', () => {
-  const stack = useTestStack();
-  let alice: LoggedIn;
-  let bob: LoggedIn;
-
-  beforeAll(async () => {
-    alice = await login(stack.herald.url, 'alice');
-    bob = await login(stack.herald.url, 'bob');
-  });
+  const stack = useTestStack({ users: ['alice', 'bob'] });
+  const { users } = stack;
 
   it('through the HTTP API: stored in MongoDB, then delivered to the recipient with the stored id and seq', async () => {
-    const socket = await connect(stack.herald.url, bob.token);
+    const socket = await connect(stack.herald.url, users.bob.token);
     const received = recordNotifications(socket);
 
     const res = await postNotification(stack.herald.url, {
-      userIds: [bob.user.id],
+      userIds: [users.bob.user.id],
       type: 'comment.created',
       title: 'Alice commented on your post',
       body: 'Great photo!',
       actionUrl: '/posts/42',
-      actor: { id: alice.user.id, name: alice.user.name },
+      actor: { id: users.alice.user.id, name: users.alice.user.name },
       data: { postId: '42', commentId: 'c1' },
     }).expect(201);
 
     const [sent] = res.body.notifications;
     expect(sent).toMatchObject({
       id: expect.stringMatching(/^[0-9a-f]{24}$/),
-      userId: bob.user.id,
+      userId: users.bob.user.id,
       seq: expect.any(Number),
       type: 'comment.created',
       title: 'Alice commented on your post',
       body: 'Great photo!',
       actionUrl: '/posts/42',
-      actor: { id: alice.user.id, name: alice.user.name },
+      actor: { id: users.alice.user.id, name: users.alice.user.name },
       data: { postId: '42', commentId: 'c1' },
     });
     expect(sent.readAt).toBeUndefined();
@@ -43,7 +39,7 @@ describe('publishing a notification end to end', () => {
     await waitFor(() => expect(received).toHaveLength(1));
     expect(received[0]).toEqual(sent);
 
-    const [doc] = await storedNotifications(stack.inspector, bob.user.id);
+    const [doc] = await storedNotifications(stack.inspector, users.bob.user.id);
     expect(doc?._id.toHexString()).toBe(sent.id);
     expect(doc?.seq).toBe(sent.seq);
     expect(doc?.title).toBe('Alice commented on your post');
@@ -73,14 +69,14 @@ describe('publishing a notification end to end', () => {
   });
 
   it('one call to several users stores one notification each, every user with their own seq', async () => {
-    const aliceSocket = await connect(stack.herald.url, alice.token);
-    const bobSocket = await connect(stack.herald.url, bob.token);
+    const aliceSocket = await connect(stack.herald.url, users.alice.token);
+    const bobSocket = await connect(stack.herald.url, users.bob.token);
     const toAlice = recordNotifications(aliceSocket);
     const toBob = recordNotifications(bobSocket);
-    const bobBefore = (await storedNotifications(stack.inspector, bob.user.id)).length;
+    const bobBefore = (await storedNotifications(stack.inspector, users.bob.user.id)).length;
 
     const res = await postNotification(stack.herald.url, {
-      userIds: [alice.user.id, bob.user.id, bob.user.id],
+      userIds: [users.alice.user.id, users.bob.user.id, users.bob.user.id],
       type: 'system.notice',
       title: 'Maintenance tonight',
     }).expect(201);
@@ -90,21 +86,21 @@ describe('publishing a notification end to end', () => {
       expect(toAlice).toHaveLength(1);
       expect(toBob).toHaveLength(1);
     });
-    expect(toAlice[0]?.userId).toBe(alice.user.id);
-    expect(toBob[0]?.userId).toBe(bob.user.id);
+    expect(toAlice[0]?.userId).toBe(users.alice.user.id);
+    expect(toBob[0]?.userId).toBe(users.bob.user.id);
     expect(toBob[0]?.seq).toBe(bobBefore + 1);
-    expect((await storedNotifications(stack.inspector, bob.user.id)).length).toBe(bobBefore + 1);
+    expect((await storedNotifications(stack.inspector, users.bob.user.id)).length).toBe(bobBefore + 1);
   });
 
   it('a user who connects later finds what was stored meanwhile through notifications:sync', async () => {
     const {
       notifications: [n],
     } = await stack.herald.gateway.publishNotification({
-      userIds: [alice.user.id],
+      userIds: [users.alice.user.id],
       type: 'order.shipped',
       title: 'Your order shipped',
     });
-    const socket = await connect(stack.herald.url, alice.token);
+    const socket = await connect(stack.herald.url, users.alice.token);
     const response = await socket.emitWithAck('notifications:sync', { afterSeq: n!.seq - 1 });
     expect(response.error).toBeUndefined();
     expect(response.data?.notifications.map((x) => x.id)).toEqual([n!.id]);

@@ -2,7 +2,7 @@ import mongoose from 'mongoose';
 import { createLogger } from '../src/platform/logger';
 import { createFeedCache } from '../src/notifications/feed-cache';
 import { createRetentionSweeper } from '../src/notifications/retention';
-import { login } from './support/clients';
+import { login } from './support/http';
 import { storedNotifications } from './support/database';
 import { useTestStack } from './support/stack';
 

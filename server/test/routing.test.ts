@@ -1,27 +1,28 @@
 import { Types } from 'mongoose';
 import type { Notification } from '@herald/shared';
 import type { RunningHerald } from '../src/main';
-import { connect, sleep, waitFor, type ClientSocket } from './support/clients';
-import { useTestStack } from './support/stack';
+import { connect, type ClientSocket } from './support/sockets';
+import { exactly, sleep, waitFor, type Exactly } from './support/wait';
+import { useTestStack, type RedisTopology } from './support/stack';
 
 const USERS = 30;
 const PER_USER = 3;
 
-describe('routing across three gateway instances', () => {
-  const stack = useTestStack({ instances: 3 });
+describe.each<RedisTopology>(['standalone', 'cluster'])('routing across three gateway instances (%s)', (topology) => {
+  const stack = useTestStack({ instances: 3, redis: topology });
 
   it('every socket gets each of its notifications exactly once, and an instance only receives messages for users it holds', async () => {
     const instances = stack.instances;
     const users = Array.from({ length: USERS }, (_, i) => ({ id: new Types.ObjectId().toHexString(), name: `user ${i}` }));
     // User i is on instance i % 3; every fifth user also has a second socket on the next instance.
     const placement = users.map((_, i) => (i % 5 === 0 ? [i % 3, (i + 1) % 3] : [i % 3]));
-    const sockets: { userIndex: number; instance: number; socket: ClientSocket; got: Notification[] }[] = [];
+    const sockets: { userIndex: number; instance: number; socket: ClientSocket; got: Exactly<Notification> }[] = [];
     for (const [userIndex, user] of users.entries()) {
       for (const instance of placement[userIndex]!) {
         const token = instances[0]!.gateway.tokens.sign({ userId: user.id, name: user.name }).token;
         const socket = await connect(instances[instance]!.url, token);
-        const got: Notification[] = [];
-        socket.on('notification', (n) => got.push(n));
+        const got = exactly<Notification>(PER_USER, 'notification');
+        socket.on('notification', got.record);
         sockets.push({ userIndex, instance, socket, got });
       }
     }
@@ -40,11 +41,10 @@ describe('routing across three gateway instances', () => {
       );
     }
 
-    await waitFor(() => sockets.forEach(({ got }) => expect(got).toHaveLength(PER_USER)), 10_000);
-    await sleep(300);
-    for (const { userIndex, got } of sockets) {
-      expect(got.map((n) => n.id).sort()).toEqual([...sent.get(users[userIndex]!.id)!].sort());
-    }
+    const delivered = await Promise.all(sockets.map(({ got }) => got.settled({ quietMs: 300 })));
+    sockets.forEach(({ userIndex }, i) => {
+      expect(delivered[i]!.map((n) => n.id).sort()).toEqual([...sent.get(users[userIndex]!.id)!].sort());
+    });
 
     // Routing cost: each instance received exactly one message per notification of a user it holds, and nothing else.
     const received = instances.map((h, i) => h.gateway.userChannels.messagesReceived - before[i]!);

@@ -3,7 +3,7 @@ import mongoose from 'mongoose';
 import { freePort } from '../src/local-services/free-port';
 import { createLogger } from '../src/platform/logger';
 import { createSequenceAllocator } from '../src/notifications/sequence';
-import { asUser, login } from './support/clients';
+import { asUser, login } from './support/http';
 import { storedNotifications } from './support/database';
 import { useTestStack } from './support/stack';
 

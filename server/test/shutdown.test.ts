@@ -1,39 +1,26 @@
 import mongoose from 'mongoose';
 import { io } from 'socket.io-client';
 import { FeedClient, type FeedSocket } from '../../client/src/notifications/feed-client';
-import { sleep, waitFor } from './support/clients';
-import { spawnGateway, type GatewayProcess } from './support/process-gateway';
+import { sleep, waitFor } from './support/wait';
 import { useTestStack } from './support/stack';
-import { startBalancer, type Balancer } from './support/tcp-balancer';
+import { useBalancedGateways } from './support/balanced-gateways';
 
 const CLIENTS = 200;
 const ROUNDS = 6;
 
 describe('graceful shutdown', () => {
   const stack = useTestStack();
-  let a: GatewayProcess;
-  let b: GatewayProcess;
-  let balancer: Balancer;
+  const gateways = useBalancedGateways(stack);
   const sockets: FeedSocket[] = [];
 
-  beforeAll(async () => {
-    [a, b] = await Promise.all([
-      spawnGateway({ mongodbUri: stack.mongodbUri, redisUrl: stack.redis.url }),
-      spawnGateway({ mongodbUri: stack.mongodbUri, redisUrl: stack.redis.url }),
-    ]);
-    balancer = await startBalancer([a.port, b.port]);
-  }, 60_000);
-
-  afterAll(async () => {
+  afterAll(() => {
     for (const socket of sockets) socket.close();
-    await balancer?.close();
-    for (const gateway of [a, b]) if (gateway && gateway.child.exitCode === null) gateway.child.kill('SIGKILL');
   });
 
   it(`SIGTERM on one of two instances with ${CLIENTS} clients: all reconnect to the other and catch up, nothing lost or doubled`, async () => {
     const users = Array.from({ length: CLIENTS }, () => new mongoose.Types.ObjectId().toHexString());
     const clients = users.map((userId) => {
-      const socket: FeedSocket = io(balancer.url, {
+      const socket: FeedSocket = io(gateways.balancer.url, {
         auth: { token: stack.herald.gateway.tokens.sign({ userId, name: 'load' }).token },
         transports: ['websocket'],
         forceNew: true,
@@ -51,12 +38,12 @@ describe('graceful shutdown', () => {
     for (let round = 1; round <= 3; round++) await publishRound(round);
 
     const stopping = Date.now();
-    a.child.kill('SIGTERM');
+    gateways.a.child.kill('SIGTERM');
     for (let round = 4; round <= ROUNDS; round++) {
       await publishRound(round);
       await sleep(100);
     }
-    const { code, at } = await a.exited;
+    const { code, at } = await gateways.a.exited;
     expect(code).toBe(0);
     expect(at - stopping).toBeLessThan(10_000);
 
@@ -75,7 +62,7 @@ describe('graceful shutdown', () => {
       expect([...ids].sort()).toEqual([...byUser.get(users[i]!)!].sort());
     });
     // Everyone now lives on B.
-    const statsB = await (await fetch(`${b.url}/metrics`)).text();
+    const statsB = await (await fetch(`${gateways.b.url}/metrics`)).text();
     expect(statsB).toMatch(new RegExp(`^herald_connected_sockets ${CLIENTS}$`, 'm'));
   }, 180_000);
 });

@@ -1,7 +1,7 @@
 import mongoose from 'mongoose';
 import { createLogger } from '../src/platform/logger';
 import { createNotificationCore } from '../src/notifications/notification-core';
-import { asUser, login } from './support/clients';
+import { asUser, login } from './support/http';
 import { useTestStack } from './support/stack';
 
 describe('catch-up reads by _id and by range give the same answers', () => {

@@ -2,7 +2,8 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import type { TopicMessage } from '@herald/shared';
 import type { RunningHerald } from '../src/main';
-import { connect, login, sleep, waitFor, type ClientSocket, type LoggedIn } from './support/clients';
+import { connect, type ClientSocket } from './support/sockets';
+import { sleep, waitFor } from './support/wait';
 import { TEST_SERVICE_TOKEN } from './support/herald';
 import { useTestStack } from './support/stack';
 
@@ -13,12 +14,10 @@ function recordTopics(socket: ClientSocket): TopicMessage[] {
 }
 
 describe('topics', () => {
-  const stack = useTestStack({ instances: 2 });
+  const stack = useTestStack({ instances: 2, users: ['alice', 'bob', 'carol'] });
+  const { users } = stack;
   let a: RunningHerald;
   let b: RunningHerald;
-  let alice: LoggedIn;
-  let bob: LoggedIn;
-  let carol: LoggedIn;
   const service = (url: string) => ({
     post: (path: string, body: object) => request(url).post(path).set('Authorization', `Bearer ${TEST_SERVICE_TOKEN}`).send(body),
     put: (path: string) => request(url).put(path).set('Authorization', `Bearer ${TEST_SERVICE_TOKEN}`),
@@ -28,14 +27,13 @@ describe('topics', () => {
 
   beforeAll(async () => {
     [a, b] = stack.instances as [RunningHerald, RunningHerald];
-    [alice, bob, carol] = (await Promise.all(['alice', 'bob', 'carol'].map((u) => login(a.url, u)))) as [LoggedIn, LoggedIn, LoggedIn];
     await service(a.url).post('/api/topics', { name: 'post:1' }).expect(201);
     await service(a.url).post('/api/topics', { name: 'post:2', systemEvents: true }).expect(201);
     await service(a.url).post('/api/topics', { name: 'team:secret', visibility: 'private' }).expect(201);
   });
 
   it('refuses unknown, forbidden and malformed topics with an error ack', async () => {
-    const socket = await connect(a.url, bob.token);
+    const socket = await connect(a.url, users.bob.token);
     expect((await socket.emitWithAck('topic:subscribe', { topic: 'post:404' })).error?.code).toBe('not_found');
     expect((await socket.emitWithAck('topic:subscribe', { topic: 'team:secret' })).error?.code).toBe('forbidden');
     const raw = socket as unknown as { emitWithAck: (e: string, p: unknown) => Promise<{ error?: { code: string } }> };
@@ -48,9 +46,9 @@ describe('topics', () => {
   });
 
   it('delivers a topic message to every subscriber on every instance once, and to nobody else', async () => {
-    const aliceSocket = await connect(a.url, alice.token);
-    const carolSocket = await connect(b.url, carol.token);
-    const bobSocket = await connect(b.url, bob.token);
+    const aliceSocket = await connect(a.url, users.alice.token);
+    const carolSocket = await connect(b.url, users.carol.token);
+    const bobSocket = await connect(b.url, users.bob.token);
     const got = [recordTopics(aliceSocket), recordTopics(carolSocket)];
     const toBob = recordTopics(bobSocket);
     expect((await aliceSocket.emitWithAck('topic:subscribe', { topic: 'post:1' })).data).toEqual({ topic: 'post:1' });
@@ -64,7 +62,7 @@ describe('topics', () => {
     expect(got[0]![0]).toMatchObject({ topic: 'post:1', data: { text: 'hi' } });
 
     // The user who caused it can be left out.
-    await b.gateway.topics.publishToTopic('post:1', { event: 'post.liked' }, { excludeUserId: alice.user.id });
+    await b.gateway.topics.publishToTopic('post:1', { event: 'post.liked' }, { excludeUserId: users.alice.user.id });
     await waitFor(() => expect(got[1]!.map((m) => m.event)).toEqual(['comment.created', 'post.liked']));
     await sleep(200);
     expect(got[0]!.map((m) => m.event)).toEqual(['comment.created']);
@@ -78,23 +76,23 @@ describe('topics', () => {
   });
 
   it('membership follows the user: a new socket is subscribed, and a backend can add and remove members', async () => {
-    const later = await connect(b.url, alice.token);
+    const later = await connect(b.url, users.alice.token);
     const got = recordTopics(later);
     await waitFor(async () => expect(await b.gateway.topicChannels.channelCount).toBeGreaterThan(0));
     await a.gateway.topics.publishToTopic('post:1', { event: 'for.members' });
     await waitFor(() => expect(got.map((m) => m.event)).toContain('for.members'));
 
-    const bobSocket = await connect(a.url, bob.token);
+    const bobSocket = await connect(a.url, users.bob.token);
     const toBob = recordTopics(bobSocket);
-    await service(b.url).put(`/api/topics/team:secret/members/${bob.user.id}`).expect(201);
+    await service(b.url).put(`/api/topics/team:secret/members/${users.bob.user.id}`).expect(201);
     await waitFor(async () => {
       await a.gateway.topics.publishToTopic('team:secret', { event: 'standup' });
       expect(toBob.map((m) => m.event)).toContain('standup');
     });
-    expect((await service(a.url).get('/api/topics/team:secret/members').expect(200)).body.members).toEqual([bob.user.id]);
+    expect((await service(a.url).get('/api/topics/team:secret/members').expect(200)).body.members).toEqual([users.bob.user.id]);
     expect((await bobSocket.emitWithAck('topic:subscribe', { topic: 'team:secret' })).data).toEqual({ topic: 'team:secret' });
 
-    await service(a.url).delete(`/api/topics/team:secret/members/${bob.user.id}`).expect(200);
+    await service(a.url).delete(`/api/topics/team:secret/members/${users.bob.user.id}`).expect(200);
     await sleep(200);
     const before = toBob.length;
     await a.gateway.topics.publishToTopic('team:secret', { event: 'after.removal' });
@@ -103,16 +101,16 @@ describe('topics', () => {
   });
 
   it('system events: others hear joined and left; the joiner is not echoed', async () => {
-    const carolSocket = await connect(a.url, carol.token);
+    const carolSocket = await connect(a.url, users.carol.token);
     await carolSocket.emitWithAck('topic:subscribe', { topic: 'post:2' });
     const toCarol = recordTopics(carolSocket);
-    const bobSocket = await connect(b.url, bob.token);
+    const bobSocket = await connect(b.url, users.bob.token);
     const toBob = recordTopics(bobSocket);
 
     await bobSocket.emitWithAck('topic:subscribe', { topic: 'post:2' });
     await waitFor(() =>
       expect(toCarol).toContainEqual(
-        expect.objectContaining({ event: 'joined', data: { user: { id: bob.user.id, name: bob.user.name } } }),
+        expect.objectContaining({ event: 'joined', data: { user: { id: users.bob.user.id, name: users.bob.user.name } } }),
       ),
     );
     await bobSocket.emitWithAck('topic:unsubscribe', { topic: 'post:2' });
@@ -138,7 +136,7 @@ describe('topics', () => {
     const redis = new Redis(stack.redis.url);
     const numsub = async () => ((await redis.call('PUBSUB', 'NUMSUB', stack.names.topicChannel('post:3'))) as [string, number])[1];
     try {
-      const socket = await connect(a.url, carol.token);
+      const socket = await connect(a.url, users.carol.token);
       await socket.emitWithAck('topic:subscribe', { topic: 'post:3' });
       expect(await numsub()).toBe(1);
       await socket.emitWithAck('topic:unsubscribe', { topic: 'post:3' });

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from '../../src/local-services/free-port';
-import { waitFor } from './clients';
+import { waitFor } from './wait';
 import { TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from './herald';
 
 export interface GatewayProcess {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { startRedisServer, type LocalRedis } from '../../src/local-services/redis-server';
-import { waitFor } from './clients';
+import { waitFor } from './wait';
 
 const run = promisify(execFile);
 

@@ -19,8 +19,11 @@ export interface Exactly<T> {
   record: (item: T) => void;
   /** Everything recorded so far. */
   readonly items: readonly T[];
-  /** Resolves with the n items once they are in; rejects after `timeoutMs`, or as soon as one too many arrives. */
-  settled(timeoutMs?: number): Promise<T[]>;
+  /**
+   * Resolves with the n items once they are in, and `quietMs` more have passed without another (the
+   * window a duplicate would show up in); rejects after `timeoutMs`, or when one too many arrives.
+   */
+  settled(options?: { timeoutMs?: number; quietMs?: number }): Promise<T[]>;
 }
 
 const recorders = new Set<{ check(): void }>();
@@ -52,7 +55,7 @@ export function exactly<T>(n: number, what = 'event'): Exactly<T> {
       if (items.length > n) tooMany ??= new Error(`expected exactly ${n} ${what}(s), got one too many: ${JSON.stringify(item)}`);
       if (items.length >= n) wake?.();
     },
-    async settled(timeoutMs = 10_000) {
+    async settled({ timeoutMs = 10_000, quietMs = 0 } = {}) {
       if (items.length < n) {
         await new Promise<void>((resolve, reject) => {
           const timer = setTimeout(
@@ -65,6 +68,8 @@ export function exactly<T>(n: number, what = 'event'): Exactly<T> {
           };
         });
       }
+      check();
+      if (quietMs > 0) await sleep(quietMs);
       check();
       return [...items];
     },
