@@ -7,6 +7,12 @@ const tsJest = (tsconfig: string): Config['transform'] => ({
   '^.+\\.tsx?$': ['ts-jest', { tsconfig, diagnostics: false }],
 });
 
+// The shared contracts from source, so tests never wait for a shared build; subpaths (@herald/shared/errors) too.
+const sharedFromSource = {
+  '^@herald/shared$': '<rootDir>/shared/src/index.ts',
+  '^@herald/shared/(.*)$': '<rootDir>/shared/src/$1.ts',
+};
+
 const config: Config = {
   // A global option: jest ignores testTimeout inside `projects`.
   testTimeout: 30_000,
@@ -22,7 +28,7 @@ const config: Config = {
       testEnvironment: 'node',
       testMatch: ['<rootDir>/client/test/**/*.test.ts'],
       transform: tsJest('<rootDir>/client/tsconfig.test.json'),
-      moduleNameMapper: { '^@herald/shared$': '<rootDir>/shared/src/index.ts' },
+      moduleNameMapper: sharedFromSource,
       // Some client tests drive the real client code against a real gateway.
       globalSetup: '<rootDir>/server/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/server/test/support/global-teardown.ts',
@@ -32,7 +38,7 @@ const config: Config = {
       testEnvironment: 'node',
       testMatch: ['<rootDir>/server/test/**/*.test.ts'],
       transform: tsJest('<rootDir>/server/tsconfig.test.json'),
-      moduleNameMapper: { '^@herald/shared$': '<rootDir>/shared/src/index.ts' },
+      moduleNameMapper: sharedFromSource,
       globalSetup: '<rootDir>/server/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/server/test/support/global-teardown.ts',
     },
@@ -41,7 +47,7 @@ const config: Config = {
       testEnvironment: 'node',
       testMatch: ['<rootDir>/e2e/**/*.test.ts'],
       transform: tsJest('<rootDir>/e2e/tsconfig.json'),
-      moduleNameMapper: { '^@herald/shared$': '<rootDir>/shared/src/index.ts' },
+      moduleNameMapper: sharedFromSource,
       globalSetup: '<rootDir>/server/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/server/test/support/global-teardown.ts',
     },
@@ -50,7 +56,7 @@ const config: Config = {
       testEnvironment: 'node',
       testMatch: ['<rootDir>/faults/**/*.test.ts'],
       transform: tsJest('<rootDir>/server/tsconfig.test.json'),
-      moduleNameMapper: { '^@herald/shared$': '<rootDir>/shared/src/index.ts' },
+      moduleNameMapper: sharedFromSource,
       globalSetup: '<rootDir>/server/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/server/test/support/global-teardown.ts',
     },

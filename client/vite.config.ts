@@ -8,7 +8,10 @@ export default defineConfig({
   plugins: [react()],
   resolve: {
     // Use the shared contracts from source, so the client never waits for a shared build.
-    alias: { '@herald/shared': fileURLToPath(new URL('../shared/src/index.ts', import.meta.url)) },
+    alias: [
+      { find: /^@herald\/shared$/, replacement: fileURLToPath(new URL('../shared/src/index.ts', import.meta.url)) },
+      { find: /^@herald\/shared\/(.*)$/, replacement: fileURLToPath(new URL('../shared/src/', import.meta.url)) + '$1.ts' },
+    ],
   },
   server: {
     port: 5173,

@@ -1,6 +1,6 @@
 import mongoose from 'mongoose';
 import { io } from 'socket.io-client';
-import { FeedClient, type FeedSocket } from '../client/src/notifications/feed-client';
+import { FeedClient, type FeedSocket } from '../client/src/notifications/core/feed-client';
 import { waitFor } from '../server/test/support/wait';
 import { useTestStack } from '../server/test/support/stack';
 import { useBalancedGateways } from '../server/test/support/balanced-gateways';

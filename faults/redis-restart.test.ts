@@ -1,6 +1,6 @@
 import mongoose from 'mongoose';
 import { io } from 'socket.io-client';
-import { FeedClient, type FeedSocket } from '../client/src/notifications/feed-client';
+import { FeedClient, type FeedSocket } from '../client/src/notifications/core/feed-client';
 import { startRedisServer, type LocalRedis } from '../server/src/local-services/redis-server';
 import type { RunningHerald } from '../server/src/main';
 import { sleep, waitFor } from '../server/test/support/wait';

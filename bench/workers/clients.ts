@@ -1,7 +1,7 @@
 // A slice of the bench's simulated users: real socket.io-client connections (websocket, as browsers
 // use once upgraded), optionally each driven by the real FeedClient (the browser's catch-up logic).
 import { io } from 'socket.io-client';
-import { FeedClient, type FeedSocket } from '../../client/src/notifications/feed-client';
+import { FeedClient, type FeedSocket } from '../../client/src/notifications/core/feed-client';
 import { notify, serve } from '../lib/rpc';
 import { now, Samples } from '../lib/stats';
 

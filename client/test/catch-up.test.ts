@@ -7,7 +7,7 @@ import { closeAllSockets } from '../../server/test/support/sockets';
 import { login, type LoggedIn } from '../../server/test/support/http';
 import { waitFor } from '../../server/test/support/wait';
 import { useTestStack } from '../../server/test/support/stack';
-import { FeedClient, type FeedSocket } from '../src/notifications/feed-client';
+import { FeedClient, type FeedSocket } from '../src/notifications/core/feed-client';
 
 /**
  * The client's catch-up protocol against a real gateway: the FeedClient the

@@ -1,5 +1,6 @@
 import type { Notification } from '@herald/shared';
 import {
+  applyAllRead,
   applyDeleted,
   applyFirstPage,
   applyLive,
@@ -7,7 +8,7 @@ import {
   applySync,
   applyUpdated,
   emptyFeed,
-} from '../src/notifications/feed-state';
+} from '../src/notifications/core/feed-state';
 
 const n = (seq: number, extra: Partial<Notification> = {}): Notification => ({
   id: seq.toString(16).padStart(24, '0'),
@@ -77,5 +78,15 @@ describe('client feed state', () => {
     const state = applySync(emptyFeed, [n(1, { readAt: new Date().toISOString() })], { unread: 0, unseen: 1 });
     expect(state.unread).toBe(0);
     expect(state.unseen).toBe(1);
+  });
+
+  it('marks every item read (and seen) at once, keeping earlier read times', () => {
+    const earlier = '2026-01-01T00:00:00.000Z';
+    const at = '2026-02-01T00:00:00.000Z';
+    const state = applyAllRead(applySync(emptyFeed, [n(1, { readAt: earlier, seenAt: earlier }), n(2)], { unread: 1, unseen: 1 }), at);
+    expect(state.items.map((x) => [x.seq, x.readAt, x.seenAt])).toEqual([
+      [2, at, at],
+      [1, earlier, earlier],
+    ]);
   });
 });

@@ -5,7 +5,7 @@ import { login } from '../../server/test/support/http';
 import { waitFor } from '../../server/test/support/wait';
 import { TEST_JWT_SECRET } from '../../server/test/support/herald';
 import { useTestStack } from '../../server/test/support/stack';
-import { FeedClient, type FeedSocket } from '../src/notifications/feed-client';
+import { FeedClient, type FeedSocket } from '../src/notifications/core/feed-client';
 
 describe('a token that expires during a session', () => {
   const stack = useTestStack();

@@ -1,6 +1,6 @@
 import type { Notification } from '@herald/shared';
-import { badgeText } from '../src/notifications/badge';
-import { addToast, defaultToastPolicy, expireToasts, type Toast } from '../src/notifications/toast-queue';
+import { badgeText } from '../src/notifications/components/format';
+import { addToast, defaultToastPolicy, expireToasts, type Toast } from '../src/notifications/core/toast-queue';
 
 const n = (i: number): Notification => ({
   id: `id${i}`,

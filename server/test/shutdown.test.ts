@@ -1,6 +1,6 @@
 import mongoose from 'mongoose';
 import { io } from 'socket.io-client';
-import { FeedClient, type FeedSocket } from '../../client/src/notifications/feed-client';
+import { FeedClient, type FeedSocket } from '../../client/src/notifications/core/feed-client';
 import { sleep, waitFor } from './support/wait';
 import { useTestStack } from './support/stack';
 import { useBalancedGateways } from './support/balanced-gateways';

@@ -1,3 +1,4 @@
+export * from './action-url';
 export * from './errors';
 export * from './feed';
 export * from './ids';

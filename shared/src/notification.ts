@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isSafeActionUrl } from './action-url';
 import { objectIdSchema } from './ids';
 import { jsonDataSchema, type JsonObject } from './json-data';
 
@@ -7,21 +8,6 @@ export const MAX_RECIPIENTS = 1000;
 export const MAX_TITLE_LENGTH = 200;
 export const MAX_BODY_LENGTH = 2000;
 export const MAX_URL_LENGTH = 2048;
-
-/**
- * Only links a browser follows without running anything: absolute http(s),
- * or a path on this site. `javascript:`, `data:` and protocol-relative
- * `//host` links are refused.
- */
-export function isSafeActionUrl(value: string): boolean {
-  if (value.startsWith('/')) return !value.startsWith('//') && !value.startsWith('/\\');
-  try {
-    const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
 
 export const notificationTypeSchema = z
   .string()

@@ -1,4 +1,13 @@
-import { isSafeActionUrl, jsonDataSchema, publishNotificationInputSchema, createNames, userRoom } from '../src';
+import {
+  ERROR_CODES,
+  createNames,
+  errorTraits,
+  isSafeActionUrl,
+  jsonDataSchema,
+  publishNotificationInputSchema,
+  safeHref,
+  userRoom,
+} from '../src';
 
 const id = 'a'.repeat(24);
 
@@ -76,5 +85,28 @@ describe('naming', () => {
     expect(names.userIdFromChannel(names.userChannel(id))).toBe(id);
     expect(names.userIdFromChannel(createNames('other').userChannel(id))).toBeUndefined();
     expect(names.seqKey(id)).toBe(`herald:seq:{${id}}`);
+  });
+});
+
+describe('safeHref (what the client follows)', () => {
+  it('keeps same-site paths and normalises http(s) URLs', () => {
+    expect(safeHref('/posts/1')).toBe('/posts/1');
+    expect(safeHref('https://example.com')).toBe('https://example.com/');
+  });
+  it.each([undefined, '', 'javascript:alert(1)', '//evil.example', '/\\evil.example', 'posts/1'])('follows nothing for %p', (url) => {
+    expect(safeHref(url)).toBeUndefined();
+  });
+});
+
+describe('the error table', () => {
+  it('gives every code a status and what a client does with it', () => {
+    for (const code of ERROR_CODES) {
+      const traits = errorTraits(code);
+      expect(traits.status).toBeGreaterThanOrEqual(400);
+      expect(traits.signsOut && traits.retryable).toBe(false);
+    }
+    expect(ERROR_CODES.filter((code) => errorTraits(code).signsOut).sort()).toEqual(['invalid_token', 'token_expired', 'unauthorized']);
+    expect(errorTraits('database_unavailable')).toEqual({ status: 503, retryable: true, signsOut: false });
+    expect(errorTraits('some_future_code')).toEqual(errorTraits('internal'));
   });
 });

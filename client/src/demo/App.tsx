@@ -1,10 +1,10 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { ErrorBody, TopicMessage } from '@herald/shared';
-import { NotificationComponent, NotificationProvider } from '../notifications';
+import type { ErrorBody } from '@herald/shared';
+import { HeraldHttpError, NotificationComponent, NotificationProvider } from '../notifications';
 import { DevPage } from './DevPage';
 import { PostsPage } from './PostsPage';
 import { postsApi } from './posts-api';
-import { ApiError, loadSession, login, saveSession, type Session } from './session';
+import { loadSession, login, saveSession, type Session } from './session';
 import './app.css';
 
 const DEMO_USERS = ['alice', 'bob', 'carol'];
@@ -37,7 +37,7 @@ function LoginScreen({ onSignedIn, notice }: { onSignedIn: (session: Session) =>
     try {
       onSignedIn(await login(username));
     } catch (e) {
-      setError(e instanceof ApiError ? e.message : 'Could not reach the server.');
+      setError(e instanceof HeraldHttpError ? e.message : 'Could not reach the server.');
     } finally {
       setBusy(false);
     }
@@ -87,10 +87,6 @@ export function App() {
     setNotice(reason ? `You were signed out: ${reason.message}` : null);
   }, []);
 
-  const onTopicMessage = useCallback((message: TopicMessage) => {
-    if (message.event === 'comment.created') window.dispatchEvent(new CustomEvent('herald:comment', { detail: message.data }));
-  }, []);
-
   if (!session) {
     return (
       <LoginScreen
@@ -106,7 +102,7 @@ export function App() {
 
   const postMatch = /^\/posts\/([0-9a-f]{24})$/.exec(path);
   return (
-    <NotificationProvider token={session.token} userId={session.user.id} onSignedOut={signOut} onTopicMessage={onTopicMessage}>
+    <NotificationProvider token={session.token} userId={session.user.id} onSignedOut={signOut}>
       <div className="app-shell">
         <header className="app-header">
           <a

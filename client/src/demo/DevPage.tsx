@@ -1,4 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
+import { HeraldHttpError, requestJson } from '../notifications';
 import type { Session } from './session';
 import { postsApi } from './posts-api';
 
@@ -20,13 +21,15 @@ export function DevPage({ session }: { session: Session }) {
   async function send(event: FormEvent) {
     event.preventDefault();
     sessionStorage.setItem(TOKEN_KEY, serviceToken);
-    const res = await fetch('/api/notifications', {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${serviceToken}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ userIds: [to], type: 'dev.test', title, ...(body ? { body } : {}) }),
-    });
-    const json = (await res.json()) as { error?: { message: string } };
-    setResult(res.ok ? `Sent (${res.status}).` : `Refused (${res.status}): ${json.error?.message ?? 'unknown error'}`);
+    try {
+      await requestJson('POST', '/api/notifications', {
+        token: serviceToken,
+        body: { userIds: [to], type: 'dev.test', title, ...(body ? { body } : {}) },
+      });
+      setResult('Sent (201).');
+    } catch (e) {
+      setResult(e instanceof HeraldHttpError ? `Refused (${e.status}): ${e.message}` : 'Could not reach the server.');
+    }
   }
 
   const curl = `curl -X POST ${window.location.origin}/api/notifications \\

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useTopicMessages } from '../notifications';
 import type { Session } from './session';
 import { postsApi, type Comment, type Post } from './posts-api';
 
@@ -129,14 +130,10 @@ export function PostsPage({ session, focusPostId }: { session: Session; focusPos
   }, [session.token]);
 
   // Live comments from other people, through the post's topic (its author and followers hear them).
-  useEffect(() => {
-    const onComment = (event: Event) => {
-      const { postId } = (event as CustomEvent<{ postId: string }>).detail;
-      setPosts((list) => (list ?? []).map((p) => (p.id === postId ? { ...p, commentCount: p.commentCount + 1 } : p)));
-    };
-    window.addEventListener('herald:comment', onComment);
-    return () => window.removeEventListener('herald:comment', onComment);
-  }, []);
+  useTopicMessages({ event: 'comment.created' }, (message) => {
+    const { postId } = message.data;
+    setPosts((list) => (list ?? []).map((p) => (p.id === postId ? { ...p, commentCount: p.commentCount + 1 } : p)));
+  });
 
   useEffect(() => {
     if (focusPostId && posts) document.getElementById(`post-${focusPostId}`)?.scrollIntoView({ block: 'center' });

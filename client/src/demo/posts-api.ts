@@ -1,4 +1,4 @@
-import { request } from './session';
+import { requestJson as request } from '../notifications';
 
 export interface Post {
   id: string;

@@ -1,4 +1,4 @@
-import type { ErrorBody } from '@herald/shared';
+import { requestJson } from '../notifications';
 
 export interface Session {
   token: string;
@@ -6,32 +6,8 @@ export interface Session {
   user: { id: string; name: string; username: string };
 }
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: ErrorBody,
-  ) {
-    super(body.message);
-  }
-}
-
-/** JSON request to the demo API; errors become ApiError with the server's code and message. */
-export async function request<T>(method: string, path: string, options: { body?: unknown; token?: string } = {}): Promise<T> {
-  const res = await fetch(path, {
-    method,
-    headers: {
-      ...(options.body === undefined ? {} : { 'Content-Type': 'application/json' }),
-      ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}),
-    },
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-  });
-  const json = (await res.json().catch(() => null)) as { error?: ErrorBody } | null;
-  if (!res.ok) throw new ApiError(res.status, json?.error ?? { code: 'internal', message: `Request failed (${res.status})` });
-  return json as T;
-}
-
 export function login(username: string): Promise<Session> {
-  return request<Session>('POST', '/api/auth/login', { body: { username } });
+  return requestJson<Session>('POST', '/api/auth/login', { body: { username } });
 }
 
 const SESSION_KEY = 'herald.session';

@@ -1,9 +1,9 @@
 /**
  * Herald's React client: wrap your app in <NotificationProvider token userId>
- * and drop <NotificationComponent /> where the bell goes.
+ * and drop <NotificationComponent /> where the bell goes. Everything without
+ * React is in ./core (and re-exported here).
  */
-export { NotificationProvider, type NotificationProviderProps } from './NotificationProvider';
-export { NotificationComponent, type NotificationComponentProps } from './NotificationComponent';
-export { useConnectionState, useNotifications, useUnreadCount } from './hooks';
-export { FeedClient, type ConnectionState, type FeedClientOptions, type FeedSocket } from './feed-client';
-export type { FeedState } from './feed-state';
+export { NotificationProvider, type NotificationProviderProps } from './react/NotificationProvider';
+export { NotificationComponent, type NotificationComponentProps } from './components/NotificationComponent';
+export { useConnectionState, useNotifications, useTopicMessages, useUnreadCount } from './react/hooks';
+export * from './core';

@@ -1,46 +1,33 @@
-import { createContext, useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { io } from 'socket.io-client';
-import type { ErrorBody, Notification, TopicMessage } from '@herald/shared';
-import { createFeedApi } from './feed-api';
-import { FeedClient, type ConnectionState, type FeedSocket } from './feed-client';
-import { applyCounts, applyOlderPage, applyUpdated, emptyFeed, type FeedState } from './feed-state';
-import { openTabSync, type TabMessage } from './tab-sync';
+import type { Notification, TopicMessage } from '@herald/shared';
+import type { ErrorBody } from '@herald/shared/errors';
+import { createFeedApi } from '../core/feed-api';
+import { FeedClient, type ConnectionState, type FeedSocket } from '../core/feed-client';
+import { applyAllRead, applyCounts, applyOlderPage, applyUpdated, emptyFeed, type FeedState } from '../core/feed-state';
+import { openTabSync, type TabMessage, type TabSync } from '../core/tab-sync';
+import type { NotificationContextValue } from './context';
 
-export interface NotificationContextValue {
-  feed: FeedState;
-  connection: ConnectionState;
-  /** Notifications that arrived live, newest last (for toasts and the live region). */
-  live: Notification[];
-  loading: boolean;
-  error: string | null;
-  hasOlder: boolean;
-  loadingOlder: boolean;
-  markRead(ids: string[]): Promise<void>;
-  markAllRead(): Promise<void>;
-  markSeen(): Promise<void>;
-  archive(id: string): Promise<void>;
-  loadOlder(): Promise<void>;
-  retry(): void;
-}
-
-export const NotificationContext = createContext<NotificationContextValue | null>(null);
-
-export interface NotificationProviderProps {
-  /** The signed-in user's token (from your login). */
+export interface FeedConnectionOptions {
   token: string;
-  /** The user's id, to pair this user's tabs. */
   userId: string;
-  /** Called once when the server refuses the token (expired or invalid). */
-  onSignedOut?: (reason: ErrorBody) => void;
-  /** Where the gateway is. @default this page's origin */
-  serverUrl?: string;
-  /** Messages on topics the user follows (e.g. new comments on a followed post). */
-  onTopicMessage?: (message: TopicMessage) => void;
-  children: ReactNode;
+  serverUrl: string;
+  onSignedOut: ((reason: ErrorBody) => void) | undefined;
+  onTopicMessage: ((message: TopicMessage) => void) | undefined;
 }
 
-/** Owns one socket per tab and the feed; everything under it reads the feed through the hooks. */
-export function NotificationProvider({ token, userId, onSignedOut, onTopicMessage, serverUrl = '', children }: NotificationProviderProps) {
+/**
+ * Owns the lifecycle of one tab's connection: the socket, the FeedClient on it
+ * (catch-up, dedupe, gaps), the tab sync with the user's other tabs, and the
+ * browser's online/offline events. A new token, user or server starts over.
+ */
+export function useFeedConnection({
+  token,
+  userId,
+  serverUrl,
+  onSignedOut,
+  onTopicMessage,
+}: FeedConnectionOptions): NotificationContextValue {
   const [feed, setFeed] = useState<FeedState>(emptyFeed);
   const [connection, setConnection] = useState<ConnectionState>('connecting');
   const [live, setLive] = useState<Notification[]>([]);
@@ -50,15 +37,21 @@ export function NotificationProvider({ token, userId, onSignedOut, onTopicMessag
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [attempt, setAttempt] = useState(0);
   const clientRef = useRef<FeedClient | null>(null);
-  const tabsRef = useRef<ReturnType<typeof openTabSync> | null>(null);
+  const tabsRef = useRef<TabSync | null>(null);
   const signedOutRef = useRef(onSignedOut);
-  const topicRef = useRef(onTopicMessage);
+  const topicListeners = useRef(new Set<(message: TopicMessage) => void>());
   const api = useMemo(() => createFeedApi(token, serverUrl), [token, serverUrl]);
 
   useEffect(() => {
     signedOutRef.current = onSignedOut;
-    topicRef.current = onTopicMessage;
-  }, [onSignedOut, onTopicMessage]);
+  }, [onSignedOut]);
+
+  useEffect(() => {
+    if (!onTopicMessage) return;
+    const listeners = topicListeners.current;
+    listeners.add(onTopicMessage);
+    return () => void listeners.delete(onTopicMessage);
+  }, [onTopicMessage]);
 
   useEffect(() => {
     const socket: FeedSocket = io(serverUrl || undefined, {
@@ -88,24 +81,22 @@ export function NotificationProvider({ token, userId, onSignedOut, onTopicMessag
       onSignedOut: (reason) => signedOutRef.current?.(reason),
     });
     clientRef.current = client;
-    socket.on('topic:message', (message) => topicRef.current?.(message));
+    const listeners = topicListeners.current;
+    socket.on('topic:message', (message) => listeners.forEach((listener) => listener(message)));
     const online = () => client.setNetwork(true);
     const offline = () => client.setNetwork(false);
     window.addEventListener('online', online);
     window.addEventListener('offline', offline);
-    const tabs = openTabSync(userId, (message: TabMessage) => {
+    tabsRef.current = openTabSync(userId, (message: TabMessage) => {
       let next = client.state;
       if (message.kind === 'updated') for (const n of message.notifications) next = applyUpdated(next, n);
-      if (message.kind === 'all-read') {
-        next = { ...next, items: next.items.map((n) => (n.readAt ? n : { ...n, readAt: message.at, seenAt: n.seenAt ?? message.at })) };
-      }
+      if (message.kind === 'all-read') next = applyAllRead(next, message.at);
       client.update(applyCounts(next, message.counts));
     });
-    tabsRef.current = tabs;
     return () => {
       window.removeEventListener('online', online);
       window.removeEventListener('offline', offline);
-      tabs.close();
+      tabsRef.current?.close();
       tabsRef.current = null;
       clientRef.current = null;
       socket.removeAllListeners();
@@ -125,12 +116,7 @@ export function NotificationProvider({ token, userId, onSignedOut, onTopicMessag
     const client = clientRef.current;
     if (!client) return;
     const at = new Date().toISOString();
-    client.update(
-      applyCounts(
-        { ...client.state, items: client.state.items.map((n) => (n.readAt ? n : { ...n, readAt: at, seenAt: n.seenAt ?? at })) },
-        counts,
-      ),
-    );
+    client.update(applyCounts(applyAllRead(client.state, at), counts));
     tabsRef.current?.post({ kind: 'all-read', counts, at });
   }, [api]);
 
@@ -164,7 +150,18 @@ export function NotificationProvider({ token, userId, onSignedOut, onTopicMessag
     }
   }, [api, olderCursor, loadingOlder]);
 
-  const value = useMemo<NotificationContextValue>(
+  const retry = useCallback(() => {
+    setLoading(true);
+    setError(null);
+    setAttempt((n) => n + 1);
+  }, []);
+
+  const onTopicMessageListener = useCallback((listener: (message: TopicMessage) => void) => {
+    topicListeners.current.add(listener);
+    return () => void topicListeners.current.delete(listener);
+  }, []);
+
+  return useMemo(
     () => ({
       feed,
       connection,
@@ -178,14 +175,24 @@ export function NotificationProvider({ token, userId, onSignedOut, onTopicMessag
       markSeen,
       archive,
       loadOlder,
-      retry: () => {
-        setLoading(true);
-        setError(null);
-        setAttempt((n) => n + 1);
-      },
+      retry,
+      onTopicMessage: onTopicMessageListener,
     }),
-    [feed, connection, live, loading, error, olderCursor, loadingOlder, markRead, markAllRead, markSeen, archive, loadOlder],
+    [
+      feed,
+      connection,
+      live,
+      loading,
+      error,
+      olderCursor,
+      loadingOlder,
+      markRead,
+      markAllRead,
+      markSeen,
+      archive,
+      loadOlder,
+      retry,
+      onTopicMessageListener,
+    ],
   );
-
-  return <NotificationContext.Provider value={value}>{children}</NotificationContext.Provider>;
 }

@@ -1,5 +1,6 @@
 import type { Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ErrorBody, Notification, NotificationCounts, ServerToClientEvents } from '@herald/shared';
+import type { ClientToServerEvents, Notification, NotificationCounts, ServerToClientEvents } from '@herald/shared';
+import { errorTraits, type ErrorBody } from '@herald/shared/errors';
 import { applyCounts, applyDeleted, applyFirstPage, applyLive, applySync, applyUpdated, emptyFeed, type FeedState } from './feed-state';
 
 export type FeedSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -21,7 +22,6 @@ export interface FeedClientOptions {
 const MAX_SYNC_PAGES = 20;
 /** Longest wait between retries of a failed sync (a busy server times syncs out; a retry must not add to the pile). */
 const MAX_RETRY_DELAY_MS = 30_000;
-const SIGNED_OUT_CODES = new Set(['token_expired', 'invalid_token', 'unauthorized']);
 
 /**
  * The client half of the delivery model, independent of React: catches up
@@ -58,7 +58,7 @@ export class FeedClient {
     });
     socket.io.on('reconnect_attempt', () => this.setConnection('reconnecting'));
     socket.on('connect_error', (error: Error & { data?: ErrorBody }) => {
-      if (error.data && SIGNED_OUT_CODES.has(error.data.code)) {
+      if (error.data && errorTraits(error.data.code).signsOut) {
         this.setConnection('signed-out');
         socket.close();
         this.options.onSignedOut?.(error.data);

@@ -1,22 +1,9 @@
-import type { ErrorBody, FeedPage, Notification, NotificationCounts } from '@herald/shared';
-
-export class FeedApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: ErrorBody,
-  ) {
-    super(body.message);
-  }
-}
+import type { FeedPage, Notification, NotificationCounts } from '@herald/shared';
+import { requestJson } from './http';
 
 /** The signed-in user's feed over HTTP (`baseUrl` defaults to this origin). */
 export function createFeedApi(token: string, baseUrl = '') {
-  async function call<T>(method: string, path: string): Promise<T> {
-    const res = await fetch(`${baseUrl}${path}`, { method, headers: { Authorization: `Bearer ${token}` } });
-    const json = (await res.json().catch(() => null)) as { error?: ErrorBody } | null;
-    if (!res.ok) throw new FeedApiError(res.status, json?.error ?? { code: 'internal', message: `Request failed (${res.status})` });
-    return json as T;
-  }
+  const call = <T>(method: string, path: string) => requestJson<T>(method, path, { token, baseUrl });
   return {
     page: (before?: string, limit = 20) =>
       call<FeedPage>('GET', `/api/notifications?limit=${limit}${before ? `&before=${encodeURIComponent(before)}` : ''}`),

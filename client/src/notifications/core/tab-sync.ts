@@ -10,7 +10,12 @@ export type TabMessage =
  * update at once without asking the server. The server's own events still
  * arrive; applying both is harmless because updates are idempotent.
  */
-export function openTabSync(userId: string, onMessage: (message: TabMessage) => void): { post(message: TabMessage): void; close(): void } {
+export interface TabSync {
+  post(message: TabMessage): void;
+  close(): void;
+}
+
+export function openTabSync(userId: string, onMessage: (message: TabMessage) => void): TabSync {
   if (typeof BroadcastChannel === 'undefined') return { post: () => undefined, close: () => undefined };
   const channel = new BroadcastChannel(`herald:${userId}`);
   channel.onmessage = (event: MessageEvent<TabMessage>) => onMessage(event.data);

@@ -92,3 +92,8 @@ export function applyDeleted(state: FeedState, ids: string[]): FeedState {
 export function applyCounts(state: FeedState, counts: NotificationCounts): FeedState {
   return { ...state, unread: counts.unread, unseen: counts.unseen };
 }
+
+/** Every notification in the feed read at `at` (and so seen), e.g. after "mark all read" here or in another tab. */
+export function applyAllRead(state: FeedState, at: string): FeedState {
+  return { ...state, items: state.items.map((n) => (n.readAt ? n : { ...n, readAt: at, seenAt: n.seenAt ?? at })) };
+}

@@ -1,0 +1,84 @@
+import { useEffect, useRef } from 'react';
+import type { Notification } from '@herald/shared';
+import { NotificationItem } from './NotificationItem';
+import { useRovingFocus } from './use-roving-focus';
+
+export interface FeedPanelProps {
+  id: string;
+  items: Notification[];
+  unread: number;
+  loading: boolean;
+  error: string | null;
+  hasOlder: boolean;
+  loadingOlder: boolean;
+  onOpen(notification: Notification): void;
+  onArchive(id: string): void;
+  onMarkAllRead(): void;
+  onLoadOlder(): void;
+  onRetry(): void;
+  onClose(): void;
+}
+
+/** The open feed: header with "mark all read", the list with infinite scroll, and the empty, loading and error states. */
+export function FeedPanel(props: FeedPanelProps) {
+  const { id, items, unread, loading, error, hasOlder, loadingOlder, onLoadOlder } = props;
+  const listRef = useRef<HTMLUListElement>(null);
+  const sentinelRef = useRef<HTMLLIElement>(null);
+  const onKeyDown = useRovingFocus(listRef, props.onClose);
+
+  // Infinite scroll: load the next page when the end of the list comes into view.
+  useEffect(() => {
+    const sentinel = sentinelRef.current;
+    if (!sentinel || !hasOlder || typeof IntersectionObserver === 'undefined') return;
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) onLoadOlder();
+    });
+    observer.observe(sentinel);
+    return () => observer.disconnect();
+  }, [hasOlder, onLoadOlder, items.length]);
+
+  // Focus the first item (or the panel) when the panel opens.
+  useEffect(() => {
+    const first = listRef.current?.querySelector<HTMLElement>('[data-item-action]');
+    (first ?? document.getElementById(id))?.focus();
+  }, [id]);
+
+  return (
+    <section id={id} className="hr-panel" role="dialog" aria-label="Notifications" tabIndex={-1} onKeyDown={onKeyDown}>
+      <header className="hr-panel-header">
+        <h2 className="hr-panel-title">Notifications</h2>
+        <button type="button" className="hr-link" disabled={unread === 0} onClick={props.onMarkAllRead} data-testid="mark-all-read">
+          Mark all read
+        </button>
+        <button type="button" className="hr-link hr-close" aria-label="Close notifications" onClick={props.onClose}>
+          ×
+        </button>
+      </header>
+      {loading && items.length === 0 ? (
+        <p className="hr-empty">Loading…</p>
+      ) : error && items.length === 0 ? (
+        <div className="hr-empty" role="alert">
+          <p>Notifications could not be loaded.</p>
+          <button type="button" className="hr-link" onClick={props.onRetry}>
+            Try again
+          </button>
+        </div>
+      ) : items.length === 0 ? (
+        <p className="hr-empty">You are all caught up.</p>
+      ) : (
+        <ul className="hr-list" ref={listRef} aria-label={`${unread} unread`}>
+          {items.map((n) => (
+            <NotificationItem key={n.id} notification={n} onOpen={props.onOpen} onArchive={props.onArchive} />
+          ))}
+          {hasOlder ? (
+            <li ref={sentinelRef} className="hr-older">
+              <button type="button" className="hr-link" onClick={onLoadOlder} disabled={loadingOlder}>
+                {loadingOlder ? 'Loading…' : 'Show older'}
+              </button>
+            </li>
+          ) : null}
+        </ul>
+      )}
+    </section>
+  );
+}

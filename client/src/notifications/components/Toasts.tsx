@@ -1,0 +1,53 @@
+import { useEffect, useRef, useState } from 'react';
+import type { Notification } from '@herald/shared';
+import { addToast, defaultToastPolicy, expireToasts, type Toast } from '../core/toast-queue';
+
+/**
+ * Toasts for notifications that arrived live (rate-limited into a summary),
+ * and the polite live region that announces them to screen readers; the
+ * toasts themselves are visual only.
+ */
+export function Toasts({ live }: { live: Notification[] }) {
+  const [toasts, setToasts] = useState<Toast[]>([]);
+  const [announcement, setAnnouncement] = useState('');
+  const seenLive = useRef(0);
+
+  useEffect(() => {
+    const fresh = live.slice(seenLive.current);
+    seenLive.current = live.length;
+    if (fresh.length === 0) return;
+    const now = Date.now();
+    setToasts((current) => fresh.reduce((acc, n) => addToast(acc, n, now), current));
+    setAnnouncement(fresh.length === 1 ? `New notification: ${fresh[0]!.title}` : `${fresh.length} new notifications`);
+  }, [live]);
+
+  useEffect(() => {
+    if (toasts.length === 0) return;
+    const timer = setTimeout(() => setToasts((current) => expireToasts(current, Date.now())), defaultToastPolicy.ttlMs / 5);
+    return () => clearTimeout(timer);
+  }, [toasts]);
+
+  return (
+    <>
+      <div className="hr-toasts" aria-hidden="true">
+        {toasts.map((t) =>
+          t.kind === 'notification' ? (
+            <div key={t.key} className="hr-toast" data-testid="toast">
+              <strong>{t.notification.title}</strong>
+              {t.notification.body ? <span>{t.notification.body}</span> : null}
+            </div>
+          ) : (
+            <div key={t.key} className="hr-toast hr-toast--summary" data-testid="toast-summary">
+              <strong>
+                {t.count} more new notification{t.count === 1 ? '' : 's'}
+              </strong>
+            </div>
+          ),
+        )}
+      </div>
+      <div className="hr-visually-hidden" role="status" aria-live="polite" data-testid="live-region">
+        {announcement}
+      </div>
+    </>
+  );
+}

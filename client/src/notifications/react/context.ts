@@ -1,0 +1,25 @@
+import { createContext } from 'react';
+import type { Notification, TopicMessage } from '@herald/shared';
+import type { ConnectionState } from '../core/feed-client';
+import type { FeedState } from '../core/feed-state';
+
+export interface NotificationContextValue {
+  feed: FeedState;
+  connection: ConnectionState;
+  /** Notifications that arrived live, newest last (for toasts and the live region). */
+  live: Notification[];
+  loading: boolean;
+  error: string | null;
+  hasOlder: boolean;
+  loadingOlder: boolean;
+  markRead(ids: string[]): Promise<void>;
+  markAllRead(): Promise<void>;
+  markSeen(): Promise<void>;
+  archive(id: string): Promise<void>;
+  loadOlder(): Promise<void>;
+  retry(): void;
+  /** Adds a listener for topic messages; returns the function that removes it. */
+  onTopicMessage(listener: (message: TopicMessage) => void): () => void;
+}
+
+export const NotificationContext = createContext<NotificationContextValue | null>(null);
