@@ -41,6 +41,12 @@ const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 });
 
+/**
+ * The validated environment.
+ *
+ * @example
+ * const config: Config = loadConfig();
+ */
 export interface Config {
   port: number;
   mongodbUri: string;
@@ -64,7 +70,12 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads and validates the environment once at start; empty strings count as unset. */
+/**
+ * Reads and validates the environment once at start; empty strings count as unset.
+ *
+ * @example
+ * const config = loadConfig(process.env); // throws ConfigError listing every bad variable
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const result = envSchema.safeParse(cleaned);

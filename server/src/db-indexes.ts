@@ -9,6 +9,9 @@ import { topicModels } from './topics/topic-model';
  * (userId, seq). autoIndex is off (no surprise index builds in production), so
  * this runs at start; creating an index that exists is a no-op. Collections of
  * the demo are indexed by installDemo, only where it runs.
+ *
+ * @example
+ * await ensureIndexes(connection); // before the first publish
  */
 export async function ensureIndexes(connection: Connection): Promise<void> {
   const { Topic, TopicMember } = topicModels(connection);

@@ -21,6 +21,12 @@ import { preferenceModel } from './preferences/preference-model';
 import { createIoServer, type IoServer } from './realtime/io-server';
 import { createTopicService, type TopicPolicy, type TopicService } from './topics/topic-service';
 
+/**
+ * The clients and settings createGateway is handed (it builds none itself).
+ *
+ * @example
+ * const deps: GatewayDeps = { connection, redis: { command, adapterSubscriber, userSubscriber }, logger, jwtSecret, jwtTtlSeconds: 3600, serviceToken, corsOrigins: [] };
+ */
 export interface GatewayDeps {
   connection: Connection;
   redis: {
@@ -51,6 +57,13 @@ export interface GatewayDeps {
   routing?: Routing;
 }
 
+/**
+ * One wired gateway instance: its express app, HTTP server, Socket.IO server and services.
+ *
+ * @example
+ * const port = await gateway.listen(0, '127.0.0.1');
+ * await gateway.close();
+ */
 export interface Gateway {
   app: Express;
   /** Mounted under /api before the API's 404: add your own routes here (installDemo does). */
@@ -73,7 +86,14 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** Wires one gateway instance from clients its caller built, so tests can run several in one process. */
+/**
+ * Wires one gateway instance from clients its caller built, so tests can run several in one process.
+ *
+ * @example
+ * const gateway = createGateway({ connection, redis: { command, adapterSubscriber, userSubscriber }, logger, jwtSecret, jwtTtlSeconds: 3600, serviceToken, corsOrigins: [] });
+ * await ensureIndexes(connection);
+ * await gateway.listen(3000);
+ */
 export function createGateway(deps: GatewayDeps): Gateway {
   const { connection, logger } = deps;
   const metrics = deps.metrics ?? createMetrics();

@@ -7,6 +7,12 @@ import { createLogger, type Logger } from './platform/logger';
 import { createMongoConnection } from './platform/mongo-connection';
 import { createRedisClient } from './platform/redis-client';
 
+/**
+ * Where the gateways' MongoDB and Redis are, and how to log.
+ *
+ * @example
+ * const options: HeraldPublisherOptions = { mongodbUri, redisUrl, channelPrefix: 'herald' };
+ */
 export interface HeraldPublisherOptions {
   /** The same MONGODB_URI the gateways use. */
   mongodbUri: string;
@@ -20,6 +26,12 @@ export interface HeraldPublisherOptions {
   serverSelectionTimeoutMS?: number;
 }
 
+/**
+ * What createHeraldPublisher returns: publish, and close on shutdown.
+ *
+ * @example
+ * const { notifications } = await herald.publishNotification(input, { idempotencyKey: `order-${order.id}` });
+ */
 export interface HeraldPublisher {
   /** Validates, stores, then sends to the recipients' sockets on whichever gateways hold them. */
   publishNotification(input: PublishNotificationInput, options?: PublishOptions): Promise<PublishResult>;
@@ -31,6 +43,11 @@ export interface HeraldPublisher {
  * gateways' MongoDB and Redis, and the same notification core the gateways
  * run. Open it once at start and close it on shutdown; it holds one MongoDB
  * pool and one Redis connection.
+ *
+ * @example
+ * const herald = await createHeraldPublisher({ mongodbUri: process.env.MONGODB_URI!, redisUrl: process.env.REDIS_URL! });
+ * await herald.publishNotification({ userIds: [post.authorId], type: 'comment.created', title: 'New comment' });
+ * await herald.close();
  */
 export async function createHeraldPublisher(options: HeraldPublisherOptions): Promise<HeraldPublisher> {
   const logger = options.logger ?? createLogger('info');

@@ -8,6 +8,13 @@ import { createMetrics, type Metrics } from './platform/metrics';
 import { createMongoConnection } from './platform/mongo-connection';
 import { createRedisClient, type RedisClient } from './platform/redis-client';
 
+/**
+ * A started gateway with its URL; close() stops it and closes its clients.
+ *
+ * @example
+ * const running = await startHerald(loadConfig());
+ * process.on('SIGTERM', () => void running.close());
+ */
 export interface RunningHerald {
   gateway: Gateway;
   port: number;
@@ -17,6 +24,12 @@ export interface RunningHerald {
   close(): Promise<void>;
 }
 
+/**
+ * How startHerald binds, logs and serves.
+ *
+ * @example
+ * await startHerald(config, { host: '127.0.0.1', clientDir: false });
+ */
 export interface StartOptions {
   /** @default "0.0.0.0" */
   host?: string;
@@ -49,6 +62,10 @@ function redisClient(url: string, name: string, logger: Logger, metrics: Metrics
  * The composition root: the only place that reads config and builds real
  * MongoDB and Redis clients (everything below takes them as arguments), and
  * the only caller of installDemo.
+ *
+ * @example
+ * const running = await startHerald(loadConfig(), { host: '0.0.0.0' });
+ * console.log(`listening on ${running.port}`);
  */
 export async function startHerald(config: Config, options: StartOptions = {}): Promise<RunningHerald> {
   const logger = options.logger ?? createLogger(config.logLevel);

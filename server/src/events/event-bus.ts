@@ -9,6 +9,12 @@ export type EventHandler<E extends string = string> = (data: EventData<E>, envel
 export type PatternHandler = (event: string, data: Record<string, unknown>, envelope: EventEnvelope) => void | Promise<void>;
 export type Unsubscribe = () => Promise<void>;
 
+/**
+ * The two Redis connections and the names an event bus uses.
+ *
+ * @example
+ * createEventBus({ publisher: new Redis(url), subscriber: new Redis(url), logger, source: 'orders' });
+ */
 export interface EventBusOptions {
   /** Normal-mode connection for PUBLISH. */
   publisher: RedisClient;
@@ -27,6 +33,11 @@ export interface EventBusOptions {
  * all pub/sub: a listener that is down misses events (use notifications for
  * what a user must not lose). A handler that throws is logged and the
  * listener carries on.
+ *
+ * @example
+ * const bus = createEventBus({ publisher, subscriber, logger, source: 'orders' });
+ * await bus.emit('order.placed', { orderId, userId, total: 42.5 });
+ * await bus.onPattern('order.*', (event, data) => log.info({ event, data }));
  */
 export function createEventBus(options: EventBusOptions) {
   const names = createNames(options.channelPrefix);
@@ -139,4 +150,10 @@ export function createEventBus(options: EventBusOptions) {
   };
 }
 
+/**
+ * What createEventBus returns: emit, on, onPattern and close.
+ *
+ * @example
+ * const stop = await bus.on('payment.completed', (data) => markPaid(data.orderId));
+ */
 export type EventBus = ReturnType<typeof createEventBus>;

@@ -9,11 +9,23 @@ import { notificationModel } from './notification-model';
 import type { NotificationWriter } from './notification-writer';
 import { toNotification } from './to-notification';
 
+/**
+ * Per-call options of publishNotification.
+ *
+ * @example
+ * await publishNotification(input, { idempotencyKey: `comment-${comment.id}` });
+ */
 export interface PublishOptions {
   /** The same key again (within 24 hours) stores and sends nothing and returns the first call's result. */
   idempotencyKey?: string;
 }
 
+/**
+ * What publishNotification resolves with once everything is stored.
+ *
+ * @example
+ * const { notifications, mutedUserIds, replayed } = await publishNotification(input);
+ */
 export interface PublishResult {
   /** One stored notification per recipient who receives it, in the order of `userIds`. */
   notifications: Notification[];
@@ -34,6 +46,9 @@ export interface PublishResult {
  * gateways hold them. Resolves only once every notification is stored;
  * rejects (`validation_failed`, `conflict`, `database_unavailable`, …) with
  * nothing pushed if storing failed.
+ *
+ * @example
+ * const { notifications } = await gateway.publishNotification({ userIds: [bobId], type: 'post.liked', title: 'Alice liked your post' });
  */
 export type PublishNotification = (input: PublishNotificationInput, options?: PublishOptions) => Promise<PublishResult>;
 

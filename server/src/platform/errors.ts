@@ -6,6 +6,9 @@ import type { ZodError } from 'zod';
  * status comes from the shared error table unless a caller has a more exact
  * one (a body-parser 4xx). Anything that is not an AppError reaches clients
  * only as `internal` (or `database_unavailable`, see toAppError).
+ *
+ * @example
+ * throw new AppError('not_found', 'No such post.');
  */
 export class AppError extends Error {
   readonly status: number;
@@ -29,7 +32,12 @@ export class AppError extends Error {
   }
 }
 
-/** Input failed its schema; `details` lists each problem by path. */
+/**
+ * Input failed its schema; `details` lists each problem by path.
+ *
+ * @example
+ * if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'post');
+ */
 export class ValidationError extends AppError {
   constructor(message: string, details?: unknown) {
     super('validation_failed', message, { details });
@@ -47,7 +55,12 @@ export class ValidationError extends AppError {
   }
 }
 
-/** The database could not store or read: nothing was published, retrying later is safe. */
+/**
+ * The database could not store or read: nothing was published, retrying later is safe.
+ *
+ * @example
+ * catch (e) { if (e instanceof PersistenceError) return retryLater(); }
+ */
 export class PersistenceError extends AppError {
   constructor(message: string, cause: unknown) {
     super('database_unavailable', message, { cause });

@@ -1,5 +1,11 @@
 import mongoose, { type Connection } from 'mongoose';
 
+/**
+ * Options of createMongoConnection.
+ *
+ * @example
+ * createMongoConnection(uri, { serverSelectionTimeoutMS: 5000 });
+ */
 export interface MongoConnectionOptions {
   /** How long to look for a server before an operation fails. @default 3000 */
   serverSelectionTimeoutMS?: number;
@@ -14,6 +20,9 @@ export interface MongoConnectionOptions {
  *   creates them at start;
  * - sanitizeFilter on: any `$` object that reaches a filter from input is
  *   compared literally; Herald's own operators are marked `mongoose.trusted`.
+ *
+ * @example
+ * const connection = await createMongoConnection(process.env.MONGODB_URI!).asPromise();
  */
 export function createMongoConnection(uri: string, options: MongoConnectionOptions = {}): Connection {
   return mongoose.createConnection(uri, {

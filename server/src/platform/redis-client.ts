@@ -1,6 +1,11 @@
 import { Cluster, Redis } from 'ioredis';
 
-/** A standalone Redis or a Redis Cluster; both speak the commands Herald uses. */
+/**
+ * A standalone Redis or a Redis Cluster; both speak the commands Herald uses.
+ *
+ * @example
+ * const client: RedisClient = createRedisClient(process.env.REDIS_URL!, 'my-service');
+ */
 export type RedisClient = Redis | Cluster;
 
 /** Several comma-separated URLs in REDIS_URL mean a Redis Cluster (any of its nodes; the rest are discovered). */
@@ -19,6 +24,9 @@ function clusterNodes(url: string): { host: string; port: number }[] {
  * Builds the client for REDIS_URL. On a cluster, sharded subscribers are on,
  * so SSUBSCRIBE goes to the node that owns the channel's slot and a message
  * only travels within that shard.
+ *
+ * @example
+ * const command = createRedisClient('redis://127.0.0.1:6379', 'herald-command');
  */
 export function createRedisClient(url: string, name: string, options: { maxRetriesPerRequest?: number } = {}): RedisClient {
   if (!isClusterUrl(url)) return new Redis(url, { connectionName: name, maxRetriesPerRequest: options.maxRetriesPerRequest ?? 3 });

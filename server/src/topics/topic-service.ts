@@ -14,7 +14,12 @@ import { publishTo, type RedisClient } from '../platform/redis-client';
 import type { UserChannelPublisher } from '../channels/user-channel-publisher';
 import { topicModels, type TopicDoc } from './topic-model';
 
-/** Decides whether a user may subscribe to a topic. `info` is null when no such topic was created. */
+/**
+ * Decides whether a user may subscribe to a topic. `info` is null when no such topic was created.
+ *
+ * @example
+ * const topicPolicy: TopicPolicy = ({ topic, info, isMember }) => topic.startsWith('public:') || (info !== null && isMember);
+ */
 export type TopicPolicy = (request: {
   userId: string;
   topic: string;

@@ -7,6 +7,12 @@ import { FeedPanel } from './FeedPanel';
 import { Toasts } from './Toasts';
 import './notifications.css';
 
+/**
+ * Props of NotificationComponent.
+ *
+ * @example
+ * <NotificationComponent onNavigate={navigate} />
+ */
 export interface NotificationComponentProps {
   /** Follows a notification's actionUrl; @default a full page navigation */
   onNavigate?: (href: string) => void;

@@ -1,7 +1,13 @@
 import type { FeedPage, Notification, NotificationCounts } from '@herald/shared';
 import { requestJson } from './http';
 
-/** The signed-in user's feed over HTTP (`baseUrl` defaults to this origin). */
+/**
+ * The signed-in user's feed over HTTP (`baseUrl` defaults to this origin).
+ *
+ * @example
+ * const api = createFeedApi(token);
+ * const { items, nextCursor } = await api.page();
+ */
 export function createFeedApi(token: string, baseUrl = '') {
   const call = <T>(method: string, path: string) => requestJson<T>(method, path, { token, baseUrl });
   return {
@@ -15,4 +21,10 @@ export function createFeedApi(token: string, baseUrl = '') {
   };
 }
 
+/**
+ * The calls createFeedApi returns.
+ *
+ * @example
+ * function Older({ api }: { api: FeedApi }) { … }
+ */
 export type FeedApi = ReturnType<typeof createFeedApi>;

@@ -3,9 +3,27 @@ import type { ClientToServerEvents, Notification, NotificationCounts, ServerToCl
 import { errorTraits, type ErrorBody } from '@herald/shared/errors';
 import { applyCounts, applyDeleted, applyFirstPage, applyLive, applySync, applyUpdated, emptyFeed, type FeedState } from './feed-state';
 
+/**
+ * A socket.io-client socket typed with Herald's event maps.
+ *
+ * @example
+ * const socket: FeedSocket = io(url, { auth: { token } });
+ */
 export type FeedSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+/**
+ * Where the connection stands, for the UI.
+ *
+ * @example
+ * new FeedClient(socket, { onConnection: (state: ConnectionState) => setBanner(state) });
+ */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'signed-out';
 
+/**
+ * Callbacks and timeouts of a FeedClient.
+ *
+ * @example
+ * const options: FeedClientOptions = { onLive: (n) => toast(n.title) };
+ */
 export interface FeedClientOptions {
   /** Loads the newest page once, before the first sync; without it the first sync starts from seq 0. */
   loadFirstPage?: () => Promise<{ items: Notification[]; counts: NotificationCounts }>;
@@ -28,6 +46,10 @@ const MAX_RETRY_DELAY_MS = 30_000;
  * with `notifications:sync` on every (re)connect and whenever a live seq
  * reveals a gap, de-duplicates by id, and applies updates from other tabs and
  * devices. The socket is created (and closed) by the caller.
+ *
+ * @example
+ * const socket: FeedSocket = io(url, { auth: { token } });
+ * const client = new FeedClient(socket, { onChange: render, onSignedOut: signOut });
  */
 export class FeedClient {
   state: FeedState = emptyFeed;

@@ -3,6 +3,9 @@ import type { Notification, NotificationCounts } from '@herald/shared';
 /**
  * The feed as the client holds it. Pure functions, so the delivery rules
  * (dedupe by id, seq watermark, gap detection) are tested without a browser.
+ *
+ * @example
+ * const [feed, setFeed] = useState<FeedState>(emptyFeed);
  */
 export interface FeedState {
   /** Newest first (highest seq first). */
@@ -16,6 +19,12 @@ export interface FeedState {
   unseen: number;
 }
 
+/**
+ * The state before anything is known: no items, watermark 0.
+ *
+ * @example
+ * let state = emptyFeed;
+ */
 export const emptyFeed: FeedState = { items: [], lastSeq: 0, unread: 0, unseen: 0 };
 
 function merge(items: Notification[], incoming: Notification[]): { items: Notification[]; added: Notification[] } {
@@ -34,6 +43,10 @@ function merge(items: Notification[], incoming: Notification[]): { items: Notifi
  * never arrived (a live message was lost): the client should sync. The
  * watermark only moves over contiguous seqs, so that sync still asks for the
  * missing ones.
+ *
+ * @example
+ * const { state: next, isNew, gap } = applyLive(state, notification);
+ * if (gap) void client.sync();
  */
 export function applyLive(state: FeedState, notification: Notification): { state: FeedState; isNew: boolean; gap: boolean } {
   const { items, added } = merge(state.items, [notification]);
@@ -56,6 +69,9 @@ export function applyLive(state: FeedState, notification: Notification): { state
  * A sync page: everything stored after the watermark (oldest first, possibly
  * already known) plus authoritative counts. The server returned every stored
  * seq in the range, so the watermark moves to the last one even over holes.
+ *
+ * @example
+ * state = applySync(state, answer.notifications, answer.counts);
  */
 export function applySync(state: FeedState, notifications: Notification[], counts: NotificationCounts): FeedState {
   const { items } = merge(state.items, notifications);
@@ -63,19 +79,34 @@ export function applySync(state: FeedState, notifications: Notification[], count
   return { items, lastSeq: highest, unread: counts.unread, unseen: counts.unseen };
 }
 
-/** The first page of the feed (newest first): older history is paged, not synced, so the watermark starts at the newest. */
+/**
+ * The first page of the feed (newest first): older history is paged, not synced, so the watermark starts at the newest.
+ *
+ * @example
+ * state = applyFirstPage(state, page.items, counts);
+ */
 export function applyFirstPage(state: FeedState, page: Notification[], counts: NotificationCounts): FeedState {
   const { items } = merge(state.items, page);
   const newest = page.reduce((max, n) => Math.max(max, n.seq), 0);
   return { items, lastSeq: Math.max(state.lastSeq, newest), unread: counts.unread, unseen: counts.unseen };
 }
 
-/** An older page from infinite scroll; the watermark is untouched. */
+/**
+ * An older page from infinite scroll; the watermark is untouched.
+ *
+ * @example
+ * state = applyOlderPage(state, (await api.page(cursor)).items);
+ */
 export function applyOlderPage(state: FeedState, page: Notification[]): FeedState {
   return { ...state, items: merge(state.items, page).items };
 }
 
-/** Another tab or device changed a notification (read, unread, archived); archived ones leave the feed. */
+/**
+ * Another tab or device changed a notification (read, unread, archived); archived ones leave the feed.
+ *
+ * @example
+ * socket.on('notification:updated', (n) => (state = applyUpdated(state, n)));
+ */
 export function applyUpdated(state: FeedState, updated: Notification): FeedState {
   if (!state.items.some((n) => n.id === updated.id)) return state;
   const items = updated.archivedAt
@@ -84,16 +115,33 @@ export function applyUpdated(state: FeedState, updated: Notification): FeedState
   return { ...state, items };
 }
 
+/**
+ * Notifications deleted here or on another device leave the feed.
+ *
+ * @example
+ * socket.on('notification:deleted', (ids) => (state = applyDeleted(state, ids)));
+ */
 export function applyDeleted(state: FeedState, ids: string[]): FeedState {
   const gone = new Set(ids);
   return { ...state, items: state.items.filter((n) => !gone.has(n.id)) };
 }
 
+/**
+ * Authoritative `{ unread, unseen }` from the server replace the local ones.
+ *
+ * @example
+ * socket.on('counts', (counts) => (state = applyCounts(state, counts)));
+ */
 export function applyCounts(state: FeedState, counts: NotificationCounts): FeedState {
   return { ...state, unread: counts.unread, unseen: counts.unseen };
 }
 
-/** Every notification in the feed read at `at` (and so seen), e.g. after "mark all read" here or in another tab. */
+/**
+ * Every notification in the feed read at `at` (and so seen), e.g. after "mark all read" here or in another tab.
+ *
+ * @example
+ * state = applyCounts(applyAllRead(state, new Date().toISOString()), (await api.readAll()).counts);
+ */
 export function applyAllRead(state: FeedState, at: string): FeedState {
   return { ...state, items: state.items.map((n) => (n.readAt ? n : { ...n, readAt: at, seenAt: n.seenAt ?? at })) };
 }

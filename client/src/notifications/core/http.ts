@@ -1,6 +1,11 @@
 import { errorTraits, type ErrorBody } from '@herald/shared/errors';
 
-/** An HTTP error answer from Herald (or a host API speaking the same shape), with what the client should do about it. */
+/**
+ * An HTTP error answer from Herald (or a host API speaking the same shape), with what the client should do about it.
+ *
+ * @example
+ * catch (e) { if (e instanceof HeraldHttpError && e.signsOut) signOut(); }
+ */
 export class HeraldHttpError extends Error {
   constructor(
     readonly status: number,
@@ -21,6 +26,12 @@ export class HeraldHttpError extends Error {
   }
 }
 
+/**
+ * Body, token and base URL of a requestJson call.
+ *
+ * @example
+ * await requestJson('POST', '/api/posts', { token, body: { text } });
+ */
 export interface RequestOptions {
   /** Sent as JSON. */
   body?: unknown;

@@ -1,9 +1,21 @@
 import type { Notification } from '@herald/shared';
 
+/**
+ * A toast on screen: one notification, or the summary of several that came in a burst.
+ *
+ * @example
+ * const [toasts, setToasts] = useState<Toast[]>([]);
+ */
 export type Toast =
   | { kind: 'notification'; key: string; notification: Notification; shownAt: number }
   | { kind: 'summary'; key: string; count: number; shownAt: number };
 
+/**
+ * How many toasts show, how close together they fold, and how long they stay.
+ *
+ * @example
+ * const calm: ToastPolicy = { ...defaultToastPolicy, maxVisible: 1 };
+ */
 export interface ToastPolicy {
   /** At most this many toasts at once. @default 3 */
   maxVisible: number;
@@ -13,12 +25,21 @@ export interface ToastPolicy {
   ttlMs: number;
 }
 
+/**
+ * At most 3 toasts, bursts within 800 ms folded, each shown for 5 s.
+ *
+ * @example
+ * setTimeout(tick, defaultToastPolicy.ttlMs / 5);
+ */
 export const defaultToastPolicy: ToastPolicy = { maxVisible: 3, minGapMs: 800, ttlMs: 5000 };
 
 /**
  * Adds a toast for a live notification without flooding the screen: a
  * notification arriving within `minGapMs` of the last toast is counted into a
  * single summary toast instead.
+ *
+ * @example
+ * setToasts((current) => addToast(current, notification, Date.now()));
  */
 export function addToast(toasts: Toast[], notification: Notification, now: number, policy: ToastPolicy = defaultToastPolicy): Toast[] {
   const current = expireToasts(toasts, now, policy);
@@ -33,6 +54,12 @@ export function addToast(toasts: Toast[], notification: Notification, now: numbe
   return [...current, { kind: 'notification' as const, key: notification.id, notification, shownAt: now }].slice(-policy.maxVisible);
 }
 
+/**
+ * Drops toasts that have been shown for longer than the policy's ttl.
+ *
+ * @example
+ * setToasts((current) => expireToasts(current, Date.now()));
+ */
 export function expireToasts(toasts: Toast[], now: number, policy: ToastPolicy = defaultToastPolicy): Toast[] {
   return toasts.filter((t) => now - t.shownAt < policy.ttlMs);
 }

@@ -4,6 +4,12 @@ import type { ErrorBody } from '@herald/shared/errors';
 import { NotificationContext } from './context';
 import { useFeedConnection } from './use-feed-connection';
 
+/**
+ * Props of NotificationProvider.
+ *
+ * @example
+ * <NotificationProvider token={token} userId={user.id} serverUrl="https://notify.example.com">…</NotificationProvider>
+ */
 export interface NotificationProviderProps {
   /** The signed-in user's token (from your login). */
   token: string;
