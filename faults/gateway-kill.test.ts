@@ -1,33 +1,22 @@
-import mongoose from 'mongoose';
-import { io } from 'socket.io-client';
-import { FeedClient, type FeedSocket } from '../client/src/notifications/core/feed-client';
 import { waitFor } from '../server/test/support/wait';
 import { useTestStack } from '../server/test/support/stack';
 import { useBalancedGateways } from '../server/test/support/balanced-gateways';
+import { useFeedClients } from '../server/test/support/feed-clients';
 
 const CLIENTS = 500;
 
 describe('a gateway instance is SIGKILLed', () => {
   const stack = useTestStack();
   const gateways = useBalancedGateways(stack);
-  const sockets: FeedSocket[] = [];
-
-  afterAll(() => {
-    for (const socket of sockets) socket.close();
-  });
+  const feedClients = useFeedClients();
 
   it(`its ${CLIENTS} clients reconnect to the other instance and catch up: nothing lost, nothing doubled`, async () => {
-    const users = Array.from({ length: CLIENTS }, () => new mongoose.Types.ObjectId().toHexString());
-    const clients = users.map((userId) => {
-      const socket: FeedSocket = io(gateways.balancer.url, {
-        auth: { token: stack.herald.gateway.tokens.sign({ userId, name: 'load' }).token },
-        transports: ['websocket'],
-        forceNew: true,
-        reconnectionDelay: 200,
-        reconnectionDelayMax: 2000,
-      });
-      sockets.push(socket);
-      return new FeedClient(socket);
+    const { users, clients } = feedClients.open({
+      count: CLIENTS,
+      url: () => gateways.balancer.url,
+      tokens: stack.herald.gateway.tokens,
+      reconnectionDelay: 200,
+      reconnectionDelayMax: 2000,
     });
     await waitFor(() => clients.forEach((c) => expect(c.connection).toBe('connected')), 30_000, 100);
     await Promise.all(clients.map((c) => c.sync()));

@@ -1,9 +1,7 @@
-import mongoose from 'mongoose';
-import { io } from 'socket.io-client';
-import { FeedClient, type FeedSocket } from '../../client/src/notifications/core/feed-client';
 import { sleep, waitFor } from './support/wait';
 import { useTestStack } from './support/stack';
 import { useBalancedGateways } from './support/balanced-gateways';
+import { useFeedClients } from './support/feed-clients';
 
 const CLIENTS = 200;
 const ROUNDS = 6;
@@ -11,24 +9,15 @@ const ROUNDS = 6;
 describe('graceful shutdown', () => {
   const stack = useTestStack();
   const gateways = useBalancedGateways(stack);
-  const sockets: FeedSocket[] = [];
-
-  afterAll(() => {
-    for (const socket of sockets) socket.close();
-  });
+  const feedClients = useFeedClients();
 
   it(`SIGTERM on one of two instances with ${CLIENTS} clients: all reconnect to the other and catch up, nothing lost or doubled`, async () => {
-    const users = Array.from({ length: CLIENTS }, () => new mongoose.Types.ObjectId().toHexString());
-    const clients = users.map((userId) => {
-      const socket: FeedSocket = io(gateways.balancer.url, {
-        auth: { token: stack.herald.gateway.tokens.sign({ userId, name: 'load' }).token },
-        transports: ['websocket'],
-        forceNew: true,
-        reconnectionDelay: 100,
-        reconnectionDelayMax: 1000,
-      });
-      sockets.push(socket);
-      return new FeedClient(socket);
+    const { users, clients } = feedClients.open({
+      count: CLIENTS,
+      url: () => gateways.balancer.url,
+      tokens: stack.herald.gateway.tokens,
+      reconnectionDelay: 100,
+      reconnectionDelayMax: 1000,
     });
     await waitFor(() => clients.forEach((c) => expect(c.connection).toBe('connected')), 20_000);
     await Promise.all(clients.map((c) => c.sync()));

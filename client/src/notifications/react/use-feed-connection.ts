@@ -156,43 +156,18 @@ export function useFeedConnection({
     setAttempt((n) => n + 1);
   }, []);
 
-  const onTopicMessageListener = useCallback((listener: (message: TopicMessage) => void) => {
+  const listenToTopics = useCallback((listener: (message: TopicMessage) => void) => {
     topicListeners.current.add(listener);
     return () => void topicListeners.current.delete(listener);
   }, []);
 
+  const actions = useMemo(
+    () => ({ markRead, markAllRead, markSeen, archive, loadOlder, retry, onTopicMessage: listenToTopics }),
+    [markRead, markAllRead, markSeen, archive, loadOlder, retry, listenToTopics],
+  );
+  const hasOlder = olderCursor !== null;
   return useMemo(
-    () => ({
-      feed,
-      connection,
-      live,
-      loading,
-      error,
-      hasOlder: olderCursor !== null,
-      loadingOlder,
-      markRead,
-      markAllRead,
-      markSeen,
-      archive,
-      loadOlder,
-      retry,
-      onTopicMessage: onTopicMessageListener,
-    }),
-    [
-      feed,
-      connection,
-      live,
-      loading,
-      error,
-      olderCursor,
-      loadingOlder,
-      markRead,
-      markAllRead,
-      markSeen,
-      archive,
-      loadOlder,
-      retry,
-      onTopicMessageListener,
-    ],
+    () => ({ feed, connection, live, loading, error, hasOlder, loadingOlder, ...actions }),
+    [feed, connection, live, loading, error, hasOlder, loadingOlder, actions],
   );
 }
