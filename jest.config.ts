@@ -3,9 +3,14 @@ import type { Config } from 'jest';
 // ts-jest with TypeScript 5.9: ts-jest supports TypeScript <7 and typescript-eslint <6.1,
 // so 5.9 is the newest release both accept. Type errors are caught by `npm run typecheck`;
 // here files are only transpiled (isolatedModules) to keep the suite fast.
+//
+// jose (JWT and JWKS) ships ES modules only, which jest's CommonJS runtime cannot require: its files are
+// transpiled too. Node itself loads it with require(esm), unflagged since Node 20.19.
 const tsJest = (tsconfig: string): Config['transform'] => ({
   '^.+\\.tsx?$': ['ts-jest', { tsconfig, diagnostics: false }],
+  '^.+/node_modules/jose/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022' }, diagnostics: false }],
 });
+const transformIgnorePatterns = ['/node_modules/(?!jose/)'];
 
 // The shared contracts from source, so tests never wait for a shared build; subpaths (@herald/shared/errors) too.
 const sharedFromSource = {
@@ -21,12 +26,14 @@ const config: Config = {
       displayName: 'shared',
       testEnvironment: 'node',
       testMatch: ['<rootDir>/shared/test/**/*.test.ts'],
+      transformIgnorePatterns,
       transform: tsJest('<rootDir>/shared/tsconfig.test.json'),
     },
     {
       displayName: 'client',
       testEnvironment: 'node',
       testMatch: ['<rootDir>/client/test/**/*.test.ts'],
+      transformIgnorePatterns,
       transform: tsJest('<rootDir>/client/tsconfig.test.json'),
       moduleNameMapper: sharedFromSource,
       // Some client tests drive the real client code against a real gateway.
@@ -37,6 +44,7 @@ const config: Config = {
       displayName: 'server',
       testEnvironment: 'node',
       testMatch: ['<rootDir>/server/test/**/*.test.ts'],
+      transformIgnorePatterns,
       transform: tsJest('<rootDir>/server/tsconfig.test.json'),
       moduleNameMapper: sharedFromSource,
       globalSetup: '<rootDir>/server/test/support/global-setup.ts',
@@ -46,6 +54,7 @@ const config: Config = {
       displayName: 'e2e',
       testEnvironment: 'node',
       testMatch: ['<rootDir>/e2e/**/*.test.ts'],
+      transformIgnorePatterns,
       transform: tsJest('<rootDir>/e2e/tsconfig.json'),
       moduleNameMapper: sharedFromSource,
       globalSetup: '<rootDir>/server/test/support/global-setup.ts',
@@ -55,6 +64,7 @@ const config: Config = {
       displayName: 'faults',
       testEnvironment: 'node',
       testMatch: ['<rootDir>/faults/**/*.test.ts'],
+      transformIgnorePatterns,
       transform: tsJest('<rootDir>/server/tsconfig.test.json'),
       moduleNameMapper: sharedFromSource,
       globalSetup: '<rootDir>/server/test/support/global-setup.ts',

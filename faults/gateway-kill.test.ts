@@ -36,7 +36,7 @@ describe('a gateway instance is SIGKILLed', () => {
       .toArray();
     expect(stored).toHaveLength(CLIENTS * 3);
     const byUser = new Map<string, string[]>();
-    for (const d of stored) byUser.set(d.userId.toHexString(), [...(byUser.get(d.userId.toHexString()) ?? []), d._id.toHexString()]);
+    for (const d of stored) byUser.set(String(d.userId), [...(byUser.get(String(d.userId)) ?? []), d._id.toHexString()]);
     clients.forEach((c, i) => expect(c.state.items.map((n) => n.id).sort()).toEqual(byUser.get(users[i]!)!.sort()));
     const metrics = await (await fetch(`${gateways.b.url}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`^herald_connected_sockets ${CLIENTS}$`, 'm'));

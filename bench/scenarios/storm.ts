@@ -59,7 +59,7 @@ export async function measureStorm(ctx: {
       .find({ type: 'bench.storm' }, { projection: { userId: 1 } })
       .toArray();
     for (const doc of docs) {
-      const userId = (doc.userId as mongoose.Types.ObjectId).toHexString();
+      const userId = String(doc.userId);
       if (!stored.has(userId)) stored.set(userId, new Set());
       stored.get(userId)!.add(doc._id.toHexString());
     }

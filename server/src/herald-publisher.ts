@@ -58,7 +58,7 @@ export async function createHeraldPublisher(options: HeraldPublisherOptions): Pr
   const onRedisError = (error: Error) => logger.warn({ err: error }, 'redis connection error');
   redis.on('error', onRedisError);
   try {
-    await ensureIndexes(connection);
+    await ensureIndexes(connection, logger);
   } catch (error) {
     redis.disconnect();
     await connection.close();

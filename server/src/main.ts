@@ -107,7 +107,7 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
   });
   let port: number;
   try {
-    await ensureIndexes(connection);
+    await ensureIndexes(connection, logger);
     await installDemo(gateway, { connection });
     port = await gateway.listen(config.port, options.host ?? '0.0.0.0');
   } catch (error) {

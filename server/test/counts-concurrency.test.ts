@@ -1,4 +1,3 @@
-import mongoose from 'mongoose';
 import { asUser, login } from './support/http';
 import { useTestStack } from './support/stack';
 
@@ -7,7 +6,7 @@ describe('counts under concurrent mark-read and publish', () => {
 
   it('the counts the API reports match what is stored, after 60 publishes racing 30 reads and a read-all', async () => {
     const carol = await login(stack.herald.url, 'carol');
-    const owner = new mongoose.Types.ObjectId(carol.user.id);
+    const owner = carol.user.id;
     const seed = [];
     for (let i = 0; i < 30; i++) {
       seed.push(

@@ -20,7 +20,7 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
 
   const truth = async (userId: string) => {
     const notifications = stack.inspector.collection('notifications');
-    const owner = new mongoose.Types.ObjectId(userId);
+    const owner = userId;
     return {
       unread: await notifications.countDocuments({ userId: owner, readAt: null, archivedAt: null }),
       unseen: await notifications.countDocuments({ userId: owner, seenAt: null, archivedAt: null }),

@@ -61,7 +61,7 @@ describe('the Socket.IO handshake is authenticated', () => {
   });
 
   it('with a subject that is not a user id, or a token that is not a string: refused', async () => {
-    const weird = jwt.sign({ name: 'Bob' }, TEST_JWT_SECRET, { subject: 'user-bob', expiresIn: 600 });
+    const weird = jwt.sign({ name: 'Bob' }, TEST_JWT_SECRET, { subject: 'user bob', expiresIn: 600 });
     expect((await refusal(stack.herald.url, weird)).data?.code).toBe('invalid_token');
     expect((await refusal(stack.herald.url, { $gt: '' } as unknown as string)).data?.code).toBe('unauthorized');
   });

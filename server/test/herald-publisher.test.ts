@@ -37,7 +37,7 @@ describe('createHeraldPublisher: publishing from another Node service', () => {
       { idempotencyKey: 'order-1001-placed' },
     );
     expect(again.replayed).toBe(true);
-    await expect(publisher.publishNotification({ userIds: ['nope'], type: 'x', title: 't' })).rejects.toMatchObject({
+    await expect(publisher.publishNotification({ userIds: ['no pe'], type: 'x', title: 't' })).rejects.toMatchObject({
       code: 'validation_failed',
       status: 400,
     });

@@ -20,7 +20,7 @@ describe('POST /api/notifications rejects bad requests and changes nothing', () 
     ['a title that is a number', () => ({ ...valid(), title: 42 }), 'title'],
     ['userIds that is a string', () => ({ ...valid(), userIds: bob.user.id }), 'userIds'],
     ['empty userIds', () => ({ ...valid(), userIds: [] }), 'userIds'],
-    ['a userId that is not an id', () => ({ ...valid(), userIds: ['bob'] }), 'userIds.0'],
+    ['a userId that is not an id', () => ({ ...valid(), userIds: ['bob smith'] }), 'userIds.0'],
     ['a userId that is an operator object', () => ({ ...valid(), userIds: [{ $gt: '' }] }), 'userIds.0'],
     [
       'more than 1000 recipients',

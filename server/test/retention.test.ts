@@ -1,4 +1,3 @@
-import mongoose from 'mongoose';
 import { createLogger } from '../src/platform/logger';
 import { createFeedCache } from '../src/notifications/feed-cache';
 import { createRetentionSweeper } from '../src/notifications/retention';
@@ -40,10 +39,7 @@ describe('retention', () => {
 
     await stack.inspector
       .collection('notifications')
-      .updateOne(
-        { userId: new mongoose.Types.ObjectId(alice.user.id), title: 'alice 1' },
-        { $set: { createdAt: new Date(Date.now() - 40 * 24 * 3600 * 1000) } },
-      );
+      .updateOne({ userId: alice.user.id, title: 'alice 1' }, { $set: { createdAt: new Date(Date.now() - 40 * 24 * 3600 * 1000) } });
     expect(await sweeper(30, 0).runOnce()).toMatchObject({ expired: 1 });
     expect((await storedNotifications(stack.inspector, alice.user.id)).map((d) => d.title)).toEqual(['alice 2', 'alice 3']);
 

@@ -43,8 +43,7 @@ describe('graceful shutdown', () => {
 
     const stored = await stack.inspector.collection('notifications').find({}).toArray();
     const byUser = new Map<string, string[]>();
-    for (const doc of stored)
-      byUser.set(doc.userId.toHexString(), [...(byUser.get(doc.userId.toHexString()) ?? []), doc._id.toHexString()]);
+    for (const doc of stored) byUser.set(String(doc.userId), [...(byUser.get(String(doc.userId)) ?? []), doc._id.toHexString()]);
     clients.forEach((client, i) => {
       const ids = client.state.items.map((n) => n.id);
       expect(new Set(ids).size).toBe(ids.length);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** A MongoDB ObjectId as 24 hex characters: the form every user and notification id takes. */
+/** A notification's id: a MongoDB ObjectId as 24 hex characters (lowercased). */
 export const objectIdSchema = z
   .string()
   .regex(/^[0-9a-fA-F]{24}$/, 'must be a 24-character hex id')
@@ -8,4 +8,24 @@ export const objectIdSchema = z
 
 export function isObjectId(value: unknown): value is string {
   return typeof value === 'string' && /^[0-9a-fA-F]{24}$/.test(value);
+}
+
+/** Most characters in a user id. */
+export const MAX_USER_ID_LENGTH = 128;
+
+const USER_ID = /^[A-Za-z0-9_\-.:|@+]{1,128}$/;
+
+/**
+ * A user id as the host app's identity provider has it: `auth0|64f1c2`, a
+ * UUID, `42`, `ada@example.com` or an ObjectId's hex string. Opaque and
+ * case-sensitive (`User-A` and `user-a` are two users): 1-128 letters, digits
+ * and `_ - . : | @ +`. None of these is special in a room name, a Redis
+ * channel, a Redis Cluster hash tag (`{…}`) or a glob pattern.
+ */
+export const userIdSchema = z
+  .string()
+  .regex(USER_ID, `must be 1-${MAX_USER_ID_LENGTH} characters: letters, digits, "_", "-", ".", ":", "|", "@" or "+"`);
+
+export function isUserId(value: unknown): value is string {
+  return typeof value === 'string' && USER_ID.test(value);
 }

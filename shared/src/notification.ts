@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isSafeActionUrl } from './action-url';
-import { objectIdSchema } from './ids';
+import { objectIdSchema, userIdSchema } from './ids';
 import { jsonDataSchema, type JsonObject } from './json-data';
 
 /** Most recipients accepted by one publish call. */
@@ -14,7 +14,7 @@ export const notificationTypeSchema = z
   .regex(/^[a-z][a-z0-9_.:-]{0,63}$/, 'must be 1-64 characters: lowercase letters, digits, "_", ".", ":" or "-", starting with a letter');
 
 export const actorSchema = z.strictObject({
-  id: z.string().min(1).max(64),
+  id: z.string().min(1).max(128),
   name: z.string().trim().min(1).max(100),
 });
 
@@ -23,7 +23,7 @@ export const actionUrlSchema = z.string().max(MAX_URL_LENGTH).refine(isSafeActio
 /** What a backend sends to publish one notification to one or more users. */
 export const publishNotificationInputSchema = z.strictObject({
   userIds: z
-    .array(objectIdSchema)
+    .array(userIdSchema)
     .min(1, 'must name at least one user')
     .max(MAX_RECIPIENTS, `at most ${MAX_RECIPIENTS} users per call`)
     .transform((ids) => [...new Set(ids)]),
@@ -65,7 +65,7 @@ const isoDate = z.string().datetime({ offset: true });
 /** Parses notifications crossing Redis, so a malformed message is dropped instead of reaching a browser. */
 export const notificationSchema: z.ZodType<Notification> = z.object({
   id: objectIdSchema,
-  userId: objectIdSchema,
+  userId: userIdSchema,
   seq: z.number().int().positive(),
   type: notificationTypeSchema,
   title: z.string().max(MAX_TITLE_LENGTH),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { objectIdSchema } from './ids';
+import { userIdSchema } from './ids';
 import { jsonDataSchema, type JsonObject } from './json-data';
 
 /** `kind:id`, e.g. `post:64f…` or `order:1001`. */
@@ -19,7 +19,7 @@ export const topicMessageInputSchema = z.strictObject({
   event: z.string().regex(/^[a-z][a-z0-9_.:-]{0,63}$/, 'must be 1-64 characters: lowercase letters, digits, "_", ".", ":" or "-"'),
   data: jsonDataSchema.default({}),
   /** Leave this user's sockets out (the user who caused the event). */
-  excludeUserId: objectIdSchema.optional(),
+  excludeUserId: userIdSchema.optional(),
 });
 
 export interface TopicInfo {

@@ -12,9 +12,9 @@ import {
 const id = 'a'.repeat(24);
 
 describe('notification input schema', () => {
-  it('accepts a full notification and removes duplicate recipients', () => {
+  it('accepts a full notification and removes duplicate recipients (ids are case-sensitive)', () => {
     const parsed = publishNotificationInputSchema.parse({
-      userIds: [id, id.toUpperCase(), 'b'.repeat(24)],
+      userIds: [id, id.toUpperCase(), id, 'b'.repeat(24)],
       type: 'comment.created',
       title: ' Hi ',
       body: 'text',
@@ -22,7 +22,7 @@ describe('notification input schema', () => {
       actor: { id: 'u1', name: 'Alice' },
       data: { postId: 1, tags: ['a'], nested: { ok: true } },
     });
-    expect(parsed.userIds).toEqual([id, 'b'.repeat(24)]);
+    expect(parsed.userIds).toEqual([id, id.toUpperCase(), 'b'.repeat(24)]);
     expect(parsed.title).toBe('Hi');
   });
 

@@ -1,6 +1,6 @@
 import { createSecretKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { isObjectId } from '@herald/shared';
+import { isUserId } from '@herald/shared';
 import { AppError } from '../platform/errors';
 
 export interface UserIdentity {
@@ -38,10 +38,10 @@ export function createTokenService(options: { secret: string; ttlSeconds: number
         if (error instanceof jwt.TokenExpiredError) throw new AppError('token_expired', 'The token has expired; sign in again.');
         throw new AppError('invalid_token', 'The token is not valid.');
       }
-      if (typeof payload === 'string' || !isObjectId(payload.sub) || typeof payload.name !== 'string' || typeof payload.exp !== 'number') {
+      if (typeof payload === 'string' || !isUserId(payload.sub) || typeof payload.name !== 'string' || typeof payload.exp !== 'number') {
         throw new AppError('invalid_token', 'The token is not valid.');
       }
-      return { userId: payload.sub.toLowerCase(), name: payload.name, expiresAt: payload.exp * 1000 };
+      return { userId: payload.sub, name: payload.name, expiresAt: payload.exp * 1000 };
     },
   };
 }

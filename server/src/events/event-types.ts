@@ -1,18 +1,18 @@
 import { z } from 'zod';
-import { jsonDataSchema, objectIdSchema } from '@herald/shared';
+import { jsonDataSchema, userIdSchema } from '@herald/shared';
 
 /** Known events and the shape of their data; any other `a.b` event carries a free JSON object. */
 export const eventSchemas = {
-  'user.created': z.strictObject({ userId: objectIdSchema, name: z.string().min(1).max(100) }),
+  'user.created': z.strictObject({ userId: userIdSchema, name: z.string().min(1).max(100) }),
   'order.placed': z.strictObject({
     orderId: z.string().min(1).max(64),
-    userId: objectIdSchema,
+    userId: userIdSchema,
     total: z.number().nonnegative(),
     currency: z.string().length(3).default('EUR'),
   }),
   'payment.completed': z.strictObject({
     orderId: z.string().min(1).max(64),
-    userId: objectIdSchema,
+    userId: userIdSchema,
     amount: z.number().nonnegative(),
     currency: z.string().length(3).default('EUR'),
   }),

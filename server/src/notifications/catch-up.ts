@@ -1,4 +1,4 @@
-import mongoose, { Types, type Connection } from 'mongoose';
+import mongoose, { type Connection } from 'mongoose';
 import { SYNC_PAGE_SIZE, type Notification, type SyncResult } from '@herald/shared';
 import { databaseTraits } from '../platform/db-traits';
 import type { FeedCache } from './feed-cache';
@@ -39,7 +39,7 @@ export function createCatchUp(deps: {
     const highest = await deps.sequences.highest(userId);
     const window = highest !== null && highest - afterSeq <= limit ? await readWindow(userId, afterSeq, highest) : undefined;
     if (window) return { notifications: window, hasMore: false };
-    const docs = await Notification.find({ userId: new Types.ObjectId(userId), seq: mongoose.trusted({ $gt: afterSeq }) })
+    const docs = await Notification.find({ userId, seq: mongoose.trusted({ $gt: afterSeq }) })
       .sort({ seq: 1 })
       .limit(limit + 1)
       .lean();
@@ -69,10 +69,7 @@ export function createCatchUp(deps: {
     const byId = mode === 'by-id' || (mode === 'auto' && !(await databaseTraits(deps.connection)).secondaryIndexes);
     if (!byId) return undefined;
     const found = await Promise.all(missing.map((seq) => Notification.findById(notificationId(userId, seq)).lean<NotificationDoc>()));
-    const owner = userId.toLowerCase();
-    const fromDb = new Map(
-      found.filter((doc) => doc !== null && doc.userId.toHexString() === owner).map((doc) => [doc!.seq, toNotification(doc!)]),
-    );
+    const fromDb = new Map(found.filter((doc) => doc !== null && doc.userId === userId).map((doc) => [doc!.seq, toNotification(doc!)]));
     return seqs.map((seq, i) => cached[i] ?? fromDb.get(seq)).filter((n): n is Notification => n !== undefined);
   }
 

@@ -1,4 +1,4 @@
-import { Types, type Connection } from 'mongoose';
+import type { Connection } from 'mongoose';
 import type { NotificationCounts } from '@herald/shared';
 import type { FeedCache } from './feed-cache';
 import { notificationModel } from './notification-model';
@@ -10,10 +10,9 @@ export function createCountFeed(deps: { connection: Connection; cache: FeedCache
   const Notification = notificationModel(deps.connection);
 
   function countInDatabase(userId: string): Promise<NotificationCounts> {
-    const owner = new Types.ObjectId(userId);
     return Promise.all([
-      Notification.countDocuments({ userId: owner, readAt: null, archivedAt: null }),
-      Notification.countDocuments({ userId: owner, seenAt: null, archivedAt: null }),
+      Notification.countDocuments({ userId, readAt: null, archivedAt: null }),
+      Notification.countDocuments({ userId, seenAt: null, archivedAt: null }),
     ]).then(([unread, unseen]) => ({ unread, unseen }));
   }
 

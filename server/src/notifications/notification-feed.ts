@@ -50,7 +50,7 @@ export function createNotificationFeed(deps: {
     const parsed = feedQuerySchema.safeParse(rawQuery);
     if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'query');
     const { limit, before, unread, archived } = parsed.data;
-    const filter: Record<string, unknown> = { userId: new Types.ObjectId(userId) };
+    const filter: Record<string, unknown> = { userId };
     filter.archivedAt = archived === 'true' ? mongoose.trusted({ $ne: null }) : null;
     if (unread === 'true') filter.readAt = null;
     if (before !== undefined) filter.seq = mongoose.trusted({ $lt: Number(before) });
@@ -73,10 +73,9 @@ export function createNotificationFeed(deps: {
 
   /** Sets (now) or clears one state field on the caller's own notifications; unchanged ones are left alone. */
   async function setState(userId: string, ids: string[], field: StateField, on: boolean, originSocketId?: string): Promise<ReadResult> {
-    const owner = new Types.ObjectId(userId);
     const objectIds = ids.map((id) => new Types.ObjectId(id));
     const now = new Date();
-    const idFilter = { _id: mongoose.trusted({ $in: objectIds }), userId: owner };
+    const idFilter = { _id: mongoose.trusted({ $in: objectIds }), userId };
     if (on) {
       await Notification.updateMany({ ...idFilter, [field]: null }, { $set: { [field]: now } });
       // Reading something also means it was seen.
@@ -100,10 +99,9 @@ export function createNotificationFeed(deps: {
 
   /** Sets a field on every matching notification of the user, then announces the new counts. */
   async function setAll(userId: string, field: 'readAt' | 'seenAt'): Promise<NotificationCounts> {
-    const owner = new Types.ObjectId(userId);
     const now = new Date();
-    await Notification.updateMany({ userId: owner, [field]: null }, { $set: { [field]: now } });
-    if (field === 'readAt') await Notification.updateMany({ userId: owner, seenAt: null }, { $set: { seenAt: now } });
+    await Notification.updateMany({ userId, [field]: null }, { $set: { [field]: now } });
+    if (field === 'readAt') await Notification.updateMany({ userId, seenAt: null }, { $set: { seenAt: now } });
     await deps.cache.changed([userId]);
     const fresh = await counts(userId);
     await deps.userChannel.publish([{ userId, message: { kind: 'counts', counts: fresh } }]);
@@ -111,12 +109,11 @@ export function createNotificationFeed(deps: {
   }
 
   async function remove(userId: string, id: string): Promise<NotificationCounts> {
-    const owner = new Types.ObjectId(userId);
-    const doc = await Notification.findOne({ _id: new Types.ObjectId(id), userId: owner }, { seq: 1 }).lean();
+    const doc = await Notification.findOne({ _id: new Types.ObjectId(id), userId }, { seq: 1 }).lean();
     if (!doc) throw notFound();
     // Its seq must never be handed out again, even if it was the newest and the counters are rebuilt.
     await recordSeqFloors(deps.connection, new Map([[userId, doc.seq]]));
-    const result = await Notification.deleteOne({ _id: doc._id, userId: owner });
+    const result = await Notification.deleteOne({ _id: doc._id, userId });
     if (result.deletedCount === 0) throw notFound();
     await deps.cache.changed([userId]);
     const fresh = await counts(userId);

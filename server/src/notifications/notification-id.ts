@@ -9,6 +9,8 @@ import { Types } from 'mongoose';
  * owner, so an id that can be computed reveals nothing.
  */
 export function notificationId(userId: string, seq: number): Types.ObjectId {
-  const digest = createHash('sha256').update(`herald:${userId.toLowerCase()}:${seq}`).digest();
+  // Not lowercased: user ids are case-sensitive. Ids stored before they were (ObjectId hex, always
+  // lowercase) hash exactly as they did then.
+  const digest = createHash('sha256').update(`herald:${userId}:${seq}`).digest();
   return new Types.ObjectId(digest.subarray(0, 12));
 }

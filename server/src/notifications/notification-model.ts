@@ -3,7 +3,8 @@ import type { Actor } from '@herald/shared';
 
 export interface NotificationDoc {
   _id: Types.ObjectId;
-  userId: Types.ObjectId;
+  /** The host app's user id, as given (opaque, case-sensitive). */
+  userId: string;
   seq: number;
   type: string;
   title: string;
@@ -27,7 +28,7 @@ const actorSchema = new Schema<Actor>({ id: { type: String, required: true }, na
 
 const notificationSchema = new Schema<NotificationDoc>(
   {
-    userId: { type: Schema.Types.ObjectId, required: true },
+    userId: { type: String, required: true },
     seq: { type: Number, required: true, min: 1 },
     type: { type: String, required: true },
     title: { type: String, required: true },

@@ -1,4 +1,4 @@
-import mongoose, { Types, type Connection } from 'mongoose';
+import mongoose, { type Connection } from 'mongoose';
 import type { Notification } from '@herald/shared';
 import { isDuplicateKey } from '../platform/errors';
 import type { Logger } from '../platform/logger';
@@ -129,7 +129,7 @@ export function createNotificationWriter(deps: {
         pending.map(({ userId, request }, i) =>
           newDocument(batch[request]!.content, {
             _id: notificationId(userId, seqs[i]!),
-            userId: new Types.ObjectId(userId),
+            userId,
             seq: seqs[i]!,
             createdAt,
           }),

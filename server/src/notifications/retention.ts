@@ -70,7 +70,7 @@ export function createRetentionSweeper(deps: {
       for await (const doc of Notification.find({ createdAt: mongoose.trusted({ $lt: cutoff }) }, { userId: 1, seq: 1 })
         .lean()
         .cursor()) {
-        const userId = doc.userId.toHexString();
+        const { userId } = doc;
         floors.set(userId, Math.max(floors.get(userId) ?? 0, doc.seq));
       }
       if (floors.size > 0) {
@@ -80,7 +80,7 @@ export function createRetentionSweeper(deps: {
       }
     }
     if (maxPerUser > 0) {
-      const heavy = await Notification.aggregate<{ _id: mongoose.Types.ObjectId; n: number }>([
+      const heavy = await Notification.aggregate<{ _id: string; n: number }>([
         { $group: { _id: '$userId', n: { $sum: 1 } } },
         { $match: { n: { $gt: maxPerUser } } },
         { $limit: USERS_PER_SWEEP },
@@ -95,7 +95,7 @@ export function createRetentionSweeper(deps: {
         if (!keep) continue;
         // The newest stay, so the user's highest seq is still stored: no floor to record.
         const removed = await Notification.deleteMany({ userId, seq: mongoose.trusted({ $lt: keep.seq }) });
-        await deps.cache.changed([userId.toHexString()]);
+        await deps.cache.changed([userId]);
         report.overLimit += removed.deletedCount;
         report.usersTrimmed += 1;
       }

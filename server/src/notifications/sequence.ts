@@ -1,4 +1,4 @@
-import mongoose, { Schema, type Connection, type Model, Types } from 'mongoose';
+import mongoose, { Schema, type Connection, type Model } from 'mongoose';
 import type { HeraldNames } from '@herald/shared';
 import { databaseTraits } from '../platform/db-traits';
 import type { Logger } from '../platform/logger';
@@ -7,7 +7,8 @@ import { withTimeout } from '../platform/with-timeout';
 import { notificationModel } from './notification-model';
 
 interface FloorDoc {
-  _id: Types.ObjectId;
+  /** The user id. */
+  _id: string;
   seq: number;
 }
 
@@ -17,7 +18,7 @@ interface FloorDoc {
  * a seq again once the notifications that carried it are gone.
  */
 const floorSchema = new Schema<FloorDoc>(
-  { _id: { type: Schema.Types.ObjectId, required: true }, seq: { type: Number, required: true } },
+  { _id: { type: String, required: true }, seq: { type: Number, required: true } },
   { collection: 'notification_sequences', versionKey: false },
 );
 
@@ -84,19 +85,18 @@ export function createSequenceAllocator(deps: {
 
   /** Highest seq stored or recorded as deleted, per user (0 for a new user). */
   async function floors(userIds: string[]): Promise<Map<string, number>> {
-    const ids = userIds.map((id) => new Types.ObjectId(id));
     const result = new Map(userIds.map((id) => [id, 0]));
     const raise = (userId: string, seq: number) => result.set(userId, Math.max(result.get(userId) ?? 0, seq));
-    const recorded = await Floor.find({ _id: mongoose.trusted({ $in: ids }) }).lean();
-    for (const doc of recorded) raise(doc._id.toHexString(), doc.seq);
+    const recorded = await Floor.find({ _id: mongoose.trusted({ $in: userIds }) }).lean();
+    for (const doc of recorded) raise(doc._id, doc.seq);
     if ((await databaseTraits(deps.connection)).secondaryIndexes) {
       // One index probe per user.
-      const newest = await Promise.all(ids.map((userId) => Notification.findOne({ userId }, { seq: 1 }).sort({ seq: -1 }).lean()));
+      const newest = await Promise.all(userIds.map((userId) => Notification.findOne({ userId }, { seq: 1 }).sort({ seq: -1 }).lean()));
       newest.forEach((doc, i) => doc && raise(userIds[i]!, doc.seq));
     } else {
       // Without secondary indexes every filter reads the collection: read it once for all of them.
-      const docs = await Notification.find({ userId: mongoose.trusted({ $in: ids }) }, { userId: 1, seq: 1 }).lean();
-      for (const doc of docs) raise(doc.userId.toHexString(), doc.seq);
+      const docs = await Notification.find({ userId: mongoose.trusted({ $in: userIds }) }, { userId: 1, seq: 1 }).lean();
+      for (const doc of docs) raise(doc.userId, doc.seq);
     }
     return result;
   }
@@ -180,7 +180,7 @@ export async function recordSeqFloors(connection: Connection, floors: Map<string
   for (let i = 0; i < entries.length; i += 50) {
     await Floor.bulkWrite(
       entries.slice(i, i + 50).map(([userId, seq]) => ({
-        updateOne: { filter: { _id: new Types.ObjectId(userId) }, update: { $max: { seq } }, upsert: true },
+        updateOne: { filter: { _id: userId }, update: { $max: { seq } }, upsert: true },
       })),
       { ordered: false },
     );

@@ -5,7 +5,7 @@ import type { NotificationDoc } from './notification-model';
 export function toNotification(doc: NotificationDoc): Notification {
   const n: Notification = {
     id: doc._id.toHexString(),
-    userId: doc.userId.toHexString(),
+    userId: doc.userId,
     seq: doc.seq,
     type: doc.type,
     title: doc.title,

@@ -1,4 +1,4 @@
-import mongoose, { Types, type Connection } from 'mongoose';
+import mongoose, { type Connection } from 'mongoose';
 import { preferenceModel } from './preference-model';
 
 /** Who, of some recipients, has muted a type: nothing is stored or sent for them. */
@@ -18,12 +18,12 @@ export function createMutedRecipients(connection: Connection): MutedRecipients {
       const types = [...new Set(requests.map((request) => request.type))];
       const docs = await Preference.find(
         {
-          _id: mongoose.trusted({ $in: userIds.map((id) => new Types.ObjectId(id)) }),
+          _id: mongoose.trusted({ $in: userIds }),
           mutedTypes: mongoose.trusted({ $in: types }),
         },
         { mutedTypes: 1 },
       ).lean();
-      const mutedTypes = new Map(docs.map((doc) => [doc._id.toHexString(), new Set(doc.mutedTypes)]));
+      const mutedTypes = new Map(docs.map((doc) => [doc._id, new Set(doc.mutedTypes)]));
       return requests.map((request) => new Set(request.userIds.filter((id) => mutedTypes.get(id)?.has(request.type))));
     },
   };

@@ -1,14 +1,15 @@
-import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { Schema, type Connection, type Model } from 'mongoose';
 
 export interface PreferenceDoc {
-  _id: Types.ObjectId;
+  /** The user id. */
+  _id: string;
   mutedTypes: string[];
   updatedAt: Date;
 }
 
 const schema = new Schema<PreferenceDoc>(
   {
-    _id: { type: Schema.Types.ObjectId, required: true },
+    _id: { type: String, required: true },
     mutedTypes: { type: [String], default: [] },
     updatedAt: { type: Date, required: true },
   },

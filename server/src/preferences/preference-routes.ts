@@ -1,5 +1,4 @@
 import { Router } from 'express';
-import { Types } from 'mongoose';
 import { preferencesSchema, type Preferences } from '@herald/shared';
 import { currentUser, requireUser } from '../auth/require-user';
 import type { TokenService } from '../auth/jwt';
@@ -12,14 +11,14 @@ export function preferenceRoutes(deps: { preferences: PreferenceModel; tokens: T
   router.use(requireUser(deps.tokens));
 
   router.get('/', async (_req, res) => {
-    const doc = await deps.preferences.findById(new Types.ObjectId(currentUser(res).userId)).lean();
+    const doc = await deps.preferences.findById(currentUser(res).userId).lean();
     res.json({ mutedTypes: doc?.mutedTypes ?? [] } satisfies Preferences);
   });
 
   router.put('/', async (req, res) => {
     const parsed = preferencesSchema.safeParse(req.body);
     if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'preferences');
-    const _id = new Types.ObjectId(currentUser(res).userId);
+    const _id = currentUser(res).userId;
     await deps.preferences.updateOne({ _id }, { $set: { mutedTypes: parsed.data.mutedTypes, updatedAt: new Date() } }, { upsert: true });
     res.json({ mutedTypes: parsed.data.mutedTypes } satisfies Preferences);
   });

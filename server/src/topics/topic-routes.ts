@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { topicMessageInputSchema } from '@herald/shared';
 import { requireServiceToken } from '../auth/service-token';
 import { ValidationError } from '../platform/errors';
-import { idParam } from '../http/id-param';
+import { userIdParam } from '../http/id-param';
 import type { TopicService } from './topic-service';
 
 /**
@@ -24,11 +24,11 @@ export function topicRoutes(deps: { topics: TopicService; serviceToken: string }
     res.json({ members: await topics.members(req.params.name) });
   });
   router.put('/:name/members/:userId', async (req, res) => {
-    const added = await topics.addMember(req.params.name, { id: idParam(req.params.userId) });
+    const added = await topics.addMember(req.params.name, { id: userIdParam(req.params.userId) });
     res.status(added ? 201 : 200).json({ topic: req.params.name, userId: req.params.userId, member: true });
   });
   router.delete('/:name/members/:userId', async (req, res) => {
-    await topics.removeMember(req.params.name, { id: idParam(req.params.userId) });
+    await topics.removeMember(req.params.name, { id: userIdParam(req.params.userId) });
     res.json({ topic: req.params.name, userId: req.params.userId, member: false });
   });
   router.post('/:name/messages', async (req, res) => {

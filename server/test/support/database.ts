@@ -6,9 +6,5 @@ export async function openInspector(mongodbUri: string): Promise<Connection> {
 }
 
 export function storedNotifications(inspector: Connection, userId: string) {
-  return inspector
-    .collection('notifications')
-    .find({ userId: new mongoose.Types.ObjectId(userId) })
-    .sort({ seq: 1 })
-    .toArray();
+  return inspector.collection('notifications').find({ userId }).sort({ seq: 1 }).toArray();
 }
