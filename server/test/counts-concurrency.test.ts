@@ -46,3 +46,21 @@ describe('counts under concurrent mark-read and publish', () => {
     expect(Math.max(...seqs)).toBe(100);
   });
 });
+
+describe('counts read while notifications are being published', () => {
+  const stack = useTestStack();
+
+  it('never count a notification twice: a count that saw an insert is not incremented again by it', async () => {
+    for (let round = 0; round < 8; round++) {
+      const userId = `racer-${round}`;
+      const api = asUser(stack.herald.url, stack.herald.gateway.tokens.sign({ userId, name: 'racer' }).token);
+      await Promise.all([
+        ...Array.from({ length: 20 }, (_, i) =>
+          stack.herald.gateway.publishNotification({ userIds: [userId], type: 'a.b', title: `n ${i}` }),
+        ),
+        ...Array.from({ length: 40 }, () => api.get('/api/notifications/counts').expect(200)),
+      ]);
+      expect((await api.get('/api/notifications/counts').expect(200)).body).toEqual({ unread: 20, unseen: 20 });
+    }
+  });
+});

@@ -78,6 +78,25 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
     expect(await cache.counts(userId, () => Promise.reject(new Error('should come from the cache')))).toEqual({ unread: 3, unseen: 3 });
   });
 
+  it('a count that saw an insert of a publish still in flight is not cached, so the publish does not count it twice', async () => {
+    const cache = createFeedCache({ redis: stack.redisClient, logger: createLogger('silent'), names: stack.names });
+    const userId = new mongoose.Types.ObjectId().toHexString();
+    await cache.adding([userId]);
+    // The insert has landed; the publish has not told the cache yet. A read counts the new notification.
+    expect(await cache.counts(userId, async () => ({ unread: 1, unseen: 1 }))).toEqual({ unread: 1, unseen: 1 });
+    await cache.added([fakeNotification(userId, 1)]);
+    expect(await cache.counts(userId, async () => ({ unread: 1, unseen: 1 }))).toEqual({ unread: 1, unseen: 1 });
+    // With nothing in flight, counts are cached again and follow publishes.
+    await cache.adding([userId]);
+    await cache.added([fakeNotification(userId, 2)]);
+    expect(await cache.counts(userId, () => Promise.reject(new Error('should come from the cache')))).toEqual({ unread: 2, unseen: 2 });
+    // A publish that failed to store leaves nothing pending, and stale counts.
+    await cache.adding([userId]);
+    await cache.abandoned([userId]);
+    expect(await cache.counts(userId, async () => ({ unread: 2, unseen: 2 }))).toEqual({ unread: 2, unseen: 2 });
+    expect(await cache.counts(userId, () => Promise.reject(new Error('should come from the cache')))).toEqual({ unread: 2, unseen: 2 });
+  });
+
   it('keeps what was published for catch-up, and drops it when anything else changes the feed', async () => {
     const bob = await login(stack.herald.url, 'bob');
     const cache = createFeedCache({ redis: stack.redisClient, logger: createLogger('silent'), names: stack.names });

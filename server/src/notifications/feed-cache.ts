@@ -9,12 +9,29 @@ import { withTimeout } from '../platform/with-timeout';
  * (new notifications are always unread and unseen) and stays valid; any other
  * change leaves them stale until the next read recomputes them.
  *
+ * A publish announces its notifications (`pending`) before it inserts them,
+ * and counts are never stored while any are pending: a count that ran while an
+ * insert landed may or may not include it, and the publish's increment would
+ * then count it twice.
+ *
  * Recent notifications: a publish also keeps each new notification, as the
  * client sees it, in the user's `recent` hash (seq -> JSON), so a catch-up of
  * the last hour needs no database read. Any other change (a read, an archive,
  * a delete) drops the whole hash: those come from the database again.
  */
-const ADDED = `
+const ADDING = `
+redis.call('HINCRBY', KEYS[1], 'pending', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1`;
+
+/** Lowers `pending` by ARGV[1] (never below 0). */
+const SETTLE = `
+local pending = redis.call('HINCRBY', KEYS[1], 'pending', -tonumber(ARGV[1]))
+if pending < 0 then redis.call('HSET', KEYS[1], 'pending', 0) end`;
+
+const ADDED =
+  SETTLE +
+  `
 local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
 local at = tonumber(redis.call('HGET', KEYS[1], 'at') or '-1')
 if at == v - 1 then
@@ -35,10 +52,19 @@ redis.call('EXPIRE', KEYS[1], ARGV[1])
 redis.call('DEL', KEYS[2])
 return v`;
 
+/** Announced notifications that were not stored after all: no longer pending, and the counts are stale. */
+const ABANDONED =
+  SETTLE +
+  `
+redis.call('HINCRBY', KEYS[1], 'v', 1)
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1`;
+
 /** Stores counts computed at version ARGV[1], unless something changed since. */
 const STORE = `
 local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if v ~= tonumber(ARGV[1]) then return 0 end
+if tonumber(redis.call('HGET', KEYS[1], 'pending') or '0') > 0 then return 0 end
 redis.call('HSET', KEYS[1], 'v', v, 'at', v, 'unread', ARGV[2], 'unseen', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1`;
@@ -53,6 +79,8 @@ interface FeedCacheScripts {
     ...entries: (string | number)[]
   ): Promise<number>;
   heraldFeedChanged(counts: string, recent: string, ttl: number): Promise<number>;
+  heraldFeedAdding(counts: string, n: number, ttl: number): Promise<number>;
+  heraldFeedAbandoned(counts: string, n: number, ttl: number): Promise<number>;
   heraldCountsStore(key: string, version: number, unread: number, unseen: number, ttl: number): Promise<number>;
 }
 
@@ -65,8 +93,12 @@ interface FeedCacheScripts {
 export interface FeedCache {
   /** The counts for a user, computing (and caching) them with `compute` when the cache has none. */
   counts(userId: string, compute: () => Promise<NotificationCounts>): Promise<NotificationCounts>;
-  /** Notifications just stored (unread, unseen, as the client sees them). */
+  /** Notifications for these users (one entry each) are about to be stored: counts are not cached meanwhile. */
+  adding(userIds: string[]): Promise<void>;
+  /** Notifications just stored (unread, unseen, as the client sees them), each announced by `adding`. */
   added(notifications: Notification[]): Promise<void>;
+  /** Announced notifications that could not be stored. */
+  abandoned(userIds: string[]): Promise<void>;
   /** Something else changed these users' feeds (read, archive, delete, retention). */
   changed(userIds: string[]): Promise<void>;
   /** The cached notifications of these seqs, in order; undefined where the cache does not have one. */
@@ -104,6 +136,22 @@ export function createFeedCache(deps: {
   deps.redis.defineCommand('heraldFeedAdded', { numberOfKeys: 2, lua: ADDED });
   deps.redis.defineCommand('heraldFeedChanged', { numberOfKeys: 2, lua: CHANGED });
   deps.redis.defineCommand('heraldCountsStore', { numberOfKeys: 1, lua: STORE });
+  deps.redis.defineCommand('heraldFeedAdding', { numberOfKeys: 1, lua: ADDING });
+  deps.redis.defineCommand('heraldFeedAbandoned', { numberOfKeys: 1, lua: ABANDONED });
+  const perUser = (userIds: string[]) => {
+    const n = new Map<string, number>();
+    for (const userId of userIds) n.set(userId, (n.get(userId) ?? 0) + 1);
+    return n;
+  };
+  /** One script call per user, all in one round trip; a failure marks the users for invalidation. */
+  const eachUser = async (userIds: string[], call: (userId: string, n: number) => Promise<number>) => {
+    const n = perUser(userIds);
+    try {
+      await redisCall(Promise.all([...n].map(([userId, count]) => call(userId, count))));
+    } catch (error) {
+      remember([...n.keys()], error);
+    }
+  };
   const scripts = deps.redis as unknown as FeedCacheScripts;
   const { countsKey, recentKey } = deps.names;
   const pending = new Set<string>();
@@ -163,6 +211,10 @@ export function createFeedCache(deps: {
         remember(users, error);
       }
     },
+
+    adding: (userIds) => eachUser(userIds, (userId, n) => scripts.heraldFeedAdding(countsKey(userId), n, ttl)),
+
+    abandoned: (userIds) => eachUser(userIds, (userId, n) => scripts.heraldFeedAbandoned(countsKey(userId), n, ttl)),
 
     async changed(userIds) {
       try {

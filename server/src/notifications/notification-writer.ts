@@ -99,13 +99,17 @@ export function createNotificationWriter(deps: {
     );
     const stored = batch.map((request, r) => new Array<Notification>(request.userIds.length - muted[r]!.size));
     const failed = new Map<number, unknown>();
+    await deps.cache.adding(slots.map((slot) => slot.userId));
     try {
       await insertWithSeqs(batch, slots, stored, failed);
     } catch (error) {
+      await deps.cache.abandoned(slots.map((slot) => slot.userId));
       for (const request of batch) request.reject(error);
       return;
     }
     await deps.cache.added(stored.flatMap((notifications) => notifications.filter((n) => n !== undefined)));
+    const lost = slots.filter((slot) => stored[slot.request]![slot.index] === undefined).map((slot) => slot.userId);
+    if (lost.length > 0) await deps.cache.abandoned(lost);
     batch.forEach((request, r) => {
       const error = failed.get(r);
       if (error) request.reject(error);
