@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mongoose from 'mongoose';
-import { createTokenService } from '../../server/src/auth/jwt';
+import { createTokenSigner } from '../../server/src/auth/token-signer';
 import { findFerretDb, startFerretDb, type LocalFerretDb } from '../../server/src/local-services/ferretdb';
 import { freePort } from '../../server/src/local-services/free-port';
 import { startRedisServer, type LocalRedis } from '../../server/src/local-services/redis-server';
@@ -17,7 +17,7 @@ const WORKERS = path.resolve(__dirname, '../workers');
 const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
 export const JWT_SECRET = randomBytes(32).toString('hex');
 export const SERVICE_TOKEN = randomBytes(24).toString('hex');
-const tokens = createTokenService({ secret: JWT_SECRET, ttlSeconds: 6 * 3600 });
+const tokens = createTokenSigner({ secret: JWT_SECRET, ttlSeconds: 6 * 3600 });
 
 /** The MongoDB-wire database for the whole run: MONGODB_URI if set, else a throwaway FerretDB. */
 export interface Database {

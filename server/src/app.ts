@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import express, { type Express, type Router } from 'express';
 import type { InstanceStats } from '@herald/shared';
-import type { TokenService } from './auth/jwt';
+import type { Authenticator } from './auth/authenticate';
 import type { PubSubStats } from './channels/pubsub-stats';
+import { requireBearer } from './auth/service-token';
 import { adminRoutes, metricsRoute } from './http/admin-routes';
 import { cors } from './http/cors';
 import { apiNotFound, errorHandler } from './http/error-handler';
@@ -21,10 +22,15 @@ import type { TopicService } from './topics/topic-service';
 
 export interface AppDeps {
   logger: Logger;
-  tokens: TokenService;
+  authenticate: Authenticator;
   preferences: PreferenceModel;
   feed: NotificationFeed;
-  serviceToken: string;
+  /** Every accepted service token (rotation: several at once). */
+  serviceTokens: readonly string[];
+  /** Bearer token for /metrics and the admin stats. */
+  metricsToken?: string;
+  /** Without a metrics token, /metrics is public (development) or absent (production). @default true */
+  publicMetrics?: boolean;
   corsOrigins: readonly string[];
   publishNotification: PublishNotification;
   readiness: Record<string, ReadinessCheck>;
@@ -53,7 +59,9 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   app.use(healthRoutes(deps.readiness));
-  app.use(metricsRoute(deps.metrics));
+  const requireService = requireBearer(deps.serviceTokens);
+  const metricsGuard = deps.metricsToken ? requireBearer([deps.metricsToken], 'METRICS_TOKEN') : undefined;
+  app.use(metricsRoute(deps.metrics, { ...(metricsGuard ? { guard: metricsGuard } : {}), public: deps.publicMetrics ?? true }));
 
   const api = express.Router();
   api.use(cors(deps.corsOrigins));
@@ -64,17 +72,21 @@ export function createApp(deps: AppDeps): Express {
     notificationRoutes({
       publishNotification: deps.publishNotification,
       feed: deps.feed,
-      tokens: deps.tokens,
-      serviceToken: deps.serviceToken,
+      authenticate: deps.authenticate,
+      requireService,
     }),
   );
-  api.use('/preferences', preferenceRoutes({ preferences: deps.preferences, tokens: deps.tokens }));
+  api.use('/preferences', preferenceRoutes({ preferences: deps.preferences, authenticate: deps.authenticate }));
   api.get('/config', (_req, res) => {
     res.json({ devTools: deps.devTools ?? false });
   });
   api.use(deps.extensions);
-  api.use('/topics', topicRoutes({ topics: deps.topics, serviceToken: deps.serviceToken }));
-  api.use(adminRoutes(deps));
+  api.use('/topics', topicRoutes({ topics: deps.topics, requireService }));
+  const requireOperator = requireBearer(
+    [...deps.serviceTokens, ...(deps.metricsToken ? [deps.metricsToken] : [])],
+    'a service token or METRICS_TOKEN',
+  );
+  api.use(adminRoutes({ requireOperator, clusterStats: deps.clusterStats, redisStats: deps.redisStats }));
   api.use(apiNotFound);
   app.use('/api', api);
 

@@ -1,6 +1,30 @@
+import fs from 'node:fs';
 import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The placeholder secrets of .env.example and the docs: refused in production. */
+const EXAMPLE_SECRETS = new Set(['change-me', 'changeme', 'secret', 'replace-with-at-least-32-random-characters']);
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+const booleanFlag = z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).transform((v) => v === 'true' || v === '1');
+
+/** https, or http to a loopback host (a local identity provider in development and tests). */
+function isJwksUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'https:') return true;
+    return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  } catch {
+    return false;
+  }
+}
 
 function originList(value: string): string[] {
   return value
@@ -20,14 +44,43 @@ const envSchema = z.object({
     .string({ error: 'is required (a mongodb:// URL)' })
     .regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// or mongodb+srv:// URL'),
   REDIS_URL: z.string({ error: 'is required (a redis:// URL)' }).regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL'),
-  JWT_SECRET: z.string({ error: 'is required (at least 32 random characters)' }).min(32, 'must be at least 32 characters'),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_TTL_SECONDS: z.coerce
     .number({ error: 'must be a number of seconds' })
     .int()
     .min(60)
     .max(30 * 24 * 3600)
     .default(12 * 3600),
-  SERVICE_TOKEN: z.string({ error: 'is required (at least 24 random characters)' }).min(24, 'must be at least 24 characters'),
+  SERVICE_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  SERVICE_TOKENS: z
+    .string()
+    .default('')
+    .transform(list)
+    .pipe(z.array(z.string().min(24, 'must be a comma-separated list of tokens of at least 24 characters each'))),
+  AUTH_JWKS_URL: z.string().refine(isJwksUrl, 'must be an https:// URL (http:// only for localhost)').optional(),
+  AUTH_PUBLIC_KEY: z
+    .string()
+    .includes('-----BEGIN PUBLIC KEY-----', { error: 'must be a PEM public key (-----BEGIN PUBLIC KEY-----)' })
+    .optional(),
+  AUTH_PUBLIC_KEY_FILE: z.string().optional(),
+  AUTH_ISSUER: z.string().min(1).optional(),
+  AUTH_AUDIENCE: z.string().min(1).optional(),
+  AUTH_USER_ID_CLAIM: z
+    .string()
+    .regex(/^[A-Za-z0-9_:./-]{1,100}$/, 'must be a claim name')
+    .default('sub'),
+  AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce
+    .number({ error: 'must be 0 to 60 seconds' })
+    .int()
+    .min(0, 'must be 0 to 60 seconds')
+    .max(60, 'must be 0 to 60 seconds')
+    .default(5),
+  AUTH_NAME_CLAIM: z
+    .string()
+    .regex(/^[A-Za-z0-9_:./-]{1,100}$/, 'must be a claim name')
+    .default('name'),
+  DEMO: booleanFlag.optional(),
+  METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   CORS_ORIGINS: z
     .string()
     .default('')
@@ -47,13 +100,32 @@ const envSchema = z.object({
  * @example
  * const config: Config = loadConfig();
  */
+/** Which tokens are accepted (see TokenVerifierOptions). */
+export interface AuthConfig {
+  jwtSecret?: string;
+  jwksUrl?: string;
+  publicKey?: string;
+  issuer?: string;
+  audience?: string;
+  userIdClaim: string;
+  nameClaim: string;
+  clockToleranceSeconds: number;
+}
+
 export interface Config {
   port: number;
   mongodbUri: string;
   redisUrl: string;
-  jwtSecret: string;
+  auth: AuthConfig;
+  /** HS256 tokens Herald signs itself (the demo's sign-in); undefined without JWT_SECRET. */
+  jwtSecret?: string;
   jwtTtlSeconds: number;
-  serviceToken: string;
+  /** Every accepted service token (SERVICE_TOKEN and SERVICE_TOKENS), so they can be rotated. */
+  serviceTokens: string[];
+  /** Bearer token for /metrics and the admin stats; required for /metrics in production. */
+  metricsToken?: string;
+  /** The demo app: passwordless sign-in, seeded users, posts and comments, the demo UI. */
+  demo: boolean;
   corsOrigins: string[];
   retention: { maxAgeDays: number; maxPerUser: number; intervalMs: number };
   /** per-user: an instance hears a user's messages only while it holds their sockets; broadcast: every instance hears all (for comparison). */
@@ -70,6 +142,19 @@ export class ConfigError extends Error {
   }
 }
 
+/** Secrets that must be there whatever else is wrong, so one run names every missing variable. */
+function missingSecrets(env: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  if (!env.JWT_SECRET && !env.AUTH_JWKS_URL && !env.AUTH_PUBLIC_KEY && !env.AUTH_PUBLIC_KEY_FILE) {
+    problems.push(
+      'JWT_SECRET is required (at least 32 random characters) unless AUTH_JWKS_URL or AUTH_PUBLIC_KEY says how to check your users’ tokens',
+    );
+  }
+  if (!env.SERVICE_TOKEN && !env.SERVICE_TOKENS)
+    problems.push('SERVICE_TOKEN is required (at least 24 random characters), or SERVICE_TOKENS');
+  return problems;
+}
+
 /**
  * Reads and validates the environment once at start; empty strings count as unset.
  *
@@ -81,21 +166,64 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const result = envSchema.safeParse(cleaned);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message}`);
-    throw new ConfigError(problems);
+    throw new ConfigError([...problems, ...missingSecrets(cleaned)]);
   }
   const e = result.data;
+  const problems: string[] = [];
   if (e.ROUTING_MODE === 'broadcast' && e.REDIS_URL.includes(',')) {
-    throw new ConfigError([
-      'ROUTING_MODE broadcast needs a single Redis (REDIS_URL names a cluster, whose sharded pub/sub has no patterns)',
-    ]);
+    problems.push('ROUTING_MODE broadcast needs a single Redis (REDIS_URL names a cluster, whose sharded pub/sub has no patterns)');
   }
+  let publicKey = e.AUTH_PUBLIC_KEY;
+  if (e.AUTH_PUBLIC_KEY_FILE) {
+    if (publicKey) problems.push('AUTH_PUBLIC_KEY_FILE and AUTH_PUBLIC_KEY are both set: use one');
+    try {
+      publicKey = fs.readFileSync(e.AUTH_PUBLIC_KEY_FILE, 'utf8');
+    } catch {
+      problems.push(`AUTH_PUBLIC_KEY_FILE cannot be read (${e.AUTH_PUBLIC_KEY_FILE})`);
+    }
+  }
+  if (e.AUTH_JWKS_URL && publicKey) problems.push('AUTH_JWKS_URL and AUTH_PUBLIC_KEY are both set: use one');
+  if ((e.AUTH_JWKS_URL || publicKey) && (!e.AUTH_ISSUER || !e.AUTH_AUDIENCE)) {
+    problems.push('AUTH_ISSUER and AUTH_AUDIENCE are required with AUTH_JWKS_URL or AUTH_PUBLIC_KEY');
+  }
+  problems.push(...missingSecrets(cleaned));
+  const production = e.NODE_ENV === 'production';
+  const demo = e.DEMO ?? !production;
+  if (demo && !e.JWT_SECRET) problems.push('JWT_SECRET is required with the demo on (DEMO=true): it signs the demo sign-in');
+  const serviceTokens = [...new Set([...(e.SERVICE_TOKEN ? [e.SERVICE_TOKEN] : []), ...e.SERVICE_TOKENS])];
+  if (production) {
+    const secrets: [string, string | undefined][] = [
+      ['JWT_SECRET', e.JWT_SECRET],
+      ['SERVICE_TOKEN', e.SERVICE_TOKEN],
+      ...e.SERVICE_TOKENS.map((token): [string, string] => ['SERVICE_TOKENS', token]),
+      ['METRICS_TOKEN', e.METRICS_TOKEN],
+    ];
+    for (const [name, value] of secrets) {
+      if (value !== undefined && (EXAMPLE_SECRETS.has(value.toLowerCase()) || new Set(value).size < 8)) {
+        problems.push(`${name} is a placeholder or has too few distinct characters: use a random secret in production`);
+      }
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
   return {
     port: e.PORT,
     mongodbUri: e.MONGODB_URI,
     redisUrl: e.REDIS_URL,
-    jwtSecret: e.JWT_SECRET,
+    auth: {
+      ...(e.JWT_SECRET ? { jwtSecret: e.JWT_SECRET } : {}),
+      ...(e.AUTH_JWKS_URL ? { jwksUrl: e.AUTH_JWKS_URL } : {}),
+      ...(publicKey ? { publicKey } : {}),
+      ...(e.AUTH_ISSUER ? { issuer: e.AUTH_ISSUER } : {}),
+      ...(e.AUTH_AUDIENCE ? { audience: e.AUTH_AUDIENCE } : {}),
+      userIdClaim: e.AUTH_USER_ID_CLAIM,
+      nameClaim: e.AUTH_NAME_CLAIM,
+      clockToleranceSeconds: e.AUTH_CLOCK_TOLERANCE_SECONDS,
+    },
+    ...(e.JWT_SECRET ? { jwtSecret: e.JWT_SECRET } : {}),
     jwtTtlSeconds: e.JWT_TTL_SECONDS,
-    serviceToken: e.SERVICE_TOKEN,
+    serviceTokens,
+    ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
+    demo,
     corsOrigins: e.CORS_ORIGINS,
     retention: { maxAgeDays: e.RETENTION_DAYS, maxPerUser: e.RETENTION_MAX_PER_USER, intervalMs: e.RETENTION_INTERVAL_SECONDS * 1000 },
     routing: e.ROUTING_MODE,

@@ -6,7 +6,9 @@ import express, { type Express, type Router } from 'express';
 import type { Connection } from 'mongoose';
 import { createNames } from '@herald/shared';
 import { createApp } from './app';
-import { createTokenService, type TokenService } from './auth/jwt';
+import { createAuthenticator, type Authenticate, type Authenticator } from './auth/authenticate';
+import { createTokenSigner, noTokenSigner, type TokenSigner } from './auth/token-signer';
+import { createTokenVerifier, type TokenVerifierOptions } from './auth/token-verifier';
 import { pubSubStats } from './channels/pubsub-stats';
 import type { TopicChannelSubscriber } from './channels/topic-channel-subscriber';
 import type { Routing, UserChannelSubscriber } from './channels/user-channel-subscriber';
@@ -25,7 +27,7 @@ import { createTopicService, type TopicPolicy, type TopicService } from './topic
  * The clients and settings createGateway is handed (it builds none itself).
  *
  * @example
- * const deps: GatewayDeps = { connection, redis: { command, adapterSubscriber, userSubscriber }, logger, jwtSecret, jwtTtlSeconds: 3600, serviceToken, corsOrigins: [] };
+ * const deps: GatewayDeps = { connection, redis: { command, adapterSubscriber, userSubscriber }, logger, auth: { jwtSecret }, serviceTokens: [serviceToken], corsOrigins: [] };
  */
 export interface GatewayDeps {
   connection: Connection;
@@ -36,9 +38,21 @@ export interface GatewayDeps {
     userSubscriber: RedisClient;
   };
   logger: Logger;
-  jwtSecret: string;
-  jwtTtlSeconds: number;
-  serviceToken: string;
+  /**
+   * Which users' tokens are accepted: `jwtSecret` (HS256, also signs the demo's tokens), a `jwksUrl` or a
+   * `publicKey`, with `issuer`/`audience` checked whenever set.
+   */
+  auth: Omit<TokenVerifierOptions, 'logger'>;
+  /** Replaces token verification with the host's own check (socket handshakes, user routes, auth:refresh). */
+  authenticate?: Authenticate;
+  /** Lifetime of tokens Herald signs (the demo's sign-in). @default 43200 */
+  jwtTtlSeconds?: number;
+  /** Backends present one of these to publish and manage topics; several at once for rotation. */
+  serviceTokens: readonly string[];
+  /** Bearer token for /metrics and the admin stats. */
+  metricsToken?: string;
+  /** Without a metrics token, /metrics is public (true) or absent (false, as in production). @default true */
+  publicMetrics?: boolean;
   corsOrigins: readonly string[];
   clientDir?: string;
   /** @default "herald" */
@@ -73,7 +87,10 @@ export interface Gateway {
   userChannels: UserChannelSubscriber;
   topicChannels: TopicChannelSubscriber;
   topics: TopicService;
-  tokens: TokenService;
+  /** Signs HS256 tokens with `auth.jwtSecret` (throws without one): the demo's sign-in, tools, tests. */
+  tokens: TokenSigner;
+  /** The check every user token goes through (the hook, or Herald's verifier). */
+  authenticate: Authenticator;
   publishNotification: PublishNotification;
   feed: NotificationFeed;
   metrics: Metrics;
@@ -90,7 +107,7 @@ export interface Gateway {
  * Wires one gateway instance from clients its caller built, so tests can run several in one process.
  *
  * @example
- * const gateway = createGateway({ connection, redis: { command, adapterSubscriber, userSubscriber }, logger, jwtSecret, jwtTtlSeconds: 3600, serviceToken, corsOrigins: [] });
+ * const gateway = createGateway({ connection, redis: { command, adapterSubscriber, userSubscriber }, logger, auth: { jwksUrl, issuer, audience }, serviceTokens: [serviceToken], corsOrigins: [] });
  * await ensureIndexes(connection);
  * await gateway.listen(3000);
  */
@@ -99,7 +116,19 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const metrics = deps.metrics ?? createMetrics();
   const names = createNames(deps.channelPrefix);
   const instanceId = deps.instanceId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const tokens = createTokenService({ secret: deps.jwtSecret, ttlSeconds: deps.jwtTtlSeconds });
+  const { auth } = deps;
+  const tokens = auth.jwtSecret
+    ? createTokenSigner({
+        secret: auth.jwtSecret,
+        ttlSeconds: deps.jwtTtlSeconds ?? 43_200,
+        ...(auth.issuer ? { issuer: auth.issuer } : {}),
+        ...(auth.audience ? { audience: auth.audience } : {}),
+      })
+    : noTokenSigner;
+  const authenticate = createAuthenticator({
+    verifier: createTokenVerifier({ ...auth, logger }),
+    ...(deps.authenticate ? { hook: deps.authenticate } : {}),
+  });
   const core = createNotificationCore({ connection, redis: deps.redis.command, names, logger, metrics });
   const topics = createTopicService({
     connection,
@@ -121,10 +150,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const apiRoutes = express.Router();
   const app = createApp({
     logger,
-    tokens,
+    authenticate,
     preferences: preferenceModel(connection),
     feed: core.feed,
-    serviceToken: deps.serviceToken,
+    serviceTokens: deps.serviceTokens,
+    ...(deps.metricsToken ? { metricsToken: deps.metricsToken } : {}),
+    publicMetrics: deps.publicMetrics ?? true,
     corsOrigins: deps.corsOrigins,
     publishNotification: core.publishNotification,
     readiness: {
@@ -152,7 +183,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const httpServer = http.createServer(app);
   const realtime = createIoServer({
     httpServer,
-    tokens,
+    authenticate,
     feed: core.feed,
     catchUp: core.catchUp,
     topics,
@@ -174,6 +205,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     topicChannels: realtime.topicChannels,
     topics,
     tokens,
+    authenticate,
     publishNotification: core.publishNotification,
     feed: core.feed,
     metrics,

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Config } from './config';
 import { ensureIndexes } from './db-indexes';
+import type { Authenticate } from './auth/authenticate';
 import { installDemo } from './demo/install-demo';
 import { createGateway, type Gateway } from './gateway';
 import { createLogger, type Logger } from './platform/logger';
@@ -42,6 +43,8 @@ export interface StartOptions {
   serverSelectionTimeoutMS?: number;
   /** false: no background retention sweeps (tests run them explicitly). */
   retention?: false;
+  /** The host's own token check, instead of the verifier the config describes. */
+  authenticate?: Authenticate;
 }
 
 function redisClient(url: string, name: string, logger: Logger, metrics: Metrics): RedisClient {
@@ -61,7 +64,8 @@ function redisClient(url: string, name: string, logger: Logger, metrics: Metrics
 /**
  * The composition root: the only place that reads config and builds real
  * MongoDB and Redis clients (everything below takes them as arguments), and
- * the only caller of installDemo.
+ * the only caller of installDemo (only with DEMO on, the default outside
+ * production).
  *
  * @example
  * const running = await startHerald(loadConfig(), { host: '0.0.0.0' });
@@ -94,12 +98,15 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
     connection,
     redis: { command, adapterSubscriber, userSubscriber },
     logger,
-    jwtSecret: config.jwtSecret,
+    auth: config.auth,
+    ...(options.authenticate ? { authenticate: options.authenticate } : {}),
     jwtTtlSeconds: config.jwtTtlSeconds,
-    serviceToken: config.serviceToken,
+    serviceTokens: config.serviceTokens,
+    ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
+    publicMetrics: config.nodeEnv !== 'production',
     corsOrigins: config.corsOrigins,
     metrics,
-    devTools: config.nodeEnv !== 'production',
+    devTools: config.demo && config.nodeEnv !== 'production',
     routing: config.routing,
     ...(options.retention === false ? {} : { retention: config.retention }),
     ...(clientDir ? { clientDir } : {}),
@@ -108,7 +115,10 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
   let port: number;
   try {
     await ensureIndexes(connection, logger);
-    await installDemo(gateway, { connection });
+    if (config.demo) {
+      if (config.nodeEnv === 'production') logger.warn('DEMO=true in production: the passwordless demo sign-in is open to anyone');
+      await installDemo(gateway, { connection });
+    }
     port = await gateway.listen(config.port, options.host ?? '0.0.0.0');
   } catch (error) {
     await gateway.close();

@@ -13,6 +13,11 @@ export const syncRequestSchema = z.strictObject({
 
 export type SyncRequest = z.infer<typeof syncRequestSchema>;
 
+/** `auth:refresh`: a fresh token for the same user, so a live socket outlives a short-lived token. */
+export const authRefreshSchema = z.strictObject({ token: z.string().min(1).max(8192) });
+
+export type AuthRefreshRequest = z.infer<typeof authRefreshSchema>;
+
 export interface SyncResult {
   /** Everything after `afterSeq`, oldest first. */
   notifications: Notification[];
@@ -47,6 +52,11 @@ export interface ClientToServerEvents {
   /** Subscribes the user (all their sockets, and later ones) if the server's topic policy allows it. */
   'topic:subscribe': (request: { topic: string }, ack: AckCallback<{ topic: string }>) => void;
   'topic:unsubscribe': (request: { topic: string }, ack: AckCallback<{ topic: string }>) => void;
+  /**
+   * Replaces this socket's token with a fresh one for the same user (another user's is `forbidden`);
+   * the socket, its rooms and subscriptions stay. Answers when the new token expires (ISO, or null).
+   */
+  'auth:refresh': (request: AuthRefreshRequest, ack: AckCallback<{ expiresAt: string | null }>) => void;
 }
 
 /** One gateway instance's figures, as gathered for GET /api/admin/stats. */
@@ -69,6 +79,6 @@ export interface InterServerEvents {
 export interface SocketData {
   userId: string;
   name: string;
-  /** When the session token expires (ms since the epoch); the server closes the socket then. */
-  expiresAt: number;
+  /** When the session token expires (ms since the epoch; null: never); the server closes the socket then, unless refreshed. */
+  expiresAt: number | null;
 }

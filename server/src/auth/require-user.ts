@@ -1,11 +1,17 @@
 import type { RequestHandler, Response } from 'express';
-import type { TokenService, UserIdentity } from './jwt';
+import type { Authenticator } from './authenticate';
 
-/** Express middleware for user endpoints: a valid `Authorization: Bearer <user JWT>`, or 401. */
-export function requireUser(tokens: TokenService): RequestHandler {
-  return (req, res, next) => {
+/** The signed-in caller of a user route. */
+export interface UserIdentity {
+  userId: string;
+  name: string;
+}
+
+/** Express middleware for user endpoints: `Authorization: Bearer <token>` accepted by the authenticator, or 401. */
+export function requireUser(authenticate: Authenticator): RequestHandler {
+  return async (req, res, next) => {
     const match = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '');
-    const identity = tokens.verify(match?.[1]);
+    const identity = await authenticate(match?.[1], { transport: 'http', ...(req.ip ? { address: req.ip } : {}) });
     res.locals.user = { userId: identity.userId, name: identity.name } satisfies UserIdentity;
     next();
   };

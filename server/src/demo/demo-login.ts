@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { AppError, ValidationError } from '../platform/errors';
-import type { TokenService } from '../auth/jwt';
+import type { TokenSigner } from '../auth/token-signer';
 import type { UserModel } from './user-model';
 
 const loginSchema = z.strictObject({
@@ -17,7 +17,7 @@ const loginSchema = z.strictObject({
  * exists only where installDemo() ran: a real deployment signs users in with
  * its own identity provider.
  */
-export function demoLoginRoutes(deps: { users: UserModel; tokens: TokenService }): Router {
+export function demoLoginRoutes(deps: { users: UserModel; tokens: TokenSigner }): Router {
   const router = Router();
   router.post('/auth/login', async (req, res) => {
     const parsed = loginSchema.safeParse(req.body);

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { Types, type Connection } from 'mongoose';
 import { z } from 'zod';
 import { currentUser, requireUser } from '../auth/require-user';
-import type { TokenService } from '../auth/jwt';
+import type { Authenticator } from '../auth/authenticate';
 import { AppError, ValidationError } from '../platform/errors';
 import { idParam } from '../http/id-param';
 import type { Logger } from '../platform/logger';
@@ -52,7 +52,7 @@ function toComment(doc: CommentDoc) {
  */
 export function demoRoutes(deps: {
   connection: Connection;
-  tokens: TokenService;
+  authenticate: Authenticator;
   publishNotification: PublishNotification;
   topics: TopicService;
   logger: Logger;
@@ -62,7 +62,7 @@ export function demoRoutes(deps: {
   const Users = userModel(deps.connection);
   const log = deps.logger.child({ module: 'demo' });
   // Only the demo's own paths: this router is mounted on /api beside the others.
-  router.use(['/users', '/posts'], requireUser(deps.tokens));
+  router.use(['/users', '/posts'], requireUser(deps.authenticate));
 
   async function findPost(id: string): Promise<PostDoc> {
     const post = await Post.findById(new Types.ObjectId(idParam(id))).lean();

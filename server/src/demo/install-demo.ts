@@ -22,7 +22,7 @@ export async function installDemo(gateway: Gateway, deps: { connection: Connecti
   gateway.apiRoutes.use(
     demoRoutes({
       connection: deps.connection,
-      tokens: gateway.tokens,
+      authenticate: gateway.authenticate,
       publishNotification: gateway.publishNotification,
       topics: gateway.topics,
       logger: gateway.logger,

@@ -1,27 +1,31 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { InstanceStats } from '@herald/shared';
-import { requireServiceToken } from '../auth/service-token';
 import type { PubSubStats } from '../channels/pubsub-stats';
 import type { Metrics } from '../platform/metrics';
 
-/** `GET /metrics` (Prometheus text) for the scraper. */
-export function metricsRoute(metrics: Metrics): Router {
+/**
+ * `GET /metrics` (Prometheus text) for the scraper: behind `guard` (bearer
+ * METRICS_TOKEN) when given; without one it is public, or, in production,
+ * absent (404), so a production start never exposes it by accident.
+ */
+export function metricsRoute(metrics: Metrics, access: { guard?: RequestHandler; public: boolean }): Router {
   const router = Router();
-  router.get('/metrics', async (_req, res) => {
+  if (!access.guard && !access.public) return router;
+  router.get('/metrics', access.guard ?? ((_req, _res, next) => next()), async (_req, res) => {
     res.setHeader('Content-Type', metrics.registry.contentType);
     res.send(await metrics.render());
   });
   return router;
 }
 
-/** `/api/admin/stats` for operators holding the service token: every instance's figures and Redis's pub/sub figures. */
+/** `/api/admin/stats` for operators (a service token or METRICS_TOKEN): every instance's figures and Redis's pub/sub figures. */
 export function adminRoutes(deps: {
-  serviceToken: string;
+  requireOperator: RequestHandler;
   clusterStats: () => Promise<InstanceStats[]>;
   redisStats: () => Promise<PubSubStats>;
 }): Router {
   const router = Router();
-  router.get('/admin/stats', requireServiceToken(deps.serviceToken), async (_req, res) => {
+  router.get('/admin/stats', deps.requireOperator, async (_req, res) => {
     const [instances, redis] = await Promise.all([deps.clusterStats(), deps.redisStats()]);
     res.json({ instances, redis });
   });

@@ -1,7 +1,6 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { currentUser, requireUser } from '../auth/require-user';
-import type { TokenService } from '../auth/jwt';
-import { requireServiceToken } from '../auth/service-token';
+import type { Authenticator } from '../auth/authenticate';
 import { idParam } from '../http/id-param';
 import type { NotificationFeed } from './notification-feed';
 import type { PublishNotification } from './notification-publisher';
@@ -9,8 +8,9 @@ import type { PublishNotification } from './notification-publisher';
 export interface NotificationRouteDeps {
   publishNotification: PublishNotification;
   feed: NotificationFeed;
-  tokens: TokenService;
-  serviceToken: string;
+  authenticate: Authenticator;
+  /** Admits backends holding a service token. */
+  requireService: RequestHandler;
 }
 
 /**
@@ -19,10 +19,10 @@ export interface NotificationRouteDeps {
  */
 export function notificationRoutes(deps: NotificationRouteDeps): Router {
   const router = Router();
-  const user = requireUser(deps.tokens);
+  const user = requireUser(deps.authenticate);
   const { feed } = deps;
 
-  router.post('/', requireServiceToken(deps.serviceToken), async (req, res) => {
+  router.post('/', deps.requireService, async (req, res) => {
     const key = req.get('idempotency-key');
     const result = await deps.publishNotification(req.body, key === undefined ? {} : { idempotencyKey: key });
     res.status(201).json({

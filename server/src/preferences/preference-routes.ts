@@ -1,14 +1,14 @@
 import { Router } from 'express';
 import { preferencesSchema, type Preferences } from '@herald/shared';
 import { currentUser, requireUser } from '../auth/require-user';
-import type { TokenService } from '../auth/jwt';
+import type { Authenticator } from '../auth/authenticate';
 import { ValidationError } from '../platform/errors';
 import type { PreferenceModel } from './preference-model';
 
 /** `/api/preferences`: the signed-in user's muted notification types. */
-export function preferenceRoutes(deps: { preferences: PreferenceModel; tokens: TokenService }): Router {
+export function preferenceRoutes(deps: { preferences: PreferenceModel; authenticate: Authenticator }): Router {
   const router = Router();
-  router.use(requireUser(deps.tokens));
+  router.use(requireUser(deps.authenticate));
 
   router.get('/', async (_req, res) => {
     const doc = await deps.preferences.findById(currentUser(res).userId).lean();

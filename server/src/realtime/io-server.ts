@@ -2,7 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
 import type { HeraldNames, InstanceStats } from '@herald/shared';
-import type { TokenService } from '../auth/jwt';
+import type { Authenticator } from '../auth/authenticate';
 import { createTopicChannelSubscriber, type TopicChannelSubscriber } from '../channels/topic-channel-subscriber';
 import { createUserChannelSubscriber, type Routing, type UserChannelSubscriber } from '../channels/user-channel-subscriber';
 import type { CatchUp } from '../notifications/catch-up';
@@ -26,7 +26,7 @@ export type { IoServer, IoSocket } from './io-types';
 
 export interface IoServerDeps {
   httpServer: HttpServer;
-  tokens: TokenService;
+  authenticate: Authenticator;
   feed: NotificationFeed;
   catchUp: CatchUp;
   topics: TopicService;
@@ -89,7 +89,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
   const stopResync = resyncAfterRedisOutage({ io, subscriber: deps.redis.userSubscriber, logger: log });
   const stopStalledCheck = watchStalledClients({ io, metrics: deps.metrics, logger: log, ...stalledOption(deps) });
 
-  io.use(handshakeAuth(deps.tokens, log));
+  io.use(handshakeAuth(deps.authenticate, log));
   io.on('connection', (socket) => {
     sessions.open(socket);
     socket.use((packet, next) => rateLimit(socket, packet, next));
@@ -98,6 +98,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     socket.on('topic:unsubscribe', handlers.unsubscribe);
     socket.on('notifications:sync', handlers.sync);
     socket.on('notifications:read', handlers.read);
+    socket.on('auth:refresh', handlers.refresh);
   });
 
   return {

@@ -1,4 +1,6 @@
-import { readRequestSchema, syncRequestSchema, topicRequestSchema } from '@herald/shared';
+import { authRefreshSchema, readRequestSchema, syncRequestSchema, topicRequestSchema } from '@herald/shared';
+import type { Authenticator } from '../auth/authenticate';
+import { AppError } from '../platform/errors';
 import type { CatchUp } from '../notifications/catch-up';
 import type { NotificationFeed } from '../notifications/notification-feed';
 import type { Logger } from '../platform/logger';
@@ -15,6 +17,7 @@ import type { SocketSessions } from './socket-session';
  */
 export function createSocketHandlers(deps: {
   catchUp: CatchUp;
+  authenticate: Authenticator;
   feed: NotificationFeed;
   topics: TopicService;
   sessions: SocketSessions;
@@ -25,6 +28,19 @@ export function createSocketHandlers(deps: {
   const userOf = (socket: IoSocket) => ({ id: socket.data.userId, name: socket.data.name });
 
   return {
+    refresh: acknowledged(
+      authRefreshSchema,
+      async ({ token }, socket: IoSocket) => {
+        const identity = await deps.authenticate(token, { transport: 'socket', address: socket.handshake.address });
+        if (identity.userId !== socket.data.userId) throw new AppError('forbidden', 'The new token is for another user.');
+        socket.data.name = identity.name;
+        sessions.renew(socket, identity.expiresAt);
+        return { expiresAt: identity.expiresAt === null ? null : new Date(identity.expiresAt).toISOString() };
+      },
+      logger,
+      'auth:refresh',
+    ),
+
     sync: acknowledged(
       syncRequestSchema,
       async ({ afterSeq }, socket: IoSocket) => {

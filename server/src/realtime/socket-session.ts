@@ -15,8 +15,8 @@ import { createSessionExpiry } from './session-expiry';
  */
 interface SessionState {
   bucket: TokenBucket;
-  /** The second its session expires in (see the expiry clock). */
-  expiresIn: number;
+  /** The second its session expires in (see the expiry clock); null: it does not expire. */
+  expiresIn: number | null;
   /** Topics this socket is in; created on the first join. */
   topics?: Set<string>;
 }
@@ -31,6 +31,8 @@ export interface SocketSessions {
   joinTopic(socket: IoSocket, topic: string): Promise<void>;
   leaveTopic(socket: IoSocket, topic: string): void;
   bucket(socket: IoSocket): TokenBucket | undefined;
+  /** The socket presented a fresh token: its session now ends at `expiresAt` (null: never). */
+  renew(socket: IoSocket, expiresAt: number | null): void;
   /** Stops the expiry clock. */
   stop(): void;
 }
@@ -74,7 +76,10 @@ export function createSocketSessions(deps: {
       // handshake (auth and headers are copied into socket.handshake by now).
       (socket.conn as unknown as { request: unknown }).request = null;
       deps.userChannels.acquire(userId).catch(() => undefined);
-      sessions.set(socket, { bucket: new TokenBucket(deps.rateLimit ?? defaultRateLimit), expiresIn: expiry.add(socket, expiresAt) });
+      sessions.set(socket, {
+        bucket: new TokenBucket(deps.rateLimit ?? defaultRateLimit),
+        expiresIn: expiresAt === null ? null : expiry.add(socket, expiresAt),
+      });
       void socket.join(userRoom(userId));
       // Topics the user is a member of follow them onto every new socket.
       deps.topics
@@ -87,7 +92,7 @@ export function createSocketSessions(deps: {
       const state = sessions.get(this);
       if (!state) return;
       sessions.delete(this);
-      expiry.remove(this, state.expiresIn);
+      if (state.expiresIn !== null) expiry.remove(this, state.expiresIn);
       deps.userChannels.release(this.data.userId);
       for (const topic of state.topics ?? []) deps.topicChannels.release(topic);
     },
@@ -96,6 +101,13 @@ export function createSocketSessions(deps: {
     joinTopic,
     leaveTopic,
     bucket: (socket) => sessions.get(socket)?.bucket,
+    renew(socket, expiresAt) {
+      const state = sessions.get(socket);
+      if (!state) return;
+      if (state.expiresIn !== null) expiry.remove(socket, state.expiresIn);
+      state.expiresIn = expiresAt === null ? null : expiry.add(socket, expiresAt);
+      socket.data.expiresAt = expiresAt;
+    },
     stop: () => expiry.stop(),
   };
 }

@@ -1,6 +1,5 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { topicMessageInputSchema } from '@herald/shared';
-import { requireServiceToken } from '../auth/service-token';
 import { ValidationError } from '../platform/errors';
 import { userIdParam } from '../http/id-param';
 import type { TopicService } from './topic-service';
@@ -9,9 +8,9 @@ import type { TopicService } from './topic-service';
  * `/api/topics` for backends that manage membership themselves (the service
  * token): create a topic, add or remove members, list them, send a message.
  */
-export function topicRoutes(deps: { topics: TopicService; serviceToken: string }): Router {
+export function topicRoutes(deps: { topics: TopicService; requireService: RequestHandler }): Router {
   const router = Router();
-  router.use(requireServiceToken(deps.serviceToken));
+  router.use(deps.requireService);
   const { topics } = deps;
 
   router.post('/', async (req, res) => {

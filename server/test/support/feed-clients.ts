@@ -1,14 +1,14 @@
 import mongoose from 'mongoose';
 import { io } from 'socket.io-client';
 import { FeedClient, type FeedSocket } from '../../../client/src/notifications/core/feed-client';
-import type { TokenService } from '../../src/auth/jwt';
+import type { TokenSigner } from '../../src/auth/token-signer';
 
 export interface FeedClientsOptions {
   count: number;
   /** Where client i connects (a balancer, or one of several instances). */
   url: (i: number) => string;
   /** Signs each fresh user's token. */
-  tokens: TokenService;
+  tokens: TokenSigner;
   /** @default socket.io-client's */
   reconnectionDelay?: number;
   reconnectionDelayMax?: number;

@@ -1,6 +1,6 @@
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/platform/logger';
-import { startHerald, type RunningHerald } from '../../src/main';
+import { startHerald, type RunningHerald, type StartOptions } from '../../src/main';
 
 export const TEST_SERVICE_TOKEN = 'test-service-token-0123456789abcdef';
 export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789abcdef0123456789';
@@ -10,6 +10,7 @@ export async function startTestHerald(options: {
   mongodbUri: string;
   redisUrl: string;
   env?: Record<string, string>;
+  options?: Pick<StartOptions, 'authenticate'>;
 }): Promise<RunningHerald> {
   const config: Config = loadConfig({
     PORT: '0',
@@ -18,6 +19,8 @@ export async function startTestHerald(options: {
     JWT_SECRET: TEST_JWT_SECRET,
     SERVICE_TOKEN: TEST_SERVICE_TOKEN,
     NODE_ENV: 'test',
+    // Sessions end exactly at exp, so expiry tests need not wait out a clock-skew allowance.
+    AUTH_CLOCK_TOLERANCE_SECONDS: '0',
     ...options.env,
   });
   return startHerald(config, {
@@ -25,5 +28,6 @@ export async function startTestHerald(options: {
     clientDir: false,
     retention: false,
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    ...options.options,
   });
 }

@@ -1,0 +1,165 @@
+import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
+import { createRemoteJWKSet, decodeProtectedHeader, errors, importSPKI, jwtVerify, type JWTPayload } from 'jose';
+import { isUserId } from '@herald/shared';
+import { AppError } from '../platform/errors';
+import type { Logger } from '../platform/logger';
+
+/** Who a verified token speaks for. */
+export interface Identity {
+  userId: string;
+  name: string;
+  /** When the token stops being valid (ms since the epoch); null when it does not expire. */
+  expiresAt: number | null;
+}
+
+/** Which tokens Herald accepts: the host app's (a JWKS or a public key), HS256 tokens signed with JWT_SECRET, or both. */
+export interface TokenVerifierOptions {
+  /** HS256 tokens signed with this secret (the host's own, or the demo's). */
+  jwtSecret?: string;
+  /** The identity provider's key set (RS256, PS256, ES256, EdDSA), fetched and cached. */
+  jwksUrl?: string;
+  /** A PEM public key (RSA: RS256/PS256, P-256: ES256, Ed25519: EdDSA). */
+  publicKey?: string;
+  /** Required `iss`; checked whenever set. */
+  issuer?: string;
+  /** Required `aud`; checked whenever set. */
+  audience?: string;
+  /** @default "sub" */
+  userIdClaim?: string;
+  /** Optional display name claim. @default "name" */
+  nameClaim?: string;
+  /**
+   * Seconds of clock skew allowed on exp/nbf/iat (0-60). A session then ends this long after `exp`, so
+   * the handshake and the session clock agree. @default 5
+   */
+  clockToleranceSeconds?: number;
+  logger: Logger;
+  /** A JWKS is refetched on an unknown kid at most this often. @default 30000 */
+  jwksCooldownMs?: number;
+}
+
+const ASYMMETRIC_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
+
+/** The algorithms a public key may verify, pinned by its type (no HS/RS confusion, no `none`). */
+function algorithmsFor(key: KeyObject): string[] {
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+      return ['RS256', 'PS256'];
+    case 'rsa-pss':
+      return ['PS256'];
+    case 'ec':
+      return key.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? ['ES256'] : [];
+    case 'ed25519':
+      return ['EdDSA'];
+    default:
+      return [];
+  }
+}
+
+function refused(check: string): AppError {
+  return new AppError('invalid_token', `The token is not valid: ${check}.`);
+}
+
+/** What failed, in words an operator can act on. */
+function describe(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof errors.JWTExpired) return new AppError('token_expired', 'The token has expired; sign in again.');
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    const claim = { iss: 'wrong issuer', aud: 'wrong audience', nbf: 'not valid yet', iat: 'issued in the future' }[error.claim];
+    return refused(claim ?? (error.reason === 'missing' ? `missing claim "${error.claim}"` : `bad claim "${error.claim}"`));
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) return refused('bad signature');
+  if (error instanceof errors.JWKSNoMatchingKey) return refused('unknown signing key (kid)');
+  if (error instanceof errors.JOSEAlgNotAllowed) return refused('algorithm not accepted');
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) {
+    return new AppError('service_unavailable', 'The identity provider’s keys could not be fetched; try again shortly.');
+  }
+  if (error instanceof errors.JOSEError) return refused('malformed token');
+  if (error instanceof TypeError) return refused('malformed token');
+  return new AppError('service_unavailable', 'Tokens cannot be checked right now; try again shortly.');
+}
+
+/**
+ * Verifies bearer tokens with jose (a maintained JOSE implementation: JWKS
+ * fetching, caching and key rotation, algorithm checks). The algorithm decides
+ * the key: HS256 only with JWT_SECRET, asymmetric ones only with the JWKS or
+ * the public key, each pinned to what its key type allows. `exp` is required.
+ * Every refusal says which check failed, and is logged at info level (at most
+ * one line per reason per 10 s).
+ */
+export function createTokenVerifier(options: TokenVerifierOptions) {
+  const log = options.logger.child({ module: 'auth' });
+  const secret = options.jwtSecret ? createSecretKey(Buffer.from(options.jwtSecret, 'utf8')) : undefined;
+  const jwks = options.jwksUrl
+    ? createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: options.jwksCooldownMs ?? 30_000, cacheMaxAge: 600_000 })
+    : undefined;
+  const publicKey = options.publicKey ? createPublicKey(options.publicKey) : undefined;
+  const publicAlgorithms = publicKey ? algorithmsFor(publicKey) : [];
+  if (publicKey && publicAlgorithms.length === 0) throw new Error('AUTH_PUBLIC_KEY must be an RSA, P-256 or Ed25519 public key');
+  const imported = new Map<string, Promise<Awaited<ReturnType<typeof importSPKI>>>>();
+  const userIdClaim = options.userIdClaim ?? 'sub';
+  const nameClaim = options.nameClaim ?? 'name';
+  const lastLogged = new Map<string, number>();
+  const tolerance = Math.min(60, Math.max(0, options.clockToleranceSeconds ?? 5));
+
+  function note(error: AppError): void {
+    const now = Date.now();
+    if (now - (lastLogged.get(error.message) ?? 0) < 10_000) return;
+    lastLogged.set(error.message, now);
+    log.info({ code: error.code, reason: error.message }, 'token refused');
+  }
+
+  async function keyFor(alg: string | undefined) {
+    if (alg === 'HS256' && secret) return { key: secret, algorithms: ['HS256'] };
+    if (alg && ASYMMETRIC_ALGORITHMS.includes(alg)) {
+      if (jwks) return { key: jwks, algorithms: ASYMMETRIC_ALGORITHMS };
+      if (publicKey && publicAlgorithms.includes(alg)) {
+        let key = imported.get(alg);
+        if (!key) imported.set(alg, (key = importSPKI(options.publicKey!, alg)));
+        return { key: await key, algorithms: publicAlgorithms };
+      }
+    }
+    throw refused(`algorithm ${alg ?? '(none)'} not accepted`);
+  }
+
+  function identityOf(payload: JWTPayload): Identity {
+    const userId = payload[userIdClaim];
+    if (!isUserId(userId)) throw refused(`claim "${userIdClaim}" is not a user id`);
+    const name = payload[nameClaim];
+    const expiresAt = (payload.exp! + tolerance) * 1000;
+    return { userId, name: typeof name === 'string' && name.length > 0 ? name.slice(0, 100) : userId, expiresAt };
+  }
+
+  return {
+    /** The identity a token speaks for; AppError `unauthorized`, `invalid_token`, `token_expired` or `service_unavailable`. */
+    async verify(token: unknown): Promise<Identity> {
+      if (typeof token !== 'string' || token.length === 0 || token.length > 8192) {
+        throw new AppError('unauthorized', 'A bearer token is required.');
+      }
+      try {
+        let alg: string | undefined;
+        try {
+          alg = decodeProtectedHeader(token).alg;
+        } catch {
+          throw refused('malformed token');
+        }
+        const { key, algorithms } = await keyFor(alg);
+        const { payload } = await jwtVerify(token, key as Parameters<typeof jwtVerify>[1] as never, {
+          algorithms,
+          ...(options.issuer ? { issuer: options.issuer } : {}),
+          ...(options.audience ? { audience: options.audience } : {}),
+          clockTolerance: tolerance,
+          requiredClaims: ['exp'],
+        });
+        return identityOf(payload);
+      } catch (error) {
+        const described = describe(error);
+        if (described.code !== 'service_unavailable') note(described);
+        else log.warn({ err: error }, 'could not check a token');
+        throw described;
+      }
+    },
+  };
+}
+
+export type TokenVerifier = ReturnType<typeof createTokenVerifier>;

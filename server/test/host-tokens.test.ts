@@ -1,0 +1,176 @@
+import { generateKeyPairSync } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import type { RunningHerald } from '../src/main';
+import { createLogger } from '../src/platform/logger';
+import { createTokenVerifier } from '../src/auth/token-verifier';
+import { TEST_JWT_SECRET, startTestHerald } from './support/herald';
+import { AUDIENCE, ISSUER, startIdentityProvider, type SigningKey } from './support/identity-provider';
+import { freshMongoUri, startTestRedis } from './support/services';
+import { closeAllSockets, connect } from './support/sockets';
+import type { LocalRedis } from '../src/local-services/redis-server';
+
+type Provider = Awaited<ReturnType<typeof startIdentityProvider>>;
+
+/** What GET /api/notifications/counts answers with this bearer token: 200, or the error code and message. */
+async function answer(herald: RunningHerald, token: string): Promise<{ status: number; code?: string; message?: string }> {
+  const res = await fetch(`${herald.url}/api/notifications/counts`, { headers: { Authorization: `Bearer ${token}` } });
+  const body = (await res.json()) as { error?: { code: string; message: string } };
+  return { status: res.status, ...(body.error ? { code: body.error.code, message: body.error.message } : {}) };
+}
+
+const refused = (check: RegExp) => ({ status: 401, code: 'invalid_token', message: expect.stringMatching(check) });
+
+describe("the host app's tokens", () => {
+  let idp: Provider;
+  let redis: LocalRedis;
+  let herald: RunningHerald;
+  let k1: SigningKey;
+
+  beforeAll(async () => {
+    idp = await startIdentityProvider();
+    k1 = await idp.newKey('k1');
+    idp.publish(k1);
+    redis = await startTestRedis();
+    herald = await startTestHerald({
+      mongodbUri: freshMongoUri(),
+      redisUrl: redis.url,
+      env: { AUTH_JWKS_URL: idp.jwksUrl, AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: AUDIENCE },
+    });
+  });
+  afterAll(async () => {
+    closeAllSockets();
+    await herald?.close();
+    await redis?.stop();
+    await idp?.close();
+  });
+
+  it.each(['auth0|64f1c2', '6f1c2b9e-2d4b-4c1a-9f4e-1b2c3d4e5f60', '42', 'ada@example.com'])(
+    'an RS256 token from the JWKS for %s is accepted, on HTTP and on the socket, as exactly that user',
+    async (sub) => {
+      const token = await idp.sign(k1, { sub });
+      expect(await answer(herald, token)).toEqual({ status: 200 });
+      const socket = await connect(herald.url, token);
+      const { notifications } = await herald.gateway.publishNotification({ userIds: [sub], type: 'host.token', title: 'hi' });
+      const synced = await socket.emitWithAck('notifications:sync', { afterSeq: 0 });
+      expect(synced.data?.notifications.map((n) => n.id)).toEqual([notifications[0]!.id]);
+    },
+  );
+
+  it('refuses, naming the check that failed', async () => {
+    const foreign = await idp.newKey('k1'); // another key that reuses a known kid
+    const now = Math.floor(Date.now() / 1000);
+    expect(await answer(herald, await idp.sign(k1, { iss: 'https://evil.example/' }))).toEqual(refused(/wrong issuer/));
+    expect(await answer(herald, await idp.sign(k1, { aud: 'some-other-service' }))).toEqual(refused(/wrong audience/));
+    expect(await answer(herald, await idp.sign(k1, {}, { kid: 'nobody' }))).toEqual(refused(/unknown signing key/));
+    expect(await answer(herald, await idp.sign(foreign))).toEqual(refused(/bad signature/));
+    expect(await answer(herald, await idp.sign(k1, { exp: undefined }))).toEqual(refused(/missing claim "exp"/));
+    expect(await answer(herald, await idp.sign(k1, { sub: undefined }))).toEqual(refused(/"sub" is not a user id/));
+    expect(await answer(herald, await idp.sign(k1, { sub: 'not a user id' }))).toEqual(refused(/"sub" is not a user id/));
+    expect(await answer(herald, await idp.sign(k1, { exp: now - 30, iat: now - 60 }))).toMatchObject({
+      status: 401,
+      code: 'token_expired',
+    });
+    const header = (h: object) => Buffer.from(JSON.stringify(h)).toString('base64url');
+    const claims = header({ sub: 'auth0|64f1c2', iss: ISSUER, aud: AUDIENCE, exp: now + 300 });
+    expect(await answer(herald, `${header({ alg: 'none', typ: 'JWT' })}.${claims}.`)).toEqual(refused(/algorithm none not accepted/));
+    // HS256 "signed" with the RSA public key: HS256 only ever checks against JWT_SECRET.
+    const publicPem = await idp.publicPem(k1);
+    const confused = jwt.sign({ sub: 'auth0|64f1c2', iss: ISSUER, aud: AUDIENCE }, publicPem, { algorithm: 'HS256', expiresIn: 300 });
+    expect(await answer(herald, confused)).toEqual(refused(/bad signature/));
+    expect(await answer(herald, 'not.a.jwt')).toEqual(refused(/malformed/));
+  });
+
+  it('a socket refused for a wrong audience hears why in connect_error', async () => {
+    const error = await connect(herald.url, await idp.sign(k1, { aud: 'some-other-service' })).then(
+      () => {
+        throw new Error('the handshake was accepted');
+      },
+      (e: Error & { data?: { code: string; message: string } }) => e,
+    );
+    expect(error.data).toEqual({ code: 'invalid_token', message: expect.stringContaining('wrong audience') });
+  });
+
+  it('HS256 tokens the host signs with JWT_SECRET are accepted when they carry the issuer and audience', async () => {
+    const sign = (claims: object) => jwt.sign({ name: 'Host', ...claims }, TEST_JWT_SECRET, { subject: 'host-user-7', expiresIn: 300 });
+    expect(await answer(herald, sign({ iss: ISSUER, aud: AUDIENCE }))).toEqual({ status: 200 });
+    expect(await answer(herald, sign({ aud: AUDIENCE }))).toEqual(refused(/missing claim "iss"|wrong issuer/));
+    const hs512 = jwt.sign({ iss: ISSUER, aud: AUDIENCE }, TEST_JWT_SECRET, { subject: 'x', expiresIn: 300, algorithm: 'HS512' });
+    expect(await answer(herald, hs512)).toEqual(refused(/algorithm HS512 not accepted/));
+  });
+});
+
+describe('the JWKS is refetched for a new kid, at most once per cooldown', () => {
+  it('rotates to a new key without a restart, and does not refetch for every unknown kid', async () => {
+    const idp = await startIdentityProvider();
+    try {
+      const k1 = await idp.newKey('k1');
+      idp.publish(k1);
+      const verifier = createTokenVerifier({
+        jwksUrl: idp.jwksUrl,
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        logger: createLogger('silent'),
+        jwksCooldownMs: 1000,
+      });
+      expect((await verifier.verify(await idp.sign(k1))).userId).toBe('auth0|64f1c2');
+      expect(idp.fetches).toBe(1);
+
+      // Unknown kids within the cooldown: refused without hammering the identity provider.
+      for (let i = 0; i < 5; i++)
+        await expect(verifier.verify(await idp.sign(k1, {}, { kid: `nobody-${i}` }))).rejects.toThrow(/unknown signing key/);
+      expect(idp.fetches).toBe(1);
+
+      const k2 = await idp.newKey('k2', 'ES256');
+      idp.publish(k2);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect((await verifier.verify(await idp.sign(k2, { sub: 'rotated' }))).userId).toBe('rotated');
+      expect(idp.fetches).toBe(2);
+      expect((await verifier.verify(await idp.sign(k1))).userId).toBe('auth0|64f1c2');
+    } finally {
+      await idp.close();
+    }
+  });
+});
+
+describe('a public key instead of a JWKS (AUTH_PUBLIC_KEY)', () => {
+  let redis: LocalRedis;
+  let herald: RunningHerald;
+  let idp: Provider;
+  let es: SigningKey;
+
+  beforeAll(async () => {
+    idp = await startIdentityProvider();
+    es = await idp.newKey('any', 'ES256');
+    redis = await startTestRedis();
+    herald = await startTestHerald({
+      mongodbUri: freshMongoUri(),
+      redisUrl: redis.url,
+      env: { AUTH_PUBLIC_KEY: await idp.publicPem(es), AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: AUDIENCE },
+    });
+  });
+  afterAll(async () => {
+    await herald?.close();
+    await redis?.stop();
+    await idp?.close();
+  });
+
+  it('accepts tokens signed by its private key with its own algorithm only', async () => {
+    expect(await answer(herald, await idp.sign(es, { sub: 'User-A' }))).toEqual({ status: 200 });
+    const other = await idp.newKey('any', 'ES256');
+    expect(await answer(herald, await idp.sign(other))).toEqual(refused(/bad signature/));
+    const rsa = await idp.newKey('any', 'RS256');
+    expect(await answer(herald, await idp.sign(rsa))).toEqual(refused(/algorithm RS256 not accepted/));
+    expect(await answer(herald, await idp.sign(es, { aud: 'elsewhere' }))).toEqual(refused(/wrong audience/));
+  });
+
+  it('is refused at start without an issuer and audience', async () => {
+    const { publicKey } = generateKeyPairSync('ed25519');
+    await expect(
+      startTestHerald({
+        mongodbUri: freshMongoUri(),
+        redisUrl: redis.url,
+        env: { AUTH_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString() },
+      }),
+    ).rejects.toThrow(/AUTH_ISSUER and AUTH_AUDIENCE are required/);
+  });
+});
