@@ -12,7 +12,7 @@ import { healthRoutes, type ReadinessCheck } from './http/health-routes';
 import { requireJson } from './http/require-json';
 import type { NotificationFeed } from './notifications/notification-feed';
 import type { PublishNotification } from './notifications/notification-publisher';
-import { notificationRoutes } from './notifications/notification-routes';
+import { notificationRoutes, userNotificationRoutes } from './notifications/notification-routes';
 import type { Logger } from './platform/logger';
 import type { Metrics } from './platform/metrics';
 import type { PreferenceModel } from './preferences/preference-model';
@@ -77,6 +77,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   api.use('/preferences', preferenceRoutes({ preferences: deps.preferences, authenticate: deps.authenticate }));
+  api.use('/users/:userId/notifications', userNotificationRoutes({ feed: deps.feed, requireService }));
   api.get('/config', (_req, res) => {
     res.json({ devTools: deps.devTools ?? false });
   });

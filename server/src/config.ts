@@ -3,8 +3,13 @@ import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/** The placeholder secrets of .env.example and the docs: refused in production. */
-const EXAMPLE_SECRETS = new Set(['change-me', 'changeme', 'secret', 'replace-with-at-least-32-random-characters']);
+/** Words of placeholder secrets (in docs, examples and tutorials): refused in production. */
+const PLACEHOLDER = /change-?me|replace-?me|example|placeholder|secret|password/i;
+
+/** A secret that looks chosen by hand: a placeholder, or too few distinct characters to be random. */
+function looksWeak(value: string): boolean {
+  return PLACEHOLDER.test(value) || new Set(value).size < 10;
+}
 
 function list(value: string): string[] {
   return value
@@ -199,7 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ['METRICS_TOKEN', e.METRICS_TOKEN],
     ];
     for (const [name, value] of secrets) {
-      if (value !== undefined && (EXAMPLE_SECRETS.has(value.toLowerCase()) || new Set(value).size < 8)) {
+      if (value !== undefined && looksWeak(value)) {
         problems.push(`${name} is a placeholder or has too few distinct characters: use a random secret in production`);
       }
     }

@@ -1,7 +1,7 @@
-import { Router, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { currentUser, requireUser } from '../auth/require-user';
 import type { Authenticator } from '../auth/authenticate';
-import { idParam } from '../http/id-param';
+import { idParam, userIdParam } from '../http/id-param';
 import type { NotificationFeed } from './notification-feed';
 import type { PublishNotification } from './notification-publisher';
 
@@ -19,9 +19,6 @@ export interface NotificationRouteDeps {
  */
 export function notificationRoutes(deps: NotificationRouteDeps): Router {
   const router = Router();
-  const user = requireUser(deps.authenticate);
-  const { feed } = deps;
-
   router.post('/', deps.requireService, async (req, res) => {
     const key = req.get('idempotency-key');
     const result = await deps.publishNotification(req.body, key === undefined ? {} : { idempotencyKey: key });
@@ -31,28 +28,43 @@ export function notificationRoutes(deps: NotificationRouteDeps): Router {
       ...(result.mutedUserIds.length > 0 ? { mutedUserIds: result.mutedUserIds } : {}),
     });
   });
+  router.use(feedRoutes(deps.feed, requireUser(deps.authenticate), (_req, res) => currentUser(res).userId));
+  return router;
+}
 
-  router.get('/', user, async (req, res) => {
-    res.json(await feed.list(currentUser(res).userId, req.query));
-  });
-  router.get('/counts', user, async (_req, res) => {
-    res.json(await feed.counts(currentUser(res).userId));
-  });
-  router.post('/read-all', user, async (_req, res) => {
-    res.json({ counts: await feed.readAll(currentUser(res).userId) });
-  });
-  router.post('/seen', user, async (_req, res) => {
-    res.json({ counts: await feed.seenAll(currentUser(res).userId) });
-  });
+/**
+ * `/api/users/:userId/notifications` for backends holding a service token: the same feed routes, acting
+ * for that user (counts, list, read/unread/seen/archive, read-all, delete), pushed live to the user's
+ * sockets like any other change.
+ */
+export function userNotificationRoutes(deps: Pick<NotificationRouteDeps, 'feed' | 'requireService'>): Router {
+  return feedRoutes(deps.feed, deps.requireService, (req) => userIdParam(req.params.userId));
+}
 
+/** One user's feed routes, behind `guard`; `userOf` says whose feed a request is about. */
+function feedRoutes(feed: NotificationFeed, guard: RequestHandler, userOf: (req: Request, res: Response) => string): Router {
+  const router = Router({ mergeParams: true });
+  router.use(guard);
+  router.get('/', async (req, res) => {
+    res.json(await feed.list(userOf(req, res), req.query));
+  });
+  router.get('/counts', async (req, res) => {
+    res.json(await feed.counts(userOf(req, res)));
+  });
+  router.post('/read-all', async (req, res) => {
+    res.json({ counts: await feed.readAll(userOf(req, res)) });
+  });
+  router.post('/seen', async (req, res) => {
+    res.json({ counts: await feed.seenAll(userOf(req, res)) });
+  });
   const actions = { read: feed.read, unread: feed.unread, archive: feed.archive, unarchive: feed.unarchive } as const;
   for (const [action, run] of Object.entries(actions)) {
-    router.post(`/:id/${action}`, user, async (req, res) => {
-      res.json(await run(currentUser(res).userId, idParam(req.params.id)));
+    router.post(`/:id/${action}`, async (req, res) => {
+      res.json(await run(userOf(req, res), idParam(req.params.id)));
     });
   }
-  router.delete('/:id', user, async (req, res) => {
-    res.json({ counts: await feed.remove(currentUser(res).userId, idParam(req.params.id)) });
+  router.delete('/:id', async (req, res) => {
+    res.json({ counts: await feed.remove(userOf(req, res), idParam(req.params.id)) });
   });
   return router;
 }
