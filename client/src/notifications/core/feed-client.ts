@@ -32,6 +32,11 @@ export interface FeedClientOptions {
   /** A notification that arrived live and was new (for toasts). */
   onLive?: (notification: Notification) => void;
   onSignedOut?: (reason: ErrorBody) => void;
+  /**
+   * The socket fetches a fresh token on each connect (`auth` is a function): a refused token is then
+   * tried once more with a new one before the client signs out. @default false
+   */
+  retryRefusedToken?: boolean;
   /** @default 10000 */
   ackTimeoutMs?: number;
 }
@@ -79,8 +84,15 @@ export class FeedClient {
       if (reason === 'io server disconnect') socket.connect();
     });
     socket.io.on('reconnect_attempt', () => this.setConnection('reconnecting'));
+    let retriedToken = false;
+    socket.on('connect', () => (retriedToken = false));
     socket.on('connect_error', (error: Error & { data?: ErrorBody }) => {
-      if (error.data && errorTraits(error.data.code).signsOut) {
+      if (error.data && errorTraits(error.data.code).signsOut && options.retryRefusedToken && !retriedToken) {
+        // The token may just have expired: the next attempt asks for a fresh one.
+        retriedToken = true;
+        this.setConnection('reconnecting');
+        socket.connect();
+      } else if (error.data && errorTraits(error.data.code).signsOut) {
         this.setConnection('signed-out');
         socket.close();
         this.options.onSignedOut?.(error.data);

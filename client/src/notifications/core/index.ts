@@ -17,6 +17,7 @@ export {
   type FeedState,
 } from './feed-state';
 export { createFeedApi, type FeedApi } from './feed-api';
+export { keepTokenFresh, tokenExpiry, type TokenRefreshOptions } from './token-refresh';
 export { HeraldHttpError, requestJson, type RequestOptions } from './http';
 export { openTabSync, type TabMessage, type TabSync } from './tab-sync';
 export { addToast, defaultToastPolicy, expireToasts, type Toast, type ToastPolicy } from './toast-queue';

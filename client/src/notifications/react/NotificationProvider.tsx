@@ -11,8 +11,13 @@ import { useFeedConnection } from './use-feed-connection';
  * <NotificationProvider token={token} userId={user.id} serverUrl="https://notify.example.com">…</NotificationProvider>
  */
 export interface NotificationProviderProps {
-  /** The signed-in user's token (from your login). */
-  token: string;
+  /** The signed-in user's token (from your login); or give `getToken`. */
+  token?: string;
+  /**
+   * Returns a current token (e.g. your identity provider's `getAccessTokenSilently`). Used on every
+   * connect, for the REST calls, and shortly before the token expires, to refresh it on the live socket.
+   */
+  getToken?: () => Promise<string>;
   /** The user's id, to pair this user's tabs. */
   userId: string;
   /** Called once when the server refuses the token (expired or invalid). */
@@ -32,7 +37,15 @@ export interface NotificationProviderProps {
  *   <NotificationComponent />
  * </NotificationProvider>
  */
-export function NotificationProvider({ token, userId, onSignedOut, onTopicMessage, serverUrl = '', children }: NotificationProviderProps) {
-  const value = useFeedConnection({ token, userId, serverUrl, onSignedOut, onTopicMessage });
+export function NotificationProvider({
+  token,
+  getToken,
+  userId,
+  onSignedOut,
+  onTopicMessage,
+  serverUrl = '',
+  children,
+}: NotificationProviderProps) {
+  const value = useFeedConnection({ token, getToken, userId, serverUrl, onSignedOut, onTopicMessage });
   return <NotificationContext.Provider value={value}>{children}</NotificationContext.Provider>;
 }

@@ -6,10 +6,14 @@ import { createFeedApi } from '../core/feed-api';
 import { FeedClient, type ConnectionState, type FeedSocket } from '../core/feed-client';
 import { applyAllRead, applyCounts, applyOlderPage, applyUpdated, emptyFeed, type FeedState } from '../core/feed-state';
 import { openTabSync, type TabMessage, type TabSync } from '../core/tab-sync';
+import { keepTokenFresh } from '../core/token-refresh';
 import type { NotificationContextValue } from './context';
 
 export interface FeedConnectionOptions {
-  token: string;
+  /** A fixed token, or */
+  token: string | undefined;
+  /** a function that returns a current one (short-lived tokens are refreshed on the live socket). */
+  getToken: (() => Promise<string>) | undefined;
   userId: string;
   serverUrl: string;
   onSignedOut: ((reason: ErrorBody) => void) | undefined;
@@ -23,6 +27,7 @@ export interface FeedConnectionOptions {
  */
 export function useFeedConnection({
   token,
+  getToken,
   userId,
   serverUrl,
   onSignedOut,
@@ -40,11 +45,20 @@ export function useFeedConnection({
   const tabsRef = useRef<TabSync | null>(null);
   const signedOutRef = useRef(onSignedOut);
   const topicListeners = useRef(new Set<(message: TopicMessage) => void>());
-  const api = useMemo(() => createFeedApi(token, serverUrl), [token, serverUrl]);
+  const getTokenRef = useRef(getToken);
+  const refreshing = getToken !== undefined;
+  const currentToken = useCallback(() => getTokenRef.current!(), []);
+  const api = useMemo(
+    // currentToken reads the ref only when a request is made, never during render.
+    // eslint-disable-next-line react-hooks/refs
+    () => createFeedApi(refreshing ? currentToken : (token ?? ''), serverUrl),
+    [token, refreshing, currentToken, serverUrl],
+  );
 
   useEffect(() => {
     signedOutRef.current = onSignedOut;
-  }, [onSignedOut]);
+    getTokenRef.current = getToken;
+  }, [onSignedOut, getToken]);
 
   useEffect(() => {
     if (!onTopicMessage) return;
@@ -54,8 +68,16 @@ export function useFeedConnection({
   }, [onTopicMessage]);
 
   useEffect(() => {
+    const fresh = currentToken;
     const socket: FeedSocket = io(serverUrl || undefined, {
-      auth: { token },
+      // With getToken, every connect and reconnect presents a current token.
+      auth: refreshing
+        ? (cb) =>
+            void fresh().then(
+              (t) => cb({ token: t }),
+              () => cb({}),
+            )
+        : { token },
       // Reconnect with exponential backoff and jitter, so a restart does not bring every client back at once.
       reconnectionDelay: 500,
       reconnectionDelayMax: 10_000,
@@ -79,7 +101,9 @@ export function useFeedConnection({
       onConnection: setConnection,
       onLive: (n) => setLive((list) => [...list.slice(-19), n]),
       onSignedOut: (reason) => signedOutRef.current?.(reason),
+      retryRefusedToken: refreshing,
     });
+    const stopRefreshing = refreshing ? keepTokenFresh(socket, fresh) : () => undefined;
     clientRef.current = client;
     const listeners = topicListeners.current;
     socket.on('topic:message', (message) => listeners.forEach((listener) => listener(message)));
@@ -94,6 +118,7 @@ export function useFeedConnection({
       client.update(applyCounts(next, message.counts));
     });
     return () => {
+      stopRefreshing();
       window.removeEventListener('online', online);
       window.removeEventListener('offline', offline);
       tabsRef.current?.close();
@@ -102,7 +127,7 @@ export function useFeedConnection({
       socket.removeAllListeners();
       socket.close();
     };
-  }, [token, userId, serverUrl, api, attempt]);
+  }, [token, refreshing, currentToken, userId, serverUrl, api, attempt]);
 
   const markRead = useCallback(async (ids: string[]) => {
     const client = clientRef.current;
