@@ -38,7 +38,7 @@ describe('a gateway instance is SIGKILLed', () => {
     const byUser = new Map<string, string[]>();
     for (const d of stored) byUser.set(String(d.userId), [...(byUser.get(String(d.userId)) ?? []), d._id.toHexString()]);
     clients.forEach((c, i) => expect(c.state.items.map((n) => n.id).sort()).toEqual(byUser.get(users[i]!)!.sort()));
-    const metrics = await (await fetch(`${gateways.b.url}/metrics`)).text();
+    const metrics = await gateways.b.metrics();
     expect(metrics).toMatch(new RegExp(`^herald_connected_sockets ${CLIENTS}$`, 'm'));
   }, 240_000);
 });

@@ -196,9 +196,10 @@ if (fs.existsSync(envFile)) {
   const example = fs.readFileSync(path.join(root, '.env.example'), 'utf8');
   const filled = example
     .replace(/^JWT_SECRET=$/m, `JWT_SECRET=${randomBytes(32).toString('hex')}`)
-    .replace(/^SERVICE_TOKEN=$/m, `SERVICE_TOKEN=${randomBytes(24).toString('hex')}`);
+    .replace(/^SERVICE_TOKEN=$/m, `SERVICE_TOKEN=${randomBytes(24).toString('hex')}`)
+    .replace(/^METRICS_TOKEN=$/m, `METRICS_TOKEN=${randomBytes(24).toString('hex')}`);
   fs.writeFileSync(envFile, filled, { mode: 0o600 });
-  done.push('.env created with a fresh JWT_SECRET and SERVICE_TOKEN');
+  done.push('.env created with a fresh JWT_SECRET, SERVICE_TOKEN and METRICS_TOKEN');
 }
 
 // 7. Build

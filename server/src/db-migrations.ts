@@ -83,3 +83,25 @@ async function rekey(
     moved += legacy.length;
   }
 }
+
+/** The only users Herald itself ever writes, and only with the demo on. */
+const DEMO_USERNAMES = ['alice', 'bob', 'carol'];
+
+/**
+ * Herald keeps its data in a database of its own. A `users` collection that
+ * holds anyone but the demo's users belongs to another app: Herald refuses to
+ * start there rather than put its collections (and, with the demo on, its
+ * users) beside that app's.
+ */
+export async function refuseForeignDatabase(connection: Connection): Promise<void> {
+  const db = connection.db;
+  if (!db) throw new Error('not connected to the database');
+  if ((await db.listCollections({ name: 'users' }, { nameOnly: true }).toArray()).length === 0) return;
+  const foreign = await db.collection('users').findOne({ username: { $nin: DEMO_USERNAMES } }, { projection: { _id: 1 } });
+  if (foreign) {
+    throw new Error(
+      `The database "${db.databaseName}" has a users collection of another app. Give Herald a database of its own ` +
+        '(MONGODB_URI=mongodb://…/herald): its collections (notifications, preferences, topics, …) would sit beside that app’s.',
+    );
+  }
+}

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Config } from './config';
 import { ensureIndexes } from './db-indexes';
 import type { Authenticate } from './auth/authenticate';
+import { refuseForeignDatabase } from './db-migrations';
 import { installDemo } from './demo/install-demo';
 import { createGateway, type Gateway } from './gateway';
 import { createLogger, type Logger } from './platform/logger';
@@ -89,7 +90,11 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
     await connection.close().catch(() => undefined);
   };
 
-  await connection.asPromise().catch(async (error: unknown) => {
+  // Connected, and the database is Herald's, before anything is built on it.
+  await (async () => {
+    await connection.asPromise();
+    await refuseForeignDatabase(connection);
+  })().catch(async (error: unknown) => {
     await closeClients();
     throw error;
   });

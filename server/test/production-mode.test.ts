@@ -121,3 +121,19 @@ describe('production mode', () => {
     }
   });
 });
+
+describe('Herald’s data stays Herald’s', () => {
+  it('refuses to start on a database whose users collection belongs to another app', async () => {
+    const redis = await startTestRedis();
+    const mongodbUri = freshMongoUri();
+    const inspector = await openInspector(mongodbUri);
+    try {
+      await inspector.collection('users').insertOne({ username: 'host-user', email: 'h@example.com' });
+      await expect(startTestHerald({ mongodbUri, redisUrl: redis.url })).rejects.toThrow(/users collection of another app/);
+      expect((await inspector.db!.listCollections().toArray()).map((c) => c.name)).toEqual(['users']);
+    } finally {
+      await inspector.close();
+      await redis.stop();
+    }
+  });
+});

@@ -50,7 +50,7 @@ describe('graceful shutdown', () => {
       expect([...ids].sort()).toEqual([...byUser.get(users[i]!)!].sort());
     });
     // Everyone now lives on B.
-    const statsB = await (await fetch(`${gateways.b.url}/metrics`)).text();
+    const statsB = await gateways.b.metrics();
     expect(statsB).toMatch(new RegExp(`^herald_connected_sockets ${CLIENTS}$`, 'm'));
   }, 180_000);
 });

@@ -18,6 +18,8 @@ export interface MongoConnectionOptions {
  *   (`database_unavailable`) instead of queueing writes in memory;
  * - autoIndex off: no surprise index builds in production; ensureIndexes
  *   creates them at start;
+ * - autoCreate off: no collection appears just because a model was compiled
+ *   (ensureIndexes creates Herald's, after checking the database is Herald's);
  * - sanitizeFilter on: any `$` object that reaches a filter from input is
  *   compared literally; Herald's own operators are marked `mongoose.trusted`.
  *
@@ -29,6 +31,7 @@ export function createMongoConnection(uri: string, options: MongoConnectionOptio
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 3000,
     bufferCommands: false,
     autoIndex: false,
+    autoCreate: false,
     sanitizeFilter: true,
   });
 }

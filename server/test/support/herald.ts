@@ -3,6 +3,8 @@ import { createLogger } from '../../src/platform/logger';
 import { startHerald, type RunningHerald, type StartOptions } from '../../src/main';
 
 export const TEST_SERVICE_TOKEN = 'test-service-token-0123456789abcdef';
+/** The spawned gateway processes' /metrics token (their .env may hold another). */
+export const TEST_METRICS_TOKEN = 'test-metrics-token-0123456789abcdef';
 export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789abcdef0123456789';
 
 /** Starts a gateway through the real composition root, on a free loopback port. */

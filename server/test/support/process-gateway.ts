@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from '../../src/local-services/free-port';
 import { waitFor } from './wait';
-import { TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from './herald';
+import { TEST_JWT_SECRET, TEST_METRICS_TOKEN, TEST_SERVICE_TOKEN } from './herald';
 
 export interface GatewayProcess {
   url: string;
@@ -10,6 +10,8 @@ export interface GatewayProcess {
   child: ChildProcess;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
   output(): string;
+  /** Its /metrics text. */
+  metrics(): Promise<string>;
 }
 
 /** Runs a gateway as its own process through the real entry point (`npm start`'s), as production does. */
@@ -27,6 +29,7 @@ export async function spawnGateway(env: { mongodbUri: string; redisUrl: string }
       REDIS_URL: env.redisUrl,
       JWT_SECRET: TEST_JWT_SECRET,
       SERVICE_TOKEN: TEST_SERVICE_TOKEN,
+      METRICS_TOKEN: TEST_METRICS_TOKEN,
       LOG_LEVEL: 'warn',
       NODE_ENV: 'test',
     },
@@ -47,5 +50,6 @@ export async function spawnGateway(env: { mongodbUri: string; redisUrl: string }
     20_000,
     100,
   );
-  return { url, port, child, exited, output: () => out };
+  const metrics = async () => (await fetch(`${url}/metrics`, { headers: { Authorization: `Bearer ${TEST_METRICS_TOKEN}` } })).text();
+  return { url, port, child, exited, output: () => out, metrics };
 }
