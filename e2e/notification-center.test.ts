@@ -32,6 +32,8 @@ describe('the notification center and the demo app in a real browser', () => {
       REDIS_URL: redis.url,
       JWT_SECRET: TEST_JWT_SECRET,
       SERVICE_TOKEN: TEST_SERVICE_TOKEN,
+      // The demo app is what these tests drive: on explicitly, as a production deployment would have to.
+      DEMO: 'true',
     });
     herald = await startHerald(config, { host: '127.0.0.1', clientDir, logger: createLogger('silent'), retention: false });
     browser = await launchBrowser();

@@ -98,7 +98,9 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
     await closeClients();
     throw error;
   });
-  const clientDir = options.clientDir === false ? undefined : (options.clientDir ?? path.resolve(__dirname, '../../client/dist'));
+  // The built client is the demo app: served only with the demo on.
+  const clientDir =
+    options.clientDir === false || !config.demo ? undefined : (options.clientDir ?? path.resolve(__dirname, '../../client/dist'));
   const gateway = createGateway({
     connection,
     redis: { command, adapterSubscriber, userSubscriber },

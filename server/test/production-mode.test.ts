@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ConfigError, loadConfig } from '../src/config';
 import type { RunningHerald } from '../src/main';
 import type { LocalRedis } from '../src/local-services/redis-server';
@@ -55,6 +58,8 @@ describe('production mode', () => {
     let redis: LocalRedis;
     let herald: RunningHerald;
     let mongodbUri: string;
+    const clientBuild = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-client-'));
+    fs.writeFileSync(path.join(clientBuild, 'index.html'), '<!doctype html><title>demo</title>');
     const metricsToken = 'mtr_9Qx2Lp7Vn4Kc8Rz1Tw6Yb3Hm';
 
     beforeAll(async () => {
@@ -64,6 +69,7 @@ describe('production mode', () => {
         mongodbUri,
         redisUrl: redis.url,
         env: { NODE_ENV: 'production', JWT_SECRET: strong.JWT_SECRET, SERVICE_TOKEN: strong.SERVICE_TOKEN, METRICS_TOKEN: metricsToken },
+        options: { clientDir: clientBuild },
       });
     });
     afterAll(async () => {
@@ -93,6 +99,11 @@ describe('production mode', () => {
       } finally {
         await inspector.close();
       }
+    });
+
+    it('does not serve the demo UI', async () => {
+      const res = await fetch(`${herald.url}/`, { headers: { Accept: 'text/html' } });
+      expect(res.status).toBe(404);
     });
 
     it('serves /metrics and the admin stats only with METRICS_TOKEN', async () => {
