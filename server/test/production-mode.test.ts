@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../src/config';
+import { loadConfig } from '../src/config';
+import { configProblems as problems } from './support/config';
 import type { RunningHerald } from '../src/main';
 import type { LocalRedis } from '../src/local-services/redis-server';
 import { openInspector } from './support/database';
@@ -15,16 +16,6 @@ const strong = {
   SERVICE_TOKEN: 'srv_4f9K2mQ8xT1vR7pL3nB6cW0z',
   NODE_ENV: 'production',
 };
-
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe('production mode', () => {
   it('turns the demo off unless DEMO=true, and on elsewhere', () => {
