@@ -73,6 +73,9 @@ describe("the host app's tokens", () => {
     const header = (h: object) => Buffer.from(JSON.stringify(h)).toString('base64url');
     const claims = header({ sub: 'auth0|64f1c2', iss: ISSUER, aud: AUDIENCE, exp: now + 300 });
     expect(await answer(herald, `${header({ alg: 'none', typ: 'JWT' })}.${claims}.`)).toEqual(refused(/algorithm none not accepted/));
+    const odd = await answer(herald, `${header({ alg: 'X'.repeat(500) })}.${claims}.c2ln`);
+    expect(odd).toEqual(refused(/algorithm not accepted/));
+    expect(odd.message).not.toContain('XXX');
     // HS256 "signed" with the RSA public key: HS256 only ever checks against JWT_SECRET.
     const publicPem = await idp.publicPem(k1);
     const confused = jwt.sign({ sub: 'auth0|64f1c2', iss: ISSUER, aud: AUDIENCE }, publicPem, { algorithm: 'HS256', expiresIn: 300 });

@@ -39,6 +39,23 @@ export interface TokenVerifierOptions {
 }
 
 const ASYMMETRIC_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
+/** Algorithm names echoed in a refusal; any other header value is not repeated back (nor kept in memory). */
+const NAMED_ALGORITHMS = new Set([
+  'none',
+  'HS256',
+  'HS384',
+  'HS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+]);
 
 /** The algorithms a public key may verify, pinned by its type (no HS/RS confusion, no `none`). */
 function algorithmsFor(key: KeyObject): string[] {
@@ -109,6 +126,7 @@ export function createTokenVerifier(options: TokenVerifierOptions) {
   function note(error: AppError): void {
     const now = Date.now();
     if (now - (lastLogged.get(error.message) ?? 0) < 10_000) return;
+    if (lastLogged.size > 100) lastLogged.clear();
     lastLogged.set(error.message, now);
     log.info({ code: error.code, reason: error.message }, 'token refused');
   }
@@ -123,7 +141,7 @@ export function createTokenVerifier(options: TokenVerifierOptions) {
         return { key: await key, algorithms: publicAlgorithms };
       }
     }
-    throw refused(`algorithm ${alg ?? '(none)'} not accepted`);
+    throw refused(alg && NAMED_ALGORITHMS.has(alg) ? `algorithm ${alg} not accepted` : 'algorithm not accepted');
   }
 
   function identityOf(payload: JWTPayload): Identity {
