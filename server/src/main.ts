@@ -2,7 +2,6 @@ import path from 'node:path';
 import type { Config } from './config';
 import { ensureIndexes } from './db-indexes';
 import type { Authenticate } from './auth/authenticate';
-import { refuseForeignDatabase } from './db-migrations';
 import { installDemo } from './demo/install-demo';
 import { createGateway, type Gateway } from './gateway';
 import { createLogger, type Logger } from './platform/logger';
@@ -90,10 +89,10 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
     await connection.close().catch(() => undefined);
   };
 
-  // Connected, and the database is Herald's, before anything is built on it.
+  // Connected, the database checked as Herald's, migrated and indexed, before anything is built on it.
   await (async () => {
     await connection.asPromise();
-    await refuseForeignDatabase(connection);
+    await ensureIndexes(connection, logger);
   })().catch(async (error: unknown) => {
     await closeClients();
     throw error;
@@ -121,7 +120,6 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
   });
   let port: number;
   try {
-    await ensureIndexes(connection, logger);
     if (config.demo) {
       if (config.nodeEnv === 'production') logger.warn('DEMO=true in production: the passwordless demo sign-in is open to anyone');
       await installDemo(gateway, { connection });

@@ -1,5 +1,5 @@
-import { isObjectId, isUserId, MAX_USER_ID_LENGTH } from '@herald/shared';
-import { AppError } from '../platform/errors';
+import { isObjectId, userIdSchema } from '@herald/shared';
+import { AppError, ValidationError } from '../platform/errors';
 
 /** A route's notification `:id`, or 400 invalid_id; never reaches the database as a malformed or operator value. */
 export function idParam(value: unknown): string {
@@ -7,13 +7,9 @@ export function idParam(value: unknown): string {
   return value.toLowerCase();
 }
 
-/** A route's `:userId` (opaque, case-sensitive), or 400 validation_failed. */
+/** A route's `:userId` (opaque, case-sensitive), or 400 validation_failed with the shared schema's message. */
 export function userIdParam(value: unknown): string {
-  if (!isUserId(value)) {
-    throw new AppError(
-      'validation_failed',
-      `A user id is 1-${MAX_USER_ID_LENGTH} characters: letters, digits, "_", "-", ".", ":", "|", "@" or "+".`,
-    );
-  }
-  return value;
+  const parsed = userIdSchema.safeParse(value);
+  if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'user id');
+  return parsed.data;
 }
