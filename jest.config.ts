@@ -13,7 +13,10 @@ const tsJest = (tsconfig: string): Config['transform'] => ({
 const transformIgnorePatterns = ['/node_modules/(?!jose/)'];
 
 // The shared contracts from source, so tests never wait for a shared build; subpaths (@herald/shared/errors) too.
+// Relative imports are written with the `.js` they have once built (ES modules need it); from source, `./x.js` is `./x.ts`.
+const sourceExtensions = { '^(\\.{1,2}/.*)\\.js$': '$1' };
 const sharedFromSource = {
+  ...sourceExtensions,
   '^@herald/shared$': '<rootDir>/shared/src/index.ts',
   '^@herald/shared/(.*)$': '<rootDir>/shared/src/$1.ts',
 };
@@ -28,6 +31,7 @@ const config: Config = {
       testMatch: ['<rootDir>/shared/test/**/*.test.ts'],
       transformIgnorePatterns,
       transform: tsJest('<rootDir>/shared/tsconfig.test.json'),
+      moduleNameMapper: sourceExtensions,
     },
     {
       displayName: 'client',
@@ -54,6 +58,17 @@ const config: Config = {
       displayName: 'e2e',
       testEnvironment: 'node',
       testMatch: ['<rootDir>/e2e/**/*.test.ts'],
+      transformIgnorePatterns,
+      transform: tsJest('<rootDir>/e2e/tsconfig.json'),
+      moduleNameMapper: sharedFromSource,
+      globalSetup: '<rootDir>/server/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/server/test/support/global-teardown.ts',
+    },
+    {
+      // examples/host-app installed from the packed packages, built and run: `npm run test:example`.
+      displayName: 'example',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/examples/host-app/test/**/*.test.ts'],
       transformIgnorePatterns,
       transform: tsJest('<rootDir>/e2e/tsconfig.json'),
       moduleNameMapper: sharedFromSource,

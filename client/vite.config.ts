@@ -21,5 +21,6 @@ export default defineConfig({
       '/socket.io': { target: apiTarget, ws: true },
     },
   },
-  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
+  // The demo app (served by the gateway with DEMO on); the published package is vite.lib.config.ts.
+  build: { outDir: 'demo-dist', emptyOutDir: true, sourcemap: true },
 });

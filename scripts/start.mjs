@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const builds = ['shared/dist/index.js', 'server/dist/cli/start.js', 'client/dist/index.html'];
+const builds = ['shared/dist/cjs/index.js', 'server/dist/cli/start.js', 'client/demo-dist/index.html'];
 const missing = builds.filter((file) => !existsSync(path.join(root, file)));
 if (missing.length > 0) {
   console.log(`No build yet (${missing.join(', ')}): running npm run build first.`);

@@ -20,49 +20,48 @@ import { preferenceRoutes } from './preferences/preference-routes';
 import { topicRoutes } from './topics/topic-routes';
 import type { TopicService } from './topics/topic-service';
 
-export interface AppDeps {
+/** What the API router serves from: the services it calls and who may call it. */
+export interface ApiDeps {
   logger: Logger;
   authenticate: Authenticator;
   preferences: PreferenceModel;
   feed: NotificationFeed;
-  /** Every accepted service token (rotation: several at once). */
+  /** Every accepted service token (rotation: several at once); none: the service routes refuse every caller. */
   serviceTokens: readonly string[];
-  /** Bearer token for /metrics and the admin stats. */
+  /** Bearer token for the admin stats (and /metrics, in createApp). */
   metricsToken?: string;
-  /** Without a metrics token, /metrics is public (development) or absent (production). @default true */
-  publicMetrics?: boolean;
   corsOrigins: readonly string[];
   publishNotification: PublishNotification;
-  readiness: Record<string, ReadinessCheck>;
-  /** The built client to serve, if any. */
-  clientDir?: string;
   /** @default "64kb" */
   bodyLimit?: string;
-  metrics: Metrics;
   topics: TopicService;
   clusterStats: () => Promise<InstanceStats[]>;
   redisStats: () => Promise<PubSubStats>;
-  /** Mounted under /api before the API's 404, so routes added to it later (installDemo) are served. */
+  /** Mounted before the API's 404, so routes added to it later (installDemo) are served. */
   extensions: Router;
   /** Show the developer page in the client. @default false */
   devTools?: boolean;
 }
 
-/** The express app: JSON API, health checks and, when built, the client. Takes every dependency as an argument. */
-export function createApp(deps: AppDeps): Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
-  app.use((_req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'same-origin');
-    next();
-  });
-  app.use(healthRoutes(deps.readiness));
-  const requireService = requireBearer(deps.serviceTokens);
-  const metricsGuard = deps.metricsToken ? requireBearer([deps.metricsToken], 'METRICS_TOKEN') : undefined;
-  app.use(metricsRoute(deps.metrics, { ...(metricsGuard ? { guard: metricsGuard } : {}), public: deps.publicMetrics ?? true }));
+/** The standalone app around the API: health checks, /metrics and, when built, the client. */
+export interface AppDeps {
+  logger: Logger;
+  /** Bearer token for /metrics. */
+  metricsToken?: string;
+  /** Without a metrics token, /metrics is public (development) or absent (production). @default true */
+  publicMetrics?: boolean;
+  readiness: Record<string, ReadinessCheck>;
+  /** The built client to serve, if any. */
+  clientDir?: string;
+  metrics: Metrics;
+}
 
+/**
+ * Herald's JSON API as one router: what createApp mounts at /api, and what attachHerald mounts on a
+ * host's app under the host's prefix. It answers its own errors (JSON, with a code) and its own 404s.
+ */
+export function createApiRouter(deps: ApiDeps): Router {
+  const requireService = requireBearer(deps.serviceTokens);
   const api = express.Router();
   api.use(cors(deps.corsOrigins));
   api.use(requireJson);
@@ -89,6 +88,23 @@ export function createApp(deps: AppDeps): Express {
   );
   api.use(adminRoutes({ requireOperator, clusterStats: deps.clusterStats, redisStats: deps.redisStats }));
   api.use(apiNotFound);
+  api.use(errorHandler(deps.logger));
+  return api;
+}
+
+/** The standalone express app: the API (createApiRouter) at /api, health checks and, when built, the client. */
+export function createApp(deps: AppDeps, api: Router): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'same-origin');
+    next();
+  });
+  app.use(healthRoutes(deps.readiness));
+  const metricsGuard = deps.metricsToken ? requireBearer([deps.metricsToken], 'METRICS_TOKEN') : undefined;
+  app.use(metricsRoute(deps.metrics, { ...(metricsGuard ? { guard: metricsGuard } : {}), public: deps.publicMetrics ?? true }));
   app.use('/api', api);
 
   const clientDir = deps.clientDir;

@@ -85,6 +85,10 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_:./-]{1,100}$/, 'must be a claim name')
     .default('name'),
   DEMO: booleanFlag.optional(),
+  MONGODB_COLLECTION_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{0,32}$/, 'must be up to 32 letters, digits, _ or - (like herald_)')
+    .default(''),
   METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   CORS_ORIGINS: z
     .string()
@@ -98,6 +102,19 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 });
+
+/**
+ * The demo app is part of the repository, not of the published package: there DEMO is off unless set
+ * (and setting it is refused at start, with the reason).
+ */
+function demoShipped(): boolean {
+  try {
+    require.resolve('./demo/install-demo');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The validated environment.
@@ -131,6 +148,8 @@ export interface Config {
   metricsToken?: string;
   /** The demo app: passwordless sign-in, seeded users, posts and comments, the demo UI. */
   demo: boolean;
+  /** Herald's collections are `<prefix>notifications`, …: for a database shared with another app. */
+  collectionPrefix: string;
   corsOrigins: string[];
   retention: { maxAgeDays: number; maxPerUser: number; intervalMs: number };
   /** per-user: an instance hears a user's messages only while it holds their sockets; broadcast: every instance hears all (for comparison). */
@@ -193,7 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   problems.push(...missingSecrets(cleaned));
   const production = e.NODE_ENV === 'production';
-  const demo = e.DEMO ?? !production;
+  const demo = e.DEMO ?? (!production && demoShipped());
   if (demo && !e.JWT_SECRET) problems.push('JWT_SECRET is required with the demo on (DEMO=true): it signs the demo sign-in');
   const serviceTokens = [...new Set([...(e.SERVICE_TOKEN ? [e.SERVICE_TOKEN] : []), ...e.SERVICE_TOKENS])];
   if (production) {
@@ -229,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     serviceTokens,
     ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
     demo,
+    collectionPrefix: e.MONGODB_COLLECTION_PREFIX,
     corsOrigins: e.CORS_ORIGINS,
     retention: { maxAgeDays: e.RETENTION_DAYS, maxPerUser: e.RETENTION_MAX_PER_USER, intervalMs: e.RETENTION_INTERVAL_SECONDS * 1000 },
     routing: e.ROUTING_MODE,

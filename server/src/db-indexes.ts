@@ -1,5 +1,6 @@
 import type { Connection } from 'mongoose';
-import { migrateLegacyUserIds, refuseForeignDatabase } from './db-migrations';
+import { migrateLegacyUserIds, refuseForeignCollections } from './db-migrations';
+import { useCollectionPrefix } from './platform/collections';
 import type { Logger } from './platform/logger';
 import { idempotencyModel } from './notifications/idempotency';
 import { notificationModel } from './notifications/notification-model';
@@ -7,18 +8,35 @@ import { preferenceModel } from './preferences/preference-model';
 import { topicModels } from './topics/topic-model';
 
 /**
- * Prepares the database at start: refuses a database that belongs to another
- * app (see refuseForeignDatabase), rewrites user ids stored as ObjectIds by an
+ * Options of ensureIndexes.
+ *
+ * @example
+ * const options: EnsureIndexesOptions = { collectionPrefix: 'herald_' };
+ */
+export interface EnsureIndexesOptions {
+  /** Names Herald's collections `<prefix>notifications`, … (see useCollectionPrefix). @default "" */
+  collectionPrefix?: string;
+  logger?: Logger;
+}
+
+/**
+ * Prepares the database at start: refuses collections that belong to another
+ * app (see refuseForeignCollections), rewrites user ids stored as ObjectIds by an
  * older version (see migrateLegacyUserIds), then creates every index Herald's
  * own collections rely on, above all the unique (userId, seq). autoIndex is off
  * (no surprise index builds in production); creating an index that exists is a
  * no-op. Collections of the demo are indexed by installDemo, only where it runs.
  *
+ * Run it once at start (startHerald, attachHerald and createHeraldPublisher
+ * do), or from your own migration step.
+ *
  * @example
- * await ensureIndexes(connection, logger); // before the first publish
+ * await ensureIndexes(mongoose.connection, { collectionPrefix: 'herald_', logger }); // before the first publish
  */
-export async function ensureIndexes(connection: Connection, logger?: Logger): Promise<void> {
-  await refuseForeignDatabase(connection);
+export async function ensureIndexes(connection: Connection, options: EnsureIndexesOptions = {}): Promise<void> {
+  if (options.collectionPrefix !== undefined) useCollectionPrefix(connection, options.collectionPrefix);
+  const logger = options.logger;
+  await refuseForeignCollections(connection);
   await migrateLegacyUserIds(connection, logger);
   const { Topic, TopicMember } = topicModels(connection);
   const models = [notificationModel(connection), preferenceModel(connection), idempotencyModel(connection), Topic, TopicMember];

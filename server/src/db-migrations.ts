@@ -1,5 +1,6 @@
 import type mongoose from 'mongoose';
 import type { Connection } from 'mongoose';
+import { collectionName } from './platform/collections';
 import type { Logger } from './platform/logger';
 
 /** Documents converted per round trip. */
@@ -28,7 +29,7 @@ export async function migrateLegacyUserIds(connection: Connection, logger?: Logg
   if (!db) throw new Error('not connected to the database');
   const report: MigrationReport = { notifications: 0, preferences: 0, sequenceFloors: 0 };
 
-  const notifications = db.collection('notifications');
+  const notifications = db.collection(collectionName(connection, 'notifications'));
   for (;;) {
     const legacy = await notifications
       .find({ userId: { $type: 'objectId' } }, { projection: { _id: 1, userId: 1 } })
@@ -45,14 +46,14 @@ export async function migrateLegacyUserIds(connection: Connection, logger?: Logg
   }
 
   // Per-user documents keyed by the user id: re-insert under the string id, then drop the old one.
-  report.preferences = await rekey(db.collection('preferences'), (doc, userId) => ({
+  report.preferences = await rekey(db.collection(collectionName(connection, 'preferences')), (doc, userId) => ({
     updateOne: {
       filter: { _id: userId as unknown as ObjectId },
       update: { $setOnInsert: { mutedTypes: doc.mutedTypes ?? [], updatedAt: doc.updatedAt ?? new Date() } },
       upsert: true,
     },
   }));
-  report.sequenceFloors = await rekey(db.collection('notification_sequences'), (doc, userId) => ({
+  report.sequenceFloors = await rekey(db.collection(collectionName(connection, 'notification_sequences')), (doc, userId) => ({
     updateOne: { filter: { _id: userId as unknown as ObjectId }, update: { $max: { seq: Number(doc.seq ?? 0) } }, upsert: true },
   }));
 
@@ -84,24 +85,34 @@ async function rekey(
   }
 }
 
-/** The only users Herald itself ever writes, and only with the demo on. */
-const DEMO_USERNAMES = ['alice', 'bob', 'carol'];
+/** Documents looked at per collection: enough to tell another app's collection from Herald's, cheap at any size. */
+const SAMPLE = 20;
+
+/** What every document of one of Herald's collections has, whatever version wrote it. */
+const SHAPES: Record<string, (doc: Document) => boolean> = {
+  notifications: (doc) => doc.userId !== undefined && typeof doc.seq === 'number' && typeof doc.type === 'string',
+  preferences: (doc) => Array.isArray(doc.mutedTypes),
+  topics: (doc) => typeof doc._id === 'string' && typeof doc.visibility === 'string',
+  topic_members: (doc) => doc.userId !== undefined && typeof doc.topic === 'string',
+};
 
 /**
- * Herald keeps its data in a database of its own. A `users` collection that
- * holds anyone but the demo's users belongs to another app: Herald refuses to
- * start there rather than put its collections (and, with the demo on, its
- * users) beside that app's.
+ * Herald can share a database with the host application, but not a collection: if one of the
+ * collections Herald would use already holds another app's documents (a host's own `notifications`,
+ * say), Herald refuses to start rather than read and write them as its own. The fix is a collection
+ * prefix (`collectionPrefix`, `MONGODB_COLLECTION_PREFIX`) or a database of Herald's own.
  */
-export async function refuseForeignDatabase(connection: Connection): Promise<void> {
+export async function refuseForeignCollections(connection: Connection): Promise<void> {
   const db = connection.db;
   if (!db) throw new Error('not connected to the database');
-  if ((await db.listCollections({ name: 'users' }, { nameOnly: true }).toArray()).length === 0) return;
-  const foreign = await db.collection('users').findOne({ username: { $nin: DEMO_USERNAMES } }, { projection: { _id: 1 } });
-  if (foreign) {
-    throw new Error(
-      `The database "${db.databaseName}" has a users collection of another app. Give Herald a database of its own ` +
-        '(MONGODB_URI=mongodb://…/herald): its collections (notifications, preferences, topics, …) would sit beside that app’s.',
-    );
+  for (const [name, isHeralds] of Object.entries(SHAPES)) {
+    const collection = collectionName(connection, name);
+    const sample = await db.collection(collection).find({}).limit(SAMPLE).toArray();
+    if (sample.some((doc) => !isHeralds(doc))) {
+      throw new Error(
+        `The collection "${collection}" in the database "${db.databaseName}" holds documents that are not Herald's. ` +
+          'Give Herald its own collection names with a prefix (collectionPrefix: "herald_", or MONGODB_COLLECTION_PREFIX=herald_) or a database of its own.',
+      );
+    }
   }
 }

@@ -1,74 +1,31 @@
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostname } from 'node:os';
-import express, { type Express, type Router } from 'express';
-import type { Connection } from 'mongoose';
-import { createNames } from '@herald/shared';
+import type { Express, Router } from 'express';
 import { createApp } from './app';
-import { createAuthenticator, type Authenticate, type Authenticator } from './auth/authenticate';
-import { createTokenSigner, noTokenSigner, type TokenSigner } from './auth/token-signer';
-import { createTokenVerifier, type TokenVerifierOptions } from './auth/token-verifier';
-import { pubSubStats } from './channels/pubsub-stats';
+import type { Authenticator } from './auth/authenticate';
+import type { TokenSigner } from './auth/token-signer';
 import type { TopicChannelSubscriber } from './channels/topic-channel-subscriber';
-import type { Routing, UserChannelSubscriber } from './channels/user-channel-subscriber';
-import { createNotificationCore } from './notifications/notification-core';
+import type { UserChannelSubscriber } from './channels/user-channel-subscriber';
+import { createHeraldParts, type HeraldDeps } from './herald-parts';
 import type { NotificationFeed } from './notifications/notification-feed';
 import type { PublishNotification } from './notifications/notification-publisher';
-import { createRetentionSweeper, type RetentionPolicy, type RetentionSweeper } from './notifications/retention';
+import type { RetentionSweeper } from './notifications/retention';
 import type { Logger } from './platform/logger';
-import { createMetrics, type Metrics } from './platform/metrics';
-import type { RedisClient } from './platform/redis-client';
-import { preferenceModel } from './preferences/preference-model';
-import { createIoServer, type IoServer } from './realtime/io-server';
-import { createTopicService, type TopicPolicy, type TopicService } from './topics/topic-service';
+import type { Metrics } from './platform/metrics';
+import type { IoServer } from './realtime/io-server';
+import type { TopicService } from './topics/topic-service';
 
 /**
- * The clients and settings createGateway is handed (it builds none itself).
+ * The clients and settings createGateway is handed (it builds none itself): HeraldDeps, plus what only
+ * a standalone gateway serves (/metrics, the demo's client).
  *
  * @example
  * const deps: GatewayDeps = { connection, redis: { command, adapterSubscriber, userSubscriber }, logger, auth: { jwtSecret }, serviceTokens: [serviceToken], corsOrigins: [] };
  */
-export interface GatewayDeps {
-  connection: Connection;
-  redis: {
-    /** Normal-mode connection: publishing, adapter requests, health checks. */
-    command: RedisClient;
-    adapterSubscriber: RedisClient;
-    userSubscriber: RedisClient;
-  };
-  logger: Logger;
-  /**
-   * Which users' tokens are accepted: `jwtSecret` (HS256, also signs the demo's tokens), a `jwksUrl` or a
-   * `publicKey`, with `issuer`/`audience` checked whenever set.
-   */
-  auth: Omit<TokenVerifierOptions, 'logger'>;
-  /** Replaces token verification with the host's own check (socket handshakes, user routes, auth:refresh). */
-  authenticate?: Authenticate;
-  /** Lifetime of tokens Herald signs (the demo's sign-in). @default 43200 */
-  jwtTtlSeconds?: number;
-  /** Backends present one of these to publish and manage topics; several at once for rotation. */
-  serviceTokens: readonly string[];
-  /** Bearer token for /metrics and the admin stats. */
-  metricsToken?: string;
+export interface GatewayDeps extends HeraldDeps {
   /** Without a metrics token, /metrics is public (true) or absent (false, as in production). @default true */
   publicMetrics?: boolean;
-  corsOrigins: readonly string[];
   clientDir?: string;
-  /** @default "herald" */
-  channelPrefix?: string;
-  /** Background retention; omit to run no sweeper (tests call runOnce themselves). */
-  retention?: RetentionPolicy;
-  /** @default a fresh registry */
-  metrics?: Metrics;
-  /** @default a random id */
-  instanceId?: string;
-  /** Who may subscribe to which topic; @default created topics only, private ones for members */
-  topicPolicy?: TopicPolicy;
-  /** Show the developer page in the client. @default false */
-  devTools?: boolean;
-  /** 'broadcast' makes every instance receive every user's messages (the classic setup, kept for comparison). @default "per-user" */
-  routing?: Routing;
 }
 
 /**
@@ -112,106 +69,39 @@ export interface Gateway {
  * await gateway.listen(3000);
  */
 export function createGateway(deps: GatewayDeps): Gateway {
-  const { connection, logger } = deps;
-  const metrics = deps.metrics ?? createMetrics();
-  const names = createNames(deps.channelPrefix);
-  const instanceId = deps.instanceId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const { auth } = deps;
-  const tokens = auth.jwtSecret
-    ? createTokenSigner({
-        secret: auth.jwtSecret,
-        ttlSeconds: deps.jwtTtlSeconds ?? 43_200,
-        ...(auth.issuer ? { issuer: auth.issuer } : {}),
-        ...(auth.audience ? { audience: auth.audience } : {}),
-      })
-    : noTokenSigner;
-  const authenticate = createAuthenticator({
-    verifier: createTokenVerifier({ ...auth, logger }),
-    ...(deps.authenticate ? { hook: deps.authenticate } : {}),
-  });
-  const core = createNotificationCore({ connection, redis: deps.redis.command, names, logger, metrics });
-  const topics = createTopicService({
-    connection,
-    redis: deps.redis.command,
-    userChannel: core.userChannel,
-    logger,
-    names,
-    ...(deps.topicPolicy ? { policy: deps.topicPolicy } : {}),
-  });
-  const retention = createRetentionSweeper({
-    connection,
-    redis: deps.redis.command,
-    logger,
-    names,
-    policy: deps.retention ?? { maxAgeDays: 0, maxPerUser: 0, intervalMs: 600_000 },
-    cache: core.cache,
-  });
-  if (deps.retention) retention.start();
-  const apiRoutes = express.Router();
-  const app = createApp({
-    logger,
-    authenticate,
-    preferences: preferenceModel(connection),
-    feed: core.feed,
-    serviceTokens: deps.serviceTokens,
-    ...(deps.metricsToken ? { metricsToken: deps.metricsToken } : {}),
-    publicMetrics: deps.publicMetrics ?? true,
-    corsOrigins: deps.corsOrigins,
-    publishNotification: core.publishNotification,
-    readiness: {
-      mongodb: async () => {
-        const db = connection.db;
-        if (!db || connection.readyState !== 1) throw new Error('not connected');
-        await db.admin().ping();
-      },
-      redis: async () => {
-        await deps.redis.command.ping();
-      },
-      // A draining instance reports not ready, so the load balancer stops sending it clients.
-      accepting: async () => {
-        if (realtime.draining) throw new Error('draining');
-      },
+  const parts = createHeraldParts(deps);
+  const app = createApp(
+    {
+      logger: deps.logger,
+      ...(deps.metricsToken ? { metricsToken: deps.metricsToken } : {}),
+      publicMetrics: deps.publicMetrics ?? true,
+      readiness: parts.readiness,
+      metrics: parts.metrics,
+      ...(deps.clientDir ? { clientDir: deps.clientDir } : {}),
     },
-    ...(deps.clientDir ? { clientDir: deps.clientDir } : {}),
-    metrics,
-    topics,
-    extensions: apiRoutes,
-    devTools: deps.devTools ?? false,
-    clusterStats: () => realtime.clusterStats(),
-    redisStats: () => pubSubStats(deps.redis.command, names),
-  });
+    parts.api,
+  );
+  // The app first, then Socket.IO: engine.io takes over the server's request listeners and hands it
+  // every request that is not its own.
   const httpServer = http.createServer(app);
-  const realtime = createIoServer({
-    httpServer,
-    authenticate,
-    feed: core.feed,
-    catchUp: core.catchUp,
-    topics,
-    logger,
-    metrics,
-    names,
-    corsOrigins: deps.corsOrigins,
-    redis: deps.redis,
-    instanceId,
-    ...(deps.routing ? { routing: deps.routing } : {}),
-  });
+  const realtime = parts.attach(httpServer, { ownsHttpServer: true });
 
   return {
     app,
-    apiRoutes,
+    apiRoutes: parts.extensions,
     httpServer,
     io: realtime.io,
     userChannels: realtime.userChannels,
     topicChannels: realtime.topicChannels,
-    topics,
-    tokens,
-    authenticate,
-    publishNotification: core.publishNotification,
-    feed: core.feed,
-    metrics,
-    logger,
-    instanceId,
-    retention,
+    topics: parts.topics,
+    tokens: parts.tokens,
+    authenticate: parts.authenticate,
+    publishNotification: parts.core.publishNotification,
+    feed: parts.core.feed,
+    metrics: parts.metrics,
+    logger: deps.logger,
+    instanceId: parts.instanceId,
+    retention: parts.retention,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);
@@ -222,10 +112,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
           resolve((httpServer.address() as AddressInfo).port);
         });
       }),
-    close: async () => {
-      retention.stop();
-      await realtime.close();
-      core.close();
-    },
+    close: () => parts.close(),
   };
 }

@@ -22,6 +22,8 @@ export interface HeraldPublisherOptions {
   logger?: Logger;
   /** @default "herald" */
   channelPrefix?: string;
+  /** The gateways' collection prefix (MONGODB_COLLECTION_PREFIX, attachHerald's collectionPrefix). @default "" */
+  collectionPrefix?: string;
   /** @default 3000 */
   serverSelectionTimeoutMS?: number;
 }
@@ -58,7 +60,10 @@ export async function createHeraldPublisher(options: HeraldPublisherOptions): Pr
   const onRedisError = (error: Error) => logger.warn({ err: error }, 'redis connection error');
   redis.on('error', onRedisError);
   try {
-    await ensureIndexes(connection, logger);
+    await ensureIndexes(connection, {
+      logger,
+      ...(options.collectionPrefix !== undefined ? { collectionPrefix: options.collectionPrefix } : {}),
+    });
   } catch (error) {
     redis.disconnect();
     await connection.close();

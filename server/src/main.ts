@@ -2,12 +2,12 @@ import path from 'node:path';
 import type { Config } from './config';
 import { ensureIndexes } from './db-indexes';
 import type { Authenticate } from './auth/authenticate';
-import { installDemo } from './demo/install-demo';
+import type * as DemoModule from './demo/install-demo';
 import { createGateway, type Gateway } from './gateway';
 import { createLogger, type Logger } from './platform/logger';
 import { createMetrics, type Metrics } from './platform/metrics';
 import { createMongoConnection } from './platform/mongo-connection';
-import { createRedisClient, type RedisClient } from './platform/redis-client';
+import { createRedisClient, watchRedisErrors, type RedisClient } from './platform/redis-client';
 
 /**
  * A started gateway with its URL; close() stops it and closes its clients.
@@ -37,7 +37,7 @@ export interface StartOptions {
   logger?: Logger;
   /** @default "herald" */
   channelPrefix?: string;
-  /** Serve this built client; @default client/dist beside the server package */
+  /** Serve this built client; @default client/demo-dist (the demo app) beside the server */
   clientDir?: string | false;
   /** @default 3000 */
   serverSelectionTimeoutMS?: number;
@@ -47,17 +47,27 @@ export interface StartOptions {
   authenticate?: Authenticate;
 }
 
+/**
+ * The demo app ships with the repository only (the published package leaves it out), so it is loaded
+ * when it is turned on, never before.
+ */
+function loadDemo(): typeof DemoModule {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only with DEMO on, and absent from the package
+    return require('./demo/install-demo') as typeof DemoModule;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') {
+      throw new Error('DEMO=true, but the demo app is part of the Herald repository, not of the @herald/server package: set DEMO=false.', {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
 function redisClient(url: string, name: string, logger: Logger, metrics: Metrics): RedisClient {
   const client = createRedisClient(url, name);
-  let lastLogged = 0;
-  client.on('error', (error: Error) => {
-    metrics.redisErrors.inc({ connection: name });
-    // Redis errors repeat on every reconnect attempt; one line every 5 s is enough.
-    if (Date.now() - lastLogged > 5000) {
-      lastLogged = Date.now();
-      logger.warn({ err: error, connection: name }, 'redis connection error');
-    }
-  });
+  watchRedisErrors(client, name, logger, metrics);
   return client;
 }
 
@@ -72,6 +82,7 @@ function redisClient(url: string, name: string, logger: Logger, metrics: Metrics
  * console.log(`listening on ${running.port}`);
  */
 export async function startHerald(config: Config, options: StartOptions = {}): Promise<RunningHerald> {
+  const demo = config.demo ? loadDemo() : undefined;
   const logger = options.logger ?? createLogger(config.logLevel);
   const connection = createMongoConnection(config.mongodbUri, {
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 3000,
@@ -92,14 +103,15 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
   // Connected, the database checked as Herald's, migrated and indexed, before anything is built on it.
   await (async () => {
     await connection.asPromise();
-    await ensureIndexes(connection, logger);
+    await demo?.refuseForeignUsers(connection);
+    await ensureIndexes(connection, { logger, collectionPrefix: config.collectionPrefix });
   })().catch(async (error: unknown) => {
     await closeClients();
     throw error;
   });
   // The built client is the demo app: served only with the demo on.
   const clientDir =
-    options.clientDir === false || !config.demo ? undefined : (options.clientDir ?? path.resolve(__dirname, '../../client/dist'));
+    options.clientDir === false || !config.demo ? undefined : (options.clientDir ?? path.resolve(__dirname, '../../client/demo-dist'));
   const gateway = createGateway({
     connection,
     redis: { command, adapterSubscriber, userSubscriber },
@@ -117,12 +129,13 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
     ...(options.retention === false ? {} : { retention: config.retention }),
     ...(clientDir ? { clientDir } : {}),
     ...(options.channelPrefix ? { channelPrefix: options.channelPrefix } : {}),
+    collectionPrefix: config.collectionPrefix,
   });
   let port: number;
   try {
-    if (config.demo) {
+    if (demo) {
       if (config.nodeEnv === 'production') logger.warn('DEMO=true in production: the passwordless demo sign-in is open to anyone');
-      await installDemo(gateway, { connection });
+      await demo.installDemo(gateway, { connection });
     }
     port = await gateway.listen(config.port, options.host ?? '0.0.0.0');
   } catch (error) {

@@ -31,7 +31,7 @@ function sourceFiles(dir: string): string[] {
 
 function localImports(file: string): string[] {
   const text = fs.readFileSync(path.join(SRC, file), 'utf8');
-  return [...text.matchAll(/from '(\.{1,2}\/[^']+)'/g)].map(
+  return [...text.matchAll(/(?:from |require\(|import\()'(\.{1,2}\/[^']+)'/g)].map(
     (m) => path.relative(SRC, path.resolve(SRC, path.dirname(file), m[1]!)) + '.ts',
   );
 }

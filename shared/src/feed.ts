@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { objectIdSchema } from './ids';
-import { notificationTypeSchema, type Notification } from './notification';
+import { objectIdSchema } from './ids.js';
+import { notificationTypeSchema, type Notification } from './notification.js';
 
 /** @default 20 */
 export const DEFAULT_PAGE_SIZE = 20;

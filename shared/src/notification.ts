@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { isSafeActionUrl } from './action-url';
-import { objectIdSchema, userIdSchema } from './ids';
-import { jsonDataSchema, type JsonObject } from './json-data';
+import { isSafeActionUrl } from './action-url.js';
+import { objectIdSchema, userIdSchema } from './ids.js';
+import { jsonDataSchema, type JsonObject } from './json-data.js';
 
 /** Most recipients accepted by one publish call. */
 export const MAX_RECIPIENTS = 1000;

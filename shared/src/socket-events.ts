@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { AckCallback, ErrorBody } from './errors';
-import type { ReadRequest } from './feed';
-import type { TopicMessage } from './topics';
-import type { Notification, NotificationCounts } from './notification';
+import type { AckCallback, ErrorBody } from './errors.js';
+import type { ReadRequest } from './feed.js';
+import type { TopicMessage } from './topics.js';
+import type { Notification, NotificationCounts } from './notification.js';
 
 /** Most notifications one sync answer carries; the client asks again while `hasMore` is true. */
 export const SYNC_PAGE_SIZE = 500;

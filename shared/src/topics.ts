@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { userIdSchema } from './ids';
-import { jsonDataSchema, type JsonObject } from './json-data';
+import { userIdSchema } from './ids.js';
+import { jsonDataSchema, type JsonObject } from './json-data.js';
 
 /** `kind:id`, e.g. `post:64f…` or `order:1001`. */
 export const topicNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,31}:[A-Za-z0-9_.-]{1,64}$/, 'must look like "kind:id", e.g. "post:42"');

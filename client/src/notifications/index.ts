@@ -3,7 +3,8 @@
  * and drop <NotificationComponent /> where the bell goes. Everything without
  * React is in ./core (and re-exported here).
  */
-export { NotificationProvider, type NotificationProviderProps } from './react/NotificationProvider';
-export { NotificationComponent, type NotificationComponentProps } from './components/NotificationComponent';
-export { useConnectionState, useNotifications, useTopicMessages, useUnreadCount } from './react/hooks';
-export * from './core';
+export { NotificationProvider, type NotificationProviderProps } from './react/NotificationProvider.js';
+export { NotificationComponent, type NotificationComponentProps } from './components/NotificationComponent.js';
+export { englishLabels, type NotificationLabels } from './components/labels.js';
+export { useConnectionState, useNotifications, useTopicMessages, useUnreadCount } from './react/hooks.js';
+export * from './core/index.js';

@@ -1,7 +1,6 @@
-import { Cluster } from 'ioredis';
 import type { ZodType } from 'zod';
 import type { Logger } from '../platform/logger';
-import type { RedisClient } from '../platform/redis-client';
+import { isCluster, type RedisClient } from '../platform/redis-client';
 
 export interface ChannelSubscriberOptions<M> {
   /** A dedicated subscriber connection; several ChannelSubscribers may share it. On a cluster, sharded pub/sub is used. */
@@ -57,7 +56,7 @@ export class ChannelSubscriber<M> {
 
   constructor(private readonly options: ChannelSubscriberOptions<M>) {
     this.log = options.logger.child({ module: `${options.name}-subscriber` });
-    this.sharded = options.subscriber instanceof Cluster;
+    this.sharded = isCluster(options.subscriber);
     if (options.pattern !== undefined) {
       if (this.sharded) throw new Error('pattern routing needs a single Redis: sharded pub/sub has no patterns');
       options.subscriber.on('pmessage', this.patternListener);

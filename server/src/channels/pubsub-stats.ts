@@ -1,6 +1,6 @@
-import { Cluster, type Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { HeraldNames } from '@herald/shared';
-import type { RedisClient } from '../platform/redis-client';
+import { isCluster, type RedisClient } from '../platform/redis-client';
 
 export interface PubSubStats {
   /** Herald channels with at least one subscriber (user and topic channels; sharded ones on a cluster). */
@@ -31,7 +31,7 @@ async function nodeStats(node: Redis, names: HeraldNames, sharded: boolean): Pro
 
 /** PUBSUB figures for GET /api/admin/stats. */
 export async function pubSubStats(client: RedisClient, names: HeraldNames): Promise<PubSubStats> {
-  if (!(client instanceof Cluster)) return { ...(await nodeStats(client, names, false)), mode: 'standalone' };
+  if (!isCluster(client)) return { ...(await nodeStats(client, names, false)), mode: 'standalone' };
   const perNode = await Promise.all(client.nodes('master').map((node) => nodeStats(node, names, true)));
   const total = perNode.reduce(
     (sum, n) => ({

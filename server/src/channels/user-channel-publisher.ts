@@ -1,7 +1,6 @@
-import { Cluster } from 'ioredis';
 import type { HeraldNames, UserChannelMessage } from '@herald/shared';
 import type { Logger } from '../platform/logger';
-import { publishTo, type RedisClient } from '../platform/redis-client';
+import { isCluster, publishTo, type RedisClient } from '../platform/redis-client';
 import { withTimeout } from '../platform/with-timeout';
 
 /**
@@ -34,7 +33,7 @@ export function createUserChannelPublisher(deps: {
     async publish(messages) {
       if (messages.length === 0) return [];
       const send = async (): Promise<[Error | null, unknown][]> => {
-        if (deps.redis instanceof Cluster) {
+        if (isCluster(deps.redis)) {
           // Channels of different users live in different slots: one SPUBLISH each, in parallel.
           return Promise.all(
             messages.map(({ userId, message }) =>

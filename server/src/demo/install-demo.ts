@@ -1,5 +1,6 @@
 import type { Connection } from 'mongoose';
 import type { Gateway } from '../gateway';
+export { refuseForeignUsers } from './demo-database';
 import { demoLoginRoutes } from './demo-login';
 import { demoRoutes } from './demo-routes';
 import { seedDemoUsers } from './demo-users';

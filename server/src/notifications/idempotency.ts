@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Schema, type Connection, type Model, Types } from 'mongoose';
 import { AppError, isDuplicateKey } from '../platform/errors';
+import { heraldModel } from '../platform/collections';
 
 interface IdempotencyDoc {
   _id: string;
@@ -25,9 +26,7 @@ const schema = new Schema<IdempotencyDoc>(
 schema.index({ createdAt: 1 });
 
 export function idempotencyModel(connection: Connection): Model<IdempotencyDoc> {
-  return (
-    (connection.models.IdempotencyKey as Model<IdempotencyDoc> | undefined) ?? connection.model<IdempotencyDoc>('IdempotencyKey', schema)
-  );
+  return heraldModel(connection, 'IdempotencyKey', schema);
 }
 
 /** How long a key is remembered. @default 24 hours */

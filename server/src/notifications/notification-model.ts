@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import type { Actor } from '@herald/shared';
+import { heraldModel } from '../platform/collections';
 
 export interface NotificationDoc {
   _id: Types.ObjectId;
@@ -57,8 +58,5 @@ notificationSchema.index({ userId: 1, readAt: 1 });
 
 /** Binds the Notification model to one connection, so two gateways in one process keep separate pools. */
 export function notificationModel(connection: Connection): NotificationModel {
-  return (
-    (connection.models.Notification as NotificationModel | undefined) ??
-    connection.model<NotificationDoc>('Notification', notificationSchema)
-  );
+  return heraldModel(connection, 'Notification', notificationSchema);
 }

@@ -5,6 +5,7 @@ import type { Logger } from '../platform/logger';
 import type { RedisClient } from '../platform/redis-client';
 import { withTimeout } from '../platform/with-timeout';
 import { notificationModel } from './notification-model';
+import { heraldModel } from '../platform/collections';
 
 interface FloorDoc {
   /** The user id. */
@@ -23,10 +24,7 @@ const floorSchema = new Schema<FloorDoc>(
 );
 
 export function sequenceFloorModel(connection: Connection): Model<FloorDoc> {
-  return (
-    (connection.models.NotificationSequence as Model<FloorDoc> | undefined) ??
-    connection.model<FloorDoc>('NotificationSequence', floorSchema)
-  );
+  return heraldModel(connection, 'NotificationSequence', floorSchema);
 }
 
 /** Takes `n` numbers from a counter that exists; -1 when the counter is missing (it must be seeded first). */

@@ -1,4 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
+import type { Logger } from './logger';
+import type { Metrics } from './metrics';
 
 /**
  * A standalone Redis or a Redis Cluster; both speak the commands Herald uses.
@@ -42,8 +44,57 @@ export function createRedisClient(url: string, name: string, options: { maxRetri
   });
 }
 
+/**
+ * A Redis Cluster client? Asked of the client rather than with `instanceof`, so a client built by the
+ * host application's own copy of ioredis answers too.
+ */
+export function isCluster(client: RedisClient): client is Cluster {
+  return (client as { isCluster?: boolean }).isCluster === true;
+}
+
+/**
+ * A new connection with the settings (host, port, TLS, password, cluster nodes) of a client the host
+ * application built, named for Herald, without the host's key prefix (Herald's keys and channels are
+ * the same in every process), and with Herald's retry limit. The host's client is left as it was.
+ *
+ * @example
+ * const subscriber = duplicateRedisClient(app.locals.redis, 'herald-user-sub');
+ */
+export function duplicateRedisClient(client: RedisClient, name: string): RedisClient {
+  if (isCluster(client)) {
+    const options = client.options;
+    return client.duplicate(undefined, {
+      ...options,
+      keyPrefix: '',
+      shardedSubscribers: true,
+      redisOptions: { ...options.redisOptions, connectionName: name, keyPrefix: '', maxRetriesPerRequest: 3 },
+    });
+  }
+  return client.duplicate({ connectionName: name, keyPrefix: '', maxRetriesPerRequest: 3 });
+}
+
 /** PUBLISH, or SPUBLISH on a cluster (sharded pub/sub: the message stays within the channel's shard). Resolves with the receiver count. */
 export function publishTo(client: RedisClient, channel: string, message: string): Promise<number> {
-  if (client instanceof Cluster) return client.spublish(channel, message) as Promise<number>;
+  if (isCluster(client)) return client.spublish(channel, message) as Promise<number>;
   return client.publish(channel, message);
+}
+
+/**
+ * Counts and logs a connection's errors. Redis errors repeat on every reconnect attempt, so one line
+ * every 5 s is enough. Returns the function that removes the listener.
+ *
+ * @example
+ * const unwatch = watchRedisErrors(client, 'herald-command', logger, metrics);
+ */
+export function watchRedisErrors(client: RedisClient, name: string, logger: Logger, metrics: Metrics): () => void {
+  let lastLogged = 0;
+  const onError = (error: Error) => {
+    metrics.redisErrors.inc({ connection: name });
+    if (Date.now() - lastLogged > 5000) {
+      lastLogged = Date.now();
+      logger.warn({ err: error, connection: name }, 'redis connection error');
+    }
+  };
+  client.on('error', onError);
+  return () => client.off('error', onError);
 }

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { heraldModel } from '../platform/collections';
 
 export interface PreferenceDoc {
   /** The user id. */
@@ -21,5 +22,5 @@ schema.index({ mutedTypes: 1 });
 export type PreferenceModel = Model<PreferenceDoc>;
 
 export function preferenceModel(connection: Connection): PreferenceModel {
-  return (connection.models.Preference as PreferenceModel | undefined) ?? connection.model<PreferenceDoc>('Preference', schema);
+  return heraldModel(connection, 'Preference', schema);
 }

@@ -26,6 +26,10 @@ export type { IoServer, IoSocket } from './io-types';
 
 export interface IoServerDeps {
   httpServer: HttpServer;
+  /** The URL path Socket.IO answers on. @default "/socket.io" */
+  path?: string;
+  /** Close the HTTP server with Socket.IO (a server of Herald's own); a host's server is left running. @default true */
+  closesHttpServer?: boolean;
   authenticate: Authenticator;
   feed: NotificationFeed;
   catchUp: CatchUp;
@@ -72,6 +76,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     allowRequest: allowRequest(deps.corsOrigins, () => draining),
     maxHttpBufferSize: 64 * 1024,
     serveClient: false,
+    path: deps.path ?? '/socket.io',
   });
 
   const delivery = createLocalDelivery({
@@ -126,9 +131,15 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
       for (const socket of sockets) socket.conn.close();
       userChannels.close();
       topicChannels.close();
-      await new Promise<void>((resolve) => {
-        void io.close(() => resolve());
-      });
+      if (deps.closesHttpServer ?? true) {
+        await new Promise<void>((resolve) => {
+          void io.close(() => resolve());
+        });
+      } else {
+        // io.close() would close the host's HTTP server too: close only what is Socket.IO's.
+        await io.of('/').adapter.close();
+        io.engine.close();
+      }
     },
   };
 }

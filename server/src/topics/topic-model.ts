@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { heraldModel } from '../platform/collections';
 
 export interface TopicDoc {
   _id: string;
@@ -39,8 +40,7 @@ memberSchema.index({ topic: 1 });
 
 export function topicModels(connection: Connection): { Topic: Model<TopicDoc>; TopicMember: Model<TopicMemberDoc> } {
   return {
-    Topic: (connection.models.Topic as Model<TopicDoc> | undefined) ?? connection.model<TopicDoc>('Topic', topicSchema),
-    TopicMember:
-      (connection.models.TopicMember as Model<TopicMemberDoc> | undefined) ?? connection.model<TopicMemberDoc>('TopicMember', memberSchema),
+    Topic: heraldModel(connection, 'Topic', topicSchema),
+    TopicMember: heraldModel(connection, 'TopicMember', memberSchema),
   };
 }

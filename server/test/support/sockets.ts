@@ -9,7 +9,7 @@ const openSockets = new Set<ClientSocket>();
 export function connect(
   baseUrl: string,
   token: string | undefined,
-  options: { extraHeaders?: Record<string, string>; auth?: Record<string, unknown>; query?: Record<string, string> } = {},
+  options: { extraHeaders?: Record<string, string>; auth?: Record<string, unknown>; query?: Record<string, string>; path?: string } = {},
 ): Promise<ClientSocket> {
   const socket: ClientSocket = io(baseUrl, {
     transports: ['websocket'],
@@ -18,6 +18,7 @@ export function connect(
     timeout: 5000,
     auth: { ...options.auth, ...(token === undefined ? {} : { token }) },
     ...(options.query ? { query: options.query } : {}),
+    ...(options.path ? { path: options.path } : {}),
     ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
   });
   openSockets.add(socket);

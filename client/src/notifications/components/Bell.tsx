@@ -1,14 +1,7 @@
 import { forwardRef } from 'react';
-import type { ConnectionState } from '../core/feed-client';
-import { badgeText } from './format';
-
-const CONNECTION_LABEL: Record<ConnectionState, string> = {
-  connecting: 'Connecting…',
-  connected: 'Live',
-  reconnecting: 'Reconnecting…',
-  offline: 'Offline',
-  'signed-out': 'Signed out',
-};
+import type { ConnectionState } from '../core/feed-client.js';
+import { badgeText } from './format.js';
+import { useWording } from './labels.js';
 
 export interface BellProps {
   unread: number;
@@ -20,6 +13,7 @@ export interface BellProps {
 
 /** The bell button with its unread badge, and the connection state beside it. */
 export const Bell = forwardRef<HTMLButtonElement, BellProps>(function Bell({ unread, open, panelId, connection, onToggle }, ref) {
+  const { labels } = useWording();
   return (
     <>
       <button
@@ -29,7 +23,7 @@ export const Bell = forwardRef<HTMLButtonElement, BellProps>(function Bell({ unr
         aria-expanded={open}
         aria-controls={panelId}
         aria-haspopup="dialog"
-        aria-label={unread > 0 ? `Notifications, ${unread} unread` : 'Notifications'}
+        aria-label={unread > 0 ? labels.bellUnread(unread) : labels.title}
         onClick={onToggle}
         data-testid="bell"
       >
@@ -46,7 +40,7 @@ export const Bell = forwardRef<HTMLButtonElement, BellProps>(function Bell({ unr
         ) : null}
       </button>
       <span className={`hr-connection hr-connection--${connection}`} data-testid="connection-state" role="status">
-        {CONNECTION_LABEL[connection]}
+        {labels.connection[connection]}
       </span>
     </>
   );

@@ -1,7 +1,8 @@
 import { useEffect, useRef } from 'react';
 import type { Notification } from '@herald/shared';
-import { NotificationItem } from './NotificationItem';
-import { useRovingFocus } from './use-roving-focus';
+import { NotificationItem } from './NotificationItem.js';
+import { useRovingFocus } from './use-roving-focus.js';
+import { useWording } from './labels.js';
 
 export interface FeedPanelProps {
   id: string;
@@ -22,6 +23,7 @@ export interface FeedPanelProps {
 /** The open feed: header with "mark all read", the list with infinite scroll, and the empty, loading and error states. */
 export function FeedPanel(props: FeedPanelProps) {
   const { id, items, unread, loading, error, hasOlder, loadingOlder, onLoadOlder } = props;
+  const { labels } = useWording();
   const listRef = useRef<HTMLUListElement>(null);
   const sentinelRef = useRef<HTMLLIElement>(null);
   const onKeyDown = useRovingFocus(listRef, props.onClose);
@@ -44,36 +46,36 @@ export function FeedPanel(props: FeedPanelProps) {
   }, [id]);
 
   return (
-    <section id={id} className="hr-panel" role="dialog" aria-label="Notifications" tabIndex={-1} onKeyDown={onKeyDown}>
+    <section id={id} className="hr-panel" role="dialog" aria-label={labels.title} tabIndex={-1} onKeyDown={onKeyDown}>
       <header className="hr-panel-header">
-        <h2 className="hr-panel-title">Notifications</h2>
+        <h2 className="hr-panel-title">{labels.title}</h2>
         <button type="button" className="hr-link" disabled={unread === 0} onClick={props.onMarkAllRead} data-testid="mark-all-read">
-          Mark all read
+          {labels.markAllRead}
         </button>
-        <button type="button" className="hr-link hr-close" aria-label="Close notifications" onClick={props.onClose}>
+        <button type="button" className="hr-link hr-close" aria-label={labels.close} onClick={props.onClose}>
           ×
         </button>
       </header>
       {loading && items.length === 0 ? (
-        <p className="hr-empty">Loading…</p>
+        <p className="hr-empty">{labels.loading}</p>
       ) : error && items.length === 0 ? (
         <div className="hr-empty" role="alert">
-          <p>Notifications could not be loaded.</p>
+          <p>{labels.loadFailed}</p>
           <button type="button" className="hr-link" onClick={props.onRetry}>
-            Try again
+            {labels.retry}
           </button>
         </div>
       ) : items.length === 0 ? (
-        <p className="hr-empty">You are all caught up.</p>
+        <p className="hr-empty">{labels.empty}</p>
       ) : (
-        <ul className="hr-list" ref={listRef} aria-label={`${unread} unread`}>
+        <ul className="hr-list" ref={listRef} aria-label={labels.unreadInList(unread)}>
           {items.map((n) => (
             <NotificationItem key={n.id} notification={n} onOpen={props.onOpen} onArchive={props.onArchive} />
           ))}
           {hasOlder ? (
             <li ref={sentinelRef} className="hr-older">
               <button type="button" className="hr-link" onClick={onLoadOlder} disabled={loadingOlder}>
-                {loadingOlder ? 'Loading…' : 'Show older'}
+                {loadingOlder ? labels.loading : labels.showOlder}
               </button>
             </li>
           ) : null}

@@ -1,10 +1,11 @@
-import { useCallback, useId, useRef, useState } from 'react';
+import { useCallback, useId, useMemo, useRef, useState } from 'react';
 import type { Notification } from '@herald/shared';
 import { safeHref } from '@herald/shared/action-url';
-import { useConnectionState, useNotifications, useUnreadCount } from '../react/hooks';
-import { Bell } from './Bell';
-import { FeedPanel } from './FeedPanel';
-import { Toasts } from './Toasts';
+import { useConnectionState, useNotifications, useUnreadCount } from '../react/hooks.js';
+import { Bell } from './Bell.js';
+import { FeedPanel } from './FeedPanel.js';
+import { englishLabels, WordingContext, type NotificationLabels } from './labels.js';
+import { Toasts } from './Toasts.js';
 import './notifications.css';
 
 /**
@@ -14,8 +15,14 @@ import './notifications.css';
  * <NotificationComponent onNavigate={navigate} />
  */
 export interface NotificationComponentProps {
-  /** Follows a notification's actionUrl; @default a full page navigation */
+  /** Follows a notification's actionUrl (e.g. your router's navigate); @default a full page navigation */
   onNavigate?: (href: string) => void;
+  /** Words to change (translations, your product's tone); the rest stay English. */
+  labels?: Partial<NotificationLabels>;
+  /** BCP 47 locale of the times ("5 minutes ago"). @default the browser's */
+  locale?: string;
+  /** Added to the root element's class, to place or theme it (see the --hr-* variables in style.css). */
+  className?: string;
 }
 
 /**
@@ -26,7 +33,13 @@ export interface NotificationComponentProps {
  * @example
  * <NotificationComponent onNavigate={(href) => router.push(href)} />
  */
-export function NotificationComponent({ onNavigate = (href) => window.location.assign(href) }: NotificationComponentProps) {
+export function NotificationComponent({
+  onNavigate = (href) => window.location.assign(href),
+  labels,
+  locale,
+  className,
+}: NotificationComponentProps) {
+  const wording = useMemo(() => ({ labels: { ...englishLabels, ...labels }, locale }), [labels, locale]);
   const { items, loading, error, hasOlder, loadingOlder, markRead, markAllRead, markSeen, archive, loadOlder, retry, live } =
     useNotifications();
   const { unread, unseen } = useUnreadCount();
@@ -54,26 +67,28 @@ export function NotificationComponent({ onNavigate = (href) => window.location.a
   const onLoadOlder = useCallback(() => void loadOlder(), [loadOlder]);
 
   return (
-    <div className="hr-root">
-      <Bell ref={bellRef} unread={unread} open={open} panelId={panelId} connection={connection} onToggle={toggle} />
-      {open ? (
-        <FeedPanel
-          id={panelId}
-          items={items}
-          unread={unread}
-          loading={loading}
-          error={error}
-          hasOlder={hasOlder}
-          loadingOlder={loadingOlder}
-          onOpen={(n) => void openItem(n)}
-          onArchive={(id) => void archive(id)}
-          onMarkAllRead={() => void markAllRead()}
-          onLoadOlder={onLoadOlder}
-          onRetry={retry}
-          onClose={close}
-        />
-      ) : null}
-      <Toasts live={live} />
-    </div>
+    <WordingContext.Provider value={wording}>
+      <div className={className ? `hr-root ${className}` : 'hr-root'}>
+        <Bell ref={bellRef} unread={unread} open={open} panelId={panelId} connection={connection} onToggle={toggle} />
+        {open ? (
+          <FeedPanel
+            id={panelId}
+            items={items}
+            unread={unread}
+            loading={loading}
+            error={error}
+            hasOlder={hasOlder}
+            loadingOlder={loadingOlder}
+            onOpen={(n) => void openItem(n)}
+            onArchive={(id) => void archive(id)}
+            onMarkAllRead={() => void markAllRead()}
+            onLoadOlder={onLoadOlder}
+            onRetry={retry}
+            onClose={close}
+          />
+        ) : null}
+        <Toasts live={live} />
+      </div>
+    </WordingContext.Provider>
   );
 }

@@ -1,5 +1,6 @@
 import type { Notification } from '@herald/shared';
-import { initials, relativeTime } from './format';
+import { initials, relativeTime } from './format.js';
+import { useWording } from './labels.js';
 
 export interface NotificationItemProps {
   notification: Notification;
@@ -9,6 +10,7 @@ export interface NotificationItemProps {
 
 /** One row of the feed: avatar, title, body and time as text (never parsed as HTML), unread dot, archive button. */
 export function NotificationItem({ notification: n, onOpen, onArchive }: NotificationItemProps) {
+  const { labels, locale } = useWording();
   return (
     <li
       className={`hr-item${n.readAt ? '' : ' hr-item--unread'}`}
@@ -23,12 +25,18 @@ export function NotificationItem({ notification: n, onOpen, onArchive }: Notific
         <span className="hr-item-title">{n.title}</span>
         {n.body ? <span className="hr-item-body">{n.body}</span> : null}
         <time className="hr-item-time" dateTime={n.createdAt}>
-          {relativeTime(n.createdAt)}
+          {relativeTime(n.createdAt, { locale, justNow: labels.justNow })}
         </time>
-        <span className="hr-visually-hidden">{n.readAt ? '' : ', unread'}</span>
+        <span className="hr-visually-hidden">{n.readAt ? '' : labels.unreadItem}</span>
       </button>
       {n.readAt ? null : <span className="hr-unread-dot" aria-hidden="true" />}
-      <button type="button" className="hr-archive" aria-label={`Archive: ${n.title}`} title="Archive" onClick={() => onArchive(n.id)}>
+      <button
+        type="button"
+        className="hr-archive"
+        aria-label={labels.archiveItem(n.title)}
+        title={labels.archive}
+        onClick={() => onArchive(n.id)}
+      >
         ×
       </button>
     </li>

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { Notification } from '@herald/shared';
-import { addToast, defaultToastPolicy, expireToasts, type Toast } from '../core/toast-queue';
+import { addToast, defaultToastPolicy, expireToasts, type Toast } from '../core/toast-queue.js';
+import { useWording } from './labels.js';
 
 /**
  * Toasts for notifications that arrived live (rate-limited into a summary),
@@ -11,6 +12,7 @@ export function Toasts({ live }: { live: Notification[] }) {
   const [toasts, setToasts] = useState<Toast[]>([]);
   const [announcement, setAnnouncement] = useState('');
   const seenLive = useRef(0);
+  const { labels } = useWording();
 
   useEffect(() => {
     const fresh = live.slice(seenLive.current);
@@ -18,8 +20,8 @@ export function Toasts({ live }: { live: Notification[] }) {
     if (fresh.length === 0) return;
     const now = Date.now();
     setToasts((current) => fresh.reduce((acc, n) => addToast(acc, n, now), current));
-    setAnnouncement(fresh.length === 1 ? `New notification: ${fresh[0]!.title}` : `${fresh.length} new notifications`);
-  }, [live]);
+    setAnnouncement(fresh.length === 1 ? labels.announceOne(fresh[0]!.title) : labels.announceMany(fresh.length));
+  }, [live, labels]);
 
   useEffect(() => {
     if (toasts.length === 0) return;
@@ -38,9 +40,7 @@ export function Toasts({ live }: { live: Notification[] }) {
             </div>
           ) : (
             <div key={t.key} className="hr-toast hr-toast--summary" data-testid="toast-summary">
-              <strong>
-                {t.count} more new notification{t.count === 1 ? '' : 's'}
-              </strong>
+              <strong>{labels.moreToasts(t.count)}</strong>
             </div>
           ),
         )}

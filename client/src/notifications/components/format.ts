@@ -21,13 +21,23 @@ const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
   ['minute', 60],
 ];
 
-const format = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+const formats = new Map<string, Intl.RelativeTimeFormat>();
 
-/** "just now", "5 minutes ago", "yesterday". */
-export function relativeTime(iso: string, now = Date.now()): string {
+function formatFor(locale: string | undefined): Intl.RelativeTimeFormat {
+  const key = locale ?? '';
+  let format = formats.get(key);
+  if (!format) {
+    format = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+    formats.set(key, format);
+  }
+  return format;
+}
+
+/** "just now", "5 minutes ago", "yesterday", in the locale given (the browser's by default). */
+export function relativeTime(iso: string, options: { locale?: string | undefined; justNow?: string } = {}, now = Date.now()): string {
   const seconds = Math.round((Date.parse(iso) - now) / 1000);
   for (const [unit, size] of UNITS) {
-    if (Math.abs(seconds) >= size) return format.format(Math.round(seconds / size), unit);
+    if (Math.abs(seconds) >= size) return formatFor(options.locale).format(Math.round(seconds / size), unit);
   }
-  return 'just now';
+  return options.justNow ?? 'just now';
 }

@@ -1,25 +1,40 @@
 import type { FeedPage, Notification, NotificationCounts } from '@herald/shared';
-import { requestJson } from './http';
+import { requestJson } from './http.js';
 
 /**
- * The signed-in user's feed over HTTP (`baseUrl` defaults to this origin). `token` is the user's token,
- * or a function that returns a current one (asked before every call).
+ * Where Herald's API is.
  *
  * @example
- * const api = createFeedApi(token);
+ * const where: FeedApiLocation = { serverUrl: 'https://app.example.com', apiPath: '/herald' };
+ */
+export interface FeedApiLocation {
+  /** The origin Herald answers on. @default this page's origin */
+  serverUrl?: string;
+  /** The API's path there: "/api" for a standalone gateway, the `prefix` of attachHerald when embedded. @default "/api" */
+  apiPath?: string;
+}
+
+/**
+ * The signed-in user's feed over HTTP. `token` is the user's token, or a function that returns a current
+ * one (asked before every call).
+ *
+ * @example
+ * const api = createFeedApi(token, { apiPath: '/herald' });
  * const { items, nextCursor } = await api.page();
  */
-export function createFeedApi(token: string | (() => Promise<string>), baseUrl = '') {
+export function createFeedApi(token: string | (() => Promise<string>), location: FeedApiLocation = {}) {
+  const baseUrl = location.serverUrl ?? '';
+  const base = `${location.apiPath ?? '/api'}/notifications`;
   const call = async <T>(method: string, path: string) =>
     requestJson<T>(method, path, { token: typeof token === 'string' ? token : await token(), baseUrl });
   return {
     page: (before?: string, limit = 20) =>
-      call<FeedPage>('GET', `/api/notifications?limit=${limit}${before ? `&before=${encodeURIComponent(before)}` : ''}`),
-    counts: () => call<NotificationCounts>('GET', '/api/notifications/counts'),
-    readAll: () => call<{ counts: NotificationCounts }>('POST', '/api/notifications/read-all'),
-    seen: () => call<{ counts: NotificationCounts }>('POST', '/api/notifications/seen'),
+      call<FeedPage>('GET', `${base}?limit=${limit}${before ? `&before=${encodeURIComponent(before)}` : ''}`),
+    counts: () => call<NotificationCounts>('GET', `${base}/counts`),
+    readAll: () => call<{ counts: NotificationCounts }>('POST', `${base}/read-all`),
+    seen: () => call<{ counts: NotificationCounts }>('POST', `${base}/seen`),
     archive: (id: string) =>
-      call<{ notification: Notification; counts: NotificationCounts }>('POST', `/api/notifications/${encodeURIComponent(id)}/archive`),
+      call<{ notification: Notification; counts: NotificationCounts }>('POST', `${base}/${encodeURIComponent(id)}/archive`),
   };
 }
 

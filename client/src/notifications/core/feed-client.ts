@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io-client';
 import type { ClientToServerEvents, Notification, NotificationCounts, ServerToClientEvents } from '@herald/shared';
 import { errorTraits, type ErrorBody } from '@herald/shared/errors';
-import { applyCounts, applyDeleted, applyFirstPage, applyLive, applySync, applyUpdated, emptyFeed, type FeedState } from './feed-state';
+import { applyCounts, applyDeleted, applyFirstPage, applyLive, applySync, applyUpdated, emptyFeed, type FeedState } from './feed-state.js';
 
 /**
  * A socket.io-client socket typed with Herald's event maps.
@@ -67,11 +67,12 @@ export class FeedClient {
   private syncFailures = 0;
   private firstPageLoaded = false;
   private readonly ackTimeoutMs: number;
+  readonly socket: FeedSocket;
+  private readonly options: FeedClientOptions;
 
-  constructor(
-    readonly socket: FeedSocket,
-    private readonly options: FeedClientOptions = {},
-  ) {
+  constructor(socket: FeedSocket, options: FeedClientOptions = {}) {
+    this.socket = socket;
+    this.options = options;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
     socket.on('connect', () => {
       this.setConnection('connected');

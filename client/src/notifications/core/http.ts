@@ -7,11 +7,13 @@ import { errorTraits, type ErrorBody } from '@herald/shared/errors';
  * catch (e) { if (e instanceof HeraldHttpError && e.signsOut) signOut(); }
  */
 export class HeraldHttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: ErrorBody,
-  ) {
+  readonly status: number;
+  readonly body: ErrorBody;
+
+  constructor(status: number, body: ErrorBody) {
     super(body.message);
+    this.status = status;
+    this.body = body;
     this.name = 'HeraldHttpError';
   }
 

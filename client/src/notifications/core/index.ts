@@ -3,7 +3,7 @@
  * for other frameworks, workers and tests. The React face re-exports what a
  * React app needs.
  */
-export { FeedClient, type ConnectionState, type FeedClientOptions, type FeedSocket } from './feed-client';
+export { FeedClient, type ConnectionState, type FeedClientOptions, type FeedSocket } from './feed-client.js';
 export {
   applyAllRead,
   applyCounts,
@@ -15,9 +15,9 @@ export {
   applyUpdated,
   emptyFeed,
   type FeedState,
-} from './feed-state';
-export { createFeedApi, type FeedApi } from './feed-api';
-export { keepTokenFresh, tokenExpiry, type TokenRefreshOptions } from './token-refresh';
-export { HeraldHttpError, requestJson, type RequestOptions } from './http';
-export { openTabSync, type TabMessage, type TabSync } from './tab-sync';
-export { addToast, defaultToastPolicy, expireToasts, type Toast, type ToastPolicy } from './toast-queue';
+} from './feed-state.js';
+export { createFeedApi, type FeedApi, type FeedApiLocation } from './feed-api.js';
+export { keepTokenFresh, tokenExpiry, type TokenRefreshOptions } from './token-refresh.js';
+export { HeraldHttpError, requestJson, type RequestOptions } from './http.js';
+export { openTabSync, type TabMessage, type TabSync } from './tab-sync.js';
+export { addToast, defaultToastPolicy, expireToasts, type Toast, type ToastPolicy } from './toast-queue.js';

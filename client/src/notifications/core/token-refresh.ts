@@ -1,4 +1,4 @@
-import type { FeedSocket } from './feed-client';
+import type { FeedSocket } from './feed-client.js';
 
 /** When a JWT expires (ms since the epoch), read without verifying it; null for an opaque token or one without exp. */
 export function tokenExpiry(token: string): number | null {

@@ -1,14 +1,14 @@
 import type { ReactNode } from 'react';
 import type { TopicMessage } from '@herald/shared';
 import type { ErrorBody } from '@herald/shared/errors';
-import { NotificationContext } from './context';
-import { useFeedConnection } from './use-feed-connection';
+import { NotificationContext } from './context.js';
+import { useFeedConnection } from './use-feed-connection.js';
 
 /**
  * Props of NotificationProvider.
  *
  * @example
- * <NotificationProvider token={token} userId={user.id} serverUrl="https://notify.example.com">…</NotificationProvider>
+ * <NotificationProvider token={token} userId={user.id} apiPath="/herald" socketPath="/herald/socket.io">…</NotificationProvider>
  */
 export interface NotificationProviderProps {
   /** The signed-in user's token (from your login); or give `getToken`. */
@@ -22,8 +22,12 @@ export interface NotificationProviderProps {
   userId: string;
   /** Called once when the server refuses the token (expired or invalid). */
   onSignedOut?: (reason: ErrorBody) => void;
-  /** Where the gateway is. @default this page's origin */
+  /** The origin Herald answers on (with CORS_ORIGINS / corsOrigins allowing this page's). @default this page's origin */
   serverUrl?: string;
+  /** Herald's API path: "/api" for a standalone gateway, attachHerald's `prefix` when embedded. @default "/api" */
+  apiPath?: string;
+  /** Herald's Socket.IO path: attachHerald's `socketPath` (`<prefix>/socket.io`) when embedded. @default "/socket.io" */
+  socketPath?: string;
   /** Every message on topics the user follows; components can listen with useTopicMessages instead. */
   onTopicMessage?: (message: TopicMessage) => void;
   children: ReactNode;
@@ -44,8 +48,10 @@ export function NotificationProvider({
   onSignedOut,
   onTopicMessage,
   serverUrl = '',
+  apiPath = '/api',
+  socketPath = '/socket.io',
   children,
 }: NotificationProviderProps) {
-  const value = useFeedConnection({ token, getToken, userId, serverUrl, onSignedOut, onTopicMessage });
+  const value = useFeedConnection({ token, getToken, userId, serverUrl, apiPath, socketPath, onSignedOut, onTopicMessage });
   return <NotificationContext.Provider value={value}>{children}</NotificationContext.Provider>;
 }

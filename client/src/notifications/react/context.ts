@@ -1,7 +1,7 @@
 import { createContext } from 'react';
 import type { Notification, TopicMessage } from '@herald/shared';
-import type { ConnectionState } from '../core/feed-client';
-import type { FeedState } from '../core/feed-state';
+import type { ConnectionState } from '../core/feed-client.js';
+import type { FeedState } from '../core/feed-state.js';
 
 export interface NotificationContextValue {
   feed: FeedState;

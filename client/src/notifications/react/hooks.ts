@@ -1,6 +1,6 @@
 import { useContext, useEffect, useRef } from 'react';
 import type { TopicMessage } from '@herald/shared';
-import { NotificationContext, type NotificationContextValue } from './context';
+import { NotificationContext, type NotificationContextValue } from './context.js';
 
 function useNotificationContext(): NotificationContextValue {
   const value = useContext(NotificationContext);

@@ -2,12 +2,12 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { io } from 'socket.io-client';
 import type { Notification, TopicMessage } from '@herald/shared';
 import type { ErrorBody } from '@herald/shared/errors';
-import { createFeedApi } from '../core/feed-api';
-import { FeedClient, type ConnectionState, type FeedSocket } from '../core/feed-client';
-import { applyAllRead, applyCounts, applyOlderPage, applyUpdated, emptyFeed, type FeedState } from '../core/feed-state';
-import { openTabSync, type TabMessage, type TabSync } from '../core/tab-sync';
-import { keepTokenFresh } from '../core/token-refresh';
-import type { NotificationContextValue } from './context';
+import { createFeedApi } from '../core/feed-api.js';
+import { FeedClient, type ConnectionState, type FeedSocket } from '../core/feed-client.js';
+import { applyAllRead, applyCounts, applyOlderPage, applyUpdated, emptyFeed, type FeedState } from '../core/feed-state.js';
+import { openTabSync, type TabMessage, type TabSync } from '../core/tab-sync.js';
+import { keepTokenFresh } from '../core/token-refresh.js';
+import type { NotificationContextValue } from './context.js';
 
 export interface FeedConnectionOptions {
   /** A fixed token, or */
@@ -16,6 +16,8 @@ export interface FeedConnectionOptions {
   getToken: (() => Promise<string>) | undefined;
   userId: string;
   serverUrl: string;
+  apiPath: string;
+  socketPath: string;
   onSignedOut: ((reason: ErrorBody) => void) | undefined;
   onTopicMessage: ((message: TopicMessage) => void) | undefined;
 }
@@ -30,6 +32,8 @@ export function useFeedConnection({
   getToken,
   userId,
   serverUrl,
+  apiPath,
+  socketPath,
   onSignedOut,
   onTopicMessage,
 }: FeedConnectionOptions): NotificationContextValue {
@@ -51,8 +55,8 @@ export function useFeedConnection({
   const api = useMemo(
     // currentToken reads the ref only when a request is made, never during render.
     // eslint-disable-next-line react-hooks/refs
-    () => createFeedApi(refreshing ? currentToken : (token ?? ''), serverUrl),
-    [token, refreshing, currentToken, serverUrl],
+    () => createFeedApi(refreshing ? currentToken : (token ?? ''), { serverUrl, apiPath }),
+    [token, refreshing, currentToken, serverUrl, apiPath],
   );
 
   useEffect(() => {
@@ -70,6 +74,7 @@ export function useFeedConnection({
   useEffect(() => {
     const fresh = currentToken;
     const socket: FeedSocket = io(serverUrl || undefined, {
+      path: socketPath,
       // With getToken, every connect and reconnect presents a current token.
       auth: refreshing
         ? (cb) =>
@@ -127,7 +132,7 @@ export function useFeedConnection({
       socket.removeAllListeners();
       socket.close();
     };
-  }, [token, refreshing, currentToken, userId, serverUrl, api, attempt]);
+  }, [token, refreshing, currentToken, userId, serverUrl, socketPath, api, attempt]);
 
   const markRead = useCallback(async (ids: string[]) => {
     const client = clientRef.current;

@@ -1,0 +1,77 @@
+import { createContext, useContext } from 'react';
+import type { ConnectionState } from '../core/feed-client.js';
+
+/**
+ * Every word NotificationComponent shows or announces. Pass the ones to change as its `labels` prop
+ * (with `locale` for the times: "5 minutes ago" comes from the browser's Intl in that locale).
+ *
+ * @example
+ * const french: Partial<NotificationLabels> = { title: 'Notifications', markAllRead: 'Tout marquer comme lu', empty: 'Rien de neuf.' };
+ */
+export interface NotificationLabels {
+  /** The panel's heading and the bell's name. */
+  title: string;
+  /** The bell's accessible name with unread notifications. */
+  bellUnread: (unread: number) => string;
+  markAllRead: string;
+  close: string;
+  loading: string;
+  loadFailed: string;
+  retry: string;
+  empty: string;
+  showOlder: string;
+  /** The list's accessible name. */
+  unreadInList: (unread: number) => string;
+  /** Read after an unread item's text by screen readers. */
+  unreadItem: string;
+  archive: string;
+  archiveItem: (title: string) => string;
+  justNow: string;
+  /** Announced (politely) when one notification arrives live. */
+  announceOne: (title: string) => string;
+  /** Announced when several arrive at once. */
+  announceMany: (count: number) => string;
+  /** The toast that stands for the ones beyond the toast limit. */
+  moreToasts: (count: number) => string;
+  connection: Record<ConnectionState, string>;
+}
+
+export const englishLabels: NotificationLabels = {
+  title: 'Notifications',
+  bellUnread: (unread) => `Notifications, ${unread} unread`,
+  markAllRead: 'Mark all read',
+  close: 'Close notifications',
+  loading: 'Loading…',
+  loadFailed: 'Notifications could not be loaded.',
+  retry: 'Try again',
+  empty: 'You are all caught up.',
+  showOlder: 'Show older',
+  unreadInList: (unread) => `${unread} unread`,
+  unreadItem: ', unread',
+  archive: 'Archive',
+  archiveItem: (title) => `Archive: ${title}`,
+  justNow: 'just now',
+  announceOne: (title) => `New notification: ${title}`,
+  announceMany: (count) => `${count} new notifications`,
+  moreToasts: (count) => `${count} more new notification${count === 1 ? '' : 's'}`,
+  connection: {
+    connecting: 'Connecting…',
+    connected: 'Live',
+    reconnecting: 'Reconnecting…',
+    offline: 'Offline',
+    'signed-out': 'Signed out',
+  },
+};
+
+/** The labels and locale in force under one NotificationComponent. */
+export interface Wording {
+  labels: NotificationLabels;
+  /** A BCP 47 tag for times; undefined: the browser's. */
+  locale: string | undefined;
+}
+
+export const WordingContext = createContext<Wording>({ labels: englishLabels, locale: undefined });
+
+export function useWording(): Wording {
+  return useContext(WordingContext);
+}

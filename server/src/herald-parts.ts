@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import type { Server as HttpServer } from 'node:http';
+import { hostname } from 'node:os';
+import express, { type Router } from 'express';
+import type { Connection } from 'mongoose';
+import { createNames, type HeraldNames } from '@herald/shared';
+import { createApiRouter } from './app';
+import { createAuthenticator, type Authenticate, type Authenticator } from './auth/authenticate';
+import { createTokenSigner, noTokenSigner, type TokenSigner } from './auth/token-signer';
+import { createTokenVerifier, type TokenVerifierOptions } from './auth/token-verifier';
+import { pubSubStats } from './channels/pubsub-stats';
+import type { Routing } from './channels/user-channel-subscriber';
+import type { ReadinessCheck } from './http/health-routes';
+import { createNotificationCore, type NotificationCore } from './notifications/notification-core';
+import { createRetentionSweeper, type RetentionPolicy, type RetentionSweeper } from './notifications/retention';
+import { useCollectionPrefix } from './platform/collections';
+import type { Logger } from './platform/logger';
+import { createMetrics, type Metrics } from './platform/metrics';
+import type { RedisClient } from './platform/redis-client';
+import { preferenceModel } from './preferences/preference-model';
+import { createIoServer, type RealtimeServer } from './realtime/io-server';
+import { createTopicService, type TopicPolicy, type TopicService } from './topics/topic-service';
+
+/**
+ * What one Herald instance is built from, standalone (createGateway) or inside a host (attachHerald).
+ *
+ * @example
+ * const deps: HeraldDeps = { connection, redis: { command, adapterSubscriber, userSubscriber }, logger, auth: { jwksUrl, issuer, audience }, serviceTokens: [], corsOrigins: [] };
+ */
+export interface HeraldDeps {
+  connection: Connection;
+  redis: {
+    /** Normal-mode connection: publishing, adapter requests, health checks. */
+    command: RedisClient;
+    adapterSubscriber: RedisClient;
+    userSubscriber: RedisClient;
+  };
+  logger: Logger;
+  /**
+   * Which users' tokens are accepted: `jwtSecret` (HS256, also signs the demo's tokens), a `jwksUrl` or a
+   * `publicKey`, with `issuer`/`audience` checked whenever set.
+   */
+  auth: Omit<TokenVerifierOptions, 'logger'>;
+  /** Replaces token verification with the host's own check (socket handshakes, user routes, auth:refresh). */
+  authenticate?: Authenticate;
+  /** Lifetime of tokens Herald signs (the demo's sign-in). @default 43200 */
+  jwtTtlSeconds?: number;
+  /** Backends present one of these to publish and manage topics over HTTP; several at once for rotation. */
+  serviceTokens: readonly string[];
+  /** Bearer token for /metrics and the admin stats. */
+  metricsToken?: string;
+  corsOrigins: readonly string[];
+  /** @default "herald" */
+  channelPrefix?: string;
+  /** Herald's collections are `<prefix>notifications`, … (see useCollectionPrefix). @default "" */
+  collectionPrefix?: string;
+  /** Background retention; omit to run no sweeper (tests call runOnce themselves). */
+  retention?: RetentionPolicy;
+  /** @default a fresh registry */
+  metrics?: Metrics;
+  /** @default a random id */
+  instanceId?: string;
+  /** Who may subscribe to which topic; @default created topics only, private ones for members */
+  topicPolicy?: TopicPolicy;
+  /** Show the developer page in the client. @default false */
+  devTools?: boolean;
+  /** 'broadcast' makes every instance receive every user's messages (the classic setup, kept for comparison). @default "per-user" */
+  routing?: Routing;
+}
+
+/** Where Socket.IO listens, and whether closing it closes the HTTP server too. */
+export interface RealtimeAttachment {
+  /** @default "/socket.io" */
+  path?: string;
+  /** True when the server is Herald's own; a host's server is left running. */
+  ownsHttpServer: boolean;
+}
+
+/** The services of one instance, before they meet an HTTP server. */
+export interface HeraldParts {
+  names: HeraldNames;
+  metrics: Metrics;
+  instanceId: string;
+  tokens: TokenSigner;
+  authenticate: Authenticator;
+  core: NotificationCore;
+  topics: TopicService;
+  retention: RetentionSweeper;
+  /** Mounted inside the API before its 404 (installDemo adds the demo's routes here). */
+  extensions: Router;
+  /** The JSON API: /api in the standalone app, the host's prefix when embedded. */
+  api: Router;
+  readiness: Record<string, ReadinessCheck>;
+  /** Puts Socket.IO on an HTTP server; once. */
+  attach(httpServer: HttpServer, attachment: RealtimeAttachment): RealtimeServer;
+  /** Stops the sweeper, closes Socket.IO (see RealtimeServer.close) and the core; the clients stay open. */
+  close(): Promise<void>;
+}
+
+/** Builds one instance's services from clients its caller made: the half that createGateway and attachHerald share. */
+export function createHeraldParts(deps: HeraldDeps): HeraldParts {
+  const { connection, logger } = deps;
+  if (deps.collectionPrefix !== undefined) useCollectionPrefix(connection, deps.collectionPrefix);
+  const metrics = deps.metrics ?? createMetrics();
+  const names = createNames(deps.channelPrefix);
+  const instanceId = deps.instanceId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const { auth } = deps;
+  const tokens = auth.jwtSecret
+    ? createTokenSigner({
+        secret: auth.jwtSecret,
+        ttlSeconds: deps.jwtTtlSeconds ?? 43_200,
+        ...(auth.issuer ? { issuer: auth.issuer } : {}),
+        ...(auth.audience ? { audience: auth.audience } : {}),
+      })
+    : noTokenSigner;
+  const authenticate = createAuthenticator({
+    verifier: createTokenVerifier({ ...auth, logger }),
+    ...(deps.authenticate ? { hook: deps.authenticate } : {}),
+  });
+  const core = createNotificationCore({ connection, redis: deps.redis.command, names, logger, metrics });
+  const topics = createTopicService({
+    connection,
+    redis: deps.redis.command,
+    userChannel: core.userChannel,
+    logger,
+    names,
+    ...(deps.topicPolicy ? { policy: deps.topicPolicy } : {}),
+  });
+  const retention = createRetentionSweeper({
+    connection,
+    redis: deps.redis.command,
+    logger,
+    names,
+    policy: deps.retention ?? { maxAgeDays: 0, maxPerUser: 0, intervalMs: 600_000 },
+    cache: core.cache,
+  });
+  if (deps.retention) retention.start();
+
+  let realtime: RealtimeServer | undefined;
+  const extensions = express.Router();
+  const api = createApiRouter({
+    logger,
+    authenticate,
+    preferences: preferenceModel(connection),
+    feed: core.feed,
+    serviceTokens: deps.serviceTokens,
+    ...(deps.metricsToken ? { metricsToken: deps.metricsToken } : {}),
+    corsOrigins: deps.corsOrigins,
+    publishNotification: core.publishNotification,
+    topics,
+    extensions,
+    devTools: deps.devTools ?? false,
+    clusterStats: async () => (realtime ? realtime.clusterStats() : []),
+    redisStats: () => pubSubStats(deps.redis.command, names),
+  });
+  const readiness: Record<string, ReadinessCheck> = {
+    mongodb: async () => {
+      const db = connection.db;
+      if (!db || connection.readyState !== 1) throw new Error('not connected');
+      await db.admin().ping();
+    },
+    redis: async () => {
+      await deps.redis.command.ping();
+    },
+    // A draining instance reports not ready, so the load balancer stops sending it clients.
+    accepting: async () => {
+      if (realtime?.draining) throw new Error('draining');
+    },
+  };
+
+  return {
+    names,
+    metrics,
+    instanceId,
+    tokens,
+    authenticate,
+    core,
+    topics,
+    retention,
+    extensions,
+    api,
+    readiness,
+    attach(httpServer, attachment) {
+      if (realtime) throw new Error('Socket.IO is already attached');
+      realtime = createIoServer({
+        httpServer,
+        path: attachment.path ?? '/socket.io',
+        closesHttpServer: attachment.ownsHttpServer,
+        authenticate,
+        feed: core.feed,
+        catchUp: core.catchUp,
+        topics,
+        logger,
+        metrics,
+        names,
+        corsOrigins: deps.corsOrigins,
+        redis: deps.redis,
+        instanceId,
+        ...(deps.routing ? { routing: deps.routing } : {}),
+      });
+      return realtime;
+    },
+    async close() {
+      retention.stop();
+      await realtime?.close();
+      core.close();
+    },
+  };
+}
