@@ -39,7 +39,7 @@ const config: Config = {
       testMatch: ['<rootDir>/client/test/**/*.test.ts'],
       transformIgnorePatterns,
       transform: tsJest('<rootDir>/client/tsconfig.test.json'),
-      moduleNameMapper: sharedFromSource,
+      moduleNameMapper: { ...sharedFromSource, '\\.css$': '<rootDir>/client/test/support/stylesheet.ts' },
       // Some client tests drive the real client code against a real gateway.
       globalSetup: '<rootDir>/server/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/server/test/support/global-teardown.ts',
