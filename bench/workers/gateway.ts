@@ -21,6 +21,9 @@ export interface GatewayStats {
   /** Topic messages handed to local subscribers, and the total time that took (ms). */
   topicFanouts: number;
   topicFanoutMs: number;
+  /** Staleness checks run so far, and their total time (ms). */
+  stalenessChecks: number;
+  stalenessCheckMs: number;
 }
 
 function gatewayApi(herald: RunningHerald) {
@@ -30,6 +33,9 @@ function gatewayApi(herald: RunningHerald) {
     const fanout = (await gateway.metrics.topicFanout.get()).values;
     const fanoutSum = fanout.find((v) => v.metricName === 'herald_topic_fanout_seconds_sum')?.value ?? 0;
     const fanoutCount = fanout.find((v) => v.metricName === 'herald_topic_fanout_seconds_count')?.value ?? 0;
+    const staleness = (await gateway.metrics.stalenessCheckSeconds.get()).values;
+    const stalenessSum = staleness.find((v) => v.metricName === 'herald_staleness_check_seconds_sum')?.value ?? 0;
+    const stalenessCount = staleness.find((v) => v.metricName === 'herald_staleness_check_seconds_count')?.value ?? 0;
     const memory = process.memoryUsage();
     return {
       pid: process.pid,
@@ -43,6 +49,8 @@ function gatewayApi(herald: RunningHerald) {
       rss: memory.rss,
       topicFanouts: fanoutCount,
       topicFanoutMs: fanoutSum * 1000,
+      stalenessChecks: stalenessCount,
+      stalenessCheckMs: stalenessSum * 1000,
     };
   };
   return {

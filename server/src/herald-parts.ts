@@ -14,6 +14,7 @@ import type { ReadinessCheck } from './http/health-routes';
 import { createNotificationCore, type NotificationCore } from './notifications/notification-core';
 import { createRetentionSweeper, type RetentionPolicy, type RetentionSweeper } from './notifications/retention';
 import { useCollectionPrefix } from './platform/collections';
+import { withDatabaseDeadlines } from './platform/deadline';
 import type { Logger } from './platform/logger';
 import { createMetrics, type Metrics } from './platform/metrics';
 import type { RedisClient } from './platform/redis-client';
@@ -118,14 +119,16 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
     ...(deps.authenticate ? { hook: deps.authenticate } : {}),
   });
   const core = createNotificationCore({ connection, redis: deps.redis.command, names, logger, metrics });
-  const topics = createTopicService({
-    connection,
-    redis: deps.redis.command,
-    userChannel: core.userChannel,
-    logger,
-    names,
-    ...(deps.topicPolicy ? { policy: deps.topicPolicy } : {}),
-  });
+  const topics = withDatabaseDeadlines(
+    createTopicService({
+      connection,
+      redis: deps.redis.command,
+      userChannel: core.userChannel,
+      logger,
+      names,
+      ...(deps.topicPolicy ? { policy: deps.topicPolicy } : {}),
+    }),
+  );
   const retention = createRetentionSweeper({
     connection,
     redis: deps.redis.command,

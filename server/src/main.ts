@@ -41,6 +41,8 @@ export interface StartOptions {
   clientDir?: string | false;
   /** @default 3000 */
   serverSelectionTimeoutMS?: number;
+  /** See MongoConnectionOptions. @default 20000 */
+  socketTimeoutMS?: number;
   /** false: no background retention sweeps (tests run them explicitly). */
   retention?: false;
   /** The host's own token check, instead of the verifier the config describes. */
@@ -86,6 +88,7 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
   const logger = options.logger ?? createLogger(config.logLevel);
   const connection = createMongoConnection(config.mongodbUri, {
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 3000,
+    ...(options.socketTimeoutMS ? { socketTimeoutMS: options.socketTimeoutMS } : {}),
   });
   const metrics = createMetrics();
   connection.on('error', (error: Error) => {

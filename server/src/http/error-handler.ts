@@ -12,6 +12,9 @@ interface BodyParserError extends Error {
   status?: number;
 }
 
+/** What a 503 (database or a dependency unavailable) tells the caller to wait before retrying. */
+const RETRY_AFTER_SECONDS = 5;
+
 /** Maps everything thrown in a route to the error shape; unknown errors are logged in full and answered as `internal`. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   const log = logger.child({ module: 'http' });
@@ -28,6 +31,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const { status, body } = toErrorBody(mapped);
     if (status >= 500) log.error({ err: error, method: req.method, path: req.path, code: body.code }, 'request failed');
     if (res.headersSent) return;
+    // Unavailable for now: say when to come back (the rate limiter sets its own for 429).
+    if (status === 503 && !res.getHeader('Retry-After')) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(status).json({ error: body });
   };
 }

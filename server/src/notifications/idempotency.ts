@@ -3,23 +3,47 @@ import { Schema, type Connection, type Model, Types } from 'mongoose';
 import { AppError, isDuplicateKey } from '../platform/errors';
 import { heraldModel } from '../platform/collections';
 
+/**
+ * Which seq each recipient's notification has, fixed before the first insert of a keyed request: every
+ * later attempt with the key inserts exactly these (userId, seq), so their `_id`s are the same, and a
+ * copy an earlier attempt left behind collides instead of standing beside a second one.
+ */
+export interface PublishPlan {
+  recipients: { userId: string; seq: number }[];
+  mutedUserIds: string[];
+}
+
 interface IdempotencyDoc {
   _id: string;
   requestHash: string;
-  state: 'pending' | 'done';
+  /** pending: an attempt is running; retry: the last attempt failed, the next may take over; done. */
+  state: 'pending' | 'retry' | 'done';
   notificationIds: Types.ObjectId[];
   mutedUserIds: string[];
+  plan?: PublishPlan | null;
   createdAt: Date;
+  /** When the running attempt claimed the key (takeover after ABANDONED_AFTER_MS). */
+  claimedAt: Date;
 }
+
+const planSchema = new Schema<PublishPlan>(
+  {
+    recipients: { type: [new Schema({ userId: String, seq: Number }, { _id: false })], default: [] },
+    mutedUserIds: { type: [String], default: [] },
+  },
+  { _id: false },
+);
 
 const schema = new Schema<IdempotencyDoc>(
   {
     _id: { type: String, required: true },
     requestHash: { type: String, required: true },
-    state: { type: String, enum: ['pending', 'done'], required: true },
+    state: { type: String, enum: ['pending', 'retry', 'done'], required: true },
     notificationIds: { type: [Schema.Types.ObjectId], default: [] },
     mutedUserIds: { type: [String], default: [] },
+    plan: { type: planSchema, default: null },
     createdAt: { type: Date, required: true },
+    claimedAt: { type: Date, required: true },
   },
   { collection: 'idempotency_keys', versionKey: false, strictQuery: 'throw' },
 );
@@ -31,8 +55,13 @@ export function idempotencyModel(connection: Connection): Model<IdempotencyDoc> 
 
 /** How long a key is remembered. @default 24 hours */
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
-/** A pending key older than this belongs to a request that died; it may be taken over. */
-const ABANDONED_AFTER_MS = 60_000;
+/**
+ * A pending key claimed longer ago than this is taken over by the next attempt: its caller had a 503
+ * long ago. Taking over is safe at any time (the plan is read and the claim moved in one update, and
+ * an attempt only inserts after recording its plan under its own claim), so this is only about not
+ * doing the same work twice at once.
+ */
+const ABANDONED_AFTER_MS = 15_000;
 const WAIT_STEP_MS = 50;
 /** How long a duplicate request waits for the first one to finish. */
 const MAX_WAIT_MS = 15_000;
@@ -41,38 +70,60 @@ export function requestHash(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex');
 }
 
-export type Claim = { kind: 'first' } | { kind: 'replay'; notificationIds: string[]; mutedUserIds: string[] };
+export type Claim =
+  { kind: 'first'; plan: PublishPlan | null; claimedAt: Date } | { kind: 'replay'; notificationIds: string[]; mutedUserIds: string[] };
 
 /**
  * Idempotency keys for publishing, stored in MongoDB so every gateway
- * instance sees them. A key is claimed by exactly one request (a unique
- * insert); a concurrent or later duplicate waits for it to finish and
- * replays its result; the same key with a different request is a 409.
- * A claim whose request died is taken over after a minute.
+ * instance sees them. A key is claimed by exactly one attempt at a time (a
+ * unique insert, or a conditional takeover); a concurrent or later duplicate
+ * waits for it to finish and replays its result; the same key with a
+ * different request is a 409. A failed attempt leaves the key for the next
+ * one (`retry`) with its plan, and an attempt that died is taken over after a
+ * minute, plan and all: a key never yields two copies for a recipient,
+ * whenever the database applies a write it was sent.
  */
 export interface IdempotencyStore {
-  /** The first request with this key gets `first`; a later one the first one's result (`replay`), or a 409 `conflict`. */
+  /** `first` (with the plan of an earlier attempt, if any) for the attempt that holds the key; else a replay or a 409. */
   claim(key: string, hash: string): Promise<Claim>;
-  /** The claimed request stored these: later requests with the key replay them. */
+  /** Records the plan before anything is inserted; refuses (409) when another attempt has taken the key over. */
+  plan(key: string, claimedAt: Date, plan: PublishPlan): Promise<void>;
+  /** The attempt stored these: later requests with the key replay them. */
   complete(key: string, notificationIds: string[], mutedUserIds: string[]): Promise<void>;
-  /** Gives the key back after a failed attempt, so a retry with it can succeed. */
-  release(key: string): Promise<void>;
+  /** The attempt failed: the next attempt with the key takes over at once, with the plan. */
+  fail(key: string, claimedAt: Date): Promise<void>;
 }
 
 export function createIdempotencyStore(connection: Connection): IdempotencyStore {
   const Keys = idempotencyModel(connection);
 
+  /**
+   * Takes a key over from a failed or dead attempt, and reads its plan in the same update (a plan the
+   * old attempt records afterwards is refused: its claim is gone). Null when another attempt got there first.
+   */
+  async function takeOver(existing: IdempotencyDoc): Promise<Claim | null> {
+    const claimedAt = new Date();
+    const taken = await Keys.findOneAndUpdate(
+      // Keys written before claimedAt existed have none: null matches a missing field.
+      { _id: existing._id, state: existing.state, claimedAt: existing.claimedAt ?? null },
+      { $set: { state: 'pending', claimedAt } },
+      { returnDocument: 'after' },
+    ).lean();
+    return taken ? { kind: 'first', plan: taken.plan ?? null, claimedAt } : null;
+  }
+
   async function claim(key: string, hash: string): Promise<Claim> {
     const deadline = Date.now() + MAX_WAIT_MS;
     for (;;) {
       try {
-        await Keys.create({ _id: key, requestHash: hash, state: 'pending', createdAt: new Date() });
-        return { kind: 'first' };
+        const now = new Date();
+        await Keys.create({ _id: key, requestHash: hash, state: 'pending', createdAt: now, claimedAt: now });
+        return { kind: 'first', plan: null, claimedAt: now };
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
       }
       const existing = await Keys.findById(key).lean();
-      if (!existing) continue; // released by a failed first attempt: try to claim it
+      if (!existing) continue; // expired meanwhile: try to claim it
       if (existing.requestHash !== hash) {
         throw new AppError('conflict', 'This Idempotency-Key was already used for a different request.');
       }
@@ -83,14 +134,24 @@ export function createIdempotencyStore(connection: Connection): IdempotencyStore
           mutedUserIds: existing.mutedUserIds,
         };
       }
-      if (Date.now() - existing.createdAt.getTime() > ABANDONED_AFTER_MS) {
-        await Keys.deleteOne({ _id: key, state: 'pending', createdAt: existing.createdAt });
+      const abandoned =
+        existing.state === 'pending' && Date.now() - (existing.claimedAt ?? existing.createdAt).getTime() > ABANDONED_AFTER_MS;
+      if (existing.state === 'retry' || abandoned) {
+        const taken = await takeOver(existing);
+        if (taken) return taken;
         continue;
       }
       if (Date.now() > deadline) {
         throw new AppError('conflict', 'A request with this Idempotency-Key is still in progress; retry shortly.');
       }
       await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
+    }
+  }
+
+  async function plan(key: string, claimedAt: Date, publishPlan: PublishPlan): Promise<void> {
+    const recorded = await Keys.updateOne({ _id: key, state: 'pending', claimedAt }, { $set: { plan: publishPlan } });
+    if (recorded.matchedCount !== 1) {
+      throw new AppError('conflict', 'Another attempt with this Idempotency-Key took it over; retry shortly.');
     }
   }
 
@@ -101,9 +162,9 @@ export function createIdempotencyStore(connection: Connection): IdempotencyStore
     );
   }
 
-  async function release(key: string): Promise<void> {
-    await Keys.deleteOne({ _id: key, state: 'pending' }).catch(() => undefined);
+  async function fail(key: string, claimedAt: Date): Promise<void> {
+    await Keys.updateOne({ _id: key, state: 'pending', claimedAt }, { $set: { state: 'retry' } }).catch(() => undefined);
   }
 
-  return { claim, complete, release };
+  return { claim, plan, complete, fail };
 }

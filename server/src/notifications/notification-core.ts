@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import type { HeraldNames } from '@herald/shared';
 import { createUserChannelPublisher, type UserChannelPublisher } from '../channels/user-channel-publisher';
+import { withDatabaseDeadlines } from '../platform/deadline';
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
 import type { RedisClient } from '../platform/redis-client';
@@ -59,8 +60,11 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
       logger,
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
     }),
-    feed: createNotificationFeed({ connection, userChannel, cache, counts }),
-    catchUp: createCatchUp({ connection, sequences, cache, counts, ...(deps.syncReads ? { syncReads: deps.syncReads } : {}) }),
+    // Request paths wait for the database at most DATABASE_DEADLINE_MS (publishing bounds itself).
+    feed: withDatabaseDeadlines(createNotificationFeed({ connection, userChannel, cache, counts })),
+    catchUp: withDatabaseDeadlines(
+      createCatchUp({ connection, sequences, cache, counts, ...(deps.syncReads ? { syncReads: deps.syncReads } : {}) }),
+    ),
     cache,
     sequences,
     userChannel,

@@ -3,10 +3,11 @@ import { publishNotificationInputSchema, type Notification, type PublishNotifica
 import type { UserChannelPublisher } from '../channels/user-channel-publisher';
 import { AppError, ValidationError, toAppError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
+import { withDatabaseDeadline } from '../platform/deadline';
 import type { Metrics } from '../platform/metrics';
 import { requestHash, type IdempotencyStore } from './idempotency';
 import { notificationModel } from './notification-model';
-import type { NotificationWriter } from './notification-writer';
+import type { NotificationContent, NotificationWriter } from './notification-writer';
 import { toNotification } from './to-notification';
 
 /**
@@ -45,7 +46,10 @@ export interface PublishResult {
  * Validates, stores, then sends to the recipients' sockets on whichever
  * gateways hold them. Resolves only once every notification is stored;
  * rejects (`validation_failed`, `conflict`, `database_unavailable`, …) with
- * nothing pushed if storing failed.
+ * nothing pushed if storing failed. The database gets DATABASE_DEADLINE_MS:
+ * past it the call rejects with `database_unavailable`, and a store the
+ * database finishes later is still announced. With an idempotency key, a
+ * retry never stores a second copy, whatever the first attempt did.
  *
  * @example
  * const { notifications } = await gateway.publishNotification({ userIds: [bobId], type: 'post.liked', title: 'Alice liked your post' });
@@ -58,7 +62,9 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
  * Builds `publishNotification`, the use case: validate, claim the idempotency
  * key, store through the writer (which drops recipients who muted the type),
  * then announce each notification on its recipient's channel. Storing is the
- * only step that can fail the call: if it fails, nothing is published. A Redis
+ * only step that can fail the call: if it fails, nothing is published (what a
+ * keyed attempt may have stored is found by the next attempt through the
+ * key's plan). A Redis
  * failure after storing is logged, not thrown, because the notification exists
  * and clients fetch it on their next sync; throwing would invite a retry that
  * stores it twice.
@@ -81,6 +87,44 @@ export function createNotificationPublisher(deps: {
     return { notifications, mutedUserIds, replayed: true, instancesReached: notifications.map(() => 0) };
   }
 
+  type Stored = { kind: 'stored'; stored: Notification[]; muted: string[] } | { kind: 'replay'; result: PublishResult };
+
+  /** Claims the key, stores (with the key's plan), completes the key: everything the database decides. */
+  async function store(key: string | undefined, userIds: string[], content: NotificationContent, hash: string): Promise<Stored> {
+    if (key === undefined) return { kind: 'stored', ...(await deps.writer.store(userIds, content)) };
+    const claim = await deps.idempotency.claim(key, hash);
+    if (claim.kind === 'replay') return { kind: 'replay', result: await replay(claim.notificationIds, claim.mutedUserIds) };
+    let result: { stored: Notification[]; muted: string[] };
+    try {
+      result = await deps.writer.store(userIds, content, {
+        plan: claim.plan,
+        onPlan: (plan) => deps.idempotency.plan(key, claim.claimedAt, plan),
+      });
+    } catch (error) {
+      // Not released: the next attempt takes the key over with its plan, so whatever this attempt
+      // stored (or the database applies later) is found rather than stored twice.
+      await deps.idempotency.fail(key, claim.claimedAt);
+      throw error;
+    }
+    // Stored is stored: failing to record the key must not fail the call (the plan still holds).
+    await deps.idempotency
+      .complete(
+        key,
+        result.stored.map((n) => n.id),
+        result.muted,
+      )
+      .catch((error: unknown) => log.error({ err: error }, 'could not record an idempotency key as done'));
+    return { kind: 'stored', ...result };
+  }
+
+  async function announce(stored: Notification[], publishedAt: number): Promise<(number | null)[]> {
+    const reached = await deps.userChannel.publish(
+      stored.map((notification) => ({ userId: notification.userId, message: { kind: 'notification', notification, publishedAt } })),
+    );
+    deps.metrics?.published.inc(stored.length);
+    return reached;
+  }
+
   async function publishNotification(input: PublishNotificationInput, options: PublishOptions = {}): Promise<PublishResult> {
     const publishedAt = Date.now();
     const parsed = publishNotificationInputSchema.safeParse(input);
@@ -91,41 +135,33 @@ export function createNotificationPublisher(deps: {
     }
     const { userIds, ...content } = parsed.data;
 
-    let result: { stored: Notification[]; muted: string[] };
+    // The caller waits for the database at most the deadline. Storing goes on without it; whoever is
+    // still there when it ends announces the notifications: the caller, or (after a 503) the background.
+    const answer: { owner: 'undecided' | 'caller' | 'background' } = { owner: 'undecided' };
+    const storing = store(key, userIds, content, key === undefined ? '' : requestHash(parsed.data)).then((outcome) => {
+      if (answer.owner === 'undecided') answer.owner = 'caller';
+      else if (outcome.kind === 'stored') {
+        void announce(outcome.stored, publishedAt).catch((error: unknown) => log.warn({ err: error }, 'late announce failed'));
+        log.warn({ recipients: outcome.stored.length }, 'stored after the caller was answered 503; announced now');
+      }
+      return outcome;
+    });
+    let outcome: Stored;
     try {
-      if (key !== undefined) {
-        const claim = await deps.idempotency.claim(key, requestHash(parsed.data));
-        if (claim.kind === 'replay') return await replay(claim.notificationIds, claim.mutedUserIds);
-      }
-      try {
-        result = await deps.writer.store(userIds, content);
-      } catch (error) {
-        if (key !== undefined) await deps.idempotency.release(key);
-        throw error;
-      }
+      outcome = await withDatabaseDeadline(storing);
     } catch (error) {
-      if (error instanceof AppError) throw error;
-      log.error({ err: error, recipients: userIds.length }, 'storing notifications failed; nothing published');
-      throw toAppError(error, 'The notification could not be stored, so nothing was sent. Try again shortly.') ?? error;
+      if (answer.owner !== 'caller') {
+        answer.owner = 'background';
+        if (error instanceof AppError) throw error;
+        log.error({ err: error, recipients: userIds.length }, 'storing notifications failed; nothing published');
+        throw toAppError(error, 'The notification could not be stored, so nothing was sent. Try again shortly.') ?? error;
+      }
+      // Stored in the same instant the deadline passed: the caller has it after all.
+      outcome = await storing;
     }
-
-    if (key !== undefined) {
-      // Stored is stored: failing to record the key must not fail the call (a retry would store twice).
-      await deps.idempotency
-        .complete(
-          key,
-          result.stored.map((n) => n.id),
-          result.muted,
-        )
-        .catch((error: unknown) => {
-          log.error({ err: error }, 'could not record an idempotency key as done');
-        });
-    }
-    const instancesReached = await deps.userChannel.publish(
-      result.stored.map((notification) => ({ userId: notification.userId, message: { kind: 'notification', notification, publishedAt } })),
-    );
-    deps.metrics?.published.inc(result.stored.length);
-    return { notifications: result.stored, mutedUserIds: result.muted, replayed: false, instancesReached };
+    if (outcome.kind === 'replay') return outcome.result;
+    const instancesReached = await announce(outcome.stored, publishedAt);
+    return { notifications: outcome.stored, mutedUserIds: outcome.muted, replayed: false, instancesReached };
   }
 
   return async (input, options) => {

@@ -22,6 +22,8 @@ export function notificationRoutes(deps: NotificationRouteDeps): Router {
   router.post('/', deps.requireService, async (req, res) => {
     const key = req.get('idempotency-key');
     const result = await deps.publishNotification(req.body, key === undefined ? {} : { idempotencyKey: key });
+    // The answer of an earlier request with this key, stored and sent then (nothing new now).
+    if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.status(201).json({
       notifications: result.notifications,
       instancesReached: result.instancesReached,

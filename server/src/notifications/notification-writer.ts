@@ -4,6 +4,7 @@ import { isDuplicateKey } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import type { MutedRecipients } from '../preferences/muted-recipients';
 import type { FeedCache } from './feed-cache';
+import type { PublishPlan } from './idempotency';
 import { notificationId } from './notification-id';
 import { notificationModel, type NewNotificationDoc, type NotificationDoc } from './notification-model';
 import type { SequenceAllocator } from './sequence';
@@ -20,14 +21,36 @@ export type NotificationContent = Omit<NewNotificationDoc, 'userId' | 'seq'>;
  * as failed. A seq is never stored twice for a user (unique index).
  */
 export interface NotificationWriter {
-  store(userIds: string[], content: NotificationContent): Promise<{ stored: Notification[]; muted: string[] }>;
+  store(userIds: string[], content: NotificationContent, options?: StoreOptions): Promise<{ stored: Notification[]; muted: string[] }>;
 }
 
-interface StoreRequest {
+/**
+ * A keyed request's plan: an earlier attempt's (its recipients keep their seqs, so what that attempt
+ * stored is found, not stored again), or a new one to record (`onPlan`) before anything is inserted.
+ */
+export interface StoreOptions {
+  plan?: PublishPlan | null;
+  onPlan?: (plan: PublishPlan) => Promise<void>;
+}
+
+interface StoreRequest extends StoreOptions {
   userIds: string[];
   content: NotificationContent;
   resolve(result: { stored: Notification[]; muted: string[] }): void;
   reject(error: unknown): void;
+}
+
+interface Slot {
+  request: number;
+  index: number;
+  userId: string;
+  /** The seq this slot is inserted with: planned, or reserved. */
+  seq?: number;
+}
+
+/** What makes two notifications the same one: everything but ids, dates and state. */
+function contentOf(doc: Pick<NotificationDoc, 'type' | 'title' | 'body' | 'actionUrl' | 'actor' | 'data'>): string {
+  return JSON.stringify([doc.type, doc.title, doc.body ?? null, doc.actionUrl ?? null, doc.actor ?? null, doc.data ?? null]);
 }
 
 /** Rounds of re-reserving seqs that collided with another instance's before giving up. */
@@ -89,19 +112,26 @@ export function createNotificationWriter(deps: {
   async function storeBatch(batch: StoreRequest[]): Promise<void> {
     let muted: Set<string>[];
     try {
-      muted = await deps.muted.forEach(batch.map((request) => ({ userIds: request.userIds, type: request.content.type })));
+      // A planned request keeps the recipients and mutes of its first attempt.
+      const unplanned = batch.filter((request) => !request.plan);
+      const looked = await deps.muted.forEach(unplanned.map((request) => ({ userIds: request.userIds, type: request.content.type })));
+      let next = 0;
+      muted = batch.map((request) => (request.plan ? new Set(request.plan.mutedUserIds) : looked[next++]!));
     } catch (error) {
       for (const request of batch) request.reject(error);
       return;
     }
-    const slots = batch.flatMap((request, r) =>
-      request.userIds.filter((userId) => !muted[r]!.has(userId)).map((userId, index) => ({ request: r, index, userId })),
-    );
+    const slots: Slot[] = batch.flatMap((request, r) => {
+      const planned = request.plan ? new Map(request.plan.recipients.map((p) => [p.userId, p.seq])) : undefined;
+      return request.userIds
+        .filter((userId) => !muted[r]!.has(userId))
+        .map((userId, index) => ({ request: r, index, userId, ...(planned?.has(userId) ? { seq: planned.get(userId)! } : {}) }));
+    });
     const stored = batch.map((request, r) => new Array<Notification>(request.userIds.length - muted[r]!.size));
     const failed = new Map<number, unknown>();
     await deps.cache.adding(slots.map((slot) => slot.userId));
     try {
-      await insertWithSeqs(batch, slots, stored, failed);
+      await insertWithSeqs(batch, slots, muted, stored, failed);
     } catch (error) {
       await deps.cache.abandoned(slots.map((slot) => slot.userId));
       for (const request of batch) request.reject(error);
@@ -117,41 +147,100 @@ export function createNotificationWriter(deps: {
     });
   }
 
-  /** Reserves seqs and inserts until every slot is stored or has failed; a taken seq is reserved again. */
+  /**
+   * Reserves seqs for the slots without one, records the plans of keyed requests, and inserts until every
+   * slot is stored or has failed. A taken seq is reserved again, unless the document holding it is this
+   * very notification (an earlier attempt of a keyed request stored it): then that one is the answer.
+   */
   async function insertWithSeqs(
     batch: StoreRequest[],
-    slots: { request: number; index: number; userId: string }[],
+    slots: Slot[],
+    muted: Set<string>[],
     stored: Notification[][],
     failed: Map<number, unknown>,
   ): Promise<void> {
     let pending = slots;
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > MAX_SEQ_ATTEMPTS) throw new Error(`no free seq after ${MAX_SEQ_ATTEMPTS} attempts for ${pending.length} recipients`);
-      const seqs = await deps.sequences.reserve(pending.map((slot) => slot.userId));
+      const unreserved = pending.filter((slot) => slot.seq === undefined);
+      if (unreserved.length > 0) {
+        const seqs = await deps.sequences.reserve(unreserved.map((slot) => slot.userId));
+        unreserved.forEach((slot, i) => (slot.seq = seqs[i]!));
+      }
+      pending = await recordPlans(batch, slots, pending, unreserved, muted, failed);
       const createdAt = new Date();
-      const outcomes = await insertUnordered(
-        pending.map(({ userId, request }, i) =>
-          newDocument(batch[request]!.content, {
-            _id: notificationId(userId, seqs[i]!),
-            userId,
-            seq: seqs[i]!,
-            createdAt,
-          }),
-        ),
+      const docs = pending.map(({ userId, request, seq }) =>
+        newDocument(batch[request]!.content, { _id: notificationId(userId, seq!), userId, seq: seq!, createdAt }),
       );
-      const collided: typeof pending = [];
+      const outcomes = await insertUnordered(docs);
+      const taken: { slot: Slot; doc: NotificationDoc }[] = [];
       outcomes.forEach((outcome, i) => {
         const slot = pending[i]!;
-        if (outcome === 'seq-taken') collided.push(slot);
+        if (outcome === 'seq-taken') taken.push({ slot, doc: docs[i]! });
         else if (outcome instanceof Error) failed.set(slot.request, outcome);
         else stored[slot.request]![slot.index] = toNotification(outcome);
       });
+      const collided = await claimOwnCopies(taken, batch, stored);
       if (collided.length > 0) {
         log.debug({ collided: collided.length, attempt }, 'seq collisions; reserving again');
         await deps.sequences.repair(collided.map((slot) => slot.userId));
+        for (const slot of collided) delete slot.seq;
       }
       pending = collided;
     }
+  }
+
+  /**
+   * Keyed requests record which seq each recipient got before anything of theirs is inserted (when
+   * seqs were reserved for them in this round). A request whose plan cannot be recorded fails here,
+   * with nothing inserted; its slots leave the round.
+   */
+  async function recordPlans(
+    batch: StoreRequest[],
+    slots: Slot[],
+    pending: Slot[],
+    reserved: Slot[],
+    muted: Set<string>[],
+    failed: Map<number, unknown>,
+  ): Promise<Slot[]> {
+    const changed = [...new Set(reserved.map((slot) => slot.request))].filter((r) => batch[r]!.onPlan);
+    if (changed.length === 0) return pending;
+    const outcomes = await Promise.allSettled(
+      changed.map((r) =>
+        batch[r]!.onPlan!({
+          recipients: slots.filter((slot) => slot.request === r).map((slot) => ({ userId: slot.userId, seq: slot.seq! })),
+          mutedUserIds: [...muted[r]!],
+        }),
+      ),
+    );
+    outcomes.forEach((outcome, i) => outcome.status === 'rejected' && failed.set(changed[i]!, outcome.reason));
+    return pending.filter((slot) => !failed.has(slot.request));
+  }
+
+  /** Of the slots whose seq was taken, resolves those holding their own notification; returns the real collisions. */
+  async function claimOwnCopies(
+    taken: { slot: Slot; doc: NotificationDoc }[],
+    batch: StoreRequest[],
+    stored: Notification[][],
+  ): Promise<Slot[]> {
+    const keyed = taken.filter(({ slot }) => batch[slot.request]!.plan || batch[slot.request]!.onPlan);
+    const existing =
+      keyed.length === 0
+        ? new Map<string, NotificationDoc>()
+        : new Map(
+            (await Notification.collection.find({ _id: { $in: keyed.map(({ doc }) => doc._id) } }).toArray()).map((doc) => [
+              doc._id.toHexString(),
+              doc as unknown as NotificationDoc,
+            ]),
+          );
+    const collided: Slot[] = [];
+    for (const { slot, doc } of taken) {
+      const found = existing.get(doc._id.toHexString());
+      if (found && found.userId === doc.userId && contentOf(found) === contentOf(doc))
+        stored[slot.request]![slot.index] = toNotification(found);
+      else collided.push(slot);
+    }
+    return collided;
   }
 
   /**
@@ -177,9 +266,9 @@ export function createNotificationWriter(deps: {
   }
 
   return {
-    store(userIds, content) {
+    store(userIds, content, options = {}) {
       return new Promise((resolve, reject) => {
-        queue.push({ userIds, content, resolve, reject });
+        queue.push({ userIds, content, ...options, resolve, reject });
         if (!writing) void drain();
       });
     },

@@ -75,14 +75,37 @@ const UNAVAILABLE_ERROR_NAMES = new Set([
   'MongoNetworkTimeoutError',
   'MongoNotConnectedError',
   'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+  'MongoWaitQueueTimeoutError',
+  'MongoOperationTimeoutError',
 ]);
 
-/** True for errors that mean "the database cannot be reached", as opposed to a bug or bad input. The only place that decides it. */
-export function isDatabaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
+/** Labels the driver puts on errors of a connection, not of the operation. */
+const UNAVAILABLE_LABELS = ['NetworkError', 'ResetPool', 'PoolRequestedRetry'];
+
+/**
+ * True for errors that mean "the database cannot be reached or did not answer in time", as opposed to a
+ * bug or bad input: the driver's connection, pool and timeout errors by name or label, a bulk write
+ * that failed as a whole for one of those reasons (it reports no per-document error), and the same
+ * found in an error's cause. The only place that decides it.
+ */
+export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
+  if (!(error instanceof Error) || depth > 4) return false;
   if (UNAVAILABLE_ERROR_NAMES.has(error.name)) return true;
+  const labels = (error as { errorLabelSet?: Set<string> }).errorLabelSet;
+  if (labels && UNAVAILABLE_LABELS.some((label) => labels.has(label))) return true;
+  if (
+    error.name === 'MongoBulkWriteError' &&
+    ((error as { writeErrors?: unknown[] }).writeErrors ?? []).length === 0 &&
+    /timed out|connection pool|pool was cleared|connection .* closed|ECONNRESET|ECONNREFUSED|socket/i.test(error.message)
+  ) {
+    return true;
+  }
   // mongoose with bufferCommands=false refuses operations while disconnected
-  return error.name === 'MongooseError' && /before initial connection|Connection was force closed|client was closed/i.test(error.message);
+  if (error.name === 'MongooseError' && /before initial connection|Connection was force closed|client was closed/i.test(error.message)) {
+    return true;
+  }
+  return isDatabaseUnavailable(error.cause, depth + 1);
 }
 
 /** True for a unique-index violation (E11000), thrown or reported per document in a bulk write. The only place that decides it. */

@@ -55,6 +55,17 @@ export function createMetrics() {
       registers: [registry],
     }),
     syncRequests: new Counter({ name: 'herald_sync_requests_total', help: 'notifications:sync requests answered', registers: [registry] }),
+    stalenessHints: new Counter({
+      name: 'herald_staleness_hints_total',
+      help: "notifications:resync sent to a socket found behind its user's seq counter",
+      registers: [registry],
+    }),
+    stalenessCheckSeconds: new Histogram({
+      name: 'herald_staleness_check_seconds',
+      help: 'Time of one staleness check over every socket of this instance',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
     redisErrors: new Counter({
       name: 'herald_redis_errors_total',
       help: 'Redis connection errors, by connection',

@@ -9,6 +9,12 @@ import mongoose, { type Connection } from 'mongoose';
 export interface MongoConnectionOptions {
   /** How long to look for a server before an operation fails. @default 3000 */
   serverSelectionTimeoutMS?: number;
+  /**
+   * A connection that hears nothing for this long is closed and its operation fails, instead of
+   * waiting for the driver's monitor to give up on a stalled server (about 40 s). Long enough for any
+   * one of Herald's operations. @default 20000
+   */
+  socketTimeoutMS?: number;
 }
 
 /**
@@ -29,6 +35,7 @@ export interface MongoConnectionOptions {
 export function createMongoConnection(uri: string, options: MongoConnectionOptions = {}): Connection {
   return mongoose.createConnection(uri, {
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 3000,
+    socketTimeoutMS: options.socketTimeoutMS ?? 20_000,
     bufferCommands: false,
     autoIndex: false,
     autoCreate: false,

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { preferencesSchema, type Preferences } from '@herald/shared';
 import { currentUser, requireUser } from '../auth/require-user';
 import type { Authenticator } from '../auth/authenticate';
+import { withDatabaseDeadline } from '../platform/deadline';
 import { ValidationError } from '../platform/errors';
 import type { PreferenceModel } from './preference-model';
 
@@ -11,7 +12,7 @@ export function preferenceRoutes(deps: { preferences: PreferenceModel; authentic
   router.use(requireUser(deps.authenticate));
 
   router.get('/', async (_req, res) => {
-    const doc = await deps.preferences.findById(currentUser(res).userId).lean();
+    const doc = await withDatabaseDeadline(deps.preferences.findById(currentUser(res).userId).lean().exec());
     res.json({ mutedTypes: doc?.mutedTypes ?? [] } satisfies Preferences);
   });
 
@@ -19,7 +20,9 @@ export function preferenceRoutes(deps: { preferences: PreferenceModel; authentic
     const parsed = preferencesSchema.safeParse(req.body);
     if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'preferences');
     const _id = currentUser(res).userId;
-    await deps.preferences.updateOne({ _id }, { $set: { mutedTypes: parsed.data.mutedTypes, updatedAt: new Date() } }, { upsert: true });
+    await withDatabaseDeadline(
+      deps.preferences.updateOne({ _id }, { $set: { mutedTypes: parsed.data.mutedTypes, updatedAt: new Date() } }, { upsert: true }).exec(),
+    );
     res.json({ mutedTypes: parsed.data.mutedTypes } satisfies Preferences);
   });
   return router;

@@ -19,6 +19,7 @@ import { allowRequest } from './origin-check';
 import { rateLimitEvents, type RateLimitPolicy } from './rate-limit';
 import { resyncAfterRedisOutage } from './redis-resync';
 import { createSocketHandlers } from './socket-handlers';
+import { createDeliveryPositions, startStalenessCheck } from './staleness-check';
 import { createSocketSessions } from './socket-session';
 import { watchStalledClients } from './stalled-clients';
 
@@ -55,6 +56,8 @@ export interface IoServerDeps {
   instanceId: string;
   /** @default "per-user" */
   routing?: Routing;
+  /** How often sockets are checked against their users' seq counters (see startStalenessCheck). @default 1000 */
+  stalenessCheckMs?: number;
 }
 
 export interface RealtimeServer {
@@ -79,7 +82,9 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     path: deps.path ?? '/socket.io',
   });
 
+  const positions = createDeliveryPositions();
   const delivery = createLocalDelivery({
+    positions,
     io,
     metrics: deps.metrics,
     onMembership: (socket, topic, member) => (member ? void sessions.joinTopic(socket, topic) : sessions.leaveTopic(socket, topic)),
@@ -88,10 +93,19 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
   const userChannels = createUserChannelSubscriber({ ...channelDeps, onMessage: delivery.toUser, routing: deps.routing ?? 'per-user' });
   const topicChannels = createTopicChannelSubscriber({ ...channelDeps, onMessage: delivery.toTopic });
   const sessions = createSocketSessions({ userChannels, topicChannels, topics: deps.topics, logger: log, ...rateLimitOption(deps) });
-  const handlers = createSocketHandlers({ ...deps, sessions, logger: log });
+  const handlers = createSocketHandlers({ ...deps, sessions, positions, logger: log });
   const rateLimit = rateLimitEvents({ bucket: sessions.bucket, metrics: deps.metrics, logger: log });
   const stats = createInstanceStats({ io, instanceId: deps.instanceId, userChannels, topicChannels, metrics: deps.metrics, logger: log });
   const stopResync = resyncAfterRedisOutage({ io, subscriber: deps.redis.userSubscriber, logger: log });
+  const stopStalenessCheck = startStalenessCheck({
+    io,
+    redis: deps.redis.command,
+    names: deps.names,
+    positions,
+    metrics: deps.metrics,
+    logger: deps.logger,
+    ...(deps.stalenessCheckMs ? { intervalMs: deps.stalenessCheckMs } : {}),
+  });
   const stopStalledCheck = watchStalledClients({ io, metrics: deps.metrics, logger: log, ...stalledOption(deps) });
 
   io.use(handshakeAuth(deps.authenticate, log));
@@ -126,6 +140,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
       stopStalledCheck();
       sessions.stop();
       stopResync();
+      stopStalenessCheck();
       const sockets = [...io.of('/').sockets.values()];
       log.info({ sockets: sockets.length }, 'draining: closing client connections');
       for (const socket of sockets) socket.conn.close();

@@ -1,6 +1,7 @@
 import { topicRoom, userRoom, type TopicChannelMessage, type UserChannelMessage } from '@herald/shared';
 import type { Metrics } from '../platform/metrics';
 import type { IoServer, IoSocket } from './io-types';
+import type { DeliveryPositions } from './staleness-check';
 
 /**
  * Channel message -> emits to this instance's sockets. Exactly once per
@@ -11,6 +12,7 @@ import type { IoServer, IoSocket } from './io-types';
 export function createLocalDelivery(deps: {
   io: IoServer;
   metrics: Metrics;
+  positions: DeliveryPositions;
   /** A user's topic membership changed: their local sockets join or leave the topic. */
   onMembership(socket: IoSocket, topic: string, member: boolean): void;
 }) {
@@ -26,6 +28,10 @@ export function createLocalDelivery(deps: {
     switch (message.kind) {
       case 'notification':
         others.emit('notification', message.notification);
+        for (const socketId of io.of('/').adapter.rooms.get(room) ?? []) {
+          const socket = io.of('/').sockets.get(socketId);
+          if (socket) deps.positions.pushed(socket, message.notification.seq);
+        }
         metrics.delivered.inc(io.of('/').adapter.rooms.get(room)?.size ?? 0);
         if (message.publishedAt !== undefined) metrics.deliveryLatency.observe(Math.max(0, Date.now() - message.publishedAt) / 1000);
         return;

@@ -9,6 +9,7 @@ import type { TopicService } from '../topics/topic-service';
 import { acknowledged } from './acknowledged';
 import type { IoSocket } from './io-types';
 import type { SocketSessions } from './socket-session';
+import type { DeliveryPositions } from './staleness-check';
 
 /**
  * The client events, one handler each, shared by every socket. The gateway
@@ -21,6 +22,7 @@ export function createSocketHandlers(deps: {
   feed: NotificationFeed;
   topics: TopicService;
   sessions: SocketSessions;
+  positions: DeliveryPositions;
   metrics: Metrics;
   logger: Logger;
 }) {
@@ -47,7 +49,14 @@ export function createSocketHandlers(deps: {
         // Read only after the live subscription is in place, so nothing can fall between the two.
         await sessions.subscribed(socket);
         deps.metrics.syncRequests.inc();
-        return deps.catchUp.syncAfter(socket.data.userId, afterSeq);
+        const result = await deps.catchUp.syncAfter(socket.data.userId, afterSeq);
+        deps.positions.synced(
+          socket,
+          afterSeq,
+          result.notifications.map((n) => n.seq),
+          result.hasMore,
+        );
+        return result;
       },
       logger,
       'notifications:sync',

@@ -12,7 +12,7 @@ export async function startTestHerald(options: {
   mongodbUri: string;
   redisUrl: string;
   env?: Record<string, string>;
-  options?: Pick<StartOptions, 'authenticate' | 'clientDir'>;
+  options?: Pick<StartOptions, 'authenticate' | 'clientDir' | 'socketTimeoutMS'>;
 }): Promise<RunningHerald> {
   const config: Config = loadConfig({
     PORT: '0',

@@ -1,0 +1,88 @@
+import { Redis } from 'ioredis';
+import type { Connection } from 'mongoose';
+import { createNames, type Notification } from '@herald/shared';
+import type { LocalRedis } from '../server/src/local-services/redis-server';
+import type { RunningHerald } from '../server/src/main';
+import { createNotificationCore, type NotificationCore } from '../server/src/notifications/notification-core';
+import { createLogger } from '../server/src/platform/logger';
+import { createMongoConnection } from '../server/src/platform/mongo-connection';
+import { startTestHerald } from '../server/test/support/herald';
+import { freshMongoUri, startTestRedis } from '../server/test/support/services';
+import { closeAllSockets, connect, type ClientSocket } from '../server/test/support/sockets';
+import { exactly } from '../server/test/support/wait';
+
+/**
+ * A notification is stored but its live publish never happens: the publishing process died between
+ * the insert and the PUBLISH, or its Redis blipped. A connected, idle client must still get it, within
+ * the staleness bound (5 s), without reconnecting and without another notification coming after it.
+ */
+describe('a stored notification whose live publish was lost', () => {
+  let redis: LocalRedis;
+  let herald: RunningHerald;
+  let connection: Connection;
+  let publisherRedis: Redis;
+  let silent: NotificationCore;
+  const logger = createLogger('silent');
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    const mongodbUri = freshMongoUri();
+    herald = await startTestHerald({ mongodbUri, redisUrl: redis.url });
+    // Another process's publisher on the same database and Redis, whose live messages are all lost.
+    connection = await createMongoConnection(mongodbUri).asPromise();
+    publisherRedis = new Redis(redis.url);
+    silent = createNotificationCore({
+      connection,
+      redis: publisherRedis,
+      names: createNames(),
+      logger,
+      userChannel: { publish: async (messages) => messages.map(() => null) },
+    });
+  });
+
+  afterAll(async () => {
+    closeAllSockets();
+    silent?.close();
+    publisherRedis?.disconnect();
+    await connection?.close();
+    await herald?.close();
+    await redis?.stop();
+  });
+
+  /** A client the way the real one behaves: it syncs on connect and whenever the server asks it to. */
+  async function idleClient(userId: string) {
+    const socket: ClientSocket = await connect(herald.url, herald.gateway.tokens.sign({ userId, name: userId }).token);
+    const seen = new Map<string, { notification: Notification; at: number }>();
+    const received = exactly<Notification>(1, `notification for ${userId}`);
+    let lastSeq = 0;
+    const take = (n: Notification) => {
+      lastSeq = Math.max(lastSeq, n.seq);
+      if (seen.has(n.id)) return;
+      seen.set(n.id, { notification: n, at: Date.now() });
+      received.record(n);
+    };
+    const sync = () =>
+      new Promise<void>((resolve) =>
+        socket.emit('notifications:sync', { afterSeq: lastSeq }, (answer) => {
+          if ('data' in answer && answer.data) answer.data.notifications.forEach(take);
+          resolve();
+        }),
+      );
+    socket.on('notification', take);
+    socket.on('notifications:resync', () => void sync());
+    await sync();
+    return { received, seen };
+  }
+
+  it('reaches the connected idle client within 5 s, once', async () => {
+    const client = await idleClient('idle-1');
+    const { notifications } = await silent.publishNotification({ userIds: ['idle-1'], type: 'lost.live', title: 'Nobody announced me' });
+    const storedAt = Date.now();
+    expect(notifications).toHaveLength(1);
+
+    const [got] = await client.received.settled({ timeoutMs: 8000, quietMs: 1500 });
+    expect(got!.id).toBe(notifications[0]!.id);
+    const after = client.seen.get(got!.id)!.at - storedAt;
+    expect(after).toBeLessThan(5000);
+  });
+});

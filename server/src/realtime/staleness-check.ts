@@ -1,0 +1,129 @@
+import type { HeraldNames } from '@herald/shared';
+import type { Logger } from '../platform/logger';
+import type { Metrics } from '../platform/metrics';
+import { isCluster, type RedisClient } from '../platform/redis-client';
+import type { IoServer, IoSocket } from './io-types';
+
+/** How often the users with sockets here are checked. @default 1000 */
+const CHECK_INTERVAL_MS = 1000;
+/** A lag must last this long before it counts: a publish between its seq and its push is not one. */
+const CONFIRM_MS = 900;
+/** A socket still behind is reminded at most this often (a slow insert, a seq that was never stored). */
+const HINT_EVERY_MS = 2000;
+/** Counters read per MGET (standalone) or per batch of GETs (cluster). */
+const READ_BATCH = 500;
+
+interface Position {
+  /** The newest seq this socket is known to have: its last sync's end, then each next live push. */
+  seq: number;
+  /** The counter value this socket was first seen behind, and when. */
+  behind?: { counter: number; since: number };
+  hintedAt?: number;
+}
+
+/**
+ * What each socket has been sent, as far as this instance knows: set by a sync's answer, moved by each
+ * live push that follows on. Kept beside the socket (a WeakMap), gone with it.
+ */
+export interface DeliveryPositions {
+  /** A sync after `afterSeq` answered with these seqs (complete unless `hasMore`). */
+  synced(socket: IoSocket, afterSeq: number, seqs: number[], hasMore: boolean): void;
+  /** A notification with `seq` was pushed live to the socket. */
+  pushed(socket: IoSocket, seq: number): void;
+  of(socket: IoSocket): number | undefined;
+}
+
+export function createDeliveryPositions(): DeliveryPositions & { entry(socket: IoSocket): Position | undefined } {
+  const positions = new WeakMap<IoSocket, Position>();
+  return {
+    synced(socket, afterSeq, seqs, hasMore) {
+      if (hasMore) return; // the client asks for the next page at once
+      const seq = seqs.reduce((max, s) => Math.max(max, s), afterSeq);
+      positions.set(socket, { seq });
+    },
+    pushed(socket, seq) {
+      const position = positions.get(socket);
+      if (position && seq === position.seq + 1) position.seq = seq;
+    },
+    of: (socket) => positions.get(socket)?.seq,
+    entry: (socket) => positions.get(socket),
+  };
+}
+
+/**
+ * Bounded staleness. A notification can be stored while its live push never arrives (the publisher
+ * died between the insert and the PUBLISH, Redis blipped on its side, the insert was applied after its
+ * caller gave up). Every second this instance reads, for the users whose sockets it holds, each user's
+ * seq counter (the highest seq handed out, so at least every stored one: a few MGETs for thousands of
+ * users, no database query) and compares it with what each socket is known to have. A socket behind
+ * for a full check with the same counter gets `notifications:resync`, and syncs; one still behind is
+ * reminded every 2 s. So a stored notification reaches every connected socket of its user within
+ * about 3 s of being stored (the check, its confirmation, the sync). The model is Centrifugo's
+ * periodic check of a subscription's stream position against the stream's top.
+ */
+export function startStalenessCheck(deps: {
+  io: IoServer;
+  redis: RedisClient;
+  names: HeraldNames;
+  positions: ReturnType<typeof createDeliveryPositions>;
+  metrics: Pick<Metrics, 'stalenessHints' | 'stalenessCheckSeconds'>;
+  logger: Logger;
+  intervalMs?: number;
+}): () => void {
+  const log = deps.logger.child({ module: 'staleness-check' });
+  let running = false;
+  let lastError = 0;
+
+  async function counters(userIds: string[]): Promise<Map<string, number>> {
+    const result = new Map<string, number>();
+    for (let i = 0; i < userIds.length; i += READ_BATCH) {
+      const batch = userIds.slice(i, i + READ_BATCH);
+      const keys = batch.map((userId) => deps.names.seqKey(userId));
+      // Each user's counter is in a slot of its own on a cluster: one GET each there (ioredis sends them together).
+      const values = isCluster(deps.redis) ? await Promise.all(keys.map((key) => deps.redis.get(key))) : await deps.redis.mget(...keys);
+      values.forEach((value, j) => value !== null && result.set(batch[j]!, Number(value)));
+    }
+    return result;
+  }
+
+  async function check(): Promise<void> {
+    const started = performance.now();
+    const sockets = [...deps.io.of('/').sockets.values()];
+    const users = [...new Set(sockets.map((socket) => socket.data.userId))];
+    const counter = await counters(users);
+    const now = Date.now();
+    for (const socket of sockets) {
+      const position = deps.positions.entry(socket);
+      const top = counter.get(socket.data.userId);
+      if (!position || top === undefined || top <= position.seq) {
+        if (position) delete position.behind;
+        continue;
+      }
+      if (!position.behind || position.behind.counter !== top) {
+        position.behind = { counter: top, since: now };
+        continue;
+      }
+      if (now - position.behind.since < CONFIRM_MS || now - (position.hintedAt ?? 0) < HINT_EVERY_MS) continue;
+      position.hintedAt = now;
+      socket.emit('notifications:resync');
+      deps.metrics.stalenessHints.inc();
+    }
+    deps.metrics.stalenessCheckSeconds.observe((performance.now() - started) / 1000);
+  }
+
+  const timer = setInterval(() => {
+    if (running) return; // a slow check is not stacked on itself
+    running = true;
+    check()
+      .catch((error: unknown) => {
+        // Redis down: nothing to compare with; the resync on its return covers the outage.
+        if (Date.now() - lastError > 10_000) {
+          lastError = Date.now();
+          log.warn({ err: error }, 'staleness check skipped');
+        }
+      })
+      .finally(() => (running = false));
+  }, deps.intervalMs ?? CHECK_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
