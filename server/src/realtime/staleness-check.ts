@@ -75,14 +75,15 @@ export function startStalenessCheck(deps: {
   let lastError = 0;
 
   async function counters(userIds: string[]): Promise<Map<string, number>> {
+    const batches: string[][] = [];
+    for (let i = 0; i < userIds.length; i += READ_BATCH) batches.push(userIds.slice(i, i + READ_BATCH));
+    // All batches go out together (one connection, pipelined). Each user's counter is in a slot of its
+    // own on a cluster: one GET each there (ioredis sends them to their nodes together).
+    const read = (keys: string[]) =>
+      isCluster(deps.redis) ? Promise.all(keys.map((key) => deps.redis.get(key))) : deps.redis.mget(...keys);
+    const values = await Promise.all(batches.map((batch) => read(batch.map((userId) => deps.names.seqKey(userId)))));
     const result = new Map<string, number>();
-    for (let i = 0; i < userIds.length; i += READ_BATCH) {
-      const batch = userIds.slice(i, i + READ_BATCH);
-      const keys = batch.map((userId) => deps.names.seqKey(userId));
-      // Each user's counter is in a slot of its own on a cluster: one GET each there (ioredis sends them together).
-      const values = isCluster(deps.redis) ? await Promise.all(keys.map((key) => deps.redis.get(key))) : await deps.redis.mget(...keys);
-      values.forEach((value, j) => value !== null && result.set(batch[j]!, Number(value)));
-    }
+    batches.forEach((batch, b) => values[b]!.forEach((value, j) => value !== null && result.set(batch[j]!, Number(value))));
     return result;
   }
 
