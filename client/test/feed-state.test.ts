@@ -56,6 +56,19 @@ describe('client feed state', () => {
     expect(applyLive(state, n(4)).gap).toBe(false);
   });
 
+  it('never moves the watermark past a seq the server has not settled (another publisher is storing it)', () => {
+    // The client holds 1; a sync returns 3, and the server says only 1 is settled: 2 is in flight.
+    const state = applySync(applyLive(emptyFeed, n(1)).state, [n(3)], { unread: 2, unseen: 2 }, 1);
+    expect(state.lastSeq).toBe(1);
+    expect(state.items.map((x) => x.seq)).toEqual([3, 1]);
+    // 2 arrives (live, or from the next sync): the watermark moves over it and over 3, already held.
+    const live = applyLive(state, n(2));
+    expect(live.gap).toBe(false);
+    expect(live.state.lastSeq).toBe(3);
+    // Or the server settles 2 as a known gap (its insert failed): the watermark moves over both.
+    expect(applySync(state, [n(3)], { unread: 1, unseen: 1 }, 2).lastSeq).toBe(3);
+  });
+
   it('starts the watermark at the newest item of the first page', () => {
     const state = applyFirstPage(emptyFeed, [n(30), n(29)], { unread: 5, unseen: 5 });
     expect(state.lastSeq).toBe(30);

@@ -23,6 +23,13 @@ export interface SyncResult {
   notifications: Notification[];
   /** True when more remain after the last one returned. */
   hasMore: boolean;
+  /**
+   * Every seq up to this one is settled: stored (and returned, if after `afterSeq`) or known never to
+   * be. The client's watermark moves here, never further: a seq still being stored by another
+   * publisher is not skipped, and the client asks again (the server reminds it) until it settles.
+   * Absent from servers older than this field: then the highest seq returned.
+   */
+  settledSeq?: number;
   counts: NotificationCounts;
 }
 

@@ -1,22 +1,47 @@
 import mongoose, { type Connection } from 'mongoose';
 import { SYNC_PAGE_SIZE, type Notification, type SyncResult } from '@herald/shared';
 import { databaseTraits } from '../platform/db-traits';
+import { isDuplicateKey } from '../platform/errors';
 import type { FeedCache } from './feed-cache';
 import type { CountFeed } from './notification-counts';
 import { notificationId } from './notification-id';
-import { notificationModel, type NotificationDoc } from './notification-model';
+import { gapDocument, notificationModel, type NotificationDoc } from './notification-model';
 import type { SequenceAllocator } from './sequence';
 import { toNotification } from './to-notification';
+
+/**
+ * A seq handed out this long ago and still not stored is given up on: a known gap is written in its
+ * place (an insert arriving later collides with it and its publisher takes a new seq).
+ */
+export const GAP_AFTER_MS = 10_000;
+/** Holes further than this below the user's counter are deletions (retention, DELETE), never in flight. */
+const IN_FLIGHT_SPAN = 1000;
+/** Gaps written by one sync at most; the next sync settles the rest. */
+const MAX_GAPS_PER_SYNC = 200;
 
 /**
  * Exact catch-up: the answer to `notifications:sync`. Guarantee: every
  * notification of the user stored with a seq above `afterSeq` when the read
  * runs is returned, oldest first, once, in pages of `limit` (`hasMore` until
- * the last). Together with the client's seq watermark this is what makes
+ * the last), with `settledSeq`: every seq up to it is stored or a known gap.
+ * Together with the client's watermark (which moves to `settledSeq`, never
+ * past a seq another publisher is still storing) this is what makes
  * at-most-once pub/sub lossless.
  */
 export interface CatchUp {
-  syncAfter(userId: string, afterSeq: number, limit?: number): Promise<SyncResult>;
+  syncAfter(userId: string, afterSeq: number, limit?: number, options?: SyncOptions): Promise<SyncResult>;
+}
+
+export interface SyncOptions {
+  /** Since when this client has been seen behind the user's counter (the staleness check): a hole that old is given up on. */
+  behindSince?: number;
+}
+
+/** A seq as the database has it: a notification, or a known gap. */
+type Slot = { seq: number; notification: Notification; createdAt: number } | { seq: number; gap: true };
+
+function toSlot(doc: NotificationDoc): Slot {
+  return doc.gap ? { seq: doc.seq, gap: true } : { seq: doc.seq, notification: toNotification(doc), createdAt: doc.createdAt.getTime() };
 }
 
 /**
@@ -35,15 +60,19 @@ export function createCatchUp(deps: {
 }): CatchUp {
   const Notification = notificationModel(deps.connection);
 
-  async function readRange(userId: string, afterSeq: number, limit: number): Promise<{ notifications: Notification[]; hasMore: boolean }> {
-    const highest = await deps.sequences.highest(userId);
+  async function readRange(
+    userId: string,
+    afterSeq: number,
+    limit: number,
+    highest: number | null,
+  ): Promise<{ slots: Slot[]; hasMore: boolean }> {
     const window = highest !== null && highest - afterSeq <= limit ? await readWindow(userId, afterSeq, highest) : undefined;
-    if (window) return { notifications: window, hasMore: false };
+    if (window) return { slots: window, hasMore: false };
     const docs = await Notification.find({ userId, seq: mongoose.trusted({ $gt: afterSeq }) })
       .sort({ seq: 1 })
       .limit(limit + 1)
       .lean();
-    return { notifications: docs.slice(0, limit).map((doc) => toNotification(doc)), hasMore: docs.length > limit };
+    return { slots: docs.slice(0, limit).map(toSlot), hasMore: docs.length > limit };
   }
 
   /**
@@ -52,7 +81,7 @@ export function createCatchUp(deps: {
    * some, and whenever the counter turns out to lag behind what is stored (a Redis restored from an
    * older snapshot): one lookup of seq highest + 1 catches that, and the counter is repaired.
    */
-  async function readWindow(userId: string, afterSeq: number, highest: number): Promise<Notification[] | undefined> {
+  async function readWindow(userId: string, afterSeq: number, highest: number): Promise<Slot[] | undefined> {
     const seqs = Array.from({ length: Math.max(0, highest - afterSeq) }, (_, i) => afterSeq + 1 + i);
     const [beyond, cached] = await Promise.all([
       // Through the driver: this runs on every catch-up, and a mongoose query costs more CPU than the lookup.
@@ -64,19 +93,91 @@ export function createCatchUp(deps: {
       return undefined;
     }
     const missing = seqs.filter((_, i) => cached[i] === undefined);
-    if (missing.length === 0) return cached as Notification[];
+    const fromCache: Slot[] = cached.flatMap((n) => (n ? [{ seq: n.seq, notification: n, createdAt: Date.parse(n.createdAt) }] : []));
+    if (missing.length === 0) return fromCache;
     const mode = deps.syncReads ?? 'auto';
     const byId = mode === 'by-id' || (mode === 'auto' && !(await databaseTraits(deps.connection)).secondaryIndexes);
     if (!byId) return undefined;
     const found = await Promise.all(missing.map((seq) => Notification.findById(notificationId(userId, seq)).lean<NotificationDoc>()));
-    const fromDb = new Map(found.filter((doc) => doc !== null && doc.userId === userId).map((doc) => [doc!.seq, toNotification(doc!)]));
-    return seqs.map((seq, i) => cached[i] ?? fromDb.get(seq)).filter((n): n is Notification => n !== undefined);
+    const fromDb = found.filter((doc): doc is NotificationDoc => doc !== null && doc.userId === userId).map(toSlot);
+    return [...fromCache, ...fromDb].sort((a, b) => a.seq - b.seq);
+  }
+
+  /**
+   * The seqs in (afterSeq, upTo] that are neither stored nor known gaps, in order, and how far from
+   * afterSeq everything is settled, given what was read.
+   */
+  function holesIn(slots: Slot[], afterSeq: number, upTo: number): { holes: number[]; settled: number } {
+    const present = new Set(slots.map((slot) => slot.seq));
+    const holes: number[] = [];
+    let settled = afterSeq;
+    for (let seq = afterSeq + 1; seq <= upTo; seq++) {
+      if (present.has(seq)) {
+        if (holes.length === 0) settled = seq;
+      } else holes.push(seq);
+    }
+    return { holes, settled };
+  }
+
+  /**
+   * Gives up on holes that are old enough: a later seq of the user was stored more than GAP_AFTER_MS
+   * ago (seqs are handed out in order, so the hole's was handed out before), or this client has been
+   * behind the same counter that long. Holes far below the counter are deletions. Writes a known gap
+   * for each; where the insert collides, the notification landed meanwhile and is read instead.
+   */
+  async function settleHoles(
+    userId: string,
+    holes: number[],
+    slots: Slot[],
+    highest: number | null,
+    behindSince?: number,
+  ): Promise<Slot[]> {
+    const now = Date.now();
+    // Every hole below the newest seq stored more than GAP_AFTER_MS ago is that old too.
+    const oldStored = slots.reduce(
+      (max, slot) => ('createdAt' in slot && now - slot.createdAt > GAP_AFTER_MS ? Math.max(max, slot.seq) : max),
+      0,
+    );
+    const watchedLongEnough = behindSince !== undefined && now - behindSince > GAP_AFTER_MS;
+    const old = holes.filter((seq) => (highest !== null && seq <= highest - IN_FLIGHT_SPAN) || watchedLongEnough || seq < oldStored);
+    const deleted = old.filter((seq) => highest !== null && seq <= highest - IN_FLIGHT_SPAN).map((seq): Slot => ({ seq, gap: true }));
+    const toWrite = old.filter((seq) => !(highest !== null && seq <= highest - IN_FLIGHT_SPAN)).slice(0, MAX_GAPS_PER_SYNC);
+    if (toWrite.length === 0) return deleted;
+    const written = new Date();
+    const docs = toWrite.map((seq) => gapDocument(userId, seq, notificationId(userId, seq), written));
+    let collided: number[] = [];
+    try {
+      await Notification.collection.insertMany(docs, { ordered: false });
+    } catch (error) {
+      if (!(error instanceof mongoose.mongo.MongoBulkWriteError)) throw error;
+      const failures = [error.writeErrors].flat();
+      if (failures.length === 0 || !failures.every(isDuplicateKey)) throw error;
+      collided = failures.map((failure) => toWrite[failure.index]!);
+    }
+    const landed = collided.length
+      ? (await Notification.find({ _id: mongoose.trusted({ $in: collided.map((seq) => notificationId(userId, seq)) }) }).lean())
+          .filter((doc) => doc.userId === userId)
+          .map(toSlot)
+      : [];
+    const gaps = toWrite.filter((seq) => !collided.includes(seq)).map((seq): Slot => ({ seq, gap: true }));
+    return [...deleted, ...gaps, ...landed];
   }
 
   return {
-    async syncAfter(userId, afterSeq, limit = SYNC_PAGE_SIZE) {
-      const [{ notifications, hasMore }, counts] = await Promise.all([readRange(userId, afterSeq, limit), deps.counts(userId)]);
-      return { notifications, hasMore, counts };
+    async syncAfter(userId, afterSeq, limit = SYNC_PAGE_SIZE, options = {}) {
+      const highest = await deps.sequences.highest(userId);
+      const [{ slots, hasMore }, counts] = await Promise.all([readRange(userId, afterSeq, limit, highest), deps.counts(userId)]);
+      const lastRead = slots.reduce((max, slot) => Math.max(max, slot.seq), afterSeq);
+      // A full page settles at most what it read; the last page settles up to the counter (what was handed out).
+      const upTo = hasMore ? lastRead : Math.max(lastRead, highest ?? lastRead);
+      const { holes } = holesIn(slots, afterSeq, upTo);
+      const all = holes.length > 0 ? [...slots, ...(await settleHoles(userId, holes, slots, highest, options.behindSince))] : slots;
+      const { settled } = holesIn(all, afterSeq, upTo);
+      const notifications = all
+        .filter((slot): slot is Extract<Slot, { notification: Notification }> => 'notification' in slot)
+        .sort((a, b) => a.seq - b.seq)
+        .map((slot) => slot.notification);
+      return { notifications, hasMore, settledSeq: settled, counts };
     },
   };
 }

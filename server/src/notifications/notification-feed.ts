@@ -4,7 +4,7 @@ import type { UserChannelPublisher } from '../channels/user-channel-publisher';
 import { AppError, ValidationError } from '../platform/errors';
 import type { FeedCache } from './feed-cache';
 import type { CountFeed } from './notification-counts';
-import { notificationModel } from './notification-model';
+import { NOT_A_GAP, gapDocument, notificationModel } from './notification-model';
 import { recordSeqFloors } from './sequence';
 import { toNotification } from './to-notification';
 
@@ -50,7 +50,7 @@ export function createNotificationFeed(deps: {
     const parsed = feedQuerySchema.safeParse(rawQuery);
     if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'query');
     const { limit, before, unread, archived } = parsed.data;
-    const filter: Record<string, unknown> = { userId };
+    const filter: Record<string, unknown> = { userId, gap: mongoose.trusted(NOT_A_GAP.gap) };
     filter.archivedAt = archived === 'true' ? mongoose.trusted({ $ne: null }) : null;
     if (unread === 'true') filter.readAt = null;
     if (before !== undefined) filter.seq = mongoose.trusted({ $lt: Number(before) });
@@ -75,7 +75,7 @@ export function createNotificationFeed(deps: {
   async function setState(userId: string, ids: string[], field: StateField, on: boolean, originSocketId?: string): Promise<ReadResult> {
     const objectIds = ids.map((id) => new Types.ObjectId(id));
     const now = new Date();
-    const idFilter = { _id: mongoose.trusted({ $in: objectIds }), userId };
+    const idFilter = { _id: mongoose.trusted({ $in: objectIds }), userId, gap: mongoose.trusted(NOT_A_GAP.gap) };
     if (on) {
       await Notification.updateMany({ ...idFilter, [field]: null }, { $set: { [field]: now } });
       // Reading something also means it was seen.
@@ -102,6 +102,7 @@ export function createNotificationFeed(deps: {
     const now = new Date();
     await Notification.updateMany({ userId, [field]: null }, { $set: { [field]: now } });
     if (field === 'readAt') await Notification.updateMany({ userId, seenAt: null }, { $set: { seenAt: now } });
+    // (Gaps are read, seen and archived from the start: these never touch one.)
     await deps.cache.changed([userId]);
     const fresh = await counts(userId);
     await deps.userChannel.publish([{ userId, message: { kind: 'counts', counts: fresh } }]);
@@ -109,12 +110,19 @@ export function createNotificationFeed(deps: {
   }
 
   async function remove(userId: string, id: string): Promise<NotificationCounts> {
-    const doc = await Notification.findOne({ _id: new Types.ObjectId(id), userId }, { seq: 1 }).lean();
+    const doc = await Notification.findOne(
+      { _id: new Types.ObjectId(id), userId, gap: mongoose.trusted(NOT_A_GAP.gap) },
+      { seq: 1 },
+    ).lean();
     if (!doc) throw notFound();
     // Its seq must never be handed out again, even if it was the newest and the counters are rebuilt.
     await recordSeqFloors(deps.connection, new Map([[userId, doc.seq]]));
-    const result = await Notification.deleteOne({ _id: doc._id, userId });
-    if (result.deletedCount === 0) throw notFound();
+    // Replaced by a known gap, not removed: clients syncing over its seq know at once it holds nothing.
+    const result = await Notification.collection.replaceOne(
+      { _id: doc._id, userId, gap: NOT_A_GAP.gap },
+      gapDocument(userId, doc.seq, doc._id, new Date()),
+    );
+    if (result.matchedCount === 0) throw notFound();
     await deps.cache.changed([userId]);
     const fresh = await counts(userId);
     await deps.userChannel.publish([{ userId, message: { kind: 'deleted', ids: [id], counts: fresh } }]);

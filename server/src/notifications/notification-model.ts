@@ -18,6 +18,12 @@ export interface NotificationDoc {
   readAt?: Date | null;
   seenAt?: Date | null;
   archivedAt?: Date | null;
+  /**
+   * A known gap, not a notification: its seq was handed out and will never hold one (the insert
+   * failed, or its publisher was gone too long). It takes the seq's `_id`, so an insert arriving late
+   * collides instead of landing where clients no longer look. Never listed, counted or returned.
+   */
+  gap?: boolean;
 }
 
 /** A notification before MongoDB assigns `_id` and `createdAt`. */
@@ -40,6 +46,7 @@ const notificationSchema = new Schema<NotificationDoc>(
     readAt: { type: Date, default: null },
     seenAt: { type: Date, default: null },
     archivedAt: { type: Date, default: null },
+    gap: { type: Boolean },
   },
   {
     collection: 'notifications',
@@ -55,6 +62,14 @@ const notificationSchema = new Schema<NotificationDoc>(
 notificationSchema.index({ userId: 1, seq: 1 }, { unique: true });
 // Unread counts.
 notificationSchema.index({ userId: 1, readAt: 1 });
+
+/** The filter that leaves known gaps out: every query that lists, counts or changes notifications has it. */
+export const NOT_A_GAP = { gap: { $exists: false } } as const;
+
+/** The stored form of a known gap at (userId, seq). */
+export function gapDocument(userId: string, seq: number, id: Types.ObjectId, now: Date): NotificationDoc {
+  return { _id: id, userId, seq, type: 'herald.gap', title: 'gap', gap: true, createdAt: now, readAt: now, seenAt: now, archivedAt: now };
+}
 
 /** Binds the Notification model to one connection, so two gateways in one process keep separate pools. */
 export function notificationModel(connection: Connection): NotificationModel {

@@ -6,7 +6,7 @@ import type { MutedRecipients } from '../preferences/muted-recipients';
 import type { FeedCache } from './feed-cache';
 import type { PublishPlan } from './idempotency';
 import { notificationId } from './notification-id';
-import { notificationModel, type NewNotificationDoc, type NotificationDoc } from './notification-model';
+import { gapDocument, notificationModel, type NewNotificationDoc, type NotificationDoc } from './notification-model';
 import type { SequenceAllocator } from './sequence';
 import { toNotification } from './to-notification';
 
@@ -174,12 +174,16 @@ export function createNotificationWriter(deps: {
       );
       const outcomes = await insertUnordered(docs);
       const taken: { slot: Slot; doc: NotificationDoc }[] = [];
+      const refused: Slot[] = [];
       outcomes.forEach((outcome, i) => {
         const slot = pending[i]!;
         if (outcome === 'seq-taken') taken.push({ slot, doc: docs[i]! });
-        else if (outcome instanceof Error) failed.set(slot.request, outcome);
-        else stored[slot.request]![slot.index] = toNotification(outcome);
+        else if (outcome instanceof Error) {
+          failed.set(slot.request, outcome);
+          refused.push(slot);
+        } else stored[slot.request]![slot.index] = toNotification(outcome);
       });
+      await markGaps(refused);
       const collided = await claimOwnCopies(taken, batch, stored);
       if (collided.length > 0) {
         log.debug({ collided: collided.length, attempt }, 'seq collisions; reserving again');
@@ -188,6 +192,22 @@ export function createNotificationWriter(deps: {
       }
       pending = collided;
     }
+  }
+
+  /**
+   * Seqs whose insert the database refused (it answered: nothing of them is stored, or will be) become
+   * known gaps at once, so clients need not wait for them. Best effort: a gap not written here is
+   * written by a client's sync once the seq is old enough (see catch-up).
+   */
+  async function markGaps(slots: Slot[]): Promise<void> {
+    if (slots.length === 0) return;
+    const now = new Date();
+    await Notification.collection
+      .insertMany(
+        slots.map((slot) => gapDocument(slot.userId, slot.seq!, notificationId(slot.userId, slot.seq!), now)),
+        { ordered: false },
+      )
+      .catch((error: unknown) => log.debug({ err: error, seqs: slots.length }, 'could not record known gaps'));
   }
 
   /**
@@ -214,6 +234,8 @@ export function createNotificationWriter(deps: {
       ),
     );
     outcomes.forEach((outcome, i) => outcome.status === 'rejected' && failed.set(changed[i]!, outcome.reason));
+    // Their seqs were handed out and will hold nothing.
+    await markGaps(reserved.filter((slot) => failed.has(slot.request)));
     return pending.filter((slot) => !failed.has(slot.request));
   }
 

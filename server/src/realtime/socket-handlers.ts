@@ -49,13 +49,14 @@ export function createSocketHandlers(deps: {
         // Read only after the live subscription is in place, so nothing can fall between the two.
         await sessions.subscribed(socket);
         deps.metrics.syncRequests.inc();
-        const result = await deps.catchUp.syncAfter(socket.data.userId, afterSeq);
-        deps.positions.synced(
-          socket,
+        const behindSince = deps.positions.behindSince(socket);
+        const result = await deps.catchUp.syncAfter(
+          socket.data.userId,
           afterSeq,
-          result.notifications.map((n) => n.seq),
-          result.hasMore,
+          undefined,
+          behindSince === undefined ? {} : { behindSince },
         );
+        deps.positions.synced(socket, result.settledSeq ?? afterSeq, result.hasMore);
         return result;
       },
       logger,

@@ -6,15 +6,18 @@ import type { IoServer, IoSocket } from './io-types';
 
 /** How often the users with sockets here are checked. @default 1000 */
 const CHECK_INTERVAL_MS = 1000;
-/** A lag must last this long before it counts: a publish between its seq and its push is not one. */
-const CONFIRM_MS = 900;
+/**
+ * A lag must last this long before it counts: a publish between its seq and its push is not one, even
+ * on a busy server (a hint that overtook the push would turn a live arrival into a synced one).
+ */
+const CONFIRM_MS = 1900;
 /** A socket still behind is reminded at most this often (a slow insert, a seq that was never stored). */
 const HINT_EVERY_MS = 2000;
 /** Counters read per MGET (standalone) or per batch of GETs (cluster). */
 const READ_BATCH = 500;
 
 interface Position {
-  /** The newest seq this socket is known to have: its last sync's end, then each next live push. */
+  /** The newest seq up to which this socket has everything: its last sync's settledSeq, then each next live push. */
   seq: number;
   /** The counter value this socket was first seen behind, and when. */
   behind?: { counter: number; since: number };
@@ -26,8 +29,10 @@ interface Position {
  * live push that follows on. Kept beside the socket (a WeakMap), gone with it.
  */
 export interface DeliveryPositions {
-  /** A sync after `afterSeq` answered with these seqs (complete unless `hasMore`). */
-  synced(socket: IoSocket, afterSeq: number, seqs: number[], hasMore: boolean): void;
+  /** A sync answered: everything up to `settledSeq` is the socket's (unless `hasMore`: it asks again at once). */
+  synced(socket: IoSocket, settledSeq: number, hasMore: boolean): void;
+  /** Since when the socket has been seen behind its user's counter, if it is. */
+  behindSince(socket: IoSocket): number | undefined;
   /** A notification with `seq` was pushed live to the socket. */
   pushed(socket: IoSocket, seq: number): void;
   of(socket: IoSocket): number | undefined;
@@ -36,11 +41,13 @@ export interface DeliveryPositions {
 export function createDeliveryPositions(): DeliveryPositions & { entry(socket: IoSocket): Position | undefined } {
   const positions = new WeakMap<IoSocket, Position>();
   return {
-    synced(socket, afterSeq, seqs, hasMore) {
+    synced(socket, settledSeq, hasMore) {
       if (hasMore) return; // the client asks for the next page at once
-      const seq = seqs.reduce((max, s) => Math.max(max, s), afterSeq);
-      positions.set(socket, { seq });
+      const position = positions.get(socket);
+      if (position) position.seq = settledSeq;
+      else positions.set(socket, { seq: settledSeq });
     },
+    behindSince: (socket) => positions.get(socket)?.behind?.since,
     pushed(socket, seq) {
       const position = positions.get(socket);
       if (position && seq === position.seq + 1) position.seq = seq;
@@ -58,7 +65,7 @@ export function createDeliveryPositions(): DeliveryPositions & { entry(socket: I
  * users, no database query) and compares it with what each socket is known to have. A socket behind
  * for a full check with the same counter gets `notifications:resync`, and syncs; one still behind is
  * reminded every 2 s. So a stored notification reaches every connected socket of its user within
- * about 3 s of being stored (the check, its confirmation, the sync). The model is Centrifugo's
+ * about 3 s of being stored (the check, its 2 s confirmation, the sync). The model is Centrifugo's
  * periodic check of a subscription's stream position against the stream's top.
  */
 export function startStalenessCheck(deps: {

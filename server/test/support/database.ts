@@ -6,5 +6,10 @@ export async function openInspector(mongodbUri: string): Promise<Connection> {
 }
 
 export function storedNotifications(inspector: Connection, userId: string) {
-  return inspector.collection('notifications').find({ userId }).sort({ seq: 1 }).toArray();
+  // Known gaps (seqs that hold no notification) are not notifications.
+  return inspector
+    .collection('notifications')
+    .find({ userId, gap: { $exists: false } })
+    .sort({ seq: 1 })
+    .toArray();
 }

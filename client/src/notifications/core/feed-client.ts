@@ -66,6 +66,8 @@ export class FeedClient {
   private epoch = 0;
   private syncFailures = 0;
   private firstPageLoaded = false;
+  /** The first catch-up is done: later syncs bring what arrived meanwhile. */
+  private caughtUp = false;
   private readonly ackTimeoutMs: number;
   readonly socket: FeedSocket;
   private readonly options: FeedClientOptions;
@@ -153,19 +155,32 @@ export class FeedClient {
   }
 
   private async syncOnce(): Promise<void> {
+    // Pages follow a cursor (the last seq read); the watermark follows settledSeq, which only the page
+    // asked from the watermark itself can move (a later page knows nothing of holes before it).
+    let cursor = this.state.lastSeq;
     for (let page = 0; page < MAX_SYNC_PAGES; page++) {
       const epoch = this.epoch;
-      const response = await this.socket.timeout(this.ackTimeoutMs).emitWithAck('notifications:sync', { afterSeq: this.state.lastSeq });
+      const response = await this.socket.timeout(this.ackTimeoutMs).emitWithAck('notifications:sync', { afterSeq: cursor });
       if (!response.data) throw new Error(response.error.message);
+      const { notifications, hasMore } = response.data;
+      const settled = cursor === this.state.lastSeq ? response.data.settledSeq : this.state.lastSeq;
+      for (const n of notifications) cursor = Math.max(cursor, n.seq);
+      const known = new Set(this.state.items.map((n) => n.id));
       if (epoch === this.epoch) {
-        this.update(applySync(this.state, response.data.notifications, response.data.counts));
+        this.update(applySync(this.state, notifications, response.data.counts, settled));
       } else {
         // A local action (a read, say) happened while this was in flight: its counts may be older than
         // that action's, so keep the notifications, not the counts, and ask once more.
-        this.update(applySync(this.state, response.data.notifications, { unread: this.state.unread, unseen: this.state.unseen }));
+        this.update(applySync(this.state, notifications, { unread: this.state.unread, unseen: this.state.unseen }, settled));
         this.syncAgain = true;
       }
-      if (!response.data.hasMore) return;
+      // After the first catch-up, what a sync brings arrived while the user was here (its live message
+      // was lost or overtaken): it is announced like a live one (a toast), once.
+      if (this.caughtUp) for (const n of notifications) if (!known.has(n.id)) this.options.onLive?.(n);
+      if (!hasMore) {
+        this.caughtUp = true;
+        return;
+      }
     }
   }
 

@@ -11,8 +11,10 @@ export interface FeedState {
   /** Newest first (highest seq first). */
   items: Notification[];
   /**
-   * The sync watermark: every notification with a seq up to here has been
-   * applied (or was confirmed missing by a sync). Sync asks for what is after it.
+   * The sync watermark: every seq up to here has been applied, or the server
+   * said it is settled (stored and returned, or never to hold a notification).
+   * Sync asks for what is after it. It never moves past a seq that is still
+   * being stored, so a notification whose live message is lost is still fetched.
    */
   lastSeq: number;
   unread: number;
@@ -26,6 +28,14 @@ export interface FeedState {
  * let state = emptyFeed;
  */
 export const emptyFeed: FeedState = { items: [], lastSeq: 0, unread: 0, unseen: 0 };
+
+/** Moves the watermark over notifications already held: a seq that arrived ahead of its turn. */
+function advance(lastSeq: number, items: Notification[]): number {
+  const held = new Set(items.map((n) => n.seq));
+  let seq = lastSeq;
+  while (held.has(seq + 1)) seq++;
+  return seq;
+}
 
 function merge(items: Notification[], incoming: Notification[]): { items: Notification[]; added: Notification[] } {
   const known = new Set(items.map((n) => n.id));
@@ -56,7 +66,7 @@ export function applyLive(state: FeedState, notification: Notification): { state
   return {
     state: {
       items,
-      lastSeq: contiguous ? notification.seq : state.lastSeq,
+      lastSeq: contiguous ? advance(notification.seq, items) : state.lastSeq,
       unread: state.unread + (notification.readAt || notification.archivedAt ? 0 : 1),
       unseen: state.unseen + (notification.seenAt || notification.archivedAt ? 0 : 1),
     },
@@ -67,16 +77,18 @@ export function applyLive(state: FeedState, notification: Notification): { state
 
 /**
  * A sync page: everything stored after the watermark (oldest first, possibly
- * already known) plus authoritative counts. The server returned every stored
- * seq in the range, so the watermark moves to the last one even over holes.
+ * already known) plus authoritative counts. The watermark moves to the
+ * server's `settledSeq` (every seq up to it is stored or known empty), then
+ * over notifications already held; a seq another publisher is still storing
+ * is not skipped. From a server without `settledSeq`, to the highest returned.
  *
  * @example
- * state = applySync(state, answer.notifications, answer.counts);
+ * state = applySync(state, answer.notifications, answer.counts, answer.settledSeq);
  */
-export function applySync(state: FeedState, notifications: Notification[], counts: NotificationCounts): FeedState {
+export function applySync(state: FeedState, notifications: Notification[], counts: NotificationCounts, settledSeq?: number): FeedState {
   const { items } = merge(state.items, notifications);
-  const highest = notifications.reduce((max, n) => Math.max(max, n.seq), state.lastSeq);
-  return { items, lastSeq: highest, unread: counts.unread, unseen: counts.unseen };
+  const settled = settledSeq ?? notifications.reduce((max, n) => Math.max(max, n.seq), state.lastSeq);
+  return { items, lastSeq: advance(Math.max(state.lastSeq, settled), items), unread: counts.unread, unseen: counts.unseen };
 }
 
 /**
