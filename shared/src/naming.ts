@@ -37,6 +37,8 @@ export interface HeraldNames {
   seqKey(userId: string): string;
   /** The user's cached counts. */
   countsKey(userId: string): string;
+  /** Bumped on every change of the user's topic memberships: gateways compare it to re-read them. */
+  membershipKey(userId: string): string;
   /** The user's cache of recent notifications. */
   recentKey(userId: string): string;
   /** The lock that lets one instance run a retention sweep per interval. */
@@ -64,6 +66,7 @@ export function createNames(prefix: string = DEFAULT_CHANNEL_PREFIX): HeraldName
     eventChannel: (name) => `${event}${name}`,
     seqKey: (userId) => `${prefix}:seq:{${userId}}`,
     countsKey: (userId) => `${prefix}:counts:{${userId}}`,
+    membershipKey: (userId) => `${prefix}:memberships:{${userId}}`,
     recentKey: (userId) => `${prefix}:recent:{${userId}}`,
     retentionLock: `${prefix}:retention-lock`,
     adapterKey: `${prefix}#sio`,

@@ -15,6 +15,7 @@ import { handshakeAuth } from './handshake-auth';
 import { createInstanceStats } from './instance-stats';
 import type { IoServer } from './io-types';
 import { createLocalDelivery } from './local-delivery';
+import { startMembershipCheck } from './membership-check';
 import { allowRequest } from './origin-check';
 import { rateLimitEvents, type RateLimitPolicy } from './rate-limit';
 import { resyncAfterRedisOutage } from './redis-resync';
@@ -92,11 +93,27 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
   const channelDeps = { subscriber: deps.redis.userSubscriber, logger: deps.logger, names: deps.names };
   const userChannels = createUserChannelSubscriber({ ...channelDeps, onMessage: delivery.toUser, routing: deps.routing ?? 'per-user' });
   const topicChannels = createTopicChannelSubscriber({ ...channelDeps, onMessage: delivery.toTopic });
-  const sessions = createSocketSessions({ userChannels, topicChannels, topics: deps.topics, logger: log, ...rateLimitOption(deps) });
+  const sessions = createSocketSessions({
+    userChannels,
+    topicChannels,
+    topics: deps.topics,
+    logger: log,
+    ...rateLimitOption(deps),
+    membershipVersion: (userId) => deps.redis.command.get(deps.names.membershipKey(userId)),
+    onTopicsRestored: (userId, version) => membership.restored(userId, version),
+  });
   const handlers = createSocketHandlers({ ...deps, sessions, positions, logger: log });
   const rateLimit = rateLimitEvents({ bucket: sessions.bucket, metrics: deps.metrics, logger: log });
   const stats = createInstanceStats({ io, instanceId: deps.instanceId, userChannels, topicChannels, metrics: deps.metrics, logger: log });
   const stopResync = resyncAfterRedisOutage({ io, subscriber: deps.redis.userSubscriber, logger: log });
+  const membership = startMembershipCheck({
+    io,
+    redis: deps.redis.command,
+    names: deps.names,
+    topics: deps.topics,
+    sessions,
+    logger: deps.logger,
+  });
   const stopStalenessCheck = startStalenessCheck({
     io,
     redis: deps.redis.command,
@@ -141,6 +158,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
       sessions.stop();
       stopResync();
       stopStalenessCheck();
+      membership.stop();
       const sockets = [...io.of('/').sockets.values()];
       log.info({ sockets: sockets.length }, 'draining: closing client connections');
       for (const socket of sockets) socket.conn.close();

@@ -30,6 +30,8 @@ export interface SocketSessions {
   subscribed(socket: IoSocket): Promise<void>;
   joinTopic(socket: IoSocket, topic: string): Promise<void>;
   leaveTopic(socket: IoSocket, topic: string): void;
+  /** The topics this socket is in. */
+  topicsOf(socket: IoSocket): string[];
   bucket(socket: IoSocket): TokenBucket | undefined;
   /** The socket presented a fresh token: its session now ends at `expiresAt` (null: never). */
   renew(socket: IoSocket, expiresAt: number | null): void;
@@ -48,6 +50,10 @@ export function createSocketSessions(deps: {
   topics: TopicService;
   logger: Logger;
   rateLimit?: RateLimitPolicy;
+  /** The user's membership version, read before their topics (see startMembershipCheck). */
+  membershipVersion?: (userId: string) => Promise<string | null>;
+  /** The socket joined its user's topics as they were after `version`. */
+  onTopicsRestored?: (userId: string, version: string | null) => void;
 }): SocketSessions {
   const sessions = new WeakMap<IoSocket, SessionState>();
   const expiry = createSessionExpiry<IoSocket>((socket) => {
@@ -81,11 +87,14 @@ export function createSocketSessions(deps: {
         expiresIn: expiresAt === null ? null : expiry.add(socket, expiresAt),
       });
       void socket.join(userRoom(userId));
-      // Topics the user is a member of follow them onto every new socket.
-      deps.topics
-        .topicsOf(userId)
-        .then((topics) => Promise.all(topics.map((topic) => joinTopic(socket, topic))))
-        .catch((error: unknown) => deps.logger.warn({ err: error, userId }, 'could not restore topic subscriptions'));
+      // Topics the user is a member of follow them onto every new socket. The membership version is read
+      // first, so a change landing after the topics were read is seen as a change.
+      void (async () => {
+        const version = deps.membershipVersion ? await deps.membershipVersion(userId).catch(() => null) : null;
+        const topics = await deps.topics.topicsOf(userId);
+        await Promise.all(topics.map((topic) => joinTopic(socket, topic)));
+        deps.onTopicsRestored?.(userId, version);
+      })().catch((error: unknown) => deps.logger.warn({ err: error, userId }, 'could not restore topic subscriptions'));
     },
 
     close(this: IoSocket) {
@@ -100,6 +109,7 @@ export function createSocketSessions(deps: {
     subscribed: (socket) => (sessions.has(socket) ? deps.userChannels.subscribed(socket.data.userId) : Promise.resolve()),
     joinTopic,
     leaveTopic,
+    topicsOf: (socket) => [...(sessions.get(socket)?.topics ?? [])],
     bucket: (socket) => sessions.get(socket)?.bucket,
     renew(socket, expiresAt) {
       const state = sessions.get(socket);

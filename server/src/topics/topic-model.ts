@@ -13,6 +13,13 @@ export interface TopicMemberDoc {
   topic: string;
   userId: string;
   joinedAt: Date;
+  /**
+   * False once removed: the document stays, so every change of one (topic, user) moves `version` and
+   * a subscribe decided on an older version cannot re-add a member removed meanwhile. Absent on
+   * documents written before: a member.
+   */
+  member?: boolean;
+  version?: number;
 }
 
 const topicSchema = new Schema<TopicDoc>(
@@ -32,6 +39,8 @@ const memberSchema = new Schema<TopicMemberDoc>(
     topic: { type: String, required: true },
     userId: { type: String, required: true },
     joinedAt: { type: Date, required: true },
+    member: { type: Boolean },
+    version: { type: Number },
   },
   { collection: 'topic_members', versionKey: false, strictQuery: 'throw' },
 );

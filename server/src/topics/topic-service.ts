@@ -1,4 +1,4 @@
-import type { Connection } from 'mongoose';
+import mongoose, { type Connection } from 'mongoose';
 import {
   createTopicSchema,
   topicMessageInputSchema,
@@ -11,6 +11,7 @@ import {
 import { AppError, ValidationError, isDuplicateKey } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import { publishTo, type RedisClient } from '../platform/redis-client';
+import { withTimeout } from '../platform/with-timeout';
 import type { UserChannelPublisher } from '../channels/user-channel-publisher';
 import { topicModels, type TopicDoc } from './topic-model';
 
@@ -29,6 +30,9 @@ export type TopicPolicy = (request: {
 
 /** Created topics only: public ones are open to every signed-in user, private ones to members a backend added. */
 export const defaultTopicPolicy: TopicPolicy = ({ info, isMember }) => info !== null && (info.visibility === 'public' || isMember);
+
+/** Rounds of read-then-write when other changes of the same membership keep landing in between. */
+const MAX_MEMBERSHIP_ATTEMPTS = 5;
 
 export interface PublishToTopicOptions {
   /** Leave out every socket of this user (the user who caused the event). */
@@ -85,6 +89,7 @@ export function createTopicService(deps: {
 }): TopicService {
   const { Topic, TopicMember } = topicModels(deps.connection);
   const policy = deps.policy ?? defaultTopicPolicy;
+  const log = deps.logger.child({ module: 'topics' });
 
   async function info(topic: string): Promise<TopicInfo | null> {
     const doc = await Topic.findById(topic).lean();
@@ -116,29 +121,69 @@ export function createTopicService(deps: {
     return publishTo(deps.redis, deps.names.topicChannel(payload.topic), JSON.stringify(payload));
   }
 
-  async function setMembership(topic: string, user: { id: string; name?: string }, member: boolean): Promise<boolean> {
-    const found = await require(topic);
-    const _id = `${topic}|${user.id}`;
-    let changed: boolean;
-    if (member) {
-      const result = await TopicMember.updateOne(
-        { _id },
-        { $setOnInsert: { topic, userId: user.id, joinedAt: new Date() } },
-        { upsert: true },
-      );
-      changed = result.upsertedCount > 0;
-    } else {
-      changed = (await TopicMember.deleteOne({ _id })).deletedCount > 0;
+  /** One (topic, user) as stored: a member or not, and the version every change moves. */
+  async function readMembership(topic: string, userId: string): Promise<{ member: boolean; version: number | null }> {
+    const doc = await TopicMember.findById(`${topic}|${userId}`).lean();
+    return doc ? { member: doc.member !== false, version: doc.version ?? 0 } : { member: false, version: null };
+  }
+
+  /**
+   * Writes membership if the (topic, user) is still at the version it was read at: 'moved' when
+   * another change landed in between (the caller decides again), so a subscribe decided before a
+   * removal cannot undo it. Removed members keep their document (member: false) for that reason.
+   */
+  async function writeMembership(
+    topic: string,
+    userId: string,
+    member: boolean,
+    seen: { member: boolean; version: number | null },
+  ): Promise<'changed' | 'unchanged' | 'moved'> {
+    if (seen.member === member) return 'unchanged';
+    const _id = `${topic}|${userId}`;
+    if (seen.version === null) {
+      try {
+        await TopicMember.create({ _id, topic, userId, joinedAt: new Date(), member, version: 1 });
+        return 'changed';
+      } catch (error) {
+        if (isDuplicateKey(error)) return 'moved';
+        throw error;
+      }
     }
-    await deps.userChannel.publish([{ userId: user.id, message: { kind: 'topic-membership', topic, member } }]);
-    if (changed && found.systemEvents) {
+    const atVersion = seen.version === 0 ? { version: mongoose.trusted({ $exists: false }) } : { version: seen.version };
+    const result = await TopicMember.updateOne(
+      { _id, ...atVersion },
+      { $set: { member, version: seen.version + 1, ...(member ? { joinedAt: new Date() } : {}) } },
+    );
+    return result.modifiedCount === 1 ? 'changed' : 'moved';
+  }
+
+  /** Tells every instance holding the user's sockets: at once on the user channel, and through the user's membership version. */
+  async function announceMembership(topic: string, user: { id: string; name?: string }, member: boolean, system: boolean): Promise<void> {
+    await Promise.all([
+      withTimeout(deps.redis.incr(deps.names.membershipKey(user.id)), 2000, 'redis did not answer').catch((error: unknown) =>
+        log.warn({ err: error, topic }, 'could not bump the membership version; sockets follow on reconnect'),
+      ),
+      deps.userChannel.publish([{ userId: user.id, message: { kind: 'topic-membership', topic, member } }]),
+    ]);
+    if (system) {
       await publishToTopic(
         topic,
         { event: member ? 'joined' : 'left', data: { user: { id: user.id, name: user.name ?? '' } } },
         { excludeUserId: user.id },
       );
     }
-    return changed;
+  }
+
+  /** A backend's add or remove: applied whatever came before it (re-read and written again when another change raced it). */
+  async function setMembership(topic: string, user: { id: string; name?: string }, member: boolean): Promise<boolean> {
+    const found = await require(topic);
+    for (let attempt = 0; attempt < MAX_MEMBERSHIP_ATTEMPTS; attempt++) {
+      const outcome = await writeMembership(topic, user.id, member, await readMembership(topic, user.id));
+      if (outcome === 'moved') continue;
+      await announceMembership(topic, user, member, outcome === 'changed' && found.systemEvents);
+      return outcome === 'changed';
+    }
+    throw new AppError('conflict', `The membership of "${user.id}" in "${topic}" keeps changing; retry shortly.`);
   }
 
   return {
@@ -178,27 +223,37 @@ export function createTopicService(deps: {
     async members(topic: string): Promise<string[]> {
       await require(parseTopic(topic));
       const docs = await TopicMember.find({ topic }).sort({ joinedAt: 1 }).lean();
-      return docs.map((doc) => doc.userId);
+      return docs.filter((doc) => doc.member !== false).map((doc) => doc.userId);
     },
 
     async topicsOf(userId: string): Promise<string[]> {
       const docs = await TopicMember.find({ userId }).lean();
-      return docs.map((doc) => doc.topic);
+      return docs.filter((doc) => doc.member !== false).map((doc) => doc.topic);
     },
 
     /** A backend adds a member (no policy check: the backend is trusted). */
     addMember: (topic: string, user: { id: string; name?: string }) => setMembership(parseTopic(topic), user, true),
     removeMember: (topic: string, user: { id: string; name?: string }) => setMembership(parseTopic(topic), user, false),
 
-    /** A user asks to join: the policy decides. */
+    /**
+     * A user asks to join: the policy decides, on the membership as read, and the join is written only
+     * if nothing changed it since (a removal racing the subscribe wins; the policy is asked again).
+     */
     async subscribe(user: { id: string; name: string }, rawTopic: unknown): Promise<string> {
       const topic = parseTopic(rawTopic);
-      const [found, isMember] = await Promise.all([info(topic), TopicMember.exists({ _id: `${topic}|${user.id}` })]);
-      if (!(await policy({ userId: user.id, topic, info: found, isMember: isMember !== null }))) {
-        throw found ? new AppError('forbidden', `You may not subscribe to "${topic}".`) : new AppError('not_found', `No topic "${topic}".`);
+      for (let attempt = 0; attempt < MAX_MEMBERSHIP_ATTEMPTS; attempt++) {
+        const [found, seen] = await Promise.all([info(topic), readMembership(topic, user.id)]);
+        if (!(await policy({ userId: user.id, topic, info: found, isMember: seen.member }))) {
+          throw found
+            ? new AppError('forbidden', `You may not subscribe to "${topic}".`)
+            : new AppError('not_found', `No topic "${topic}".`);
+        }
+        const outcome = await writeMembership(topic, user.id, true, seen);
+        if (outcome === 'moved') continue;
+        if (outcome === 'changed') await announceMembership(topic, user, true, found!.systemEvents);
+        return topic;
       }
-      await setMembership(topic, user, true);
-      return topic;
+      throw new AppError('conflict', `Your membership of "${topic}" changed while subscribing; retry shortly.`);
     },
 
     async unsubscribe(user: { id: string; name: string }, rawTopic: unknown): Promise<string> {

@@ -1,0 +1,111 @@
+import type { HeraldNames } from '@herald/shared';
+import type { Logger } from '../platform/logger';
+import { isCluster, type RedisClient } from '../platform/redis-client';
+import type { TopicService } from '../topics/topic-service';
+import type { IoServer, IoSocket } from './io-types';
+import type { SocketSessions } from './socket-session';
+
+/** How often the membership versions of the users here are compared. @default 2000 */
+const CHECK_INTERVAL_MS = 2000;
+const READ_BATCH = 500;
+/** Stands for "reconcile failed": never equal to a stored version. */
+const RETRY = 'retry';
+
+/**
+ * Topic membership is the database's; the `topic-membership` message on a user's channel only makes
+ * a change take effect at once. When that message is lost (this instance's subscriber was down), the
+ * user's membership version (a Redis counter every change bumps) still moved: every 2 s this instance
+ * reads the versions of the users whose sockets it holds (MGETs, no database query), and for a user
+ * whose version changed reads the user's topics from the database and makes every local socket of
+ * theirs leave the topics they left and join the ones they joined. So a removal takes effect on every
+ * socket within about 2 s, lost message or not; a new socket joins from the database as it opens.
+ */
+export interface MembershipCheck {
+  /**
+   * A socket of this user joined its topics as they were after the membership version was `version`:
+   * the baseline the user's next version is compared with (kept if one is held already).
+   */
+  restored(userId: string, version: string | null): void;
+  stop(): void;
+}
+
+export function startMembershipCheck(deps: {
+  io: IoServer;
+  redis: RedisClient;
+  names: HeraldNames;
+  topics: Pick<TopicService, 'topicsOf'>;
+  sessions: Pick<SocketSessions, 'joinTopic' | 'leaveTopic' | 'topicsOf'>;
+  logger: Logger;
+  intervalMs?: number;
+}): MembershipCheck {
+  const log = deps.logger.child({ module: 'membership-check' });
+  /** The version each user here had when last compared (null: no change ever recorded). */
+  let seen = new Map<string, string | null>();
+  let running = false;
+  let lastError = 0;
+
+  async function versions(userIds: string[]): Promise<(string | null)[]> {
+    const batches: string[][] = [];
+    for (let i = 0; i < userIds.length; i += READ_BATCH) batches.push(userIds.slice(i, i + READ_BATCH));
+    const read = (keys: string[]) =>
+      isCluster(deps.redis) ? Promise.all(keys.map((key) => deps.redis.get(key))) : deps.redis.mget(...keys);
+    return (await Promise.all(batches.map((batch) => read(batch.map((userId) => deps.names.membershipKey(userId)))))).flat();
+  }
+
+  async function reconcile(userId: string, sockets: IoSocket[]): Promise<void> {
+    const topics = new Set(await deps.topics.topicsOf(userId));
+    for (const socket of sockets) {
+      for (const topic of deps.sessions.topicsOf(socket)) if (!topics.has(topic)) deps.sessions.leaveTopic(socket, topic);
+      await Promise.all([...topics].map((topic) => deps.sessions.joinTopic(socket, topic)));
+    }
+  }
+
+  async function check(): Promise<void> {
+    const byUser = new Map<string, IoSocket[]>();
+    for (const socket of deps.io.of('/').sockets.values()) {
+      const list = byUser.get(socket.data.userId);
+      if (list) list.push(socket);
+      else byUser.set(socket.data.userId, [socket]);
+    }
+    const users = [...byUser.keys()];
+    const current = await versions(users);
+    const next = new Map<string, string | null>();
+    const changed: string[] = [];
+    users.forEach((userId, i) => {
+      const version = current[i] ?? null;
+      next.set(userId, version);
+      // A user without a baseline yet is compared from the next check on.
+      if (seen.has(userId) && seen.get(userId) !== version) changed.push(userId);
+    });
+    // Baselines recorded while this check ran (sockets that opened meanwhile) are kept.
+    for (const [userId, version] of seen) if (!next.has(userId) && byUser.has(userId)) next.set(userId, version);
+    seen = next;
+    for (const userId of changed) {
+      await reconcile(userId, byUser.get(userId)!).catch((error: unknown) => {
+        // Compared again next time: a version no counter has, so the change is seen again.
+        seen.set(userId, RETRY);
+        throw error;
+      });
+    }
+  }
+
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    check()
+      .catch((error: unknown) => {
+        if (Date.now() - lastError > 10_000) {
+          lastError = Date.now();
+          log.warn({ err: error }, 'membership check skipped');
+        }
+      })
+      .finally(() => (running = false));
+  }, deps.intervalMs ?? CHECK_INTERVAL_MS);
+  timer.unref();
+  return {
+    restored(userId, version) {
+      if (!seen.has(userId)) seen.set(userId, version);
+    },
+    stop: () => clearInterval(timer),
+  };
+}
