@@ -98,3 +98,21 @@ export function watchRedisErrors(client: RedisClient, name: string, logger: Logg
   client.on('error', onError);
   return () => client.off('error', onError);
 }
+
+/** Keys read per MGET (standalone) or per batch of GETs (cluster). */
+const READ_BATCH = 500;
+
+/**
+ * The values of many keys, in order (null where missing): MGETs of 500 on a standalone Redis, sent
+ * together; one GET per key on a cluster, where each user's keys live in a slot of their own (ioredis
+ * sends them to their nodes together).
+ *
+ * @example
+ * const counters = await readKeys(redis, userIds.map(names.seqKey));
+ */
+export async function readKeys(client: RedisClient, keys: string[]): Promise<(string | null)[]> {
+  const batches: string[][] = [];
+  for (let i = 0; i < keys.length; i += READ_BATCH) batches.push(keys.slice(i, i + READ_BATCH));
+  const read = (batch: string[]) => (isCluster(client) ? Promise.all(batch.map((key) => client.get(key))) : client.mget(...batch));
+  return (await Promise.all(batches.map(read))).flat();
+}

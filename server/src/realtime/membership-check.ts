@@ -1,13 +1,13 @@
 import type { HeraldNames } from '@herald/shared';
 import type { Logger } from '../platform/logger';
-import { isCluster, type RedisClient } from '../platform/redis-client';
+import { readKeys, type RedisClient } from '../platform/redis-client';
 import type { TopicService } from '../topics/topic-service';
 import type { IoServer, IoSocket } from './io-types';
+import { everyInterval } from './periodic-check';
 import type { SocketSessions } from './socket-session';
 
 /** How often the membership versions of the users here are compared. @default 2000 */
 const CHECK_INTERVAL_MS = 2000;
-const READ_BATCH = 500;
 /** Stands for "reconcile failed": never equal to a stored version. */
 const RETRY = 'retry';
 
@@ -41,16 +41,6 @@ export function startMembershipCheck(deps: {
   const log = deps.logger.child({ module: 'membership-check' });
   /** The version each user here had when last compared (null: no change ever recorded). */
   let seen = new Map<string, string | null>();
-  let running = false;
-  let lastError = 0;
-
-  async function versions(userIds: string[]): Promise<(string | null)[]> {
-    const batches: string[][] = [];
-    for (let i = 0; i < userIds.length; i += READ_BATCH) batches.push(userIds.slice(i, i + READ_BATCH));
-    const read = (keys: string[]) =>
-      isCluster(deps.redis) ? Promise.all(keys.map((key) => deps.redis.get(key))) : deps.redis.mget(...keys);
-    return (await Promise.all(batches.map((batch) => read(batch.map((userId) => deps.names.membershipKey(userId)))))).flat();
-  }
 
   async function reconcile(userId: string, sockets: IoSocket[]): Promise<void> {
     const topics = new Set(await deps.topics.topicsOf(userId));
@@ -68,7 +58,10 @@ export function startMembershipCheck(deps: {
       else byUser.set(socket.data.userId, [socket]);
     }
     const users = [...byUser.keys()];
-    const current = await versions(users);
+    const current = await readKeys(
+      deps.redis,
+      users.map((userId) => deps.names.membershipKey(userId)),
+    );
     const next = new Map<string, string | null>();
     const changed: string[] = [];
     users.forEach((userId, i) => {
@@ -89,23 +82,11 @@ export function startMembershipCheck(deps: {
     }
   }
 
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    check()
-      .catch((error: unknown) => {
-        if (Date.now() - lastError > 10_000) {
-          lastError = Date.now();
-          log.warn({ err: error }, 'membership check skipped');
-        }
-      })
-      .finally(() => (running = false));
-  }, deps.intervalMs ?? CHECK_INTERVAL_MS);
-  timer.unref();
+  const stop = everyInterval(deps.intervalMs ?? CHECK_INTERVAL_MS, check, log, 'membership check skipped');
   return {
     restored(userId, version) {
       if (!seen.has(userId)) seen.set(userId, version);
     },
-    stop: () => clearInterval(timer),
+    stop,
   };
 }

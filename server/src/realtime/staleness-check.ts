@@ -1,8 +1,9 @@
 import type { HeraldNames } from '@herald/shared';
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
-import { isCluster, type RedisClient } from '../platform/redis-client';
+import { readKeys, type RedisClient } from '../platform/redis-client';
 import type { IoServer, IoSocket } from './io-types';
+import { everyInterval } from './periodic-check';
 
 /** How often the users with sockets here are checked. @default 1000 */
 const CHECK_INTERVAL_MS = 1000;
@@ -13,8 +14,6 @@ const CHECK_INTERVAL_MS = 1000;
 const CONFIRM_MS = 1900;
 /** A socket still behind is reminded at most this often (a slow insert, a seq that was never stored). */
 const HINT_EVERY_MS = 2000;
-/** Counters read per MGET (standalone) or per batch of GETs (cluster). */
-const READ_BATCH = 500;
 
 interface Position {
   /** The newest seq up to which this socket has everything: its last sync's settledSeq, then each next live push. */
@@ -78,19 +77,14 @@ export function startStalenessCheck(deps: {
   intervalMs?: number;
 }): () => void {
   const log = deps.logger.child({ module: 'staleness-check' });
-  let running = false;
-  let lastError = 0;
 
   async function counters(userIds: string[]): Promise<Map<string, number>> {
-    const batches: string[][] = [];
-    for (let i = 0; i < userIds.length; i += READ_BATCH) batches.push(userIds.slice(i, i + READ_BATCH));
-    // All batches go out together (one connection, pipelined). Each user's counter is in a slot of its
-    // own on a cluster: one GET each there (ioredis sends them to their nodes together).
-    const read = (keys: string[]) =>
-      isCluster(deps.redis) ? Promise.all(keys.map((key) => deps.redis.get(key))) : deps.redis.mget(...keys);
-    const values = await Promise.all(batches.map((batch) => read(batch.map((userId) => deps.names.seqKey(userId)))));
+    const values = await readKeys(
+      deps.redis,
+      userIds.map((userId) => deps.names.seqKey(userId)),
+    );
     const result = new Map<string, number>();
-    batches.forEach((batch, b) => values[b]!.forEach((value, j) => value !== null && result.set(batch[j]!, Number(value))));
+    values.forEach((value, i) => value !== null && result.set(userIds[i]!, Number(value)));
     return result;
   }
 
@@ -119,19 +113,6 @@ export function startStalenessCheck(deps: {
     deps.metrics.stalenessCheckSeconds.observe((performance.now() - started) / 1000);
   }
 
-  const timer = setInterval(() => {
-    if (running) return; // a slow check is not stacked on itself
-    running = true;
-    check()
-      .catch((error: unknown) => {
-        // Redis down: nothing to compare with; the resync on its return covers the outage.
-        if (Date.now() - lastError > 10_000) {
-          lastError = Date.now();
-          log.warn({ err: error }, 'staleness check skipped');
-        }
-      })
-      .finally(() => (running = false));
-  }, deps.intervalMs ?? CHECK_INTERVAL_MS);
-  timer.unref();
-  return () => clearInterval(timer);
+  // Redis down: nothing to compare with; the resync on its return covers the outage.
+  return everyInterval(deps.intervalMs ?? CHECK_INTERVAL_MS, check, log, 'staleness check skipped');
 }
