@@ -76,6 +76,17 @@ const config: Config = {
       globalTeardown: '<rootDir>/server/test/support/global-teardown.ts',
     },
     {
+      // Faults at random for a while, then a check of everything against the database: `npm run test:chaos`.
+      displayName: 'chaos',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/chaos/**/*.test.ts'],
+      transformIgnorePatterns,
+      transform: tsJest('<rootDir>/server/tsconfig.test.json'),
+      moduleNameMapper: sharedFromSource,
+      globalSetup: '<rootDir>/server/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/server/test/support/global-teardown.ts',
+    },
+    {
       displayName: 'faults',
       testEnvironment: 'node',
       testMatch: ['<rootDir>/faults/**/*.test.ts'],

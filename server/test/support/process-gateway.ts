@@ -15,8 +15,14 @@ export interface GatewayProcess {
 }
 
 /** Runs a gateway as its own process through the real entry point (`npm start`'s), as production does. */
-export async function spawnGateway(env: { mongodbUri: string; redisUrl: string }): Promise<GatewayProcess> {
-  const port = await freePort();
+export async function spawnGateway(env: {
+  mongodbUri: string;
+  redisUrl: string;
+  port?: number;
+  /** @default 20000 */
+  readyTimeoutMs?: number;
+}): Promise<GatewayProcess> {
+  const port = env.port ?? (await freePort());
   const root = path.resolve(__dirname, '../../..');
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/cli/start.ts'], {
     cwd: root,
@@ -47,7 +53,7 @@ export async function spawnGateway(env: { mongodbUri: string; redisUrl: string }
       const res = await fetch(`${url}/readyz`);
       expect(res.status).toBe(200);
     },
-    20_000,
+    env.readyTimeoutMs ?? 20_000,
     100,
   );
   const metrics = async () => (await fetch(`${url}/metrics`, { headers: { Authorization: `Bearer ${TEST_METRICS_TOKEN}` } })).text();

@@ -8,20 +8,23 @@ export interface Balancer {
 /**
  * A minimal loopback TCP load balancer: each connection goes to the first
  * backend that accepts it, so clients land on the first instance and move to
- * the next when it stops accepting.
+ * the next when it stops accepting (with `spread`, the first tried turns round robin).
  */
-export async function startBalancer(backendPorts: number[]): Promise<Balancer> {
+export async function startBalancer(backendPorts: number[], options: { spread?: boolean } = {}): Promise<Balancer> {
   const open = new Set<net.Socket>();
+  // With `spread`, each connection starts at the next backend (round robin) and falls through from there.
+  let next = 0;
   const server = net.createServer((client) => {
     open.add(client);
     client.once('close', () => open.delete(client));
     client.pause();
+    const first = options.spread ? next++ % backendPorts.length : 0;
     const tryBackend = (index: number) => {
       if (index >= backendPorts.length) {
         client.destroy();
         return;
       }
-      const upstream = net.connect({ host: '127.0.0.1', port: backendPorts[index]! });
+      const upstream = net.connect({ host: '127.0.0.1', port: backendPorts[(first + index) % backendPorts.length]! });
       let connected = false;
       upstream.on('error', () => {
         if (!connected) tryBackend(index + 1);

@@ -1,0 +1,237 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Connection } from 'mongoose';
+import { io } from 'socket.io-client';
+import { FeedClient, type FeedSocket } from '../client/src/notifications/core/feed-client';
+import { createHeraldPublisher, type HeraldPublisher } from '../server/src/herald-publisher';
+import { startFerretDb, type LocalFerretDb } from '../server/src/local-services/ferretdb';
+import { startRedisServer, type LocalRedis } from '../server/src/local-services/redis-server';
+import { createLogger } from '../server/src/platform/logger';
+import { openInspector } from '../server/test/support/database';
+import { TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from '../server/test/support/herald';
+import { spawnGateway, type GatewayProcess } from '../server/test/support/process-gateway';
+import { startBalancer, type Balancer } from '../server/test/support/tcp-balancer';
+import { createTokenSigner } from '../server/src/auth/token-signer';
+
+/**
+ * The chaos test: 3 gateway processes behind a loopback balancer, 200 clients (the real FeedClient)
+ * that also drop and reconnect, two publishers (createHeraldPublisher in this process; HTTP with
+ * idempotency keys and retries), while a scheduler restarts Redis, pauses the database, kills and
+ * restarts gateways and drops clients. When the faults stop, a checker compares, per user, what the
+ * database holds with what each client applied: nothing missing, nothing doubled, unread counts equal.
+ *
+ * CHAOS_SECONDS (default 60) sets how long faults run; CHAOS_SEED replays a run.
+ */
+const SECONDS = Number(process.env.CHAOS_SECONDS ?? 60);
+const SEED = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const USERS = 100;
+const CLIENTS = 200;
+/** After the faults: how long everything has to settle, and how long a client has after that. */
+const SETTLE_MS = 15_000;
+
+/** mulberry32: a small seeded PRNG, so a run reproduces from its seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
+  // Two streams from the seed: the fault schedule replays exactly; the load's choices too, its timing not.
+  const random = prng(SEED);
+  const faultRandom = prng(SEED ^ 0x5bd1e995);
+  const pick = <T>(items: readonly T[], from = random): T => items[Math.floor(from() * items.length)]!;
+  const log: string[] = [];
+  const note = (line: string) => log.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
+  let dir: string;
+  let ferret: LocalFerretDb;
+  let redis: LocalRedis;
+  let gateways: GatewayProcess[] = [];
+  let balancer: Balancer;
+  let publisher: HeraldPublisher;
+  let inspector: Connection;
+  const clients: { userId: string; client: FeedClient; socket: FeedSocket }[] = [];
+  const users = Array.from({ length: USERS }, (_, i) => `chaos-${String(i).padStart(3, '0')}`);
+  const counts = { published: 0, httpRetries: 0, httpGaveUp: 0, inProcessFailed: 0, faults: {} as Record<string, number> };
+
+  beforeAll(async () => {
+    // The seed is what reproduces a failure.
+    console.log(`chaos seed ${SEED} (CHAOS_SEED=${SEED} replays the schedule)`);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-chaos-'));
+    ferret = await startFerretDb({ dataDir: path.join(dir, 'db') });
+    redis = await startRedisServer();
+    const env = { mongodbUri: `${ferret.url}chaos`, redisUrl: redis.url };
+    gateways = await Promise.all([spawnGateway(env), spawnGateway(env), spawnGateway(env)]);
+    balancer = await startBalancer(
+      gateways.map((g) => g.port),
+      { spread: true },
+    );
+    publisher = await createHeraldPublisher({ ...env, logger: createLogger('silent') });
+    inspector = await openInspector(env.mongodbUri);
+    const signer = createTokenSigner({ secret: TEST_JWT_SECRET, ttlSeconds: 3600 });
+    for (let i = 0; i < CLIENTS; i++) {
+      const userId = users[i % USERS]!;
+      const socket: FeedSocket = io(balancer.url, {
+        auth: { token: signer.sign({ userId, name: userId }).token },
+        transports: ['websocket'],
+        forceNew: true,
+        reconnectionDelay: 200,
+        reconnectionDelayMax: 2000,
+      });
+      clients.push({ userId, socket, client: new FeedClient(socket) });
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const { socket } of clients) socket.close();
+    await publisher?.close().catch(() => undefined);
+    await inspector?.close();
+    await balancer?.close();
+    for (const g of gateways) if (g.child.exitCode === null) g.child.kill('SIGKILL');
+    ferret?.process.kill('SIGCONT');
+    await redis?.stop();
+    await ferret?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Publishes over HTTP with an idempotency key, retrying (as told by 503/409) up to 20 times. */
+  async function publishOverHttp(key: string, userIds: string[]): Promise<void> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const res = await fetch(`${balancer.url}/api/notifications`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_SERVICE_TOKEN}`, 'idempotency-key': key },
+        body: JSON.stringify({ userIds, type: 'chaos.http', title: key }),
+        signal: AbortSignal.timeout(10_000),
+      }).catch(() => undefined);
+      if (res?.status === 201) return;
+      counts.httpRetries++;
+      await sleep(500 + random() * 1000);
+    }
+    counts.httpGaveUp++;
+  }
+
+  async function restartGateway(index: number): Promise<void> {
+    const old = gateways[index]!;
+    old.child.kill('SIGKILL');
+    await old.exited;
+    gateways[index] = await spawnGateway({ mongodbUri: `${ferret.url}chaos`, redisUrl: redis.url, port: old.port, readyTimeoutMs: 60_000 });
+  }
+
+  async function restartRedis(): Promise<void> {
+    const port = redis.port;
+    redis.process.kill('SIGKILL');
+    await redis.process.exited;
+    await sleep(500);
+    redis = await startRedisServer({ port });
+  }
+
+  it(
+    'ends with every client holding exactly what the database holds for its user',
+    async () => {
+      const until = Date.now() + SECONDS * 1000;
+      let publishing = true;
+      const load = (async () => {
+        let n = 0;
+        const inFlight = new Set<Promise<void>>();
+        while (publishing) {
+          const targets = [pick(users), ...(random() < 0.3 ? [pick(users)] : [])];
+          const key = `k${SEED}-${n++}`;
+          const work =
+            random() < 0.5
+              ? publishOverHttp(key, [...new Set(targets)])
+              : publisher
+                  .publishNotification({ userIds: [...new Set(targets)], type: 'chaos.direct', title: key })
+                  .then(() => undefined)
+                  .catch(() => void counts.inProcessFailed++);
+          counts.published++;
+          inFlight.add(work);
+          void work.finally(() => inFlight.delete(work));
+          await sleep(40 + random() * 60);
+        }
+        await Promise.all(inFlight);
+      })();
+
+      const faults = ['redis-restart', 'db-pause', 'gateway-kill', 'client-drop'] as const;
+      while (Date.now() < until) {
+        await sleep(3000 + faultRandom() * 4000);
+        const fault = pick(faults, faultRandom);
+        counts.faults[fault] = (counts.faults[fault] ?? 0) + 1;
+        note(fault);
+        if (fault === 'redis-restart') await restartRedis();
+        else if (fault === 'db-pause') {
+          ferret.process.kill('SIGSTOP');
+          await sleep(1000 + faultRandom() * 4000);
+          ferret.process.kill('SIGCONT');
+        } else if (fault === 'gateway-kill') await restartGateway(Math.floor(faultRandom() * gateways.length));
+        else for (let i = 0; i < 20; i++) pick(clients, faultRandom).socket.io.engine?.close();
+      }
+      publishing = false;
+      await load;
+      note('faults stopped; settling');
+
+      // Everyone connected and caught up, then compare.
+      const deadline = Date.now() + SETTLE_MS + 30_000;
+      const fresh = () => ({ missing: 0, extra: 0, doubled: 0, countMismatches: 0, examples: [] as string[] });
+      let report = fresh();
+      for (let round = 0; ; round++) {
+        await sleep(1000);
+        if (round > 0) report = fresh();
+        const stored = await inspector
+          .collection('notifications')
+          .find({ gap: { $exists: false } }, { projection: { _id: 1, userId: 1, title: 1, readAt: 1 } })
+          .toArray();
+        const byUser = new Map<string, string[]>();
+        const titles = new Map<string, number>();
+        for (const doc of stored) {
+          byUser.set(doc.userId as string, [...(byUser.get(doc.userId as string) ?? []), String(doc._id)]);
+          const copy = `${doc.userId as string}|${doc.title as string}`;
+          titles.set(copy, (titles.get(copy) ?? 0) + 1);
+        }
+        for (const [copy, n] of titles) {
+          if (n > 1 && copy.includes('|k')) {
+            report.doubled++;
+            if (report.examples.length < 5) report.examples.push(`doubled ${copy} x${n}`);
+          }
+        }
+        for (const { userId, client } of clients) {
+          const want = new Set(byUser.get(userId) ?? []);
+          const have = new Set(client.state.items.map((item) => item.id));
+          for (const id of want) if (!have.has(id)) report.missing++;
+          for (const id of have) if (!want.has(id)) report.extra++;
+          if (client.state.unread !== want.size) {
+            report.countMismatches++;
+            if (report.examples.length < 5) report.examples.push(`${userId}: unread ${client.state.unread}, stored unread ${want.size}`);
+          }
+          if ((report.missing || report.extra) && report.examples.length < 5) {
+            report.examples.push(`${userId}: ${[...want].filter((id) => !have.has(id)).length} missing, connection ${client.connection}`);
+          }
+        }
+        if ((report.missing === 0 && report.extra === 0 && report.countMismatches === 0) || Date.now() > deadline) break;
+      }
+      const summary = {
+        seed: SEED,
+        seconds: SECONDS,
+        ...counts,
+        stored: await inspector.collection('notifications').countDocuments({ gap: { $exists: false } }),
+        ...report,
+      };
+      // The run's figures are its result.
+      console.log(`chaos result ${JSON.stringify(summary)}\n${log.join('\n')}`);
+      expect({ missing: report.missing, extra: report.extra, doubled: report.doubled, countMismatches: report.countMismatches }).toEqual({
+        missing: 0,
+        extra: 0,
+        doubled: 0,
+        countMismatches: 0,
+      });
+    },
+    (SECONDS + 240) * 1000,
+  );
+});
