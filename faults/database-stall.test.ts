@@ -22,6 +22,13 @@ describe('when the database stalls during a keyed publish to 1,000 recipients', 
   const recipients = Array.from({ length: 1000 }, (_, i) => `r${String(i).padStart(4, '0')}`);
   const body = { userIds: recipients, type: 'stall.test', title: 'Sent while the database was paused' };
 
+  /** How many notifications of this type each recipient has in the database. */
+  const copiesPerRecipient = (type: string) =>
+    inspector
+      .collection('notifications')
+      .aggregate<{ _id: string; copies: number }>([{ $match: { type } }, { $group: { _id: '$userId', copies: { $sum: 1 } } }])
+      .toArray();
+
   const publish = () =>
     fetch(`${herald.url}/api/notifications`, {
       method: 'POST',
@@ -86,10 +93,7 @@ describe('when the database stalls during a keyed publish to 1,000 recipients', 
     expect(result.notifications).toHaveLength(1000);
 
     // Exactly one copy per recipient in the database, and one live delivery to the connected one.
-    const perUser = await inspector
-      .collection('notifications')
-      .aggregate<{ _id: string; copies: number }>([{ $match: { type: 'stall.test' } }, { $group: { _id: '$userId', copies: { $sum: 1 } } }])
-      .toArray();
+    const perUser = await copiesPerRecipient('stall.test');
     expect(perUser).toHaveLength(1000);
     expect(perUser.filter((user) => user.copies !== 1)).toEqual([]);
     const [live] = await received.settled({ timeoutMs: 10_000, quietMs: 500 });
@@ -128,10 +132,7 @@ describe('when the database stalls during a keyed publish to 1,000 recipients', 
     } finally {
       Collection.insertMany = insertMany;
     }
-    const copies = await inspector
-      .collection('notifications')
-      .aggregate<{ _id: string; copies: number }>([{ $match: { type: 'lost.reply' } }, { $group: { _id: '$userId', copies: { $sum: 1 } } }])
-      .toArray();
+    const copies = await copiesPerRecipient('lost.reply');
     expect(copies).toHaveLength(200);
     expect(copies.filter((user) => user.copies !== 1)).toEqual([]);
   });
