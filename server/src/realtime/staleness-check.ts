@@ -34,7 +34,6 @@ export interface DeliveryPositions {
   behindSince(socket: IoSocket): number | undefined;
   /** A notification with `seq` was pushed live to the socket. */
   pushed(socket: IoSocket, seq: number): void;
-  of(socket: IoSocket): number | undefined;
 }
 
 export function createDeliveryPositions(): DeliveryPositions & { entry(socket: IoSocket): Position | undefined } {
@@ -51,7 +50,6 @@ export function createDeliveryPositions(): DeliveryPositions & { entry(socket: I
       const position = positions.get(socket);
       if (position && seq === position.seq + 1) position.seq = seq;
     },
-    of: (socket) => positions.get(socket)?.seq,
     entry: (socket) => positions.get(socket),
   };
 }
