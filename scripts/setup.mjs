@@ -3,7 +3,7 @@
 //
 //   npm packages      npm ci, when node_modules is missing or older than package-lock.json
 //   redis-server 7    Debian's package (apt-get), unless REDIS_URL is set
-//   FerretDB v1.24.2  built from its Go module (with a one-line index fix, see below) into Go's bin
+//   FerretDB v1.24.2  built from its Go module (with two small fixes, see below) into Go's bin
 //                     directory as ferretdb-herald, unless MONGODB_URI is set
 //   chromium          Debian's package, for the browser tests (skip with --no-browser)
 //   .env              copied from .env.example with fresh secrets, if missing
@@ -18,20 +18,56 @@ import { parseEnv } from 'node:util';
 
 const FERRETDB_VERSION = 'v1.24.2';
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
-/** What our build reports: upstream's version plus the marker of the fix below. */
-const FERRETDB_BUILD = `${FERRETDB_VERSION}-herald.1`;
+/** What our build reports: upstream's version plus the marker of the fixes below. */
+const FERRETDB_BUILD = `${FERRETDB_VERSION}-herald.2`;
 const FERRETDB_BINARY = 'ferretdb-herald';
 /**
- * FerretDB 1.24's SQLite backend creates its unique _id index on `_ferretdb_sjson->"_id"` but
- * queries by `_ferretdb_sjson->'$._id'`. Both extract the same value, but SQLite only uses an
- * index whose expression matches the query's, so every lookup by _id scanned the whole table
- * (measured: 120 ms of CPU per lookup at 20,000 documents, 0.6 ms with the fix). The fix makes the
- * queries use the index's own expression.
+ * Two fixes to FerretDB 1.24's source, each a line or two:
+ *
+ * 1. Its SQLite backend creates its unique _id index on `_ferretdb_sjson->"_id"` but queries by
+ *    `_ferretdb_sjson->'$._id'`. Both extract the same value, but SQLite only uses an index whose
+ *    expression matches the query's, so every lookup by _id scanned the whole table (measured: 120 ms
+ *    of CPU per lookup at 20,000 documents, 0.6 ms with the fix). The fix makes the queries use the
+ *    index's own expression.
+ * 2. An update, findAndModify or delete reads the matching documents, then writes them, without
+ *    holding anything in between, so two conditional updates of one document both succeed (measured:
+ *    two takeovers of the same pending document in 137 of 200 tries). MongoDB applies each to a
+ *    document atomically, and Herald's claims and membership changes rely on that. The fix runs these
+ *    read-then-write commands one at a time (SQLite runs one writer at a time anyway).
  */
-const FERRETDB_PATCH = {
-  file: 'internal/backends/sqlite/metadata/metadata.go',
-  from: `IDColumn = DefaultColumn + "->'$._id'"`,
-  to: `IDColumn = DefaultColumn + "->\\"_id\\""`,
+const FERRETDB_PATCHES = [
+  {
+    file: 'internal/backends/sqlite/metadata/metadata.go',
+    from: `IDColumn = DefaultColumn + "->'$._id'"`,
+    to: `IDColumn = DefaultColumn + "->\\"_id\\""`,
+  },
+  {
+    file: 'internal/handler/msg_update.go',
+    from: `\tmatched, modified, upserted, err := h.updateDocument(connCtx, params)\n`,
+    to: `\theraldWriteMu.Lock()\n\tmatched, modified, upserted, err := h.updateDocument(connCtx, params)\n\theraldWriteMu.Unlock()\n`,
+  },
+  {
+    file: 'internal/handler/msg_findandmodify.go',
+    from: `\tres, err := h.findAndModifyDocument(connCtx, params)\n`,
+    to: `\theraldWriteMu.Lock()\n\tres, err := h.findAndModifyDocument(connCtx, params)\n\theraldWriteMu.Unlock()\n`,
+  },
+  {
+    file: 'internal/handler/msg_delete.go',
+    from: `\t\td, err = h.execDelete(connCtx, c, &p)\n`,
+    to: `\t\theraldWriteMu.Lock()\n\t\td, err = h.execDelete(connCtx, c, &p)\n\t\theraldWriteMu.Unlock()\n`,
+  },
+];
+/** The lock the second fix takes, in a file of its own. */
+const FERRETDB_LOCK_FILE = {
+  file: 'internal/handler/herald_write_lock.go',
+  code: `package handler
+
+import "sync"
+
+// heraldWriteMu makes each read-then-write command (update, findAndModify, delete) atomic
+// against the others, as MongoDB's per-document atomicity requires.
+var heraldWriteMu sync.Mutex
+`,
 };
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -149,10 +185,13 @@ function buildFerretDb() {
     }
     fs.chmodSync(src, 0o755);
     fs.writeFileSync(path.join(src, 'build', 'version', 'version.txt'), `${FERRETDB_BUILD}\n`);
-    const patched = path.join(src, FERRETDB_PATCH.file);
-    const code = fs.readFileSync(patched, 'utf8');
-    if (!code.includes(FERRETDB_PATCH.from)) fail(`FerretDB's ${FERRETDB_PATCH.file} no longer has the line the index fix replaces`);
-    fs.writeFileSync(patched, code.replace(FERRETDB_PATCH.from, FERRETDB_PATCH.to));
+    for (const patch of FERRETDB_PATCHES) {
+      const patched = path.join(src, patch.file);
+      const code = fs.readFileSync(patched, 'utf8');
+      if (!code.includes(patch.from)) fail(`FerretDB's ${patch.file} no longer has the line Herald's fix replaces`);
+      fs.writeFileSync(patched, code.replace(patch.from, patch.to));
+    }
+    fs.writeFileSync(path.join(src, FERRETDB_LOCK_FILE.file), FERRETDB_LOCK_FILE.code);
     const bin = goBinDir();
     fs.mkdirSync(bin, { recursive: true });
     run('go', ['build', '-trimpath', '-o', path.join(bin, FERRETDB_BINARY), './cmd/ferretdb'], {

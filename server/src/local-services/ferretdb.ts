@@ -46,7 +46,8 @@ function onPath(name: string): string | undefined {
 
 /**
  * Where the FerretDB binary is: FERRETDB_BIN, then the build `npm run setup` makes (ferretdb-herald,
- * in Go's bin directory or on PATH; it carries a one-line fix so lookups by _id use the _id index),
+ * in Go's bin directory or on PATH; it carries two small fixes: lookups by _id use the _id index, and
+ * conditional writes to one document are atomic, as on MongoDB),
  * then a stock ferretdb, which works but reads the whole collection on every lookup.
  */
 export function findFerretDb(): string | undefined {
