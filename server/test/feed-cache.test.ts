@@ -63,7 +63,7 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
     const racing = await cache.counts(userId, async () => {
       computed++;
       // A publish lands between reading the version and storing the result.
-      await cache.added([fakeNotification(userId, 1)]);
+      await cache.added([fakeNotification(userId, 1)], await cache.adding([userId]));
       return { unread: 0, unseen: 0 };
     });
     expect(racing).toEqual({ unread: 0, unseen: 0 });
@@ -74,27 +74,43 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
     expect(fresh).toEqual({ unread: 1, unseen: 1 });
     expect(computed).toBe(2);
     // Cached now: the next read does not compute, and a publish adds to it.
-    await cache.added([fakeNotification(userId, 2), fakeNotification(userId, 3)]);
+    await cache.added([fakeNotification(userId, 2), fakeNotification(userId, 3)], await cache.adding([userId, userId]));
     expect(await cache.counts(userId, () => Promise.reject(new Error('should come from the cache')))).toEqual({ unread: 3, unseen: 3 });
   });
 
   it('a count that saw an insert of a publish still in flight is not cached, so the publish does not count it twice', async () => {
     const cache = createFeedCache({ redis: stack.redisClient, logger: createLogger('silent'), names: stack.names });
     const userId = new mongoose.Types.ObjectId().toHexString();
-    await cache.adding([userId]);
+    const first = await cache.adding([userId]);
     // The insert has landed; the publish has not told the cache yet. A read counts the new notification.
     expect(await cache.counts(userId, async () => ({ unread: 1, unseen: 1 }))).toEqual({ unread: 1, unseen: 1 });
-    await cache.added([fakeNotification(userId, 1)]);
+    await cache.added([fakeNotification(userId, 1)], first);
     expect(await cache.counts(userId, async () => ({ unread: 1, unseen: 1 }))).toEqual({ unread: 1, unseen: 1 });
     // With nothing in flight, counts are cached again and follow publishes.
-    await cache.adding([userId]);
-    await cache.added([fakeNotification(userId, 2)]);
+    await cache.added([fakeNotification(userId, 2)], await cache.adding([userId]));
     expect(await cache.counts(userId, () => Promise.reject(new Error('should come from the cache')))).toEqual({ unread: 2, unseen: 2 });
     // A publish that failed to store leaves nothing pending, and stale counts.
-    await cache.adding([userId]);
-    await cache.abandoned([userId]);
+    await cache.abandoned([userId], await cache.adding([userId]));
     expect(await cache.counts(userId, async () => ({ unread: 2, unseen: 2 }))).toEqual({ unread: 2, unseen: 2 });
     expect(await cache.counts(userId, () => Promise.reject(new Error('should come from the cache')))).toEqual({ unread: 2, unseen: 2 });
+  });
+
+  it('a publish announced before Redis lost the counts does not add itself to counts taken after (restart, expiry)', async () => {
+    const cache = createFeedCache({ redis: stack.redisClient, logger: createLogger('silent'), names: stack.names });
+    const userId = new mongoose.Types.ObjectId().toHexString();
+    expect(await cache.counts(userId, async () => ({ unread: 0, unseen: 0 }))).toEqual({ unread: 0, unseen: 0 });
+    const announced = await cache.adding([userId]);
+    // Redis restarts (or the hash expires): the announcement is forgotten. The insert lands, and a read
+    // counts it; nothing is pending, so that count is cached.
+    await stack.redisClient.del(stack.names.countsKey(userId));
+    expect(await cache.counts(userId, async () => ({ unread: 1, unseen: 1 }))).toEqual({ unread: 1, unseen: 1 });
+    // The publish reports its insert: adding it would make 2.
+    await cache.added([fakeNotification(userId, 1)], announced);
+    expect(await cache.counts(userId, async () => ({ unread: 1, unseen: 1 }))).toEqual({ unread: 1, unseen: 1 });
+    expect(await cache.counts(userId, () => Promise.reject(new Error('should come from the cache')))).toEqual({ unread: 1, unseen: 1 });
+    // A publish whose announcement never reached Redis makes the counts stale too.
+    await cache.added([fakeNotification(userId, 2)], new Map());
+    expect(await cache.counts(userId, async () => ({ unread: 2, unseen: 2 }))).toEqual({ unread: 2, unseen: 2 });
   });
 
   it('keeps what was published for catch-up, and drops it when anything else changes the feed', async () => {

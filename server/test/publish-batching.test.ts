@@ -3,6 +3,11 @@ import type { UserChannelMessage } from '@herald/shared';
 import { createLogger } from '../src/platform/logger';
 import { createNotificationCore } from '../src/notifications/notification-core';
 import type { UserChannelPublisher } from '../src/channels/user-channel-publisher';
+import { createFeedCache } from '../src/notifications/feed-cache';
+import { notificationId } from '../src/notifications/notification-id';
+import { createNotificationWriter } from '../src/notifications/notification-writer';
+import { createSequenceAllocator } from '../src/notifications/sequence';
+import { createMutedRecipients } from '../src/preferences/muted-recipients';
 import { useTestStack } from './support/stack';
 
 describe('publishing under load: calls that arrive together are stored together', () => {
@@ -68,5 +73,48 @@ describe('publishing under load: calls that arrive together are stored together'
     const outcomes = await Promise.allSettled(Array.from({ length: 5 }, () => publish({ userIds: [userId], type: 'a.b', title: 'x' })));
     expect(outcomes.every((o) => o.status === 'rejected')).toBe(true);
     expect(pushed).toEqual([]);
+  });
+
+  it('a keyed call stored in the first round is answered as stored when the only other call of its batch fails in a later round', async () => {
+    const logger = createLogger('silent');
+    const sequences = createSequenceAllocator({ connection: monitored, redis: stack.redisClient, logger, names: stack.names });
+    const cache = createFeedCache({ redis: stack.redisClient, logger, names: stack.names });
+    const writer = createNotificationWriter({ connection: monitored, sequences, cache, muted: createMutedRecipients(monitored), logger });
+    const [lucky, unlucky] = [new mongoose.Types.ObjectId().toHexString(), new mongoose.Types.ObjectId().toHexString()];
+    // The unlucky user's counter is at 1, and seq 2 is held by a notification the counter never handed
+    // out (another instance's, say): the next seq reserved for them collides.
+    await writer.store([unlucky], { type: 'a.b', title: 'first' });
+    await stack.inspector
+      .collection('notifications')
+      .insertOne({
+        _id: notificationId(unlucky, 2),
+        userId: unlucky,
+        seq: 2,
+        type: 'a.b',
+        title: 'foreign',
+        createdAt: new Date(),
+        readAt: null,
+        seenAt: null,
+        archivedAt: null,
+      });
+    let unluckyPlans = 0;
+    const [stored, refused] = await Promise.allSettled([
+      writer.store([lucky], { type: 'a.b', title: 'lucky' }, { onPlan: async () => undefined }),
+      // Its second plan (after the collision) is refused, as when another attempt took its key over.
+      writer.store(
+        [unlucky],
+        { type: 'a.b', title: 'unlucky' },
+        {
+          onPlan: async () => {
+            if (++unluckyPlans > 1) throw new Error('taken over');
+          },
+        },
+      ),
+    ]);
+    cache.close();
+    expect(refused).toMatchObject({ status: 'rejected', reason: { message: 'taken over' } });
+    // Stored means answered as stored: a failure here would have the caller retry, and store it again.
+    expect(stored.status).toBe('fulfilled');
+    expect(await stack.inspector.collection('notifications').countDocuments({ userId: lucky, title: 'lucky' })).toBe(1);
   });
 });

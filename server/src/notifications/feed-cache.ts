@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { HeraldNames, Notification, NotificationCounts } from '@herald/shared';
 import type { Logger } from '../platform/logger';
 import type { RedisClient } from '../platform/redis-client';
@@ -14,34 +15,45 @@ import { withTimeout } from '../platform/with-timeout';
  * insert landed may or may not include it, and the publish's increment would
  * then count it twice.
  *
+ * `pending` lives in Redis, so a Redis restart (or an expired hash) forgets it
+ * while inserts are still in flight. Each hash therefore carries an `epoch`, set
+ * when it is created; a publish adds to the counts only if the hash is the one
+ * it announced itself in (same epoch). Otherwise it only makes them stale, and
+ * the next read counts again.
+ *
  * Recent notifications: a publish also keeps each new notification, as the
  * client sees it, in the user's `recent` hash (seq -> JSON), so a catch-up of
  * the last hour needs no database read. Any other change (a read, an archive,
  * a delete) drops the whole hash: those come from the database again.
  */
+/** Announces ARGV[1] notifications; returns the hash's epoch (ARGV[3] if this creates it). */
 const ADDING = `
+redis.call('HSETNX', KEYS[1], 'epoch', ARGV[3])
 redis.call('HINCRBY', KEYS[1], 'pending', ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
-return 1`;
+return redis.call('HGET', KEYS[1], 'epoch')`;
 
-/** Lowers `pending` by ARGV[1] (never below 0). */
-const SETTLE = `
-local pending = redis.call('HINCRBY', KEYS[1], 'pending', -tonumber(ARGV[1]))
-if pending < 0 then redis.call('HSET', KEYS[1], 'pending', 0) end`;
+/** Whether the hash is the one the caller announced in (ARGV[EPOCH_ARG]); if so, lowers `pending` by ARGV[1] (never below 0). */
+const SETTLE = (epochArg: number) => `
+local same = redis.call('HGET', KEYS[1], 'epoch') == ARGV[${epochArg}]
+if same then
+  local pending = redis.call('HINCRBY', KEYS[1], 'pending', -tonumber(ARGV[1]))
+  if pending < 0 then redis.call('HSET', KEYS[1], 'pending', 0) end
+end`;
 
 const ADDED =
-  SETTLE +
+  SETTLE(4) +
   `
 local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
 local at = tonumber(redis.call('HGET', KEYS[1], 'at') or '-1')
-if at == v - 1 then
+if same and at == v - 1 then
   redis.call('HINCRBY', KEYS[1], 'unread', ARGV[1])
   redis.call('HINCRBY', KEYS[1], 'unseen', ARGV[1])
   redis.call('HSET', KEYS[1], 'at', v)
 end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
-if #ARGV > 3 then
-  redis.call('HSET', KEYS[2], unpack(ARGV, 4))
+if #ARGV > 4 then
+  redis.call('HSET', KEYS[2], unpack(ARGV, 5))
   redis.call('EXPIRE', KEYS[2], ARGV[3])
 end
 return v`;
@@ -54,7 +66,7 @@ return v`;
 
 /** Announced notifications that were not stored after all: no longer pending, and the counts are stale. */
 const ABANDONED =
-  SETTLE +
+  SETTLE(3) +
   `
 redis.call('HINCRBY', KEYS[1], 'v', 1)
 redis.call('EXPIRE', KEYS[1], ARGV[2])
@@ -65,6 +77,7 @@ const STORE = `
 local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if v ~= tonumber(ARGV[1]) then return 0 end
 if tonumber(redis.call('HGET', KEYS[1], 'pending') or '0') > 0 then return 0 end
+redis.call('HSETNX', KEYS[1], 'epoch', ARGV[5])
 redis.call('HSET', KEYS[1], 'v', v, 'at', v, 'unread', ARGV[2], 'unseen', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1`;
@@ -76,12 +89,13 @@ interface FeedCacheScripts {
     n: number,
     ttl: number,
     recentTtl: number,
+    epoch: string,
     ...entries: (string | number)[]
   ): Promise<number>;
   heraldFeedChanged(counts: string, recent: string, ttl: number): Promise<number>;
-  heraldFeedAdding(counts: string, n: number, ttl: number): Promise<number>;
-  heraldFeedAbandoned(counts: string, n: number, ttl: number): Promise<number>;
-  heraldCountsStore(key: string, version: number, unread: number, unseen: number, ttl: number): Promise<number>;
+  heraldFeedAdding(counts: string, n: number, ttl: number, epoch: string): Promise<string>;
+  heraldFeedAbandoned(counts: string, n: number, ttl: number, epoch: string): Promise<number>;
+  heraldCountsStore(key: string, version: number, unread: number, unseen: number, ttl: number, epoch: string): Promise<number>;
 }
 
 /**
@@ -93,12 +107,15 @@ interface FeedCacheScripts {
 export interface FeedCache {
   /** The counts for a user, computing (and caching) them with `compute` when the cache has none. */
   counts(userId: string, compute: () => Promise<NotificationCounts>): Promise<NotificationCounts>;
-  /** Notifications for these users (one entry each) are about to be stored: counts are not cached meanwhile. */
-  adding(userIds: string[]): Promise<void>;
+  /**
+   * Notifications for these users (one entry each) are about to be stored: counts are not cached
+   * meanwhile. The answer goes to `added` or `abandoned`.
+   */
+  adding(userIds: string[]): Promise<Announced>;
   /** Notifications just stored (unread, unseen, as the client sees them), each announced by `adding`. */
-  added(notifications: Notification[]): Promise<void>;
+  added(notifications: Notification[], announced: Announced): Promise<void>;
   /** Announced notifications that could not be stored. */
-  abandoned(userIds: string[]): Promise<void>;
+  abandoned(userIds: string[], announced: Announced): Promise<void>;
   /** Something else changed these users' feeds (read, archive, delete, retention). */
   changed(userIds: string[]): Promise<void>;
   /** The cached notifications of these seqs, in order; undefined where the cache does not have one. */
@@ -106,6 +123,9 @@ export interface FeedCache {
   /** Removes the listener this cache attached to the Redis connection it was handed. */
   close(): void;
 }
+
+/** Which life of each user's cached counts an announcement was made in (their epoch); opaque to callers. */
+export type Announced = ReadonlyMap<string, string>;
 
 /** Users whose invalidation failed are kept for a retry when Redis is back; beyond this, the TTL is the fallback. */
 const MAX_PENDING = 10_000;
@@ -144,14 +164,17 @@ export function createFeedCache(deps: {
     return n;
   };
   /** One script call per user, all in one round trip; a failure marks the users for invalidation. */
-  const eachUser = async (userIds: string[], call: (userId: string, n: number) => Promise<number>) => {
+  const eachUser = async <T>(userIds: string[], call: (userId: string, n: number) => Promise<T>): Promise<Map<string, T>> => {
     const n = perUser(userIds);
     try {
-      await redisCall(Promise.all([...n].map(([userId, count]) => call(userId, count))));
+      const answers = await redisCall(Promise.all([...n].map(([userId, count]) => call(userId, count))));
+      return new Map([...n.keys()].map((userId, i) => [userId, answers[i]!]));
     } catch (error) {
       remember([...n.keys()], error);
+      return new Map();
     }
   };
+  const newEpoch = () => randomBytes(8).toString('hex');
   const scripts = deps.redis as unknown as FeedCacheScripts;
   const { countsKey, recentKey } = deps.names;
   const pending = new Set<string>();
@@ -189,11 +212,13 @@ export function createFeedCache(deps: {
         return compute();
       }
       const counts = await compute();
-      await redisCall(scripts.heraldCountsStore(countsKey(userId), version, counts.unread, counts.unseen, ttl)).catch(() => undefined);
+      await redisCall(scripts.heraldCountsStore(countsKey(userId), version, counts.unread, counts.unseen, ttl, newEpoch())).catch(
+        () => undefined,
+      );
       return counts;
     },
 
-    async added(notifications) {
+    async added(notifications, announced) {
       const byUser = new Map<string, Notification[]>();
       for (const n of notifications) byUser.set(n.userId, [...(byUser.get(n.userId) ?? []), n]);
       const users = [...byUser.keys()];
@@ -203,7 +228,9 @@ export function createFeedCache(deps: {
             users.map((userId) => {
               const mine = byUser.get(userId)!;
               const entries = mine.flatMap((n) => [n.seq, JSON.stringify(n)]);
-              return scripts.heraldFeedAdded(countsKey(userId), recentKey(userId), mine.length, ttl, recentTtl, ...entries);
+              // Unknown epoch (the announcement did not reach Redis): '' matches none, so the counts go stale.
+              const epoch = announced.get(userId) ?? '';
+              return scripts.heraldFeedAdded(countsKey(userId), recentKey(userId), mine.length, ttl, recentTtl, epoch, ...entries);
             }),
           ),
         );
@@ -212,9 +239,11 @@ export function createFeedCache(deps: {
       }
     },
 
-    adding: (userIds) => eachUser(userIds, (userId, n) => scripts.heraldFeedAdding(countsKey(userId), n, ttl)),
+    adding: (userIds) => eachUser(userIds, (userId, n) => scripts.heraldFeedAdding(countsKey(userId), n, ttl, newEpoch())),
 
-    abandoned: (userIds) => eachUser(userIds, (userId, n) => scripts.heraldFeedAbandoned(countsKey(userId), n, ttl)),
+    async abandoned(userIds, announced) {
+      await eachUser(userIds, (userId, n) => scripts.heraldFeedAbandoned(countsKey(userId), n, ttl, announced.get(userId) ?? ''));
+    },
 
     async changed(userIds) {
       try {

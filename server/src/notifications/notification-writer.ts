@@ -1,9 +1,9 @@
 import mongoose, { type Connection } from 'mongoose';
 import type { Notification } from '@herald/shared';
-import { isDuplicateKey } from '../platform/errors';
+import { isDatabaseUnavailable, isDuplicateKey } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import type { MutedRecipients } from '../preferences/muted-recipients';
-import type { FeedCache } from './feed-cache';
+import type { Announced, FeedCache } from './feed-cache';
 import type { PublishPlan } from './idempotency';
 import { notificationId } from './notification-id';
 import { gapDocument, notificationModel, type NewNotificationDoc, type NotificationDoc } from './notification-model';
@@ -52,6 +52,13 @@ interface Slot {
 function contentOf(doc: Pick<NotificationDoc, 'type' | 'title' | 'body' | 'actionUrl' | 'actor' | 'data'>): string {
   return JSON.stringify([doc.type, doc.title, doc.body ?? null, doc.actionUrl ?? null, doc.actor ?? null, doc.data ?? null]);
 }
+
+/**
+ * An insert the database did not answer may still be applied this long after (a paused database resumes,
+ * a queued write runs); until then the recipients' counts are not cached. Beyond it, counts cached
+ * meanwhile are stale until the user's next change.
+ */
+const UNANSWERED_INSERT_MS = 60_000;
 
 /** Rounds of re-reserving seqs that collided with another instance's before giving up. */
 const MAX_SEQ_ATTEMPTS = 20;
@@ -129,22 +136,41 @@ export function createNotificationWriter(deps: {
     });
     const stored = batch.map((request, r) => new Array<Notification>(request.userIds.length - muted[r]!.size));
     const failed = new Map<number, unknown>();
-    await deps.cache.adding(slots.map((slot) => slot.userId));
+    const announced = await deps.cache.adding(slots.map((slot) => slot.userId));
     try {
       await insertWithSeqs(batch, slots, muted, stored, failed);
     } catch (error) {
-      await deps.cache.abandoned(slots.map((slot) => slot.userId));
+      settleLater(slots.map((slot) => slot.userId), announced, error);
       for (const request of batch) request.reject(error);
       return;
     }
-    await deps.cache.added(stored.flatMap((notifications) => notifications.filter((n) => n !== undefined)));
+    await deps.cache.added(
+      stored.flatMap((notifications) => notifications.filter((n) => n !== undefined)),
+      announced,
+    );
     const lost = slots.filter((slot) => stored[slot.request]![slot.index] === undefined).map((slot) => slot.userId);
-    if (lost.length > 0) await deps.cache.abandoned(lost);
+    if (lost.length > 0) await deps.cache.abandoned(lost, announced);
     batch.forEach((request, r) => {
       const error = failed.get(r);
       if (error) request.reject(error);
       else request.resolve({ stored: stored[r]!, muted: request.userIds.filter((id) => muted[r]!.has(id)) });
     });
+  }
+
+  /**
+   * Announced notifications whose insert failed. When the database answered, nothing was stored and the
+   * cache hears so at once. When it did not (a timeout, a dropped connection), the insert may still be
+   * applied: the counts stay uncached until it surely is or is not, so none is cached without it.
+   */
+  function settleLater(userIds: string[], announced: Announced, error: unknown): void {
+    const settle = () =>
+      deps.cache.abandoned(userIds, announced).catch((failure: unknown) => log.warn({ err: failure }, 'could not settle the feed cache'));
+    if (!isDatabaseUnavailable(error)) {
+      void settle();
+      return;
+    }
+    const timer = setTimeout(() => void settle(), UNANSWERED_INSERT_MS);
+    timer.unref();
   }
 
   /**
@@ -168,6 +194,8 @@ export function createNotificationWriter(deps: {
         unreserved.forEach((slot, i) => (slot.seq = seqs[i]!));
       }
       pending = await recordPlans(batch, slots, pending, unreserved, muted, failed);
+      // Every request left in this round failed to record its plan: nothing to insert.
+      if (pending.length === 0) break;
       const createdAt = new Date();
       const docs = pending.map(({ userId, request, seq }) =>
         newDocument(batch[request]!.content, { _id: notificationId(userId, seq!), userId, seq: seq!, createdAt }),
