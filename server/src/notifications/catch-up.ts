@@ -165,8 +165,12 @@ export function createCatchUp(deps: {
 
   return {
     async syncAfter(userId, afterSeq, limit = SYNC_PAGE_SIZE, options = {}) {
+      // Counts first, then the counter, then the read: a notification the counts include was stored
+      // before the read began, so this sync returns it too (on this page or a later one), and its live
+      // message arriving after the answer is a duplicate, not one more unread.
+      const counts = await deps.counts(userId);
       const highest = await deps.sequences.highest(userId);
-      const [{ slots, hasMore }, counts] = await Promise.all([readRange(userId, afterSeq, limit, highest), deps.counts(userId)]);
+      const { slots, hasMore } = await readRange(userId, afterSeq, limit, highest);
       const lastRead = slots.reduce((max, slot) => Math.max(max, slot.seq), afterSeq);
       // A full page settles at most what it read; the last page settles up to the counter (what was handed out).
       const upTo = hasMore ? lastRead : Math.max(lastRead, highest ?? lastRead);

@@ -140,7 +140,11 @@ export function createNotificationWriter(deps: {
     try {
       await insertWithSeqs(batch, slots, muted, stored, failed);
     } catch (error) {
-      settleLater(slots.map((slot) => slot.userId), announced, error);
+      settleLater(
+        slots.map((slot) => slot.userId),
+        announced,
+        error,
+      );
       for (const request of batch) request.reject(error);
       return;
     }

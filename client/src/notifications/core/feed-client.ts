@@ -41,8 +41,18 @@ export interface FeedClientOptions {
   ackTimeoutMs?: number;
 }
 
+/**
+ * Passes of one sync (each asked again because something arrived meanwhile); under a steady stream
+ * the live messages keep the feed current and the next sync settles the counts.
+ */
+const MAX_SYNC_PASSES = 5;
 /** Pages of catch-up fetched in one go; each page holds up to 500. */
 const MAX_SYNC_PAGES = 20;
+/**
+ * Counts pushed or answered outside a sync and a live notification this close together may disagree
+ * (the counts taken just before it was stored, or just after): a sync this long after settles them.
+ */
+const COUNTS_RACE_MS = 3000;
 /** Longest wait between retries of a failed sync (a busy server times syncs out; a retry must not add to the pile). */
 const MAX_RETRY_DELAY_MS = 30_000;
 
@@ -66,6 +76,12 @@ export class FeedClient {
   private epoch = 0;
   private syncFailures = 0;
   private firstPageLoaded = false;
+  /** New notifications applied from live messages, and when the last one came. */
+  private liveApplied = 0;
+  private lastLiveAt = 0;
+  /** When counts last came from outside a sync, and the pending re-check they called for. */
+  private lastCountsAt = 0;
+  private countsRecheck: ReturnType<typeof setTimeout> | undefined;
   /** The first catch-up is done: later syncs bring what arrived meanwhile. */
   private caughtUp = false;
   private readonly ackTimeoutMs: number;
@@ -106,6 +122,9 @@ export class FeedClient {
     socket.on('notification', (notification) => {
       const { state, isNew, gap } = applyLive(this.state, notification);
       if (!isNew) return;
+      this.liveApplied++;
+      this.lastLiveAt = Date.now();
+      if (Date.now() - this.lastCountsAt < COUNTS_RACE_MS) this.recheckCounts();
       this.update(state);
       this.options.onLive?.(notification);
       // Before the first page is in, the watermark is not set yet; the catch-up after it covers any gap.
@@ -114,7 +133,7 @@ export class FeedClient {
     });
     socket.on('notification:updated', (notification) => this.update(applyUpdated(this.state, notification)));
     socket.on('notification:deleted', (ids) => this.update(applyDeleted(this.state, ids)));
-    socket.on('counts', (counts) => this.update(applyCounts(this.state, counts)));
+    socket.on('counts', (counts) => this.applyPushedCounts(counts));
     socket.on('notifications:resync', () => void this.sync());
     if (socket.connected) {
       this.setConnection('connected');
@@ -140,10 +159,10 @@ export class FeedClient {
     this.syncToken = token;
     this.syncing = (async () => {
       try {
-        do {
+        for (let pass = 0; pass === 0 || (this.syncAgain && this.socket.connected && pass < MAX_SYNC_PASSES); pass++) {
           this.syncAgain = false;
           await this.syncOnce();
-        } while (this.syncAgain && this.socket.connected);
+        }
         this.syncFailures = 0;
       } catch {
         if (this.syncToken === token) this.scheduleRetry();
@@ -160,6 +179,7 @@ export class FeedClient {
     let cursor = this.state.lastSeq;
     for (let page = 0; page < MAX_SYNC_PAGES; page++) {
       const epoch = this.epoch;
+      const lives = this.liveApplied;
       const response = await this.socket.timeout(this.ackTimeoutMs).emitWithAck('notifications:sync', { afterSeq: cursor });
       if (!response.data) throw new Error(response.error.message);
       const { notifications, hasMore } = response.data;
@@ -174,6 +194,12 @@ export class FeedClient {
         this.update(applySync(this.state, notifications, { unread: this.state.unread, unseen: this.state.unseen }, settled));
         this.syncAgain = true;
       }
+      // The server takes the counts before it reads, so they include everything this page returns only
+      // if nothing was stored in between, and a notification that arrived live meanwhile is held but
+      // may not be counted. So counts are settled by a last page that brings nothing new, with no live
+      // notification landing while it was asked: otherwise ask once more.
+      const broughtNew = notifications.some((n: Notification) => !known.has(n.id));
+      if (this.liveApplied !== lives || (broughtNew && !hasMore)) this.syncAgain = true;
       // After the first catch-up, what a sync brings arrived while the user was here (its live message
       // was lost or overtaken): it is announced like a live one (a toast), once.
       if (this.caughtUp) for (const n of notifications) if (!known.has(n.id)) this.options.onLive?.(n);
@@ -210,8 +236,29 @@ export class FeedClient {
     if (response.error) throw new Error(response.error.message);
     let next = this.state;
     for (const notification of response.data.notifications) next = applyUpdated(next, notification);
-    this.update(options.applyCounts === false ? next : applyCounts(next, response.data.counts));
+    this.update(next);
+    if (options.applyCounts !== false) this.applyPushedCounts(response.data.counts);
     return response.data;
+  }
+
+  /**
+   * Counts that came outside a sync (another device's read, an action's answer). Taken at some moment
+   * on the server, they can disagree with a live notification that arrived just before or after them
+   * (counted twice, or not at all); when one did, a sync after the race window settles the counts.
+   */
+  applyPushedCounts(counts: NotificationCounts): void {
+    this.update(applyCounts(this.state, counts));
+    this.lastCountsAt = Date.now();
+    if (Date.now() - this.lastLiveAt < COUNTS_RACE_MS) this.recheckCounts();
+  }
+
+  private recheckCounts(): void {
+    if (this.countsRecheck) return;
+    this.countsRecheck = setTimeout(() => {
+      this.countsRecheck = undefined;
+      if (this.socket.connected) void this.sync();
+    }, COUNTS_RACE_MS);
+    (this.countsRecheck as { unref?: () => void }).unref?.();
   }
 
   /** Replaces the state, e.g. after an HTTP action whose answer the caller applied. */

@@ -4,7 +4,7 @@ import type { Notification, TopicMessage } from '@herald/shared';
 import type { ErrorBody } from '@herald/shared/errors';
 import { createFeedApi } from '../core/feed-api.js';
 import { FeedClient, type ConnectionState, type FeedSocket } from '../core/feed-client.js';
-import { applyAllRead, applyCounts, applyOlderPage, applyUpdated, emptyFeed, type FeedState } from '../core/feed-state.js';
+import { applyAllRead, applyOlderPage, applyUpdated, emptyFeed, type FeedState } from '../core/feed-state.js';
 import { openTabSync, type TabMessage, type TabSync } from '../core/tab-sync.js';
 import { keepTokenFresh } from '../core/token-refresh.js';
 import type { NotificationContextValue } from './context.js';
@@ -120,7 +120,8 @@ export function useFeedConnection({
       let next = client.state;
       if (message.kind === 'updated') for (const n of message.notifications) next = applyUpdated(next, n);
       if (message.kind === 'all-read') next = applyAllRead(next, message.at);
-      client.update(applyCounts(next, message.counts));
+      client.update(next);
+      client.applyPushedCounts(message.counts);
     });
     return () => {
       stopRefreshing();
@@ -146,13 +147,14 @@ export function useFeedConnection({
     const client = clientRef.current;
     if (!client) return;
     const at = new Date().toISOString();
-    client.update(applyCounts(applyAllRead(client.state, at), counts));
+    client.update(applyAllRead(client.state, at));
+    client.applyPushedCounts(counts);
     tabsRef.current?.post({ kind: 'all-read', counts, at });
   }, [api]);
 
   const markSeen = useCallback(async () => {
     const { counts } = await api.seen();
-    clientRef.current?.update(applyCounts(clientRef.current.state, counts));
+    clientRef.current?.applyPushedCounts(counts);
     tabsRef.current?.post({ kind: 'counts', counts });
   }, [api]);
 
@@ -161,7 +163,8 @@ export function useFeedConnection({
       const { notification, counts } = await api.archive(id);
       const client = clientRef.current;
       if (!client) return;
-      client.update(applyCounts(applyUpdated(client.state, notification), counts));
+      client.update(applyUpdated(client.state, notification));
+      client.applyPushedCounts(counts);
       tabsRef.current?.post({ kind: 'updated', notifications: [notification], counts });
     },
     [api],

@@ -1,0 +1,114 @@
+import type { Notification, NotificationCounts, SyncResult } from '@herald/shared';
+import { FeedClient, type FeedSocket } from '../src/notifications/core/feed-client';
+
+/**
+ * Counts and live notifications racing, with a scripted socket: the server's counts are taken at one
+ * moment, a live notification lands just before or after, and the client must end with the server's
+ * count, not one more or one less. (The chaos test shows the same end to end.)
+ */
+type Listener = (...args: unknown[]) => void;
+
+function scriptedSocket() {
+  const listeners = new Map<string, Listener[]>();
+  const syncs: { afterSeq: number; answer: (result: SyncResult) => void }[] = [];
+  const socket = {
+    connected: true,
+    id: 'socket-1',
+    io: { on: () => undefined },
+    on(event: string, listener: Listener) {
+      listeners.set(event, [...(listeners.get(event) ?? []), listener]);
+      return socket;
+    },
+    connect: () => socket,
+    close: () => socket,
+    timeout: () => ({
+      emitWithAck: (event: string, payload: { afterSeq: number }) =>
+        new Promise((resolve) => {
+          if (event !== 'notifications:sync') throw new Error(`unexpected ${event}`);
+          syncs.push({ afterSeq: payload.afterSeq, answer: (data) => resolve({ data }) });
+        }),
+    }),
+  };
+  const emit = (event: string, ...args: unknown[]) => listeners.get(event)?.forEach((listener) => listener(...args));
+  return { socket: socket as unknown as FeedSocket, syncs, emit };
+}
+
+function notification(seq: number): Notification {
+  return {
+    id: `n${seq}`,
+    seq,
+    userId: 'u1',
+    type: 'post.liked',
+    title: `#${seq}`,
+    createdAt: new Date(0).toISOString(),
+    readAt: null,
+    seenAt: null,
+  } as Notification;
+}
+
+const counts = (unread: number): NotificationCounts => ({ unread, unseen: unread });
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('FeedClient counts against live notifications', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('a live notification that lands while a sync is in flight makes the client ask again, and it ends on the later counts', async () => {
+    const { socket, syncs, emit } = scriptedSocket();
+    const client = new FeedClient(socket);
+    await settle();
+    syncs[0]!.answer({ notifications: [], hasMore: false, settledSeq: 0, counts: counts(0) });
+    await settle();
+    // A resync hint starts a sync; the server counts (0 unread) before #1 is stored, and #1's live
+    // message (no gap: it is next in line) arrives before the answer.
+    emit('notifications:resync');
+    expect(syncs).toHaveLength(2);
+    emit('notification', notification(1));
+    syncs[1]!.answer({ notifications: [], hasMore: false, settledSeq: 0, counts: counts(0) });
+    await settle();
+    // Taken as it is, the answer would leave 0 unread with 1 held: the client asks once more.
+    expect(syncs).toHaveLength(3);
+    expect(syncs[2]!.afterSeq).toBe(1);
+    syncs[2]!.answer({ notifications: [], hasMore: false, settledSeq: 1, counts: counts(1) });
+    await settle();
+    expect(client.state.items.map((n) => n.seq)).toEqual([1]);
+    expect(client.state.unread).toBe(1);
+    expect(syncs).toHaveLength(3);
+  });
+
+  it('a sync that brings notifications it did not hold is confirmed by one that brings nothing new', async () => {
+    const { socket, syncs } = scriptedSocket();
+    const client = new FeedClient(socket);
+    await settle();
+    // Counted before #2 was stored, read after: the answer holds #1 and #2 but counts 1.
+    syncs[0]!.answer({ notifications: [notification(1), notification(2)], hasMore: false, settledSeq: 2, counts: counts(1) });
+    await settle();
+    expect(syncs).toHaveLength(2);
+    expect(syncs[1]!.afterSeq).toBe(2);
+    syncs[1]!.answer({ notifications: [], hasMore: false, settledSeq: 2, counts: counts(2) });
+    await settle();
+    expect(client.state.unread).toBe(2);
+    // Nothing new in the last answer: the counts are settled, no more asking.
+    expect(syncs).toHaveLength(2);
+  });
+
+  it('pushed counts that already include a live notification arriving just after are settled by a sync', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    const { socket, syncs, emit } = scriptedSocket();
+    const client = new FeedClient(socket);
+    await settle();
+    syncs[0]!.answer({ notifications: [], hasMore: false, settledSeq: 0, counts: counts(0) });
+    await settle();
+    expect(syncs).toHaveLength(1);
+    // Another device read something; the server's counts were taken after #1 was stored, and #1's live
+    // message comes after them: held and counted, it would show 2 where the server has 1.
+    emit('counts', counts(1));
+    emit('notification', notification(1));
+    expect(client.state.unread).toBe(2);
+    jest.advanceTimersByTime(3000);
+    await settle();
+    expect(syncs).toHaveLength(2);
+    syncs[1]!.answer({ notifications: [], hasMore: false, settledSeq: 1, counts: counts(1) });
+    await settle();
+    expect(client.state.unread).toBe(1);
+  });
+});
