@@ -7,7 +7,8 @@ import { startFerretDb, type LocalFerretDb } from '../server/src/local-services/
 import type { LocalRedis } from '../server/src/local-services/redis-server';
 import type { RunningHerald } from '../server/src/main';
 import { openInspector } from '../server/test/support/database';
-import { TEST_SERVICE_TOKEN, startTestHerald } from '../server/test/support/herald';
+import { createTokenSigner } from '../server/src/auth/token-signer';
+import { TEST_JWT_SECRET, TEST_SERVICE_TOKEN, startTestHerald } from '../server/test/support/herald';
 import { startTestRedis } from '../server/test/support/services';
 import { closeAllSockets, connect } from '../server/test/support/sockets';
 import { exactly, sleep } from '../server/test/support/wait';
@@ -124,8 +125,17 @@ describe('when the database stalls during a keyed publish to 1,000 recipients', 
       const first = await send();
       expect(first.status).toBe(503);
       expect(lost).toBe(1);
+      // The recipient looks at the bell meanwhile: counts read now already include the stored copy.
+      const countsOf = async (userId: string) => {
+        const token = createTokenSigner({ secret: TEST_JWT_SECRET, ttlSeconds: 60 }).sign({ userId, name: userId }).token;
+        return (await fetch(`${herald.url}/api/notifications/counts`, { headers: { authorization: `Bearer ${token}` } })).json();
+      };
+      const truth = () => inspector.collection('notifications').countDocuments({ userId: recipients[0], readAt: null, archivedAt: null });
+      expect(await countsOf(recipients[0]!)).toMatchObject({ unread: await truth() });
       const retry = await send();
       expect(retry.status).toBe(201);
+      // The retry finds its copies stored; counting them again would show one more than there is.
+      expect(await countsOf(recipients[0]!)).toMatchObject({ unread: await truth() });
       const replayed = await send();
       expect(replayed.status).toBe(201);
       expect(replayed.headers.get('idempotent-replayed')).toBe('true');

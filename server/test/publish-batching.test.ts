@@ -4,6 +4,7 @@ import { createLogger } from '../src/platform/logger';
 import { createNotificationCore } from '../src/notifications/notification-core';
 import type { UserChannelPublisher } from '../src/channels/user-channel-publisher';
 import { createFeedCache } from '../src/notifications/feed-cache';
+import type { PublishPlan } from '../src/notifications/idempotency';
 import { notificationId } from '../src/notifications/notification-id';
 import { createNotificationWriter } from '../src/notifications/notification-writer';
 import { createSequenceAllocator } from '../src/notifications/sequence';
@@ -84,19 +85,17 @@ describe('publishing under load: calls that arrive together are stored together'
     // The unlucky user's counter is at 1, and seq 2 is held by a notification the counter never handed
     // out (another instance's, say): the next seq reserved for them collides.
     await writer.store([unlucky], { type: 'a.b', title: 'first' });
-    await stack.inspector
-      .collection('notifications')
-      .insertOne({
-        _id: notificationId(unlucky, 2),
-        userId: unlucky,
-        seq: 2,
-        type: 'a.b',
-        title: 'foreign',
-        createdAt: new Date(),
-        readAt: null,
-        seenAt: null,
-        archivedAt: null,
-      });
+    await stack.inspector.collection('notifications').insertOne({
+      _id: notificationId(unlucky, 2),
+      userId: unlucky,
+      seq: 2,
+      type: 'a.b',
+      title: 'foreign',
+      createdAt: new Date(),
+      readAt: null,
+      seenAt: null,
+      archivedAt: null,
+    });
     let unluckyPlans = 0;
     const [stored, refused] = await Promise.allSettled([
       writer.store([lucky], { type: 'a.b', title: 'lucky' }, { onPlan: async () => undefined }),
@@ -116,5 +115,52 @@ describe('publishing under load: calls that arrive together are stored together'
     // Stored means answered as stored: a failure here would have the caller retry, and store it again.
     expect(stored.status).toBe('fulfilled');
     expect(await stack.inspector.collection('notifications').countDocuments({ userId: lucky, title: 'lucky' })).toBe(1);
+  });
+
+  it('a keyed retry that finds its own copy stored does not count it again', async () => {
+    const logger = createLogger('silent');
+    const sequences = createSequenceAllocator({ connection: monitored, redis: stack.redisClient, logger, names: stack.names });
+    const cache = createFeedCache({ redis: stack.redisClient, logger, names: stack.names });
+    const writer = createNotificationWriter({
+      connection: monitored,
+      sequences,
+      cache,
+      muted: createMutedRecipients(monitored),
+      logger,
+    });
+    const [stored, unlucky] = [new mongoose.Types.ObjectId().toHexString(), new mongoose.Types.ObjectId().toHexString()];
+    await writer.store([unlucky], { type: 'a.b', title: 'first' });
+    await stack.inspector.collection('notifications').insertOne({
+      _id: notificationId(unlucky, 2),
+      userId: unlucky,
+      seq: 2,
+      type: 'a.b',
+      title: 'foreign',
+      createdAt: new Date(),
+      readAt: null,
+      seenAt: null,
+      archivedAt: null,
+    });
+    const countInDatabase = async () => {
+      const unread = await stack.inspector.collection('notifications').countDocuments({ userId: stored, readAt: null });
+      return { unread, unseen: unread };
+    };
+    // The first attempt stores the first recipient's copy, and fails on the second (its re-plan refused).
+    let plan: PublishPlan | null = null;
+    let plans = 0;
+    const content = { type: 'a.b', title: 'keyed' };
+    await expect(
+      writer.store([stored, unlucky], content, {
+        onPlan: async (next) => {
+          if (++plans > 1) throw new Error('taken over');
+          plan = next;
+        },
+      }),
+    ).rejects.toThrow('taken over');
+    // The recipient's counts are read (and cached) in between; then the retry, with the recorded plan.
+    expect(await cache.counts(stored, countInDatabase)).toEqual({ unread: 1, unseen: 1 });
+    await writer.store([stored, unlucky], content, { plan, onPlan: async () => undefined });
+    expect(await cache.counts(stored, countInDatabase)).toEqual({ unread: 1, unseen: 1 });
+    cache.close();
   });
 });

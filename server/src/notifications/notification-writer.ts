@@ -137,8 +137,9 @@ export function createNotificationWriter(deps: {
     const stored = batch.map((request, r) => new Array<Notification>(request.userIds.length - muted[r]!.size));
     const failed = new Map<number, unknown>();
     const announced = await deps.cache.adding(slots.map((slot) => slot.userId));
+    const found = new Set<string>();
     try {
-      await insertWithSeqs(batch, slots, muted, stored, failed);
+      await insertWithSeqs(batch, slots, muted, stored, failed, found);
     } catch (error) {
       settleLater(
         slots.map((slot) => slot.userId),
@@ -148,12 +149,19 @@ export function createNotificationWriter(deps: {
       for (const request of batch) request.reject(error);
       return;
     }
+    // Only what this call inserted is new to the counts: an earlier attempt's copy (a keyed retry) was
+    // counted by that attempt, or left the counts stale. Found copies and failures only settle.
     await deps.cache.added(
-      stored.flatMap((notifications) => notifications.filter((n) => n !== undefined)),
+      stored.flatMap((notifications) => notifications.filter((n) => n !== undefined && !found.has(n.id))),
       announced,
     );
-    const lost = slots.filter((slot) => stored[slot.request]![slot.index] === undefined).map((slot) => slot.userId);
-    if (lost.length > 0) await deps.cache.abandoned(lost, announced);
+    const settled = slots
+      .filter((slot) => {
+        const notification = stored[slot.request]![slot.index];
+        return notification === undefined || found.has(notification.id);
+      })
+      .map((slot) => slot.userId);
+    if (settled.length > 0) await deps.cache.abandoned(settled, announced);
     batch.forEach((request, r) => {
       const error = failed.get(r);
       if (error) request.reject(error);
@@ -188,6 +196,7 @@ export function createNotificationWriter(deps: {
     muted: Set<string>[],
     stored: Notification[][],
     failed: Map<number, unknown>,
+    found: Set<string>,
   ): Promise<void> {
     let pending = slots;
     for (let attempt = 1; pending.length > 0; attempt++) {
@@ -216,7 +225,7 @@ export function createNotificationWriter(deps: {
         } else stored[slot.request]![slot.index] = toNotification(outcome);
       });
       await markGaps(refused);
-      const collided = await claimOwnCopies(taken, batch, stored);
+      const collided = await claimOwnCopies(taken, batch, stored, found);
       if (collided.length > 0) {
         log.debug({ collided: collided.length, attempt }, 'seq collisions; reserving again');
         await deps.sequences.repair(collided.map((slot) => slot.userId));
@@ -271,11 +280,15 @@ export function createNotificationWriter(deps: {
     return pending.filter((slot) => !failed.has(slot.request));
   }
 
-  /** Of the slots whose seq was taken, resolves those holding their own notification; returns the real collisions. */
+  /**
+   * Of the slots whose seq was taken, resolves those holding their own notification (adding its id to
+   * `found`); returns the real collisions.
+   */
   async function claimOwnCopies(
     taken: { slot: Slot; doc: NotificationDoc }[],
     batch: StoreRequest[],
     stored: Notification[][],
+    found: Set<string>,
   ): Promise<Slot[]> {
     const keyed = taken.filter(({ slot }) => batch[slot.request]!.plan || batch[slot.request]!.onPlan);
     const existing =
@@ -289,10 +302,11 @@ export function createNotificationWriter(deps: {
           );
     const collided: Slot[] = [];
     for (const { slot, doc } of taken) {
-      const found = existing.get(doc._id.toHexString());
-      if (found && found.userId === doc.userId && contentOf(found) === contentOf(doc))
-        stored[slot.request]![slot.index] = toNotification(found);
-      else collided.push(slot);
+      const copy = existing.get(doc._id.toHexString());
+      if (copy && copy.userId === doc.userId && contentOf(copy) === contentOf(doc)) {
+        stored[slot.request]![slot.index] = toNotification(copy);
+        found.add(copy._id.toHexString());
+      } else collided.push(slot);
     }
     return collided;
   }
