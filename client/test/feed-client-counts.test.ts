@@ -10,7 +10,7 @@ type Listener = (...args: unknown[]) => void;
 
 function scriptedSocket() {
   const listeners = new Map<string, Listener[]>();
-  const syncs: { afterSeq: number; answer: (result: SyncResult) => void }[] = [];
+  const syncs: { afterSeq: number; answer: (result: SyncResult) => void; fail: (code: string) => void }[] = [];
   const socket = {
     connected: true,
     id: 'socket-1',
@@ -25,7 +25,11 @@ function scriptedSocket() {
       emitWithAck: (event: string, payload: { afterSeq: number }) =>
         new Promise((resolve) => {
           if (event !== 'notifications:sync') throw new Error(`unexpected ${event}`);
-          syncs.push({ afterSeq: payload.afterSeq, answer: (data) => resolve({ data }) });
+          syncs.push({
+            afterSeq: payload.afterSeq,
+            answer: (data) => resolve({ data }),
+            fail: (code) => resolve({ error: { code, message: code } }),
+          });
         }),
     }),
   };
@@ -110,5 +114,29 @@ describe('FeedClient counts against live notifications', () => {
     syncs[1]!.answer({ notifications: [], hasMore: false, settledSeq: 1, counts: counts(1) });
     await settle();
     expect(client.state.unread).toBe(1);
+  });
+});
+
+describe('FeedClient against a failing server', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('a resync hint while a failed sync waits for its retry does not sync again before the retry', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    const { socket, syncs, emit } = scriptedSocket();
+    new FeedClient(socket);
+    await settle();
+    syncs[0]!.fail('database_unavailable');
+    await settle();
+    // The staleness check hints every couple of seconds while the client is behind.
+    for (let i = 0; i < 5; i++) emit('notifications:resync');
+    expect(syncs).toHaveLength(1);
+    jest.advanceTimersByTime(1000);
+    await settle();
+    expect(syncs).toHaveLength(2);
+    syncs[1]!.answer({ notifications: [], hasMore: false, settledSeq: 0, counts: counts(0) });
+    await settle();
+    // Caught up: hints sync again at once.
+    emit('notifications:resync');
+    expect(syncs).toHaveLength(3);
   });
 });

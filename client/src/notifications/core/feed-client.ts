@@ -82,6 +82,8 @@ export class FeedClient {
   /** When counts last came from outside a sync, and the pending re-check they called for. */
   private lastCountsAt = 0;
   private countsRecheck: ReturnType<typeof setTimeout> | undefined;
+  /** The retry of a failed sync, while one is waiting. */
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** The first catch-up is done: later syncs bring what arrived meanwhile. */
   private caughtUp = false;
   private readonly ackTimeoutMs: number;
@@ -134,7 +136,11 @@ export class FeedClient {
     socket.on('notification:updated', (notification) => this.update(applyUpdated(this.state, notification)));
     socket.on('notification:deleted', (ids) => this.update(applyDeleted(this.state, ids)));
     socket.on('counts', (counts) => this.applyPushedCounts(counts));
-    socket.on('notifications:resync', () => void this.sync());
+    // A hint while a failed sync waits for its retry changes nothing: the retry syncs, and syncing now
+    // would undo the backoff (hints repeat every few seconds while the client is behind).
+    socket.on('notifications:resync', () => {
+      if (!this.retryTimer) void this.sync();
+    });
     if (socket.connected) {
       this.setConnection('connected');
       void this.catchUp();
@@ -164,6 +170,9 @@ export class FeedClient {
           await this.syncOnce();
         }
         this.syncFailures = 0;
+        // Caught up: a retry still waiting from an earlier failure is not needed, and must not mute hints.
+        if (this.retryTimer) clearTimeout(this.retryTimer);
+        this.retryTimer = undefined;
       } catch {
         if (this.syncToken === token) this.scheduleRetry();
       } finally {
@@ -221,8 +230,12 @@ export class FeedClient {
     if (!this.socket.connected) return;
     const delay = Math.min(1000 * 2 ** Math.min(this.syncFailures, 10), MAX_RETRY_DELAY_MS) * (0.5 + Math.random() / 2);
     this.syncFailures++;
-    const timer = setTimeout(() => void this.sync(), delay);
+    const timer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.sync();
+    }, delay);
     (timer as { unref?: () => void }).unref?.();
+    this.retryTimer = timer;
   }
 
   /** Marks the caller's notifications read; other devices hear of it from the server. Returns what changed. */
