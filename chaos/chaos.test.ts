@@ -25,6 +25,13 @@ import { createTokenSigner } from '../server/src/auth/token-signer';
  */
 const SECONDS = Number(process.env.CHAOS_SECONDS ?? 60);
 const SEED = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
+/** CHAOS_FAULTS (comma-separated) narrows the faults injected, to find which one breaks a run. */
+const ALL_FAULTS = ['redis-restart', 'db-pause', 'gateway-kill', 'client-drop'] as const;
+const FAULTS = (process.env.CHAOS_FAULTS?.split(',') ?? ALL_FAULTS).map((name) => {
+  const fault = ALL_FAULTS.find((known) => known === name.trim());
+  if (!fault) throw new Error(`CHAOS_FAULTS: unknown fault "${name}" (known: ${ALL_FAULTS.join(', ')})`);
+  return fault;
+});
 const USERS = 100;
 const CLIENTS = 200;
 /** After the faults: how long everything has to settle, and how long a client has after that. */
@@ -58,9 +65,20 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
   let balancer: Balancer;
   let publisher: HeraldPublisher;
   let inspector: Connection;
-  const clients: { userId: string; client: FeedClient; socket: FeedSocket }[] = [];
+  let signer: ReturnType<typeof createTokenSigner>;
+  const clients: { userId: string; client: FeedClient; socket: FeedSocket; trace: string[] }[] = [];
   const users = Array.from({ length: USERS }, (_, i) => `chaos-${String(i).padStart(3, '0')}`);
-  const counts = { published: 0, httpRetries: 0, httpGaveUp: 0, inProcessFailed: 0, faults: {} as Record<string, number> };
+  /** Delivery latencies (ms from stored to applied), counted once a client's first catch-up is done. */
+  const latencies: number[] = [];
+  const caughtUp = new WeakSet<FeedClient>();
+  const counts = {
+    published: 0,
+    httpRetries: 0,
+    httpGaveUp: 0,
+    inProcessFailed: 0,
+    httpFailures: {} as Record<string, number>,
+    faults: {} as Record<string, number>,
+  };
 
   beforeAll(async () => {
     // The seed is what reproduces a failure.
@@ -76,7 +94,7 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
     );
     publisher = await createHeraldPublisher({ ...env, logger: createLogger('silent') });
     inspector = await openInspector(env.mongodbUri);
-    const signer = createTokenSigner({ secret: TEST_JWT_SECRET, ttlSeconds: 3600 });
+    signer = createTokenSigner({ secret: TEST_JWT_SECRET, ttlSeconds: 3600 });
     for (let i = 0; i < CLIENTS; i++) {
       const userId = users[i % USERS]!;
       const socket: FeedSocket = io(balancer.url, {
@@ -86,7 +104,28 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
         reconnectionDelay: 200,
         reconnectionDelayMax: 2000,
       });
-      clients.push({ userId, socket, client: new FeedClient(socket) });
+      const client = new FeedClient(socket);
+      // A short history per client, printed for a client that ends wrong.
+      const trace: string[] = [];
+      const at = () => new Date().toISOString().slice(14, 23);
+      const update = client.update.bind(client);
+      const seen = new Set<string>();
+      client.update = (state) => {
+        update(state);
+        // How long after it was stored each notification reached this client (live or by sync).
+        for (const item of state.items) {
+          if (seen.has(item.id)) continue;
+          seen.add(item.id);
+          if (caughtUp.has(client)) latencies.push(Date.now() - Date.parse(item.createdAt));
+        }
+        trace.push(`${at()} state unread=${state.unread} items=${state.items.length} lastSeq=${state.lastSeq}`);
+        if (trace.length > 40) trace.shift();
+      };
+      socket.on('notification', (n) => trace.push(`${at()} live #${n.seq}`));
+      socket.on('counts', (c) => trace.push(`${at()} counts ${c.unread}`));
+      socket.on('notifications:resync', () => trace.push(`${at()} resync hint`));
+      socket.on('connect', () => trace.push(`${at()} connect`));
+      clients.push({ userId, socket, client, trace });
     }
   }, 120_000);
 
@@ -102,7 +141,7 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Publishes over HTTP with an idempotency key, retrying (as told by 503/409) up to 20 times. */
+  /** Publishes over HTTP with an idempotency key, retrying (as told by 503/409, after Retry-After) up to 20 times. */
   async function publishOverHttp(key: string, userIds: string[]): Promise<void> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const res = await fetch(`${balancer.url}/api/notifications`, {
@@ -113,7 +152,13 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
       }).catch(() => undefined);
       if (res?.status === 201) return;
       counts.httpRetries++;
-      await sleep(500 + random() * 1000);
+      const why = res
+        ? `${res.status} ${((await res.json().catch(() => ({}))) as { error?: { code?: string } }).error?.code ?? ''}`
+        : 'no answer';
+      counts.httpFailures[why] = (counts.httpFailures[why] ?? 0) + 1;
+      // As a well-behaved caller does: wait what Retry-After says (with jitter), else about a second.
+      const retryAfter = Number(res?.headers.get('retry-after') ?? NaN);
+      await sleep((Number.isFinite(retryAfter) ? retryAfter * 1000 : 1000) * (0.5 + random()));
     }
     counts.httpGaveUp++;
   }
@@ -136,6 +181,8 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
   it(
     'ends with every client holding exactly what the database holds for its user',
     async () => {
+      for (let i = 0; i < 300 && clients.some(({ client }) => client.connection !== 'connected'); i++) await sleep(100);
+      for (const { client } of clients) caughtUp.add(client);
       const until = Date.now() + SECONDS * 1000;
       let publishing = true;
       const load = (async () => {
@@ -159,7 +206,7 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
         await Promise.all(inFlight);
       })();
 
-      const faults = ['redis-restart', 'db-pause', 'gateway-kill', 'client-drop'] as const;
+      const faults = FAULTS;
       while (Date.now() < until) {
         await sleep(3000 + faultRandom() * 4000);
         const fault = pick(faults, faultRandom);
@@ -199,16 +246,44 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
           if (n > 1 && copy.includes('|k')) {
             report.doubled++;
             if (report.examples.length < 5) report.examples.push(`doubled ${copy} x${n}`);
+            if (process.env.CHAOS_TRACE && report.examples.length < 8) {
+              const [userId, title] = copy.split('|');
+              const copies = await inspector.collection('notifications').find({ userId, title }).toArray();
+              const keyDocs = await inspector
+                .collection('idempotency_keys')
+                .find({ notificationIds: { $in: copies.map((c) => c._id) } })
+                .toArray();
+              report.examples.push(JSON.stringify({ copies: copies.map((c) => [c.seq, c.createdAt]), keyDocs }));
+            }
           }
         }
-        for (const { userId, client } of clients) {
+        for (const { userId, client, trace } of clients) {
           const want = new Set(byUser.get(userId) ?? []);
           const have = new Set(client.state.items.map((item) => item.id));
           for (const id of want) if (!have.has(id)) report.missing++;
           for (const id of have) if (!want.has(id)) report.extra++;
           if (client.state.unread !== want.size) {
             report.countMismatches++;
-            if (report.examples.length < 5) report.examples.push(`${userId}: unread ${client.state.unread}, stored unread ${want.size}`);
+            if (report.examples.length < 5) {
+              // The server's answer tells a stale server-side count from a client that applied counts out of order.
+              const served = await fetch(`${balancer.url}/api/notifications/counts`, {
+                headers: { authorization: `Bearer ${signer.sign({ userId, name: userId }).token}` },
+              })
+                .then((res) => res.text())
+                .catch((error: Error) => error.message);
+              report.examples.push(`${userId}: unread ${client.state.unread}, stored unread ${want.size}, server says ${served}`);
+              if (process.env.CHAOS_TRACE) {
+                const docs = await inspector
+                  .collection('notifications')
+                  .find({ userId }, { projection: { seq: 1, createdAt: 1, gap: 1, title: 1 } })
+                  .sort({ seq: 1 })
+                  .toArray();
+                const rows = docs.map(
+                  (d) => `#${d.seq as number} ${(d.createdAt as Date).toISOString().slice(14, 23)} ${d.gap ? 'gap' : (d.title as string)}`,
+                );
+                report.examples.push(`trace:\n${trace.join('\n')}\nstored:\n${rows.join('\n')}`);
+              }
+            }
           }
           if ((report.missing || report.extra) && report.examples.length < 5) {
             report.examples.push(`${userId}: ${[...want].filter((id) => !have.has(id)).length} missing, connection ${client.connection}`);
@@ -216,15 +291,27 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
         }
         if ((report.missing === 0 && report.extra === 0 && report.countMismatches === 0) || Date.now() > deadline) break;
       }
+      const sorted = [...latencies].sort((a, b) => a - b);
+      const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
       const summary = {
         seed: SEED,
         seconds: SECONDS,
         ...counts,
+        // Not asserted: while Redis is down or the database paused, nothing can arrive within the bound.
+        deliveryMs: {
+          p50: at(0.5),
+          p99: at(0.99),
+          max: sorted.at(-1) ?? 0,
+          over5s: sorted.filter((ms) => ms > 5000).length,
+          applied: sorted.length,
+        },
         stored: await inspector.collection('notifications').countDocuments({ gap: { $exists: false } }),
         ...report,
       };
       // The run's figures are its result.
-      console.log(`chaos result ${JSON.stringify(summary)}\n${log.join('\n')}`);
+      console.log(`chaos result ${JSON.stringify({ ...summary, examples: undefined })}\n${report.examples.join('\n')}\n${log.join('\n')}`);
+      if (process.env.CHAOS_TRACE)
+        for (const g of gateways) fs.writeFileSync(path.join(os.tmpdir(), `chaos-gateway-${g.port}.log`), g.output());
       expect({ missing: report.missing, extra: report.extra, doubled: report.doubled, countMismatches: report.countMismatches }).toEqual({
         missing: 0,
         extra: 0,
