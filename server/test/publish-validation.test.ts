@@ -31,6 +31,9 @@ describe('POST /api/notifications rejects bad requests and changes nothing', () 
     ['a type with spaces', () => ({ ...valid(), type: 'Comment Created' }), 'type'],
     ['an unknown field', () => ({ ...valid(), priority: 'high' }), '(root)'],
     ['a javascript: actionUrl', () => ({ ...valid(), actionUrl: 'javascript:alert(1)' }), 'actionUrl'],
+    // Browsers strip the tab and follow //evil.example: off-site through a "same-site path".
+    ['an actionUrl path with a tab after the slash', () => ({ ...valid(), actionUrl: '/\t/evil.example' }), 'actionUrl'],
+    ['an actionUrl path with a backslash', () => ({ ...valid(), actionUrl: '/\\evil.example' }), 'actionUrl'],
     ['an actor without a name', () => ({ ...valid(), actor: { id: 'u1' } }), 'actor.name'],
     ['data with a $ key', () => ({ ...valid(), data: { $where: '1' } }), 'data.$where'],
     ['data that is an array', () => ({ ...valid(), data: [1, 2] }), 'data'],

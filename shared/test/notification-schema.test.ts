@@ -32,20 +32,53 @@ describe('notification input schema', () => {
 });
 
 describe('actionUrl', () => {
-  it.each(['https://example.com/a?b=c', 'http://localhost:3000/x', '/posts/1', '/'])('allows %s', (url) => {
+  it.each([
+    'https://example.com/a?b=c',
+    'http://localhost:3000/x',
+    'HTTPS://Example.com/A',
+    '/posts/1',
+    '/',
+    '/search?q=a%20b#top',
+    // Percent-encoded slashes and backslashes stay in the path: the browser asks this site for them.
+    '/%2F%2Fevil.example',
+    '/%5Cevil.example',
+    '/%09/evil.example',
+    // An international host is allowed, and followed in its ASCII form (see safeHref).
+    'https://bücher.example/a',
+  ])('allows %s', (url) => {
     expect(isSafeActionUrl(url)).toBe(true);
   });
   it.each([
     'javascript:alert(1)',
     'JAVASCRIPT:alert(1)',
+    'JaVaScRiPt:alert(1)',
+    ' javascript:x',
+    '\tjavascript:alert(1)',
+    'java\nscript:alert(1)',
     'data:text/html,<script>',
+    'DATA:text/html,x',
+    'vbscript:x',
     '//evil.example/x',
     '/\\evil.example',
+    '\\\\evil.example',
+    '/\t/evil.example',
+    '/\n/evil.example',
+    '/\r/evil.example',
+    '\t//evil.example',
+    ' /posts/1',
+    '/posts/1 ',
+    'https://example.com/a\\b',
     'ftp://x',
     'posts/1',
-    ' javascript:x',
-  ])('refuses %s', (url) => {
+    '',
+  ])('refuses %j', (url) => {
     expect(isSafeActionUrl(url)).toBe(false);
+  });
+  it('gives the href as the browser will see it: paths stay paths, hosts in ASCII', () => {
+    expect(safeHref('/a/../b?x=1#y')).toBe('/b?x=1#y');
+    expect(safeHref('https://bücher.example/a')).toBe('https://xn--bcher-kva.example/a');
+    expect(safeHref('/\t/evil.example')).toBeUndefined();
+    expect(safeHref(undefined)).toBeUndefined();
   });
 });
 
