@@ -1,4 +1,6 @@
+import { gzipSync } from 'node:zlib';
 import request from 'supertest';
+import { TEST_SERVICE_TOKEN } from './support/herald';
 import { asUser, login, postNotification, type LoggedIn } from './support/http';
 import { connect } from './support/sockets';
 import { storedNotifications } from './support/database';
@@ -35,6 +37,30 @@ describe('hostile input on the feed surface is refused and changes nothing', () 
       expect((await api.put('/api/preferences', { mutedTypes: [value] }).expect(400)).body.error.code).toBe('validation_failed');
     }
     expect(({} as Record<string, unknown>).admin).toBeUndefined();
+  });
+
+  it('a compressed body or a charset other than UTF-8: 415 unsupported_media_type, nothing stored', async () => {
+    const body = JSON.stringify({ userIds: [bob.user.id], type: 'encoding.test', title: 'should not be stored' });
+    const send = (headers: Record<string, string>, payload: string | Uint8Array = body) =>
+      fetch(`${stack.herald.url}/api/notifications`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_SERVICE_TOKEN}`, 'content-type': 'application/json', ...headers },
+        body: payload,
+      });
+    const refusals = [
+      // A plain body that claims to be gzip: this was a 500 with a stack trace in the log.
+      await send({ 'content-encoding': 'gzip' }),
+      await send({ 'content-encoding': 'gzip' }, gzipSync(body)),
+      await send({ 'content-encoding': 'br' }),
+      await send({ 'content-type': 'application/json; charset=latin1' }),
+      await send({ 'content-type': 'application/json; charset="ISO-8859-1"' }),
+    ];
+    for (const res of refusals) {
+      expect(res.status).toBe(415);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unsupported_media_type');
+    }
+    expect(await stack.inspector.collection('notifications').countDocuments({ type: 'encoding.test' })).toBe(0);
+    expect((await send({ 'content-type': 'application/json; charset=UTF-8', 'content-encoding': 'identity' })).status).toBe(201);
   });
 
   it('operator syntax in query strings and ids: 400', async () => {
