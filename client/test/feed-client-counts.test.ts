@@ -45,9 +45,7 @@ function notification(seq: number): Notification {
     type: 'post.liked',
     title: `#${seq}`,
     createdAt: new Date(0).toISOString(),
-    readAt: null,
-    seenAt: null,
-  } as Notification;
+  };
 }
 
 const counts = (unread: number): NotificationCounts => ({ unread, unseen: unread });

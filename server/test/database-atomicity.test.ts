@@ -7,6 +7,15 @@ import { useTestStack } from './support/stack';
  * only one succeeds. Idempotency takeovers, plans and topic membership are built on it. MongoDB does
  * this; the bundled FerretDB build does it with the fix `npm run setup` applies (see README).
  */
+/** The test's documents: a claim (state, owner) or a membership (member, version). */
+interface Claim {
+  _id: string;
+  state?: string;
+  owner?: number;
+  member?: boolean;
+  version?: number;
+}
+
 describe('the database applies conditional writes atomically', () => {
   const stack = useTestStack();
   let connections: mongoose.Connection[] = [];
@@ -21,11 +30,11 @@ describe('the database applies conditional writes atomically', () => {
     const winners: number[] = [];
     for (let round = 0; round < rounds; round++) {
       const _id = `claim-${round}`;
-      await connections[0]!.collection<{ _id: string }>('atomicity').insertOne({ _id, state: 'pending', owner: 0 });
+      await connections[0]!.collection<Claim>('atomicity').insertOne({ _id, state: 'pending', owner: 0 });
       const attempts = await Promise.all(
         connections.map((connection, i) =>
           connection
-            .collection<{ _id: string }>('atomicity')
+            .collection<Claim>('atomicity')
             .findOneAndUpdate({ _id, state: 'pending', owner: 0 }, { $set: { owner: i + 1 } }, { returnDocument: 'after' }),
         ),
       );
@@ -39,7 +48,7 @@ describe('the database applies conditional writes atomically', () => {
     const both: number[] = [];
     for (let round = 0; round < rounds; round++) {
       const _id = `member-${round}`;
-      const collection = (i: number) => connections[i]!.collection<{ _id: string }>('atomicity');
+      const collection = (i: number) => connections[i]!.collection<Claim>('atomicity');
       await collection(0).insertOne({ _id, member: true, version: 1 });
       const [updated, deleted] = await Promise.all([
         collection(1).updateOne({ _id, version: 1 }, { $set: { version: 2 } }),

@@ -41,7 +41,7 @@ describe('hostile input on the feed surface is refused and changes nothing', () 
 
   it('a compressed body or a charset other than UTF-8: 415 unsupported_media_type, nothing stored', async () => {
     const body = JSON.stringify({ userIds: [bob.user.id], type: 'encoding.test', title: 'should not be stored' });
-    const send = (headers: Record<string, string>, payload: string | Uint8Array = body) =>
+    const send = (headers: Record<string, string>, payload: string | Uint8Array<ArrayBuffer> = body) =>
       fetch(`${stack.herald.url}/api/notifications`, {
         method: 'POST',
         headers: { authorization: `Bearer ${TEST_SERVICE_TOKEN}`, 'content-type': 'application/json', ...headers },
@@ -50,7 +50,7 @@ describe('hostile input on the feed surface is refused and changes nothing', () 
     const refusals = [
       // A plain body that claims to be gzip: this was a 500 with a stack trace in the log.
       await send({ 'content-encoding': 'gzip' }),
-      await send({ 'content-encoding': 'gzip' }, gzipSync(body)),
+      await send({ 'content-encoding': 'gzip' }, Uint8Array.from(gzipSync(body))),
       await send({ 'content-encoding': 'br' }),
       await send({ 'content-type': 'application/json; charset=latin1' }),
       await send({ 'content-type': 'application/json; charset="ISO-8859-1"' }),

@@ -15,6 +15,7 @@
 const BASE = 'https://herald.invalid';
 const BASE_ORIGIN = new URL(BASE).origin;
 /** C0 controls (tab, newline, carriage return among them), DEL, backslash, and any whitespace at either end. */
+// eslint-disable-next-line no-control-regex -- finding control characters is what this is for
 const REWRITTEN = /[\u0000-\u001f\u007f\\]|^\s|\s$/;
 
 function parse(value: string): URL | undefined {
