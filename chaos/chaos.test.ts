@@ -75,6 +75,7 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
     published: 0,
     httpRetries: 0,
     httpGaveUp: 0,
+    gatewayStartFailures: 0,
     inProcessFailed: 0,
     httpFailures: {} as Record<string, number>,
     faults: {} as Record<string, number>,
@@ -163,11 +164,27 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
     counts.httpGaveUp++;
   }
 
+  /** Kills a gateway and starts it again, retrying a start that fails as a process supervisor would. */
   async function restartGateway(index: number): Promise<void> {
     const old = gateways[index]!;
     old.child.kill('SIGKILL');
     await old.exited;
-    gateways[index] = await spawnGateway({ mongodbUri: `${ferret.url}chaos`, redisUrl: redis.url, port: old.port, readyTimeoutMs: 60_000 });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        gateways[index] = await spawnGateway({
+          mongodbUri: `${ferret.url}chaos`,
+          redisUrl: redis.url,
+          port: old.port,
+          readyTimeoutMs: 60_000,
+        });
+        return;
+      } catch (error) {
+        note(`gateway start ${attempt} failed: ${(error as Error).message.split('\n').slice(0, 2).join(' ')}`);
+        counts.gatewayStartFailures++;
+        if (attempt === 5) throw error;
+        await sleep(1000 * attempt);
+      }
+    }
   }
 
   async function restartRedis(): Promise<void> {
@@ -207,8 +224,30 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
       })();
 
       const faults = FAULTS;
+      let lastProgress = Date.now();
       while (Date.now() < until) {
         await sleep(3000 + faultRandom() * 4000);
+        if (Date.now() - lastProgress > 60_000) {
+          lastProgress = Date.now();
+          note(`progress: ${JSON.stringify({ ...counts, latencies: latencies.length })}`);
+        }
+        if (process.env.CHAOS_TRACE) {
+          // Each gateway's sync and hint counters, as the run goes (written at once, not at the end).
+          const figures = await Promise.all(
+            gateways.map((g) =>
+              g
+                .metrics()
+                .then((text) =>
+                  text
+                    .split('\n')
+                    .filter((line) => /^herald_(sync_requests|staleness_hints)_total /.test(line))
+                    .join(' '),
+                )
+                .catch(() => 'down'),
+            ),
+          );
+          fs.appendFileSync(path.join(os.tmpdir(), 'chaos-progress.log'), `${new Date().toISOString()} ${figures.join(' | ')}\n`);
+        }
         const fault = pick(faults, faultRandom);
         counts.faults[fault] = (counts.faults[fault] ?? 0) + 1;
         note(fault);

@@ -36,7 +36,7 @@ export async function spawnGateway(env: {
       JWT_SECRET: TEST_JWT_SECRET,
       SERVICE_TOKEN: TEST_SERVICE_TOKEN,
       METRICS_TOKEN: TEST_METRICS_TOKEN,
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.GATEWAY_LOG_LEVEL ?? 'warn',
       NODE_ENV: 'test',
     },
   });
@@ -47,15 +47,23 @@ export async function spawnGateway(env: {
     child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
   );
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`gateway process exited early:\n${out}`);
-      const res = await fetch(`${url}/readyz`);
-      expect(res.status).toBe(200);
-    },
-    env.readyTimeoutMs ?? 20_000,
-    100,
-  );
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`gateway process exited early:\n${out}`);
+        const res = await fetch(`${url}/readyz`);
+        expect(res.status).toBe(200);
+      },
+      env.readyTimeoutMs ?? 20_000,
+      100,
+    );
+  } catch (error) {
+    // A gateway that never became ready is not left running, and what it said comes with the error.
+    child.kill('SIGKILL');
+    throw new Error(`gateway on port ${port} not ready: ${(error as Error).message}\n--- its output ---\n${out.slice(-3000)}`, {
+      cause: error,
+    });
+  }
   const metrics = async () => (await fetch(`${url}/metrics`, { headers: { Authorization: `Bearer ${TEST_METRICS_TOKEN}` } })).text();
   return { url, port, child, exited, output: () => out, metrics };
 }
