@@ -85,7 +85,9 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
     // The seed is what reproduces a failure.
     console.log(`chaos seed ${SEED} (CHAOS_SEED=${SEED} replays the schedule)`);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-chaos-'));
-    ferret = await startFerretDb({ dataDir: path.join(dir, 'db') });
+    // CHAOS_FERRETDB_DEBUG_ADDR=127.0.0.1:PORT: FerretDB's metrics (requests and time per command) during the run.
+    const debugAddr = process.env.CHAOS_FERRETDB_DEBUG_ADDR;
+    ferret = await startFerretDb({ dataDir: path.join(dir, 'db'), ...(debugAddr ? { debugAddr } : {}) });
     redis = await startRedisServer();
     const env = { mongodbUri: `${ferret.url}chaos`, redisUrl: redis.url };
     gateways = await Promise.all([spawnGateway(env), spawnGateway(env), spawnGateway(env)]);

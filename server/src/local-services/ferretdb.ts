@@ -23,6 +23,8 @@ export interface LocalFerretDbOptions {
   port?: number;
   /** @default 20000 */
   startTimeoutMs?: number;
+  /** host:port for FerretDB's own metrics (`/debug/metrics`: requests and time per command and collection). @default none */
+  debugAddr?: string;
 }
 
 function goBinDir(): string {
@@ -77,7 +79,7 @@ export async function startFerretDb(options: LocalFerretDbOptions): Promise<Loca
     `--sqlite-url=file:${dir}/?_pragma=synchronous(normal)`,
     `--listen-addr=127.0.0.1:${port}`,
     `--state-dir=${dir}`,
-    '--debug-addr=-',
+    `--debug-addr=${options.debugAddr ?? '-'}`,
     '--telemetry=disable',
     '--log-level=warn',
   ]);
