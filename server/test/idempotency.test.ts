@@ -36,6 +36,26 @@ describe('Idempotency-Key on publish', () => {
     expect((await storedNotifications(stack.inspector, users.bob.user.id)).some((d) => d.title === 'Something else')).toBe(false);
   });
 
+  it('the same request with its keys or recipients in another order is the same request: replayed, not a conflict', async () => {
+    const key = `order-${Date.now()}`;
+    const recipients = [users.bob.user.id, users.alice.user.id];
+    const first = `{"userIds":${JSON.stringify(recipients)},"type":"order.test","title":"Same","data":{"a":1,"b":{"c":2,"d":3}}}`;
+    const again = `{"data":{"b":{"d":3,"c":2},"a":1},"title":"Same","type":"order.test","userIds":${JSON.stringify([...recipients].reverse())}}`;
+    const once = await postNotification(stack.herald.url, first)
+      .set('Content-Type', 'application/json')
+      .set('Idempotency-Key', key)
+      .expect(201);
+    const twice = await postNotification(stack.herald.url, again)
+      .set('Content-Type', 'application/json')
+      .set('Idempotency-Key', key)
+      .expect(201);
+    expect(twice.headers['idempotent-replayed']).toBe('true');
+    expect(twice.body.notifications.map((n: { id: string }) => n.id).sort()).toEqual(
+      once.body.notifications.map((n: { id: string }) => n.id).sort(),
+    );
+    expect(await stack.inspector.collection('notifications').countDocuments({ type: 'order.test' })).toBe(2);
+  });
+
   it('the library takes the same key option', async () => {
     const key = `lib-${Date.now()}`;
     const input = { userIds: [users.bob.user.id], type: 'payment.completed', title: 'Paid' };

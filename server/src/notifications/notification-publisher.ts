@@ -138,7 +138,9 @@ export function createNotificationPublisher(deps: {
     // The caller waits for the database at most the deadline. Storing goes on without it; whoever is
     // still there when it ends announces the notifications: the caller, or (after a 503) the background.
     const answer: { owner: 'undecided' | 'caller' | 'background' } = { owner: 'undecided' };
-    const storing = store(key, userIds, content, key === undefined ? '' : requestHash(parsed.data)).then((outcome) => {
+    // Recipients are a set (duplicates are ignored), so their order is not part of the request either.
+    const hash = key === undefined ? '' : requestHash({ ...parsed.data, userIds: [...new Set(userIds)].sort() });
+    const storing = store(key, userIds, content, hash).then((outcome) => {
       if (answer.owner === 'undecided') answer.owner = 'caller';
       else if (outcome.kind === 'stored') {
         void announce(outcome.stored, publishedAt).catch((error: unknown) => log.warn({ err: error }, 'late announce failed'));
