@@ -71,6 +71,14 @@ export function requestHash(value: unknown): string {
 }
 
 /**
+ * How keys recorded before the canonical form were hashed (JSON as parsed). Accepted as the same request
+ * too, so a retry in flight across an upgrade is replayed rather than refused; keys live 24 hours.
+ */
+export function legacyRequestHash(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+}
+
+/**
  * JSON with every object's keys in sorted order, so the same request sent with its keys in another
  * order (as JSON libraries and hand-written bodies do) hashes the same.
  */
@@ -99,8 +107,11 @@ export type Claim =
  * whenever the database applies a write it was sent.
  */
 export interface IdempotencyStore {
-  /** `first` (with the plan of an earlier attempt, if any) for the attempt that holds the key; else a replay or a 409. */
-  claim(key: string, hash: string): Promise<Claim>;
+  /**
+   * `first` (with the plan of an earlier attempt, if any) for the attempt that holds the key; else a
+   * replay or a 409. `sameAs` are other hashes of the same request (an older hashing of it).
+   */
+  claim(key: string, hash: string, sameAs?: string[]): Promise<Claim>;
   /** Records the plan before anything is inserted; refuses (409) when another attempt has taken the key over. */
   plan(key: string, claimedAt: Date, plan: PublishPlan): Promise<void>;
   /** The attempt stored these: later requests with the key replay them. */
@@ -127,7 +138,7 @@ export function createIdempotencyStore(connection: Connection): IdempotencyStore
     return taken ? { kind: 'first', plan: taken.plan ?? null, claimedAt } : null;
   }
 
-  async function claim(key: string, hash: string): Promise<Claim> {
+  async function claim(key: string, hash: string, sameAs: string[] = []): Promise<Claim> {
     const deadline = Date.now() + MAX_WAIT_MS;
     for (;;) {
       try {
@@ -139,7 +150,7 @@ export function createIdempotencyStore(connection: Connection): IdempotencyStore
       }
       const existing = await Keys.findById(key).lean();
       if (!existing) continue; // expired meanwhile: try to claim it
-      if (existing.requestHash !== hash) {
+      if (existing.requestHash !== hash && !sameAs.includes(existing.requestHash)) {
         throw new AppError('conflict', 'This Idempotency-Key was already used for a different request.');
       }
       if (existing.state === 'done') {

@@ -5,7 +5,7 @@ import { AppError, ValidationError, toAppError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import { withDatabaseDeadline } from '../platform/deadline';
 import type { Metrics } from '../platform/metrics';
-import { requestHash, type IdempotencyStore } from './idempotency';
+import { legacyRequestHash, requestHash, type IdempotencyStore } from './idempotency';
 import { notificationModel } from './notification-model';
 import type { NotificationContent, NotificationWriter } from './notification-writer';
 import { toNotification } from './to-notification';
@@ -90,9 +90,14 @@ export function createNotificationPublisher(deps: {
   type Stored = { kind: 'stored'; stored: Notification[]; muted: string[] } | { kind: 'replay'; result: PublishResult };
 
   /** Claims the key, stores (with the key's plan), completes the key: everything the database decides. */
-  async function store(key: string | undefined, userIds: string[], content: NotificationContent, hash: string): Promise<Stored> {
+  async function store(
+    key: string | undefined,
+    userIds: string[],
+    content: NotificationContent,
+    hashes: { hash: string; sameAs: string[] },
+  ): Promise<Stored> {
     if (key === undefined) return { kind: 'stored', ...(await deps.writer.store(userIds, content)) };
-    const claim = await deps.idempotency.claim(key, hash);
+    const claim = await deps.idempotency.claim(key, hashes.hash, hashes.sameAs);
     if (claim.kind === 'replay') return { kind: 'replay', result: await replay(claim.notificationIds, claim.mutedUserIds) };
     let result: { stored: Notification[]; muted: string[] };
     try {
@@ -139,8 +144,11 @@ export function createNotificationPublisher(deps: {
     // still there when it ends announces the notifications: the caller, or (after a 503) the background.
     const answer: { owner: 'undecided' | 'caller' | 'background' } = { owner: 'undecided' };
     // Recipients are a set (duplicates are ignored), so their order is not part of the request either.
-    const hash = key === undefined ? '' : requestHash({ ...parsed.data, userIds: [...new Set(userIds)].sort() });
-    const storing = store(key, userIds, content, hash).then((outcome) => {
+    const hashes =
+      key === undefined
+        ? { hash: '', sameAs: [] }
+        : { hash: requestHash({ ...parsed.data, userIds: [...new Set(userIds)].sort() }), sameAs: [legacyRequestHash(parsed.data)] };
+    const storing = store(key, userIds, content, hashes).then((outcome) => {
       if (answer.owner === 'undecided') answer.owner = 'caller';
       else if (outcome.kind === 'stored') {
         void announce(outcome.stored, publishedAt).catch((error: unknown) => log.warn({ err: error }, 'late announce failed'));
