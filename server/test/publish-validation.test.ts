@@ -35,6 +35,8 @@ describe('POST /api/notifications rejects bad requests and changes nothing', () 
     ['an actionUrl path with a tab after the slash', () => ({ ...valid(), actionUrl: '/\t/evil.example' }), 'actionUrl'],
     ['an actionUrl path with a backslash', () => ({ ...valid(), actionUrl: '/\\evil.example' }), 'actionUrl'],
     ['an actor without a name', () => ({ ...valid(), actor: { id: 'u1' } }), 'actor.name'],
+    ['a title with a right-to-left override', () => ({ ...valid(), title: 'invoice \u202Efdp.exe' }), 'title'],
+    ['an actor name with a zero-width space', () => ({ ...valid(), actor: { id: 'u1', name: 'ad\u200Bmin' } }), 'actor.name'],
     ['data with a $ key', () => ({ ...valid(), data: { $where: '1' } }), 'data.$where'],
     ['data that is an array', () => ({ ...valid(), data: [1, 2] }), 'data'],
     ['a body that is an array', () => [valid()], '(root)'],

@@ -13,9 +13,30 @@ export const notificationTypeSchema = z
   .string()
   .regex(/^[a-z][a-z0-9_.:-]{0,63}$/, 'must be 1-64 characters: lowercase letters, digits, "_", ".", ":" or "-", starting with a letter');
 
+/**
+ * Characters that hide or reorder what a reader sees: C0 and C1 controls (a body keeps tab and newline),
+ * the zero-width space, word joiner and byte-order mark, and the bidi embeddings, overrides and isolates
+ * (U+202A-U+202E, U+2066-U+2069) that make "txt.exe" read as "exe.txt". The zero-width joiner and
+ * non-joiner stay: scripts and emoji sequences need them.
+ */
+// eslint-disable-next-line no-control-regex -- finding control characters is what this is for
+const HIDDEN_IN_LINE = /[\u0000-\u001f\u007f-\u009f\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]/;
+// eslint-disable-next-line no-control-regex -- the same, with tab and newline allowed
+const HIDDEN_IN_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]/;
+const HIDDEN_MESSAGE = 'must not contain control, zero-width or bidi-override characters';
+
+/** Text shown to users: NFC-normalised, and nothing in it that hides or reorders what is shown. */
+function shownText(options: { lines: boolean }) {
+  const hidden = options.lines ? HIDDEN_IN_TEXT : HIDDEN_IN_LINE;
+  return z
+    .string()
+    .normalize('NFC')
+    .refine((value) => !hidden.test(value), HIDDEN_MESSAGE);
+}
+
 export const actorSchema = z.strictObject({
   id: z.string().min(1).max(128),
-  name: z.string().trim().min(1).max(100),
+  name: shownText({ lines: false }).pipe(z.string().trim().min(1).max(100)),
 });
 
 export const actionUrlSchema = z.string().max(MAX_URL_LENGTH).refine(isSafeActionUrl, 'must be an http(s) URL or a path starting with "/"');
@@ -28,8 +49,8 @@ export const publishNotificationInputSchema = z.strictObject({
     .max(MAX_RECIPIENTS, `at most ${MAX_RECIPIENTS} users per call`)
     .transform((ids) => [...new Set(ids)]),
   type: notificationTypeSchema,
-  title: z.string().trim().min(1, 'must not be empty').max(MAX_TITLE_LENGTH),
-  body: z.string().max(MAX_BODY_LENGTH).optional(),
+  title: shownText({ lines: false }).pipe(z.string().trim().min(1, 'must not be empty').max(MAX_TITLE_LENGTH)),
+  body: shownText({ lines: true }).pipe(z.string().max(MAX_BODY_LENGTH)).optional(),
   actionUrl: actionUrlSchema.optional(),
   actor: actorSchema.optional(),
   data: jsonDataSchema.optional(),

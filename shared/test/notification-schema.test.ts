@@ -82,6 +82,42 @@ describe('actionUrl', () => {
   });
 });
 
+describe('shown text (title, body, actor name)', () => {
+  const parse = (fields: Record<string, unknown>) =>
+    publishNotificationInputSchema.safeParse({ userIds: [id], type: 'a.b', title: 't', ...fields });
+  const refusedAt = (fields: Record<string, unknown>) => {
+    const result = parse(fields);
+    return result.success ? [] : result.error.issues.map((issue) => issue.path.join('.'));
+  };
+
+  it('is normalised to NFC', () => {
+    const result = parse({ title: 'Cafe\u0301', body: 'cafe\u0301' });
+    expect(result.success && [result.data.title, result.data.body]).toEqual(['Café', 'café']);
+  });
+  it.each([
+    ['a right-to-left override', '\u202Eexe.txt'],
+    ['a left-to-right embedding', 'a\u202Ab'],
+    ['a bidi isolate', 'a\u2067b\u2069'],
+    ['a zero-width space', 'ad\u200Bmin'],
+    ['a byte-order mark', '\uFEFFhello'],
+    ['a word joiner', 'a\u2060b'],
+    ['a NUL', 'a\u0000b'],
+    ['an escape', 'a\u001b[31mred'],
+    ['a C1 control', 'a\u0085b'],
+  ])('refuses %s, naming the field', (_name, text) => {
+    expect(refusedAt({ title: text })).toContain('title');
+    expect(refusedAt({ body: text })).toContain('body');
+    expect(refusedAt({ actor: { id: 'u1', name: text } })).toContain('actor.name');
+  });
+  it('keeps tab and newline in a body, not in a title', () => {
+    expect(parse({ body: 'line one\n\tline two' }).success).toBe(true);
+    expect(refusedAt({ title: 'two\nlines' })).toContain('title');
+  });
+  it('keeps the joiners scripts and emoji need', () => {
+    expect(parse({ title: 'family \u{1F468}\u200D\u{1F469}\u200D\u{1F467}', body: 'می\u200Cخواهم' }).success).toBe(true);
+  });
+});
+
 describe('data', () => {
   const refuses = (value: unknown) => expect(jsonDataSchema.safeParse(value).success).toBe(false);
 
