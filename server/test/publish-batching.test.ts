@@ -6,7 +6,7 @@ import type { UserChannelPublisher } from '../src/channels/user-channel-publishe
 import { createFeedCache } from '../src/notifications/feed-cache';
 import type { PublishPlan } from '../src/notifications/idempotency';
 import { notificationId } from '../src/notifications/notification-id';
-import { createNotificationWriter } from '../src/notifications/notification-writer';
+import { createNotificationWriter, type NotificationWriter } from '../src/notifications/notification-writer';
 import { createSequenceAllocator } from '../src/notifications/sequence';
 import { createMutedRecipients } from '../src/preferences/muted-recipients';
 import { useTestStack } from './support/stack';
@@ -28,6 +28,34 @@ describe('publishing under load: calls that arrive together are stored together'
   const publisherOn = (connection: mongoose.Connection, userChannel: UserChannelPublisher) =>
     createNotificationCore({ connection, redis: stack.redisClient, names: stack.names, logger: createLogger('silent'), userChannel })
       .publishNotification;
+
+  /** A writer (and its feed cache) on the stack's Redis and the monitored connection. */
+  function writerOnStack() {
+    const logger = createLogger('silent');
+    const sequences = createSequenceAllocator({ connection: monitored, redis: stack.redisClient, logger, names: stack.names });
+    const cache = createFeedCache({ redis: stack.redisClient, logger, names: stack.names });
+    const writer = createNotificationWriter({ connection: monitored, sequences, cache, muted: createMutedRecipients(monitored), logger });
+    return { writer, cache };
+  }
+
+  /**
+   * Leaves the user's counter at 1 with seq 2 held by a notification the counter never handed out
+   * (another instance's, say): the next seq reserved for them collides.
+   */
+  async function nextSeqCollides(writer: NotificationWriter, userId: string): Promise<void> {
+    await writer.store([userId], { type: 'a.b', title: 'first' });
+    await stack.inspector.collection('notifications').insertOne({
+      _id: notificationId(userId, 2),
+      userId,
+      seq: 2,
+      type: 'a.b',
+      title: 'foreign',
+      createdAt: new Date(),
+      readAt: null,
+      seenAt: null,
+      archivedAt: null,
+    });
+  }
 
   it('200 concurrent calls take a handful of inserts, and each is pushed only once its notification is stored', async () => {
     const pushedBeforeStored: string[] = [];
@@ -77,25 +105,9 @@ describe('publishing under load: calls that arrive together are stored together'
   });
 
   it('a keyed call stored in the first round is answered as stored when the only other call of its batch fails in a later round', async () => {
-    const logger = createLogger('silent');
-    const sequences = createSequenceAllocator({ connection: monitored, redis: stack.redisClient, logger, names: stack.names });
-    const cache = createFeedCache({ redis: stack.redisClient, logger, names: stack.names });
-    const writer = createNotificationWriter({ connection: monitored, sequences, cache, muted: createMutedRecipients(monitored), logger });
+    const { writer, cache } = writerOnStack();
     const [lucky, unlucky] = [new mongoose.Types.ObjectId().toHexString(), new mongoose.Types.ObjectId().toHexString()];
-    // The unlucky user's counter is at 1, and seq 2 is held by a notification the counter never handed
-    // out (another instance's, say): the next seq reserved for them collides.
-    await writer.store([unlucky], { type: 'a.b', title: 'first' });
-    await stack.inspector.collection('notifications').insertOne({
-      _id: notificationId(unlucky, 2),
-      userId: unlucky,
-      seq: 2,
-      type: 'a.b',
-      title: 'foreign',
-      createdAt: new Date(),
-      readAt: null,
-      seenAt: null,
-      archivedAt: null,
-    });
+    await nextSeqCollides(writer, unlucky);
     let unluckyPlans = 0;
     const [stored, refused] = await Promise.allSettled([
       writer.store([lucky], { type: 'a.b', title: 'lucky' }, { onPlan: async () => undefined }),
@@ -118,29 +130,9 @@ describe('publishing under load: calls that arrive together are stored together'
   });
 
   it('a keyed retry that finds its own copy stored does not count it again', async () => {
-    const logger = createLogger('silent');
-    const sequences = createSequenceAllocator({ connection: monitored, redis: stack.redisClient, logger, names: stack.names });
-    const cache = createFeedCache({ redis: stack.redisClient, logger, names: stack.names });
-    const writer = createNotificationWriter({
-      connection: monitored,
-      sequences,
-      cache,
-      muted: createMutedRecipients(monitored),
-      logger,
-    });
+    const { writer, cache } = writerOnStack();
     const [stored, unlucky] = [new mongoose.Types.ObjectId().toHexString(), new mongoose.Types.ObjectId().toHexString()];
-    await writer.store([unlucky], { type: 'a.b', title: 'first' });
-    await stack.inspector.collection('notifications').insertOne({
-      _id: notificationId(unlucky, 2),
-      userId: unlucky,
-      seq: 2,
-      type: 'a.b',
-      title: 'foreign',
-      createdAt: new Date(),
-      readAt: null,
-      seenAt: null,
-      archivedAt: null,
-    });
+    await nextSeqCollides(writer, unlucky);
     const countInDatabase = async () => {
       const unread = await stack.inspector.collection('notifications').countDocuments({ userId: stored, readAt: null });
       return { unread, unseen: unread };
