@@ -19,10 +19,10 @@ import { parseEnv } from 'node:util';
 const FERRETDB_VERSION = 'v1.24.2';
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
 /** What our build reports: upstream's version plus the marker of the fixes below. */
-const FERRETDB_BUILD = `${FERRETDB_VERSION}-herald.2`;
+const FERRETDB_BUILD = `${FERRETDB_VERSION}-herald.3`;
 const FERRETDB_BINARY = 'ferretdb-herald';
 /**
- * Two fixes to FerretDB 1.24's source, each a line or two:
+ * Three fixes to FerretDB 1.24's source:
  *
  * 1. Its SQLite backend creates its unique _id index on `_ferretdb_sjson->"_id"` but queries by
  *    `_ferretdb_sjson->'$._id'`. Both extract the same value, but SQLite only uses an index whose
@@ -34,6 +34,13 @@ const FERRETDB_BINARY = 'ferretdb-herald';
  *    two takeovers of the same pending document in 137 of 200 tries). MongoDB applies each to a
  *    document atomically, and Herald's claims and membership changes rely on that. The fix runs these
  *    read-then-write commands one at a time (SQLite runs one writer at a time anyway).
+ *    File: scripts/ferretdb/herald_write_lock.go.
+ * 3. Upstream hands SQLite a filter only when it is exactly {_id: <string>}; every other query,
+ *    update and count reads and decodes the whole collection, whatever its indexes (measured: 70 ms
+ *    per sync at a few thousand notifications, and the database saturated by 200 clients). The fix
+ *    hands SQLite the part of the filter an index can answer: _id equal to or $in a list of values,
+ *    or the first field of an index equal to or $in a list of strings. FerretDB still applies the
+ *    whole filter to what comes back, as it does upstream. File: scripts/ferretdb/herald_pushdown.go.
  */
 const FERRETDB_PATCHES = [
   {
@@ -56,19 +63,24 @@ const FERRETDB_PATCHES = [
     from: `\t\td, err = h.execDelete(connCtx, c, &p)\n`,
     to: `\t\theraldWriteMu.Lock()\n\t\td, err = h.execDelete(connCtx, c, &p)\n\t\theraldWriteMu.Unlock()\n`,
   },
+  // Query and Explain (twice each): ask heraldWhere first; upstream's _id-only pushdown is the fallback.
+  {
+    file: 'internal/backends/sqlite/collection.go',
+    from: `\tif params.Filter.Len() == 1 {\n\t\tv, _ := params.Filter.Get("_id")\n`,
+    to: `\twhereClause, args = heraldWhere(meta, params.Filter)\n\tif whereClause == "" && params.Filter.Len() == 1 {\n\t\tv, _ := params.Filter.Get("_id")\n`,
+    times: 2,
+  },
+  {
+    file: 'internal/backends/sqlite/collection.go',
+    from: `\torderByClause := prepareOrderByClause(params.Sort)\n\tsortPushdown := `,
+    to: `\tfilterPushdown = whereClause != ""\n\n\torderByClause := prepareOrderByClause(params.Sort)\n\tsortPushdown := `,
+  },
 ];
-/** The lock the second fix takes, in a file of its own. */
-const FERRETDB_LOCK_FILE = {
-  file: 'internal/handler/herald_write_lock.go',
-  code: `package handler
-
-import "sync"
-
-// heraldWriteMu makes each read-then-write command (update, findAndModify, delete) atomic
-// against the others, as MongoDB's per-document atomicity requires.
-var heraldWriteMu sync.Mutex
-`,
-};
+/** Files added to FerretDB's source: [in this repository, in FerretDB's tree]. */
+const FERRETDB_FILES = [
+  ['scripts/ferretdb/herald_write_lock.go', 'internal/handler/herald_write_lock.go'],
+  ['scripts/ferretdb/herald_pushdown.go', 'internal/backends/sqlite/herald_pushdown.go'],
+];
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
 const done = [];
@@ -188,10 +200,11 @@ function buildFerretDb() {
     for (const patch of FERRETDB_PATCHES) {
       const patched = path.join(src, patch.file);
       const code = fs.readFileSync(patched, 'utf8');
-      if (!code.includes(patch.from)) fail(`FerretDB's ${patch.file} no longer has the line Herald's fix replaces`);
-      fs.writeFileSync(patched, code.replace(patch.from, patch.to));
+      if (code.split(patch.from).length - 1 !== (patch.times ?? 1))
+        fail(`FerretDB's ${patch.file} no longer has the lines Herald's fix replaces, as many times as expected`);
+      fs.writeFileSync(patched, code.replaceAll(patch.from, patch.to));
     }
-    fs.writeFileSync(path.join(src, FERRETDB_LOCK_FILE.file), FERRETDB_LOCK_FILE.code);
+    for (const [ours, theirs] of FERRETDB_FILES) fs.copyFileSync(path.join(root, ours), path.join(src, theirs));
     const bin = goBinDir();
     fs.mkdirSync(bin, { recursive: true });
     run('go', ['build', '-trimpath', '-o', path.join(bin, FERRETDB_BINARY), './cmd/ferretdb'], {

@@ -48,9 +48,9 @@ function onPath(name: string): string | undefined {
 
 /**
  * Where the FerretDB binary is: FERRETDB_BIN, then the build `npm run setup` makes (ferretdb-herald,
- * in Go's bin directory or on PATH; it carries two small fixes: lookups by _id use the _id index, and
- * conditional writes to one document are atomic, as on MongoDB),
- * then a stock ferretdb, which works but reads the whole collection on every lookup.
+ * in Go's bin directory or on PATH; it carries three small fixes: queries on _id or on an index's first
+ * field read through the index, and conditional writes to one document are atomic, as on MongoDB),
+ * then a stock ferretdb, which works but reads the whole collection on every query.
  */
 export function findFerretDb(): string | undefined {
   const bin = goBinDir();

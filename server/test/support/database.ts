@@ -13,3 +13,17 @@ export function storedNotifications(inspector: Connection, userId: string) {
     .sort({ seq: 1 })
     .toArray();
 }
+
+/**
+ * Whether an explain answer (verbosity queryPlanner) reads the whole collection: a COLLSCAN stage on
+ * MongoDB; on FerretDB, a filter it could not hand to SQLite, or a plan line that scans the table.
+ */
+export function isCollectionScan(explain: Record<string, unknown>): boolean {
+  const text = JSON.stringify(explain);
+  if (text.includes('COLLSCAN')) return true;
+  if ('filterPushdown' in explain) {
+    const plan = ((explain.queryPlanner as { Plan?: string[] } | undefined)?.Plan ?? []).join('\n');
+    return explain.filterPushdown !== true || /detail=SCAN /.test(plan);
+  }
+  return false;
+}

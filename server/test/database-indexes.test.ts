@@ -1,0 +1,88 @@
+import mongoose from 'mongoose';
+import { freshMongoUri } from './support/services';
+import { isCollectionScan } from './support/database';
+
+/**
+ * What Herald relies on from the database's indexes: a query on the first field of an index (or on
+ * _id), equal to a value or $in a list, reads through the index and still returns exactly what
+ * MongoDB's rules match: a field equal to "x" matches an array holding "x", and any string compares
+ * as itself, quotes, escapes and all. MongoDB does this; the bundled FerretDB build does it with the
+ * fix `npm run setup` applies (see README): upstream FerretDB 1.24 reads the whole collection for
+ * every query but one by _id alone.
+ */
+describe('the database answers indexed queries from the index, exactly', () => {
+  let connection: mongoose.Connection;
+  const odd = ['w<1', 'a&b', 'q"x', 'b\\s', 'é', 'ü\u0301', '😀', 'tab\tx', '\u2028', "'", '</script>', 'a.b', '$x'];
+  const users = [...odd, ...Array.from({ length: 50 }, (_, i) => `user-${i}`)];
+  /** The test's documents; userId is an array in one of them. */
+  interface Doc {
+    _id: string;
+    userId: string | string[];
+    seq: number;
+    tags: string | string[];
+    readAt: Date | null;
+  }
+  const collection = () => connection.collection<Doc>('pushdown');
+
+  beforeAll(async () => {
+    connection = await mongoose.createConnection(freshMongoUri()).asPromise();
+    await collection().createIndex({ userId: 1, seq: 1 }, { unique: true });
+    await collection().createIndex({ tags: 1 });
+    const docs: Doc[] = users.flatMap((userId, u) =>
+      Array.from({ length: 20 }, (_, seq) => ({
+        _id: `${userId}|${seq}`,
+        userId,
+        seq,
+        tags: seq % 2 ? 'one' : ['one', 'two'],
+        readAt: seq % 3 ? null : new Date(u),
+      })),
+    );
+    // A document whose indexed field holds an array matches each of its elements.
+    docs.push({ _id: 'shared', userId: ['user-1', 'user-2'], seq: -1, tags: 'three', readAt: null });
+    await collection().insertMany(docs);
+  });
+  afterAll(() => connection.close());
+
+  async function planOf(filter: Record<string, unknown>) {
+    const explain = await connection.db!.command({ explain: { find: 'pushdown', filter }, verbosity: 'queryPlanner' });
+    return isCollectionScan(explain) ? 'scan' : 'index';
+  }
+
+  it('finds every string by equality on an indexed field, through the index', async () => {
+    for (const userId of odd) {
+      expect({ userId, count: await collection().countDocuments({ userId }), plan: await planOf({ userId }) }).toEqual({
+        userId,
+        count: 20,
+        plan: 'index',
+      });
+      expect(await collection().countDocuments({ _id: `${userId}|3` })).toBe(1);
+    }
+  });
+
+  it('matches arrays that hold the value, as MongoDB does', async () => {
+    expect(await collection().countDocuments({ userId: 'user-1' })).toBe(21);
+    expect(await collection().countDocuments({ tags: 'two' })).toBe(users.length * 10);
+    expect(await planOf({ tags: 'two' })).toBe('index');
+  });
+
+  it('answers $in on _id and on an indexed field, and the filter beyond the indexed part', async () => {
+    const ids = { _id: { $in: ['user-3|1', 'user-4|2', 'é|19', 'missing'] } };
+    expect(await collection().countDocuments(ids)).toBe(3);
+    expect(await planOf(ids)).toBe('index');
+    const some = { userId: { $in: ['user-5', 'user-6', 'q"x'] }, seq: { $gte: 10 }, readAt: null };
+    // seq 10..19 is 10 documents a user, of which seq 12, 15, 18 were read.
+    expect(await collection().countDocuments(some)).toBe(3 * 7);
+    expect(await planOf(some)).toBe('index');
+    expect((await collection().updateMany(some, { $set: { readAt: new Date() } })).modifiedCount).toBe(21);
+    expect(await collection().countDocuments(some)).toBe(0);
+    const counted = await collection()
+      .aggregate([{ $match: { userId: 'user-7', readAt: null } }, { $count: 'n' }])
+      .toArray();
+    expect(counted).toEqual([{ n: 13 }]);
+  });
+
+  it('reads the whole collection for a field no index starts with (the check tells them apart)', async () => {
+    expect(await planOf({ seq: 3 })).toBe('scan');
+    expect(await collection().countDocuments({ seq: 3 })).toBe(users.length);
+  });
+});
