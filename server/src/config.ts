@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { z } from 'zod';
+import type { Limits } from './security/limits';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -98,6 +99,8 @@ const envSchema = z.object({
   RETENTION_DAYS: z.coerce.number({ error: 'must be a number of days (0 keeps forever)' }).int().min(0).max(3650).default(90),
   RETENTION_MAX_PER_USER: z.coerce.number({ error: 'must be a number (0 means no limit)' }).int().min(0).max(1_000_000).default(1000),
   RETENTION_INTERVAL_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(5).max(86_400).default(600),
+  HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).max(600).default(10),
+  HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).max(3600).default(30),
   ROUTING_MODE: z.enum(['per-user', 'broadcast'], { error: 'must be per-user or broadcast' }).default('per-user'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -152,6 +155,8 @@ export interface Config {
   collectionPrefix: string;
   corsOrigins: string[];
   retention: { maxAgeDays: number; maxPerUser: number; intervalMs: number };
+  /** What one caller may do: timeouts, rates, connection caps (see security/limits.ts). */
+  limits: Limits;
   /** per-user: an instance hears a user's messages only while it holds their sockets; broadcast: every instance hears all (for comparison). */
   routing: 'per-user' | 'broadcast';
   logLevel: (typeof LOG_LEVELS)[number];
@@ -196,6 +201,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   if (e.ROUTING_MODE === 'broadcast' && e.REDIS_URL.includes(',')) {
     problems.push('ROUTING_MODE broadcast needs a single Redis (REDIS_URL names a cluster, whose sharded pub/sub has no patterns)');
+  }
+  if (e.HTTP_HEADERS_TIMEOUT_SECONDS > e.HTTP_REQUEST_TIMEOUT_SECONDS) {
+    problems.push('HTTP_HEADERS_TIMEOUT_SECONDS must not be more than HTTP_REQUEST_TIMEOUT_SECONDS (the headers are part of the request)');
   }
   let publicKey = e.AUTH_PUBLIC_KEY;
   if (e.AUTH_PUBLIC_KEY_FILE) {
@@ -251,6 +259,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     collectionPrefix: e.MONGODB_COLLECTION_PREFIX,
     corsOrigins: e.CORS_ORIGINS,
     retention: { maxAgeDays: e.RETENTION_DAYS, maxPerUser: e.RETENTION_MAX_PER_USER, intervalMs: e.RETENTION_INTERVAL_SECONDS * 1000 },
+    limits: {
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
+    },
     routing: e.ROUTING_MODE,
     logLevel: e.LOG_LEVEL,
     nodeEnv: e.NODE_ENV,

@@ -13,6 +13,7 @@ import type { RetentionSweeper } from './notifications/retention';
 import type { Logger } from './platform/logger';
 import type { Metrics } from './platform/metrics';
 import type { IoServer } from './realtime/io-server';
+import { withDefaultLimits } from './security/limits';
 import type { TopicService } from './topics/topic-service';
 
 /**
@@ -83,7 +84,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
   );
   // The app first, then Socket.IO: engine.io takes over the server's request listeners and hands it
   // every request that is not its own.
-  const httpServer = http.createServer(app);
+  const limits = withDefaultLimits(deps.limits);
+  // A client gets headersTimeoutMs to send its headers and requestTimeoutMs for the whole request, then 408
+  // and the connection is closed: a slow client cannot hold a request (Node's default is 300 s). Node
+  // checks every connectionsCheckingInterval (30 s by default), so check every second.
+  const httpServer = http.createServer(
+    { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: 1000 },
+    app,
+  );
   const realtime = parts.attach(httpServer, { ownsHttpServer: true });
 
   return {

@@ -20,6 +20,7 @@ import { createMetrics, type Metrics } from './platform/metrics';
 import type { RedisClient } from './platform/redis-client';
 import { preferenceModel } from './preferences/preference-model';
 import { createIoServer, type RealtimeServer } from './realtime/io-server';
+import type { Limits } from './security/limits';
 import { createTopicService, type TopicPolicy, type TopicService } from './topics/topic-service';
 
 /**
@@ -65,6 +66,11 @@ export interface HeraldDeps {
   topicPolicy?: TopicPolicy;
   /** Show the developer page in the client. @default false */
   devTools?: boolean;
+  /**
+   * What one caller may do (see security/limits.ts); unset ones keep their defaults. The header and
+   * request timeouts apply to the gateway's own HTTP server only: embedded, the host's server has its own.
+   */
+  limits?: Partial<Limits>;
   /** 'broadcast' makes every instance receive every user's messages (the classic setup, kept for comparison). @default "per-user" */
   routing?: Routing;
 }

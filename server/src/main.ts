@@ -129,6 +129,7 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
     metrics,
     devTools: config.demo && config.nodeEnv !== 'production',
     routing: config.routing,
+    limits: config.limits,
     ...(options.retention === false ? {} : { retention: config.retention }),
     ...(clientDir ? { clientDir } : {}),
     ...(options.channelPrefix ? { channelPrefix: options.channelPrefix } : {}),

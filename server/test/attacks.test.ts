@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { WebSocket } from 'ws';
 import type { ErrorBody } from '@herald/shared';
 import { connect, recordNotifications, type ClientSocket } from './support/sockets';
@@ -103,5 +104,44 @@ describe('attacks on the gateway', () => {
     }
     await bystanderStillServed(bystander, got, 'after garbage');
     expect((await fetch(`${stack.herald.url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('slow clients cannot hold a request', () => {
+  const stack = useTestStack({ env: { HTTP_HEADERS_TIMEOUT_SECONDS: '1', HTTP_REQUEST_TIMEOUT_SECONDS: '2' } });
+
+  /** Sends `data` on a raw connection and never finishes the request; resolves with what came back and when. */
+  function holdRequest(data: string): Promise<{ response: string; afterMs: number }> {
+    const started = Date.now();
+    const { port } = new URL(stack.herald.url);
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(data));
+      let response = '';
+      socket.on('data', (chunk) => (response += chunk.toString()));
+      socket.on('error', reject);
+      socket.on('close', () => resolve({ response, afterMs: Date.now() - started }));
+    });
+  }
+
+  it('a body that never finishes: 408 and the connection closed, after the request timeout', async () => {
+    const held = await holdRequest(
+      'POST /api/notifications HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"userIds":',
+    );
+    expect(held.response).toMatch(/^HTTP\/1\.1 408 /);
+    // Node's default would hold it for 300 s; the configured 2 s, checked every second, closes it within ~3.
+    expect(held.afterMs).toBeGreaterThanOrEqual(1900);
+    expect(held.afterMs).toBeLessThan(10_000);
+  });
+
+  it('headers that never finish: 408 and the connection closed, after the headers timeout', async () => {
+    const held = await holdRequest('GET /api/config HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
+    expect(held.response).toMatch(/^HTTP\/1\.1 408 /);
+    expect(held.afterMs).toBeGreaterThanOrEqual(900);
+    expect(held.afterMs).toBeLessThan(10_000);
+  });
+
+  it('a request sent in time is served', async () => {
+    const res = await fetch(`${stack.herald.url}/api/config`);
+    expect(res.status).toBe(200);
   });
 });

@@ -41,6 +41,8 @@ describe('configuration is validated once at start', () => {
     ['CORS_ORIGINS', 'http://ok.example, not an origin', /origins/],
     ['LOG_LEVEL', 'loud', /.+/],
     ['ROUTING_MODE', 'everyone', /per-user or broadcast/],
+    ['HTTP_REQUEST_TIMEOUT_SECONDS', '0', /.+/],
+    ['HTTP_HEADERS_TIMEOUT_SECONDS', '40', /not be more than HTTP_REQUEST_TIMEOUT_SECONDS/],
   ])('%s=%s is refused with a message naming it', (name, value, message) => {
     const found = problems({ ...good, [name]: value });
     expect(found).toHaveLength(1);
