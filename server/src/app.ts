@@ -4,11 +4,13 @@ import express, { type Express, type Router } from 'express';
 import type { InstanceStats } from '@herald/shared';
 import type { Authenticator } from './auth/authenticate';
 import type { PubSubStats } from './channels/pubsub-stats';
+import { requireUser } from './auth/require-user';
 import { requireBearer } from './auth/service-token';
 import { adminRoutes, metricsRoute } from './http/admin-routes';
 import { cors } from './http/cors';
 import { apiNotFound, errorHandler } from './http/error-handler';
 import { healthRoutes, type ReadinessCheck } from './http/health-routes';
+import { budgetCheck, limitAnonymous } from './http/rate-limit';
 import { requireJson } from './http/require-json';
 import type { NotificationFeed } from './notifications/notification-feed';
 import type { PublishNotification } from './notifications/notification-publisher';
@@ -16,6 +18,7 @@ import { notificationRoutes, userNotificationRoutes } from './notifications/noti
 import type { Logger } from './platform/logger';
 import type { Metrics } from './platform/metrics';
 import type { PreferenceModel } from './preferences/preference-model';
+import type { TakeFromBudget } from './security/rate-limiters';
 import { preferenceRoutes } from './preferences/preference-routes';
 import { topicRoutes } from './topics/topic-routes';
 import type { TopicService } from './topics/topic-service';
@@ -41,6 +44,8 @@ export interface ApiDeps {
   extensions: Router;
   /** Show the developer page in the client. @default false */
   devTools?: boolean;
+  /** The rate limits callers are held to (security/rate-limiters.ts); none without it. */
+  takeFromBudget?: TakeFromBudget;
 }
 
 /** The standalone app around the API: health checks, /metrics and, when built, the client. */
@@ -51,6 +56,8 @@ export interface AppDeps {
   /** Without a metrics token, /metrics is public (development) or absent (production). @default true */
   publicMetrics?: boolean;
   readiness: Record<string, ReadinessCheck>;
+  /** express's `trust proxy`: whose X-Forwarded-For gives `req.ip`. @default "loopback" */
+  trustProxy?: string;
   /** The built client to serve, if any. */
   clientDir?: string;
   metrics: Metrics;
@@ -61,9 +68,12 @@ export interface AppDeps {
  * host's app under the host's prefix. It answers its own errors (JSON, with a code) and its own 404s.
  */
 export function createApiRouter(deps: ApiDeps): Router {
-  const requireService = requireBearer(deps.serviceTokens);
+  const check = deps.takeFromBudget ? budgetCheck(deps.takeFromBudget) : undefined;
+  const requireService = requireBearer(deps.serviceTokens, undefined, check);
+  const signedIn = requireUser(deps.authenticate, check);
   const api = express.Router();
   api.use(cors(deps.corsOrigins));
+  if (check) api.use(limitAnonymous(check));
   api.use(requireJson);
   api.use(express.json({ limit: deps.bodyLimit ?? '64kb', strict: true }));
   api.use(
@@ -71,11 +81,11 @@ export function createApiRouter(deps: ApiDeps): Router {
     notificationRoutes({
       publishNotification: deps.publishNotification,
       feed: deps.feed,
-      authenticate: deps.authenticate,
+      requireUser: signedIn,
       requireService,
     }),
   );
-  api.use('/preferences', preferenceRoutes({ preferences: deps.preferences, authenticate: deps.authenticate }));
+  api.use('/preferences', preferenceRoutes({ preferences: deps.preferences, requireUser: signedIn }));
   api.use('/users/:userId/notifications', userNotificationRoutes({ feed: deps.feed, requireService }));
   api.get('/config', (_req, res) => {
     res.json({ devTools: deps.devTools ?? false });
@@ -85,6 +95,7 @@ export function createApiRouter(deps: ApiDeps): Router {
   const requireOperator = requireBearer(
     [...deps.serviceTokens, ...(deps.metricsToken ? [deps.metricsToken] : [])],
     'a service token or METRICS_TOKEN',
+    check,
   );
   api.use(adminRoutes({ requireOperator, clusterStats: deps.clusterStats, redisStats: deps.redisStats }));
   api.use(apiNotFound);
@@ -96,7 +107,10 @@ export function createApiRouter(deps: ApiDeps): Router {
 export function createApp(deps: AppDeps, api: Router): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set(
+    'trust proxy',
+    (deps.trustProxy ?? 'loopback').split(',').map((entry) => entry.trim()),
+  );
   app.use((_req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'same-origin');

@@ -1,10 +1,42 @@
 import fs from 'node:fs';
+import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
-import type { Limits } from './security/limits';
+import { defaultLimits, parseRate, RATE_VARIABLES, type Limits, type RateName } from './security/limits';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Words of placeholder secrets (in docs, examples and tutorials): refused in production. */
+/** TRUST_PROXY as proxy-addr (express's `trust proxy`) reads it; it throws on anything else. */
+function isTrustList(value: string): boolean {
+  try {
+    proxyAddr.compile(value.split(',').map((entry) => entry.trim()));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** RATE_LIMIT_* variables: `<points>/<seconds>s` or `off`, each defaulting to security/limits.ts. */
+function rateVariables() {
+  return Object.fromEntries(
+    (Object.entries(RATE_VARIABLES) as [RateName, string][]).map(([name, variable]) => [
+      variable,
+      z
+        .string()
+        .optional()
+        .transform((text, ctx) => {
+          if (text === undefined || text.trim() === '') return defaultLimits.rates[name];
+          const rate = parseRate(text);
+          if (rate === undefined) {
+            ctx.addIssue({ code: 'custom', message: 'must be <points>/<seconds>s (like 300/60s) or off' });
+            return z.NEVER;
+          }
+          return rate;
+        }),
+    ]),
+  ) as Record<(typeof RATE_VARIABLES)[RateName], z.ZodType<Limits['rates'][RateName], string | undefined>>;
+}
+
 const PLACEHOLDER = /change-?me|replace-?me|example|placeholder|secret|password/i;
 
 /** A secret that looks chosen by hand: a placeholder, or too few distinct characters to be random. */
@@ -101,6 +133,11 @@ const envSchema = z.object({
   RETENTION_INTERVAL_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(5).max(86_400).default(600),
   HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).max(600).default(10),
   HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).max(3600).default(30),
+  ...rateVariables(),
+  TRUST_PROXY: z
+    .string()
+    .default('loopback')
+    .refine(isTrustList, 'must be a comma-separated list of addresses, subnets, loopback, linklocal or uniquelocal'),
   ROUTING_MODE: z.enum(['per-user', 'broadcast'], { error: 'must be per-user or broadcast' }).default('per-user'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -155,6 +192,8 @@ export interface Config {
   collectionPrefix: string;
   corsOrigins: string[];
   retention: { maxAgeDays: number; maxPerUser: number; intervalMs: number };
+  /** Whose X-Forwarded-For gives a client's address (express's `trust proxy`). */
+  trustProxy: string;
   /** What one caller may do: timeouts, rates, connection caps (see security/limits.ts). */
   limits: Limits;
   /** per-user: an instance hears a user's messages only while it holds their sockets; broadcast: every instance hears all (for comparison). */
@@ -259,9 +298,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     collectionPrefix: e.MONGODB_COLLECTION_PREFIX,
     corsOrigins: e.CORS_ORIGINS,
     retention: { maxAgeDays: e.RETENTION_DAYS, maxPerUser: e.RETENTION_MAX_PER_USER, intervalMs: e.RETENTION_INTERVAL_SECONDS * 1000 },
+    trustProxy: e.TRUST_PROXY,
     limits: {
       headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
+      rates: Object.fromEntries(
+        (Object.entries(RATE_VARIABLES) as [RateName, keyof typeof e][]).map(([name, variable]) => [name, e[variable]]),
+      ) as Limits['rates'],
     },
     routing: e.ROUTING_MODE,
     logLevel: e.LOG_LEVEL,

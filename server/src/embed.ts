@@ -15,6 +15,7 @@ import { createMetrics, type Metrics } from './platform/metrics';
 import { createMongoConnection } from './platform/mongo-connection';
 import { createRedisClient, duplicateRedisClient, watchRedisErrors, type RedisClient } from './platform/redis-client';
 import type { IoServer } from './realtime/io-server';
+import type { Limits } from './security/limits';
 import type { TopicPolicy, TopicService } from './topics/topic-service';
 
 /**
@@ -71,6 +72,13 @@ export interface AttachHeraldOptions {
   channelPrefix?: string;
   /** Check the database and create Herald's indexes now (see ensureIndexes); false if your migrations do it. @default true */
   ensureIndexes?: boolean;
+  /**
+   * Rate limits (security/limits.ts: `rates`); unset ones keep their defaults, `false` turns one off.
+   * Header and request timeouts are your server's own (`server.headersTimeout`, `server.requestTimeout`).
+   */
+  limits?: Partial<Pick<Limits, 'rates'>>;
+  /** Whose X-Forwarded-For gives a handshake's client address; HTTP requests follow your app's `trust proxy`. @default "loopback" */
+  trustProxy?: string;
   /** Background retention; false for none. @default 90 days, 1000 per user, a sweep every 10 minutes */
   retention?: RetentionPolicy | false;
   /** Who may subscribe to which topic. */
@@ -191,6 +199,8 @@ export async function attachHerald(options: AttachHeraldOptions): Promise<Embedd
     ...(options.instanceId ? { instanceId: options.instanceId } : {}),
     ...(options.topicPolicy ? { topicPolicy: options.topicPolicy } : {}),
     ...(options.routing ? { routing: options.routing } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
   });
   options.app?.use(prefix, parts.api);
   const realtime = parts.attach(options.server as HttpServer, { path: socketPath, ownsHttpServer: false });

@@ -76,6 +76,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       logger: deps.logger,
       ...(deps.metricsToken ? { metricsToken: deps.metricsToken } : {}),
       publicMetrics: deps.publicMetrics ?? true,
+      trustProxy: deps.trustProxy ?? 'loopback',
       readiness: parts.readiness,
       metrics: parts.metrics,
       ...(deps.clientDir ? { clientDir: deps.clientDir } : {}),

@@ -20,7 +20,8 @@ import { createMetrics, type Metrics } from './platform/metrics';
 import type { RedisClient } from './platform/redis-client';
 import { preferenceModel } from './preferences/preference-model';
 import { createIoServer, type RealtimeServer } from './realtime/io-server';
-import type { Limits } from './security/limits';
+import { withDefaultLimits, type Limits } from './security/limits';
+import { createRateLimiters } from './security/rate-limiters';
 import { createTopicService, type TopicPolicy, type TopicService } from './topics/topic-service';
 
 /**
@@ -71,6 +72,12 @@ export interface HeraldDeps {
    * request timeouts apply to the gateway's own HTTP server only: embedded, the host's server has its own.
    */
   limits?: Partial<Limits>;
+  /**
+   * Which proxies' X-Forwarded-For to believe for a client's address (per-address limits): addresses,
+   * subnets or `loopback`/`linklocal`/`uniquelocal`, comma-separated, as express's `trust proxy`.
+   * Embedded, HTTP requests follow the host app's own `trust proxy`. @default "loopback"
+   */
+  trustProxy?: string;
   /** 'broadcast' makes every instance receive every user's messages (the classic setup, kept for comparison). @default "per-user" */
   routing?: Routing;
 }
@@ -124,6 +131,13 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
     verifier: createTokenVerifier({ ...auth, logger }),
     ...(deps.authenticate ? { hook: deps.authenticate } : {}),
   });
+  const takeFromBudget = createRateLimiters({
+    redis: deps.redis.command,
+    names,
+    limits: withDefaultLimits(deps.limits),
+    metrics,
+    logger,
+  });
   const core = createNotificationCore({ connection, redis: deps.redis.command, names, logger, metrics });
   const topics = withDatabaseDeadlines(
     createTopicService({
@@ -159,6 +173,7 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
     topics,
     extensions,
     devTools: deps.devTools ?? false,
+    takeFromBudget,
     clusterStats: async () => (realtime ? realtime.clusterStats() : []),
     redisStats: () => pubSubStats(deps.redis.command, names),
   });
@@ -205,6 +220,8 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
         corsOrigins: deps.corsOrigins,
         redis: deps.redis,
         instanceId,
+        takeFromBudget,
+        ...(deps.trustProxy ? { trustProxy: deps.trustProxy } : {}),
         ...(deps.routing ? { routing: deps.routing } : {}),
       });
       return realtime;

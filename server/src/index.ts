@@ -23,6 +23,7 @@ export type { Authenticate, AuthContext } from './auth/authenticate';
 export type { TokenVerifierOptions } from './auth/token-verifier';
 export type { TopicPolicy } from './topics/topic-service';
 export type { RetentionPolicy } from './notifications/retention';
+export { defaultLimits, type Limits, type Rate, type RateName } from './security/limits';
 
 // Heavy: the gateway (Express, Socket.IO, the Redis adapter) loads on the first call, so a service that
 // only publishes never loads it.

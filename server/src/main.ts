@@ -130,6 +130,7 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
     devTools: config.demo && config.nodeEnv !== 'production',
     routing: config.routing,
     limits: config.limits,
+    trustProxy: config.trustProxy,
     ...(options.retention === false ? {} : { retention: config.retention }),
     ...(clientDir ? { clientDir } : {}),
     ...(options.channelPrefix ? { channelPrefix: options.channelPrefix } : {}),

@@ -42,12 +42,22 @@ describe('configuration is validated once at start', () => {
     ['LOG_LEVEL', 'loud', /.+/],
     ['ROUTING_MODE', 'everyone', /per-user or broadcast/],
     ['HTTP_REQUEST_TIMEOUT_SECONDS', '0', /.+/],
+    ['RATE_LIMIT_USER_EVENTS', 'fast', /<points>\/<seconds>s/],
+    ['RATE_LIMIT_IP_HANDSHAKES', '0/60s', /<points>\/<seconds>s/],
+    ['TRUST_PROXY', 'my-proxy', /addresses, subnets/],
     ['HTTP_HEADERS_TIMEOUT_SECONDS', '40', /not be more than HTTP_REQUEST_TIMEOUT_SECONDS/],
   ])('%s=%s is refused with a message naming it', (name, value, message) => {
     const found = problems({ ...good, [name]: value });
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(new RegExp(`^${name} `));
     expect(found[0]).toMatch(message);
+  });
+
+  it('rate limits: defaults, <points>/<seconds>s, or off', () => {
+    const rates = loadConfig({ ...good, RATE_LIMIT_USER_EVENTS: '50/10s', RATE_LIMIT_IP_HANDSHAKES: 'off' }).limits.rates;
+    expect(rates.userEvents).toEqual({ points: 50, seconds: 10 });
+    expect(rates.ipHandshakes).toBe(false);
+    expect(rates.userRequests).toEqual({ points: 300, seconds: 60 });
   });
 
   it('ROUTING_MODE=broadcast is refused on a Redis Cluster (sharded pub/sub has no patterns)', () => {

@@ -1,4 +1,5 @@
 import type { RequestHandler, Response } from 'express';
+import { requestAddress, type CheckBudget } from '../http/rate-limit';
 import type { Authenticator } from './authenticate';
 
 /** The signed-in caller of a user route. */
@@ -7,11 +8,24 @@ export interface UserIdentity {
   name: string;
 }
 
-/** Express middleware for user endpoints: `Authorization: Bearer <token>` accepted by the authenticator, or 401. */
-export function requireUser(authenticate: Authenticator): RequestHandler {
+/**
+ * Express middleware for user endpoints: `Authorization: Bearer <token>` accepted by the authenticator, or
+ * 401. With `check`, the user's requests spend their budget (userRequests), and a refused token spends
+ * its address's (ipRequests), so guessing tokens is limited too.
+ */
+export function requireUser(authenticate: Authenticator, check?: CheckBudget): RequestHandler {
   return async (req, res, next) => {
-    const match = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '');
-    const identity = await authenticate(match?.[1], { transport: 'http', ...(req.ip ? { address: req.ip } : {}) });
+    const header = req.get('authorization');
+    const match = /^Bearer (.+)$/i.exec(header ?? '');
+    let identity;
+    try {
+      identity = await authenticate(match?.[1], { transport: 'http', ...(req.ip ? { address: req.ip } : {}) });
+    } catch (error) {
+      // Without a header, limitAnonymous has counted the request already.
+      if (check && header) await check('ipRequests', requestAddress(req), res);
+      throw error;
+    }
+    await check?.('userRequests', identity.userId, res);
     res.locals.user = { userId: identity.userId, name: identity.name } satisfies UserIdentity;
     next();
   };

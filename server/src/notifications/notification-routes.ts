@@ -1,6 +1,5 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { currentUser, requireUser } from '../auth/require-user';
-import type { Authenticator } from '../auth/authenticate';
+import { currentUser } from '../auth/require-user';
 import { idParam, userIdParam } from '../http/id-param';
 import type { NotificationFeed } from './notification-feed';
 import type { PublishNotification } from './notification-publisher';
@@ -8,7 +7,8 @@ import type { PublishNotification } from './notification-publisher';
 export interface NotificationRouteDeps {
   publishNotification: PublishNotification;
   feed: NotificationFeed;
-  authenticate: Authenticator;
+  /** Admits signed-in users (requireUser). */
+  requireUser: RequestHandler;
   /** Admits backends holding a service token. */
   requireService: RequestHandler;
 }
@@ -30,7 +30,7 @@ export function notificationRoutes(deps: NotificationRouteDeps): Router {
       ...(result.mutedUserIds.length > 0 ? { mutedUserIds: result.mutedUserIds } : {}),
     });
   });
-  router.use(feedRoutes(deps.feed, requireUser(deps.authenticate), (_req, res) => currentUser(res).userId));
+  router.use(feedRoutes(deps.feed, deps.requireUser, (_req, res) => currentUser(res).userId));
   return router;
 }
 

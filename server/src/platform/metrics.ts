@@ -78,6 +78,12 @@ export function createMetrics() {
       help: 'Client events refused by the per-socket rate limit',
       registers: [registry],
     }),
+    rateLimitedRequests: new Counter({
+      name: 'herald_rate_limited_total',
+      help: 'Requests, events and handshakes refused by a rate limit, by limit',
+      labelNames: ['limit'] as const,
+      registers: [registry],
+    }),
     stalledDropped: new Counter({
       name: 'herald_stalled_clients_dropped_total',
       help: 'Connections dropped because the client stopped reading',

@@ -1,15 +1,14 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { preferencesSchema, type Preferences } from '@herald/shared';
-import { currentUser, requireUser } from '../auth/require-user';
-import type { Authenticator } from '../auth/authenticate';
+import { currentUser } from '../auth/require-user';
 import { withDatabaseDeadline } from '../platform/deadline';
 import { ValidationError } from '../platform/errors';
 import type { PreferenceModel } from './preference-model';
 
 /** `/api/preferences`: the signed-in user's muted notification types. */
-export function preferenceRoutes(deps: { preferences: PreferenceModel; authenticate: Authenticator }): Router {
+export function preferenceRoutes(deps: { preferences: PreferenceModel; requireUser: RequestHandler }): Router {
   const router = Router();
-  router.use(requireUser(deps.authenticate));
+  router.use(deps.requireUser);
 
   router.get('/', async (_req, res) => {
     const doc = await withDatabaseDeadline(deps.preferences.findById(currentUser(res).userId).lean().exec());

@@ -10,8 +10,11 @@ import type { NotificationFeed } from '../notifications/notification-feed';
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
 import type { RedisClient } from '../platform/redis-client';
+import type { TakeFromBudget } from '../security/rate-limiters';
+import { socketAddress } from '../security/client-address';
 import type { TopicService } from '../topics/topic-service';
 import { handshakeAuth } from './handshake-auth';
+import { limitHandshakes } from './handshake-limit';
 import { createInstanceStats } from './instance-stats';
 import type { IoServer } from './io-types';
 import { createLocalDelivery } from './local-delivery';
@@ -59,6 +62,10 @@ export interface IoServerDeps {
   routing?: Routing;
   /** How often sockets are checked against their users' seq counters (see startStalenessCheck). @default 1000 */
   stalenessCheckMs?: number;
+  /** Per-address handshake and per-user event budgets (security/rate-limiters.ts); none without it. */
+  takeFromBudget?: TakeFromBudget;
+  /** Which proxies' X-Forwarded-For to believe for a handshake's client address. @default "loopback" */
+  trustProxy?: string;
 }
 
 export interface RealtimeServer {
@@ -103,7 +110,12 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     onTopicsRestored: (userId, version) => membership.restored(userId, version),
   });
   const handlers = createSocketHandlers({ ...deps, sessions, positions, logger: log });
-  const rateLimit = rateLimitEvents({ bucket: sessions.bucket, metrics: deps.metrics, logger: log });
+  const rateLimit = rateLimitEvents({
+    bucket: sessions.bucket,
+    ...(deps.takeFromBudget ? { take: deps.takeFromBudget } : {}),
+    metrics: deps.metrics,
+    logger: log,
+  });
   const stats = createInstanceStats({ io, instanceId: deps.instanceId, userChannels, topicChannels, metrics: deps.metrics, logger: log });
   const stopResync = resyncAfterRedisOutage({ io, subscriber: deps.redis.userSubscriber, logger: log });
   const membership = startMembershipCheck({
@@ -125,6 +137,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
   });
   const stopStalledCheck = watchStalledClients({ io, metrics: deps.metrics, logger: log, ...stalledOption(deps) });
 
+  if (deps.takeFromBudget) io.use(limitHandshakes(deps.takeFromBudget, socketAddress(deps.trustProxy ?? 'loopback')));
   io.use(handshakeAuth(deps.authenticate, log));
   io.on('connection', (socket) => {
     sessions.open(socket);

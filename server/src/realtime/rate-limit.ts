@@ -1,5 +1,6 @@
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
+import type { TakeFromBudget } from '../security/rate-limiters';
 import type { IoSocket } from './io-types';
 
 /** A token bucket: `burst` events at once, refilled at `perSecond`. */
@@ -48,21 +49,39 @@ export class TokenBucket {
 }
 
 /**
- * Socket middleware: every client event costs a token; a flood gets
- * `rate_limited` error acks, then the socket is told why and closed.
+ * Socket middleware: every client event costs a token of the socket's bucket, then a point of its
+ * user's budget over all their sockets and instances (userEvents, when `take` is given); a flood gets
+ * `rate_limited` error acks, then (the socket's own bucket exhausted) the socket is told why and closed.
  */
 export function rateLimitEvents(deps: {
   bucket(socket: IoSocket): TokenBucket | undefined;
+  take?: TakeFromBudget;
   metrics: Pick<Metrics, 'rateLimited'>;
   logger: Logger;
 }) {
-  return (socket: IoSocket, packet: unknown[], next: (error?: Error) => void): void => {
-    const bucket = deps.bucket(socket);
-    if (!bucket || bucket.take()) return next();
-    deps.metrics.rateLimited.inc();
+  const refuse = (packet: unknown[], message: string, retryAfterSeconds?: number) => {
     const ack = packet.at(-1);
     if (typeof ack === 'function')
-      (ack as (r: unknown) => void)({ error: { code: 'rate_limited', message: 'Too many events; slow down.' } });
+      (ack as (r: unknown) => void)({
+        error: { code: 'rate_limited', message, ...(retryAfterSeconds ? { details: { retryAfterSeconds } } : {}) },
+      });
+  };
+  return (socket: IoSocket, packet: unknown[], next: (error?: Error) => void): void => {
+    const bucket = deps.bucket(socket);
+    if (!bucket || bucket.take()) {
+      if (!deps.take) return next();
+      deps.take('userEvents', socket.data.userId).then(
+        (waitMs) => {
+          if (waitMs === undefined) return next();
+          const seconds = Math.ceil(waitMs / 1000);
+          refuse(packet, `Too many events from this user; retry in ${seconds} s.`, seconds);
+        },
+        () => next(),
+      );
+      return;
+    }
+    deps.metrics.rateLimited.inc();
+    refuse(packet, 'Too many events; slow down.');
     if (bucket.exhausted) {
       deps.logger.warn({ userId: socket.data.userId }, 'socket kept flooding events; disconnecting it');
       socket.emit('server:error', { code: 'rate_limited', message: 'Too many events: this connection was closed.' });

@@ -7,6 +7,13 @@ export const TEST_SERVICE_TOKEN = 'test-service-token-0123456789abcdef';
 export const TEST_METRICS_TOKEN = 'test-metrics-token-0123456789abcdef';
 export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789abcdef0123456789';
 
+/**
+ * Every test client connects from 127.0.0.1, so per-address budgets would count a whole test file as
+ * one client: they are off in test gateways, and the attack tests turn them on with small budgets.
+ * Per-user and per-token budgets keep their production defaults.
+ */
+export const LOOPBACK_CLIENTS_ENV = { RATE_LIMIT_IP_HANDSHAKES: 'off', RATE_LIMIT_IP_REQUESTS: 'off' };
+
 /** Starts a gateway through the real composition root, on a free loopback port. */
 export async function startTestHerald(options: {
   mongodbUri: string;
@@ -23,6 +30,7 @@ export async function startTestHerald(options: {
     NODE_ENV: 'test',
     // Sessions end exactly at exp, so expiry tests need not wait out a clock-skew allowance.
     AUTH_CLOCK_TOLERANCE_SECONDS: '0',
+    ...LOOPBACK_CLIENTS_ENV,
     ...options.env,
   });
   return startHerald(config, {

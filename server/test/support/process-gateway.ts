@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from '../../src/local-services/free-port';
 import { waitFor } from './wait';
-import { TEST_JWT_SECRET, TEST_METRICS_TOKEN, TEST_SERVICE_TOKEN } from './herald';
+import { LOOPBACK_CLIENTS_ENV, TEST_JWT_SECRET, TEST_METRICS_TOKEN, TEST_SERVICE_TOKEN } from './herald';
 
 export interface GatewayProcess {
   url: string;
@@ -38,6 +38,7 @@ export async function spawnGateway(env: {
       METRICS_TOKEN: TEST_METRICS_TOKEN,
       LOG_LEVEL: process.env.GATEWAY_LOG_LEVEL ?? 'warn',
       NODE_ENV: 'test',
+      ...LOOPBACK_CLIENTS_ENV,
     },
   });
   let out = '';

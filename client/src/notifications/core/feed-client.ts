@@ -56,6 +56,17 @@ const COUNTS_RACE_MS = 3000;
 /** Longest wait between retries of a failed sync (a busy server times syncs out; a retry must not add to the pile). */
 const MAX_RETRY_DELAY_MS = 30_000;
 
+/** 1 s doubling up to MAX_RETRY_DELAY_MS, with jitter, after `failures` failures in a row. */
+function backoff(failures: number): number {
+  return Math.min(1000 * 2 ** Math.min(failures, 10), MAX_RETRY_DELAY_MS) * (0.5 + Math.random() / 2);
+}
+
+/** The wait an error asks for (`details.retryAfterSeconds` of a `rate_limited`), else 0. */
+function retryAfterMs(body: ErrorBody | undefined): number {
+  const seconds = (body?.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  return typeof seconds === 'number' && seconds > 0 ? Math.min(seconds, 3600) * 1000 : 0;
+}
+
 /**
  * The client half of the delivery model, independent of React: catches up
  * with `notifications:sync` on every (re)connect and whenever a live seq
@@ -84,6 +95,10 @@ export class FeedClient {
   private countsRecheck: ReturnType<typeof setTimeout> | undefined;
   /** The retry of a failed sync, while one is waiting. */
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The next handshake after the server refused one for now, and how many were refused in a row. */
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private handshakeFailures = 0;
+  private closed = false;
   /** The first catch-up is done: later syncs bring what arrived meanwhile. */
   private caughtUp = false;
   private readonly ackTimeoutMs: number;
@@ -97,6 +112,7 @@ export class FeedClient {
     socket.on('connect', () => {
       this.setConnection('connected');
       this.syncFailures = 0;
+      this.handshakeFailures = 0;
       void this.catchUp();
     });
     socket.on('disconnect', (reason) => {
@@ -117,6 +133,11 @@ export class FeedClient {
         this.setConnection('signed-out');
         socket.close();
         this.options.onSignedOut?.(error.data);
+      } else if (error.data) {
+        // Refused for now (rate_limited, service_unavailable…): Socket.IO does not retry a handshake the
+        // server refused, so try again after what the server said, or with backoff.
+        this.setConnection('reconnecting');
+        this.scheduleReconnect(retryAfterMs(error.data));
       } else {
         this.setConnection('reconnecting');
       }
@@ -173,8 +194,8 @@ export class FeedClient {
         // Caught up: a retry still waiting from an earlier failure is not needed, and must not mute hints.
         if (this.retryTimer) clearTimeout(this.retryTimer);
         this.retryTimer = undefined;
-      } catch {
-        if (this.syncToken === token) this.scheduleRetry();
+      } catch (error) {
+        if (this.syncToken === token) this.scheduleRetry(retryAfterMs((error as { body?: ErrorBody }).body));
       } finally {
         if (this.syncToken === token) this.syncing = null;
       }
@@ -190,7 +211,7 @@ export class FeedClient {
       const epoch = this.epoch;
       const lives = this.liveApplied;
       const response = await this.socket.timeout(this.ackTimeoutMs).emitWithAck('notifications:sync', { afterSeq: cursor });
-      if (!response.data) throw new Error(response.error.message);
+      if (!response.data) throw Object.assign(new Error(response.error.message), { body: response.error });
       const { notifications, hasMore } = response.data;
       const settled = cursor === this.state.lastSeq ? response.data.settledSeq : this.state.lastSeq;
       for (const n of notifications) cursor = Math.max(cursor, n.seq);
@@ -224,11 +245,31 @@ export class FeedClient {
     this.epoch++;
   }
 
-  private scheduleRetry(): void {
+  /** Stops retrying and closes the socket; the client is done. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.countsRecheck);
+    this.socket.close();
+  }
+
+  private scheduleReconnect(atLeastMs: number): void {
+    clearTimeout(this.reconnectTimer);
+    const delay = Math.max(atLeastMs, backoff(this.handshakeFailures++));
+    const timer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (!this.closed && !this.socket.connected) this.socket.connect();
+    }, delay);
+    (timer as { unref?: () => void }).unref?.();
+    this.reconnectTimer = timer;
+  }
+
+  private scheduleRetry(atLeastMs = 0): void {
     // While connected a failed sync is retried for as long as it takes: giving up would leave a missed
     // notification behind until some later gap or reconnect. Disconnected, the next connect syncs anyway.
-    if (!this.socket.connected) return;
-    const delay = Math.min(1000 * 2 ** Math.min(this.syncFailures, 10), MAX_RETRY_DELAY_MS) * (0.5 + Math.random() / 2);
+    if (!this.socket.connected || this.closed) return;
+    const delay = Math.max(atLeastMs, backoff(this.syncFailures));
     this.syncFailures++;
     const timer = setTimeout(() => {
       this.retryTimer = undefined;

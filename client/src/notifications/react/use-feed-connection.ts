@@ -131,7 +131,7 @@ export function useFeedConnection({
       tabsRef.current = null;
       clientRef.current = null;
       socket.removeAllListeners();
-      socket.close();
+      client.close();
     };
   }, [token, refreshing, currentToken, userId, serverUrl, socketPath, api, attempt]);
 

@@ -1,0 +1,34 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { AppError } from '../platform/errors';
+import type { RateName } from '../security/limits';
+import type { TakeFromBudget } from '../security/rate-limiters';
+
+/**
+ * Checks one caller's budget for an HTTP request: returns when there was enough; otherwise sets
+ * `Retry-After` and throws `429 rate_limited`.
+ */
+export type CheckBudget = (rate: RateName, key: string, res: Response) => Promise<void>;
+
+/** The HTTP side of the rate limits (see security/rate-limiters.ts). */
+export function budgetCheck(take: TakeFromBudget): CheckBudget {
+  return async (rate, key, res) => {
+    const waitMs = await take(rate, key);
+    if (waitMs === undefined) return;
+    const seconds = Math.ceil(waitMs / 1000);
+    res.setHeader('Retry-After', String(seconds));
+    throw new AppError('rate_limited', `Too many requests; retry in ${seconds} s.`, { details: { retryAfterSeconds: seconds } });
+  };
+}
+
+/** The client's address as the app's `trust proxy` setting reads it. */
+export function requestAddress(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
+}
+
+/** Requests that carry no credentials at all spend their address's budget (ipRequests). */
+export function limitAnonymous(check: CheckBudget): RequestHandler {
+  return async (req, res, next) => {
+    if (!req.get('authorization')) await check('ipRequests', requestAddress(req), res);
+    next();
+  };
+}
