@@ -16,18 +16,27 @@ export interface MigrationReport {
   sequenceFloors: number;
 }
 
+/** The record that a migration is done: one document per migration in `<prefix>notification_migrations`. */
+const STRING_USER_IDS = 'string-user-ids';
+
 /**
  * User ids used to be ObjectIds; they are opaque strings now. Data stored
- * before keeps working without a manual step: at start, every `userId` (and
- * every per-user `_id`) still stored as an ObjectId is rewritten as its hex
- * string, which is the id the same user has now. Idempotent, safe to run from
- * several instances at once, and a no-op (one indexed-or-small query per
- * collection) once done.
+ * before keeps working without a manual step: at the first start of a version
+ * that has this, every `userId` (and every per-user `_id`) still stored as an
+ * ObjectId is rewritten as its hex string, which is the id the same user has
+ * now. Idempotent and safe to run from several instances at once. When it has
+ * run through, it records that in `<prefix>notification_migrations`, and later starts skip
+ * it with one lookup by _id: looking for ObjectIds is a scan of every
+ * notification on a database without an index for it (the bundled FerretDB),
+ * which made every start slower as the collection grew. So stop the instances
+ * of a version that stored ObjectIds before starting this one.
  */
 export async function migrateLegacyUserIds(connection: Connection, logger?: Logger): Promise<MigrationReport> {
   const db = connection.db;
   if (!db) throw new Error('not connected to the database');
   const report: MigrationReport = { notifications: 0, preferences: 0, sequenceFloors: 0 };
+  const migrations = db.collection<{ _id: string; completedAt: Date }>(collectionName(connection, 'notification_migrations'));
+  if (await migrations.findOne({ _id: STRING_USER_IDS }, { projection: { _id: 1 } })) return report;
 
   const notifications = db.collection(collectionName(connection, 'notifications'));
   for (;;) {
@@ -60,6 +69,7 @@ export async function migrateLegacyUserIds(connection: Connection, logger?: Logg
   if (report.notifications + report.preferences + report.sequenceFloors > 0) {
     logger?.info({ ...report }, 'stored ObjectId user ids rewritten as strings');
   }
+  await migrations.updateOne({ _id: STRING_USER_IDS }, { $setOnInsert: { completedAt: new Date() } }, { upsert: true });
   return report;
 }
 

@@ -2,7 +2,8 @@ import mongoose from 'mongoose';
 import type { Notification } from '@herald/shared';
 import { asUser, postNotification } from './support/http';
 import { connect } from './support/sockets';
-import { storedNotifications } from './support/database';
+import { openInspector, storedNotifications } from './support/database';
+import { freshMongoUri } from './support/services';
 import { useTestStack } from './support/stack';
 import { exactly } from './support/wait';
 import { startTestHerald } from './support/herald';
@@ -53,7 +54,9 @@ describe('data stored while user ids were ObjectIds', () => {
   it('is rewritten at start, so the same user keeps their feed, preferences and seqs', async () => {
     const userId = new mongoose.Types.ObjectId().toHexString();
     const legacyUser = new mongoose.Types.ObjectId(userId);
-    const db = stack.inspector;
+    // A database an older version wrote, that this version has never started on.
+    const mongodbUri = freshMongoUri();
+    const db = await openInspector(mongodbUri);
     const created = new Date();
     await db.collection('notifications').insertMany(
       [1, 2].map((seq) => ({
@@ -71,7 +74,7 @@ describe('data stored while user ids were ObjectIds', () => {
     await db.collection('preferences').insertOne({ _id: legacyUser, mutedTypes: ['muted.type'], updatedAt: created });
     await db.collection('notification_sequences').insertOne({ _id: legacyUser, seq: 5 });
 
-    const restarted = await startTestHerald({ mongodbUri: stack.mongodbUri, redisUrl: stack.redis.url });
+    const restarted = await startTestHerald({ mongodbUri, redisUrl: stack.redis.url });
     try {
       const token = restarted.gateway.tokens.sign({ userId, name: 'legacy' }).token;
       const page = await asUser(restarted.url, token).get('/api/notifications').expect(200);
@@ -85,5 +88,14 @@ describe('data stored while user ids were ObjectIds', () => {
     } finally {
       await restarted.close();
     }
+    // Done once, recorded: later starts look the record up instead of scanning every notification.
+    expect(await db.collection('notification_migrations').findOne({ _id: 'string-user-ids' } as never)).toMatchObject({
+      completedAt: expect.any(Date),
+    });
+    await db.collection('notifications').insertOne({ _id: new mongoose.Types.ObjectId(), userId: legacyUser, seq: 99, type: 'late.write' });
+    const again = await startTestHerald({ mongodbUri, redisUrl: stack.redis.url });
+    await again.close();
+    expect(await db.collection('notifications').countDocuments({ userId: { $type: 'objectId' } })).toBe(1);
+    await db.close();
   });
 });
