@@ -78,6 +78,7 @@ export async function startGateways(count: number, env: { mongodbUri: string; re
           // Thousands of clients from 127.0.0.1 are one address to the per-address budgets: those are off.
           RATE_LIMIT_IP_HANDSHAKES: 'off',
           RATE_LIMIT_IP_REQUESTS: 'off',
+          MAX_SOCKETS_PER_ADDRESS: '0',
           ...env.extra,
         },
       });

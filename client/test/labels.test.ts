@@ -1,9 +1,9 @@
 import { createElement } from 'react';
 import { renderToString } from 'react-dom/server';
 import { relativeTime } from '../src/notifications/components/format';
-import { englishLabels, NotificationComponent, NotificationProvider, type NotificationLabels } from '../src/notifications';
+import { englishLabels, NotificationComponent, NotificationProvider, type LabelOverrides } from '../src/notifications';
 
-const spanish: Partial<NotificationLabels> = {
+const spanish: LabelOverrides = {
   title: 'Avisos',
   connection: {
     connecting: 'Conectando…',

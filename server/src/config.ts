@@ -134,6 +134,8 @@ const envSchema = z.object({
   HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).max(600).default(10),
   HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).max(3600).default(30),
   ...rateVariables(),
+  MAX_SOCKETS_PER_USER: z.coerce.number({ error: 'must be a number (0 means no cap)' }).int().min(0).max(100_000).default(20),
+  MAX_SOCKETS_PER_ADDRESS: z.coerce.number({ error: 'must be a number (0 means no cap)' }).int().min(0).max(10_000_000).default(2000),
   TRUST_PROXY: z
     .string()
     .default('loopback')
@@ -305,6 +307,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       rates: Object.fromEntries(
         (Object.entries(RATE_VARIABLES) as [RateName, keyof typeof e][]).map(([name, variable]) => [name, e[variable]]),
       ) as Limits['rates'],
+      maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
+      maxSocketsPerAddress: e.MAX_SOCKETS_PER_ADDRESS,
     },
     routing: e.ROUTING_MODE,
     logLevel: e.LOG_LEVEL,

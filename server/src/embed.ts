@@ -73,10 +73,10 @@ export interface AttachHeraldOptions {
   /** Check the database and create Herald's indexes now (see ensureIndexes); false if your migrations do it. @default true */
   ensureIndexes?: boolean;
   /**
-   * Rate limits (security/limits.ts: `rates`); unset ones keep their defaults, `false` turns one off.
+   * Rate limits and connection caps (security/limits.ts); unset ones keep their defaults.
    * Header and request timeouts are your server's own (`server.headersTimeout`, `server.requestTimeout`).
    */
-  limits?: Partial<Pick<Limits, 'rates'>>;
+  limits?: Partial<Pick<Limits, 'rates' | 'maxSocketsPerUser' | 'maxSocketsPerAddress'>>;
   /** Whose X-Forwarded-For gives a handshake's client address; HTTP requests follow your app's `trust proxy`. @default "loopback" */
   trustProxy?: string;
   /** Background retention; false for none. @default 90 days, 1000 per user, a sweep every 10 minutes */

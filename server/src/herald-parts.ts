@@ -131,10 +131,11 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
     verifier: createTokenVerifier({ ...auth, logger }),
     ...(deps.authenticate ? { hook: deps.authenticate } : {}),
   });
+  const limits = withDefaultLimits(deps.limits);
   const takeFromBudget = createRateLimiters({
     redis: deps.redis.command,
     names,
-    limits: withDefaultLimits(deps.limits),
+    limits,
     metrics,
     logger,
   });
@@ -221,6 +222,8 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
         redis: deps.redis,
         instanceId,
         takeFromBudget,
+        maxSocketsPerUser: limits.maxSocketsPerUser,
+        maxSocketsPerAddress: limits.maxSocketsPerAddress,
         ...(deps.trustProxy ? { trustProxy: deps.trustProxy } : {}),
         ...(deps.routing ? { routing: deps.routing } : {}),
       });

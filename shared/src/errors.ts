@@ -29,6 +29,7 @@ export const ERRORS = {
   not_found: { status: 404, retryable: false, signsOut: false },
   conflict: { status: 409, retryable: false, signsOut: false },
   rate_limited: { status: 429, retryable: true, signsOut: false },
+  too_many_connections: { status: 429, retryable: false, signsOut: false },
   database_unavailable: { status: 503, retryable: true, signsOut: false },
   service_unavailable: { status: 503, retryable: true, signsOut: false },
   internal: { status: 500, retryable: true, signsOut: false },

@@ -43,6 +43,8 @@ export interface HeraldNames {
   recentKey(userId: string): string;
   /** The lock that lets one instance run a retention sweep per interval. */
   readonly retentionLock: string;
+  /** The user's open sockets over every instance (socket id -> when it connected), for the per-user cap. */
+  socketsKey(userId: string): string;
   /** The prefix of one rate limit's counters (one key per caller under it). */
   rateLimitKey(limit: string): string;
   /** The key prefix of the Socket.IO Redis adapter's own channels. */
@@ -71,6 +73,7 @@ export function createNames(prefix: string = DEFAULT_CHANNEL_PREFIX): HeraldName
     membershipKey: (userId) => `${prefix}:memberships:{${userId}}`,
     recentKey: (userId) => `${prefix}:recent:{${userId}}`,
     retentionLock: `${prefix}:retention-lock`,
+    socketsKey: (userId) => `${prefix}:sockets:{${userId}}`,
     rateLimitKey: (limit) => `${prefix}:limit:${limit}`,
     adapterKey: `${prefix}#sio`,
   };

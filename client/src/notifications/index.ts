@@ -5,6 +5,6 @@
  */
 export { NotificationProvider, type NotificationProviderProps } from './react/NotificationProvider.js';
 export { NotificationComponent, type NotificationComponentProps } from './components/NotificationComponent.js';
-export { englishLabels, type NotificationLabels } from './components/labels.js';
+export { englishLabels, type LabelOverrides, type NotificationLabels } from './components/labels.js';
 export { useConnectionState, useNotifications, useTopicMessages, useUnreadCount } from './react/hooks.js';
 export * from './core/index.js';

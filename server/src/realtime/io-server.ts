@@ -14,6 +14,7 @@ import type { TakeFromBudget } from '../security/rate-limiters';
 import { socketAddress } from '../security/client-address';
 import type { TopicService } from '../topics/topic-service';
 import { handshakeAuth } from './handshake-auth';
+import { createConnectionCaps } from './connection-caps';
 import { limitHandshakes } from './handshake-limit';
 import { createInstanceStats } from './instance-stats';
 import type { IoServer } from './io-types';
@@ -66,6 +67,9 @@ export interface IoServerDeps {
   takeFromBudget?: TakeFromBudget;
   /** Which proxies' X-Forwarded-For to believe for a handshake's client address. @default "loopback" */
   trustProxy?: string;
+  /** Open sockets per user (over every instance) and per address (on this one); 0: no cap. @default 20, 2000 */
+  maxSocketsPerUser?: number;
+  maxSocketsPerAddress?: number;
 }
 
 export interface RealtimeServer {
@@ -137,9 +141,22 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
   });
   const stopStalledCheck = watchStalledClients({ io, metrics: deps.metrics, logger: log, ...stalledOption(deps) });
 
-  if (deps.takeFromBudget) io.use(limitHandshakes(deps.takeFromBudget, socketAddress(deps.trustProxy ?? 'loopback')));
+  const address = socketAddress(deps.trustProxy ?? 'loopback');
+  const caps = createConnectionCaps({
+    io,
+    redis: deps.redis.command,
+    names: deps.names,
+    maxPerUser: deps.maxSocketsPerUser ?? 20,
+    maxPerAddress: deps.maxSocketsPerAddress ?? 2000,
+    address,
+    logger: log,
+  });
+  if (deps.takeFromBudget) io.use(limitHandshakes(deps.takeFromBudget, address));
+  io.use(caps.checkAddress);
   io.use(handshakeAuth(deps.authenticate, log));
   io.on('connection', (socket) => {
+    caps.admit(socket);
+    socket.on('disconnect', () => caps.release(socket));
     sessions.open(socket);
     socket.use((packet, next) => rateLimit(socket, packet, next));
     socket.on('disconnect', sessions.close);

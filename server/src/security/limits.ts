@@ -25,6 +25,10 @@ export interface Limits {
    * - ipHandshakes: Socket.IO handshakes, per client address, counted before the token is checked.
    */
   rates: Record<RateName, Rate | false>;
+  /** Open sockets of one user over every instance; a new one closes the oldest. 0: no cap. @default 20 */
+  maxSocketsPerUser: number;
+  /** Open sockets from one client address on one instance; more are refused. 0: no cap. @default 2000 */
+  maxSocketsPerAddress: number;
 }
 
 export const defaultLimits: Limits = {
@@ -37,6 +41,8 @@ export const defaultLimits: Limits = {
     ipRequests: { points: 120, seconds: 60 },
     ipHandshakes: { points: 600, seconds: 60 },
   },
+  maxSocketsPerUser: 20,
+  maxSocketsPerAddress: 2000,
 };
 
 /** The defaults with the given limits in place of theirs. */

@@ -12,7 +12,7 @@ export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789abcdef0123456789';
  * one client: they are off in test gateways, and the attack tests turn them on with small budgets.
  * Per-user and per-token budgets keep their production defaults.
  */
-export const LOOPBACK_CLIENTS_ENV = { RATE_LIMIT_IP_HANDSHAKES: 'off', RATE_LIMIT_IP_REQUESTS: 'off' };
+export const LOOPBACK_CLIENTS_ENV = { RATE_LIMIT_IP_HANDSHAKES: 'off', RATE_LIMIT_IP_REQUESTS: 'off', MAX_SOCKETS_PER_ADDRESS: '0' };
 
 /** Starts a gateway through the real composition root, on a free loopback port. */
 export async function startTestHerald(options: {

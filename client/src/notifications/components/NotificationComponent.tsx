@@ -4,7 +4,7 @@ import { safeHref } from '@herald/shared/action-url';
 import { useConnectionState, useNotifications, useUnreadCount } from '../react/hooks.js';
 import { Bell } from './Bell.js';
 import { FeedPanel } from './FeedPanel.js';
-import { englishLabels, WordingContext, type NotificationLabels } from './labels.js';
+import { englishLabels, WordingContext, type LabelOverrides } from './labels.js';
 import { Toasts } from './Toasts.js';
 import './notifications.css';
 
@@ -18,7 +18,7 @@ export interface NotificationComponentProps {
   /** Follows a notification's actionUrl (e.g. your router's navigate); @default a full page navigation */
   onNavigate?: (href: string) => void;
   /** Words to change (translations, your product's tone); the rest stay English. */
-  labels?: Partial<NotificationLabels>;
+  labels?: LabelOverrides;
   /** BCP 47 locale of the times ("5 minutes ago"). @default the browser's */
   locale?: string;
   /** Added to the root element's class, to place or theme it (see the --hr-* variables in style.css). */
@@ -39,7 +39,10 @@ export function NotificationComponent({
   locale,
   className,
 }: NotificationComponentProps) {
-  const wording = useMemo(() => ({ labels: { ...englishLabels, ...labels }, locale }), [labels, locale]);
+  const wording = useMemo(
+    () => ({ labels: { ...englishLabels, ...labels, connection: { ...englishLabels.connection, ...labels?.connection } }, locale }),
+    [labels, locale],
+  );
   const { items, loading, error, hasOlder, loadingOlder, markRead, markAllRead, markSeen, archive, loadOlder, retry, live } =
     useNotifications();
   const { unread, unseen } = useUnreadCount();

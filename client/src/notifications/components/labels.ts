@@ -60,7 +60,16 @@ export const englishLabels: NotificationLabels = {
     reconnecting: 'Reconnecting…',
     offline: 'Offline',
     'signed-out': 'Signed out',
+    closed: 'Closed: open in too many tabs',
   },
+};
+
+/**
+ * The labels a host changes: any of them, and any of the connection states (a state added later keeps
+ * its English label until the host names it).
+ */
+export type LabelOverrides = Partial<Omit<NotificationLabels, 'connection'>> & {
+  connection?: Partial<NotificationLabels['connection']>;
 };
 
 /** The labels and locale in force under one NotificationComponent. */

@@ -16,7 +16,11 @@ export type FeedSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
  * @example
  * new FeedClient(socket, { onConnection: (state: ConnectionState) => setBanner(state) });
  */
-export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'signed-out';
+/**
+ * `closed`: the server closed this connection for good (too many of the user's tabs and devices are
+ * connected, and this is the oldest); it does not reconnect by itself.
+ */
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'signed-out' | 'closed';
 
 /**
  * Callbacks and timeouts of a FeedClient.
@@ -32,6 +36,8 @@ export interface FeedClientOptions {
   /** A notification that arrived live and was new (for toasts). */
   onLive?: (notification: Notification) => void;
   onSignedOut?: (reason: ErrorBody) => void;
+  /** The server closed this connection for good (`too_many_connections`): say so, offer a reload. */
+  onClosed?: (reason: ErrorBody) => void;
   /**
    * The socket fetches a fresh token on each connect (`auth` is a function): a refused token is then
    * tried once more with a new one before the client signs out. @default false
@@ -115,7 +121,18 @@ export class FeedClient {
       this.handshakeFailures = 0;
       void this.catchUp();
     });
+    socket.on('server:error', (error) => {
+      if (error.code !== 'too_many_connections') return;
+      // Closed for good: reconnecting would close the next-oldest tab, and so on around.
+      this.closed = true;
+      this.setConnection('closed');
+      this.options.onClosed?.(error);
+    });
     socket.on('disconnect', (reason) => {
+      if (this.closed) {
+        this.setConnection('closed');
+        return;
+      }
       this.setConnection('reconnecting');
       // The server closed us (e.g. the token expired): one reconnect tells us why, through connect_error.
       if (reason === 'io server disconnect') socket.connect();
