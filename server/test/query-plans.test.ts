@@ -1,0 +1,164 @@
+import { Redis } from 'ioredis';
+import mongoose from 'mongoose';
+import request from 'supertest';
+import { startTestHerald, TEST_SERVICE_TOKEN } from './support/herald';
+import type { RunningHerald } from '../src/main';
+import { isCollectionScan, openInspector } from './support/database';
+import { asUser, postNotification } from './support/http';
+import { freshMongoUri, startTestRedis } from './support/services';
+import { connect } from './support/sockets';
+import type { LocalRedis } from '../src/local-services/redis-server';
+
+/** One query shape: a command on a collection with a filter whose values are replaced by their types. */
+interface Shape {
+  key: string;
+  collection: string;
+  filter: Record<string, unknown>;
+}
+
+/** The filter's shape: operators and field names kept, values replaced by their type. */
+function shapeOf(value: unknown): unknown {
+  if (Array.isArray(value)) return value.length === 0 ? '[]' : [shapeOf(value[0])];
+  if (value instanceof Date) return 'date';
+  if (value && typeof value === 'object' && !(value instanceof mongoose.Types.ObjectId) && !Buffer.isBuffer(value)) {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => [k, shapeOf(v)]),
+    );
+  }
+  return value === null ? 'null' : value instanceof mongoose.Types.ObjectId ? 'objectId' : typeof value;
+}
+
+/** The filters a command applies (several for a batched update or delete). */
+function filtersOf(command: Record<string, unknown>): [collection: string, filter: Record<string, unknown>][] {
+  const name = Object.keys(command)[0]!;
+  const collection = String(command[name]);
+  switch (name) {
+    case 'find':
+      return [[collection, (command.filter as Record<string, unknown>) ?? {}]];
+    case 'count':
+      return [[collection, (command.query as Record<string, unknown>) ?? {}]];
+    case 'findAndModify':
+      return [[collection, (command.query as Record<string, unknown>) ?? {}]];
+    case 'update':
+      return (command.updates as { q: Record<string, unknown> }[]).map((u) => [collection, u.q]);
+    case 'delete':
+      return (command.deletes as { q: Record<string, unknown> }[]).map((d) => [collection, d.q]);
+    case 'aggregate': {
+      const first = (command.pipeline as Record<string, unknown>[])[0] ?? {};
+      return [[collection, (first.$match as Record<string, unknown>) ?? {}]];
+    }
+    default:
+      return [];
+  }
+}
+
+/**
+ * Every query shape the server issues reads through an index, on MongoDB and on the bundled FerretDB:
+ * a gateway does everything it does (publish with and without keys, mute, sync, list, count, read,
+ * archive, delete, topics and their members, a user whose Redis keys were lost) while the driver
+ * reports each command; then each distinct shape is explained, and a collection scan fails the test.
+ * Not covered yet: the retention sweep, a background pass that still reads by age and groups by user.
+ */
+describe('every query the server issues uses an index', () => {
+  let redis: LocalRedis;
+  let herald: RunningHerald;
+  let inspector: mongoose.Connection;
+  const shapes = new Map<string, Shape>();
+
+  beforeAll(async () => {
+    const mongodbUri = freshMongoUri();
+    redis = await startTestRedis();
+    // The driver reports every command of the connections opened with monitorCommands.
+    herald = await startTestHerald({ mongodbUri: `${mongodbUri}?monitorCommands=true`, redisUrl: redis.url });
+    inspector = await openInspector(mongodbUri);
+    const dbName = new URL(mongodbUri).pathname.slice(1);
+    for (const connection of mongoose.connections) {
+      if (connection.name !== dbName || !connection.getClient().options.monitorCommands) continue;
+      connection.getClient().on('commandStarted', (event) => {
+        for (const [collection, filter] of filtersOf(event.command)) {
+          const key = `${event.commandName} ${collection} ${JSON.stringify(shapeOf(filter))}`;
+          if (!shapes.has(key)) shapes.set(key, { key, collection, filter });
+        }
+      });
+    }
+  });
+  afterAll(async () => {
+    await herald?.close();
+    await inspector?.close();
+    await redis?.stop();
+  });
+
+  it('has no collection scan', async () => {
+    const url = herald.url;
+    const sign = (userId: string) => herald.gateway.tokens.sign({ userId, name: userId }).token;
+    const service = (method: 'post' | 'put' | 'delete' | 'get', path: string) =>
+      request(url)[method](path).set('Authorization', `Bearer ${TEST_SERVICE_TOKEN}`);
+
+    // Publishing: plain, keyed (and its replay), to several users, to a user who muted the type.
+    await asUser(url, sign('qp-muted'))
+      .put('/api/preferences', { mutedTypes: ['qp.muted'] })
+      .expect(200);
+    await asUser(url, sign('qp-muted')).get('/api/preferences').expect(200);
+    for (let i = 0; i < 3; i++) await postNotification(url, { userIds: ['qp-a', 'qp-b'], type: 'qp.note', title: `n${i}` }).expect(201);
+    await postNotification(url, { userIds: ['qp-a', 'qp-muted'], type: 'qp.muted', title: 'muted' }).expect(201);
+    for (let i = 0; i < 2; i++) {
+      await service('post', '/api/notifications')
+        .set('Idempotency-Key', 'qp-key')
+        .send({ userIds: ['qp-a'], type: 'qp.note', title: 'keyed' })
+        .expect(201);
+    }
+    await herald.gateway.publishNotification({ userIds: ['qp-b'], type: 'qp.note', title: 'in process' });
+
+    // The user's side: sockets (sync, read), the feed routes.
+    const socket = await connect(url, sign('qp-a'));
+    const synced = await socket.emitWithAck('notifications:sync', { afterSeq: 0 });
+    const ids = synced.data!.notifications.map((n) => n.id);
+    await socket.emitWithAck('notifications:sync', { afterSeq: 2 });
+    await socket.emitWithAck('notifications:read', { ids: [ids[0]!] });
+    const api = asUser(url, sign('qp-a'));
+    await api.get('/api/notifications').expect(200);
+    await api.get('/api/notifications?limit=2&unread=true').expect(200);
+    await api.get('/api/notifications/counts').expect(200);
+    await api.post(`/api/notifications/${ids[1]}/read`).expect(200);
+    await api.post(`/api/notifications/${ids[1]}/unread`).expect(200);
+    await api.post(`/api/notifications/${ids[2]}/archive`).expect(200);
+    await api.post(`/api/notifications/${ids[2]}/unarchive`).expect(200);
+    await api.post('/api/notifications/seen').expect(200);
+    await api.post('/api/notifications/read-all').expect(200);
+    await api.delete(`/api/notifications/${ids[3]}`).expect(200);
+    await service('get', '/api/users/qp-b/notifications').expect(200);
+    await service('post', '/api/users/qp-b/notifications/read-all').expect(200);
+
+    // Topics: create, members, subscribe, messages, removal.
+    await service('post', '/api/topics').send({ name: 'qp:room', visibility: 'private' }).expect(201);
+    await service('put', '/api/topics/qp:room/members/qp-a').expect(201);
+    await service('get', '/api/topics/qp:room/members').expect(200);
+    expect((await socket.emitWithAck('topic:subscribe', { topic: 'qp:room' })).error).toBeUndefined();
+    await service('post', '/api/topics/qp:room/messages').send({ event: 'qp.event', data: {} }).expect(202);
+    await service('delete', '/api/topics/qp:room/members/qp-a').expect(200);
+    await socket.emitWithAck('topic:unsubscribe', { topic: 'qp:room' });
+    socket.close();
+
+    // A user whose Redis keys are gone: seq and counts come back from the database.
+    const plain = new Redis(redis.url);
+    const keys = await plain.keys('*{qp-b}*');
+    if (keys.length > 0) await plain.del(...keys);
+    plain.disconnect();
+    await herald.gateway.publishNotification({ userIds: ['qp-b'], type: 'qp.note', title: 'after a Redis loss' });
+    await asUser(url, sign('qp-b')).get('/api/notifications/counts').expect(200);
+    const b = await connect(url, sign('qp-b'));
+    expect((await b.emitWithAck('notifications:sync', { afterSeq: 0 })).error).toBeUndefined();
+    b.close();
+
+    const explained: { key: string; scan: boolean }[] = [];
+    for (const shape of shapes.values()) {
+      const explain = await inspector.db!.command({ explain: { find: shape.collection, filter: shape.filter }, verbosity: 'queryPlanner' });
+      explained.push({ key: shape.key, scan: isCollectionScan(explain) });
+    }
+    // The workload reached the shapes that matter (a sanity check on the capture itself).
+    expect(explained.length).toBeGreaterThan(15);
+    expect(explained.filter((e) => e.scan).map((e) => e.key)).toEqual([]);
+  });
+});
