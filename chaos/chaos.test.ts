@@ -183,7 +183,13 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
       } catch (error) {
         note(`gateway start ${attempt} failed: ${(error as Error).message.split('\n').slice(0, 2).join(' ')}`);
         counts.gatewayStartFailures++;
-        if (attempt === 5) throw error;
+        if (attempt === 5) {
+          // What the database said lately, with the run's notes: why a gateway could not start.
+          throw new Error(
+            `${(error as Error).message}\n--- notes ---\n${log.join('\n')}\n--- FerretDB's last output ---\n${ferret.process.output().slice(-4000)}`,
+            { cause: error },
+          );
+        }
         await sleep(1000 * attempt);
       }
     }

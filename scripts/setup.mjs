@@ -19,7 +19,7 @@ import { parseEnv } from 'node:util';
 const FERRETDB_VERSION = 'v1.24.2';
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
 /** What our build reports: upstream's version plus the marker of the fixes below. */
-const FERRETDB_BUILD = `${FERRETDB_VERSION}-herald.3`;
+const FERRETDB_BUILD = `${FERRETDB_VERSION}-herald.4`;
 const FERRETDB_BINARY = 'ferretdb-herald';
 /**
  * Three fixes to FerretDB 1.24's source:
@@ -33,7 +33,8 @@ const FERRETDB_BINARY = 'ferretdb-herald';
  *    holding anything in between, so two conditional updates of one document both succeed (measured:
  *    two takeovers of the same pending document in 137 of 200 tries). MongoDB applies each to a
  *    document atomically, and Herald's claims and membership changes rely on that. The fix runs these
- *    read-then-write commands one at a time (SQLite runs one writer at a time anyway).
+ *    read-then-write commands one at a time (SQLite runs one writer at a time anyway), releasing the
+ *    lock even when a command panics (FerretDB recovers the panic and closes the connection).
  *    File: scripts/ferretdb/herald_write_lock.go.
  * 3. Upstream hands SQLite a filter only when it is exactly {_id: <string>}; every other query,
  *    update and count reads and decodes the whole collection, whatever its indexes (measured: 70 ms
@@ -51,17 +52,17 @@ const FERRETDB_PATCHES = [
   {
     file: 'internal/handler/msg_update.go',
     from: `\tmatched, modified, upserted, err := h.updateDocument(connCtx, params)\n`,
-    to: `\theraldWriteMu.Lock()\n\tmatched, modified, upserted, err := h.updateDocument(connCtx, params)\n\theraldWriteMu.Unlock()\n`,
+    to: `\tmatched, modified, upserted, err := h.heraldUpdateDocument(connCtx, params)\n`,
   },
   {
     file: 'internal/handler/msg_findandmodify.go',
     from: `\tres, err := h.findAndModifyDocument(connCtx, params)\n`,
-    to: `\theraldWriteMu.Lock()\n\tres, err := h.findAndModifyDocument(connCtx, params)\n\theraldWriteMu.Unlock()\n`,
+    to: `\tres, err := h.heraldFindAndModifyDocument(connCtx, params)\n`,
   },
   {
     file: 'internal/handler/msg_delete.go',
     from: `\t\td, err = h.execDelete(connCtx, c, &p)\n`,
-    to: `\t\theraldWriteMu.Lock()\n\t\td, err = h.execDelete(connCtx, c, &p)\n\t\theraldWriteMu.Unlock()\n`,
+    to: `\t\td, err = h.heraldExecDelete(connCtx, c, &p)\n`,
   },
   // Query and Explain (twice each): ask heraldWhere first; upstream's _id-only pushdown is the fallback.
   {
