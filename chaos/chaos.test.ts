@@ -71,6 +71,9 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
   /** Delivery latencies (ms from stored to applied), counted once a client's first catch-up is done. */
   const latencies: number[] = [];
   const caughtUp = new WeakSet<FeedClient>();
+  /** The load runs while this is set; the result was printed once this is. */
+  let publishing = false;
+  let reported = false;
   const counts = {
     published: 0,
     httpRetries: 0,
@@ -133,6 +136,8 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
   }, 120_000);
 
   afterAll(async () => {
+    publishing = false;
+    if (!reported) console.log(`chaos run ended early; its notes:\n${log.join('\n')}`);
     for (const { socket } of clients) socket.close();
     await publisher?.close().catch(() => undefined);
     await inspector?.close();
@@ -209,7 +214,7 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
       for (let i = 0; i < 300 && clients.some(({ client }) => client.connection !== 'connected'); i++) await sleep(100);
       for (const { client } of clients) caughtUp.add(client);
       const until = Date.now() + SECONDS * 1000;
-      let publishing = true;
+      publishing = true;
       const load = (async () => {
         let n = 0;
         const inFlight = new Set<Promise<void>>();
@@ -233,41 +238,45 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
 
       const faults = FAULTS;
       let lastProgress = Date.now();
-      while (Date.now() < until) {
-        await sleep(3000 + faultRandom() * 4000);
-        if (Date.now() - lastProgress > 60_000) {
-          lastProgress = Date.now();
-          note(`progress: ${JSON.stringify({ ...counts, latencies: latencies.length })}`);
+      // The load stops with the faults, also when a fault fails the run (it would publish forever).
+      try {
+        while (Date.now() < until) {
+          await sleep(3000 + faultRandom() * 4000);
+          if (Date.now() - lastProgress > 60_000) {
+            lastProgress = Date.now();
+            note(`progress: ${JSON.stringify({ ...counts, latencies: latencies.length })}`);
+          }
+          if (process.env.CHAOS_TRACE) {
+            // Each gateway's sync and hint counters, as the run goes (written at once, not at the end).
+            const figures = await Promise.all(
+              gateways.map((g) =>
+                g
+                  .metrics()
+                  .then((text) =>
+                    text
+                      .split('\n')
+                      .filter((line) => /^herald_(sync_requests|staleness_hints)_total /.test(line))
+                      .join(' '),
+                  )
+                  .catch(() => 'down'),
+              ),
+            );
+            fs.appendFileSync(path.join(os.tmpdir(), 'chaos-progress.log'), `${new Date().toISOString()} ${figures.join(' | ')}\n`);
+          }
+          const fault = pick(faults, faultRandom);
+          counts.faults[fault] = (counts.faults[fault] ?? 0) + 1;
+          note(fault);
+          if (fault === 'redis-restart') await restartRedis();
+          else if (fault === 'db-pause') {
+            ferret.process.kill('SIGSTOP');
+            await sleep(1000 + faultRandom() * 4000);
+            ferret.process.kill('SIGCONT');
+          } else if (fault === 'gateway-kill') await restartGateway(Math.floor(faultRandom() * gateways.length));
+          else for (let i = 0; i < 20; i++) pick(clients, faultRandom).socket.io.engine?.close();
         }
-        if (process.env.CHAOS_TRACE) {
-          // Each gateway's sync and hint counters, as the run goes (written at once, not at the end).
-          const figures = await Promise.all(
-            gateways.map((g) =>
-              g
-                .metrics()
-                .then((text) =>
-                  text
-                    .split('\n')
-                    .filter((line) => /^herald_(sync_requests|staleness_hints)_total /.test(line))
-                    .join(' '),
-                )
-                .catch(() => 'down'),
-            ),
-          );
-          fs.appendFileSync(path.join(os.tmpdir(), 'chaos-progress.log'), `${new Date().toISOString()} ${figures.join(' | ')}\n`);
-        }
-        const fault = pick(faults, faultRandom);
-        counts.faults[fault] = (counts.faults[fault] ?? 0) + 1;
-        note(fault);
-        if (fault === 'redis-restart') await restartRedis();
-        else if (fault === 'db-pause') {
-          ferret.process.kill('SIGSTOP');
-          await sleep(1000 + faultRandom() * 4000);
-          ferret.process.kill('SIGCONT');
-        } else if (fault === 'gateway-kill') await restartGateway(Math.floor(faultRandom() * gateways.length));
-        else for (let i = 0; i < 20; i++) pick(clients, faultRandom).socket.io.engine?.close();
+      } finally {
+        publishing = false;
       }
-      publishing = false;
       await load;
       note('faults stopped; settling');
 
@@ -356,6 +365,7 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
         ...report,
       };
       // The run's figures are its result.
+      reported = true;
       console.log(`chaos result ${JSON.stringify({ ...summary, examples: undefined })}\n${report.examples.join('\n')}\n${log.join('\n')}`);
       if (process.env.CHAOS_TRACE)
         for (const g of gateways) fs.writeFileSync(path.join(os.tmpdir(), `chaos-gateway-${g.port}.log`), g.output());
@@ -366,6 +376,7 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
         countMismatches: 0,
       });
     },
-    (SECONDS + 240) * 1000,
+    // After the faults: in-flight retries, the settle and the checks, on a machine the run has loaded.
+    (SECONDS + 600) * 1000,
   );
 });
