@@ -6,7 +6,7 @@ import type { LocalRedis } from '../server/src/local-services/redis-server';
 import { createLogger } from '../server/src/platform/logger';
 import { loadConfig } from '../server/src/config';
 import { startHerald, type RunningHerald } from '../server/src/main';
-import { TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from '../server/test/support/herald';
+import { LOOPBACK_CLIENTS_ENV, TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from '../server/test/support/herald';
 import { freshMongoUri, startTestRedis } from '../server/test/support/services';
 import { launchBrowser } from './support/browser';
 import { buildClient } from './support/client-build';
@@ -34,6 +34,7 @@ describe('the notification center and the demo app in a real browser', () => {
       SERVICE_TOKEN: TEST_SERVICE_TOKEN,
       // The demo app is what these tests drive: on explicitly, as a production deployment would have to.
       DEMO: 'true',
+      ...LOOPBACK_CLIENTS_ENV,
     });
     herald = await startHerald(config, { host: '127.0.0.1', clientDir, logger: createLogger('silent'), retention: false });
     browser = await launchBrowser();
