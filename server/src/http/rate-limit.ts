@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { AppError } from '../platform/errors';
 import type { RateName } from '../security/limits';
-import type { TakeFromBudget } from '../security/rate-limiters';
+import { overBudget, type TakeFromBudget } from '../security/rate-limiters';
 
 /**
  * Checks one caller's budget for an HTTP request: returns when there was enough; otherwise sets
@@ -14,9 +14,9 @@ export function budgetCheck(take: TakeFromBudget): CheckBudget {
   return async (rate, key, res) => {
     const waitMs = await take(rate, key);
     if (waitMs === undefined) return;
-    const seconds = Math.ceil(waitMs / 1000);
-    res.setHeader('Retry-After', String(seconds));
-    throw new AppError('rate_limited', `Too many requests; retry in ${seconds} s.`, { details: { retryAfterSeconds: seconds } });
+    const body = overBudget(waitMs, 'requests');
+    res.setHeader('Retry-After', String(body.details.retryAfterSeconds));
+    throw new AppError(body.code, body.message, { details: body.details });
   };
 }
 

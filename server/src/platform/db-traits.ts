@@ -3,9 +3,11 @@ import type { Connection } from 'mongoose';
 /** What the MongoDB-wire server behind a connection does fast. */
 export interface DatabaseTraits {
   /**
-   * False on FerretDB 1.x: there only an `_id` equality filter uses an index and
-   * every other filter reads the whole collection, so hot paths look documents
-   * up by `_id` instead (on MongoDB they use the secondary indexes).
+   * False on FerretDB 1.x. Upstream, only an `_id` equality filter uses an index there and every
+   * other filter reads the whole collection; Herald's build (scripts/ferretdb) also uses an index
+   * for equality on its first field, but never for a range or a sort, so `{ userId, seq > n }` still
+   * decodes every notification of the user. Hot paths look a seq window up by `_id` instead (on
+   * MongoDB they use the secondary indexes).
    */
   secondaryIndexes: boolean;
 }

@@ -1,5 +1,5 @@
 import type { ExtendedError } from 'socket.io';
-import type { TakeFromBudget } from '../security/rate-limiters';
+import { overBudget, type TakeFromBudget } from '../security/rate-limiters';
 import type { IoSocket } from './io-types';
 
 /**
@@ -13,9 +13,8 @@ export function limitHandshakes(take: TakeFromBudget, address: (socket: IoSocket
     take('ipHandshakes', address(socket)).then(
       (waitMs) => {
         if (waitMs === undefined) return next();
-        const retryAfterSeconds = Math.ceil(waitMs / 1000);
-        const message = `Too many connections from this address; retry in ${retryAfterSeconds} s.`;
-        next(Object.assign(new Error(message), { data: { code: 'rate_limited', message, details: { retryAfterSeconds } } }));
+        const body = overBudget(waitMs, 'connections from this address');
+        next(Object.assign(new Error(body.message), { data: body }));
       },
       () => next(),
     );

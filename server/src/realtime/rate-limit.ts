@@ -1,6 +1,7 @@
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
-import type { TakeFromBudget } from '../security/rate-limiters';
+import type { ErrorBody } from '@herald/shared';
+import { overBudget, type TakeFromBudget } from '../security/rate-limiters';
 import type { IoSocket } from './io-types';
 
 /** A token bucket: `burst` events at once, refilled at `perSecond`. */
@@ -59,12 +60,9 @@ export function rateLimitEvents(deps: {
   metrics: Pick<Metrics, 'rateLimited'>;
   logger: Logger;
 }) {
-  const refuse = (packet: unknown[], message: string, retryAfterSeconds?: number) => {
+  const refuse = (packet: unknown[], error: ErrorBody) => {
     const ack = packet.at(-1);
-    if (typeof ack === 'function')
-      (ack as (r: unknown) => void)({
-        error: { code: 'rate_limited', message, ...(retryAfterSeconds ? { details: { retryAfterSeconds } } : {}) },
-      });
+    if (typeof ack === 'function') (ack as (r: unknown) => void)({ error });
   };
   return (socket: IoSocket, packet: unknown[], next: (error?: Error) => void): void => {
     const bucket = deps.bucket(socket);
@@ -73,15 +71,14 @@ export function rateLimitEvents(deps: {
       deps.take('userEvents', socket.data.userId).then(
         (waitMs) => {
           if (waitMs === undefined) return next();
-          const seconds = Math.ceil(waitMs / 1000);
-          refuse(packet, `Too many events from this user; retry in ${seconds} s.`, seconds);
+          refuse(packet, overBudget(waitMs, 'events from this user'));
         },
         () => next(),
       );
       return;
     }
     deps.metrics.rateLimited.inc();
-    refuse(packet, 'Too many events; slow down.');
+    refuse(packet, { code: 'rate_limited', message: 'Too many events; slow down.' });
     if (bucket.exhausted) {
       deps.logger.warn({ userId: socket.data.userId }, 'socket kept flooding events; disconnecting it');
       socket.emit('server:error', { code: 'rate_limited', message: 'Too many events: this connection was closed.' });

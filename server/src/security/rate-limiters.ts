@@ -1,5 +1,5 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { HeraldNames } from '@herald/shared';
+import type { ErrorBody, HeraldNames } from '@herald/shared';
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
 import type { RedisClient } from '../platform/redis-client';
@@ -10,6 +10,12 @@ import type { Limits, RateName } from './limits';
  * until there is again when the caller is over its limit.
  */
 export type TakeFromBudget = (rate: RateName, key: string) => Promise<number | undefined>;
+
+/** The `rate_limited` answer for a caller over its budget: `what` is too many, retry in `waitMs`. */
+export function overBudget(waitMs: number, what: string): ErrorBody & { details: { retryAfterSeconds: number } } {
+  const retryAfterSeconds = Math.ceil(waitMs / 1000);
+  return { code: 'rate_limited', message: `Too many ${what}; retry in ${retryAfterSeconds} s.`, details: { retryAfterSeconds } };
+}
 
 /**
  * The rate limits of security/limits.ts, kept in Redis so every instance counts against the same
