@@ -6,6 +6,7 @@ import { io } from 'socket.io-client';
 import { FeedClient, type FeedSocket } from '../client/src/notifications/core/feed-client';
 import { createHeraldPublisher, type HeraldPublisher } from '../server/src/herald-publisher';
 import { startFerretDb, type LocalFerretDb } from '../server/src/local-services/ferretdb';
+import { freePort } from '../server/src/local-services/free-port';
 import { startRedisServer, type LocalRedis } from '../server/src/local-services/redis-server';
 import { createLogger } from '../server/src/platform/logger';
 import { openInspector } from '../server/test/support/database';
@@ -59,6 +60,7 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
   const log: string[] = [];
   const note = (line: string) => log.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
   let dir: string;
+  let debugAddr: string;
   let ferret: LocalFerretDb;
   let redis: LocalRedis;
   let gateways: GatewayProcess[] = [];
@@ -88,9 +90,10 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
     // The seed is what reproduces a failure.
     console.log(`chaos seed ${SEED} (CHAOS_SEED=${SEED} replays the schedule)`);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-chaos-'));
-    // CHAOS_FERRETDB_DEBUG_ADDR=127.0.0.1:PORT: FerretDB's metrics (requests and time per command) during the run.
-    const debugAddr = process.env.CHAOS_FERRETDB_DEBUG_ADDR;
-    ferret = await startFerretDb({ dataDir: path.join(dir, 'db'), ...(debugAddr ? { debugAddr } : {}) });
+    // FerretDB's debug server (loopback, a free port unless CHAOS_FERRETDB_DEBUG_ADDR names one): its
+    // metrics during the run, and its goroutines when a gateway cannot start (see diagnoseDatabase).
+    debugAddr = process.env.CHAOS_FERRETDB_DEBUG_ADDR ?? `127.0.0.1:${await freePort()}`;
+    ferret = await startFerretDb({ dataDir: path.join(dir, 'db'), debugAddr });
     redis = await startRedisServer();
     const env = { mongodbUri: `${ferret.url}chaos`, redisUrl: redis.url };
     gateways = await Promise.all([spawnGateway(env), spawnGateway(env), spawnGateway(env)]);
@@ -188,6 +191,7 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
       } catch (error) {
         note(`gateway start ${attempt} failed: ${(error as Error).message.split('\n').slice(0, 2).join(' ')}`);
         counts.gatewayStartFailures++;
+        await diagnoseDatabase(attempt);
         if (attempt === 5) {
           // What the database said lately, with the run's notes: why a gateway could not start.
           throw new Error(
@@ -198,6 +202,40 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
         await sleep(1000 * attempt);
       }
     }
+  }
+
+  /**
+   * Why the database does not answer a starting gateway: whether a fresh connection gets a ping and a
+   * read through, and where every FerretDB goroutine waits (a dump written to $TMPDIR, kept, with
+   * a count of those waiting on a lock or for a SQLite connection in the notes).
+   */
+  async function diagnoseDatabase(attempt: number): Promise<void> {
+    const started = Date.now();
+    const probe = await openInspector(`${ferret.url}chaos`)
+      .then(async (connection) => {
+        try {
+          await connection.db!.admin().ping();
+          const pinged = Date.now() - started;
+          await connection.db!.collection('notification_migrations').findOne({}, { maxTimeMS: 5000 });
+          return `ping ${pinged} ms, read ${Date.now() - started} ms`;
+        } finally {
+          await connection.close();
+        }
+      })
+      .catch((error: unknown) => `failed after ${Date.now() - started} ms: ${(error as Error).message}`);
+    note(`database probe: ${probe}`);
+    const dump = await fetch(`http://${debugAddr}/debug/pprof/goroutine?debug=2`, { signal: AbortSignal.timeout(5000) })
+      .then((res) => res.text())
+      .catch((error: unknown) => `no dump: ${(error as Error).message}`);
+    const file = path.join(os.tmpdir(), `chaos-ferretdb-goroutines-${SEED}-${attempt}.txt`);
+    fs.writeFileSync(file, dump);
+    const stacks = dump.split('\n\n');
+    const waiting = (pattern: RegExp) => stacks.filter((stack) => pattern.test(stack)).length;
+    note(
+      `ferretdb goroutines: ${stacks.length}; on a mutex ${waiting(/sync\.\(\*Mutex\)\.Lock|sync\.\(\*RWMutex\)/)}, ` +
+        `in herald's write lock ${waiting(/heraldWriteMu|handler\.\(\*Handler\)\.herald/)}, ` +
+        `waiting for a SQLite connection ${waiting(/database\/sql\.\(\*DB\)\.conn/)}; dump in ${file}`,
+    );
   }
 
   async function restartRedis(): Promise<void> {
