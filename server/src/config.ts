@@ -130,6 +130,7 @@ const envSchema = z.object({
     .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be a comma-separated list of origins like http://localhost:5173'))),
   RETENTION_DAYS: z.coerce.number({ error: 'must be a number of days (0 keeps forever)' }).int().min(0).max(3650).default(90),
   RETENTION_MAX_PER_USER: z.coerce.number({ error: 'must be a number (0 means no limit)' }).int().min(0).max(1_000_000).default(1000),
+  RETENTION_MAX_PER_ACTOR: z.coerce.number({ error: 'must be a number (0 means no limit)' }).int().min(0).max(1_000_000).default(100),
   RETENTION_INTERVAL_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(5).max(86_400).default(600),
   HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).max(600).default(10),
   HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).max(3600).default(30),
@@ -193,7 +194,7 @@ export interface Config {
   /** Herald's collections are `<prefix>notifications`, …: for a database shared with another app. */
   collectionPrefix: string;
   corsOrigins: string[];
-  retention: { maxAgeDays: number; maxPerUser: number; intervalMs: number };
+  retention: { maxAgeDays: number; maxPerUser: number; maxPerActor: number; intervalMs: number };
   /** Whose X-Forwarded-For gives a client's address (express's `trust proxy`). */
   trustProxy: string;
   /** What one caller may do: timeouts, rates, connection caps (see security/limits.ts). */
@@ -299,7 +300,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo,
     collectionPrefix: e.MONGODB_COLLECTION_PREFIX,
     corsOrigins: e.CORS_ORIGINS,
-    retention: { maxAgeDays: e.RETENTION_DAYS, maxPerUser: e.RETENTION_MAX_PER_USER, intervalMs: e.RETENTION_INTERVAL_SECONDS * 1000 },
+    retention: {
+      maxAgeDays: e.RETENTION_DAYS,
+      maxPerUser: e.RETENTION_MAX_PER_USER,
+      maxPerActor: e.RETENTION_MAX_PER_ACTOR,
+      intervalMs: e.RETENTION_INTERVAL_SECONDS * 1000,
+    },
     trustProxy: e.TRUST_PROXY,
     limits: {
       headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_SECONDS * 1000,

@@ -1,9 +1,10 @@
 import type { Connection } from 'mongoose';
-import { migrateLegacyUserIds, refuseForeignCollections } from './db-migrations';
+import { migrateIdempotencyKeyDays, migrateLegacyUserIds, refuseForeignCollections } from './db-migrations';
 import { useCollectionPrefix } from './platform/collections';
 import type { Logger } from './platform/logger';
 import { idempotencyModel } from './notifications/idempotency';
-import { notificationModel } from './notifications/notification-model';
+import { DEDUPE_INDEX, notificationModel } from './notifications/notification-model';
+import { databaseTraits } from './platform/db-traits';
 import { preferenceModel } from './preferences/preference-model';
 import { topicModels } from './topics/topic-model';
 
@@ -38,7 +39,15 @@ export async function ensureIndexes(connection: Connection, options: EnsureIndex
   const logger = options.logger;
   await refuseForeignCollections(connection);
   await migrateLegacyUserIds(connection, logger);
+  await migrateIdempotencyKeyDays(connection);
   const { Topic, TopicMember } = topicModels(connection);
   const models = [notificationModel(connection), preferenceModel(connection), idempotencyModel(connection), Topic, TopicMember];
   await Promise.all(models.map((model) => model.createIndexes()));
+  // Unique per (userId, dedupeKey) over the notifications that have a key (see DEDUPE_INDEX).
+  const ferretDb = !(await databaseTraits(connection)).secondaryIndexes;
+  await notificationModel(connection).collection.createIndex(DEDUPE_INDEX.key, {
+    name: DEDUPE_INDEX.name,
+    unique: true,
+    ...(ferretDb ? {} : { partialFilterExpression: { dedupeKey: { $exists: true } } }),
+  });
 }

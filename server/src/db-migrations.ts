@@ -18,6 +18,22 @@ export interface MigrationReport {
 
 /** The record that a migration is done: one document per migration in `<prefix>notification_migrations`. */
 const STRING_USER_IDS = 'string-user-ids';
+const IDEMPOTENCY_DAYS = 'idempotency-key-days';
+
+/**
+ * Idempotency keys expire by the UTC day they were written on (an indexed field). Keys written by an
+ * older version have none: they get today's, so they expire in a day or two. Runs once (recorded).
+ */
+export async function migrateIdempotencyKeyDays(connection: Connection): Promise<number> {
+  const db = connection.db;
+  if (!db) throw new Error('not connected to the database');
+  const migrations = db.collection<{ _id: string; completedAt: Date }>(collectionName(connection, 'notification_migrations'));
+  if (await migrations.findOne({ _id: IDEMPOTENCY_DAYS }, { projection: { _id: 1 } })) return 0;
+  const keys = db.collection(collectionName(connection, 'idempotency_keys'));
+  const { modifiedCount } = await keys.updateMany({ day: { $exists: false } }, { $set: { day: new Date().toISOString().slice(0, 10) } });
+  await migrations.updateOne({ _id: IDEMPOTENCY_DAYS }, { $setOnInsert: { completedAt: new Date() } }, { upsert: true });
+  return modifiedCount;
+}
 
 /**
  * User ids used to be ObjectIds; they are opaque strings now. Data stored

@@ -79,7 +79,7 @@ export interface AttachHeraldOptions {
   limits?: Partial<Pick<Limits, 'rates' | 'maxSocketsPerUser' | 'maxSocketsPerAddress'>>;
   /** Whose X-Forwarded-For gives a handshake's client address; HTTP requests follow your app's `trust proxy`. @default "loopback" */
   trustProxy?: string;
-  /** Background retention; false for none. @default 90 days, 1000 per user, a sweep every 10 minutes */
+  /** Background retention; false for none. @default 90 days, 1000 per user, 100 per actor and user, a sweep every 10 minutes */
   retention?: RetentionPolicy | false;
   /** Who may subscribe to which topic. */
   topicPolicy?: TopicPolicy;
@@ -116,7 +116,7 @@ export interface EmbeddedHerald {
   close(): Promise<void>;
 }
 
-const DEFAULT_RETENTION: RetentionPolicy = { maxAgeDays: 90, maxPerUser: 1000, intervalMs: 600_000 };
+const DEFAULT_RETENTION: RetentionPolicy = { maxAgeDays: 90, maxPerUser: 1000, maxPerActor: 100, intervalMs: 600_000 };
 const PATH = /^(\/[A-Za-z0-9._~-]+)+$/;
 
 function checkPath(name: string, value: string): string {

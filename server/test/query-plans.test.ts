@@ -8,6 +8,10 @@ import { asUser, postNotification } from './support/http';
 import { freshMongoUri, startTestRedis } from './support/services';
 import { connect } from './support/sockets';
 import type { LocalRedis } from '../src/local-services/redis-server';
+import { createNames } from '@herald/shared';
+import { createFeedCache } from '../src/notifications/feed-cache';
+import { createRetentionSweeper } from '../src/notifications/retention';
+import { createLogger } from '../src/platform/logger';
 
 /** One query shape: a command on a collection with a filter whose values are replaced by their types. */
 interface Shape {
@@ -57,14 +61,17 @@ function filtersOf(command: Record<string, unknown>): [collection: string, filte
 /**
  * Every query shape the server issues reads through an index, on MongoDB and on the bundled FerretDB:
  * a gateway does everything it does (publish with and without keys, mute, sync, list, count, read,
- * archive, delete, topics and their members, a user whose Redis keys were lost) while the driver
- * reports each command; then each distinct shape is explained, and a collection scan fails the test.
- * Not covered yet: the retention sweep, a background pass that still reads by age and groups by user.
+ * archive, delete, topics and their members, a user whose Redis keys were lost, a retention sweep
+ * by age, per actor and per user) while the driver reports each command; then each distinct shape is
+ * explained, and a collection scan fails the test. One read is left out on purpose: the `distinct` on
+ * userId with which a sweep refills its tracking after Redis lost it (once, not per sweep).
  */
 describe('every query the server issues uses an index', () => {
   let redis: LocalRedis;
   let herald: RunningHerald;
   let inspector: mongoose.Connection;
+  /** The retention sweep's connection, watched like the gateway's. */
+  let sweeperConnection: mongoose.Connection;
   const shapes = new Map<string, Shape>();
 
   beforeAll(async () => {
@@ -73,6 +80,7 @@ describe('every query the server issues uses an index', () => {
     // The driver reports every command of the connections opened with monitorCommands.
     herald = await startTestHerald({ mongodbUri: `${mongodbUri}?monitorCommands=true`, redisUrl: redis.url });
     inspector = await openInspector(mongodbUri);
+    sweeperConnection = await openInspector(`${mongodbUri}?monitorCommands=true`);
     const dbName = new URL(mongodbUri).pathname.slice(1);
     for (const connection of mongoose.connections) {
       if (connection.name !== dbName || !connection.getClient().options.monitorCommands) continue;
@@ -87,6 +95,7 @@ describe('every query the server issues uses an index', () => {
   afterAll(async () => {
     await herald?.close();
     await inspector?.close();
+    await sweeperConnection?.close();
     await redis?.stop();
   });
 
@@ -151,6 +160,33 @@ describe('every query the server issues uses an index', () => {
     const b = await connect(url, sign('qp-b'));
     expect((await b.emitWithAck('notifications:sync', { afterSeq: 0 })).error).toBeUndefined();
     b.close();
+
+    // Retention: one user over the per-actor and per-user limits, with a notification past the age limit.
+    for (let i = 0; i < 3; i++) {
+      await herald.gateway.publishNotification({
+        userIds: ['qp-a'],
+        type: 'qp.note',
+        title: `actor ${i}`,
+        actor: { id: 'qp-x', name: 'X' },
+      });
+    }
+    await inspector.collection('notifications').updateOne({ userId: 'qp-a', title: 'n0' }, { $set: { createdAt: new Date(0) } });
+    const names = createNames();
+    const sweeperRedis = new Redis(redis.url);
+    await sweeperRedis.zadd(names.retentionOldest, 0, 'qp-a');
+    const quiet = createLogger('silent');
+    const sweeper = createRetentionSweeper({
+      connection: sweeperConnection,
+      redis: sweeperRedis,
+      logger: quiet,
+      policy: { maxAgeDays: 30, maxPerUser: 3, maxPerActor: 1, intervalMs: 60_000 },
+      cache: createFeedCache({ redis: sweeperRedis, logger: quiet, names }),
+      names,
+    });
+    const report = await sweeper.runOnce();
+    sweeperRedis.disconnect();
+    expect(report).toMatchObject({ expired: 1, overActorLimit: 2 });
+    expect(report!.overLimit).toBeGreaterThan(0);
 
     const explained: { key: string; scan: boolean }[] = [];
     for (const shape of shapes.values()) {

@@ -43,6 +43,12 @@ export interface HeraldNames {
   recentKey(userId: string): string;
   /** The lock that lets one instance run a retention sweep per interval. */
   readonly retentionLock: string;
+  /** Retention: every user with stored notifications -> when their oldest known one was stored (ms). */
+  readonly retentionOldest: string;
+  /** Retention: users who received notifications since the last sweep (checked against the count caps). */
+  readonly retentionTouched: string;
+  /** Retention: present once the two sets above were filled from the database (gone with Redis's data). */
+  readonly retentionSeeded: string;
   /** The user's open sockets over every instance (socket id -> when it connected), for the per-user cap. */
   socketsKey(userId: string): string;
   /** The prefix of one rate limit's counters (one key per caller under it). */
@@ -73,6 +79,9 @@ export function createNames(prefix: string = DEFAULT_CHANNEL_PREFIX): HeraldName
     membershipKey: (userId) => `${prefix}:memberships:{${userId}}`,
     recentKey: (userId) => `${prefix}:recent:{${userId}}`,
     retentionLock: `${prefix}:retention-lock`,
+    retentionOldest: `${prefix}:retention:oldest`,
+    retentionTouched: `${prefix}:retention:touched`,
+    retentionSeeded: `${prefix}:retention:seeded`,
     socketsKey: (userId) => `${prefix}:sockets:{${userId}}`,
     rateLimitKey: (limit) => `${prefix}:limit:${limit}`,
     adapterKey: `${prefix}#sio`,

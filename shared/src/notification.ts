@@ -54,6 +54,16 @@ export const publishNotificationInputSchema = z.strictObject({
   actionUrl: actionUrlSchema.optional(),
   actor: actorSchema.optional(),
   data: jsonDataSchema.optional(),
+  /**
+   * At most one notification per recipient with this key while it is stored: a later publish with the
+   * same key stores and sends nothing for a recipient who has one (`deduplicatedUserIds`). Use it for
+   * things that can happen again and again, e.g. `post.liked:<postId>:<likerId>` whatever the
+   * like/unlike count. Deleting the notification (or retention) frees the key.
+   */
+  dedupeKey: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,200}$/, 'must be 1 to 200 printable ASCII characters without spaces')
+    .optional(),
 });
 
 export type PublishNotificationInput = z.input<typeof publishNotificationInputSchema>;

@@ -6,6 +6,12 @@ import type { Notification, NotificationCounts } from './notification.js';
 
 /** Most notifications one sync answer carries; the client asks again while `hasMore` is true. */
 export const SYNC_PAGE_SIZE = 500;
+/**
+ * Most bytes of notifications (as JSON) one sync answer carries: a page stops before the notification
+ * that would pass it (it always carries one), and `hasMore` says to ask again. 500 notifications at
+ * their largest would be about 7 MB.
+ */
+export const SYNC_PAGE_BYTES = 256 * 1024;
 
 export const syncRequestSchema = z.strictObject({
   afterSeq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),

@@ -180,6 +180,8 @@ export function demoRoutes(deps: {
           actionUrl: `/posts/${postId}`,
           actor: { id: user.userId, name: user.name },
           data: { postId },
+          // Like, unlike, like again: still one notification for the author.
+          dedupeKey: `post.liked:${postId}:${user.userId}`,
         }),
       );
     }

@@ -1,5 +1,5 @@
 import mongoose, { type Connection } from 'mongoose';
-import { SYNC_PAGE_SIZE, type Notification, type SyncResult } from '@herald/shared';
+import { SYNC_PAGE_BYTES, SYNC_PAGE_SIZE, type Notification, type SyncResult } from '@herald/shared';
 import { databaseTraits } from '../platform/db-traits';
 import { isDuplicateKey } from '../platform/errors';
 import type { FeedCache } from './feed-cache';
@@ -35,6 +35,16 @@ export interface CatchUp {
 export interface SyncOptions {
   /** Since when this client has been seen behind the user's counter (the staleness check): a hole that old is given up on. */
   behindSince?: number;
+}
+
+/** How many of the notifications, from the first, fit in `maxBytes` of JSON (at least one). */
+function withinBytes(notifications: Notification[], maxBytes: number): number {
+  let bytes = 0;
+  for (let i = 0; i < notifications.length; i++) {
+    bytes += Buffer.byteLength(JSON.stringify(notifications[i]));
+    if (bytes > maxBytes && i > 0) return i;
+  }
+  return notifications.length;
 }
 
 /** A seq as the database has it: a notification, or a known gap. */
@@ -181,6 +191,12 @@ export function createCatchUp(deps: {
         .filter((slot): slot is Extract<Slot, { notification: Notification }> => 'notification' in slot)
         .sort((a, b) => a.seq - b.seq)
         .map((slot) => slot.notification);
+      const fits = withinBytes(notifications, SYNC_PAGE_BYTES);
+      if (fits < notifications.length) {
+        // Cut short: settled up to the last one carried at most, and the client asks again from there.
+        const last = notifications[fits - 1]!.seq;
+        return { notifications: notifications.slice(0, fits), hasMore: true, settledSeq: Math.min(settled, last), counts };
+      }
       return { notifications, hasMore, settledSeq: settled, counts };
     },
   };

@@ -20,8 +20,11 @@ interface IdempotencyDoc {
   state: 'pending' | 'retry' | 'done';
   notificationIds: Types.ObjectId[];
   mutedUserIds: string[];
+  deduplicatedUserIds?: string[];
   plan?: PublishPlan | null;
   createdAt: Date;
+  /** The UTC day of createdAt (`2026-11-26`): expiry deletes whole days, by an equality on an index. */
+  day?: string;
   /** When the running attempt claimed the key (takeover after ABANDONED_AFTER_MS). */
   claimedAt: Date;
 }
@@ -41,19 +44,37 @@ const schema = new Schema<IdempotencyDoc>(
     state: { type: String, enum: ['pending', 'retry', 'done'], required: true },
     notificationIds: { type: [Schema.Types.ObjectId], default: [] },
     mutedUserIds: { type: [String], default: [] },
+    deduplicatedUserIds: { type: [String], default: [] },
     plan: { type: planSchema, default: null },
     createdAt: { type: Date, required: true },
+    day: { type: String },
     claimedAt: { type: Date, required: true },
   },
   { collection: 'idempotency_keys', versionKey: false, strictQuery: 'throw' },
 );
-schema.index({ createdAt: 1 });
+schema.index({ day: 1 });
+
+/** The UTC day of a time, as idempotency keys record it. */
+export function utcDay(at: Date): string {
+  return at.toISOString().slice(0, 10);
+}
+
+/** Days of keys kept before the current one: keys of a day are deleted once the whole day is 24 hours old. */
+const DAYS_LOOKED_BACK = 60;
+
+/**
+ * The days whose keys have all passed IDEMPOTENCY_TTL_MS: from the day before yesterday back
+ * DAYS_LOOKED_BACK days (keys older than that are left, should no sweep have run for so long).
+ */
+export function expiredKeyDays(now: Date): string[] {
+  return Array.from({ length: DAYS_LOOKED_BACK }, (_, i) => utcDay(new Date(now.getTime() - (i + 2) * 24 * 3600 * 1000)));
+}
 
 export function idempotencyModel(connection: Connection): Model<IdempotencyDoc> {
   return heraldModel(connection, 'IdempotencyKey', schema);
 }
 
-/** How long a key is remembered. @default 24 hours */
+/** How long a key is remembered at least (up to a day more: see expiredKeyDays). @default 24 hours */
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 /**
  * A pending key claimed longer ago than this is taken over by the next attempt: its caller had a 503
@@ -93,8 +114,14 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-export type Claim =
-  { kind: 'first'; plan: PublishPlan | null; claimedAt: Date } | { kind: 'replay'; notificationIds: string[]; mutedUserIds: string[] };
+/** What a done attempt recorded, for replaying its answer. */
+export interface Completed {
+  notificationIds: string[];
+  mutedUserIds: string[];
+  deduplicatedUserIds: string[];
+}
+
+export type Claim = { kind: 'first'; plan: PublishPlan | null; claimedAt: Date } | ({ kind: 'replay' } & Completed);
 
 /**
  * Idempotency keys for publishing, stored in MongoDB so every gateway
@@ -115,7 +142,7 @@ export interface IdempotencyStore {
   /** Records the plan before anything is inserted; refuses (409) when another attempt has taken the key over. */
   plan(key: string, claimedAt: Date, plan: PublishPlan): Promise<void>;
   /** The attempt stored these: later requests with the key replay them. */
-  complete(key: string, notificationIds: string[], mutedUserIds: string[]): Promise<void>;
+  complete(key: string, completed: Completed): Promise<void>;
   /** The attempt failed: the next attempt with the key takes over at once, with the plan. */
   fail(key: string, claimedAt: Date): Promise<void>;
 }
@@ -143,7 +170,7 @@ export function createIdempotencyStore(connection: Connection): IdempotencyStore
     for (;;) {
       try {
         const now = new Date();
-        await Keys.create({ _id: key, requestHash: hash, state: 'pending', createdAt: now, claimedAt: now });
+        await Keys.create({ _id: key, requestHash: hash, state: 'pending', createdAt: now, day: utcDay(now), claimedAt: now });
         return { kind: 'first', plan: null, claimedAt: now };
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
@@ -158,6 +185,7 @@ export function createIdempotencyStore(connection: Connection): IdempotencyStore
           kind: 'replay',
           notificationIds: existing.notificationIds.map((id) => id.toHexString()),
           mutedUserIds: existing.mutedUserIds,
+          deduplicatedUserIds: existing.deduplicatedUserIds ?? [],
         };
       }
       const abandoned =
@@ -181,10 +209,10 @@ export function createIdempotencyStore(connection: Connection): IdempotencyStore
     }
   }
 
-  async function complete(key: string, notificationIds: string[], mutedUserIds: string[]): Promise<void> {
+  async function complete(key: string, { notificationIds, mutedUserIds, deduplicatedUserIds }: Completed): Promise<void> {
     await Keys.updateOne(
       { _id: key },
-      { $set: { state: 'done', notificationIds: notificationIds.map((id) => new Types.ObjectId(id)), mutedUserIds } },
+      { $set: { state: 'done', notificationIds: notificationIds.map((id) => new Types.ObjectId(id)), mutedUserIds, deduplicatedUserIds } },
     );
   }
 

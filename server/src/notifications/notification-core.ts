@@ -13,6 +13,7 @@ import { createCountFeed } from './notification-counts';
 import { createNotificationFeed, type NotificationFeed } from './notification-feed';
 import { createNotificationPublisher, type PublishNotification } from './notification-publisher';
 import { createNotificationWriter } from './notification-writer';
+import { createRetentionTracker } from './retention';
 import { createSequenceAllocator, type SequenceAllocator } from './sequence';
 
 export interface NotificationCore {
@@ -50,7 +51,14 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
   const sequences = createSequenceAllocator({ connection, redis, logger, names });
   const cache = createFeedCache({ redis, logger, names });
   const counts = createCountFeed({ connection, cache });
-  const writer = createNotificationWriter({ connection, sequences, cache, muted: createMutedRecipients(connection), logger });
+  const writer = createNotificationWriter({
+    connection,
+    sequences,
+    cache,
+    muted: createMutedRecipients(connection),
+    logger,
+    retention: createRetentionTracker({ redis, names, logger }),
+  });
   return {
     publishNotification: createNotificationPublisher({
       connection,

@@ -33,6 +33,20 @@ export interface NotificationFeed {
 
 type StateField = 'readAt' | 'seenAt' | 'archivedAt';
 
+/**
+ * The writes that set `field` to now where it is unset, as one command (a bulk write is one `update`
+ * with several statements). Reading something also means it was seen: unread and unseen ones get both
+ * dates, unread but seen ones keep their seenAt. Each statement matches only what changes, through the
+ * (userId, readAt) index on MongoDB.
+ */
+function setNow(filter: Record<string, unknown>, field: StateField, now: Date) {
+  if (field !== 'readAt') return [{ updateMany: { filter: { ...filter, [field]: null }, update: { $set: { [field]: now } } } }];
+  return [
+    { updateMany: { filter: { ...filter, readAt: null, seenAt: null }, update: { $set: { readAt: now, seenAt: now } } } },
+    { updateMany: { filter: { ...filter, readAt: null }, update: { $set: { readAt: now } } } },
+  ];
+}
+
 function notFound(): AppError {
   return new AppError('not_found', 'No such notification.');
 }
@@ -77,9 +91,7 @@ export function createNotificationFeed(deps: {
     const now = new Date();
     const idFilter = { _id: mongoose.trusted({ $in: objectIds }), userId, gap: mongoose.trusted(NOT_A_GAP.gap) };
     if (on) {
-      await Notification.updateMany({ ...idFilter, [field]: null }, { $set: { [field]: now } });
-      // Reading something also means it was seen.
-      if (field === 'readAt') await Notification.updateMany({ ...idFilter, seenAt: null }, { $set: { seenAt: now } });
+      await Notification.bulkWrite(setNow(idFilter, field, now));
     } else {
       await Notification.updateMany({ ...idFilter, [field]: mongoose.trusted({ $ne: null }) }, { $set: { [field]: null } });
     }
@@ -99,10 +111,8 @@ export function createNotificationFeed(deps: {
 
   /** Sets a field on every matching notification of the user, then announces the new counts. */
   async function setAll(userId: string, field: 'readAt' | 'seenAt'): Promise<NotificationCounts> {
-    const now = new Date();
-    await Notification.updateMany({ userId, [field]: null }, { $set: { [field]: now } });
-    if (field === 'readAt') await Notification.updateMany({ userId, seenAt: null }, { $set: { seenAt: now } });
     // (Gaps are read, seen and archived from the start: these never touch one.)
+    await Notification.bulkWrite(setNow({ userId }, field, new Date()));
     await deps.cache.changed([userId]);
     const fresh = await counts(userId);
     await deps.userChannel.publish([{ userId, message: { kind: 'counts', counts: fresh } }]);

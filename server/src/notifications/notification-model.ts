@@ -14,6 +14,8 @@ export interface NotificationDoc {
   actor?: Actor;
   /** Validated JSON (see jsonDataSchema); typed loosely here because mongoose cannot type a recursive JSON type. */
   data?: Record<string, unknown>;
+  /** At most one stored notification per (userId, dedupeKey): see the unique index in db-indexes. */
+  dedupeKey?: string;
   createdAt: Date;
   readAt?: Date | null;
   seenAt?: Date | null;
@@ -43,6 +45,7 @@ const notificationSchema = new Schema<NotificationDoc>(
     actionUrl: { type: String },
     actor: { type: actorSchema },
     data: { type: Schema.Types.Mixed },
+    dedupeKey: { type: String },
     readAt: { type: Date, default: null },
     seenAt: { type: Date, default: null },
     archivedAt: { type: Date, default: null },
@@ -62,6 +65,13 @@ const notificationSchema = new Schema<NotificationDoc>(
 notificationSchema.index({ userId: 1, seq: 1 }, { unique: true });
 // Unread counts.
 notificationSchema.index({ userId: 1, readAt: 1 });
+
+/**
+ * One stored notification per (userId, dedupeKey). Only notifications with a key are in it: on MongoDB
+ * through a partial filter; FerretDB has no partial indexes, but its SQLite index holds no entry for a
+ * missing field (NULL), which SQLite never counts as a duplicate, so the same unique index works there.
+ */
+export const DEDUPE_INDEX = { key: { userId: 1, dedupeKey: 1 }, name: 'userId_1_dedupeKey_1' } as const;
 
 /** The filter that leaves known gaps out: every query that lists, counts or changes notifications has it. */
 export const NOT_A_GAP = { gap: { $exists: false } } as const;

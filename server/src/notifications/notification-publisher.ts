@@ -5,9 +5,9 @@ import { AppError, ValidationError, toAppError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import { withDatabaseDeadline } from '../platform/deadline';
 import type { Metrics } from '../platform/metrics';
-import { legacyRequestHash, requestHash, type IdempotencyStore } from './idempotency';
+import { legacyRequestHash, requestHash, type Completed, type IdempotencyStore } from './idempotency';
 import { notificationModel } from './notification-model';
-import type { NotificationContent, NotificationWriter } from './notification-writer';
+import type { NotificationContent, NotificationWriter, StoreResult } from './notification-writer';
 import { toNotification } from './to-notification';
 
 /**
@@ -32,6 +32,8 @@ export interface PublishResult {
   notifications: Notification[];
   /** Recipients who muted this type: nothing was stored or sent for them. */
   mutedUserIds: string[];
+  /** Recipients who already have a notification with this `dedupeKey`: nothing new was stored or sent for them. */
+  deduplicatedUserIds: string[];
   /** True when this answer replays an earlier request with the same idempotency key. */
   replayed: boolean;
   /**
@@ -80,14 +82,14 @@ export function createNotificationPublisher(deps: {
   const Notification = notificationModel(deps.connection);
   const log = deps.logger.child({ module: 'notification-publisher' });
 
-  async function replay(notificationIds: string[], mutedUserIds: string[]): Promise<PublishResult> {
+  async function replay({ notificationIds, mutedUserIds, deduplicatedUserIds }: Completed): Promise<PublishResult> {
     const docs = await Notification.find({ _id: mongoose.trusted({ $in: notificationIds.map((id) => new Types.ObjectId(id)) }) }).lean();
     const byId = new Map(docs.map((doc) => [doc._id.toHexString(), toNotification(doc)]));
     const notifications = notificationIds.map((id) => byId.get(id)).filter((n): n is Notification => n !== undefined);
-    return { notifications, mutedUserIds, replayed: true, instancesReached: notifications.map(() => 0) };
+    return { notifications, mutedUserIds, deduplicatedUserIds, replayed: true, instancesReached: notifications.map(() => 0) };
   }
 
-  type Stored = { kind: 'stored'; stored: Notification[]; muted: string[] } | { kind: 'replay'; result: PublishResult };
+  type Stored = ({ kind: 'stored' } & StoreResult) | { kind: 'replay'; result: PublishResult };
 
   /** Claims the key, stores (with the key's plan), completes the key: everything the database decides. */
   async function store(
@@ -98,8 +100,8 @@ export function createNotificationPublisher(deps: {
   ): Promise<Stored> {
     if (key === undefined) return { kind: 'stored', ...(await deps.writer.store(userIds, content)) };
     const claim = await deps.idempotency.claim(key, hashes.hash, hashes.sameAs);
-    if (claim.kind === 'replay') return { kind: 'replay', result: await replay(claim.notificationIds, claim.mutedUserIds) };
-    let result: { stored: Notification[]; muted: string[] };
+    if (claim.kind === 'replay') return { kind: 'replay', result: await replay(claim) };
+    let result: StoreResult;
     try {
       result = await deps.writer.store(userIds, content, {
         plan: claim.plan,
@@ -113,11 +115,11 @@ export function createNotificationPublisher(deps: {
     }
     // Stored is stored: failing to record the key must not fail the call (the plan still holds).
     await deps.idempotency
-      .complete(
-        key,
-        result.stored.map((n) => n.id),
-        result.muted,
-      )
+      .complete(key, {
+        notificationIds: result.stored.map((n) => n.id),
+        mutedUserIds: result.muted,
+        deduplicatedUserIds: result.deduplicated,
+      })
       .catch((error: unknown) => log.error({ err: error }, 'could not record an idempotency key as done'));
     return { kind: 'stored', ...result };
   }
@@ -171,7 +173,13 @@ export function createNotificationPublisher(deps: {
     }
     if (outcome.kind === 'replay') return outcome.result;
     const instancesReached = await announce(outcome.stored, publishedAt);
-    return { notifications: outcome.stored, mutedUserIds: outcome.muted, replayed: false, instancesReached };
+    return {
+      notifications: outcome.stored,
+      mutedUserIds: outcome.muted,
+      deduplicatedUserIds: outcome.deduplicated,
+      replayed: false,
+      instancesReached,
+    };
   }
 
   return async (input, options) => {

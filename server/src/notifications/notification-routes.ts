@@ -28,6 +28,7 @@ export function notificationRoutes(deps: NotificationRouteDeps): Router {
       notifications: result.notifications,
       instancesReached: result.instancesReached,
       ...(result.mutedUserIds.length > 0 ? { mutedUserIds: result.mutedUserIds } : {}),
+      ...(result.deduplicatedUserIds.length > 0 ? { deduplicatedUserIds: result.deduplicatedUserIds } : {}),
     });
   });
   router.use(feedRoutes(deps.feed, deps.requireUser, (_req, res) => currentUser(res).userId));

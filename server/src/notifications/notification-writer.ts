@@ -5,6 +5,7 @@ import type { Logger } from '../platform/logger';
 import type { MutedRecipients } from '../preferences/muted-recipients';
 import type { Announced, FeedCache } from './feed-cache';
 import type { PublishPlan } from './idempotency';
+import type { RetentionTracker } from './retention';
 import { notificationId } from './notification-id';
 import { gapDocument, notificationModel, type NewNotificationDoc, type NotificationDoc } from './notification-model';
 import type { SequenceAllocator } from './sequence';
@@ -14,14 +15,24 @@ import { toNotification } from './to-notification';
 export type NotificationContent = Omit<NewNotificationDoc, 'userId' | 'seq'>;
 
 /**
- * Stores notifications, one per recipient who has not muted the type, each
- * with the next seq of its recipient. A call resolves only once its own
+ * Stores notifications, one per recipient who has not muted the type (and
+ * has none with the call's dedupeKey yet), each with the next seq of its
+ * recipient. A call resolves only once its own
  * notifications are stored (and the feed cache told); it rejects if they
  * could not be, and then nothing of it is stored for the recipients it names
  * as failed. A seq is never stored twice for a user (unique index).
  */
 export interface NotificationWriter {
-  store(userIds: string[], content: NotificationContent, options?: StoreOptions): Promise<{ stored: Notification[]; muted: string[] }>;
+  store(userIds: string[], content: NotificationContent, options?: StoreOptions): Promise<StoreResult>;
+}
+
+/** Per call: what was stored (in the order of its userIds), and the recipients nothing was stored for. */
+export interface StoreResult {
+  stored: Notification[];
+  /** Muted the type. */
+  muted: string[];
+  /** Already have a notification with the call's dedupeKey. */
+  deduplicated: string[];
 }
 
 /**
@@ -36,8 +47,17 @@ export interface StoreOptions {
 interface StoreRequest extends StoreOptions {
   userIds: string[];
   content: NotificationContent;
-  resolve(result: { stored: Notification[]; muted: string[] }): void;
+  resolve(result: StoreResult): void;
   reject(error: unknown): void;
+}
+
+/** What a batch's inserts came to, per call (`request`) and slot. */
+interface Outcome {
+  stored: Notification[][];
+  failed: Map<number, unknown>;
+  /** Ids of notifications an earlier attempt of a keyed call had stored (found, not inserted). */
+  found: Set<string>;
+  deduplicated: Set<string>[];
 }
 
 interface Slot {
@@ -49,8 +69,9 @@ interface Slot {
 }
 
 /** What makes two notifications the same one: everything but ids, dates and state. */
-function contentOf(doc: Pick<NotificationDoc, 'type' | 'title' | 'body' | 'actionUrl' | 'actor' | 'data'>): string {
-  return JSON.stringify([doc.type, doc.title, doc.body ?? null, doc.actionUrl ?? null, doc.actor ?? null, doc.data ?? null]);
+function contentOf(doc: Pick<NotificationDoc, 'type' | 'title' | 'body' | 'actionUrl' | 'actor' | 'data' | 'dedupeKey'>): string {
+  const { type, title, body, actionUrl, actor, data, dedupeKey } = doc;
+  return JSON.stringify([type, title, body ?? null, actionUrl ?? null, actor ?? null, data ?? null, dedupeKey ?? null]);
 }
 
 /**
@@ -70,6 +91,7 @@ function newDocument(content: NotificationContent, keys: Pick<NotificationDoc, '
   if (content.actionUrl !== undefined) doc.actionUrl = content.actionUrl;
   if (content.actor !== undefined) doc.actor = { id: content.actor.id, name: content.actor.name };
   if (content.data !== undefined) doc.data = content.data;
+  if (content.dedupeKey !== undefined) doc.dedupeKey = content.dedupeKey;
   return doc;
 }
 
@@ -87,6 +109,8 @@ export function createNotificationWriter(deps: {
   cache: FeedCache;
   muted: MutedRecipients;
   logger: Logger;
+  /** Told about every stored notification, so retention only looks at users who have some. */
+  retention?: RetentionTracker;
   /** Most notifications stored in one insert when calls are grouped. @default 1000 */
   maxBatch?: number;
 }): NotificationWriter {
@@ -136,10 +160,11 @@ export function createNotificationWriter(deps: {
     });
     const stored = batch.map((request, r) => new Array<Notification>(request.userIds.length - muted[r]!.size));
     const failed = new Map<number, unknown>();
+    const deduplicated = batch.map(() => new Set<string>());
     const announced = await deps.cache.adding(slots.map((slot) => slot.userId));
     const found = new Set<string>();
     try {
-      await insertWithSeqs(batch, slots, muted, stored, failed, found);
+      await insertWithSeqs(batch, slots, muted, { stored, failed, found, deduplicated });
     } catch (error) {
       settleLater(
         slots.map((slot) => slot.userId),
@@ -151,10 +176,8 @@ export function createNotificationWriter(deps: {
     }
     // Only what this call inserted is new to the counts: an earlier attempt's copy (a keyed retry) was
     // counted by that attempt, or left the counts stale. Found copies and failures only settle.
-    await deps.cache.added(
-      stored.flatMap((notifications) => notifications.filter((n) => n !== undefined && !found.has(n.id))),
-      announced,
-    );
+    const inserted = stored.flatMap((notifications) => notifications.filter((n) => n !== undefined && !found.has(n.id)));
+    await Promise.all([deps.cache.added(inserted, announced), deps.retention?.stored(inserted)]);
     const settled = slots
       .filter((slot) => {
         const notification = stored[slot.request]![slot.index];
@@ -165,7 +188,14 @@ export function createNotificationWriter(deps: {
     batch.forEach((request, r) => {
       const error = failed.get(r);
       if (error) request.reject(error);
-      else request.resolve({ stored: stored[r]!, muted: request.userIds.filter((id) => muted[r]!.has(id)) });
+      else {
+        request.resolve({
+          // Deduplicated recipients left their places empty.
+          stored: stored[r]!.filter((n) => n !== undefined),
+          muted: request.userIds.filter((id) => muted[r]!.has(id)),
+          deduplicated: request.userIds.filter((id) => deduplicated[r]!.has(id)),
+        });
+      }
     });
   }
 
@@ -188,16 +218,11 @@ export function createNotificationWriter(deps: {
   /**
    * Reserves seqs for the slots without one, records the plans of keyed requests, and inserts until every
    * slot is stored or has failed. A taken seq is reserved again, unless the document holding it is this
-   * very notification (an earlier attempt of a keyed request stored it): then that one is the answer.
+   * very notification (an earlier attempt of a keyed request stored it): then that one is the answer;
+   * or the recipient already has one with the call's dedupeKey: then nothing is stored for them.
    */
-  async function insertWithSeqs(
-    batch: StoreRequest[],
-    slots: Slot[],
-    muted: Set<string>[],
-    stored: Notification[][],
-    failed: Map<number, unknown>,
-    found: Set<string>,
-  ): Promise<void> {
+  async function insertWithSeqs(batch: StoreRequest[], slots: Slot[], muted: Set<string>[], outcome: Outcome): Promise<void> {
+    const { stored, failed } = outcome;
     let pending = slots;
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > MAX_SEQ_ATTEMPTS) throw new Error(`no free seq after ${MAX_SEQ_ATTEMPTS} attempts for ${pending.length} recipients`);
@@ -216,16 +241,17 @@ export function createNotificationWriter(deps: {
       const outcomes = await insertUnordered(docs);
       const taken: { slot: Slot; doc: NotificationDoc }[] = [];
       const refused: Slot[] = [];
-      outcomes.forEach((outcome, i) => {
+      outcomes.forEach((result, i) => {
         const slot = pending[i]!;
-        if (outcome === 'seq-taken') taken.push({ slot, doc: docs[i]! });
-        else if (outcome instanceof Error) {
-          failed.set(slot.request, outcome);
+        if (result === 'seq-taken') taken.push({ slot, doc: docs[i]! });
+        else if (result instanceof Error) {
+          failed.set(slot.request, result);
           refused.push(slot);
-        } else stored[slot.request]![slot.index] = toNotification(outcome);
+        } else stored[slot.request]![slot.index] = toNotification(result);
       });
-      await markGaps(refused);
-      const collided = await claimOwnCopies(taken, batch, stored, found);
+      const { collided, duplicates } = await claimOwnCopies(taken, batch, outcome);
+      // Their seqs were handed out and will hold nothing.
+      await markGaps([...refused, ...duplicates]);
       if (collided.length > 0) {
         log.debug({ collided: collided.length, attempt }, 'seq collisions; reserving again');
         await deps.sequences.repair(collided.map((slot) => slot.userId));
@@ -281,15 +307,17 @@ export function createNotificationWriter(deps: {
   }
 
   /**
-   * Of the slots whose seq was taken, resolves those holding their own notification (adding its id to
-   * `found`); returns the real collisions.
+   * Sorts the slots whose insert hit a unique index. Those holding their own notification are resolved
+   * with it (its id goes to `found`); those whose recipient already has a notification with the call's
+   * dedupeKey are deduplicated (returned in `duplicates`: nothing is stored for them); the rest are
+   * seq collisions (`collided`: they take a new seq).
    */
   async function claimOwnCopies(
     taken: { slot: Slot; doc: NotificationDoc }[],
     batch: StoreRequest[],
-    stored: Notification[][],
-    found: Set<string>,
-  ): Promise<Slot[]> {
+    outcome: Outcome,
+  ): Promise<{ collided: Slot[]; duplicates: Slot[] }> {
+    const { stored, found } = outcome;
     const keyed = taken.filter(({ slot }) => batch[slot.request]!.plan || batch[slot.request]!.onPlan);
     const existing =
       keyed.length === 0
@@ -300,15 +328,38 @@ export function createNotificationWriter(deps: {
               doc as unknown as NotificationDoc,
             ]),
           );
-    const collided: Slot[] = [];
+    const others: { slot: Slot; doc: NotificationDoc }[] = [];
     for (const { slot, doc } of taken) {
       const copy = existing.get(doc._id.toHexString());
       if (copy && copy.userId === doc.userId && contentOf(copy) === contentOf(doc)) {
         stored[slot.request]![slot.index] = toNotification(copy);
         found.add(copy._id.toHexString());
+      } else others.push({ slot, doc });
+    }
+    const holders = await dedupeHolders(others.map(({ doc }) => doc));
+    const collided: Slot[] = [];
+    const duplicates: Slot[] = [];
+    for (const { slot, doc } of others) {
+      if (doc.dedupeKey !== undefined && holders.has(`${doc.userId}\u0000${doc.dedupeKey}`)) {
+        outcome.deduplicated[slot.request]!.add(slot.userId);
+        duplicates.push(slot);
       } else collided.push(slot);
     }
-    return collided;
+    return { collided, duplicates };
+  }
+
+  /** `userId NUL dedupeKey` of every stored notification holding the key of one of these documents. */
+  async function dedupeHolders(docs: NotificationDoc[]): Promise<Set<string>> {
+    const byKey = new Map<string, Set<string>>();
+    for (const doc of docs)
+      if (doc.dedupeKey !== undefined) byKey.set(doc.dedupeKey, (byKey.get(doc.dedupeKey) ?? new Set()).add(doc.userId));
+    const holders = new Set<string>();
+    // One query per key (a call has one): through the (userId, dedupeKey) index.
+    for (const [dedupeKey, users] of byKey) {
+      const held = await Notification.collection.find({ userId: { $in: [...users] }, dedupeKey }, { projection: { userId: 1 } }).toArray();
+      for (const doc of held) holders.add(`${String(doc.userId)}\u0000${dedupeKey}`);
+    }
+    return holders;
   }
 
   /**
