@@ -177,7 +177,9 @@ export function createNotificationWriter(deps: {
     // Only what this call inserted is new to the counts: an earlier attempt's copy (a keyed retry) was
     // counted by that attempt, or left the counts stale. Found copies and failures only settle.
     const inserted = stored.flatMap((notifications) => notifications.filter((n) => n !== undefined && !found.has(n.id)));
-    await Promise.all([deps.cache.added(inserted, announced), deps.retention?.stored(inserted)]);
+    // Not waited for: publishing must not wait on Redis (while it is down, commands queue for seconds).
+    void deps.retention?.stored(inserted);
+    await deps.cache.added(inserted, announced);
     const settled = slots
       .filter((slot) => {
         const notification = stored[slot.request]![slot.index];

@@ -49,7 +49,7 @@ const SEED_CHUNK = 1000;
  * `userId` indexes, on MongoDB and FerretDB alike.
  */
 export interface RetentionTracker {
-  /** Best effort: a failure is logged, never thrown (see the seeding in the sweeper). */
+  /** Best effort, never waited for: a failure is logged, never thrown (see the seeding in the sweeper). */
   stored(notifications: Notification[]): Promise<void>;
 }
 
