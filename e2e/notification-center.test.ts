@@ -148,6 +148,36 @@ describe('the notification center and the demo app in a real browser', () => {
     expect(await carol.page.locator('.hr-root img, .hr-root script').count()).toBe(0);
   });
 
+  it('tabs: each lists its category, its badge follows reads and new arrivals live, arrow keys move between tabs', async () => {
+    const carol = await signIn(await newContext(), 'carol');
+    const { page } = carol;
+    await publish({ userIds: [carol.userId], type: 'tab.test', title: 'tab mine 1', category: 'your-posts' });
+    for (const n of [1, 2]) await publish({ userIds: [carol.userId], type: 'tab.test', title: `tab follow ${n}`, category: 'following' });
+    await page.getByTestId('bell').click();
+    const following = page.getByTestId('tab-2');
+    await following.locator('.hr-tab-badge').getByText('2').waitFor();
+    await following.click();
+    expect(await following.getAttribute('aria-selected')).toBe('true');
+    const titles = () => page.getByTestId('notification-item').locator('.hr-item-title').allInnerTexts();
+    expect(await titles()).toEqual(['tab follow 2', 'tab follow 1']);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'notification-tabs.png') });
+
+    // Reading one lowers that tab's badge.
+    await page.getByTestId('notification-item').filter({ hasText: 'tab follow 2' }).getByTestId('notification-open').click();
+    await following.locator('.hr-tab-badge').getByText('1').waitFor();
+
+    // Keyboard: from the selected tab, ArrowLeft selects the one before.
+    await following.focus();
+    await page.keyboard.press('ArrowLeft');
+    expect(await page.getByTestId('tab-1').getAttribute('aria-selected')).toBe('true');
+    expect(await titles()).toEqual(['tab mine 1']);
+
+    // A new one in another tab's category: that badge rises live, this tab's list does not change.
+    await publish({ userIds: [carol.userId], type: 'tab.test', title: 'tab follow 3', category: 'following' });
+    await following.locator('.hr-tab-badge').getByText('2').waitFor();
+    expect(await titles()).toEqual(['tab mine 1']);
+  }, 60_000);
+
   it('keyboard only: open the bell, move through items, mark one read, close', async () => {
     const alice = await signIn(await newContext(), 'alice');
     for (const n of [1, 2, 3]) await publish({ userIds: [alice.userId], type: 'kbd.test', title: `keyboard ${n}` });

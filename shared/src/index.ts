@@ -1,6 +1,7 @@
 export * from './action-url.js';
 export * from './errors.js';
 export * from './feed.js';
+export * from './filters.js';
 export * from './ids.js';
 export * from './json-data.js';
 export * from './naming.js';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isSafeActionUrl } from './action-url.js';
 import { objectIdSchema, userIdSchema } from './ids.js';
 import { jsonDataSchema, type JsonObject } from './json-data.js';
+import { categorySchema, tagSchema, tagsSchema, MAX_TAGS } from './filters.js';
 
 /** Most recipients accepted by one publish call. */
 export const MAX_RECIPIENTS = 1000;
@@ -54,6 +55,10 @@ export const publishNotificationInputSchema = z.strictObject({
   actionUrl: actionUrlSchema.optional(),
   actor: actorSchema.optional(),
   data: jsonDataSchema.optional(),
+  /** What tabs split by (`social`, `billing`); see NotificationFilter. */
+  category: categorySchema.optional(),
+  /** Up to 10 tags (`mention`); a filter's tags match a notification with any of them. */
+  tags: tagsSchema.optional(),
   /**
    * At most one notification per recipient with this key while it is stored: a later publish with the
    * same key stores and sends nothing for a recipient who has one (`deduplicatedUserIds`). Use it for
@@ -85,6 +90,8 @@ export interface Notification {
   actionUrl?: string;
   actor?: Actor;
   data?: JsonObject;
+  category?: string;
+  tags?: string[];
   createdAt: string;
   readAt?: string;
   seenAt?: string;
@@ -104,6 +111,8 @@ export const notificationSchema: z.ZodType<Notification> = z.object({
   actionUrl: actionUrlSchema.optional(),
   actor: actorSchema.optional(),
   data: jsonDataSchema.optional(),
+  category: categorySchema.optional(),
+  tags: z.array(tagSchema).max(MAX_TAGS).optional(),
   createdAt: isoDate,
   readAt: isoDate.optional(),
   seenAt: isoDate.optional(),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AckCallback, ErrorBody } from './errors.js';
 import type { ReadRequest } from './feed.js';
+import type { CountsRequest } from './filters.js';
 import type { TopicMessage } from './topics.js';
 import type { Notification, NotificationCounts } from './notification.js';
 
@@ -62,6 +63,8 @@ export interface ClientToServerEvents {
   'notifications:sync': (request: SyncRequest, ack: AckCallback<SyncResult>) => void;
   /** Marks the caller's own notifications read; ids of other users' notifications are ignored. */
   'notifications:read': (request: ReadRequest, ack: AckCallback<ReadResult>) => void;
+  /** `{ unread, unseen }` per named filter (tabs with badges): at most 10 filters. */
+  'notifications:counts': (request: CountsRequest, ack: AckCallback<{ counts: Record<string, NotificationCounts> }>) => void;
   /** Subscribes the user (all their sockets, and later ones) if the server's topic policy allows it. */
   'topic:subscribe': (request: { topic: string }, ack: AckCallback<{ topic: string }>) => void;
   'topic:unsubscribe': (request: { topic: string }, ack: AckCallback<{ topic: string }>) => void;

@@ -1,12 +1,16 @@
 import {
   ERROR_CODES,
+  countsRequestSchema,
   createNames,
   errorTraits,
   isSafeActionUrl,
   jsonDataSchema,
+  matchesFilter,
+  notificationFilterSchema,
   publishNotificationInputSchema,
   safeHref,
   userRoom,
+  type Notification,
 } from '../src';
 
 const id = 'a'.repeat(24);
@@ -177,5 +181,47 @@ describe('the error table', () => {
     expect(ERROR_CODES.filter((code) => errorTraits(code).signsOut).sort()).toEqual(['invalid_token', 'token_expired', 'unauthorized']);
     expect(errorTraits('database_unavailable')).toEqual({ status: 503, retryable: true, signsOut: false });
     expect(errorTraits('some_future_code')).toEqual(errorTraits('internal'));
+  });
+});
+
+describe('filters (tabs)', () => {
+  const n = (extra: Partial<Notification>): Notification => ({
+    id: '0'.repeat(24),
+    userId: 'u',
+    seq: 1,
+    type: 'a.b',
+    title: 't',
+    createdAt: new Date(0).toISOString(),
+    ...extra,
+  });
+
+  it('selects by category, any of the tags, and each data field; an empty filter selects all', () => {
+    const comment = n({ category: 'social', tags: ['reply'], data: { postId: 'p1', score: 5, pinned: false } });
+    expect(matchesFilter(comment, {})).toBe(true);
+    expect(matchesFilter(comment, { category: 'social' })).toBe(true);
+    expect(matchesFilter(comment, { category: 'billing' })).toBe(false);
+    expect(matchesFilter(comment, { tags: ['mention', 'reply'] })).toBe(true);
+    expect(matchesFilter(comment, { tags: ['mention'] })).toBe(false);
+    expect(matchesFilter(comment, { data: { postId: 'p1', score: 5, pinned: false } })).toBe(true);
+    expect(matchesFilter(comment, { data: { score: '5' } })).toBe(false);
+    expect(matchesFilter(n({}), { tags: ['reply'] })).toBe(false);
+  });
+
+  it('refuses operators, paths and too many filters', () => {
+    expect(notificationFilterSchema.safeParse({ data: { $gt: 1 } }).success).toBe(false);
+    expect(notificationFilterSchema.safeParse({ data: { 'a.b': 1 } }).success).toBe(false);
+    expect(notificationFilterSchema.safeParse({ data: { a: { $ne: 1 } } }).success).toBe(false);
+    expect(notificationFilterSchema.safeParse({ category: 'x', extra: 1 }).success).toBe(false);
+    expect(notificationFilterSchema.safeParse({ tags: [] }).success).toBe(false);
+    const eleven = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`f${i}`, {}]));
+    expect(countsRequestSchema.safeParse({ filters: eleven }).success).toBe(false);
+    expect(countsRequestSchema.safeParse({ filters: { ok: { category: 'social' } } }).success).toBe(true);
+  });
+
+  it('publishing keeps at most 10 distinct tags and a token-like category', () => {
+    const base = { userIds: ['u'], type: 'a.b', title: 't' };
+    expect(publishNotificationInputSchema.parse({ ...base, tags: ['a', 'a', 'b'] }).tags).toEqual(['a', 'b']);
+    expect(publishNotificationInputSchema.safeParse({ ...base, tags: Array.from({ length: 11 }, (_, i) => `t${i}`) }).success).toBe(false);
+    expect(publishNotificationInputSchema.safeParse({ ...base, category: 'Not OK' }).success).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { ErrorBody } from '@herald/shared';
-import { HeraldHttpError, NotificationComponent, NotificationProvider } from '../notifications';
+import { HeraldHttpError, NotificationComponent, NotificationProvider, type NotificationTab } from '../notifications';
 import { DevPage } from './DevPage';
 import { PostsPage } from './PostsPage';
 import { postsApi } from './posts-api';
@@ -8,6 +8,13 @@ import { loadSession, login, saveSession, type Session } from './session';
 import './app.css';
 
 const DEMO_USERS = ['alice', 'bob', 'carol'];
+
+/** The demo's notifications carry a category (see demo-routes): activity on your posts, or on posts you follow. */
+const DEMO_TABS: NotificationTab[] = [
+  { label: 'All', filter: {} },
+  { label: 'Your posts', filter: { category: 'your-posts' } },
+  { label: 'Following', filter: { category: 'following' } },
+];
 
 function usePath(): [string, (path: string) => void] {
   const [path, setPath] = useState(() => window.location.pathname);
@@ -129,7 +136,7 @@ export function App() {
             ) : null}
           </nav>
           <span className="app-spacer" />
-          <NotificationComponent onNavigate={navigate} />
+          <NotificationComponent onNavigate={navigate} tabs={DEMO_TABS} />
           <span className="app-user" data-testid="current-user" data-user-id={session.user.id}>
             {session.user.name}
           </span>

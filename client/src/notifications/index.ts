@@ -4,7 +4,7 @@
  * React is in ./core (and re-exported here).
  */
 export { NotificationProvider, type NotificationProviderProps } from './react/NotificationProvider.js';
-export { NotificationComponent, type NotificationComponentProps } from './components/NotificationComponent.js';
+export { NotificationComponent, type NotificationComponentProps, type NotificationTab } from './components/NotificationComponent.js';
 export { englishLabels, type LabelOverrides, type NotificationLabels } from './components/labels.js';
-export { useConnectionState, useNotifications, useTopicMessages, useUnreadCount } from './react/hooks.js';
+export { useConnectionState, useFilterCounts, useNotifications, useTopicMessages, useUnreadCount } from './react/hooks.js';
 export * from './core/index.js';

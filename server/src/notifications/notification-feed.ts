@@ -1,9 +1,17 @@
 import mongoose, { Types, type Connection } from 'mongoose';
-import { feedQuerySchema, type FeedPage, type Notification, type NotificationCounts, type ReadResult } from '@herald/shared';
+import {
+  countsRequestSchema,
+  feedQuerySchema,
+  type FeedPage,
+  type Notification,
+  type NotificationCounts,
+  type ReadResult,
+} from '@herald/shared';
 import type { UserChannelPublisher } from '../channels/user-channel-publisher';
 import { AppError, ValidationError } from '../platform/errors';
 import type { FeedCache } from './feed-cache';
 import type { CountFeed } from './notification-counts';
+import { filterConditions, filterFromQuery, queryDataConditions } from './notification-filter';
 import { NOT_A_GAP, gapDocument, notificationModel } from './notification-model';
 import { recordSeqFloors } from './sequence';
 import { toNotification } from './to-notification';
@@ -17,7 +25,9 @@ import { toNotification } from './to-notification';
  */
 export interface NotificationFeed {
   counts(userId: string): Promise<NotificationCounts>;
-  /** Newest first, paged by seq so a page never shifts when new notifications arrive. */
+  /** `{ unread, unseen }` per named filter (tabs with badges), from a CountsRequest as sent. */
+  countsFor(userId: string, rawRequest: unknown): Promise<Record<string, NotificationCounts>>;
+  /** Newest first, paged by seq so a page never shifts when new notifications arrive; filtered by category, tags and data fields. */
   list(userId: string, rawQuery: unknown): Promise<FeedPage>;
   /** Marks the caller's own notifications read; other ids are ignored. `originSocketId` is not echoed to. */
   markRead(userId: string, ids: string[], originSocketId?: string): Promise<ReadResult>;
@@ -61,10 +71,12 @@ export function createNotificationFeed(deps: {
   const { counts } = deps;
 
   async function list(userId: string, rawQuery: unknown): Promise<FeedPage> {
-    const parsed = feedQuerySchema.safeParse(rawQuery);
+    const query = rawQuery && typeof rawQuery === 'object' ? (rawQuery as Record<string, unknown>) : {};
+    const { filter: selected, rest } = filterFromQuery(query);
+    const parsed = feedQuerySchema.safeParse(rest);
     if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'query');
     const { limit, before, unread, archived } = parsed.data;
-    const filter: Record<string, unknown> = { userId, gap: mongoose.trusted(NOT_A_GAP.gap) };
+    const filter: Record<string, unknown> = { userId, gap: mongoose.trusted(NOT_A_GAP.gap), ...queryDataConditions(selected) };
     filter.archivedAt = archived === 'true' ? mongoose.trusted({ $ne: null }) : null;
     if (unread === 'true') filter.readAt = null;
     if (before !== undefined) filter.seq = mongoose.trusted({ $lt: Number(before) });
@@ -139,8 +151,25 @@ export function createNotificationFeed(deps: {
     return fresh;
   }
 
+  async function countsFor(userId: string, rawRequest: unknown): Promise<Record<string, NotificationCounts>> {
+    const parsed = countsRequestSchema.safeParse(rawRequest);
+    if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'body');
+    const named = Object.entries(parsed.data.filters);
+    const answers = await Promise.all(
+      named.map(([, selected]) => {
+        const scope = { userId, archivedAt: null, ...filterConditions(selected) };
+        return Promise.all([
+          Notification.countDocuments({ ...scope, readAt: null }),
+          Notification.countDocuments({ ...scope, seenAt: null }),
+        ]);
+      }),
+    );
+    return Object.fromEntries(named.map(([name], i) => [name, { unread: answers[i]![0], unseen: answers[i]![1] }]));
+  }
+
   return {
     counts,
+    countsFor,
     list,
     markRead: (userId, ids, originSocketId) => setState(userId, ids, 'readAt', true, originSocketId),
     read: (userId, id) => setOne(userId, id, 'readAt', true),

@@ -16,6 +16,8 @@ export interface NotificationDoc {
   data?: Record<string, unknown>;
   /** At most one stored notification per (userId, dedupeKey): see the unique index in db-indexes. */
   dedupeKey?: string;
+  category?: string;
+  tags?: string[];
   createdAt: Date;
   readAt?: Date | null;
   seenAt?: Date | null;
@@ -46,6 +48,9 @@ const notificationSchema = new Schema<NotificationDoc>(
     actor: { type: actorSchema },
     data: { type: Schema.Types.Mixed },
     dedupeKey: { type: String },
+    category: { type: String },
+    // No default: a notification without tags stores none (mongoose would store []).
+    tags: { type: [String], default: undefined },
     readAt: { type: Date, default: null },
     seenAt: { type: Date, default: null },
     archivedAt: { type: Date, default: null },

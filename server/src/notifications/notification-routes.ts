@@ -54,6 +54,10 @@ function feedRoutes(feed: NotificationFeed, guard: RequestHandler, userOf: (req:
   router.get('/counts', async (req, res) => {
     res.json(await feed.counts(userOf(req, res)));
   });
+  // Counts per named filter: `{ filters: { social: { category: 'social' } } }` -> `{ counts: { social: { unread, unseen } } }`.
+  router.post('/counts', async (req, res) => {
+    res.json({ counts: await feed.countsFor(userOf(req, res), req.body) });
+  });
   router.post('/read-all', async (req, res) => {
     res.json({ counts: await feed.readAll(userOf(req, res)) });
   });

@@ -69,9 +69,11 @@ interface Slot {
 }
 
 /** What makes two notifications the same one: everything but ids, dates and state. */
-function contentOf(doc: Pick<NotificationDoc, 'type' | 'title' | 'body' | 'actionUrl' | 'actor' | 'data' | 'dedupeKey'>): string {
-  const { type, title, body, actionUrl, actor, data, dedupeKey } = doc;
-  return JSON.stringify([type, title, body ?? null, actionUrl ?? null, actor ?? null, data ?? null, dedupeKey ?? null]);
+function contentOf(
+  doc: Pick<NotificationDoc, 'type' | 'title' | 'body' | 'actionUrl' | 'actor' | 'data' | 'dedupeKey' | 'category' | 'tags'>,
+): string {
+  const { type, title, body, actionUrl, actor, data, dedupeKey, category, tags } = doc;
+  return JSON.stringify([type, title, body, actionUrl, actor, data, dedupeKey, category, tags].map((field) => field ?? null));
 }
 
 /**
@@ -92,6 +94,8 @@ function newDocument(content: NotificationContent, keys: Pick<NotificationDoc, '
   if (content.actor !== undefined) doc.actor = { id: content.actor.id, name: content.actor.name };
   if (content.data !== undefined) doc.data = content.data;
   if (content.dedupeKey !== undefined) doc.dedupeKey = content.dedupeKey;
+  if (content.category !== undefined) doc.category = content.category;
+  if (content.tags !== undefined && content.tags.length > 0) doc.tags = [...content.tags];
   return doc;
 }
 

@@ -15,6 +15,8 @@ export function toNotification(doc: NotificationDoc): Notification {
   if (doc.actionUrl) n.actionUrl = doc.actionUrl;
   if (doc.actor) n.actor = { id: doc.actor.id, name: doc.actor.name };
   if (doc.data !== undefined && doc.data !== null) n.data = doc.data as JsonObject;
+  if (doc.category) n.category = doc.category;
+  if (doc.tags && doc.tags.length > 0) n.tags = [...doc.tags];
   if (doc.readAt) n.readAt = doc.readAt.toISOString();
   if (doc.seenAt) n.seenAt = doc.seenAt.toISOString();
   if (doc.archivedAt) n.archivedAt = doc.archivedAt.toISOString();

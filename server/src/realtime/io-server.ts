@@ -164,6 +164,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     socket.on('topic:unsubscribe', handlers.unsubscribe);
     socket.on('notifications:sync', handlers.sync);
     socket.on('notifications:read', handlers.read);
+    socket.on('notifications:counts', handlers.counts);
     socket.on('auth:refresh', handlers.refresh);
   });
 

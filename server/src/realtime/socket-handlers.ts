@@ -1,4 +1,4 @@
-import { authRefreshSchema, readRequestSchema, syncRequestSchema, topicRequestSchema } from '@herald/shared';
+import { authRefreshSchema, countsRequestSchema, readRequestSchema, syncRequestSchema, topicRequestSchema } from '@herald/shared';
 import type { Authenticator } from '../auth/authenticate';
 import { AppError } from '../platform/errors';
 import type { CatchUp } from '../notifications/catch-up';
@@ -68,6 +68,13 @@ export function createSocketHandlers(deps: {
       ({ ids }, socket: IoSocket) => deps.feed.markRead(socket.data.userId, ids, socket.id),
       logger,
       'notifications:read',
+    ),
+
+    counts: acknowledged(
+      countsRequestSchema,
+      async (request, socket: IoSocket) => ({ counts: await deps.feed.countsFor(socket.data.userId, request) }),
+      logger,
+      'notifications:counts',
     ),
 
     subscribe: acknowledged(

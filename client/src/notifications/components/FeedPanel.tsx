@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, type KeyboardEvent } from 'react';
 import type { Notification } from '@herald/shared';
 import { NotificationItem } from './NotificationItem.js';
 import { useRovingFocus } from './use-roving-focus.js';
@@ -18,6 +18,73 @@ export interface FeedPanelProps {
   onLoadOlder(): void;
   onRetry(): void;
   onClose(): void;
+  /** Tabs above the list (the host's `tabs`), with each one's unread count when known. */
+  tabs?: { label: string; unread?: number }[];
+  activeTab?: number;
+  onTab?(index: number): void;
+}
+
+/** The tab strip: one tab selected, arrow keys, Home and End move between them (WAI-ARIA tabs). */
+function TabStrip({
+  panelId,
+  tabs,
+  active,
+  onTab,
+}: {
+  panelId: string;
+  tabs: { label: string; unread?: number }[];
+  active: number;
+  onTab(index: number): void;
+}) {
+  const { labels } = useWording();
+  const stripRef = useRef<HTMLDivElement>(null);
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    const last = tabs.length - 1;
+    const to =
+      event.key === 'ArrowRight'
+        ? active === last
+          ? 0
+          : active + 1
+        : event.key === 'ArrowLeft'
+          ? active === 0
+            ? last
+            : active - 1
+          : event.key === 'Home'
+            ? 0
+            : event.key === 'End'
+              ? last
+              : undefined;
+    if (to === undefined) return;
+    event.preventDefault();
+    event.stopPropagation();
+    onTab(to);
+    stripRef.current?.querySelectorAll<HTMLElement>('[role="tab"]')[to]?.focus();
+  };
+  return (
+    <div className="hr-tabs" role="tablist" aria-label={labels.tabs} ref={stripRef} onKeyDown={onKeyDown}>
+      {tabs.map((tab, i) => (
+        <button
+          key={i}
+          type="button"
+          role="tab"
+          id={`${panelId}-tab-${i}`}
+          aria-selected={i === active}
+          aria-controls={`${panelId}-list`}
+          tabIndex={i === active ? 0 : -1}
+          className="hr-tab"
+          data-testid={`tab-${i}`}
+          onClick={() => onTab(i)}
+        >
+          {tab.label}
+          {tab.unread ? (
+            <span className="hr-tab-badge" aria-label={labels.unreadInTab(tab.unread)}>
+              {tab.unread > 99 ? '99+' : tab.unread}
+            </span>
+          ) : null}
+        </button>
+      ))}
+    </div>
+  );
 }
 
 /** The open feed: header with "mark all read", the list with infinite scroll, and the empty, loading and error states. */
@@ -45,6 +112,34 @@ export function FeedPanel(props: FeedPanelProps) {
     (first ?? document.getElementById(id))?.focus();
   }, [id]);
 
+  const tabs = props.tabs && props.tabs.length > 0 ? props.tabs : undefined;
+  const content =
+    loading && items.length === 0 ? (
+      <p className="hr-empty">{labels.loading}</p>
+    ) : error && items.length === 0 ? (
+      <div className="hr-empty" role="alert">
+        <p>{labels.loadFailed}</p>
+        <button type="button" className="hr-link" onClick={props.onRetry}>
+          {labels.retry}
+        </button>
+      </div>
+    ) : items.length === 0 && !hasOlder ? (
+      <p className="hr-empty">{tabs ? labels.emptyTab : labels.empty}</p>
+    ) : (
+      <ul className="hr-list" ref={listRef} aria-label={labels.unreadInList(unread)}>
+        {items.map((n) => (
+          <NotificationItem key={n.id} notification={n} onOpen={props.onOpen} onArchive={props.onArchive} />
+        ))}
+        {hasOlder ? (
+          <li ref={sentinelRef} className="hr-older">
+            <button type="button" className="hr-link" onClick={onLoadOlder} disabled={loadingOlder}>
+              {loadingOlder ? labels.loading : labels.showOlder}
+            </button>
+          </li>
+        ) : null}
+      </ul>
+    );
+
   return (
     <section id={id} className="hr-panel" role="dialog" aria-label={labels.title} tabIndex={-1} onKeyDown={onKeyDown}>
       <header className="hr-panel-header">
@@ -56,30 +151,13 @@ export function FeedPanel(props: FeedPanelProps) {
           ×
         </button>
       </header>
-      {loading && items.length === 0 ? (
-        <p className="hr-empty">{labels.loading}</p>
-      ) : error && items.length === 0 ? (
-        <div className="hr-empty" role="alert">
-          <p>{labels.loadFailed}</p>
-          <button type="button" className="hr-link" onClick={props.onRetry}>
-            {labels.retry}
-          </button>
+      {tabs ? <TabStrip panelId={id} tabs={tabs} active={props.activeTab ?? 0} onTab={(i) => props.onTab?.(i)} /> : null}
+      {tabs ? (
+        <div id={`${id}-list`} role="tabpanel" aria-labelledby={`${id}-tab-${props.activeTab ?? 0}`}>
+          {content}
         </div>
-      ) : items.length === 0 ? (
-        <p className="hr-empty">{labels.empty}</p>
       ) : (
-        <ul className="hr-list" ref={listRef} aria-label={labels.unreadInList(unread)}>
-          {items.map((n) => (
-            <NotificationItem key={n.id} notification={n} onOpen={props.onOpen} onArchive={props.onArchive} />
-          ))}
-          {hasOlder ? (
-            <li ref={sentinelRef} className="hr-older">
-              <button type="button" className="hr-link" onClick={onLoadOlder} disabled={loadingOlder}>
-                {loadingOlder ? labels.loading : labels.showOlder}
-              </button>
-            </li>
-          ) : null}
-        </ul>
+        content
       )}
     </section>
   );

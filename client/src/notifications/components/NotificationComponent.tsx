@@ -1,12 +1,25 @@
 import { useCallback, useId, useMemo, useRef, useState } from 'react';
 import type { Notification } from '@herald/shared';
 import { safeHref } from '@herald/shared/action-url';
-import { useConnectionState, useNotifications, useUnreadCount } from '../react/hooks.js';
+import { matchesFilter, type NotificationFilter } from '@herald/shared/filter-match';
+import { useConnectionState, useFilterCounts, useNotifications, useUnreadCount } from '../react/hooks.js';
 import { Bell } from './Bell.js';
 import { FeedPanel } from './FeedPanel.js';
 import { englishLabels, WordingContext, type LabelOverrides } from './labels.js';
 import { Toasts } from './Toasts.js';
 import './notifications.css';
+
+/**
+ * One tab of the feed panel: its label and which notifications it shows (its badge counts the unread
+ * ones, live, from the server).
+ *
+ * @example
+ * const tabs: NotificationTab[] = [{ label: 'All', filter: {} }, { label: 'Mentions', filter: { tags: ['mention'] } }];
+ */
+export interface NotificationTab {
+  label: string;
+  filter: NotificationFilter;
+}
 
 /**
  * Props of NotificationComponent.
@@ -23,6 +36,11 @@ export interface NotificationComponentProps {
   locale?: string;
   /** Added to the root element's class, to place or theme it (see the --hr-* variables in style.css). */
   className?: string;
+  /**
+   * Tabs over the feed, each with its unread badge (up to 10). A tab lists the loaded notifications
+   * its filter selects; "Show older" loads further pages of the feed.
+   */
+  tabs?: NotificationTab[];
 }
 
 /**
@@ -38,6 +56,7 @@ export function NotificationComponent({
   labels,
   locale,
   className,
+  tabs,
 }: NotificationComponentProps) {
   const wording = useMemo(
     () => ({ labels: { ...englishLabels, ...labels, connection: { ...englishLabels.connection, ...labels?.connection } }, locale }),
@@ -48,6 +67,14 @@ export function NotificationComponent({
   const { unread, unseen } = useUnreadCount();
   const connection = useConnectionState();
   const [open, setOpen] = useState(false);
+  const [activeTab, setActiveTab] = useState(0);
+  const tabFilters = useMemo(
+    () => (tabs && tabs.length > 0 ? Object.fromEntries(tabs.slice(0, 10).map((tab, i) => [`t${i}`, tab.filter])) : undefined),
+    [tabs],
+  );
+  const tabCounts = useFilterCounts(tabFilters);
+  const current = tabs?.[Math.min(activeTab, tabs.length - 1)];
+  const shown = useMemo(() => (current ? items.filter((n) => matchesFilter(n, current.filter)) : items), [items, current]);
   const panelId = useId();
   const bellRef = useRef<HTMLButtonElement>(null);
 
@@ -76,7 +103,7 @@ export function NotificationComponent({
         {open ? (
           <FeedPanel
             id={panelId}
-            items={items}
+            items={shown}
             unread={unread}
             loading={loading}
             error={error}
@@ -88,6 +115,13 @@ export function NotificationComponent({
             onLoadOlder={onLoadOlder}
             onRetry={retry}
             onClose={close}
+            {...(tabs && tabs.length > 0
+              ? {
+                  tabs: tabs.slice(0, 10).map((tab, i) => ({ label: tab.label, unread: tabCounts?.[`t${i}`]?.unread })),
+                  activeTab: Math.min(activeTab, tabs.length - 1),
+                  onTab: setActiveTab,
+                }
+              : {})}
           />
         ) : null}
         <Toasts live={live} />

@@ -33,6 +33,12 @@ export interface NotificationLabels {
   announceMany: (count: number) => string;
   /** The toast that stands for the ones beyond the toast limit. */
   moreToasts: (count: number) => string;
+  /** The accessible name of the tab strip (when the host gives `tabs`). */
+  tabs: string;
+  /** A tab's badge, for screen readers. */
+  unreadInTab: (unread: number) => string;
+  /** The empty state of a tab with nothing loaded in it. */
+  emptyTab: string;
   connection: Record<ConnectionState, string>;
 }
 
@@ -54,6 +60,9 @@ export const englishLabels: NotificationLabels = {
   announceOne: (title) => `New notification: ${title}`,
   announceMany: (count) => `${count} new notifications`,
   moreToasts: (count) => `${count} more new notification${count === 1 ? '' : 's'}`,
+  tabs: 'Filter notifications',
+  unreadInTab: (unread) => `${unread} unread`,
+  emptyTab: 'Nothing here yet.',
   connection: {
     connecting: 'Connecting…',
     connected: 'Live',

@@ -1,5 +1,5 @@
 import type { Socket } from 'socket.io-client';
-import type { ClientToServerEvents, Notification, NotificationCounts, ServerToClientEvents } from '@herald/shared';
+import type { ClientToServerEvents, Notification, NotificationCounts, NotificationFilter, ServerToClientEvents } from '@herald/shared';
 import { errorTraits, type ErrorBody } from '@herald/shared/errors';
 import { applyCounts, applyDeleted, applyFirstPage, applyLive, applySync, applyUpdated, emptyFeed, type FeedState } from './feed-state.js';
 
@@ -330,6 +330,13 @@ export class FeedClient {
       if (this.socket.connected) void this.sync();
     }, COUNTS_RACE_MS);
     (this.countsRecheck as { unref?: () => void }).unref?.();
+  }
+
+  /** `{ unread, unseen }` per named filter, from the server (tabs with badges). */
+  async countsFor(filters: Record<string, NotificationFilter>): Promise<Record<string, NotificationCounts>> {
+    const response = await this.socket.timeout(this.ackTimeoutMs).emitWithAck('notifications:counts', { filters });
+    if (!response.data) throw Object.assign(new Error(response.error.message), { body: response.error });
+    return response.data.counts;
   }
 
   /** Replaces the state, e.g. after an HTTP action whose answer the caller applied. */

@@ -1,5 +1,5 @@
 import { createContext } from 'react';
-import type { Notification, TopicMessage } from '@herald/shared';
+import type { Notification, NotificationCounts, NotificationFilter, TopicMessage } from '@herald/shared';
 import type { ConnectionState } from '../core/feed-client.js';
 import type { FeedState } from '../core/feed-state.js';
 
@@ -18,6 +18,8 @@ export interface NotificationContextValue {
   archive(id: string): Promise<void>;
   loadOlder(): Promise<void>;
   retry(): void;
+  /** Counts per named filter from the server; rejects while not connected. */
+  countsFor(filters: Record<string, NotificationFilter>): Promise<Record<string, NotificationCounts>>;
   /** Adds a listener for topic messages; returns the function that removes it. */
   onTopicMessage(listener: (message: TopicMessage) => void): () => void;
 }

@@ -1,5 +1,5 @@
-import { useContext, useEffect, useRef } from 'react';
-import type { TopicMessage } from '@herald/shared';
+import { useContext, useEffect, useRef, useState } from 'react';
+import type { NotificationCounts, NotificationFilter, TopicMessage } from '@herald/shared';
 import { NotificationContext, type NotificationContextValue } from './context.js';
 
 function useNotificationContext(): NotificationContextValue {
@@ -30,6 +30,37 @@ export function useNotifications() {
 export function useUnreadCount() {
   const { feed } = useNotificationContext();
   return { unread: feed.unread, unseen: feed.unseen };
+}
+
+/**
+ * `{ unread, unseen }` per named filter (tabs with badges), asked of the server and asked again
+ * whenever the feed changes (a new notification, a read, another tab's change), so they stay live.
+ * Undefined until the first answer; the last answer stays while offline.
+ *
+ * @example
+ * const counts = useFilterCounts({ social: { category: 'social' }, mentions: { tags: ['mention'] } });
+ * const socialUnread = counts?.social?.unread ?? 0;
+ */
+export function useFilterCounts(filters: Record<string, NotificationFilter> | undefined): Record<string, NotificationCounts> | undefined {
+  const { countsFor, feed, connection } = useNotificationContext();
+  const [counts, setCounts] = useState<Record<string, NotificationCounts>>();
+  // The filters by value: a host passing a new object literal on every render asks nothing more.
+  const key = filters ? JSON.stringify(filters) : '';
+  useEffect(() => {
+    if (!key || connection !== 'connected') return;
+    let current = true;
+    // A burst of changes (a sync page, mark all read) asks once.
+    const timer = setTimeout(() => {
+      countsFor(JSON.parse(key) as Record<string, NotificationFilter>)
+        .then((answer) => current && setCounts(answer))
+        .catch(() => undefined);
+    }, 150);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [key, countsFor, connection, feed.unread, feed.unseen, feed.items]);
+  return counts;
 }
 
 /**

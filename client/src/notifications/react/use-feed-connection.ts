@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { io } from 'socket.io-client';
-import type { Notification, TopicMessage } from '@herald/shared';
+import type { Notification, NotificationFilter, TopicMessage } from '@herald/shared';
 import type { ErrorBody } from '@herald/shared/errors';
 import { createFeedApi } from '../core/feed-api.js';
 import { FeedClient, type ConnectionState, type FeedSocket } from '../core/feed-client.js';
@@ -194,9 +194,15 @@ export function useFeedConnection({
     return () => void topicListeners.current.delete(listener);
   }, []);
 
+  const countsFor = useCallback(async (filters: Record<string, NotificationFilter>) => {
+    const client = clientRef.current;
+    if (!client) throw new Error('not connected');
+    return client.countsFor(filters);
+  }, []);
+
   const actions = useMemo(
-    () => ({ markRead, markAllRead, markSeen, archive, loadOlder, retry, onTopicMessage: listenToTopics }),
-    [markRead, markAllRead, markSeen, archive, loadOlder, retry, listenToTopics],
+    () => ({ markRead, markAllRead, markSeen, archive, loadOlder, retry, countsFor, onTopicMessage: listenToTopics }),
+    [markRead, markAllRead, markSeen, archive, loadOlder, retry, countsFor, listenToTopics],
   );
   const hasOlder = olderCursor !== null;
   return useMemo(
