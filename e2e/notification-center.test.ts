@@ -178,6 +178,31 @@ describe('the notification center and the demo app in a real browser', () => {
     expect(await titles()).toEqual(['tab mine 1']);
   }, 60_000);
 
+  it("action buttons: a click is recorded, and the user's other tab shows the choice instead of the buttons", async () => {
+    const context = await newContext();
+    const first = await signIn(context, 'bob');
+    const second = await signIn(context, 'bob');
+    await publish({
+      userIds: [first.userId],
+      type: 'invite.sent',
+      title: 'Join the design team?',
+      actions: [
+        { id: 'accept', label: 'Accept' },
+        { id: 'decline', label: 'Decline' },
+      ],
+    });
+    for (const { page } of [first, second]) await page.getByTestId('bell').click();
+    const item = (page: Page) => page.getByTestId('notification-item').filter({ hasText: 'Join the design team?' });
+    await item(second.page).getByTestId('notification-action-accept').waitFor();
+    await first.page.screenshot({ path: path.join(SCREENSHOTS, 'notification-actions.png') });
+    await item(first.page).getByTestId('notification-action-accept').click();
+    for (const { page } of [first, second]) {
+      await item(page).getByTestId('notification-interacted').getByText('✓ Accept').waitFor();
+      expect(await item(page).getByTestId('notification-action-decline').count()).toBe(0);
+      expect(await item(page).getAttribute('data-read')).toBe('true');
+    }
+  }, 60_000);
+
   it('keyboard only: open the bell, move through items, mark one read, close', async () => {
     const alice = await signIn(await newContext(), 'alice');
     for (const n of [1, 2, 3]) await publish({ userIds: [alice.userId], type: 'kbd.test', title: `keyboard ${n}` });

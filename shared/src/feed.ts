@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { objectIdSchema } from './ids.js';
-import { notificationTypeSchema, type Notification } from './notification.js';
+import { actionIdSchema, notificationTypeSchema, type Notification } from './notification.js';
 
 /** @default 20 */
 export const DEFAULT_PAGE_SIZE = 20;
@@ -38,6 +38,11 @@ export const readRequestSchema = z.strictObject({
 });
 
 export type ReadRequest = z.input<typeof readRequestSchema>;
+
+/** `notifications:action`: the user clicked one of a notification's action buttons. */
+export const actionRequestSchema = z.strictObject({ id: objectIdSchema, actionId: actionIdSchema });
+
+export type ActionRequest = z.input<typeof actionRequestSchema>;
 
 export interface Preferences {
   /** Notification types this user does not want: they are not stored or sent for them. */

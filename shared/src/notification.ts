@@ -42,6 +42,22 @@ export const actorSchema = z.strictObject({
 
 export const actionUrlSchema = z.string().max(MAX_URL_LENGTH).refine(isSafeActionUrl, 'must be an http(s) URL or a path starting with "/"');
 
+/** Most action buttons on one notification. */
+export const MAX_ACTIONS = 2;
+
+export const actionIdSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be 1-32 characters: lowercase letters, digits, "_" or "-", starting with a letter');
+
+/** A button on a notification (`Accept`, `View order`): its id is what the backend hears when it is clicked. */
+export const notificationActionSchema = z.strictObject({
+  id: actionIdSchema,
+  label: shownText({ lines: false }).pipe(z.string().trim().min(1).max(40)),
+  url: actionUrlSchema.optional(),
+});
+
+export type NotificationAction = z.infer<typeof notificationActionSchema>;
+
 /** What a backend sends to publish one notification to one or more users. */
 export const publishNotificationInputSchema = z.strictObject({
   userIds: z
@@ -57,6 +73,12 @@ export const publishNotificationInputSchema = z.strictObject({
   data: jsonDataSchema.optional(),
   /** What tabs split by (`social`, `billing`); see NotificationFilter. */
   category: categorySchema.optional(),
+  /** Up to two buttons; a click is recorded once (`interactedAt`, `actionId`) and sent on the event bus. */
+  actions: z
+    .array(notificationActionSchema)
+    .max(MAX_ACTIONS, `at most ${MAX_ACTIONS} actions`)
+    .refine((actions) => new Set(actions.map((a) => a.id)).size === actions.length, 'action ids must differ')
+    .optional(),
   /** Up to 10 tags (`mention`); a filter's tags match a notification with any of them. */
   tags: tagsSchema.optional(),
   /**
@@ -92,10 +114,14 @@ export interface Notification {
   data?: JsonObject;
   category?: string;
   tags?: string[];
+  actions?: NotificationAction[];
   createdAt: string;
   readAt?: string;
   seenAt?: string;
   archivedAt?: string;
+  /** When one of its actions was clicked, and which. */
+  interactedAt?: string;
+  actionId?: string;
 }
 
 const isoDate = z.string().datetime({ offset: true });
@@ -113,10 +139,13 @@ export const notificationSchema: z.ZodType<Notification> = z.object({
   data: jsonDataSchema.optional(),
   category: categorySchema.optional(),
   tags: z.array(tagSchema).max(MAX_TAGS).optional(),
+  actions: z.array(notificationActionSchema).max(MAX_ACTIONS).optional(),
   createdAt: isoDate,
   readAt: isoDate.optional(),
   seenAt: isoDate.optional(),
   archivedAt: isoDate.optional(),
+  interactedAt: isoDate.optional(),
+  actionId: actionIdSchema.optional(),
 });
 
 export interface NotificationCounts {

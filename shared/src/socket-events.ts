@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AckCallback, ErrorBody } from './errors.js';
-import type { ReadRequest } from './feed.js';
+import type { ActionRequest, ReadRequest } from './feed.js';
 import type { CountsRequest } from './filters.js';
 import type { TopicMessage } from './topics.js';
 import type { Notification, NotificationCounts } from './notification.js';
@@ -63,6 +63,12 @@ export interface ClientToServerEvents {
   'notifications:sync': (request: SyncRequest, ack: AckCallback<SyncResult>) => void;
   /** Marks the caller's own notifications read; ids of other users' notifications are ignored. */
   'notifications:read': (request: ReadRequest, ack: AckCallback<ReadResult>) => void;
+  /**
+   * The user clicked an action button: recorded once (`interactedAt`, `actionId`; it is also read), sent
+   * to their other tabs and devices and on the event bus (`notification.action`). A second click answers
+   * the notification as it is.
+   */
+  'notifications:action': (request: ActionRequest, ack: AckCallback<{ notification: Notification; counts: NotificationCounts }>) => void;
   /** `{ unread, unseen }` per named filter (tabs with badges): at most 10 filters. */
   'notifications:counts': (request: CountsRequest, ack: AckCallback<{ counts: Record<string, NotificationCounts> }>) => void;
   /** Subscribes the user (all their sockets, and later ones) if the server's topic policy allows it. */

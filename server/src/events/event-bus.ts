@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createNames } from '@herald/shared';
+import { createNames, type HeraldNames } from '@herald/shared';
 import { ValidationError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import type { RedisClient } from '../platform/redis-client';
@@ -39,6 +39,31 @@ export interface EventBusOptions {
  * await bus.emit('order.placed', { orderId, userId, total: 42.5 });
  * await bus.onPattern('order.*', (event, data) => log.info({ event, data }));
  */
+/**
+ * Validates and publishes one event on the bus, as `emit` does, for code that has a Redis connection
+ * but no bus of its own (the gateway's `notification.action`). Resolves with the listener count.
+ */
+export async function publishEvent<E extends string>(
+  publisher: RedisClient,
+  names: HeraldNames,
+  event: E,
+  data: EventData<E>,
+  source?: string,
+): Promise<number> {
+  const name = eventNameSchema.safeParse(event);
+  if (!name.success) throw ValidationError.fromZod(name.error, 'event name');
+  const parsed = parseEventData(event, data);
+  if (!parsed.success) throw ValidationError.fromZod(parsed.error, `${event} data`);
+  const envelope: EventEnvelope = {
+    id: randomUUID(),
+    event,
+    data: parsed.data as Record<string, unknown>,
+    emittedAt: new Date().toISOString(),
+    ...(source ? { source } : {}),
+  };
+  return publisher.publish(names.eventChannel(event), JSON.stringify(envelope));
+}
+
 export function createEventBus(options: EventBusOptions) {
   const names = createNames(options.channelPrefix);
   const log = options.logger.child({ module: 'event-bus' });
@@ -91,18 +116,7 @@ export function createEventBus(options: EventBusOptions) {
   return {
     /** Publishes an event; resolves with how many listeners (subscribed connections) received it. */
     async emit<E extends string>(event: E, data: EventData<E>): Promise<number> {
-      const name = eventNameSchema.safeParse(event);
-      if (!name.success) throw ValidationError.fromZod(name.error, 'event name');
-      const parsed = parseEventData(event, data);
-      if (!parsed.success) throw ValidationError.fromZod(parsed.error, `${event} data`);
-      const envelope: EventEnvelope = {
-        id: randomUUID(),
-        event,
-        data: parsed.data as Record<string, unknown>,
-        emittedAt: new Date().toISOString(),
-        ...(options.source ? { source: options.source } : {}),
-      };
-      return options.publisher.publish(names.eventChannel(event), JSON.stringify(envelope));
+      return publishEvent(options.publisher, names, event, data, options.source);
     },
 
     async on<E extends string>(event: E, handler: EventHandler<E>): Promise<Unsubscribe> {

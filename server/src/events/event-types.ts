@@ -1,8 +1,18 @@
 import { z } from 'zod';
-import { jsonDataSchema, userIdSchema } from '@herald/shared';
+import { actionIdSchema, jsonDataSchema, notificationTypeSchema, objectIdSchema, userIdSchema } from '@herald/shared';
 
 /** Known events and the shape of their data; any other `a.b` event carries a free JSON object. */
 export const eventSchemas = {
+  /** Emitted by Herald when a user clicks an action button of a notification (once per notification). */
+  'notification.action': z.strictObject({
+    notificationId: objectIdSchema,
+    userId: userIdSchema,
+    actionId: actionIdSchema,
+    type: notificationTypeSchema,
+    category: z.string().optional(),
+    data: jsonDataSchema.optional(),
+    interactedAt: z.string(),
+  }),
   'user.created': z.strictObject({ userId: userIdSchema, name: z.string().min(1).max(100) }),
   'order.placed': z.strictObject({
     orderId: z.string().min(1).max(64),

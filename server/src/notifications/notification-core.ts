@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import type { HeraldNames } from '@herald/shared';
 import { createUserChannelPublisher, type UserChannelPublisher } from '../channels/user-channel-publisher';
+import { publishEvent } from '../events/event-bus';
 import { withDatabaseDeadlines } from '../platform/deadline';
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
@@ -69,7 +70,29 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
     }),
     // Request paths wait for the database at most DATABASE_DEADLINE_MS (publishing bounds itself).
-    feed: withDatabaseDeadlines(createNotificationFeed({ connection, userChannel, cache, counts })),
+    feed: withDatabaseDeadlines(
+      createNotificationFeed({
+        connection,
+        userChannel,
+        cache,
+        counts,
+        onAction: async (n) => {
+          const data = {
+            notificationId: n.id,
+            userId: n.userId,
+            actionId: n.actionId!,
+            type: n.type,
+            interactedAt: n.interactedAt!,
+            ...(n.category ? { category: n.category } : {}),
+            ...(n.data ? { data: n.data } : {}),
+          };
+          // The click is stored either way; a backend listening on the bus misses this one if Redis is down.
+          await publishEvent(redis, names, 'notification.action', data).catch((error: unknown) =>
+            logger.warn({ err: error, notificationId: n.id }, 'could not emit notification.action'),
+          );
+        },
+      }),
+    ),
     catchUp: withDatabaseDeadlines(
       createCatchUp({ connection, sequences, cache, counts, ...(deps.syncReads ? { syncReads: deps.syncReads } : {}) }),
     ),

@@ -35,6 +35,17 @@ export interface NotificationFeed {
   unread(userId: string, id: string): Promise<{ notification: Notification; counts: NotificationCounts }>;
   archive(userId: string, id: string): Promise<{ notification: Notification; counts: NotificationCounts }>;
   unarchive(userId: string, id: string): Promise<{ notification: Notification; counts: NotificationCounts }>;
+  /**
+   * The user clicked one of the notification's actions: recorded once (interactedAt, actionId; it is
+   * read too), announced to their other tabs and devices, and reported through `onAction` (the event
+   * bus). A later click of any action answers the notification as it is, reporting nothing.
+   */
+  act(
+    userId: string,
+    id: string,
+    actionId: string,
+    originSocketId?: string,
+  ): Promise<{ notification: Notification; counts: NotificationCounts }>;
   readAll(userId: string): Promise<NotificationCounts>;
   seenAll(userId: string): Promise<NotificationCounts>;
   /** Deletes one notification; its seq is never handed out again. */
@@ -66,6 +77,8 @@ export function createNotificationFeed(deps: {
   userChannel: UserChannelPublisher;
   cache: FeedCache;
   counts: CountFeed;
+  /** Told about each first click of an action (the event bus's `notification.action`); its failure is logged, not thrown. */
+  onAction?: (notification: Notification) => Promise<void>;
 }): NotificationFeed {
   const Notification = notificationModel(deps.connection);
   const { counts } = deps;
@@ -131,6 +144,29 @@ export function createNotificationFeed(deps: {
     return fresh;
   }
 
+  async function act(userId: string, id: string, actionId: string, originSocketId?: string) {
+    const scope = { _id: new Types.ObjectId(id), userId, gap: mongoose.trusted(NOT_A_GAP.gap) };
+    const doc = await Notification.findOne(scope).lean();
+    if (!doc) throw notFound();
+    if (!doc.actions?.some((action) => action.id === actionId)) {
+      throw new ValidationError('This notification has no such action.', [{ path: 'actionId', message: 'not one of its actions' }]);
+    }
+    const now = new Date();
+    // Once: the condition makes a second click (or a race with another tab) change nothing.
+    const { modifiedCount } = await Notification.updateOne(
+      { ...scope, interactedAt: null },
+      { $set: { interactedAt: now, actionId, readAt: doc.readAt ?? now, seenAt: doc.seenAt ?? now } },
+    );
+    const fresh = await Notification.findOne(scope).lean();
+    if (!fresh) throw notFound();
+    const notification = toNotification(fresh);
+    if (modifiedCount === 0) return { notification, counts: await counts(userId) };
+    await deps.cache.changed([userId]);
+    const latest = await announce(userId, [notification], originSocketId);
+    await deps.onAction?.(notification);
+    return { notification, counts: latest };
+  }
+
   async function remove(userId: string, id: string): Promise<NotificationCounts> {
     const doc = await Notification.findOne(
       { _id: new Types.ObjectId(id), userId, gap: mongoose.trusted(NOT_A_GAP.gap) },
@@ -176,6 +212,7 @@ export function createNotificationFeed(deps: {
     unread: (userId, id) => setOne(userId, id, 'readAt', false),
     archive: (userId, id) => setOne(userId, id, 'archivedAt', true),
     unarchive: (userId, id) => setOne(userId, id, 'archivedAt', false),
+    act,
     readAll: (userId) => setAll(userId, 'readAt'),
     seenAll: (userId) => setAll(userId, 'seenAt'),
     remove,

@@ -1,5 +1,5 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
-import type { Actor } from '@herald/shared';
+import type { Actor, NotificationAction } from '@herald/shared';
 import { heraldModel } from '../platform/collections';
 
 export interface NotificationDoc {
@@ -18,10 +18,14 @@ export interface NotificationDoc {
   dedupeKey?: string;
   category?: string;
   tags?: string[];
+  actions?: NotificationAction[];
   createdAt: Date;
   readAt?: Date | null;
   seenAt?: Date | null;
   archivedAt?: Date | null;
+  /** When one of its actions was clicked (once), and which. */
+  interactedAt?: Date | null;
+  actionId?: string;
   /**
    * A known gap, not a notification: its seq was handed out and will never hold one (the insert
    * failed, or its publisher was gone too long). It takes the seq's `_id`, so an insert arriving late
@@ -34,6 +38,11 @@ export interface NotificationDoc {
 export type NewNotificationDoc = Omit<NotificationDoc, '_id' | 'createdAt'>;
 
 export type NotificationModel = Model<NotificationDoc>;
+
+const actionSchema = new Schema<NotificationAction>(
+  { id: { type: String, required: true }, label: { type: String, required: true }, url: { type: String } },
+  { _id: false },
+);
 
 const actorSchema = new Schema<Actor>({ id: { type: String, required: true }, name: { type: String, required: true } }, { _id: false });
 
@@ -51,6 +60,9 @@ const notificationSchema = new Schema<NotificationDoc>(
     category: { type: String },
     // No default: a notification without tags stores none (mongoose would store []).
     tags: { type: [String], default: undefined },
+    actions: { type: [actionSchema], default: undefined },
+    interactedAt: { type: Date },
+    actionId: { type: String },
     readAt: { type: Date, default: null },
     seenAt: { type: Date, default: null },
     archivedAt: { type: Date, default: null },

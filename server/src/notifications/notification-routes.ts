@@ -1,5 +1,7 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { actionIdSchema } from '@herald/shared';
 import { currentUser } from '../auth/require-user';
+import { ValidationError } from '../platform/errors';
 import { idParam, userIdParam } from '../http/id-param';
 import type { NotificationFeed } from './notification-feed';
 import type { PublishNotification } from './notification-publisher';
@@ -70,6 +72,11 @@ function feedRoutes(feed: NotificationFeed, guard: RequestHandler, userOf: (req:
       res.json(await run(userOf(req, res), idParam(req.params.id)));
     });
   }
+  router.post('/:id/actions/:actionId', async (req, res) => {
+    const actionId = actionIdSchema.safeParse(req.params.actionId);
+    if (!actionId.success) throw ValidationError.fromZod(actionId.error, 'actionId');
+    res.json(await feed.act(userOf(req, res), idParam(req.params.id), actionId.data));
+  });
   router.delete('/:id', async (req, res) => {
     res.json({ counts: await feed.remove(userOf(req, res), idParam(req.params.id)) });
   });

@@ -70,10 +70,12 @@ interface Slot {
 
 /** What makes two notifications the same one: everything but ids, dates and state. */
 function contentOf(
-  doc: Pick<NotificationDoc, 'type' | 'title' | 'body' | 'actionUrl' | 'actor' | 'data' | 'dedupeKey' | 'category' | 'tags'>,
+  doc: Pick<NotificationDoc, 'type' | 'title' | 'body' | 'actionUrl' | 'actor' | 'data' | 'dedupeKey' | 'category' | 'tags' | 'actions'>,
 ): string {
   const { type, title, body, actionUrl, actor, data, dedupeKey, category, tags } = doc;
-  return JSON.stringify([type, title, body, actionUrl, actor, data, dedupeKey, category, tags].map((field) => field ?? null));
+  // Actions as plain fields in a fixed order (a stored one comes back with its keys in stored order).
+  const actions = doc.actions?.map((a) => [a.id, a.label, a.url ?? null]);
+  return JSON.stringify([type, title, body, actionUrl, actor, data, dedupeKey, category, tags, actions].map((field) => field ?? null));
 }
 
 /**
@@ -96,6 +98,9 @@ function newDocument(content: NotificationContent, keys: Pick<NotificationDoc, '
   if (content.dedupeKey !== undefined) doc.dedupeKey = content.dedupeKey;
   if (content.category !== undefined) doc.category = content.category;
   if (content.tags !== undefined && content.tags.length > 0) doc.tags = [...content.tags];
+  if (content.actions !== undefined && content.actions.length > 0) {
+    doc.actions = content.actions.map((a) => ({ id: a.id, label: a.label, ...(a.url !== undefined ? { url: a.url } : {}) }));
+  }
   return doc;
 }
 

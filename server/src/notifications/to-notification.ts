@@ -17,6 +17,11 @@ export function toNotification(doc: NotificationDoc): Notification {
   if (doc.data !== undefined && doc.data !== null) n.data = doc.data as JsonObject;
   if (doc.category) n.category = doc.category;
   if (doc.tags && doc.tags.length > 0) n.tags = [...doc.tags];
+  if (doc.actions && doc.actions.length > 0) {
+    n.actions = doc.actions.map((a) => ({ id: a.id, label: a.label, ...(a.url ? { url: a.url } : {}) }));
+  }
+  if (doc.interactedAt) n.interactedAt = doc.interactedAt.toISOString();
+  if (doc.actionId) n.actionId = doc.actionId;
   if (doc.readAt) n.readAt = doc.readAt.toISOString();
   if (doc.seenAt) n.seenAt = doc.seenAt.toISOString();
   if (doc.archivedAt) n.archivedAt = doc.archivedAt.toISOString();

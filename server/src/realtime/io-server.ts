@@ -165,6 +165,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     socket.on('notifications:sync', handlers.sync);
     socket.on('notifications:read', handlers.read);
     socket.on('notifications:counts', handlers.counts);
+    socket.on('notifications:action', handlers.action);
     socket.on('auth:refresh', handlers.refresh);
   });
 

@@ -1,4 +1,11 @@
-import { authRefreshSchema, countsRequestSchema, readRequestSchema, syncRequestSchema, topicRequestSchema } from '@herald/shared';
+import {
+  actionRequestSchema,
+  authRefreshSchema,
+  countsRequestSchema,
+  readRequestSchema,
+  syncRequestSchema,
+  topicRequestSchema,
+} from '@herald/shared';
 import type { Authenticator } from '../auth/authenticate';
 import { AppError } from '../platform/errors';
 import type { CatchUp } from '../notifications/catch-up';
@@ -68,6 +75,13 @@ export function createSocketHandlers(deps: {
       ({ ids }, socket: IoSocket) => deps.feed.markRead(socket.data.userId, ids, socket.id),
       logger,
       'notifications:read',
+    ),
+
+    action: acknowledged(
+      actionRequestSchema,
+      ({ id, actionId }, socket: IoSocket) => deps.feed.act(socket.data.userId, id, actionId, socket.id),
+      logger,
+      'notifications:action',
     ),
 
     counts: acknowledged(

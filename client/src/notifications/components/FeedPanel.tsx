@@ -1,5 +1,5 @@
 import { useEffect, useRef, type KeyboardEvent } from 'react';
-import type { Notification } from '@herald/shared';
+import type { Notification, NotificationAction } from '@herald/shared';
 import { NotificationItem } from './NotificationItem.js';
 import { useRovingFocus } from './use-roving-focus.js';
 import { useWording } from './labels.js';
@@ -14,6 +14,7 @@ export interface FeedPanelProps {
   loadingOlder: boolean;
   onOpen(notification: Notification): void;
   onArchive(id: string): void;
+  onAction(notification: Notification, action: NotificationAction): void;
   onMarkAllRead(): void;
   onLoadOlder(): void;
   onRetry(): void;
@@ -128,7 +129,7 @@ export function FeedPanel(props: FeedPanelProps) {
     ) : (
       <ul className="hr-list" ref={listRef} aria-label={labels.unreadInList(unread)}>
         {items.map((n) => (
-          <NotificationItem key={n.id} notification={n} onOpen={props.onOpen} onArchive={props.onArchive} />
+          <NotificationItem key={n.id} notification={n} onOpen={props.onOpen} onArchive={props.onArchive} onAction={props.onAction} />
         ))}
         {hasOlder ? (
           <li ref={sentinelRef} className="hr-older">

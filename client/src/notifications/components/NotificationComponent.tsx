@@ -1,5 +1,5 @@
 import { useCallback, useId, useMemo, useRef, useState } from 'react';
-import type { Notification } from '@herald/shared';
+import type { Notification, NotificationAction } from '@herald/shared';
 import { safeHref } from '@herald/shared/action-url';
 import { matchesFilter, type NotificationFilter } from '@herald/shared/filter-match';
 import { useConnectionState, useFilterCounts, useNotifications, useUnreadCount } from '../react/hooks.js';
@@ -41,6 +41,11 @@ export interface NotificationComponentProps {
    * its filter selects; "Show older" loads further pages of the feed.
    */
   tabs?: NotificationTab[];
+  /**
+   * A click on one of a notification's action buttons, after it is recorded (once, in every tab and
+   * device; it is read too). If the action has a `url`, it is followed afterwards through `onNavigate`.
+   */
+  onAction?: (notification: Notification, action: NotificationAction) => void;
 }
 
 /**
@@ -57,12 +62,13 @@ export function NotificationComponent({
   locale,
   className,
   tabs,
+  onAction,
 }: NotificationComponentProps) {
   const wording = useMemo(
     () => ({ labels: { ...englishLabels, ...labels, connection: { ...englishLabels.connection, ...labels?.connection } }, locale }),
     [labels, locale],
   );
-  const { items, loading, error, hasOlder, loadingOlder, markRead, markAllRead, markSeen, archive, loadOlder, retry, live } =
+  const { items, loading, error, hasOlder, loadingOlder, markRead, markAllRead, markSeen, archive, loadOlder, retry, live, act } =
     useNotifications();
   const { unread, unseen } = useUnreadCount();
   const connection = useConnectionState();
@@ -94,6 +100,17 @@ export function NotificationComponent({
     if (href) onNavigate(href);
   };
 
+  const actOn = async (n: Notification, action: NotificationAction) => {
+    // Recorded first, so the backend hears of it (the event bus) even if the page then navigates away.
+    const recorded = await act(n.id, action.id).then(
+      () => true,
+      () => false,
+    );
+    if (recorded) onAction?.(n, action);
+    const href = safeHref(action.url);
+    if (href) onNavigate(href);
+  };
+
   const onLoadOlder = useCallback(() => void loadOlder(), [loadOlder]);
 
   return (
@@ -111,6 +128,7 @@ export function NotificationComponent({
             loadingOlder={loadingOlder}
             onOpen={(n) => void openItem(n)}
             onArchive={(id) => void archive(id)}
+            onAction={(n, action) => void actOn(n, action)}
             onMarkAllRead={() => void markAllRead()}
             onLoadOlder={onLoadOlder}
             onRetry={retry}

@@ -39,6 +39,8 @@ export interface NotificationLabels {
   unreadInTab: (unread: number) => string;
   /** The empty state of a tab with nothing loaded in it. */
   emptyTab: string;
+  /** Shown instead of the buttons once one of a notification's actions was clicked. */
+  interacted: (label: string) => string;
   connection: Record<ConnectionState, string>;
 }
 
@@ -63,6 +65,7 @@ export const englishLabels: NotificationLabels = {
   tabs: 'Filter notifications',
   unreadInTab: (unread) => `${unread} unread`,
   emptyTab: 'Nothing here yet.',
+  interacted: (label) => `✓ ${label}`,
   connection: {
     connecting: 'Connecting…',
     connected: 'Live',

@@ -312,6 +312,16 @@ export class FeedClient {
     return response.data;
   }
 
+  /** Records a click on one of the notification's actions (once; it is read too). Returns the notification as stored. */
+  async act(id: string, actionId: string): Promise<{ notification: Notification; counts: NotificationCounts }> {
+    this.noteLocalChange();
+    const response = await this.socket.timeout(this.ackTimeoutMs).emitWithAck('notifications:action', { id, actionId });
+    if (!response.data) throw Object.assign(new Error(response.error.message), { body: response.error });
+    this.update(applyUpdated(this.state, response.data.notification));
+    this.applyPushedCounts(response.data.counts);
+    return response.data;
+  }
+
   /**
    * Counts that came outside a sync (another device's read, an action's answer). Taken at some moment
    * on the server, they can disagree with a live notification that arrived just before or after them

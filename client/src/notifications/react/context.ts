@@ -18,6 +18,8 @@ export interface NotificationContextValue {
   archive(id: string): Promise<void>;
   loadOlder(): Promise<void>;
   retry(): void;
+  /** Records a click on an action button (once); other tabs and devices follow. */
+  act(id: string, actionId: string): Promise<void>;
   /** Counts per named filter from the server; rejects while not connected. */
   countsFor(filters: Record<string, NotificationFilter>): Promise<Record<string, NotificationCounts>>;
   /** Adds a listener for topic messages; returns the function that removes it. */

@@ -9,15 +9,29 @@ function useNotificationContext(): NotificationContextValue {
 }
 
 /**
- * The feed (newest first) and the actions on it.
+ * The feed (newest first) and the actions on it (`act(id, actionId)` records a click on an action button).
  *
  * @example
  * const { items, markRead, loadOlder } = useNotifications();
  */
 export function useNotifications() {
-  const { feed, loading, error, hasOlder, loadingOlder, markRead, markAllRead, markSeen, archive, loadOlder, retry, live } =
+  const { feed, loading, error, hasOlder, loadingOlder, markRead, markAllRead, markSeen, archive, loadOlder, retry, live, act } =
     useNotificationContext();
-  return { items: feed.items, loading, error, hasOlder, loadingOlder, markRead, markAllRead, markSeen, archive, loadOlder, retry, live };
+  return {
+    items: feed.items,
+    loading,
+    error,
+    hasOlder,
+    loadingOlder,
+    markRead,
+    markAllRead,
+    markSeen,
+    archive,
+    loadOlder,
+    retry,
+    live,
+    act,
+  };
 }
 
 /**

@@ -194,6 +194,13 @@ export function useFeedConnection({
     return () => void topicListeners.current.delete(listener);
   }, []);
 
+  const act = useCallback(async (id: string, actionId: string) => {
+    const client = clientRef.current;
+    if (!client) return;
+    const { notification, counts } = await client.act(id, actionId);
+    tabsRef.current?.post({ kind: 'updated', notifications: [notification], counts });
+  }, []);
+
   const countsFor = useCallback(async (filters: Record<string, NotificationFilter>) => {
     const client = clientRef.current;
     if (!client) throw new Error('not connected');
@@ -201,8 +208,8 @@ export function useFeedConnection({
   }, []);
 
   const actions = useMemo(
-    () => ({ markRead, markAllRead, markSeen, archive, loadOlder, retry, countsFor, onTopicMessage: listenToTopics }),
-    [markRead, markAllRead, markSeen, archive, loadOlder, retry, countsFor, listenToTopics],
+    () => ({ markRead, markAllRead, markSeen, archive, loadOlder, retry, act, countsFor, onTopicMessage: listenToTopics }),
+    [markRead, markAllRead, markSeen, archive, loadOlder, retry, act, countsFor, listenToTopics],
   );
   const hasOlder = olderCursor !== null;
   return useMemo(
