@@ -1,6 +1,6 @@
 import type mongoose from 'mongoose';
 import type { Connection } from 'mongoose';
-import { collectionName } from './platform/collections';
+import { WHOLE_ANSWER, collectionName } from './platform/collections';
 import type { Logger } from './platform/logger';
 
 /** Documents converted per round trip. */
@@ -57,7 +57,7 @@ export async function migrateLegacyUserIds(connection: Connection, logger?: Logg
   const notifications = db.collection(collectionName(connection, 'notifications'));
   for (;;) {
     const legacy = await notifications
-      .find({ userId: { $type: 'objectId' } }, { projection: { _id: 1, userId: 1 } })
+      .find({ userId: { $type: 'objectId' } }, { projection: { _id: 1, userId: 1 }, ...WHOLE_ANSWER })
       .limit(BATCH)
       .toArray();
     if (legacy.length === 0) break;
@@ -96,7 +96,7 @@ async function rekey(
   let moved = 0;
   for (;;) {
     const legacy = await collection
-      .find({ _id: { $type: 'objectId' } })
+      .find({ _id: { $type: 'objectId' } }, WHOLE_ANSWER)
       .limit(BATCH)
       .toArray();
     if (legacy.length === 0) return moved;

@@ -1,5 +1,6 @@
 import mongoose, { type Connection } from 'mongoose';
 import type { Notification } from '@herald/shared';
+import { WHOLE_ANSWER } from '../platform/collections';
 import { isDatabaseUnavailable, isDuplicateKey } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import type { MutedRecipients } from '../preferences/muted-recipients';
@@ -334,7 +335,7 @@ export function createNotificationWriter(deps: {
       keyed.length === 0
         ? new Map<string, NotificationDoc>()
         : new Map(
-            (await Notification.collection.find({ _id: { $in: keyed.map(({ doc }) => doc._id) } }).toArray()).map((doc) => [
+            (await Notification.collection.find({ _id: { $in: keyed.map(({ doc }) => doc._id) } }, WHOLE_ANSWER).toArray()).map((doc) => [
               doc._id.toHexString(),
               doc as unknown as NotificationDoc,
             ]),
@@ -367,7 +368,9 @@ export function createNotificationWriter(deps: {
     const holders = new Set<string>();
     // One query per key (a call has one): through the (userId, dedupeKey) index.
     for (const [dedupeKey, users] of byKey) {
-      const held = await Notification.collection.find({ userId: { $in: [...users] }, dedupeKey }, { projection: { userId: 1 } }).toArray();
+      const held = await Notification.collection
+        .find({ userId: { $in: [...users] }, dedupeKey }, { projection: { userId: 1 }, ...WHOLE_ANSWER })
+        .toArray();
       for (const doc of held) holders.add(`${String(doc.userId)}\u0000${dedupeKey}`);
     }
     return holders;

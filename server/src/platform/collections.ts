@@ -53,6 +53,15 @@ const FILTERED = [
  * @example
  * export const preferenceModel = (connection: Connection) => heraldModel<PreferenceDoc>(connection, 'Preference', schema);
  */
+/**
+ * The batch size every read of Herald asks for: a whole answer comes in the first batch and the server
+ * closes its cursor at once. A cursor left open between batches holds one of FerretDB's 100 SQLite
+ * connections until the client's getMore; when every driver connection was busy on a command waiting
+ * for the write lock, whose holder waited for a SQLite connection, nothing moved again (the chaos
+ * test's 30-minute run found it). MongoDB still caps a batch at 16 MB.
+ */
+export const WHOLE_ANSWER = { batchSize: 100_000 } as const;
+
 export function heraldModel<T>(connection: Connection, name: string, schema: Schema<T>): Model<T> {
   const prefix = prefixes.get(connection) ?? '';
   const modelName = prefix ? `herald.${prefix}.${name}` : `herald.${name}`;
@@ -68,6 +77,12 @@ export function heraldModel<T>(connection: Connection, name: string, schema: Sch
         this.setOptions({ sanitizeFilter: true });
       });
     }
+    schema.pre('find', function wholeAnswer() {
+      if (this.getOptions().batchSize === undefined) this.setOptions(WHOLE_ANSWER);
+    });
+    schema.pre('aggregate', function wholeAnswer() {
+      if (this.options.batchSize === undefined) this.option(WHOLE_ANSWER);
+    });
   }
   return connection.model<T>(modelName, schema, prefix + String(schema.get('collection')));
 }
