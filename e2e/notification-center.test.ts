@@ -203,6 +203,46 @@ describe('the notification center and the demo app in a real browser', () => {
     }
   }, 60_000);
 
+  it('per-item seen: opening the bell makes only what is shown seen; scrolling down shows, and sees, the rest', async () => {
+    const service = (userId: string, what: string, method = 'GET') =>
+      fetch(`${herald.url}/api/users/${encodeURIComponent(userId)}/notifications/${what}`, {
+        method,
+        headers: { Authorization: `Bearer ${TEST_SERVICE_TOKEN}` },
+      }).then((res) => res.json() as Promise<{ unseen?: number; counts?: { unseen: number } }>);
+    const unseen = async (userId: string) => (await service(userId, 'counts')).unseen!;
+    /** Polls (bounded) until the user's unseen count passes the check. */
+    const unseenBecomes = async (userId: string, check: (n: number) => boolean): Promise<number> => {
+      let n = await unseen(userId);
+      for (let i = 0; i < 50 && !check(n); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        n = await unseen(userId);
+      }
+      return n;
+    };
+
+    // Carol's pages from earlier tests still have the panel open, and would see these as they arrive.
+    for (const context of contexts.splice(0)) await context.close();
+    const { page, userId } = await signIn(await newContext(), 'carol');
+    await service(userId, 'seen', 'POST');
+    for (let i = 1; i <= 25; i++) await publish({ userIds: [userId], type: 'seen.test', title: `seen test ${i}` });
+    expect(await unseen(userId)).toBe(25);
+
+    await page.getByTestId('bell').click();
+    await page.getByTestId('notification-item').filter({ hasText: 'seen test 25' }).waitFor();
+    // A handful fit in the panel: they become seen, the rest stay unseen.
+    const afterOpening = await unseenBecomes(userId, (n) => n < 25);
+    expect(afterOpening).toBeGreaterThan(10);
+    expect(afterOpening).toBeLessThan(25);
+
+    // Scroll down a screen at a time, as a reader does (an item must stay in view for half a second;
+    // one jump to the end skips the middle): every one of them has been shown.
+    for (let i = 0; i < 20 && (await unseen(userId)) > 0; i++) {
+      await page.getByRole('dialog', { name: 'Notifications' }).evaluate((panel) => panel.scrollBy(0, panel.clientHeight * 0.7));
+      await new Promise((resolve) => setTimeout(resolve, 900));
+    }
+    expect(await unseenBecomes(userId, (n) => n === 0)).toBe(0);
+  }, 60_000);
+
   it('keyboard only: open the bell, move through items, mark one read, close', async () => {
     const alice = await signIn(await newContext(), 'alice');
     for (const n of [1, 2, 3]) await publish({ userIds: [alice.userId], type: 'kbd.test', title: `keyboard ${n}` });

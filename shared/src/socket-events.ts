@@ -63,6 +63,8 @@ export interface ClientToServerEvents {
   'notifications:sync': (request: SyncRequest, ack: AckCallback<SyncResult>) => void;
   /** Marks the caller's own notifications read; ids of other users' notifications are ignored. */
   'notifications:read': (request: ReadRequest, ack: AckCallback<ReadResult>) => void;
+  /** Marks the caller's own notifications seen (they were shown in the open panel); others' ids are ignored. */
+  'notifications:seen': (request: ReadRequest, ack: AckCallback<ReadResult>) => void;
   /**
    * The user clicked an action button: recorded once (`interactedAt`, `actionId`; it is also read), sent
    * to their other tabs and devices and on the event bus (`notification.action`). A second click answers

@@ -31,6 +31,8 @@ export interface NotificationFeed {
   list(userId: string, rawQuery: unknown): Promise<FeedPage>;
   /** Marks the caller's own notifications read; other ids are ignored. `originSocketId` is not echoed to. */
   markRead(userId: string, ids: string[], originSocketId?: string): Promise<ReadResult>;
+  /** Marks the caller's own notifications seen (shown in the open panel); other ids are ignored. */
+  markSeen(userId: string, ids: string[], originSocketId?: string): Promise<ReadResult>;
   read(userId: string, id: string): Promise<{ notification: Notification; counts: NotificationCounts }>;
   unread(userId: string, id: string): Promise<{ notification: Notification; counts: NotificationCounts }>;
   archive(userId: string, id: string): Promise<{ notification: Notification; counts: NotificationCounts }>;
@@ -208,6 +210,7 @@ export function createNotificationFeed(deps: {
     countsFor,
     list,
     markRead: (userId, ids, originSocketId) => setState(userId, ids, 'readAt', true, originSocketId),
+    markSeen: (userId, ids, originSocketId) => setState(userId, ids, 'seenAt', true, originSocketId),
     read: (userId, id) => setOne(userId, id, 'readAt', true),
     unread: (userId, id) => setOne(userId, id, 'readAt', false),
     archive: (userId, id) => setOne(userId, id, 'archivedAt', true),

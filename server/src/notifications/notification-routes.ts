@@ -1,5 +1,5 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { actionIdSchema } from '@herald/shared';
+import { actionIdSchema, readRequestSchema } from '@herald/shared';
 import { currentUser } from '../auth/require-user';
 import { ValidationError } from '../platform/errors';
 import { idParam, userIdParam } from '../http/id-param';
@@ -63,7 +63,15 @@ function feedRoutes(feed: NotificationFeed, guard: RequestHandler, userOf: (req:
   router.post('/read-all', async (req, res) => {
     res.json({ counts: await feed.readAll(userOf(req, res)) });
   });
+  // No body: everything is seen (the bell was opened). `{ ids }`: those were shown (per-item seen).
   router.post('/seen', async (req, res) => {
+    const body: unknown = req.body;
+    if (body && typeof body === 'object' && Object.keys(body).length > 0) {
+      const parsed = readRequestSchema.safeParse(body);
+      if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'body');
+      res.json(await feed.markSeen(userOf(req, res), parsed.data.ids));
+      return;
+    }
     res.json({ counts: await feed.seenAll(userOf(req, res)) });
   });
   const actions = { read: feed.read, unread: feed.unread, archive: feed.archive, unarchive: feed.unarchive } as const;

@@ -77,6 +77,13 @@ export function createSocketHandlers(deps: {
       'notifications:read',
     ),
 
+    seen: acknowledged(
+      readRequestSchema,
+      ({ ids }, socket: IoSocket) => deps.feed.markSeen(socket.data.userId, ids, socket.id),
+      logger,
+      'notifications:seen',
+    ),
+
     action: acknowledged(
       actionRequestSchema,
       ({ id, actionId }, socket: IoSocket) => deps.feed.act(socket.data.userId, id, actionId, socket.id),

@@ -4,6 +4,10 @@ import { NotificationItem } from './NotificationItem.js';
 import { useRovingFocus } from './use-roving-focus.js';
 import { useWording } from './labels.js';
 
+/** How long an unseen item must stay (half) in view to count as seen, and how long seen ids wait to go out together. */
+const SEEN_AFTER_MS = 500;
+const SEEN_BATCH_MS = 300;
+
 export interface FeedPanelProps {
   id: string;
   items: Notification[];
@@ -16,6 +20,8 @@ export interface FeedPanelProps {
   onArchive(id: string): void;
   onAction(notification: Notification, action: NotificationAction): void;
   onMarkAllRead(): void;
+  /** Unseen items that have been in view (at least half, for SEEN_AFTER_MS), in batches. */
+  onSeen?(ids: string[]): void;
   onLoadOlder(): void;
   onRetry(): void;
   onClose(): void;
@@ -106,6 +112,59 @@ export function FeedPanel(props: FeedPanelProps) {
     observer.observe(sentinel);
     return () => observer.disconnect();
   }, [hasOlder, onLoadOlder, items.length]);
+
+  // Per-item seen: an unseen item counts as seen once at least half of it stayed in view for
+  // SEEN_AFTER_MS; the ids go out in one batch. One observer for the panel's life; items that arrive
+  // later are added to it.
+  const onSeen = props.onSeen;
+  const observerRef = useRef<IntersectionObserver | null>(null);
+  useEffect(() => {
+    if (!onSeen || typeof IntersectionObserver === 'undefined') return;
+    const timers = new Map<Element, ReturnType<typeof setTimeout>>();
+    const seen = new Set<string>();
+    let flush: ReturnType<typeof setTimeout> | undefined;
+    const report = (id: string) => {
+      seen.add(id);
+      flush ??= setTimeout(() => {
+        flush = undefined;
+        const ids = [...seen];
+        seen.clear();
+        onSeen(ids);
+      }, SEEN_BATCH_MS);
+    };
+    const observer = new IntersectionObserver(
+      (entries) => {
+        for (const entry of entries) {
+          const target = entry.target as HTMLElement;
+          if (!entry.isIntersecting) {
+            clearTimeout(timers.get(target));
+            timers.delete(target);
+          } else if (!timers.has(target)) {
+            const timer = setTimeout(() => {
+              observer.unobserve(target);
+              if (target.dataset.seen === 'false' && target.dataset.id) report(target.dataset.id);
+            }, SEEN_AFTER_MS);
+            timers.set(target, timer);
+          }
+        }
+      },
+      { root: document.getElementById(id), threshold: 0.5 },
+    );
+    observerRef.current = observer;
+    return () => {
+      observerRef.current = null;
+      observer.disconnect();
+      for (const timer of timers.values()) clearTimeout(timer);
+      clearTimeout(flush);
+      if (seen.size > 0) onSeen([...seen]);
+    };
+  }, [id, onSeen]);
+  useEffect(() => {
+    const list = listRef.current;
+    if (!list) return;
+    // Observing an element already observed changes nothing.
+    for (const item of list.querySelectorAll<HTMLElement>('[data-seen="false"]')) observerRef.current?.observe(item);
+  }, [items]);
 
   // Focus the first item (or the panel) when the panel opens.
   useEffect(() => {

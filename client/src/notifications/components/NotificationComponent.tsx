@@ -68,9 +68,9 @@ export function NotificationComponent({
     () => ({ labels: { ...englishLabels, ...labels, connection: { ...englishLabels.connection, ...labels?.connection } }, locale }),
     [labels, locale],
   );
-  const { items, loading, error, hasOlder, loadingOlder, markRead, markAllRead, markSeen, archive, loadOlder, retry, live, act } =
+  const { items, loading, error, hasOlder, loadingOlder, markRead, markAllRead, markItemsSeen, archive, loadOlder, retry, live, act } =
     useNotifications();
-  const { unread, unseen } = useUnreadCount();
+  const { unread } = useUnreadCount();
   const connection = useConnectionState();
   const [open, setOpen] = useState(false);
   const [activeTab, setActiveTab] = useState(0);
@@ -89,10 +89,9 @@ export function NotificationComponent({
     bellRef.current?.focus();
   }, []);
 
-  const toggle = () => {
-    if (!open && unseen > 0) void markSeen();
-    setOpen((o) => !o);
-  };
+  // Opening the bell no longer makes everything seen: each item is seen once it has been in view.
+  const toggle = () => setOpen((o) => !o);
+  const onSeen = useCallback((ids: string[]) => void markItemsSeen(ids).catch(() => undefined), [markItemsSeen]);
 
   const openItem = async (n: Notification) => {
     if (!n.readAt) await markRead([n.id]).catch(() => undefined);
@@ -128,6 +127,7 @@ export function NotificationComponent({
             loadingOlder={loadingOlder}
             onOpen={(n) => void openItem(n)}
             onArchive={(id) => void archive(id)}
+            onSeen={onSeen}
             onAction={(n, action) => void actOn(n, action)}
             onMarkAllRead={() => void markAllRead()}
             onLoadOlder={onLoadOlder}

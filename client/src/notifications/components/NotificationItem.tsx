@@ -48,6 +48,8 @@ export function NotificationItem({ notification: n, onOpen, onArchive, onAction 
       data-testid="notification-item"
       data-seq={n.seq}
       data-read={n.readAt ? 'true' : 'false'}
+      data-id={n.id}
+      data-seen={n.seenAt ? 'true' : 'false'}
     >
       <span className="hr-avatar" aria-hidden="true">
         {n.actor ? initials(n.actor.name) : '•'}

@@ -312,6 +312,18 @@ export class FeedClient {
     return response.data;
   }
 
+  /** Marks the caller's notifications seen (shown in the open panel); other devices hear of it from the server. */
+  async markSeen(ids: string[]): Promise<{ notifications: Notification[]; counts: NotificationCounts }> {
+    this.noteLocalChange();
+    const response = await this.socket.timeout(this.ackTimeoutMs).emitWithAck('notifications:seen', { ids });
+    if (!response.data) throw Object.assign(new Error(response.error.message), { body: response.error });
+    let next = this.state;
+    for (const notification of response.data.notifications) next = applyUpdated(next, notification);
+    this.update(next);
+    this.applyPushedCounts(response.data.counts);
+    return response.data;
+  }
+
   /** Records a click on one of the notification's actions (once; it is read too). Returns the notification as stored. */
   async act(id: string, actionId: string): Promise<{ notification: Notification; counts: NotificationCounts }> {
     this.noteLocalChange();

@@ -18,6 +18,8 @@ export interface NotificationContextValue {
   archive(id: string): Promise<void>;
   loadOlder(): Promise<void>;
   retry(): void;
+  /** Marks these notifications seen (they were shown); other tabs and devices follow. */
+  markItemsSeen(ids: string[]): Promise<void>;
   /** Records a click on an action button (once); other tabs and devices follow. */
   act(id: string, actionId: string): Promise<void>;
   /** Counts per named filter from the server; rejects while not connected. */

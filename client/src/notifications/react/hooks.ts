@@ -9,29 +9,16 @@ function useNotificationContext(): NotificationContextValue {
 }
 
 /**
- * The feed (newest first) and the actions on it (`act(id, actionId)` records a click on an action button).
+ * The feed (newest first) and the actions on it (`act(id, actionId)` records a click on an action button,
+ * `markItemsSeen(ids)` marks the ones shown as seen).
  *
  * @example
  * const { items, markRead, loadOlder } = useNotifications();
  */
 export function useNotifications() {
-  const { feed, loading, error, hasOlder, loadingOlder, markRead, markAllRead, markSeen, archive, loadOlder, retry, live, act } =
-    useNotificationContext();
-  return {
-    items: feed.items,
-    loading,
-    error,
-    hasOlder,
-    loadingOlder,
-    markRead,
-    markAllRead,
-    markSeen,
-    archive,
-    loadOlder,
-    retry,
-    live,
-    act,
-  };
+  // Everything but the topic listener and the filter counts (their own hooks), with the items out of the feed.
+  const { feed, connection: _connection, onTopicMessage: _onTopicMessage, countsFor: _countsFor, ...actions } = useNotificationContext();
+  return { items: feed.items, ...actions };
 }
 
 /**

@@ -194,6 +194,13 @@ export function useFeedConnection({
     return () => void topicListeners.current.delete(listener);
   }, []);
 
+  const markItemsSeen = useCallback(async (ids: string[]) => {
+    const client = clientRef.current;
+    if (!client || ids.length === 0) return;
+    const { notifications, counts } = await client.markSeen(ids);
+    tabsRef.current?.post({ kind: 'updated', notifications, counts });
+  }, []);
+
   const act = useCallback(async (id: string, actionId: string) => {
     const client = clientRef.current;
     if (!client) return;
@@ -208,8 +215,8 @@ export function useFeedConnection({
   }, []);
 
   const actions = useMemo(
-    () => ({ markRead, markAllRead, markSeen, archive, loadOlder, retry, act, countsFor, onTopicMessage: listenToTopics }),
-    [markRead, markAllRead, markSeen, archive, loadOlder, retry, act, countsFor, listenToTopics],
+    () => ({ markRead, markAllRead, markSeen, markItemsSeen, archive, loadOlder, retry, act, countsFor, onTopicMessage: listenToTopics }),
+    [markRead, markAllRead, markSeen, markItemsSeen, archive, loadOlder, retry, act, countsFor, listenToTopics],
   );
   const hasOlder = olderCursor !== null;
   return useMemo(
