@@ -204,6 +204,47 @@ describe('the notification center and the demo app in a real browser', () => {
     }
   }, 60_000);
 
+  it('groups: three comments on one photo are one item, which moves up and names the latest commenter; the other tab follows', async () => {
+    const context = await newContext();
+    // Bob: the keyboard test counts on Alice having nothing else in her feed.
+    const first = await signIn(context, 'bob');
+    const second = await signIn(context, 'bob');
+    const comment = (name: string) =>
+      publish({
+        userIds: [first.userId],
+        type: 'comment.created',
+        title: `${name} commented on your photo`,
+        actor: { id: name.toLowerCase(), name },
+        group: {
+          key: 'post:e2e:comments',
+          title: { one: '{actor} and 1 other commented on your photo', other: '{actor} and {others} others commented on your photo' },
+        },
+      });
+    await comment('Dora');
+    await publish({ userIds: [first.userId], type: 'post.liked', title: 'Finn liked your post', actor: { id: 'finn', name: 'Finn' } });
+    for (const { page } of [first, second]) await page.getByTestId('bell').click();
+    const grouped = (page: Page) => page.getByTestId('notification-item').filter({ hasText: 'commented on your photo' });
+    await grouped(first.page).getByText('Dora commented on your photo').waitFor();
+    const before = Number(await badge(first.page).textContent());
+    await comment('Emil');
+    await comment('Gina');
+    for (const { page } of [first, second]) {
+      await grouped(page).getByText('Gina and 2 others commented on your photo').waitFor();
+      expect(await grouped(page).count()).toBe(1);
+      expect(await grouped(page).getByTestId('notification-group-count').textContent()).toBe('3 notifications');
+      // The group is the newest item, above the like that came after its first comment.
+      expect(await page.getByTestId('notification-item').first().textContent()).toContain('Gina and 2 others');
+      // Still one unread item for the group, however many comments it holds.
+      let shown = Number(await badge(page).textContent());
+      for (let i = 0; i < 25 && shown !== before; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        shown = Number(await badge(page).textContent());
+      }
+      expect(shown).toBe(before);
+    }
+    await first.page.screenshot({ path: path.join(SCREENSHOTS, 'notification-groups.png') });
+  }, 60_000);
+
   it('per-item seen: opening the bell makes only what is shown seen; scrolling down shows, and sees, the rest', async () => {
     const service = (userId: string, what: string, method = 'GET') =>
       fetch(`${herald.url}/api/users/${encodeURIComponent(userId)}/notifications/${what}`, {

@@ -102,4 +102,49 @@ describe('client feed state', () => {
       [1, earlier, earlier],
     ]);
   });
+
+  describe('groups', () => {
+    const grouped = (seq: number, groupSeq: number, count: number, extra: Partial<Notification> = {}) =>
+      n(seq, { group: { id: n(groupSeq).id, key: 'post:1', count, actorCount: count, actors: [] }, ...extra });
+
+    it('keeps one item per group, the newest, and counts it once', () => {
+      let state = applyLive(emptyFeed, n(1)).state;
+      state = applyLive(state, grouped(2, 2, 1)).state;
+      state = applyLive(state, grouped(3, 2, 2)).state;
+      expect(state.items.map((x) => x.seq)).toEqual([3, 1]);
+      expect(state.unread).toBe(2);
+      expect(state.unseen).toBe(2);
+      expect(state.lastSeq).toBe(3);
+    });
+
+    it('a new item of a read group makes it unread again; an older item arriving late is dropped', () => {
+      let state = applyLive(emptyFeed, grouped(1, 1, 1, { readAt: 'x', seenAt: 'x' })).state;
+      expect(state.unread).toBe(0);
+      state = applyLive(state, grouped(3, 1, 2)).state;
+      expect(state.items.map((x) => x.seq)).toEqual([3]);
+      expect(state.unread).toBe(1);
+      const late = applyLive(state, grouped(2, 1, 1));
+      expect(late.isNew).toBe(false);
+      expect(late.state.items.map((x) => x.seq)).toEqual([3]);
+      expect(late.state.unread).toBe(1);
+    });
+
+    it('the newest item of a group is the one counting most, whatever its seq', () => {
+      // Two publishers raced: the group's third item got the lower seq.
+      let state = applyLive(emptyFeed, grouped(1, 1, 1)).state;
+      state = applyLive(state, grouped(3, 1, 2)).state;
+      state = applyLive(state, grouped(2, 1, 3)).state;
+      expect(state.items.map((x) => x.seq)).toEqual([2]);
+      expect(state.unread).toBe(1);
+      expect(state.lastSeq).toBe(3);
+    });
+
+    it('sync and pages replace a held group item with its newer one', () => {
+      let state = applyFirstPage(emptyFeed, [grouped(4, 1, 3), n(2)], { unread: 2, unseen: 2 });
+      state = applySync(state, [grouped(6, 1, 4), n(7)], { unread: 3, unseen: 3 }, 7);
+      expect(state.items.map((x) => x.seq)).toEqual([7, 6, 2]);
+      state = applyOlderPage(state, [grouped(1, 1, 1)]);
+      expect(state.items.map((x) => x.seq)).toEqual([7, 6, 2]);
+    });
+  });
 });

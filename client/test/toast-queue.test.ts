@@ -32,4 +32,18 @@ describe('toasts do not flood the screen', () => {
     expect(badgeText(99)).toBe('99');
     expect(badgeText(100)).toBe('99+');
   });
+
+  it("a group's new item takes its toast's place instead of adding one", () => {
+    const grouped = (i: number, count: number): Notification => ({
+      ...n(i),
+      group: { id: 'id1', key: 'k', count, actorCount: count, actors: [] },
+    });
+    let toasts = addToast([], grouped(1, 1), 0);
+    toasts = addToast(toasts, grouped(2, 2), 100);
+    toasts = addToast(toasts, grouped(3, 3), 200);
+    expect(toasts).toHaveLength(1);
+    expect(toasts[0]).toMatchObject({ kind: 'notification', notification: { seq: 3 }, shownAt: 200 });
+    // An older item of the group arriving late changes nothing.
+    expect(addToast(toasts, grouped(4, 2), 300)).toEqual(toasts);
+  });
 });

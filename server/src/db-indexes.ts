@@ -3,7 +3,7 @@ import { migrateIdempotencyKeyDays, migrateLegacyUserIds, refuseForeignCollectio
 import { useCollectionPrefix } from './platform/collections';
 import type { Logger } from './platform/logger';
 import { idempotencyModel } from './notifications/idempotency';
-import { DEDUPE_INDEX, notificationModel } from './notifications/notification-model';
+import { DEDUPE_INDEX, GROUP_HEAD_INDEX, GROUP_SLOT_INDEX, notificationModel } from './notifications/notification-model';
 import { databaseTraits } from './platform/db-traits';
 import { preferenceModel } from './preferences/preference-model';
 import { topicModels } from './topics/topic-model';
@@ -49,5 +49,15 @@ export async function ensureIndexes(connection: Connection, options: EnsureIndex
     name: DEDUPE_INDEX.name,
     unique: true,
     ...(ferretDb ? {} : { partialFilterExpression: { dedupeKey: { $exists: true } } }),
+  });
+  // Only a group's newest item has these fields (see NotificationDoc.groupHead); the same partial/NULL rule.
+  await notificationModel(connection).collection.createIndex(GROUP_HEAD_INDEX.key, {
+    name: GROUP_HEAD_INDEX.name,
+    ...(ferretDb ? {} : { partialFilterExpression: { groupHead: { $exists: true } } }),
+  });
+  await notificationModel(connection).collection.createIndex(GROUP_SLOT_INDEX.key, {
+    name: GROUP_SLOT_INDEX.name,
+    unique: true,
+    ...(ferretDb ? {} : { partialFilterExpression: { groupSlot: { $exists: true } } }),
   });
 }

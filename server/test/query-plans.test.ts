@@ -127,6 +127,11 @@ describe('every query the server issues uses an index', () => {
         .expect(201);
     }
     await herald.gateway.publishNotification({ userIds: ['qp-b'], type: 'qp.note', title: 'in process' });
+    // Grouped: a group's next items (finding and retiring the one before), several at once (a slot taken).
+    const grouped = (title: string) =>
+      herald.gateway.publishNotification({ userIds: ['qp-b'], type: 'qp.note', title, group: { key: 'qp:group', windowSeconds: 60 } });
+    await grouped('first of a group');
+    await Promise.all([grouped('second'), grouped('third'), grouped('fourth')]);
 
     // The user's side: sockets (sync, read), the feed routes.
     const socket = await connect(url, sign('qp-a'));

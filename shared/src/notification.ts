@@ -58,6 +58,37 @@ export const notificationActionSchema = z.strictObject({
 
 export type NotificationAction = z.infer<typeof notificationActionSchema>;
 
+/** Longest digest window: a group collects notifications for at most a week from its first. */
+export const MAX_GROUP_WINDOW_SECONDS = 7 * 24 * 3600;
+/** @default 3600 */
+export const DEFAULT_GROUP_WINDOW_SECONDS = 3600;
+/** Most actors a grouped item carries (the latest, newest first). */
+export const MAX_GROUP_ACTORS_SHOWN = 3;
+
+const GROUP_PLACEHOLDERS = ['actor', 'others', 'count'];
+
+/** A grouped item's title: `{actor}` (the latest actor), `{others}` (the other actors) and `{count}` (notifications). */
+const groupTitleSchema = shownText({ lines: false })
+  .pipe(z.string().trim().min(1).max(MAX_TITLE_LENGTH))
+  .refine(
+    (title) => [...title.matchAll(/\{([^{}]*)\}/g)].every((m) => GROUP_PLACEHOLDERS.includes(m[1]!)),
+    'may only use the placeholders {actor}, {others} and {count}',
+  );
+
+/**
+ * Digest: notifications with the same `key` for the same user within `windowSeconds` of the group's
+ * first collapse into one feed item, which moves to the top, unread, with the count and the latest
+ * actors. `title.one`/`title.other` (chosen by the number of other actors) replace the title once more
+ * than one actor is in the group, e.g. `{ one: '{actor} and 1 other commented', other: '{actor} and {others} others commented' }`.
+ */
+export const groupInputSchema = z.strictObject({
+  key: z.string().regex(/^[\x21-\x7e]{1,200}$/, 'must be 1 to 200 printable ASCII characters without spaces'),
+  windowSeconds: z.number().int().min(1).max(MAX_GROUP_WINDOW_SECONDS).default(DEFAULT_GROUP_WINDOW_SECONDS),
+  title: z.strictObject({ one: groupTitleSchema, other: groupTitleSchema }).optional(),
+});
+
+export type GroupInput = z.input<typeof groupInputSchema>;
+
 /** What a backend sends to publish one notification to one or more users. */
 export const publishNotificationInputSchema = z.strictObject({
   userIds: z
@@ -91,6 +122,8 @@ export const publishNotificationInputSchema = z.strictObject({
     .string()
     .regex(/^[\x21-\x7e]{1,200}$/, 'must be 1 to 200 printable ASCII characters without spaces')
     .optional(),
+  /** Collapse with the user's other notifications of the same key (see groupInputSchema). */
+  group: groupInputSchema.optional(),
 });
 
 export type PublishNotificationInput = z.input<typeof publishNotificationInputSchema>;
@@ -99,6 +132,22 @@ export type ValidPublishNotificationInput = z.output<typeof publishNotificationI
 export interface Actor {
   id: string;
   name: string;
+}
+
+/**
+ * A feed item that stands for several notifications of one group key. Each new one replaces the item
+ * (a new id and seq, unread again); a client keeps only the item of a group `id` with the highest `count`.
+ */
+export interface NotificationGroup {
+  /** The id of the group's first notification: the same for every item the group becomes. */
+  id: string;
+  key: string;
+  /** Notifications in the group so far. */
+  count: number;
+  /** Different actors in the group so far. */
+  actorCount: number;
+  /** The latest actors, newest first (at most MAX_GROUP_ACTORS_SHOWN). */
+  actors: Actor[];
 }
 
 /** A notification as clients see it. Timestamps are ISO 8601 strings; unset states are absent. */
@@ -122,6 +171,8 @@ export interface Notification {
   /** When one of its actions was clicked, and which. */
   interactedAt?: string;
   actionId?: string;
+  /** Set on a grouped item (a digest of several notifications). */
+  group?: NotificationGroup;
 }
 
 const isoDate = z.string().datetime({ offset: true });
@@ -146,6 +197,15 @@ export const notificationSchema: z.ZodType<Notification> = z.object({
   archivedAt: isoDate.optional(),
   interactedAt: isoDate.optional(),
   actionId: actionIdSchema.optional(),
+  group: z
+    .object({
+      id: objectIdSchema,
+      key: z.string().max(200),
+      count: z.number().int().positive(),
+      actorCount: z.number().int().min(0),
+      actors: z.array(actorSchema).max(MAX_GROUP_ACTORS_SHOWN),
+    })
+    .optional(),
 });
 
 export interface NotificationCounts {

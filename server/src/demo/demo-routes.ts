@@ -133,6 +133,11 @@ export function demoRoutes(deps: {
             data: { postId },
             category: 'your-posts',
             tags: ['comment'],
+            // Comments on one post within an hour are one item: "Alice and 2 others commented on your post".
+            group: {
+              key: `post:${postId}:comments`,
+              title: { one: '{actor} and 1 other commented on your post', other: '{actor} and {others} others commented on your post' },
+            },
           },
           { idempotencyKey: `comment-${comment._id.toHexString()}-author` },
         ),

@@ -67,6 +67,7 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
       idempotency: createIdempotencyStore(connection),
       userChannel,
       logger,
+      counts,
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
     }),
     // Request paths wait for the database at most DATABASE_DEADLINE_MS (publishing bounds itself).

@@ -32,6 +32,35 @@ export interface NotificationDoc {
    * collides instead of landing where clients no longer look. Never listed, counted or returned.
    */
   gap?: boolean;
+  /** On a known gap that was a grouped item: the item that replaced it, and its group key. */
+  supersededBy?: string;
+  groupKey?: string;
+  /** A grouped item (see GroupState). */
+  group?: GroupState;
+  /**
+   * While this is its group key's newest item: `[userId, key]` (indexed, to find it) and
+   * `[userId, key, n]` (unique: two publishers building on the same item cannot both store one).
+   */
+  groupHead?: string;
+  groupSlot?: string;
+}
+
+/** What a grouped item knows of its group. */
+export interface GroupState {
+  /** Hex id of the group's first notification. */
+  id: string;
+  key: string;
+  count: number;
+  actorCount: number;
+  /** Up to MAX_GROUP_ACTORS_KEPT different actors, newest first. */
+  actors: Actor[];
+  startedAt: Date;
+  /** This item's place in its key's chain of items (the unique slot). */
+  n: number;
+  /** The title as published (the stored one may come from the group's title template). */
+  memberTitle: string;
+  /** The seq of the item this one replaced. */
+  prevSeq?: number;
 }
 
 /** A notification before MongoDB assigns `_id` and `createdAt`. */
@@ -67,6 +96,11 @@ const notificationSchema = new Schema<NotificationDoc>(
     seenAt: { type: Date, default: null },
     archivedAt: { type: Date, default: null },
     gap: { type: Boolean },
+    supersededBy: { type: String },
+    groupKey: { type: String },
+    group: { type: Schema.Types.Mixed },
+    groupHead: { type: String },
+    groupSlot: { type: String },
   },
   {
     collection: 'notifications',
@@ -89,6 +123,11 @@ notificationSchema.index({ userId: 1, readAt: 1 });
  * missing field (NULL), which SQLite never counts as a duplicate, so the same unique index works there.
  */
 export const DEDUPE_INDEX = { key: { userId: 1, dedupeKey: 1 }, name: 'userId_1_dedupeKey_1' } as const;
+
+/** Finds a group key's newest item (FerretDB uses an index whose first field a filter compares). */
+export const GROUP_HEAD_INDEX = { key: { groupHead: 1 }, name: 'groupHead_1' } as const;
+/** One item per (user, key, n): the compare-and-set between publishers of the same group. */
+export const GROUP_SLOT_INDEX = { key: { groupSlot: 1 }, name: 'groupSlot_1' } as const;
 
 /** The filter that leaves known gaps out: every query that lists, counts or changes notifications has it. */
 export const NOT_A_GAP = { gap: { $exists: false } } as const;

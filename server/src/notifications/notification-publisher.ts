@@ -7,6 +7,8 @@ import { withDatabaseDeadline } from '../platform/deadline';
 import type { Metrics } from '../platform/metrics';
 import { legacyRequestHash, requestHash, type Completed, type IdempotencyStore } from './idempotency';
 import { notificationModel } from './notification-model';
+import type { CountFeed } from './notification-counts';
+import type { GroupSpec } from './notification-groups';
 import type { NotificationContent, NotificationWriter, StoreResult } from './notification-writer';
 import { toNotification } from './to-notification';
 
@@ -78,6 +80,8 @@ export function createNotificationPublisher(deps: {
   userChannel: UserChannelPublisher;
   logger: Logger;
   metrics?: Pick<Metrics, 'published' | 'publishFailures'>;
+  /** Counts sent with the removal of grouped items a new one replaced. */
+  counts: CountFeed;
 }): PublishNotification {
   const Notification = notificationModel(deps.connection);
   const log = deps.logger.child({ module: 'notification-publisher' });
@@ -96,9 +100,10 @@ export function createNotificationPublisher(deps: {
     key: string | undefined,
     userIds: string[],
     content: NotificationContent,
+    group: GroupSpec | undefined,
     hashes: { hash: string; sameAs: string[] },
   ): Promise<Stored> {
-    if (key === undefined) return { kind: 'stored', ...(await deps.writer.store(userIds, content)) };
+    if (key === undefined) return { kind: 'stored', ...(await deps.writer.store(userIds, content, { group })) };
     const claim = await deps.idempotency.claim(key, hashes.hash, hashes.sameAs);
     if (claim.kind === 'replay') return { kind: 'replay', result: await replay(claim) };
     let result: StoreResult;
@@ -106,6 +111,7 @@ export function createNotificationPublisher(deps: {
       result = await deps.writer.store(userIds, content, {
         plan: claim.plan,
         onPlan: (plan) => deps.idempotency.plan(key, claim.claimedAt, plan),
+        group,
       });
     } catch (error) {
       // Not released: the next attempt takes the key over with its plan, so whatever this attempt
@@ -124,12 +130,30 @@ export function createNotificationPublisher(deps: {
     return { kind: 'stored', ...result };
   }
 
-  async function announce(stored: Notification[], publishedAt: number): Promise<(number | null)[]> {
+  async function announce(outcome: StoreResult, publishedAt: number): Promise<(number | null)[]> {
+    const { stored, replaced } = outcome;
     const reached = await deps.userChannel.publish(
       stored.map((notification) => ({ userId: notification.userId, message: { kind: 'notification', notification, publishedAt } })),
     );
     deps.metrics?.published.inc(stored.length);
+    // Not fatal: the new items are out, and the next sync or counts settle the rest.
+    if (replaced.length > 0)
+      await announceReplaced(replaced).catch((error: unknown) => log.warn({ err: error }, 'could not announce replaced group items'));
     return reached;
+  }
+
+  /**
+   * Grouped items the new ones replaced leave every device, with counts taken after (a device holding
+   * the old item drops it on the new one already; this tells those that hold it without its group's
+   * new item, and corrects the counts of those that never held it).
+   */
+  async function announceReplaced(replaced: { userId: string; id: string }[]): Promise<void> {
+    const byUser = new Map<string, string[]>();
+    for (const { userId, id } of replaced) byUser.set(userId, [...(byUser.get(userId) ?? []), id]);
+    const messages = await Promise.all(
+      [...byUser].map(async ([userId, ids]) => ({ userId, message: { kind: 'deleted' as const, ids, counts: await deps.counts(userId) } })),
+    );
+    await deps.userChannel.publish(messages);
   }
 
   async function publishNotification(input: PublishNotificationInput, options: PublishOptions = {}): Promise<PublishResult> {
@@ -140,7 +164,7 @@ export function createNotificationPublisher(deps: {
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
       throw new ValidationError('Invalid Idempotency-Key: use 1 to 200 printable ASCII characters without spaces.');
     }
-    const { userIds, ...content } = parsed.data;
+    const { userIds, group, ...content } = parsed.data;
 
     // The caller waits for the database at most the deadline. Storing goes on without it; whoever is
     // still there when it ends announces the notifications: the caller, or (after a 503) the background.
@@ -150,10 +174,10 @@ export function createNotificationPublisher(deps: {
       key === undefined
         ? { hash: '', sameAs: [] }
         : { hash: requestHash({ ...parsed.data, userIds: [...new Set(userIds)].sort() }), sameAs: [legacyRequestHash(parsed.data)] };
-    const storing = store(key, userIds, content, hashes).then((outcome) => {
+    const storing = store(key, userIds, content, group, hashes).then((outcome) => {
       if (answer.owner === 'undecided') answer.owner = 'caller';
       else if (outcome.kind === 'stored') {
-        void announce(outcome.stored, publishedAt).catch((error: unknown) => log.warn({ err: error }, 'late announce failed'));
+        void announce(outcome, publishedAt).catch((error: unknown) => log.warn({ err: error }, 'late announce failed'));
         log.warn({ recipients: outcome.stored.length }, 'stored after the caller was answered 503; announced now');
       }
       return outcome;
@@ -172,7 +196,7 @@ export function createNotificationPublisher(deps: {
       outcome = await storing;
     }
     if (outcome.kind === 'replay') return outcome.result;
-    const instancesReached = await announce(outcome.stored, publishedAt);
+    const instancesReached = await announce(outcome, publishedAt);
     return {
       notifications: outcome.stored,
       mutedUserIds: outcome.muted,

@@ -1,4 +1,4 @@
-import mongoose, { type Connection } from 'mongoose';
+import mongoose, { Types, type Connection } from 'mongoose';
 import type { Notification } from '@herald/shared';
 import { WHOLE_ANSWER } from '../platform/collections';
 import { isDatabaseUnavailable, isDuplicateKey } from '../platform/errors';
@@ -7,6 +7,7 @@ import type { MutedRecipients } from '../preferences/muted-recipients';
 import type { Announced, FeedCache } from './feed-cache';
 import type { PublishPlan } from './idempotency';
 import type { RetentionTracker } from './retention';
+import { createGroupStore, placeInGroup, type GroupPlacement, type GroupSpec } from './notification-groups';
 import { notificationId } from './notification-id';
 import { gapDocument, notificationModel, type NewNotificationDoc, type NotificationDoc } from './notification-model';
 import type { SequenceAllocator } from './sequence';
@@ -34,6 +35,8 @@ export interface StoreResult {
   muted: string[];
   /** Already have a notification with the call's dedupeKey. */
   deduplicated: string[];
+  /** Grouped items the stored ones replaced (now known gaps): the recipients' other devices drop them. */
+  replaced: { userId: string; id: string }[];
 }
 
 /**
@@ -43,6 +46,8 @@ export interface StoreResult {
 export interface StoreOptions {
   plan?: PublishPlan | null;
   onPlan?: (plan: PublishPlan) => Promise<void>;
+  /** Collapse into the recipients' groups of this key (see placeInGroup). */
+  group?: GroupSpec | undefined;
 }
 
 interface StoreRequest extends StoreOptions {
@@ -67,16 +72,29 @@ interface Slot {
   userId: string;
   /** The seq this slot is inserted with: planned, or reserved. */
   seq?: number;
+  /** Where a grouped slot goes, as last placed; and the group slot another publisher took first. */
+  placement?: GroupPlacement;
+  slotTaken?: string;
+  /** A keyed retry found its grouped copy: the seq of the item that copy replaced. */
+  foundPrevSeq?: number;
 }
 
 /** What makes two notifications the same one: everything but ids, dates and state. */
 function contentOf(
-  doc: Pick<NotificationDoc, 'type' | 'title' | 'body' | 'actionUrl' | 'actor' | 'data' | 'dedupeKey' | 'category' | 'tags' | 'actions'>,
+  doc: Pick<
+    NotificationDoc,
+    'type' | 'title' | 'body' | 'actionUrl' | 'actor' | 'data' | 'dedupeKey' | 'category' | 'tags' | 'actions' | 'group'
+  >,
 ): string {
-  const { type, title, body, actionUrl, actor, data, dedupeKey, category, tags } = doc;
+  const { type, body, actionUrl, actor, data, dedupeKey, category, tags } = doc;
+  // A grouped item's title may come from the group's template: compare the one published.
+  const title = doc.group?.memberTitle ?? doc.title;
   // Actions as plain fields in a fixed order (a stored one comes back with its keys in stored order).
   const actions = doc.actions?.map((a) => [a.id, a.label, a.url ?? null]);
-  return JSON.stringify([type, title, body, actionUrl, actor, data, dedupeKey, category, tags, actions].map((field) => field ?? null));
+  const group = doc.group?.key;
+  return JSON.stringify(
+    [type, title, body, actionUrl, actor, data, dedupeKey, category, tags, actions, group].map((field) => field ?? null),
+  );
 }
 
 /**
@@ -88,6 +106,8 @@ const UNANSWERED_INSERT_MS = 60_000;
 
 /** Rounds of re-reserving seqs that collided with another instance's before giving up. */
 const MAX_SEQ_ATTEMPTS = 20;
+/** Rounds of placing a grouped item again after other publishers took its group's next slot first. */
+const MAX_GROUP_ROUNDS = 500;
 
 /** The stored shape: every optional field that is absent stays absent, and the states start unset. */
 function newDocument(content: NotificationContent, keys: Pick<NotificationDoc, '_id' | 'userId' | 'seq' | 'createdAt'>): NotificationDoc {
@@ -125,6 +145,7 @@ export function createNotificationWriter(deps: {
   maxBatch?: number;
 }): NotificationWriter {
   const Notification = notificationModel(deps.connection);
+  const groups = createGroupStore(deps.connection);
   const log = deps.logger.child({ module: 'notification-writer' });
   const maxBatch = deps.maxBatch ?? 1000;
   let queue: StoreRequest[] = [];
@@ -187,9 +208,12 @@ export function createNotificationWriter(deps: {
     // Only what this call inserted is new to the counts: an earlier attempt's copy (a keyed retry) was
     // counted by that attempt, or left the counts stale. Found copies and failures only settle.
     const inserted = stored.flatMap((notifications) => notifications.filter((n) => n !== undefined && !found.has(n.id)));
+    const replaced = await retireGroups(slots, stored, found);
     // Not waited for: publishing must not wait on Redis (while it is down, commands queue for seconds).
     void deps.retention?.stored(inserted);
     await deps.cache.added(inserted, announced);
+    // A replaced item leaves the counts and the cached recent notifications.
+    if (replaced.length > 0) await deps.cache.changed([...new Set(replaced.map((r) => r.userId))]);
     const settled = slots
       .filter((slot) => {
         const notification = stored[slot.request]![slot.index];
@@ -206,6 +230,7 @@ export function createNotificationWriter(deps: {
           stored: stored[r]!.filter((n) => n !== undefined),
           muted: request.userIds.filter((id) => muted[r]!.has(id)),
           deduplicated: request.userIds.filter((id) => deduplicated[r]!.has(id)),
+          replaced: replaced.filter((item) => item.request === r).map(({ userId, id }) => ({ userId, id })),
         });
       }
     });
@@ -236,8 +261,13 @@ export function createNotificationWriter(deps: {
   async function insertWithSeqs(batch: StoreRequest[], slots: Slot[], muted: Set<string>[], outcome: Outcome): Promise<void> {
     const { stored, failed } = outcome;
     let pending = slots;
-    for (let attempt = 1; pending.length > 0; attempt++) {
+    // Rounds in which a seq was taken, and in which a group's slot was (each of those means another
+    // publisher stored the group's next item: progress, so they have a bound of their own).
+    let attempt = 1;
+    let regroups = 0;
+    while (pending.length > 0) {
       if (attempt > MAX_SEQ_ATTEMPTS) throw new Error(`no free seq after ${MAX_SEQ_ATTEMPTS} attempts for ${pending.length} recipients`);
+      if (regroups > MAX_GROUP_ROUNDS) throw new Error(`no free group slot after ${MAX_GROUP_ROUNDS} rounds`);
       const unreserved = pending.filter((slot) => slot.seq === undefined);
       if (unreserved.length > 0) {
         const seqs = await deps.sequences.reserve(unreserved.map((slot) => slot.userId));
@@ -247,9 +277,20 @@ export function createNotificationWriter(deps: {
       // Every request left in this round failed to record its plan: nothing to insert.
       if (pending.length === 0) break;
       const createdAt = new Date();
-      const docs = pending.map(({ userId, request, seq }) =>
-        newDocument(batch[request]!.content, { _id: notificationId(userId, seq!), userId, seq: seq!, createdAt }),
-      );
+      const deferred = await placeGroups(batch, pending, createdAt);
+      const waiting = pending.filter((slot) => deferred.has(slot));
+      pending = pending.filter((slot) => !deferred.has(slot));
+      const docs = pending.map(({ userId, request, seq, placement }) => {
+        const doc = newDocument(batch[request]!.content, { _id: notificationId(userId, seq!), userId, seq: seq!, createdAt });
+        if (placement)
+          Object.assign(doc, {
+            group: placement.group,
+            title: placement.title,
+            groupHead: placement.groupHead,
+            groupSlot: placement.groupSlot,
+          });
+        return doc;
+      });
       const outcomes = await insertUnordered(docs);
       const taken: { slot: Slot; doc: NotificationDoc }[] = [];
       const refused: Slot[] = [];
@@ -261,7 +302,7 @@ export function createNotificationWriter(deps: {
           refused.push(slot);
         } else stored[slot.request]![slot.index] = toNotification(result);
       });
-      const { collided, duplicates } = await claimOwnCopies(taken, batch, outcome);
+      const { collided, duplicates, regroup } = await claimOwnCopies(taken, batch, outcome);
       // Their seqs were handed out and will hold nothing.
       await markGaps([...refused, ...duplicates]);
       if (collided.length > 0) {
@@ -269,7 +310,11 @@ export function createNotificationWriter(deps: {
         await deps.sequences.repair(collided.map((slot) => slot.userId));
         for (const slot of collided) delete slot.seq;
       }
-      pending = collided;
+      // Another publisher stored the group's next item first: these keep their seqs and are placed after it.
+      for (const slot of regroup) slot.slotTaken = slot.placement!.groupSlot;
+      if (collided.length > 0) attempt++;
+      if (regroup.length > 0) regroups++;
+      pending = [...collided, ...regroup, ...waiting];
     }
   }
 
@@ -328,9 +373,10 @@ export function createNotificationWriter(deps: {
     taken: { slot: Slot; doc: NotificationDoc }[],
     batch: StoreRequest[],
     outcome: Outcome,
-  ): Promise<{ collided: Slot[]; duplicates: Slot[] }> {
+  ): Promise<{ collided: Slot[]; duplicates: Slot[]; regroup: Slot[] }> {
     const { stored, found } = outcome;
-    const keyed = taken.filter(({ slot }) => batch[slot.request]!.plan || batch[slot.request]!.onPlan);
+    // Grouped slots are looked up too: a refused one whose seq is free was refused for its group slot.
+    const keyed = taken.filter(({ slot }) => batch[slot.request]!.plan || batch[slot.request]!.onPlan || batch[slot.request]!.group);
     const existing =
       keyed.length === 0
         ? new Map<string, NotificationDoc>()
@@ -341,23 +387,106 @@ export function createNotificationWriter(deps: {
             ]),
           );
     const others: { slot: Slot; doc: NotificationDoc }[] = [];
+    const folded: { slot: Slot; into: string }[] = [];
     for (const { slot, doc } of taken) {
       const copy = existing.get(doc._id.toHexString());
-      if (copy && copy.userId === doc.userId && contentOf(copy) === contentOf(doc)) {
+      const keyedSlot = batch[slot.request]!.plan || batch[slot.request]!.onPlan;
+      if (keyedSlot && copy && copy.userId === doc.userId && contentOf(copy) === contentOf(doc)) {
         stored[slot.request]![slot.index] = toNotification(copy);
         found.add(copy._id.toHexString());
+        if (copy.group?.prevSeq !== undefined) slot.foundPrevSeq = copy.group.prevSeq;
+      } else if (keyedSlot && copy?.supersededBy && copy.userId === doc.userId && copy.groupKey === doc.group?.key) {
+        // An earlier attempt stored it and a later notification of its group has replaced it since.
+        folded.push({ slot, into: copy.supersededBy });
       } else others.push({ slot, doc });
+    }
+    if (folded.length > 0) {
+      const ids = folded.map(({ into }) => new Types.ObjectId(into));
+      const current = new Map(
+        (await Notification.collection.find({ _id: { $in: ids } }, WHOLE_ANSWER).toArray()).map((doc) => [doc._id.toHexString(), doc]),
+      );
+      for (const { slot, into } of folded) {
+        const doc = current.get(into) as unknown as NotificationDoc | undefined;
+        // The group's item as it is now; gone (replaced again, deleted): nothing to show for it.
+        if (doc && !doc.gap && doc.userId === slot.userId) {
+          stored[slot.request]![slot.index] = toNotification(doc);
+          found.add(into);
+        }
+      }
     }
     const holders = await dedupeHolders(others.map(({ doc }) => doc));
     const collided: Slot[] = [];
     const duplicates: Slot[] = [];
+    const regroup: Slot[] = [];
     for (const { slot, doc } of others) {
       if (doc.dedupeKey !== undefined && holders.has(`${doc.userId}\u0000${doc.dedupeKey}`)) {
         outcome.deduplicated[slot.request]!.add(slot.userId);
         duplicates.push(slot);
-      } else collided.push(slot);
+      } else if (doc.group && !existing.has(doc._id.toHexString())) regroup.push(slot);
+      else collided.push(slot);
     }
-    return { collided, duplicates };
+    return { collided, duplicates, regroup };
+  }
+
+  /**
+   * Places each grouped slot after its key's newest item (see placeInGroup), one round trip for all,
+   * plus one for the holders of slots refused last round. Of several slots of the same user and key,
+   * one is placed per round and the others are returned, deferred: an item placed after another
+   * still unstored would carry that one's count and actor even if its insert were refused.
+   */
+  async function placeGroups(batch: StoreRequest[], pending: Slot[], now: Date): Promise<Set<Slot>> {
+    const deferred = new Set<Slot>();
+    const placing = new Set<string>();
+    const grouped = pending.filter((slot) => {
+      if (!batch[slot.request]!.group) return false;
+      const pair = JSON.stringify([slot.userId, batch[slot.request]!.group!.key]);
+      if (placing.has(pair)) deferred.add(slot);
+      placing.add(pair);
+      return !deferred.has(slot);
+    });
+    if (grouped.length === 0) return deferred;
+    const pairs = grouped.map((slot) => ({ userId: slot.userId, key: batch[slot.request]!.group!.key }));
+    const taken = grouped.flatMap((slot) => (slot.slotTaken ? [slot.slotTaken] : []));
+    const [heads, holders] = await Promise.all([groups.heads(pairs), groups.slotHolders(taken)]);
+    const known = [...heads, ...holders.filter((doc) => !heads.some((head) => head._id.equals(doc._id)))];
+    for (const slot of grouped) {
+      const content = batch[slot.request]!.content;
+      const id = notificationId(slot.userId, slot.seq!);
+      slot.placement = placeInGroup(
+        { userId: slot.userId, id: id.toHexString(), title: content.title, actor: content.actor, spec: batch[slot.request]!.group! },
+        known,
+        now,
+      );
+    }
+    return deferred;
+  }
+
+  /**
+   * Retires what the stored grouped items replace or close (see GroupStore.retire). Not fatal: the
+   * notifications are stored, and the next item of the key retires whatever is left.
+   */
+  async function retireGroups(
+    slots: Slot[],
+    stored: Notification[][],
+    found: Set<string>,
+  ): Promise<{ request: number; userId: string; id: string }[]> {
+    const work = slots.flatMap((slot) => {
+      const notification = stored[slot.request]![slot.index];
+      if (!slot.placement || !notification) return [];
+      const doc = { _id: new Types.ObjectId(notification.id), userId: slot.userId, seq: notification.seq, group: slot.placement.group };
+      // A copy an earlier attempt stored (a keyed retry) replaces what it was placed after, in case that
+      // attempt stopped before; one that has been replaced itself since retires nothing.
+      if (!found.has(notification.id)) return [{ request: slot.request, doc: doc as NotificationDoc, retire: slot.placement.retire }];
+      if (slot.foundPrevSeq === undefined || notification.seq !== slot.seq) return [];
+      return [{ request: slot.request, doc: doc as NotificationDoc, retire: [{ seq: slot.foundPrevSeq, replace: true }] }];
+    });
+    if (work.length === 0) return [];
+    try {
+      return (await groups.retire(work)).map(({ userId, id, by }) => ({ request: work[by]!.request, userId, id }));
+    } catch (error) {
+      log.warn({ err: error, items: work.length }, 'could not retire replaced group items; the next of their keys will');
+      return [];
+    }
   }
 
   /** `userId NUL dedupeKey` of every stored notification holding the key of one of these documents. */

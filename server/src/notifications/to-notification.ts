@@ -1,4 +1,4 @@
-import type { JsonObject, Notification } from '@herald/shared';
+import { MAX_GROUP_ACTORS_SHOWN, type JsonObject, type Notification } from '@herald/shared';
 import type { NotificationDoc } from './notification-model';
 
 /** The client-facing shape of a stored notification: string ids, ISO dates, unset states absent. */
@@ -25,5 +25,9 @@ export function toNotification(doc: NotificationDoc): Notification {
   if (doc.readAt) n.readAt = doc.readAt.toISOString();
   if (doc.seenAt) n.seenAt = doc.seenAt.toISOString();
   if (doc.archivedAt) n.archivedAt = doc.archivedAt.toISOString();
+  if (doc.group) {
+    const { id, key, count, actorCount, actors } = doc.group;
+    n.group = { id, key, count, actorCount, actors: actors.slice(0, MAX_GROUP_ACTORS_SHOWN).map((a) => ({ id: a.id, name: a.name })) };
+  }
   return n;
 }

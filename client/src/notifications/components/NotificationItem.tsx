@@ -51,13 +51,28 @@ export function NotificationItem({ notification: n, onOpen, onArchive, onAction 
       data-id={n.id}
       data-seen={n.seenAt ? 'true' : 'false'}
     >
-      <span className="hr-avatar" aria-hidden="true">
-        {n.actor ? initials(n.actor.name) : '•'}
-      </span>
+      {n.group && n.group.actors.length > 1 ? (
+        <span className="hr-avatar-stack" aria-hidden="true">
+          {n.group.actors.slice(0, 2).map((actor) => (
+            <span key={actor.id} className="hr-avatar hr-avatar--stacked">
+              {initials(actor.name)}
+            </span>
+          ))}
+        </span>
+      ) : (
+        <span className="hr-avatar" aria-hidden="true">
+          {n.actor ? initials(n.actor.name) : '•'}
+        </span>
+      )}
       <div className="hr-item-main">
         <button type="button" className="hr-item-text" data-item-action onClick={() => onOpen(n)} data-testid="notification-open">
           <span className="hr-item-title">{n.title}</span>
           {n.body ? <span className="hr-item-body">{n.body}</span> : null}
+          {n.group && n.group.count > 1 ? (
+            <span className="hr-item-group" data-testid="notification-group-count">
+              {labels.groupCount(n.group.count)}
+            </span>
+          ) : null}
           <time className="hr-item-time" dateTime={n.createdAt}>
             {relativeTime(n.createdAt, { locale, justNow: labels.justNow })}
           </time>

@@ -41,6 +41,8 @@ export interface NotificationLabels {
   emptyTab: string;
   /** Shown instead of the buttons once one of a notification's actions was clicked. */
   interacted: (label: string) => string;
+  /** A grouped item's size ("5 notifications"), shown from two on. */
+  groupCount: (count: number) => string;
   connection: Record<ConnectionState, string>;
 }
 
@@ -66,6 +68,7 @@ export const englishLabels: NotificationLabels = {
   unreadInTab: (unread) => `${unread} unread`,
   emptyTab: 'Nothing here yet.',
   interacted: (label) => `✓ ${label}`,
+  groupCount: (count) => `${count} notifications`,
   connection: {
     connecting: 'Connecting…',
     connected: 'Live',

@@ -37,16 +37,36 @@ function advance(lastSeq: number, items: Notification[]): number {
   return seq;
 }
 
-function merge(items: Notification[], incoming: Notification[]): { items: Notification[]; added: Notification[] } {
+/**
+ * Merges by id. A group is one item: its newest stays (the highest `group.count`: each new item of a
+ * group counts one more, while seqs of publishers racing on it may land out of order), and older items
+ * of the same group (replaced on the server by the newer one) leave. `added`: what is new and stays;
+ * `replaced`: items held before that left.
+ */
+function merge(
+  items: Notification[],
+  incoming: Notification[],
+): { items: Notification[]; added: Notification[]; replaced: Notification[] } {
   const known = new Set(items.map((n) => n.id));
-  const added = incoming.filter((n) => {
+  const fresh = incoming.filter((n) => {
     if (known.has(n.id)) return false;
     known.add(n.id);
     return true;
   });
-  if (added.length === 0) return { items, added };
-  return { items: [...items, ...added].sort((a, b) => b.seq - a.seq), added };
+  if (fresh.length === 0) return { items, added: fresh, replaced: [] };
+  const all = [...items, ...fresh];
+  const newest = new Map<string, number>();
+  for (const n of all) if (n.group) newest.set(n.group.id, Math.max(newest.get(n.group.id) ?? 0, n.group.count));
+  const stays = (n: Notification) => !n.group || n.group.count >= newest.get(n.group.id)!;
+  return {
+    items: all.filter(stays).sort((a, b) => b.seq - a.seq),
+    added: fresh.filter(stays),
+    replaced: items.filter((n) => !stays(n)),
+  };
 }
+
+const isUnread = (n: Notification) => !n.readAt && !n.archivedAt;
+const isUnseen = (n: Notification) => !n.seenAt && !n.archivedAt;
 
 /**
  * A live notification. `gap` means a seq between the watermark and this one
@@ -59,16 +79,19 @@ function merge(items: Notification[], incoming: Notification[]): { items: Notifi
  * if (gap) void client.sync();
  */
 export function applyLive(state: FeedState, notification: Notification): { state: FeedState; isNew: boolean; gap: boolean } {
-  const { items, added } = merge(state.items, [notification]);
-  if (added.length === 0) return { state, isNew: false, gap: false };
+  const { items, added, replaced } = merge(state.items, [notification]);
+  if (added.length === 0) return { state: items === state.items ? state : { ...state, items }, isNew: false, gap: false };
   const contiguous = notification.seq === state.lastSeq + 1;
   const gap = notification.seq > state.lastSeq + 1;
+  // A group's new item replaces its old one: the group stays one unread item.
+  const count = (test: (n: Notification) => boolean) => (test(notification) ? 1 : 0) - replaced.filter(test).length;
   return {
     state: {
+      // The watermark moves over held seqs: a replaced item's seq was held (and is a known gap now).
+      lastSeq: contiguous ? advance(notification.seq, [...items, ...replaced]) : state.lastSeq,
       items,
-      lastSeq: contiguous ? advance(notification.seq, items) : state.lastSeq,
-      unread: state.unread + (notification.readAt || notification.archivedAt ? 0 : 1),
-      unseen: state.unseen + (notification.seenAt || notification.archivedAt ? 0 : 1),
+      unread: Math.max(0, state.unread + count(isUnread)),
+      unseen: Math.max(0, state.unseen + count(isUnseen)),
     },
     isNew: true,
     gap,

@@ -36,13 +36,21 @@ export const defaultToastPolicy: ToastPolicy = { maxVisible: 3, minGapMs: 800, t
 /**
  * Adds a toast for a live notification without flooding the screen: a
  * notification arriving within `minGapMs` of the last toast is counted into a
- * single summary toast instead.
+ * single summary toast instead. A group's new item takes the place of its
+ * toast on screen ("Alice and 2 others…" becomes "Bob and 3 others…").
  *
  * @example
  * setToasts((current) => addToast(current, notification, Date.now()));
  */
 export function addToast(toasts: Toast[], notification: Notification, now: number, policy: ToastPolicy = defaultToastPolicy): Toast[] {
   const current = expireToasts(toasts, now, policy);
+  const group = notification.group?.id;
+  const same = group ? current.findIndex((t) => t.kind === 'notification' && t.notification.group?.id === group) : -1;
+  if (same >= 0) {
+    const held = current[same] as Extract<Toast, { kind: 'notification' }>;
+    if (held.notification.group!.count > notification.group!.count) return current;
+    return current.map((t, i) => (i === same ? { kind: 'notification' as const, key: held.key, notification, shownAt: now } : t));
+  }
   const last = current.at(-1);
   if (last && now - last.shownAt < policy.minGapMs) {
     const summary = current.find((t): t is Extract<Toast, { kind: 'summary' }> => t.kind === 'summary');
