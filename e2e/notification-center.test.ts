@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import mongoose from 'mongoose';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { userRoom } from '@herald/shared';
 import type { LocalRedis } from '../server/src/local-services/redis-server';
@@ -21,6 +22,7 @@ describe('the notification center and the demo app in a real browser', () => {
   let herald: RunningHerald;
   let browser: Browser;
   let clientDir: string;
+  let mongodbUri: string;
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
@@ -28,7 +30,7 @@ describe('the notification center and the demo app in a real browser', () => {
     redis = await startTestRedis();
     const config = loadConfig({
       PORT: '0',
-      MONGODB_URI: freshMongoUri(),
+      MONGODB_URI: (mongodbUri = freshMongoUri()),
       REDIS_URL: redis.url,
       JWT_SECRET: TEST_JWT_SECRET,
       SERVICE_TOKEN: TEST_SERVICE_TOKEN,
@@ -243,6 +245,39 @@ describe('the notification center and the demo app in a real browser', () => {
       expect(shown).toBe(before);
     }
     await first.page.screenshot({ path: path.join(SCREENSHOTS, 'notification-groups.png') });
+  }, 60_000);
+
+  it('snooze: the item leaves both tabs at once, and comes back unread at the top when its time comes', async () => {
+    const context = await newContext();
+    const first = await signIn(context, 'bob');
+    const second = await signIn(context, 'bob');
+    await publish({ userIds: [first.userId], type: 'task.assigned', title: 'Review the launch checklist' });
+    await publish({ userIds: [first.userId], type: 'a.b', title: 'A newer one' });
+    for (const { page } of [first, second]) await page.getByTestId('bell').click();
+    const item = (page: Page) => page.getByTestId('notification-item').filter({ hasText: 'Review the launch checklist' });
+    await item(first.page).waitFor();
+    await item(first.page).getByTestId('notification-snooze').click();
+    expect(await item(first.page).getByTestId('notification-snooze-option').allInnerTexts()).toEqual(['For 1 hour', 'Until tomorrow']);
+    await first.page.screenshot({ path: path.join(SCREENSHOTS, 'notification-snooze.png') });
+    await item(first.page).getByTestId('notification-snooze-option').first().click();
+    for (const { page } of [first, second]) await item(page).waitFor({ state: 'detached' });
+
+    // An hour later, as far as the job is concerned: it comes back, unread, above the newer one.
+    const connection = await mongoose.createConnection(mongodbUri).asPromise();
+    try {
+      const job = await connection.collection('notification_jobs').findOne({ kind: 'wake', 'targets.userId': first.userId });
+      expect(job?.dueAt.getTime()).toBeGreaterThan(Date.now() + 3500_000);
+      await connection
+        .collection('notification_jobs')
+        .updateOne({ _id: job!._id }, { $set: { dueAt: new Date(), dueHour: new Date().toISOString().slice(0, 13) } });
+    } finally {
+      await connection.close();
+    }
+    for (const { page } of [first, second]) {
+      await item(page).waitFor();
+      expect(await item(page).getAttribute('data-read')).toBe('false');
+      expect(await page.getByTestId('notification-item').first().textContent()).toContain('Review the launch checklist');
+    }
   }, 60_000);
 
   it('per-item seen: opening the bell makes only what is shown seen; scrolling down shows, and sees, the rest', async () => {

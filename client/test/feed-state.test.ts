@@ -8,6 +8,8 @@ import {
   applySync,
   applyUpdated,
   emptyFeed,
+  nextExpiry,
+  withoutExpired,
 } from '../src/notifications/core/feed-state';
 
 const n = (seq: number, extra: Partial<Notification> = {}): Notification => ({
@@ -146,5 +148,19 @@ describe('client feed state', () => {
       state = applyOlderPage(state, [grouped(1, 1, 1)]);
       expect(state.items.map((x) => x.seq)).toEqual([7, 6, 2]);
     });
+  });
+
+  it('hides notifications once their expiresAt has passed, and says when the next one does', () => {
+    const state = applyFirstPage(
+      emptyFeed,
+      [n(3, { expiresAt: new Date(5000).toISOString() }), n(2), n(1, { expiresAt: new Date(2000).toISOString() })],
+      { unread: 3, unseen: 3 },
+    );
+    expect(withoutExpired(state, 1000)).toBe(state);
+    expect(nextExpiry(state.items, 1000)).toBe(2000);
+    expect(withoutExpired(state, 2000).items.map((x) => x.seq)).toEqual([3, 2]);
+    expect(nextExpiry(state.items, 2000)).toBe(5000);
+    expect(withoutExpired(state, 6000).items.map((x) => x.seq)).toEqual([2]);
+    expect(nextExpiry(state.items, 6000)).toBeUndefined();
   });
 });

@@ -12,6 +12,7 @@ import { apiNotFound, errorHandler } from './http/error-handler';
 import { healthRoutes, type ReadinessCheck } from './http/health-routes';
 import { budgetCheck, limitAnonymous } from './http/rate-limit';
 import { requireJson } from './http/require-json';
+import type { JobStore } from './notifications/scheduled-jobs';
 import type { NotificationFeed } from './notifications/notification-feed';
 import type { PublishNotification } from './notifications/notification-publisher';
 import { notificationRoutes, userNotificationRoutes } from './notifications/notification-routes';
@@ -29,6 +30,8 @@ export interface ApiDeps {
   authenticate: Authenticator;
   preferences: PreferenceModel;
   feed: NotificationFeed;
+  /** Scheduled sends, for cancelling one. */
+  jobs: Pick<JobStore, 'cancel'>;
   /** Every accepted service token (rotation: several at once); none: the service routes refuse every caller. */
   serviceTokens: readonly string[];
   /** Bearer token for the admin stats (and /metrics, in createApp). */
@@ -83,6 +86,7 @@ export function createApiRouter(deps: ApiDeps): Router {
       feed: deps.feed,
       requireUser: signedIn,
       requireService,
+      jobs: deps.jobs,
     }),
   );
   api.use('/preferences', preferenceRoutes({ preferences: deps.preferences, requireUser: signedIn }));

@@ -3,6 +3,7 @@ import { migrateIdempotencyKeyDays, migrateLegacyUserIds, refuseForeignCollectio
 import { useCollectionPrefix } from './platform/collections';
 import type { Logger } from './platform/logger';
 import { idempotencyModel } from './notifications/idempotency';
+import { jobModel } from './notifications/scheduled-jobs';
 import { DEDUPE_INDEX, GROUP_HEAD_INDEX, GROUP_SLOT_INDEX, notificationModel } from './notifications/notification-model';
 import { databaseTraits } from './platform/db-traits';
 import { preferenceModel } from './preferences/preference-model';
@@ -41,7 +42,14 @@ export async function ensureIndexes(connection: Connection, options: EnsureIndex
   await migrateLegacyUserIds(connection, logger);
   await migrateIdempotencyKeyDays(connection);
   const { Topic, TopicMember } = topicModels(connection);
-  const models = [notificationModel(connection), preferenceModel(connection), idempotencyModel(connection), Topic, TopicMember];
+  const models = [
+    notificationModel(connection),
+    preferenceModel(connection),
+    idempotencyModel(connection),
+    jobModel(connection),
+    Topic,
+    TopicMember,
+  ];
   await Promise.all(models.map((model) => model.createIndexes()));
   // Unique per (userId, dedupeKey) over the notifications that have a key (see DEDUPE_INDEX).
   const ferretDb = !(await databaseTraits(connection)).secondaryIndexes;

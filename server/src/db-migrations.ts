@@ -120,6 +120,7 @@ const SHAPES: Record<string, (doc: Document) => boolean> = {
   preferences: (doc) => Array.isArray(doc.mutedTypes),
   topics: (doc) => typeof doc._id === 'string' && typeof doc.visibility === 'string',
   topic_members: (doc) => doc.userId !== undefined && typeof doc.topic === 'string',
+  notification_jobs: (doc) => ['send', 'wake', 'expire'].includes(doc.kind as string) && typeof doc.dueHour === 'string',
 };
 
 /**

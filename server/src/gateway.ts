@@ -10,6 +10,7 @@ import { createHeraldParts, type HeraldDeps } from './herald-parts';
 import type { NotificationFeed } from './notifications/notification-feed';
 import type { PublishNotification } from './notifications/notification-publisher';
 import type { RetentionSweeper } from './notifications/retention';
+import type { JobRunner } from './notifications/scheduled-jobs';
 import type { Logger } from './platform/logger';
 import type { Metrics } from './platform/metrics';
 import type { IoServer } from './realtime/io-server';
@@ -55,6 +56,8 @@ export interface Gateway {
   logger: Logger;
   instanceId: string;
   retention: RetentionSweeper;
+  /** Scheduled sends, snoozes and expiries. */
+  jobs: JobRunner;
   /** Listens on loopback-or-all as given; resolves with the bound port. */
   listen(port: number, host?: string): Promise<number>;
   /** Disconnects sockets, stops listening and removes its listeners; the caller closes the clients it built. */
@@ -111,6 +114,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logger: deps.logger,
     instanceId: parts.instanceId,
     retention: parts.retention,
+    jobs: parts.jobs,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);

@@ -13,6 +13,7 @@ import type { Routing } from './channels/user-channel-subscriber';
 import type { ReadinessCheck } from './http/health-routes';
 import { createNotificationCore, type NotificationCore } from './notifications/notification-core';
 import { createRetentionSweeper, type RetentionPolicy, type RetentionSweeper } from './notifications/retention';
+import { createJobRunner, jobWork, type JobRunner } from './notifications/scheduled-jobs';
 import { useCollectionPrefix } from './platform/collections';
 import { withDatabaseDeadlines } from './platform/deadline';
 import type { Logger } from './platform/logger';
@@ -59,6 +60,8 @@ export interface HeraldDeps {
   collectionPrefix?: string;
   /** Background retention; omit to run no sweeper (tests call runOnce themselves). */
   retention?: RetentionPolicy;
+  /** How often this instance looks for due jobs (scheduled sends, snoozes, expiries); 0: never. @default 1000 */
+  jobsIntervalMs?: number;
   /** @default a fresh registry */
   metrics?: Metrics;
   /** @default a random id */
@@ -100,6 +103,8 @@ export interface HeraldParts {
   core: NotificationCore;
   topics: TopicService;
   retention: RetentionSweeper;
+  /** Scheduled sends, snoozes and expiries (runs on every instance unless `jobsIntervalMs` is 0). */
+  jobs: JobRunner;
   /** Mounted inside the API before its 404 (installDemo adds the demo's routes here). */
   extensions: Router;
   /** The JSON API: /api in the standalone app, the host's prefix when embedded. */
@@ -159,6 +164,13 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
     cache: core.cache,
   });
   if (deps.retention) retention.start();
+  const jobs = createJobRunner({
+    connection,
+    logger,
+    run: jobWork({ publishNotification: core.publishNotification, removeMany: core.feed.removeMany, logger }),
+    ...(deps.jobsIntervalMs ? { intervalMs: deps.jobsIntervalMs } : {}),
+  });
+  if (deps.jobsIntervalMs !== 0) jobs.start();
 
   let realtime: RealtimeServer | undefined;
   const extensions = express.Router();
@@ -167,6 +179,7 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
     authenticate,
     preferences: preferenceModel(connection),
     feed: core.feed,
+    jobs: core.jobs,
     serviceTokens: deps.serviceTokens,
     ...(deps.metricsToken ? { metricsToken: deps.metricsToken } : {}),
     corsOrigins: deps.corsOrigins,
@@ -202,6 +215,7 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
     core,
     topics,
     retention,
+    jobs,
     extensions,
     api,
     readiness,
@@ -231,6 +245,7 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
     },
     async close() {
       retention.stop();
+      await jobs.stop();
       await realtime?.close();
       core.close();
     },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { objectIdSchema } from './ids.js';
-import { actionIdSchema, notificationTypeSchema, type Notification } from './notification.js';
+import { actionIdSchema, instantSchema, notificationTypeSchema, type Notification } from './notification.js';
 
 /** @default 20 */
 export const DEFAULT_PAGE_SIZE = 20;
@@ -38,6 +38,11 @@ export const readRequestSchema = z.strictObject({
 });
 
 export type ReadRequest = z.input<typeof readRequestSchema>;
+
+/** `notifications:snooze`: hide a notification everywhere until `until`, when it comes back unread (a new item, at the top). */
+export const snoozeRequestSchema = z.strictObject({ id: objectIdSchema, until: instantSchema });
+
+export type SnoozeRequest = z.input<typeof snoozeRequestSchema>;
 
 /** `notifications:action`: the user clicked one of a notification's action buttons. */
 export const actionRequestSchema = z.strictObject({ id: objectIdSchema, actionId: actionIdSchema });

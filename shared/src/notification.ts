@@ -89,42 +89,62 @@ export const groupInputSchema = z.strictObject({
 
 export type GroupInput = z.input<typeof groupInputSchema>;
 
+/** Furthest ahead a notification can be scheduled, snoozed to or set to expire: a year. */
+export const MAX_SCHEDULE_AHEAD_MS = 366 * 24 * 3600 * 1000;
+
+/** An instant as ISO 8601 with a zone (`2026-12-01T09:00:00Z`, `…+01:00`). */
+export const instantSchema = z
+  .string()
+  .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a zone, e.g. 2026-12-01T09:00:00Z' });
+
 /** What a backend sends to publish one notification to one or more users. */
-export const publishNotificationInputSchema = z.strictObject({
-  userIds: z
-    .array(userIdSchema)
-    .min(1, 'must name at least one user')
-    .max(MAX_RECIPIENTS, `at most ${MAX_RECIPIENTS} users per call`)
-    .transform((ids) => [...new Set(ids)]),
-  type: notificationTypeSchema,
-  title: shownText({ lines: false }).pipe(z.string().trim().min(1, 'must not be empty').max(MAX_TITLE_LENGTH)),
-  body: shownText({ lines: true }).pipe(z.string().max(MAX_BODY_LENGTH)).optional(),
-  actionUrl: actionUrlSchema.optional(),
-  actor: actorSchema.optional(),
-  data: jsonDataSchema.optional(),
-  /** What tabs split by (`social`, `billing`); see NotificationFilter. */
-  category: categorySchema.optional(),
-  /** Up to two buttons; a click is recorded once (`interactedAt`, `actionId`) and sent on the event bus. */
-  actions: z
-    .array(notificationActionSchema)
-    .max(MAX_ACTIONS, `at most ${MAX_ACTIONS} actions`)
-    .refine((actions) => new Set(actions.map((a) => a.id)).size === actions.length, 'action ids must differ')
-    .optional(),
-  /** Up to 10 tags (`mention`); a filter's tags match a notification with any of them. */
-  tags: tagsSchema.optional(),
-  /**
-   * At most one notification per recipient with this key while it is stored: a later publish with the
-   * same key stores and sends nothing for a recipient who has one (`deduplicatedUserIds`). Use it for
-   * things that can happen again and again, e.g. `post.liked:<postId>:<likerId>` whatever the
-   * like/unlike count. Deleting the notification (or retention) frees the key.
-   */
-  dedupeKey: z
-    .string()
-    .regex(/^[\x21-\x7e]{1,200}$/, 'must be 1 to 200 printable ASCII characters without spaces')
-    .optional(),
-  /** Collapse with the user's other notifications of the same key (see groupInputSchema). */
-  group: groupInputSchema.optional(),
-});
+export const publishNotificationInputSchema = z
+  .strictObject({
+    userIds: z
+      .array(userIdSchema)
+      .min(1, 'must name at least one user')
+      .max(MAX_RECIPIENTS, `at most ${MAX_RECIPIENTS} users per call`)
+      .transform((ids) => [...new Set(ids)]),
+    type: notificationTypeSchema,
+    title: shownText({ lines: false }).pipe(z.string().trim().min(1, 'must not be empty').max(MAX_TITLE_LENGTH)),
+    body: shownText({ lines: true }).pipe(z.string().max(MAX_BODY_LENGTH)).optional(),
+    actionUrl: actionUrlSchema.optional(),
+    actor: actorSchema.optional(),
+    data: jsonDataSchema.optional(),
+    /** What tabs split by (`social`, `billing`); see NotificationFilter. */
+    category: categorySchema.optional(),
+    /** Up to two buttons; a click is recorded once (`interactedAt`, `actionId`) and sent on the event bus. */
+    actions: z
+      .array(notificationActionSchema)
+      .max(MAX_ACTIONS, `at most ${MAX_ACTIONS} actions`)
+      .refine((actions) => new Set(actions.map((a) => a.id)).size === actions.length, 'action ids must differ')
+      .optional(),
+    /** Up to 10 tags (`mention`); a filter's tags match a notification with any of them. */
+    tags: tagsSchema.optional(),
+    /**
+     * At most one notification per recipient with this key while it is stored: a later publish with the
+     * same key stores and sends nothing for a recipient who has one (`deduplicatedUserIds`). Use it for
+     * things that can happen again and again, e.g. `post.liked:<postId>:<likerId>` whatever the
+     * like/unlike count. Deleting the notification (or retention) frees the key.
+     */
+    dedupeKey: z
+      .string()
+      .regex(/^[\x21-\x7e]{1,200}$/, 'must be 1 to 200 printable ASCII characters without spaces')
+      .optional(),
+    /** Collapse with the user's other notifications of the same key (see groupInputSchema). */
+    group: groupInputSchema.optional(),
+    /**
+     * Deliver at this time instead of now: kept as a job in the database (it survives restarts) and
+     * published once, by whichever instance runs it. A time already past sends now.
+     */
+    sendAt: instantSchema.optional(),
+    /** Gone from the feed and the counts, on every device, once this time has passed. */
+    expiresAt: instantSchema.optional(),
+  })
+  .refine((input) => !input.sendAt || !input.expiresAt || Date.parse(input.expiresAt) > Date.parse(input.sendAt), {
+    message: 'must be after sendAt',
+    path: ['expiresAt'],
+  });
 
 export type PublishNotificationInput = z.input<typeof publishNotificationInputSchema>;
 export type ValidPublishNotificationInput = z.output<typeof publishNotificationInputSchema>;
@@ -173,6 +193,8 @@ export interface Notification {
   actionId?: string;
   /** Set on a grouped item (a digest of several notifications). */
   group?: NotificationGroup;
+  /** When it leaves the feed and the counts (clients hide it from then on). */
+  expiresAt?: string;
 }
 
 const isoDate = z.string().datetime({ offset: true });
@@ -206,6 +228,7 @@ export const notificationSchema: z.ZodType<Notification> = z.object({
       actors: z.array(actorSchema).max(MAX_GROUP_ACTORS_SHOWN),
     })
     .optional(),
+  expiresAt: isoDate.optional(),
 });
 
 export interface NotificationCounts {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AckCallback, ErrorBody } from './errors.js';
-import type { ActionRequest, ReadRequest } from './feed.js';
+import type { ActionRequest, ReadRequest, SnoozeRequest } from './feed.js';
 import type { CountsRequest } from './filters.js';
 import type { TopicMessage } from './topics.js';
 import type { Notification, NotificationCounts } from './notification.js';
@@ -71,6 +71,11 @@ export interface ClientToServerEvents {
    * the notification as it is.
    */
   'notifications:action': (request: ActionRequest, ack: AckCallback<{ notification: Notification; counts: NotificationCounts }>) => void;
+  /**
+   * Hides the caller's notification on every device until `until` (at most a year ahead); then it is
+   * published to them again, unread, as a new item at the top. Answers the counts without it.
+   */
+  'notifications:snooze': (request: SnoozeRequest, ack: AckCallback<{ counts: NotificationCounts; until: string }>) => void;
   /** `{ unread, unseen }` per named filter (tabs with badges): at most 10 filters. */
   'notifications:counts': (request: CountsRequest, ack: AckCallback<{ counts: Record<string, NotificationCounts> }>) => void;
   /** Subscribes the user (all their sockets, and later ones) if the server's topic policy allows it. */

@@ -15,6 +15,7 @@ import { createNotificationFeed, type NotificationFeed } from './notification-fe
 import { createNotificationPublisher, type PublishNotification } from './notification-publisher';
 import { createNotificationWriter } from './notification-writer';
 import { createRetentionTracker } from './retention';
+import { createJobStore, type JobStore } from './scheduled-jobs';
 import { createSequenceAllocator, type SequenceAllocator } from './sequence';
 
 export interface NotificationCore {
@@ -24,6 +25,7 @@ export interface NotificationCore {
   cache: FeedCache;
   sequences: SequenceAllocator;
   userChannel: UserChannelPublisher;
+  jobs: JobStore;
   /** Removes every listener the core attached to the connections it was handed (it closes neither). */
   close(): void;
 }
@@ -52,6 +54,7 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
   const sequences = createSequenceAllocator({ connection, redis, logger, names });
   const cache = createFeedCache({ redis, logger, names });
   const counts = createCountFeed({ connection, cache });
+  const jobs = createJobStore(connection);
   const writer = createNotificationWriter({
     connection,
     sequences,
@@ -68,6 +71,7 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
       userChannel,
       logger,
       counts,
+      jobs,
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
     }),
     // Request paths wait for the database at most DATABASE_DEADLINE_MS (publishing bounds itself).
@@ -77,6 +81,7 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
         userChannel,
         cache,
         counts,
+        jobs,
         onAction: async (n) => {
           const data = {
             notificationId: n.id,
@@ -100,6 +105,7 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
     cache,
     sequences,
     userChannel,
+    jobs,
     close: () => cache.close(),
   };
 }

@@ -2,8 +2,11 @@ import mongoose, { Types, type Connection } from 'mongoose';
 import {
   countsRequestSchema,
   feedQuerySchema,
+  MAX_SCHEDULE_AHEAD_MS,
   type FeedPage,
+  type JsonObject,
   type Notification,
+  type PublishNotificationInput,
   type NotificationCounts,
   type ReadResult,
 } from '@herald/shared';
@@ -12,7 +15,8 @@ import { AppError, ValidationError } from '../platform/errors';
 import type { FeedCache } from './feed-cache';
 import type { CountFeed } from './notification-counts';
 import { filterConditions, filterFromQuery, queryDataConditions } from './notification-filter';
-import { NOT_A_GAP, gapDocument, notificationModel } from './notification-model';
+import { NOT_A_GAP, gapDocument, notificationModel, type NotificationDoc } from './notification-model';
+import type { JobStore } from './scheduled-jobs';
 import { recordSeqFloors } from './sequence';
 import { toNotification } from './to-notification';
 
@@ -52,6 +56,31 @@ export interface NotificationFeed {
   seenAll(userId: string): Promise<NotificationCounts>;
   /** Deletes one notification; its seq is never handed out again. */
   remove(userId: string, id: string): Promise<NotificationCounts>;
+  /** Deletes those of these notifications that are still there (expiry); returns their ids. */
+  removeMany(userId: string, ids: string[]): Promise<string[]>;
+  /**
+   * Hides the notification on every device until `until` (it is removed, and a `wake` job publishes it
+   * again then, unread, as a new item). Answers the counts without it.
+   */
+  snooze(userId: string, id: string, until: string): Promise<{ counts: NotificationCounts; until: string }>;
+}
+
+/** The publish that brings a snoozed notification back: what it said, to its user. */
+function republishInput(doc: NotificationDoc): PublishNotificationInput {
+  return {
+    userIds: [doc.userId],
+    type: doc.type,
+    title: doc.title,
+    ...(doc.body !== undefined && doc.body !== null ? { body: doc.body } : {}),
+    ...(doc.actionUrl ? { actionUrl: doc.actionUrl } : {}),
+    ...(doc.actor ? { actor: { id: doc.actor.id, name: doc.actor.name } } : {}),
+    ...(doc.data ? { data: doc.data as JsonObject } : {}),
+    ...(doc.category ? { category: doc.category } : {}),
+    ...(doc.tags?.length ? { tags: [...doc.tags] } : {}),
+    ...(doc.actions?.length ? { actions: doc.actions.map((a) => ({ id: a.id, label: a.label, ...(a.url ? { url: a.url } : {}) })) } : {}),
+    ...(doc.dedupeKey ? { dedupeKey: doc.dedupeKey } : {}),
+    ...(doc.expiresAt ? { expiresAt: doc.expiresAt.toISOString() } : {}),
+  };
 }
 
 type StateField = 'readAt' | 'seenAt' | 'archivedAt';
@@ -81,6 +110,8 @@ export function createNotificationFeed(deps: {
   counts: CountFeed;
   /** Told about each first click of an action (the event bus's `notification.action`); its failure is logged, not thrown. */
   onAction?: (notification: Notification) => Promise<void>;
+  /** Where snoozed notifications wait to come back. */
+  jobs: JobStore;
 }): NotificationFeed {
   const Notification = notificationModel(deps.connection);
   const { counts } = deps;
@@ -169,24 +200,54 @@ export function createNotificationFeed(deps: {
     return { notification, counts: latest };
   }
 
-  async function remove(userId: string, id: string): Promise<NotificationCounts> {
-    const doc = await Notification.findOne(
-      { _id: new Types.ObjectId(id), userId, gap: mongoose.trusted(NOT_A_GAP.gap) },
+  /**
+   * Replaces those of the user's notifications with these ids that are still there by known gaps (not
+   * removed: clients syncing over their seqs know at once they hold nothing), then tells the user's
+   * devices with fresh counts. Null when none was there.
+   */
+  async function removeIds(userId: string, ids: string[]): Promise<{ removed: string[]; counts: NotificationCounts } | null> {
+    const docs = await Notification.find(
+      { _id: mongoose.trusted({ $in: ids.map((id) => new Types.ObjectId(id)) }), userId, gap: mongoose.trusted(NOT_A_GAP.gap) },
       { seq: 1 },
     ).lean();
-    if (!doc) throw notFound();
-    // Its seq must never be handed out again, even if it was the newest and the counters are rebuilt.
-    await recordSeqFloors(deps.connection, new Map([[userId, doc.seq]]));
-    // Replaced by a known gap, not removed: clients syncing over its seq know at once it holds nothing.
-    const result = await Notification.collection.replaceOne(
-      { _id: doc._id, userId, gap: NOT_A_GAP.gap },
-      gapDocument(userId, doc.seq, doc._id, new Date()),
+    if (docs.length === 0) return null;
+    // Their seqs must never be handed out again, even if one was the newest and the counters are rebuilt.
+    await recordSeqFloors(deps.connection, new Map([[userId, Math.max(...docs.map((doc) => doc.seq))]]));
+    const now = new Date();
+    const result = await Notification.collection.bulkWrite(
+      docs.map((doc) => ({
+        replaceOne: { filter: { _id: doc._id, userId, gap: NOT_A_GAP.gap }, replacement: gapDocument(userId, doc.seq, doc._id, now) },
+      })),
+      { ordered: false },
     );
-    if (result.matchedCount === 0) throw notFound();
+    if (result.matchedCount === 0) return null;
     await deps.cache.changed([userId]);
     const fresh = await counts(userId);
-    await deps.userChannel.publish([{ userId, message: { kind: 'deleted', ids: [id], counts: fresh } }]);
-    return fresh;
+    const removed = docs.map((doc) => doc._id.toHexString());
+    await deps.userChannel.publish([{ userId, message: { kind: 'deleted', ids: removed, counts: fresh } }]);
+    return { removed, counts: fresh };
+  }
+
+  async function remove(userId: string, id: string): Promise<NotificationCounts> {
+    const result = await removeIds(userId, [id]);
+    if (!result) throw notFound();
+    return result.counts;
+  }
+
+  async function snooze(userId: string, id: string, until: string): Promise<{ counts: NotificationCounts; until: string }> {
+    const at = Date.parse(until);
+    if (!(at > Date.now() + 1000 && at <= Date.now() + MAX_SCHEDULE_AHEAD_MS)) {
+      throw new ValidationError('Snooze until a time in the next year.', [
+        { path: 'until', message: 'must be in the future, within a year' },
+      ]);
+    }
+    const doc = await Notification.findOne({ _id: new Types.ObjectId(id), userId, gap: mongoose.trusted(NOT_A_GAP.gap) }).lean();
+    if (!doc) throw notFound();
+    // The way back first: a snooze that stops after this still brings the notification back (and the
+    // wake job removes it first if it was not removed here), never loses it.
+    await deps.jobs.add({ _id: `wake:${id}`, kind: 'wake', dueAt: new Date(at), input: republishInput(doc), targets: [{ userId, id }] });
+    const result = await removeIds(userId, [id]);
+    return { counts: result?.counts ?? (await counts(userId)), until: new Date(at).toISOString() };
   }
 
   async function countsFor(userId: string, rawRequest: unknown): Promise<Record<string, NotificationCounts>> {
@@ -219,5 +280,7 @@ export function createNotificationFeed(deps: {
     readAll: (userId) => setAll(userId, 'readAt'),
     seenAll: (userId) => setAll(userId, 'seenAt'),
     remove,
+    removeMany: async (userId, ids) => (await removeIds(userId, ids))?.removed ?? [],
+    snooze,
   };
 }

@@ -26,6 +26,8 @@ export interface NotificationDoc {
   /** When one of its actions was clicked (once), and which. */
   interactedAt?: Date | null;
   actionId?: string;
+  /** When it leaves the feed (an expiry job removes it; clients hide it from then on). */
+  expiresAt?: Date;
   /**
    * A known gap, not a notification: its seq was handed out and will never hold one (the insert
    * failed, or its publisher was gone too long). It takes the seq's `_id`, so an insert arriving late
@@ -92,6 +94,7 @@ const notificationSchema = new Schema<NotificationDoc>(
     actions: { type: [actionSchema], default: undefined },
     interactedAt: { type: Date },
     actionId: { type: String },
+    expiresAt: { type: Date },
     readAt: { type: Date, default: null },
     seenAt: { type: Date, default: null },
     archivedAt: { type: Date, default: null },

@@ -1,5 +1,12 @@
+import { createHash, randomUUID } from 'node:crypto';
 import mongoose, { Types, type Connection } from 'mongoose';
-import { publishNotificationInputSchema, type Notification, type PublishNotificationInput } from '@herald/shared';
+import {
+  MAX_SCHEDULE_AHEAD_MS,
+  publishNotificationInputSchema,
+  type Notification,
+  type PublishNotificationInput,
+  type ValidPublishNotificationInput,
+} from '@herald/shared';
 import type { UserChannelPublisher } from '../channels/user-channel-publisher';
 import { AppError, ValidationError, toAppError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
@@ -10,6 +17,7 @@ import { notificationModel } from './notification-model';
 import type { CountFeed } from './notification-counts';
 import type { GroupSpec } from './notification-groups';
 import type { NotificationContent, NotificationWriter, StoreResult } from './notification-writer';
+import { scheduleConflict, type JobStore } from './scheduled-jobs';
 import { toNotification } from './to-notification';
 
 /**
@@ -38,6 +46,11 @@ export interface PublishResult {
   deduplicatedUserIds: string[];
   /** True when this answer replays an earlier request with the same idempotency key. */
   replayed: boolean;
+  /**
+   * Published with a future `sendAt`: nothing is stored or sent yet (`notifications` is empty); the job
+   * `id` (to cancel it) and when it will be sent.
+   */
+  scheduled?: { id: string; sendAt: string };
   /**
    * Gateway instances that received each notification's live message (Redis's PUBLISH count), in the
    * order of `notifications`; 0 means no recipient socket was connected anywhere, null that Redis failed
@@ -82,6 +95,8 @@ export function createNotificationPublisher(deps: {
   metrics?: Pick<Metrics, 'published' | 'publishFailures'>;
   /** Counts sent with the removal of grouped items a new one replaced. */
   counts: CountFeed;
+  /** Where sends with `sendAt` and expiries wait for their time. */
+  jobs: JobStore;
 }): PublishNotification {
   const Notification = notificationModel(deps.connection);
   const log = deps.logger.child({ module: 'notification-publisher' });
@@ -156,6 +171,54 @@ export function createNotificationPublisher(deps: {
     await deps.userChannel.publish(messages);
   }
 
+  /**
+   * Records when the stored notifications expire (one job for the call, named after its first
+   * notification, so a keyed retry records nothing twice). Not fatal: they are stored, and clients
+   * hide them after `expiresAt` anyway; the error is logged.
+   */
+  async function recordExpiry(stored: Notification[], expiresAt: Date | undefined): Promise<void> {
+    if (!expiresAt || stored.length === 0) return;
+    const job = {
+      _id: `expire:${stored[0]!.id}`,
+      kind: 'expire' as const,
+      dueAt: expiresAt,
+      targets: stored.map((n) => ({ userId: n.userId, id: n.id })),
+    };
+    await deps.jobs
+      .add(job)
+      .catch((error: unknown) => log.error({ err: error, job: job._id }, 'could not record when notifications expire'));
+  }
+
+  /** A publish with a future `sendAt`: one `send` job (with a key: named after it, so the same request again is a replay). */
+  async function schedule(
+    data: ValidPublishNotificationInput,
+    sendAt: Date,
+    key: string | undefined,
+    hash: string,
+  ): Promise<PublishResult> {
+    const { sendAt: _sendAt, ...input } = data;
+    const id = key === undefined ? `send:${randomUUID()}` : `send:${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+    const added = await withDatabaseDeadline(
+      deps.jobs.add({ _id: id, kind: 'send', dueAt: sendAt, input, ...(key === undefined ? {} : { requestHash: hash }) }),
+    );
+    const empty = { notifications: [], mutedUserIds: [], deduplicatedUserIds: [], instancesReached: [] };
+    if (added.added) return { ...empty, replayed: false, scheduled: { id, sendAt: sendAt.toISOString() } };
+    if (added.existing.kind !== 'send' || added.existing.requestHash !== hash) throw scheduleConflict();
+    return { ...empty, replayed: true, scheduled: { id, sendAt: added.existing.dueAt.toISOString() } };
+  }
+
+  /** Times must be ahead (expiresAt) and not too far ahead (both). */
+  function checkTimes(data: ValidPublishNotificationInput, now: number): void {
+    const issues: { path: string; message: string }[] = [];
+    const sendAt = data.sendAt ? Date.parse(data.sendAt) : undefined;
+    const expiresAt = data.expiresAt ? Date.parse(data.expiresAt) : undefined;
+    if (sendAt !== undefined && sendAt > now + MAX_SCHEDULE_AHEAD_MS) issues.push({ path: 'sendAt', message: 'must be within a year' });
+    if (expiresAt !== undefined && expiresAt <= now) issues.push({ path: 'expiresAt', message: 'must be in the future' });
+    if (expiresAt !== undefined && expiresAt > now + 2 * MAX_SCHEDULE_AHEAD_MS)
+      issues.push({ path: 'expiresAt', message: 'must be within two years' });
+    if (issues.length > 0) throw new ValidationError('Invalid notification: check the times.', issues);
+  }
+
   async function publishNotification(input: PublishNotificationInput, options: PublishOptions = {}): Promise<PublishResult> {
     const publishedAt = Date.now();
     const parsed = publishNotificationInputSchema.safeParse(input);
@@ -164,7 +227,9 @@ export function createNotificationPublisher(deps: {
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
       throw new ValidationError('Invalid Idempotency-Key: use 1 to 200 printable ASCII characters without spaces.');
     }
-    const { userIds, group, ...content } = parsed.data;
+    checkTimes(parsed.data, publishedAt);
+    const { userIds, group, sendAt, expiresAt, ...rest } = parsed.data;
+    const content: NotificationContent = { ...rest, ...(expiresAt ? { expiresAt: new Date(expiresAt) } : {}) };
 
     // The caller waits for the database at most the deadline. Storing goes on without it; whoever is
     // still there when it ends announces the notifications: the caller, or (after a 503) the background.
@@ -174,7 +239,10 @@ export function createNotificationPublisher(deps: {
       key === undefined
         ? { hash: '', sameAs: [] }
         : { hash: requestHash({ ...parsed.data, userIds: [...new Set(userIds)].sort() }), sameAs: [legacyRequestHash(parsed.data)] };
-    const storing = store(key, userIds, content, group, hashes).then((outcome) => {
+    // A second's leeway: a time that is already (nearly) here sends now.
+    if (sendAt && Date.parse(sendAt) > publishedAt + 1000) return schedule(parsed.data, new Date(sendAt), key, hashes.hash);
+    const storing = store(key, userIds, content, group, hashes).then(async (outcome) => {
+      if (outcome.kind === 'stored') await recordExpiry(outcome.stored, content.expiresAt);
       if (answer.owner === 'undecided') answer.owner = 'caller';
       else if (outcome.kind === 'stored') {
         void announce(outcome, publishedAt).catch((error: unknown) => log.warn({ err: error }, 'late announce failed'));

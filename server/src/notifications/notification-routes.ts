@@ -1,10 +1,11 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { actionIdSchema, readRequestSchema } from '@herald/shared';
+import { actionIdSchema, readRequestSchema, snoozeRequestSchema } from '@herald/shared';
 import { currentUser } from '../auth/require-user';
-import { ValidationError } from '../platform/errors';
+import { AppError, ValidationError } from '../platform/errors';
 import { idParam, userIdParam } from '../http/id-param';
 import type { NotificationFeed } from './notification-feed';
 import type { PublishNotification } from './notification-publisher';
+import type { JobStore } from './scheduled-jobs';
 
 export interface NotificationRouteDeps {
   publishNotification: PublishNotification;
@@ -13,6 +14,7 @@ export interface NotificationRouteDeps {
   requireUser: RequestHandler;
   /** Admits backends holding a service token. */
   requireService: RequestHandler;
+  jobs: Pick<JobStore, 'cancel'>;
 }
 
 /**
@@ -26,12 +28,25 @@ export function notificationRoutes(deps: NotificationRouteDeps): Router {
     const result = await deps.publishNotification(req.body, key === undefined ? {} : { idempotencyKey: key });
     // The answer of an earlier request with this key, stored and sent then (nothing new now).
     if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    // Scheduled (`sendAt`): accepted, nothing sent yet.
+    if (result.scheduled) {
+      res.status(202).json({ scheduled: result.scheduled });
+      return;
+    }
     res.status(201).json({
       notifications: result.notifications,
       instancesReached: result.instancesReached,
       ...(result.mutedUserIds.length > 0 ? { mutedUserIds: result.mutedUserIds } : {}),
       ...(result.deduplicatedUserIds.length > 0 ? { deduplicatedUserIds: result.deduplicatedUserIds } : {}),
     });
+  });
+  // Cancels a scheduled send that has not started (its id came in the 202 answer).
+  router.delete('/scheduled/:id', deps.requireService, async (req, res) => {
+    const id = String(req.params.id);
+    if (!/^send:[0-9a-f-]{36,40}$/.test(id))
+      throw new ValidationError('Not a scheduled send id.', [{ path: 'id', message: 'must be an id from a 202 answer' }]);
+    if (!(await deps.jobs.cancel(id))) throw new AppError('not_found', 'No such scheduled send waiting (it may have been sent already).');
+    res.json({ cancelled: id });
   });
   router.use(feedRoutes(deps.feed, deps.requireUser, (_req, res) => currentUser(res).userId));
   return router;
@@ -84,6 +99,11 @@ function feedRoutes(feed: NotificationFeed, guard: RequestHandler, userOf: (req:
     const actionId = actionIdSchema.safeParse(req.params.actionId);
     if (!actionId.success) throw ValidationError.fromZod(actionId.error, 'actionId');
     res.json(await feed.act(userOf(req, res), idParam(req.params.id), actionId.data));
+  });
+  router.post('/:id/snooze', async (req, res) => {
+    const parsed = snoozeRequestSchema.safeParse({ ...(req.body as object), id: req.params.id });
+    if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'body');
+    res.json(await feed.snooze(userOf(req, res), parsed.data.id, parsed.data.until));
   });
   router.delete('/:id', async (req, res) => {
     res.json({ counts: await feed.remove(userOf(req, res), idParam(req.params.id)) });

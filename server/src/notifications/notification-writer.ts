@@ -83,7 +83,7 @@ interface Slot {
 function contentOf(
   doc: Pick<
     NotificationDoc,
-    'type' | 'title' | 'body' | 'actionUrl' | 'actor' | 'data' | 'dedupeKey' | 'category' | 'tags' | 'actions' | 'group'
+    'type' | 'title' | 'body' | 'actionUrl' | 'actor' | 'data' | 'dedupeKey' | 'category' | 'tags' | 'actions' | 'group' | 'expiresAt'
   >,
 ): string {
   const { type, body, actionUrl, actor, data, dedupeKey, category, tags } = doc;
@@ -92,8 +92,9 @@ function contentOf(
   // Actions as plain fields in a fixed order (a stored one comes back with its keys in stored order).
   const actions = doc.actions?.map((a) => [a.id, a.label, a.url ?? null]);
   const group = doc.group?.key;
+  const expiresAt = doc.expiresAt?.toISOString();
   return JSON.stringify(
-    [type, title, body, actionUrl, actor, data, dedupeKey, category, tags, actions, group].map((field) => field ?? null),
+    [type, title, body, actionUrl, actor, data, dedupeKey, category, tags, actions, group, expiresAt].map((field) => field ?? null),
   );
 }
 
@@ -118,6 +119,7 @@ function newDocument(content: NotificationContent, keys: Pick<NotificationDoc, '
   if (content.data !== undefined) doc.data = content.data;
   if (content.dedupeKey !== undefined) doc.dedupeKey = content.dedupeKey;
   if (content.category !== undefined) doc.category = content.category;
+  if (content.expiresAt !== undefined) doc.expiresAt = content.expiresAt;
   if (content.tags !== undefined && content.tags.length > 0) doc.tags = [...content.tags];
   if (content.actions !== undefined && content.actions.length > 0) {
     doc.actions = content.actions.map((a) => ({ id: a.id, label: a.label, ...(a.url !== undefined ? { url: a.url } : {}) }));

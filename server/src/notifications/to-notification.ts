@@ -25,6 +25,7 @@ export function toNotification(doc: NotificationDoc): Notification {
   if (doc.readAt) n.readAt = doc.readAt.toISOString();
   if (doc.seenAt) n.seenAt = doc.seenAt.toISOString();
   if (doc.archivedAt) n.archivedAt = doc.archivedAt.toISOString();
+  if (doc.expiresAt) n.expiresAt = doc.expiresAt.toISOString();
   if (doc.group) {
     const { id, key, count, actorCount, actors } = doc.group;
     n.group = { id, key, count, actorCount, actors: actors.slice(0, MAX_GROUP_ACTORS_SHOWN).map((a) => ({ id: a.id, name: a.name })) };

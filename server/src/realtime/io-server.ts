@@ -166,6 +166,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     socket.on('notifications:read', handlers.read);
     socket.on('notifications:counts', handlers.counts);
     socket.on('notifications:action', handlers.action);
+    socket.on('notifications:snooze', handlers.snooze);
     socket.on('notifications:seen', handlers.seen);
     socket.on('auth:refresh', handlers.refresh);
   });

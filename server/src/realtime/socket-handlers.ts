@@ -3,6 +3,7 @@ import {
   authRefreshSchema,
   countsRequestSchema,
   readRequestSchema,
+  snoozeRequestSchema,
   syncRequestSchema,
   topicRequestSchema,
 } from '@herald/shared';
@@ -82,6 +83,13 @@ export function createSocketHandlers(deps: {
       ({ ids }, socket: IoSocket) => deps.feed.markSeen(socket.data.userId, ids, socket.id),
       logger,
       'notifications:seen',
+    ),
+
+    snooze: acknowledged(
+      snoozeRequestSchema,
+      ({ id, until }, socket: IoSocket) => deps.feed.snooze(socket.data.userId, id, until),
+      logger,
+      'notifications:snooze',
     ),
 
     action: acknowledged(

@@ -1,6 +1,6 @@
 import { useEffect, useRef, type KeyboardEvent } from 'react';
 import type { Notification, NotificationAction } from '@herald/shared';
-import { NotificationItem } from './NotificationItem.js';
+import { NotificationItem, type SnoozeOption } from './NotificationItem.js';
 import { useRovingFocus } from './use-roving-focus.js';
 import { useWording } from './labels.js';
 
@@ -19,6 +19,8 @@ export interface FeedPanelProps {
   onOpen(notification: Notification): void;
   onArchive(id: string): void;
   onAction(notification: Notification, action: NotificationAction): void;
+  snoozeOptions?: SnoozeOption[];
+  onSnooze?(id: string, until: Date): void;
   onMarkAllRead(): void;
   /** Unseen items that have been in view (at least half, for SEEN_AFTER_MS), in batches. */
   onSeen?(ids: string[]): void;
@@ -188,7 +190,14 @@ export function FeedPanel(props: FeedPanelProps) {
     ) : (
       <ul className="hr-list" ref={listRef} aria-label={labels.unreadInList(unread)}>
         {items.map((n) => (
-          <NotificationItem key={n.id} notification={n} onOpen={props.onOpen} onArchive={props.onArchive} onAction={props.onAction} />
+          <NotificationItem
+            key={n.id}
+            notification={n}
+            onOpen={props.onOpen}
+            onArchive={props.onArchive}
+            onAction={props.onAction}
+            {...(props.onSnooze && props.snoozeOptions ? { onSnooze: props.onSnooze, snoozeOptions: props.snoozeOptions } : {})}
+          />
         ))}
         {hasOlder ? (
           <li ref={sentinelRef} className="hr-older">

@@ -5,6 +5,7 @@ import { matchesFilter, type NotificationFilter } from '@herald/shared/filter-ma
 import { useConnectionState, useFilterCounts, useNotifications, useUnreadCount } from '../react/hooks.js';
 import { Bell } from './Bell.js';
 import { FeedPanel } from './FeedPanel.js';
+import type { SnoozeOption } from './NotificationItem.js';
 import { englishLabels, WordingContext, type LabelOverrides } from './labels.js';
 import { Toasts } from './Toasts.js';
 import './notifications.css';
@@ -46,6 +47,20 @@ export interface NotificationComponentProps {
    * device; it is read too). If the action has a `url`, it is followed afterwards through `onNavigate`.
    */
   onAction?: (notification: Notification, action: NotificationAction) => void;
+  /**
+   * The choices of each item's Snooze menu; `[]` hides it. A snoozed notification leaves every tab
+   * and device and comes back at that time, unread, at the top.
+   * @default for 1 hour, until tomorrow at 9:00
+   */
+  snoozeOptions?: SnoozeOption[];
+}
+
+/** Tomorrow at 9:00, local time. */
+function tomorrowMorning(now: Date): Date {
+  const at = new Date(now);
+  at.setDate(at.getDate() + 1);
+  at.setHours(9, 0, 0, 0);
+  return at;
 }
 
 /**
@@ -63,13 +78,36 @@ export function NotificationComponent({
   className,
   tabs,
   onAction,
+  snoozeOptions,
 }: NotificationComponentProps) {
   const wording = useMemo(
     () => ({ labels: { ...englishLabels, ...labels, connection: { ...englishLabels.connection, ...labels?.connection } }, locale }),
     [labels, locale],
   );
-  const { items, loading, error, hasOlder, loadingOlder, markRead, markAllRead, markItemsSeen, archive, loadOlder, retry, live, act } =
-    useNotifications();
+  const {
+    items,
+    loading,
+    error,
+    hasOlder,
+    loadingOlder,
+    markRead,
+    markAllRead,
+    markItemsSeen,
+    archive,
+    loadOlder,
+    retry,
+    live,
+    act,
+    snooze,
+  } = useNotifications();
+  const snoozeChoices = useMemo(
+    () =>
+      snoozeOptions ?? [
+        { label: wording.labels.snoozeHour, until: (now: Date) => new Date(now.getTime() + 3600_000) },
+        { label: wording.labels.snoozeTomorrow, until: tomorrowMorning },
+      ],
+    [snoozeOptions, wording],
+  );
   const { unread } = useUnreadCount();
   const connection = useConnectionState();
   const [open, setOpen] = useState(false);
@@ -129,6 +167,8 @@ export function NotificationComponent({
             onArchive={(id) => void archive(id)}
             onSeen={onSeen}
             onAction={(n, action) => void actOn(n, action)}
+            snoozeOptions={snoozeChoices}
+            onSnooze={(id, until) => void snooze(id, until).catch(() => undefined)}
             onMarkAllRead={() => void markAllRead()}
             onLoadOlder={onLoadOlder}
             onRetry={retry}

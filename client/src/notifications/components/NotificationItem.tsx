@@ -1,12 +1,75 @@
+import { useState } from 'react';
 import type { Notification, NotificationAction } from '@herald/shared';
 import { initials, relativeTime } from './format.js';
 import { useWording } from './labels.js';
+
+/**
+ * One choice of an item's Snooze menu: its label, and when the notification comes back.
+ *
+ * @example
+ * const nextWeek: SnoozeOption = { label: 'Next week', until: (now) => new Date(now.getTime() + 7 * 86_400_000) };
+ */
+export interface SnoozeOption {
+  label: string;
+  until: (now: Date) => Date;
+}
 
 export interface NotificationItemProps {
   notification: Notification;
   onOpen(notification: Notification): void;
   onArchive(id: string): void;
   onAction(notification: Notification, action: NotificationAction): void;
+  /** The Snooze menu's choices; none: no Snooze control. */
+  snoozeOptions?: SnoozeOption[];
+  onSnooze?(id: string, until: Date): void;
+}
+
+/**
+ * The Snooze control: a button that shows the choices under the item's text. Reached with Tab, like the
+ * archive button; the arrow keys move between items' main actions only.
+ */
+function Snooze({
+  notification: n,
+  options,
+  onSnooze,
+}: {
+  notification: Notification;
+  options: SnoozeOption[];
+  onSnooze(id: string, until: Date): void;
+}) {
+  const { labels } = useWording();
+  const [open, setOpen] = useState(false);
+  return (
+    <span className="hr-snooze">
+      <button
+        type="button"
+        className="hr-snooze-toggle"
+        aria-expanded={open}
+        aria-label={labels.snoozeItem(n.title)}
+        title={labels.snooze}
+        data-testid="notification-snooze"
+        onClick={() => setOpen((o) => !o)}
+      >
+        {labels.snooze}
+      </button>
+      {open
+        ? options.map((option) => (
+            <button
+              key={option.label}
+              type="button"
+              className="hr-action"
+              data-testid="notification-snooze-option"
+              onClick={() => {
+                setOpen(false);
+                onSnooze(n.id, option.until(new Date()));
+              }}
+            >
+              {option.label}
+            </button>
+          ))
+        : null}
+    </span>
+  );
 }
 
 /** The action buttons, or which one was clicked (in every tab and device, once recorded). */
@@ -40,7 +103,7 @@ function Actions({ notification: n, onAction }: Pick<NotificationItemProps, 'not
 }
 
 /** One row of the feed: avatar, title, body and time as text (never parsed as HTML), unread dot, archive button. */
-export function NotificationItem({ notification: n, onOpen, onArchive, onAction }: NotificationItemProps) {
+export function NotificationItem({ notification: n, onOpen, onArchive, onAction, snoozeOptions, onSnooze }: NotificationItemProps) {
   const { labels, locale } = useWording();
   return (
     <li
@@ -79,6 +142,9 @@ export function NotificationItem({ notification: n, onOpen, onArchive, onAction 
           <span className="hr-visually-hidden">{n.readAt ? '' : labels.unreadItem}</span>
         </button>
         <Actions notification={n} onAction={onAction} />
+        {onSnooze && snoozeOptions && snoozeOptions.length > 0 ? (
+          <Snooze notification={n} options={snoozeOptions} onSnooze={onSnooze} />
+        ) : null}
       </div>
       {n.readAt ? null : <span className="hr-unread-dot" aria-hidden="true" />}
       <button

@@ -43,6 +43,12 @@ export interface NotificationLabels {
   interacted: (label: string) => string;
   /** A grouped item's size ("5 notifications"), shown from two on. */
   groupCount: (count: number) => string;
+  /** The control that opens an item's snooze choices, and its accessible name. */
+  snooze: string;
+  snoozeItem: (title: string) => string;
+  /** The default snooze choices. */
+  snoozeHour: string;
+  snoozeTomorrow: string;
   connection: Record<ConnectionState, string>;
 }
 
@@ -69,6 +75,10 @@ export const englishLabels: NotificationLabels = {
   emptyTab: 'Nothing here yet.',
   interacted: (label) => `✓ ${label}`,
   groupCount: (count) => `${count} notifications`,
+  snooze: 'Snooze',
+  snoozeItem: (title) => `Snooze: ${title}`,
+  snoozeHour: 'For 1 hour',
+  snoozeTomorrow: 'Until tomorrow',
   connection: {
     connecting: 'Connecting…',
     connected: 'Live',

@@ -324,6 +324,20 @@ export class FeedClient {
     return response.data;
   }
 
+  /**
+   * Hides the notification on every device until `until`; it comes back then, unread, as a new item.
+   * Rejects (`validation_failed`) for a time that is past or more than a year ahead.
+   */
+  async snooze(id: string, until: Date | string): Promise<{ counts: NotificationCounts; until: string }> {
+    this.noteLocalChange();
+    const at = typeof until === 'string' ? until : until.toISOString();
+    const response = await this.socket.timeout(this.ackTimeoutMs).emitWithAck('notifications:snooze', { id, until: at });
+    if (!response.data) throw Object.assign(new Error(response.error.message), { body: response.error });
+    this.update(applyDeleted(this.state, [id]));
+    this.applyPushedCounts(response.data.counts);
+    return response.data;
+  }
+
   /** Records a click on one of the notification's actions (once; it is read too). Returns the notification as stored. */
   async act(id: string, actionId: string): Promise<{ notification: Notification; counts: NotificationCounts }> {
     this.noteLocalChange();

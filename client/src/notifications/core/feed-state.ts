@@ -162,6 +162,28 @@ export function applyDeleted(state: FeedState, ids: string[]): FeedState {
 }
 
 /**
+ * The feed without the notifications whose `expiresAt` has passed (the server removes them moments
+ * later and says so, with counts; until then they are hidden).
+ *
+ * @example
+ * const shown = withoutExpired(state, Date.now());
+ */
+export function withoutExpired(state: FeedState, now: number): FeedState {
+  if (!state.items.some((n) => n.expiresAt && Date.parse(n.expiresAt) <= now)) return state;
+  return { ...state, items: state.items.filter((n) => !n.expiresAt || Date.parse(n.expiresAt) > now) };
+}
+
+/** When the next of these notifications expires (ms since the epoch), or undefined. */
+export function nextExpiry(items: Notification[], now: number): number | undefined {
+  let next: number | undefined;
+  for (const n of items) {
+    const at = n.expiresAt ? Date.parse(n.expiresAt) : NaN;
+    if (at > now && (next === undefined || at < next)) next = at;
+  }
+  return next;
+}
+
+/**
  * Authoritative `{ unread, unseen }` from the server replace the local ones.
  *
  * @example

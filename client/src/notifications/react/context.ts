@@ -20,6 +20,8 @@ export interface NotificationContextValue {
   retry(): void;
   /** Marks these notifications seen (they were shown); other tabs and devices follow. */
   markItemsSeen(ids: string[]): Promise<void>;
+  /** Hides a notification on every device until `until`, when it comes back unread at the top. */
+  snooze(id: string, until: Date): Promise<void>;
   /** Records a click on an action button (once); other tabs and devices follow. */
   act(id: string, actionId: string): Promise<void>;
   /** Counts per named filter from the server; rejects while not connected. */

@@ -4,7 +4,7 @@ import type { Notification, NotificationFilter, TopicMessage } from '@herald/sha
 import type { ErrorBody } from '@herald/shared/errors';
 import { createFeedApi } from '../core/feed-api.js';
 import { FeedClient, type ConnectionState, type FeedSocket } from '../core/feed-client.js';
-import { applyAllRead, applyOlderPage, applyUpdated, emptyFeed, type FeedState } from '../core/feed-state.js';
+import { applyAllRead, applyOlderPage, applyUpdated, emptyFeed, nextExpiry, withoutExpired, type FeedState } from '../core/feed-state.js';
 import { openTabSync, type TabMessage, type TabSync } from '../core/tab-sync.js';
 import { keepTokenFresh } from '../core/token-refresh.js';
 import type { NotificationContextValue } from './context.js';
@@ -208,6 +208,21 @@ export function useFeedConnection({
     tabsRef.current?.post({ kind: 'updated', notifications: [notification], counts });
   }, []);
 
+  const snooze = useCallback(async (id: string, until: Date) => {
+    // Every tab and device (this one too) hears of it from the server as a removal, with counts.
+    await clientRef.current?.snooze(id, until);
+  }, []);
+
+  // Expired notifications leave at their time; a timer renders again when the next one expires.
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const next = nextExpiry(feed.items, now);
+    if (next === undefined) return;
+    const timer = setTimeout(() => setNow(Date.now()), Math.min(next - Date.now() + 50, 2 ** 31 - 1));
+    return () => clearTimeout(timer);
+  }, [feed.items, now]);
+  const shownFeed = useMemo(() => withoutExpired(feed, now), [feed, now]);
+
   const countsFor = useCallback(async (filters: Record<string, NotificationFilter>) => {
     const client = clientRef.current;
     if (!client) throw new Error('not connected');
@@ -215,12 +230,24 @@ export function useFeedConnection({
   }, []);
 
   const actions = useMemo(
-    () => ({ markRead, markAllRead, markSeen, markItemsSeen, archive, loadOlder, retry, act, countsFor, onTopicMessage: listenToTopics }),
-    [markRead, markAllRead, markSeen, markItemsSeen, archive, loadOlder, retry, act, countsFor, listenToTopics],
+    () => ({
+      markRead,
+      markAllRead,
+      markSeen,
+      markItemsSeen,
+      archive,
+      loadOlder,
+      retry,
+      act,
+      snooze,
+      countsFor,
+      onTopicMessage: listenToTopics,
+    }),
+    [markRead, markAllRead, markSeen, markItemsSeen, archive, loadOlder, retry, act, snooze, countsFor, listenToTopics],
   );
   const hasOlder = olderCursor !== null;
   return useMemo(
-    () => ({ feed, connection, live, loading, error, hasOlder, loadingOlder, ...actions }),
-    [feed, connection, live, loading, error, hasOlder, loadingOlder, actions],
+    () => ({ feed: shownFeed, connection, live, loading, error, hasOlder, loadingOlder, ...actions }),
+    [shownFeed, connection, live, loading, error, hasOlder, loadingOlder, actions],
   );
 }
