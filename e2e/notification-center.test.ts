@@ -36,6 +36,8 @@ describe('the notification center and the demo app in a real browser', () => {
       SERVICE_TOKEN: TEST_SERVICE_TOKEN,
       // The demo app is what these tests drive: on explicitly, as a production deployment would have to.
       DEMO: 'true',
+      // The demo's settings list an Account category; critical here, so it shows as always on.
+      CRITICAL_CATEGORIES: 'account',
       ...LOOPBACK_CLIENTS_ENV,
     });
     herald = await startHerald(config, { host: '127.0.0.1', clientDir, logger: createLogger('silent'), retention: false });
@@ -278,6 +280,85 @@ describe('the notification center and the demo app in a real browser', () => {
       expect(await item(page).getAttribute('data-read')).toBe('false');
       expect(await page.getByTestId('notification-item').first().textContent()).toContain('Review the launch checklist');
     }
+  }, 60_000);
+
+  it('settings: a category turned off stops arriving; during quiet hours new ones update the badge without a toast, except critical ones', async () => {
+    const { page, userId } = await signIn(await newContext(), 'bob');
+    await page.getByTestId('bell').click();
+    await page.getByTestId('preferences-toggle').click();
+    const prefs = page.getByTestId('preferences');
+    await prefs.waitFor();
+    // Account is critical on this server: shown, locked on.
+    expect(await page.getByTestId('preference-account').getByText('Always on').count()).toBe(1);
+    expect(await page.getByTestId('preference-account').locator('input').isDisabled()).toBe(true);
+    await page.getByTestId('preference-following').locator('input').uncheck();
+    // Quiet from an hour ago to an hour from now, in the browser's time zone.
+    const [from, to] = await page.evaluate(() => {
+      const hhmm = (d: Date) => `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+      return [hhmm(new Date(Date.now() - 3600_000)), hhmm(new Date(Date.now() + 3600_000))];
+    });
+    await page.getByTestId('quiet-hours').check();
+    const times = prefs.locator('input[type="time"]');
+    await times.nth(0).fill(from);
+    await times.nth(1).fill(to);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'notification-preferences.png') });
+    await page.getByTestId('preferences-save').click();
+    await prefs.getByText('Saved').waitFor();
+
+    const send = async (body: object) => {
+      const res = await fetch(`${herald.url}/api/notifications`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${TEST_SERVICE_TOKEN}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ userIds: [userId], type: 'prefs.test', ...body }),
+      });
+      expect(res.status).toBe(201);
+      return (await res.json()) as { notifications: unknown[]; mutedUserIds?: string[] };
+    };
+    expect((await send({ title: 'From a followed post', category: 'following' })).mutedUserIds).toEqual([userId]);
+
+    await page.getByTestId('preferences-toggle').click();
+    const before = Number((await badge(page).textContent()) ?? '0');
+    await send({ title: 'Quiet arrival', category: 'your-posts' });
+    await page.getByTestId('notification-item').filter({ hasText: 'Quiet arrival' }).waitFor();
+    await badge(page)
+      .getByText(String(before + 1))
+      .waitFor();
+    await send({ title: 'New sign-in to your account', category: 'account' });
+    await page.getByTestId('toast').filter({ hasText: 'New sign-in to your account' }).waitFor();
+    expect(await page.getByTestId('toast').filter({ hasText: 'Quiet arrival' }).count()).toBe(0);
+    expect(await page.getByTestId('notification-item').filter({ hasText: 'From a followed post' }).count()).toBe(0);
+  }, 60_000);
+
+  it('French and right-to-left: every word from the French labels, times from Intl, the layout mirrored', async () => {
+    const { page, userId } = await signIn(await newContext(), 'carol');
+    await page.getByTestId('language').selectOption('fr');
+    await page.getByTestId('connection-state').getByText('En direct').waitFor();
+    await publish({ userIds: [userId], type: 'a.b', title: 'Bonjour Carol', actor: { id: 'zoe', name: 'Zoé Martin' } });
+    await page.getByRole('button', { name: /^Notifications/ }).click();
+    const item = page.getByTestId('notification-item').filter({ hasText: 'Bonjour Carol' });
+    await item.waitFor();
+    expect(await item.locator('time').textContent()).toBe('à l’instant');
+    expect(await page.getByTestId('mark-all-read').textContent()).toBe('Tout marquer comme lu');
+    // (Each tab's text is its label, then its badge when it has unread ones.)
+    expect(await page.getByRole('tab').allInnerTexts()).toEqual(
+      ['Tout', 'Vos posts', 'Suivis'].map((label) => expect.stringMatching(new RegExp(`^${label}\\b`))),
+    );
+    expect(await page.getByTestId('notification-snooze').first().textContent()).toBe('Reporter');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'notification-french.png') });
+
+    // Right to left (what a host sets with <html dir="rtl">): the avatar moves to the right of the text,
+    // the panel opens toward the left of the bell.
+    await page.evaluate(() => (document.documentElement.dir = 'rtl'));
+    const avatar = (await item.locator('.hr-avatar').boundingBox())!;
+    const text = (await item.getByTestId('notification-open').boundingBox())!;
+    expect(avatar.x).toBeGreaterThan(text.x);
+    const panel = (await page.getByRole('dialog').boundingBox())!;
+    const bell = (await page.getByTestId('bell').boundingBox())!;
+    expect(panel.x).toBeLessThanOrEqual(bell.x + 1);
+    expect(await page.getByRole('dialog').evaluate((el) => getComputedStyle(el).direction)).toBe('rtl');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'notification-rtl.png') });
+    await page.evaluate(() => (document.documentElement.dir = 'ltr'));
+    await page.getByTestId('language').selectOption('en');
   }, 60_000);
 
   it('per-item seen: opening the bell makes only what is shown seen; scrolling down shows, and sees, the rest', async () => {

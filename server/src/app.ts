@@ -37,6 +37,8 @@ export interface ApiDeps {
   /** Bearer token for the admin stats (and /metrics, in createApp). */
   metricsToken?: string;
   corsOrigins: readonly string[];
+  /** Categories users cannot turn off. */
+  criticalCategories: readonly string[];
   publishNotification: PublishNotification;
   /** @default "64kb" */
   bodyLimit?: string;
@@ -89,7 +91,7 @@ export function createApiRouter(deps: ApiDeps): Router {
       jobs: deps.jobs,
     }),
   );
-  api.use('/preferences', preferenceRoutes({ preferences: deps.preferences, requireUser: signedIn }));
+  api.use('/preferences', preferenceRoutes({ preferences: deps.preferences, requireUser: signedIn, critical: deps.criticalCategories }));
   api.use('/users/:userId/notifications', userNotificationRoutes({ feed: deps.feed, requireService }));
   api.get('/config', (_req, res) => {
     res.json({ devTools: deps.devTools ?? false });

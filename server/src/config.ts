@@ -128,6 +128,18 @@ const envSchema = z.object({
     .default('')
     .transform(originList)
     .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be a comma-separated list of origins like http://localhost:5173'))),
+  CRITICAL_CATEGORIES: z
+    .string()
+    .default('')
+    .transform((value) => [
+      ...new Set(
+        value
+          .split(',')
+          .map((part) => part.trim())
+          .filter(Boolean),
+      ),
+    ])
+    .pipe(z.array(z.string().regex(/^[a-z][a-z0-9_.:-]{0,63}$/, 'must be a comma-separated list of categories like security,billing'))),
   RETENTION_DAYS: z.coerce.number({ error: 'must be a number of days (0 keeps forever)' }).int().min(0).max(3650).default(90),
   RETENTION_MAX_PER_USER: z.coerce.number({ error: 'must be a number (0 means no limit)' }).int().min(0).max(1_000_000).default(1000),
   RETENTION_MAX_PER_ACTOR: z.coerce.number({ error: 'must be a number (0 means no limit)' }).int().min(0).max(1_000_000).default(100),
@@ -194,6 +206,8 @@ export interface Config {
   /** Herald's collections are `<prefix>notifications`, …: for a database shared with another app. */
   collectionPrefix: string;
   corsOrigins: string[];
+  /** Categories users cannot turn off (and whose notifications ignore muted types). */
+  criticalCategories: string[];
   retention: { maxAgeDays: number; maxPerUser: number; maxPerActor: number; intervalMs: number };
   /** Whose X-Forwarded-For gives a client's address (express's `trust proxy`). */
   trustProxy: string;
@@ -300,6 +314,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo,
     collectionPrefix: e.MONGODB_COLLECTION_PREFIX,
     corsOrigins: e.CORS_ORIGINS,
+    criticalCategories: e.CRITICAL_CATEGORIES,
     retention: {
       maxAgeDays: e.RETENTION_DAYS,
       maxPerUser: e.RETENTION_MAX_PER_USER,

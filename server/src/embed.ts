@@ -66,6 +66,8 @@ export interface AttachHeraldOptions {
   metricsToken?: string;
   /** Origins of pages on other origins that may call Herald. @default same-origin pages only */
   corsOrigins?: readonly string[];
+  /** Categories users cannot turn off (`security`): their notifications reach everyone. @default none */
+  criticalCategories?: readonly string[];
   /** Names Herald's collections `<prefix>notifications`, … in a database it shares (see useCollectionPrefix). @default "" */
   collectionPrefix?: string;
   /** Prefix of Herald's Redis keys and channels. @default "herald" */
@@ -192,6 +194,7 @@ export async function attachHerald(options: AttachHeraldOptions): Promise<Embedd
     serviceTokens: options.serviceTokens ?? [],
     ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}),
     corsOrigins: options.corsOrigins ?? [],
+    ...(options.criticalCategories ? { criticalCategories: options.criticalCategories } : {}),
     ...(options.channelPrefix ? { channelPrefix: options.channelPrefix } : {}),
     ...(options.collectionPrefix !== undefined ? { collectionPrefix: options.collectionPrefix } : {}),
     ...(retention ? { retention } : {}),

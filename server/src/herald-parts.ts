@@ -54,6 +54,8 @@ export interface HeraldDeps {
   /** Bearer token for /metrics and the admin stats. */
   metricsToken?: string;
   corsOrigins: readonly string[];
+  /** Categories users cannot turn off (CRITICAL_CATEGORIES). @default none */
+  criticalCategories?: readonly string[];
   /** @default "herald" */
   channelPrefix?: string;
   /** Herald's collections are `<prefix>notifications`, … (see useCollectionPrefix). @default "" */
@@ -144,7 +146,14 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
     metrics,
     logger,
   });
-  const core = createNotificationCore({ connection, redis: deps.redis.command, names, logger, metrics });
+  const core = createNotificationCore({
+    connection,
+    redis: deps.redis.command,
+    names,
+    logger,
+    metrics,
+    criticalCategories: deps.criticalCategories ?? [],
+  });
   const topics = withDatabaseDeadlines(
     createTopicService({
       connection,
@@ -178,6 +187,7 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
     logger,
     authenticate,
     preferences: preferenceModel(connection),
+    criticalCategories: deps.criticalCategories ?? [],
     feed: core.feed,
     jobs: core.jobs,
     serviceTokens: deps.serviceTokens,

@@ -26,6 +26,8 @@ export interface HeraldPublisherOptions {
   collectionPrefix?: string;
   /** @default 3000 */
   serverSelectionTimeoutMS?: number;
+  /** The gateways' critical categories (CRITICAL_CATEGORIES): nobody's settings hold them back. @default none */
+  criticalCategories?: readonly string[];
 }
 
 /**
@@ -69,7 +71,13 @@ export async function createHeraldPublisher(options: HeraldPublisherOptions): Pr
     await connection.close();
     throw error;
   }
-  const core = createNotificationCore({ connection, redis, names: createNames(options.channelPrefix), logger });
+  const core = createNotificationCore({
+    connection,
+    redis,
+    names: createNames(options.channelPrefix),
+    logger,
+    ...(options.criticalCategories ? { criticalCategories: options.criticalCategories } : {}),
+  });
   return {
     publishNotification: core.publishNotification,
     async close() {

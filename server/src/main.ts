@@ -126,6 +126,7 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
     ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
     publicMetrics: config.nodeEnv !== 'production',
     corsOrigins: config.corsOrigins,
+    criticalCategories: config.criticalCategories,
     metrics,
     devTools: config.demo && config.nodeEnv !== 'production',
     routing: config.routing,

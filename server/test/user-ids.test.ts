@@ -79,7 +79,7 @@ describe('data stored while user ids were ObjectIds', () => {
       const token = restarted.gateway.tokens.sign({ userId, name: 'legacy' }).token;
       const page = await asUser(restarted.url, token).get('/api/notifications').expect(200);
       expect(page.body.items.map((n: Notification) => n.title)).toEqual(['old 2', 'old 1']);
-      expect((await asUser(restarted.url, token).get('/api/preferences').expect(200)).body).toEqual({ mutedTypes: ['muted.type'] });
+      expect((await asUser(restarted.url, token).get('/api/preferences').expect(200)).body).toMatchObject({ mutedTypes: ['muted.type'] });
       // The recorded floor (5) still holds: the next seq is 6.
       const { notifications } = await restarted.gateway.publishNotification({ userIds: [userId], type: 'legacy.note', title: 'new' });
       expect(notifications[0]?.seq).toBe(6);

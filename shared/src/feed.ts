@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { objectIdSchema } from './ids.js';
 import { actionIdSchema, instantSchema, notificationTypeSchema, type Notification } from './notification.js';
+import { categorySchema } from './filters.js';
+import { isTimeZone, type QuietHours } from './quiet-hours.js';
+
+export type { QuietHours } from './quiet-hours.js';
+export { inQuietHours } from './quiet-hours.js';
 
 /** @default 20 */
 export const DEFAULT_PAGE_SIZE = 20;
@@ -49,14 +54,47 @@ export const actionRequestSchema = z.strictObject({ id: objectIdSchema, actionId
 
 export type ActionRequest = z.input<typeof actionRequestSchema>;
 
+/** Most categories one user has a setting for. */
+export const MAX_CATEGORY_PREFERENCES = 50;
+
+/** How a category reaches the user, per channel. In-app is the only channel for now; email or push can join. */
+export interface ChannelPreferences {
+  inApp: boolean;
+}
+
 export interface Preferences {
   /** Notification types this user does not want: they are not stored or sent for them. */
   mutedTypes: string[];
+  /** Per category and channel; a category turned off in-app is not stored or sent (like a muted type). Absent: on. */
+  categories: Record<string, ChannelPreferences>;
+  /** While quiet, clients show no toasts (the feed and the badge still update). */
+  quietHours: QuietHours | null;
+  /** Categories nobody can turn off (the deployment's `CRITICAL_CATEGORIES`); read-only. */
+  critical: string[];
 }
 
-export const preferencesSchema = z.strictObject({
-  mutedTypes: z
-    .array(notificationTypeSchema)
-    .max(MAX_MUTED_TYPES)
-    .transform((types) => [...new Set(types)]),
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time as HH:MM (00:00 to 23:59)');
+
+export const quietHoursSchema = z.strictObject({
+  start: clockTime,
+  end: clockTime,
+  timeZone: z.string().max(64).refine(isTimeZone, 'must be an IANA time zone, e.g. Europe/Paris'),
 });
+
+/** `PUT /api/preferences`: any of the settings; those left out stay as they are. */
+export const preferencesSchema = z
+  .strictObject({
+    mutedTypes: z
+      .array(notificationTypeSchema)
+      .max(MAX_MUTED_TYPES)
+      .transform((types) => [...new Set(types)])
+      .optional(),
+    categories: z
+      .record(categorySchema, z.strictObject({ inApp: z.boolean() }))
+      .refine((categories) => Object.keys(categories).length <= MAX_CATEGORY_PREFERENCES, `at most ${MAX_CATEGORY_PREFERENCES} categories`)
+      .optional(),
+    quietHours: quietHoursSchema.nullable().optional(),
+  })
+  .refine((update) => Object.keys(update).length > 0, 'name at least one of mutedTypes, categories, quietHours');
+
+export type PreferencesUpdate = z.input<typeof preferencesSchema>;

@@ -1,6 +1,13 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { ErrorBody } from '@herald/shared';
-import { HeraldHttpError, NotificationComponent, NotificationProvider, type NotificationTab } from '../notifications';
+import {
+  frenchLabels,
+  HeraldHttpError,
+  NotificationComponent,
+  NotificationProvider,
+  type NotificationTab,
+  type PreferenceCategory,
+} from '../notifications';
 import { DevPage } from './DevPage';
 import { PostsPage } from './PostsPage';
 import { postsApi } from './posts-api';
@@ -10,11 +17,44 @@ import './app.css';
 const DEMO_USERS = ['alice', 'bob', 'carol'];
 
 /** The demo's notifications carry a category (see demo-routes): activity on your posts, or on posts you follow. */
-const DEMO_TABS: NotificationTab[] = [
-  { label: 'All', filter: {} },
-  { label: 'Your posts', filter: { category: 'your-posts' } },
-  { label: 'Following', filter: { category: 'following' } },
-];
+const DEMO_WORDING = {
+  en: {
+    tabs: [
+      { label: 'All', filter: {} },
+      { label: 'Your posts', filter: { category: 'your-posts' } },
+      { label: 'Following', filter: { category: 'following' } },
+    ] satisfies NotificationTab[],
+    categories: [
+      { id: 'your-posts', label: 'Activity on your posts' },
+      { id: 'following', label: 'Posts you follow' },
+      { id: 'account', label: 'Account and security' },
+    ] satisfies PreferenceCategory[],
+  },
+  fr: {
+    tabs: [
+      { label: 'Tout', filter: {} },
+      { label: 'Vos posts', filter: { category: 'your-posts' } },
+      { label: 'Suivis', filter: { category: 'following' } },
+    ] satisfies NotificationTab[],
+    categories: [
+      { id: 'your-posts', label: 'Activité sur vos posts' },
+      { id: 'following', label: 'Posts que vous suivez' },
+      { id: 'account', label: 'Compte et sécurité' },
+    ] satisfies PreferenceCategory[],
+  },
+};
+
+type Language = keyof typeof DEMO_WORDING;
+
+/** The demo's language (English or French), remembered in this browser. */
+function useLanguage(): [Language, (language: Language) => void] {
+  const [language, setLanguage] = useState<Language>(() => (localStorage.getItem('herald-demo-language') === 'fr' ? 'fr' : 'en'));
+  const choose = useCallback((next: Language) => {
+    localStorage.setItem('herald-demo-language', next);
+    setLanguage(next);
+  }, []);
+  return [language, choose];
+}
 
 function usePath(): [string, (path: string) => void] {
   const [path, setPath] = useState(() => window.location.pathname);
@@ -80,6 +120,7 @@ export function App() {
   const [notice, setNotice] = useState<string | null>(null);
   const [devTools, setDevTools] = useState(false);
   const [path, navigate] = usePath();
+  const [language, setLanguage] = useLanguage();
 
   useEffect(() => {
     void postsApi('')
@@ -136,7 +177,22 @@ export function App() {
             ) : null}
           </nav>
           <span className="app-spacer" />
-          <NotificationComponent onNavigate={navigate} tabs={DEMO_TABS} />
+          <select
+            className="app-language"
+            aria-label="Language"
+            value={language}
+            onChange={(e) => setLanguage(e.target.value as Language)}
+            data-testid="language"
+          >
+            <option value="en">English</option>
+            <option value="fr">Français</option>
+          </select>
+          <NotificationComponent
+            onNavigate={navigate}
+            tabs={DEMO_WORDING[language].tabs}
+            preferenceCategories={DEMO_WORDING[language].categories}
+            {...(language === 'fr' ? { labels: frenchLabels, locale: 'fr' } : { locale: 'en' })}
+          />
           <span className="app-user" data-testid="current-user" data-user-id={session.user.id}>
             {session.user.name}
           </span>

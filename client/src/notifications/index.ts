@@ -5,6 +5,16 @@
  */
 export { NotificationProvider, type NotificationProviderProps } from './react/NotificationProvider.js';
 export { NotificationComponent, type NotificationComponentProps, type NotificationTab } from './components/NotificationComponent.js';
-export { englishLabels, type LabelOverrides, type NotificationLabels } from './components/labels.js';
-export { useConnectionState, useFilterCounts, useNotifications, useTopicMessages, useUnreadCount } from './react/hooks.js';
+export { englishLabels, frenchLabels, type LabelOverrides, type NotificationLabels } from './components/labels.js';
+export { NotificationPreferences, type PreferenceCategory } from './components/NotificationPreferences.js';
+export type { RenderSlots } from './components/slots.js';
+export type { SnoozeOption } from './components/NotificationItem.js';
+export {
+  useConnectionState,
+  useFilterCounts,
+  useNotificationPreferences,
+  useNotifications,
+  useTopicMessages,
+  useUnreadCount,
+} from './react/hooks.js';
 export * from './core/index.js';

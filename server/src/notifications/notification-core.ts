@@ -41,6 +41,8 @@ export interface NotificationCoreDeps {
   userChannel?: UserChannelPublisher;
   /** @default "auto" */
   syncReads?: 'auto' | 'range' | 'by-id';
+  /** Categories users cannot turn off: their notifications ignore muted types and categories. */
+  criticalCategories?: readonly string[];
 }
 
 /**
@@ -59,7 +61,7 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
     connection,
     sequences,
     cache,
-    muted: createMutedRecipients(connection),
+    muted: createMutedRecipients(connection, { critical: deps.criticalCategories ?? [] }),
     logger,
     retention: createRetentionTracker({ redis, names, logger }),
   });

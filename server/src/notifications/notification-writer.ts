@@ -178,7 +178,9 @@ export function createNotificationWriter(deps: {
     try {
       // A planned request keeps the recipients and mutes of its first attempt.
       const unplanned = batch.filter((request) => !request.plan);
-      const looked = await deps.muted.forEach(unplanned.map((request) => ({ userIds: request.userIds, type: request.content.type })));
+      const looked = await deps.muted.forEach(
+        unplanned.map((request) => ({ userIds: request.userIds, type: request.content.type, category: request.content.category })),
+      );
       let next = 0;
       muted = batch.map((request) => (request.plan ? new Set(request.plan.mutedUserIds) : looked[next++]!));
     } catch (error) {

@@ -1,30 +1,49 @@
 import mongoose, { type Connection } from 'mongoose';
 import { preferenceModel } from './preference-model';
 
-/** Who, of some recipients, has muted a type: nothing is stored or sent for them. */
+/** Who, of some recipients, has muted a type or turned a category off: nothing is stored or sent for them. */
 export interface MutedRecipients {
   /**
-   * Per request, the recipients who muted that request's type, from one read
-   * for all of them (a batch of publishes costs one query, not one each).
+   * Per request, the recipients who muted that request's type or turned its category off in-app, from
+   * one read for all of them (a batch of publishes costs one query, not one each). A request in a
+   * critical category reaches everyone.
    */
-  forEach(requests: readonly { userIds: readonly string[]; type: string }[]): Promise<Set<string>[]>;
+  forEach(requests: readonly { userIds: readonly string[]; type: string; category?: string | undefined }[]): Promise<Set<string>[]>;
 }
 
-export function createMutedRecipients(connection: Connection): MutedRecipients {
+export function createMutedRecipients(connection: Connection, options: { critical?: readonly string[] } = {}): MutedRecipients {
   const Preference = preferenceModel(connection);
+  const critical = new Set(options.critical ?? []);
   return {
     async forEach(requests) {
-      const userIds = [...new Set(requests.flatMap((request) => request.userIds))];
-      const types = [...new Set(requests.map((request) => request.type))];
+      const open = requests.filter((request) => request.category === undefined || !critical.has(request.category));
+      if (open.length === 0) return requests.map(() => new Set<string>());
+      const userIds = [...new Set(open.flatMap((request) => request.userIds))];
+      const types = [...new Set(open.map((request) => request.type))];
+      const categories = [...new Set(open.flatMap((request) => (request.category === undefined ? [] : [request.category])))];
+      const muting = [
+        { mutedTypes: mongoose.trusted({ $in: types }) },
+        ...(categories.length > 0 ? [{ mutedCategories: mongoose.trusted({ $in: categories }) }] : []),
+      ];
       const docs = await Preference.find(
-        {
-          _id: mongoose.trusted({ $in: userIds }),
-          mutedTypes: mongoose.trusted({ $in: types }),
-        },
-        { mutedTypes: 1 },
+        { _id: mongoose.trusted({ $in: userIds }), ...(muting.length === 1 ? muting[0] : { $or: muting }) },
+        { mutedTypes: 1, mutedCategories: 1 },
       ).lean();
-      const mutedTypes = new Map(docs.map((doc) => [doc._id, new Set(doc.mutedTypes)]));
-      return requests.map((request) => new Set(request.userIds.filter((id) => mutedTypes.get(id)?.has(request.type))));
+      const byUser = new Map(
+        docs.map((doc) => [doc._id, { types: new Set(doc.mutedTypes), categories: new Set(doc.mutedCategories ?? []) }]),
+      );
+      return requests.map((request) => {
+        if (request.category !== undefined && critical.has(request.category)) return new Set<string>();
+        return new Set(
+          request.userIds.filter((id) => {
+            const muted = byUser.get(id);
+            return (
+              muted !== undefined &&
+              (muted.types.has(request.type) || (request.category !== undefined && muted.categories.has(request.category)))
+            );
+          }),
+        );
+      });
     },
   };
 }

@@ -1,10 +1,14 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import type { QuietHours } from '@herald/shared';
 import { heraldModel } from '../platform/collections';
 
 export interface PreferenceDoc {
   /** The user id. */
   _id: string;
   mutedTypes: string[];
+  /** Categories turned off in-app (the API shows them as `categories: { social: { inApp: false } }`). */
+  mutedCategories?: string[];
+  quietHours?: QuietHours | null;
   updatedAt: Date;
 }
 
@@ -12,12 +16,18 @@ const schema = new Schema<PreferenceDoc>(
   {
     _id: { type: String, required: true },
     mutedTypes: { type: [String], default: [] },
+    mutedCategories: { type: [String], default: undefined },
+    quietHours: {
+      type: new Schema<QuietHours>({ start: String, end: String, timeZone: String }, { _id: false }),
+      default: undefined,
+    },
     updatedAt: { type: Date, required: true },
   },
   { collection: 'preferences', versionKey: false, strictQuery: 'throw' },
 );
 // "Which of these recipients muted this type?" in one query per publish.
 schema.index({ mutedTypes: 1 });
+schema.index({ mutedCategories: 1 });
 
 export type PreferenceModel = Model<PreferenceDoc>;
 

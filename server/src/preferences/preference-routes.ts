@@ -3,26 +3,67 @@ import { preferencesSchema, type Preferences } from '@herald/shared';
 import { currentUser } from '../auth/require-user';
 import { withDatabaseDeadline } from '../platform/deadline';
 import { ValidationError } from '../platform/errors';
-import type { PreferenceModel } from './preference-model';
+import type { PreferenceDoc, PreferenceModel } from './preference-model';
 
-/** `/api/preferences`: the signed-in user's muted notification types. */
-export function preferenceRoutes(deps: { preferences: PreferenceModel; requireUser: RequestHandler }): Router {
+/** The stored settings as the API shows them. */
+function toPreferences(doc: PreferenceDoc | null, critical: readonly string[]): Preferences {
+  return {
+    mutedTypes: doc?.mutedTypes ?? [],
+    categories: Object.fromEntries((doc?.mutedCategories ?? []).map((category) => [category, { inApp: false }])),
+    quietHours: doc?.quietHours ? { start: doc.quietHours.start, end: doc.quietHours.end, timeZone: doc.quietHours.timeZone } : null,
+    critical: [...critical],
+  };
+}
+
+/**
+ * `/api/preferences`: the signed-in user's muted types, categories per channel (in-app for now) and
+ * quiet hours. A PUT changes the settings it names and keeps the others; turning a critical category
+ * off is refused.
+ */
+export function preferenceRoutes(deps: {
+  preferences: PreferenceModel;
+  requireUser: RequestHandler;
+  critical?: readonly string[];
+}): Router {
   const router = Router();
+  const critical = deps.critical ?? [];
   router.use(deps.requireUser);
 
   router.get('/', async (_req, res) => {
     const doc = await withDatabaseDeadline(deps.preferences.findById(currentUser(res).userId).lean().exec());
-    res.json({ mutedTypes: doc?.mutedTypes ?? [] } satisfies Preferences);
+    res.json(toPreferences(doc, critical));
   });
 
   router.put('/', async (req, res) => {
     const parsed = preferencesSchema.safeParse(req.body);
     if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'preferences');
+    const { mutedTypes, categories, quietHours } = parsed.data;
+    const off = Object.entries(categories ?? {})
+      .filter(([, channels]) => !channels.inApp)
+      .map(([category]) => category);
+    const locked = off.filter((category) => critical.includes(category));
+    if (locked.length > 0) {
+      throw new ValidationError(
+        `${locked.join(', ')} notifications cannot be turned off.`,
+        locked.map((category) => ({ path: `categories.${category}.inApp`, message: 'is a critical category' })),
+      );
+    }
     const _id = currentUser(res).userId;
-    await withDatabaseDeadline(
-      deps.preferences.updateOne({ _id }, { $set: { mutedTypes: parsed.data.mutedTypes, updatedAt: new Date() } }, { upsert: true }).exec(),
+    const set: Record<string, unknown> = { updatedAt: new Date() };
+    if (mutedTypes !== undefined) set.mutedTypes = mutedTypes;
+    // The categories sent replace the ones stored: a category left out is on.
+    if (categories !== undefined) set.mutedCategories = off;
+    if (quietHours !== undefined) set.quietHours = quietHours;
+    const doc = await withDatabaseDeadline(
+      deps.preferences
+        .findOneAndUpdate({ _id }, mutedTypes === undefined ? { $set: set, $setOnInsert: { mutedTypes: [] } } : { $set: set }, {
+          upsert: true,
+          returnDocument: 'after',
+        })
+        .lean()
+        .exec(),
     );
-    res.json({ mutedTypes: parsed.data.mutedTypes } satisfies Preferences);
+    res.json(toPreferences(doc, critical));
   });
   return router;
 }

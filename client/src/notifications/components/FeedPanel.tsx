@@ -1,8 +1,9 @@
-import { useEffect, useRef, type KeyboardEvent } from 'react';
+import { useEffect, useRef, type KeyboardEvent, type ReactNode } from 'react';
 import type { Notification, NotificationAction } from '@herald/shared';
 import { NotificationItem, type SnoozeOption } from './NotificationItem.js';
 import { useRovingFocus } from './use-roving-focus.js';
 import { useWording } from './labels.js';
+import { useSlots } from './slots.js';
 
 /** How long an unseen item must stay (half) in view to count as seen, and how long seen ids wait to go out together. */
 const SEEN_AFTER_MS = 500;
@@ -31,6 +32,8 @@ export interface FeedPanelProps {
   tabs?: { label: string; unread?: number }[];
   activeTab?: number;
   onTab?(index: number): void;
+  /** The settings view (NotificationPreferences), behind a header button; shown instead of the list while open. */
+  settings?: { open: boolean; onToggle(): void; content: ReactNode };
 }
 
 /** The tab strip: one tab selected, arrow keys, Home and End move between them (WAI-ARIA tabs). */
@@ -175,6 +178,7 @@ export function FeedPanel(props: FeedPanelProps) {
   }, [id]);
 
   const tabs = props.tabs && props.tabs.length > 0 ? props.tabs : undefined;
+  const { renderEmpty } = useSlots();
   const content =
     loading && items.length === 0 ? (
       <p className="hr-empty">{labels.loading}</p>
@@ -186,7 +190,7 @@ export function FeedPanel(props: FeedPanelProps) {
         </button>
       </div>
     ) : items.length === 0 && !hasOlder ? (
-      <p className="hr-empty">{tabs ? labels.emptyTab : labels.empty}</p>
+      <div className="hr-empty">{renderEmpty ? renderEmpty() : <p>{tabs ? labels.emptyTab : labels.empty}</p>}</div>
     ) : (
       <ul className="hr-list" ref={listRef} aria-label={labels.unreadInList(unread)}>
         {items.map((n) => (
@@ -213,6 +217,17 @@ export function FeedPanel(props: FeedPanelProps) {
     <section id={id} className="hr-panel" role="dialog" aria-label={labels.title} tabIndex={-1} onKeyDown={onKeyDown}>
       <header className="hr-panel-header">
         <h2 className="hr-panel-title">{labels.title}</h2>
+        {props.settings ? (
+          <button
+            type="button"
+            className="hr-link"
+            aria-expanded={props.settings.open}
+            onClick={props.settings.onToggle}
+            data-testid="preferences-toggle"
+          >
+            {props.settings.open ? labels.preferencesBack : labels.preferencesOpen}
+          </button>
+        ) : null}
         <button type="button" className="hr-link" disabled={unread === 0} onClick={props.onMarkAllRead} data-testid="mark-all-read">
           {labels.markAllRead}
         </button>
@@ -220,8 +235,12 @@ export function FeedPanel(props: FeedPanelProps) {
           ×
         </button>
       </header>
-      {tabs ? <TabStrip panelId={id} tabs={tabs} active={props.activeTab ?? 0} onTab={(i) => props.onTab?.(i)} /> : null}
-      {tabs ? (
+      {props.settings?.open ? (
+        props.settings.content
+      ) : tabs ? (
+        <TabStrip panelId={id} tabs={tabs} active={props.activeTab ?? 0} onTab={(i) => props.onTab?.(i)} />
+      ) : null}
+      {props.settings?.open ? null : tabs ? (
         <div id={`${id}-list`} role="tabpanel" aria-labelledby={`${id}-tab-${props.activeTab ?? 0}`}>
           {content}
         </div>

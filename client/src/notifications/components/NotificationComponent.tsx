@@ -2,11 +2,14 @@ import { useCallback, useId, useMemo, useRef, useState } from 'react';
 import type { Notification, NotificationAction } from '@herald/shared';
 import { safeHref } from '@herald/shared/action-url';
 import { matchesFilter, type NotificationFilter } from '@herald/shared/filter-match';
-import { useConnectionState, useFilterCounts, useNotifications, useUnreadCount } from '../react/hooks.js';
+import { inQuietHours } from '@herald/shared/quiet-hours';
+import { useConnectionState, useFilterCounts, useNotificationPreferences, useNotifications, useUnreadCount } from '../react/hooks.js';
+import { NotificationPreferences, type PreferenceCategory } from './NotificationPreferences.js';
 import { Bell } from './Bell.js';
 import { FeedPanel } from './FeedPanel.js';
 import type { SnoozeOption } from './NotificationItem.js';
 import { englishLabels, WordingContext, type LabelOverrides } from './labels.js';
+import { SlotsContext, type RenderSlots } from './slots.js';
 import { Toasts } from './Toasts.js';
 import './notifications.css';
 
@@ -28,7 +31,7 @@ export interface NotificationTab {
  * @example
  * <NotificationComponent onNavigate={navigate} />
  */
-export interface NotificationComponentProps {
+export interface NotificationComponentProps extends RenderSlots {
   /** Follows a notification's actionUrl (e.g. your router's navigate); @default a full page navigation */
   onNavigate?: (href: string) => void;
   /** Words to change (translations, your product's tone); the rest stay English. */
@@ -53,6 +56,12 @@ export interface NotificationComponentProps {
    * @default for 1 hour, until tomorrow at 9:00
    */
   snoozeOptions?: SnoozeOption[];
+  /**
+   * The categories the settings view lists (a Settings button appears in the panel's header): each on
+   * or off in-app, critical ones always on, and quiet hours. Without it there is no settings view
+   * (`NotificationPreferences` can be placed anywhere on its own).
+   */
+  preferenceCategories?: PreferenceCategory[];
 }
 
 /** Tomorrow at 9:00, local time. */
@@ -79,7 +88,19 @@ export function NotificationComponent({
   tabs,
   onAction,
   snoozeOptions,
+  preferenceCategories,
+  renderItem,
+  renderEmpty,
+  bellIcon,
 }: NotificationComponentProps) {
+  const slots = useMemo(
+    () => ({
+      ...(renderItem ? { renderItem } : {}),
+      ...(renderEmpty ? { renderEmpty } : {}),
+      ...(bellIcon !== undefined ? { bellIcon } : {}),
+    }),
+    [renderItem, renderEmpty, bellIcon],
+  );
   const wording = useMemo(
     () => ({ labels: { ...englishLabels, ...labels, connection: { ...englishLabels.connection, ...labels?.connection } }, locale }),
     [labels, locale],
@@ -111,6 +132,15 @@ export function NotificationComponent({
   const { unread } = useUnreadCount();
   const connection = useConnectionState();
   const [open, setOpen] = useState(false);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const { preferences } = useNotificationPreferences();
+  const holdBack = useCallback(
+    (n: Notification) =>
+      !!preferences?.quietHours &&
+      !(n.category !== undefined && preferences.critical.includes(n.category)) &&
+      inQuietHours(preferences.quietHours, new Date()),
+    [preferences],
+  );
   const [activeTab, setActiveTab] = useState(0);
   const tabFilters = useMemo(
     () => (tabs && tabs.length > 0 ? Object.fromEntries(tabs.slice(0, 10).map((tab, i) => [`t${i}`, tab.filter])) : undefined),
@@ -152,38 +182,49 @@ export function NotificationComponent({
 
   return (
     <WordingContext.Provider value={wording}>
-      <div className={className ? `hr-root ${className}` : 'hr-root'}>
-        <Bell ref={bellRef} unread={unread} open={open} panelId={panelId} connection={connection} onToggle={toggle} />
-        {open ? (
-          <FeedPanel
-            id={panelId}
-            items={shown}
-            unread={unread}
-            loading={loading}
-            error={error}
-            hasOlder={hasOlder}
-            loadingOlder={loadingOlder}
-            onOpen={(n) => void openItem(n)}
-            onArchive={(id) => void archive(id)}
-            onSeen={onSeen}
-            onAction={(n, action) => void actOn(n, action)}
-            snoozeOptions={snoozeChoices}
-            onSnooze={(id, until) => void snooze(id, until).catch(() => undefined)}
-            onMarkAllRead={() => void markAllRead()}
-            onLoadOlder={onLoadOlder}
-            onRetry={retry}
-            onClose={close}
-            {...(tabs && tabs.length > 0
-              ? {
-                  tabs: tabs.slice(0, 10).map((tab, i) => ({ label: tab.label, unread: tabCounts?.[`t${i}`]?.unread })),
-                  activeTab: Math.min(activeTab, tabs.length - 1),
-                  onTab: setActiveTab,
-                }
-              : {})}
-          />
-        ) : null}
-        <Toasts live={live} />
-      </div>
+      <SlotsContext.Provider value={slots}>
+        <div className={className ? `hr-root ${className}` : 'hr-root'}>
+          <Bell ref={bellRef} unread={unread} open={open} panelId={panelId} connection={connection} onToggle={toggle} />
+          {open ? (
+            <FeedPanel
+              id={panelId}
+              items={shown}
+              unread={unread}
+              loading={loading}
+              error={error}
+              hasOlder={hasOlder}
+              loadingOlder={loadingOlder}
+              onOpen={(n) => void openItem(n)}
+              onArchive={(id) => void archive(id)}
+              onSeen={onSeen}
+              onAction={(n, action) => void actOn(n, action)}
+              snoozeOptions={snoozeChoices}
+              onSnooze={(id, until) => void snooze(id, until).catch(() => undefined)}
+              onMarkAllRead={() => void markAllRead()}
+              onLoadOlder={onLoadOlder}
+              onRetry={retry}
+              onClose={close}
+              {...(preferenceCategories && preferenceCategories.length > 0
+                ? {
+                    settings: {
+                      open: settingsOpen,
+                      onToggle: () => setSettingsOpen((o) => !o),
+                      content: <NotificationPreferences categories={preferenceCategories} />,
+                    },
+                  }
+                : {})}
+              {...(tabs && tabs.length > 0
+                ? {
+                    tabs: tabs.slice(0, 10).map((tab, i) => ({ label: tab.label, unread: tabCounts?.[`t${i}`]?.unread })),
+                    activeTab: Math.min(activeTab, tabs.length - 1),
+                    onTab: setActiveTab,
+                  }
+                : {})}
+            />
+          ) : null}
+          <Toasts live={live} holdBack={holdBack} />
+        </div>
+      </SlotsContext.Provider>
     </WordingContext.Provider>
   );
 }

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { Notification, NotificationAction } from '@herald/shared';
 import { initials, relativeTime } from './format.js';
 import { useWording } from './labels.js';
+import { useSlots } from './slots.js';
 
 /**
  * One choice of an item's Snooze menu: its label, and when the notification comes back.
@@ -105,6 +106,7 @@ function Actions({ notification: n, onAction }: Pick<NotificationItemProps, 'not
 /** One row of the feed: avatar, title, body and time as text (never parsed as HTML), unread dot, archive button. */
 export function NotificationItem({ notification: n, onOpen, onArchive, onAction, snoozeOptions, onSnooze }: NotificationItemProps) {
   const { labels, locale } = useWording();
+  const { renderItem } = useSlots();
   return (
     <li
       className={`hr-item${n.readAt ? '' : ' hr-item--unread'}`}
@@ -129,16 +131,22 @@ export function NotificationItem({ notification: n, onOpen, onArchive, onAction,
       )}
       <div className="hr-item-main">
         <button type="button" className="hr-item-text" data-item-action onClick={() => onOpen(n)} data-testid="notification-open">
-          <span className="hr-item-title">{n.title}</span>
-          {n.body ? <span className="hr-item-body">{n.body}</span> : null}
-          {n.group && n.group.count > 1 ? (
-            <span className="hr-item-group" data-testid="notification-group-count">
-              {labels.groupCount(n.group.count)}
-            </span>
-          ) : null}
-          <time className="hr-item-time" dateTime={n.createdAt}>
-            {relativeTime(n.createdAt, { locale, justNow: labels.justNow })}
-          </time>
+          {renderItem ? (
+            renderItem(n)
+          ) : (
+            <>
+              <span className="hr-item-title">{n.title}</span>
+              {n.body ? <span className="hr-item-body">{n.body}</span> : null}
+              {n.group && n.group.count > 1 ? (
+                <span className="hr-item-group" data-testid="notification-group-count">
+                  {labels.groupCount(n.group.count)}
+                </span>
+              ) : null}
+              <time className="hr-item-time" dateTime={n.createdAt}>
+                {relativeTime(n.createdAt, { locale, justNow: labels.justNow })}
+              </time>
+            </>
+          )}
           <span className="hr-visually-hidden">{n.readAt ? '' : labels.unreadItem}</span>
         </button>
         <Actions notification={n} onAction={onAction} />

@@ -8,20 +8,21 @@ import { useWording } from './labels.js';
  * and the polite live region that announces them to screen readers; the
  * toasts themselves are visual only.
  */
-export function Toasts({ live }: { live: Notification[] }) {
+export function Toasts({ live, holdBack }: { live: Notification[]; holdBack?: (notification: Notification) => boolean }) {
   const [toasts, setToasts] = useState<Toast[]>([]);
   const [announcement, setAnnouncement] = useState('');
   const seenLive = useRef(0);
   const { labels } = useWording();
 
   useEffect(() => {
-    const fresh = live.slice(seenLive.current);
+    // Quiet hours: no toast and no announcement (the feed and the badge still update).
+    const fresh = live.slice(seenLive.current).filter((n) => !holdBack?.(n));
     seenLive.current = live.length;
     if (fresh.length === 0) return;
     const now = Date.now();
     setToasts((current) => fresh.reduce((acc, n) => addToast(acc, n, now), current));
     setAnnouncement(fresh.length === 1 ? labels.announceOne(fresh[0]!.title) : labels.announceMany(fresh.length));
-  }, [live, labels]);
+  }, [live, labels, holdBack]);
 
   useEffect(() => {
     if (toasts.length === 0) return;

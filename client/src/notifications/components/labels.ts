@@ -49,6 +49,21 @@ export interface NotificationLabels {
   /** The default snooze choices. */
   snoozeHour: string;
   snoozeTomorrow: string;
+  /** The settings view (when the host lists categories): its heading, and the header button to and from it. */
+  preferences: string;
+  preferencesOpen: string;
+  preferencesBack: string;
+  preferencesInApp: string;
+  /** Beside a critical category, which cannot be turned off. */
+  preferencesAlwaysOn: string;
+  quietHours: string;
+  quietHoursHint: string;
+  quietFrom: string;
+  quietTo: string;
+  quietTimeZone: (timeZone: string) => string;
+  preferencesSave: string;
+  preferencesSaved: string;
+  preferencesFailed: string;
   connection: Record<ConnectionState, string>;
 }
 
@@ -79,6 +94,19 @@ export const englishLabels: NotificationLabels = {
   snoozeItem: (title) => `Snooze: ${title}`,
   snoozeHour: 'For 1 hour',
   snoozeTomorrow: 'Until tomorrow',
+  preferences: 'Notification settings',
+  preferencesOpen: 'Settings',
+  preferencesBack: 'Back',
+  preferencesInApp: 'Show in the app',
+  preferencesAlwaysOn: 'Always on',
+  quietHours: 'Quiet hours',
+  quietHoursHint: 'No pop-ups during these hours (the list still updates)',
+  quietFrom: 'From',
+  quietTo: 'to',
+  quietTimeZone: (timeZone) => `Times in ${timeZone}`,
+  preferencesSave: 'Save',
+  preferencesSaved: 'Saved',
+  preferencesFailed: 'Could not save. Try again.',
   connection: {
     connecting: 'Connecting…',
     connected: 'Live',
@@ -86,6 +114,62 @@ export const englishLabels: NotificationLabels = {
     offline: 'Offline',
     'signed-out': 'Signed out',
     closed: 'Closed: open in too many tabs',
+  },
+};
+
+/**
+ * The shipped French wording: pass it as `labels` with `locale="fr"` (times then read "il y a 5 minutes").
+ *
+ * @example
+ * <NotificationComponent labels={frenchLabels} locale="fr" />
+ */
+export const frenchLabels: NotificationLabels = {
+  title: 'Notifications',
+  bellUnread: (unread) => `Notifications, ${unread} non lue${unread > 1 ? 's' : ''}`,
+  markAllRead: 'Tout marquer comme lu',
+  close: 'Fermer les notifications',
+  loading: 'Chargement…',
+  loadFailed: 'Les notifications n’ont pas pu être chargées.',
+  retry: 'Réessayer',
+  empty: 'Vous êtes à jour.',
+  showOlder: 'Voir les plus anciennes',
+  unreadInList: (unread) => `${unread} non lue${unread > 1 ? 's' : ''}`,
+  unreadItem: ', non lue',
+  archive: 'Archiver',
+  archiveItem: (title) => `Archiver : ${title}`,
+  justNow: 'à l’instant',
+  announceOne: (title) => `Nouvelle notification : ${title}`,
+  announceMany: (count) => `${count} nouvelles notifications`,
+  moreToasts: (count) => `${count} autre${count > 1 ? 's' : ''} notification${count > 1 ? 's' : ''}`,
+  tabs: 'Filtrer les notifications',
+  unreadInTab: (unread) => `${unread} non lue${unread > 1 ? 's' : ''}`,
+  emptyTab: 'Rien ici pour l’instant.',
+  interacted: (label) => `✓ ${label}`,
+  groupCount: (count) => `${count} notifications`,
+  snooze: 'Reporter',
+  snoozeItem: (title) => `Reporter : ${title}`,
+  snoozeHour: 'Dans 1 heure',
+  snoozeTomorrow: 'Demain',
+  preferences: 'Paramètres des notifications',
+  preferencesOpen: 'Paramètres',
+  preferencesBack: 'Retour',
+  preferencesInApp: 'Afficher dans l’application',
+  preferencesAlwaysOn: 'Toujours activé',
+  quietHours: 'Heures calmes',
+  quietHoursHint: 'Pas de pop-up pendant ces heures (la liste reste à jour)',
+  quietFrom: 'De',
+  quietTo: 'à',
+  quietTimeZone: (timeZone) => `Fuseau horaire : ${timeZone}`,
+  preferencesSave: 'Enregistrer',
+  preferencesSaved: 'Enregistré',
+  preferencesFailed: 'Échec de l’enregistrement. Réessayez.',
+  connection: {
+    connecting: 'Connexion…',
+    connected: 'En direct',
+    reconnecting: 'Reconnexion…',
+    offline: 'Hors ligne',
+    'signed-out': 'Déconnecté',
+    closed: 'Fermé : ouvert dans trop d’onglets',
   },
 };
 

@@ -1,4 +1,4 @@
-import type { FeedPage, Notification, NotificationCounts } from '@herald/shared';
+import type { FeedPage, Notification, NotificationCounts, Preferences, PreferencesUpdate } from '@herald/shared';
 import { requestJson } from './http.js';
 
 /**
@@ -25,8 +25,13 @@ export interface FeedApiLocation {
 export function createFeedApi(token: string | (() => Promise<string>), location: FeedApiLocation = {}) {
   const baseUrl = location.serverUrl ?? '';
   const base = `${location.apiPath ?? '/api'}/notifications`;
-  const call = async <T>(method: string, path: string) =>
-    requestJson<T>(method, path, { token: typeof token === 'string' ? token : await token(), baseUrl });
+  const call = async <T>(method: string, path: string, body?: unknown) =>
+    requestJson<T>(method, path, {
+      token: typeof token === 'string' ? token : await token(),
+      baseUrl,
+      ...(body === undefined ? {} : { body }),
+    });
+  const preferencesPath = `${location.apiPath ?? '/api'}/preferences`;
   return {
     page: (before?: string, limit = 20) =>
       call<FeedPage>('GET', `${base}?limit=${limit}${before ? `&before=${encodeURIComponent(before)}` : ''}`),
@@ -35,6 +40,9 @@ export function createFeedApi(token: string | (() => Promise<string>), location:
     seen: () => call<{ counts: NotificationCounts }>('POST', `${base}/seen`),
     archive: (id: string) =>
       call<{ notification: Notification; counts: NotificationCounts }>('POST', `${base}/${encodeURIComponent(id)}/archive`),
+    preferences: () => call<Preferences>('GET', preferencesPath),
+    /** Changes the settings named; the answer is all of them as stored. */
+    savePreferences: (update: PreferencesUpdate) => call<Preferences>('PUT', preferencesPath, update),
   };
 }
 

@@ -1,5 +1,5 @@
 import { createContext } from 'react';
-import type { Notification, NotificationCounts, NotificationFilter, TopicMessage } from '@herald/shared';
+import type { Notification, NotificationCounts, NotificationFilter, Preferences, PreferencesUpdate, TopicMessage } from '@herald/shared';
 import type { ConnectionState } from '../core/feed-client.js';
 import type { FeedState } from '../core/feed-state.js';
 
@@ -26,6 +26,10 @@ export interface NotificationContextValue {
   act(id: string, actionId: string): Promise<void>;
   /** Counts per named filter from the server; rejects while not connected. */
   countsFor(filters: Record<string, NotificationFilter>): Promise<Record<string, NotificationCounts>>;
+  /** The user's settings, once loaded (null until then, or if they could not be). */
+  preferences: Preferences | null;
+  /** Saves the settings named; resolves with all of them as stored. */
+  savePreferences(update: PreferencesUpdate): Promise<Preferences>;
   /** Adds a listener for topic messages; returns the function that removes it. */
   onTopicMessage(listener: (message: TopicMessage) => void): () => void;
 }

@@ -17,8 +17,29 @@ function useNotificationContext(): NotificationContextValue {
  */
 export function useNotifications() {
   // Everything but the topic listener and the filter counts (their own hooks), with the items out of the feed.
-  const { feed, connection: _connection, onTopicMessage: _onTopicMessage, countsFor: _countsFor, ...actions } = useNotificationContext();
+  const {
+    feed,
+    connection: _connection,
+    onTopicMessage: _onTopicMessage,
+    countsFor: _countsFor,
+    preferences: _preferences,
+    savePreferences: _savePreferences,
+    ...actions
+  } = useNotificationContext();
   return { items: feed.items, ...actions };
+}
+
+/**
+ * The user's notification settings: muted types, categories per channel, quiet hours, and which
+ * categories are critical (cannot be turned off). `preferences` is null until loaded.
+ *
+ * @example
+ * const { preferences, save } = useNotificationPreferences();
+ * await save({ categories: { social: { inApp: false } } });
+ */
+export function useNotificationPreferences() {
+  const { preferences, savePreferences } = useNotificationContext();
+  return { preferences, save: savePreferences };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { io } from 'socket.io-client';
-import type { Notification, NotificationFilter, TopicMessage } from '@herald/shared';
+import type { Notification, NotificationFilter, Preferences, PreferencesUpdate, TopicMessage } from '@herald/shared';
 import type { ErrorBody } from '@herald/shared/errors';
 import { createFeedApi } from '../core/feed-api.js';
 import { FeedClient, type ConnectionState, type FeedSocket } from '../core/feed-client.js';
@@ -208,6 +208,27 @@ export function useFeedConnection({
     tabsRef.current?.post({ kind: 'updated', notifications: [notification], counts });
   }, []);
 
+  // The user's settings (quiet hours hold toasts back), read once per API (token, user, server).
+  const [preferences, setPreferences] = useState<Preferences | null>(null);
+  useEffect(() => {
+    let current = true;
+    api.preferences().then(
+      (answer) => current && setPreferences(answer),
+      () => undefined, // no settings known: nothing is held back
+    );
+    return () => {
+      current = false;
+    };
+  }, [api]);
+  const savePreferences = useCallback(
+    async (update: PreferencesUpdate) => {
+      const saved = await api.savePreferences(update);
+      setPreferences(saved);
+      return saved;
+    },
+    [api],
+  );
+
   const snooze = useCallback(async (id: string, until: Date) => {
     // Every tab and device (this one too) hears of it from the server as a removal, with counts.
     await clientRef.current?.snooze(id, until);
@@ -241,13 +262,14 @@ export function useFeedConnection({
       act,
       snooze,
       countsFor,
+      savePreferences,
       onTopicMessage: listenToTopics,
     }),
-    [markRead, markAllRead, markSeen, markItemsSeen, archive, loadOlder, retry, act, snooze, countsFor, listenToTopics],
+    [markRead, markAllRead, markSeen, markItemsSeen, archive, loadOlder, retry, act, snooze, countsFor, savePreferences, listenToTopics],
   );
   const hasOlder = olderCursor !== null;
   return useMemo(
-    () => ({ feed: shownFeed, connection, live, loading, error, hasOlder, loadingOlder, ...actions }),
-    [shownFeed, connection, live, loading, error, hasOlder, loadingOlder, actions],
+    () => ({ feed: shownFeed, connection, live, loading, error, hasOlder, loadingOlder, preferences, ...actions }),
+    [shownFeed, connection, live, loading, error, hasOlder, loadingOlder, preferences, actions],
   );
 }
