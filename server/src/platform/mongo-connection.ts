@@ -15,6 +15,16 @@ export interface MongoConnectionOptions {
    * one of Herald's operations. @default 20000
    */
   socketTimeoutMS?: number;
+  /**
+   * Operations this process has at the database at once; more wait in the driver, and one that waits
+   * longer than `waitQueueTimeoutMS` fails (`database_unavailable`) without reaching the database. A
+   * slow database then sees a bounded queue, not every caller's retry piled on the last: the work it
+   * does is work someone still waits for, and it catches up once the load falls. A `maxPoolSize` in the
+   * URI wins. @default 20
+   */
+  maxPoolSize?: number;
+  /** @default 2000 */
+  waitQueueTimeoutMS?: number;
 }
 
 /**
@@ -27,15 +37,20 @@ export interface MongoConnectionOptions {
  * - autoCreate off: no collection appears just because a model was compiled
  *   (ensureIndexes creates Herald's, after checking the database is Herald's);
  * - sanitizeFilter on: any `$` object that reaches a filter from input is
- *   compared literally; Herald's own operators are marked `mongoose.trusted`.
+ *   compared literally; Herald's own operators are marked `mongoose.trusted`;
+ * - a pool of 20 with a 2 s wait queue (see maxPoolSize): load past what the
+ *   database answers is refused here, fast, instead of queueing in it.
  *
  * @example
  * const connection = await createMongoConnection(process.env.MONGODB_URI!).asPromise();
  */
 export function createMongoConnection(uri: string, options: MongoConnectionOptions = {}): Connection {
+  const inUri = (name: string) => new RegExp(`[?&]${name}=`, 'i').test(uri);
   return mongoose.createConnection(uri, {
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 3000,
     socketTimeoutMS: options.socketTimeoutMS ?? 20_000,
+    ...(inUri('maxPoolSize') ? {} : { maxPoolSize: options.maxPoolSize ?? 20 }),
+    ...(inUri('waitQueueTimeoutMS') ? {} : { waitQueueTimeoutMS: options.waitQueueTimeoutMS ?? 2000 }),
     bufferCommands: false,
     autoIndex: false,
     autoCreate: false,
