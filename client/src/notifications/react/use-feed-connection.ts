@@ -9,6 +9,16 @@ import { openTabSync, type TabMessage, type TabSync } from '../core/tab-sync.js'
 import { keepTokenFresh } from '../core/token-refresh.js';
 import type { NotificationContextValue } from './context.js';
 
+/** Settings as a server that predates some of them answers: the missing ones are the defaults. */
+function withDefaults(answer: Partial<Preferences>): Preferences {
+  return {
+    mutedTypes: answer.mutedTypes ?? [],
+    categories: answer.categories ?? {},
+    quietHours: answer.quietHours ?? null,
+    critical: answer.critical ?? [],
+  };
+}
+
 export interface FeedConnectionOptions {
   /** A fixed token, or */
   token: string | undefined;
@@ -213,7 +223,7 @@ export function useFeedConnection({
   useEffect(() => {
     let current = true;
     api.preferences().then(
-      (answer) => current && setPreferences(answer),
+      (answer) => current && setPreferences(withDefaults(answer)),
       () => undefined, // no settings known: nothing is held back
     );
     return () => {
@@ -222,7 +232,7 @@ export function useFeedConnection({
   }, [api]);
   const savePreferences = useCallback(
     async (update: PreferencesUpdate) => {
-      const saved = await api.savePreferences(update);
+      const saved = withDefaults(await api.savePreferences(update));
       setPreferences(saved);
       return saved;
     },
