@@ -114,6 +114,11 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/** The answer to an Idempotency-Key already used for a different request (a publish, or a scheduled send). */
+export function keyConflict(): AppError {
+  return new AppError('conflict', 'This Idempotency-Key was already used for a different request.');
+}
+
 /** What a done attempt recorded, for replaying its answer. */
 export interface Completed {
   notificationIds: string[];
@@ -178,7 +183,7 @@ export function createIdempotencyStore(connection: Connection): IdempotencyStore
       const existing = await Keys.findById(key).lean();
       if (!existing) continue; // expired meanwhile: try to claim it
       if (existing.requestHash !== hash && !sameAs.includes(existing.requestHash)) {
-        throw new AppError('conflict', 'This Idempotency-Key was already used for a different request.');
+        throw keyConflict();
       }
       if (existing.state === 'done') {
         return {

@@ -12,12 +12,12 @@ import { AppError, ValidationError, toAppError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import { withDatabaseDeadline } from '../platform/deadline';
 import type { Metrics } from '../platform/metrics';
-import { legacyRequestHash, requestHash, type Completed, type IdempotencyStore } from './idempotency';
+import { keyConflict, legacyRequestHash, requestHash, type Completed, type IdempotencyStore } from './idempotency';
 import { notificationModel } from './notification-model';
 import type { CountFeed } from './notification-counts';
 import type { GroupSpec } from './notification-groups';
 import type { NotificationContent, NotificationWriter, StoreResult } from './notification-writer';
-import { scheduleConflict, type JobStore } from './scheduled-jobs';
+import type { JobStore } from './scheduled-jobs';
 import { toNotification } from './to-notification';
 
 /**
@@ -203,7 +203,7 @@ export function createNotificationPublisher(deps: {
     );
     const empty = { notifications: [], mutedUserIds: [], deduplicatedUserIds: [], instancesReached: [] };
     if (added.added) return { ...empty, replayed: false, scheduled: { id, sendAt: sendAt.toISOString() } };
-    if (added.existing.kind !== 'send' || added.existing.requestHash !== hash) throw scheduleConflict();
+    if (added.existing.kind !== 'send' || added.existing.requestHash !== hash) throw keyConflict();
     return { ...empty, replayed: true, scheduled: { id, sendAt: added.existing.dueAt.toISOString() } };
   }
 

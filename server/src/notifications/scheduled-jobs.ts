@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import mongoose, { Schema, type Connection, type Model } from 'mongoose';
 import { heraldModel } from '../platform/collections';
 import type { PublishNotificationInput } from '@herald/shared';
-import { AppError, ValidationError, isDuplicateKey } from '../platform/errors';
+import { ValidationError, isDuplicateKey } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 
 /**
@@ -98,20 +98,21 @@ export interface JobStore {
 
 export function createJobStore(connection: Connection): JobStore {
   const Jobs = jobModel(connection);
+  const add: JobStore['add'] = async (job) => {
+    try {
+      const doc: JobDoc = { ...job, dueHour: utcHour(job.dueAt), state: 'due', claimedAt: null, attempts: 0, createdAt: new Date() };
+      await Jobs.collection.insertOne(doc as never);
+      return { added: true };
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      const existing = await Jobs.findById(job._id).lean();
+      // Ran and removed in between: nothing to compare with, so it is added again.
+      if (!existing) return add(job);
+      return { added: false, existing };
+    }
+  };
   return {
-    async add(job) {
-      try {
-        const doc: JobDoc = { ...job, dueHour: utcHour(job.dueAt), state: 'due', claimedAt: null, attempts: 0, createdAt: new Date() };
-        await Jobs.collection.insertOne(doc as never);
-        return { added: true };
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-        const existing = await Jobs.findById(job._id).lean();
-        // Ran and removed in between: nothing to compare with, so it is added again.
-        if (!existing) return this.add(job);
-        return { added: false, existing };
-      }
-    },
+    add,
     async cancel(id) {
       const { deletedCount } = await Jobs.deleteOne({ _id: id, state: 'due' });
       return deletedCount > 0;
@@ -255,9 +256,4 @@ export function jobWork(deps: {
     if (expiresAt && Date.parse(expiresAt) <= Date.now() + 1000) return;
     await publish(job);
   };
-}
-
-/** The answer to a send scheduled with a key that is already taken by a different request. */
-export function scheduleConflict(): AppError {
-  return new AppError('conflict', 'This Idempotency-Key was already used for a different request.');
 }
