@@ -1,13 +1,36 @@
 // `npm run bench`: starts the real stack (redis-server, the MongoDB-wire database, gateway processes),
 // drives it from client worker processes over loopback, prints the figures and writes them under
 // bench/results/. `--quick` runs every scenario small (a smoke run); `--only=a,b` picks scenarios;
-// `--rates=1000,2000` sets the per-user steps; `--out=dir` writes the results elsewhere.
+// `--rates=1000,2000` sets the per-user steps; `--out=dir` writes the results elsewhere; `--compare` runs
+// the same scenarios against a plain Socket.IO + redis-adapter server and Centrifugo; `--profile[=dir]`
+// writes CPU profiles of the gateway and publisher processes and prints their top functions; `--scaling`
+// runs fan-out and memory at 1k-20k sockets and per-user throughput over 1-3 gateway instances.
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
+import mongoose from 'mongoose';
 import { machine, type CpuGroup } from './lib/cpu';
-import { renderCpuTable, renderTable, writeReport, type BenchReport } from './lib/report';
+import { summarizeProfiles } from './lib/profile';
+import {
+  comparison,
+  renderComparison,
+  renderCostTable,
+  renderScaling,
+  renderCpuTable,
+  renderTable,
+  writeReport,
+  type BenchReport,
+} from './lib/report';
 import type { ScenarioResult } from './lib/result';
 import { lineChart } from './lib/report';
+import {
+  CENTRIFUGO_VERSION,
+  findOrBuildCentrifugo,
+  heraldServer,
+  startCentrifugo,
+  startPlainServer,
+  type ServerUnderTest,
+} from './lib/systems';
 import { makeUsers, startClientWorkers, startDatabase, startGateways, startPublisher, startRedis, type Database } from './lib/stack';
 import { connectAll, FULL, QUICK, type ClientWorker, type Scale } from './scenarios/context';
 import { measureIdleSockets } from './scenarios/idle-sockets';
@@ -22,10 +45,25 @@ type ScenarioId = (typeof SCENARIOS)[number];
 /** Client processes: several, so no single event loop is what limits a figure. */
 const CLIENT_WORKERS = 4;
 
-function parseArgs(argv: string[]): { scale: Scale; scaleName: 'full' | 'quick'; only: Set<ScenarioId>; out: string } {
+function parseArgs(argv: string[]): {
+  scale: Scale;
+  scaleName: 'full' | 'quick';
+  only: Set<ScenarioId>;
+  out: string;
+  compare: boolean;
+  scaling: boolean;
+} {
   const quick = argv.includes('--quick');
+  const compare = argv.includes('--compare');
+  // --profile[=dir]: V8 CPU profiles of the gateway and publisher processes, summarised at the end.
+  const profileArg = argv.find((a) => a === '--profile' || a.startsWith('--profile='));
+  if (profileArg) process.env.BENCH_CPU_PROF = path.resolve(profileArg.split('=')[1] ?? path.join(ROOT, 'bench/results/profiles'));
   const onlyArg = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
-  const only = new Set<ScenarioId>(onlyArg ? (onlyArg.split(',') as ScenarioId[]) : SCENARIOS);
+  const scaling = argv.includes('--scaling');
+  // `--scaling` alone runs only the sized runs; with --only (or --compare) the scenarios too.
+  const only = new Set<ScenarioId>(
+    onlyArg ? (onlyArg.split(',') as ScenarioId[]) : scaling && !argv.includes('--compare') ? [] : SCENARIOS,
+  );
   for (const id of only) if (!SCENARIOS.includes(id)) throw new Error(`unknown scenario "${id}"; choose from ${SCENARIOS.join(', ')}`);
   const outArg = argv.find((a) => a.startsWith('--out='))?.slice('--out='.length);
   const ratesArg = argv.find((a) => a.startsWith('--rates='))?.slice('--rates='.length);
@@ -36,6 +74,8 @@ function parseArgs(argv: string[]): { scale: Scale; scaleName: 'full' | 'quick';
     scale: { ...base, perUserRates: rates },
     scaleName: quick ? 'quick' : 'full',
     only,
+    compare,
+    scaling,
     out: outArg ?? path.join(ROOT, 'bench/results', quick ? 'quick' : 'latest'),
   };
 }
@@ -46,42 +86,66 @@ interface RunContext {
   workers: ClientWorker[];
 }
 
+/** Starts one server under test on a fresh Redis (and, for Herald, a fresh database named after `label`). */
+interface ServerKind {
+  name: string;
+  /** Whether the database takes part (its CPU is counted). */
+  usesDatabase: boolean;
+  start(redisUrl: string, label: string): Promise<ServerUnderTest & { mongodbUri?: string }>;
+}
+
+function heraldKind(ctx: RunContext, instances = 1): ServerKind {
+  return {
+    name: 'Herald',
+    usesDatabase: true,
+    async start(redisUrl, label) {
+      const mongodbUri = ctx.db.freshUri(label);
+      const gateways = await startGateways(instances, { mongodbUri, redisUrl });
+      return Object.assign(heraldServer(gateways, { mongodbUri, redisUrl }), { mongodbUri });
+    },
+  };
+}
+
+/** Client i's server: spread over the instances. */
+const urlOf = (server: ServerUnderTest) => (i: number) => (server.urls ?? [server.url])[i % (server.urls?.length ?? 1)]!;
+
 function cpuGroups(parts: {
-  gateways?: { pid: number }[];
-  workers?: { pid: number }[];
+  server: ServerUnderTest;
+  workers: { pid: number }[];
   publisher?: { pid: number };
   redisPid?: number;
   dbPid?: number;
 }): CpuGroup[] {
-  const groups: CpuGroup[] = [];
-  if (parts.gateways) groups.push({ name: 'gateways', pids: parts.gateways.map((g) => g.pid) });
-  if (parts.workers) groups.push({ name: 'client processes', pids: parts.workers.map((w) => w.pid) });
+  const groups: CpuGroup[] = [
+    { name: 'server', pids: parts.server.pids },
+    { name: 'client processes', pids: parts.workers.map((w) => w.pid) },
+  ];
   if (parts.publisher) groups.push({ name: 'publisher', pids: [parts.publisher.pid] });
   if (parts.redisPid) groups.push({ name: 'redis', pids: [parts.redisPid] });
   if (parts.dbPid) groups.push({ name: 'database', pids: [parts.dbPid] });
   return groups;
 }
 
-async function idleAndFanout(ctx: RunContext, run: { idle: boolean; fanout: boolean }): Promise<ScenarioResult[]> {
+async function idleAndFanout(ctx: RunContext, kind: ServerKind, run: { idle: boolean; fanout: boolean }): Promise<ScenarioResult[]> {
   const redis = await startRedis();
-  const [gateway] = await startGateways(1, { mongodbUri: ctx.db.freshUri('single'), redisUrl: redis.url });
+  const server = await kind.start(redis.url, 'single');
   try {
-    const users = makeUsers(ctx.scale.idleSockets, () => gateway!.url);
+    const users = makeUsers(ctx.scale.idleSockets, urlOf(server));
     const groups = cpuGroups({
-      gateways: [gateway!],
+      server,
       workers: ctx.workers,
-      redisPid: redis.pid,
-      ...(ctx.db.pid ? { dbPid: ctx.db.pid } : {}),
+      ...(redis.pid ? { redisPid: redis.pid } : {}),
+      ...(ctx.db.pid && kind.usesDatabase ? { dbPid: ctx.db.pid } : {}),
     });
     const results: ScenarioResult[] = [];
-    console.error(`\n${run.idle ? 'Idle sockets' : 'Topic fan-out'}: ${users.length} sockets on one gateway`);
-    const idle = await measureIdleSockets({ gateway: gateway!, workers: ctx.workers, users, cpuGroups: groups });
+    console.error(`\n${kind.name}: ${run.idle ? 'idle sockets' : 'topic fan-out'}, ${users.length} sockets on one instance`);
+    const idle = await measureIdleSockets({ server, workers: ctx.workers, users, cpuGroups: groups });
     if (run.idle) results.push(idle);
     if (run.fanout) {
-      console.error(`\nTopic fan-out: one topic, ${users.length} subscribers`);
+      console.error(`\n${kind.name}: topic fan-out, one topic, ${users.length} subscribers`);
       results.push(
         await measureTopicFanout({
-          gateway: gateway!,
+          server,
           workers: ctx.workers,
           subscribers: users.length,
           messages: ctx.scale.fanoutMessages,
@@ -92,48 +156,64 @@ async function idleAndFanout(ctx: RunContext, run: { idle: boolean; fanout: bool
     return results;
   } finally {
     await Promise.all(ctx.workers.map((w) => w.call('closeAll', undefined)));
-    await gateway!.call('close', undefined).catch(() => undefined);
-    await gateway!.stop();
+    await server.stop();
     await redis.stop();
   }
 }
 
-/** One gateway and one publisher process on a fresh Redis and database, for the scenarios that publish. */
+/** One server and one publisher process on a fresh Redis (and database), for the scenarios that publish. */
 async function withPublishingStack<T>(
   ctx: RunContext,
+  kind: ServerKind,
   label: string,
   users: number,
   run: (parts: {
-    gateway: Awaited<ReturnType<typeof startGateways>>[number];
+    server: ServerUnderTest & { mongodbUri?: string };
     publisher: Awaited<ReturnType<typeof startPublisher>>;
-    mongodbUri: string;
     userIds: string[];
     cpuGroups: CpuGroup[];
   }) => Promise<T>,
   options: { feed?: boolean; reconnection?: boolean } = {},
 ): Promise<T> {
   const redis = await startRedis();
-  const mongodbUri = ctx.db.freshUri(label);
-  const [gateway] = await startGateways(1, { mongodbUri, redisUrl: redis.url });
-  const publisher = await startPublisher({ mongodbUri, redisUrl: redis.url });
+  const server = await kind.start(redis.url, label);
+  const publisher = await startPublisher(server.publisherEnv);
   try {
-    const specs = makeUsers(users, () => gateway!.url);
-    await connectAll(ctx.workers, specs, `connecting ${users} sockets`, options);
+    const specs = makeUsers(users, urlOf(server));
+    await connectAll(ctx.workers, specs, `connecting ${users} sockets`, { ...options, system: server.client });
     const groups = cpuGroups({
-      gateways: [gateway!],
+      server,
       workers: ctx.workers,
       publisher,
-      redisPid: redis.pid,
-      ...(ctx.db.pid ? { dbPid: ctx.db.pid } : {}),
+      ...(redis.pid ? { redisPid: redis.pid } : {}),
+      ...(ctx.db.pid && kind.usesDatabase ? { dbPid: ctx.db.pid } : {}),
     });
-    return await run({ gateway: gateway!, publisher, mongodbUri, userIds: specs.map((u) => u.userId), cpuGroups: groups });
+    return await run({ server, publisher, userIds: specs.map((u) => u.userId), cpuGroups: groups });
   } finally {
     await Promise.all(ctx.workers.map((w) => w.call('closeAll', undefined)));
     await publisher.call('close', undefined).catch(() => undefined);
     await publisher.stop();
-    await gateway!.call('close', undefined).catch(() => undefined);
-    await gateway!.stop();
+    await server.stop();
     await redis.stop();
+  }
+}
+
+/** Per user, the ids of the notifications of `type` the database holds: the storm's truth for Herald. */
+async function storedNotifications(mongodbUri: string, type: string): Promise<Map<string, Set<string>>> {
+  const inspector = await mongoose.createConnection(mongodbUri).asPromise();
+  try {
+    const docs = await inspector
+      .collection('notifications')
+      .find({ type }, { projection: { userId: 1 } })
+      .toArray();
+    const stored = new Map<string, Set<string>>();
+    for (const doc of docs) {
+      const userId = String(doc.userId);
+      stored.set(userId, (stored.get(userId) ?? new Set()).add(String(doc._id)));
+    }
+    return stored;
+  } finally {
+    await inspector.close();
   }
 }
 
@@ -220,6 +300,7 @@ async function main(): Promise<void> {
       : `redis-server ${execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).match(/v=(\S+)/)?.[1] ?? ''}`,
     scenarios: [],
     failures: [],
+    notes: [],
   };
   const attempt = async (id: string, run: () => Promise<ScenarioResult[]>) => {
     try {
@@ -229,46 +310,113 @@ async function main(): Promise<void> {
       report.failures.push({ id, error: error instanceof Error ? error.message : String(error) });
     }
   };
+  const kinds: ServerKind[] = [heraldKind(ctx)];
+  if (args.compare) {
+    kinds.push({ name: 'Socket.IO + redis-adapter', usesDatabase: false, start: (redisUrl) => startPlainServer(redisUrl) });
+    const centrifugo = findOrBuildCentrifugo((line) => console.error(line));
+    if (centrifugo.binary) {
+      for (const engine of ['memory', 'redis'] as const) {
+        kinds.push({
+          name: `Centrifugo (${engine === 'memory' ? 'memory' : 'Redis'} engine)`,
+          usesDatabase: false,
+          start: (redisUrl) => startCentrifugo(centrifugo.binary!, engine, redisUrl),
+        });
+      }
+    } else {
+      console.error(`Centrifugo skipped: ${centrifugo.skipped}`);
+      report.notes.push(`Centrifugo ${CENTRIFUGO_VERSION} skipped: ${centrifugo.skipped}`);
+    }
+  }
   try {
-    if (args.only.has('idle') || args.only.has('fanout')) {
-      await attempt('idle/fanout', () => idleAndFanout(ctx, { idle: args.only.has('idle'), fanout: args.only.has('fanout') }));
+    for (const kind of kinds) {
+      const herald = kind.name === 'Herald';
+      if (args.only.has('idle') || args.only.has('fanout')) {
+        await attempt(`${kind.name} idle/fanout`, () =>
+          idleAndFanout(ctx, kind, { idle: args.only.has('idle'), fanout: args.only.has('fanout') }),
+        );
+      }
+      if (args.only.has('per-user')) {
+        console.error(`\n${kind.name}: per-user notifications, ${args.scale.perUserUsers} connected users, steady rates`);
+        await attempt(`${kind.name} per-user`, () =>
+          withPublishingStack(ctx, kind, 'peruser', args.scale.perUserUsers, async (parts) => [
+            await measurePerUser({
+              ...parts,
+              system: kind.name,
+              workers,
+              rates: args.scale.perUserRates,
+              stepMs: args.scale.perUserStepMs,
+            }),
+          ]),
+        );
+      }
+      if (args.only.has('routing') && herald) {
+        await attempt('routing', async () => [
+          await measureRouting({ db, workers, users: args.scale.routingUsers, rounds: args.scale.routingRounds }),
+        ]);
+      }
+      // The plain baseline keeps nothing for a client that was away: it has no storm to measure.
+      if (args.only.has('storm') && kind.name !== 'Socket.IO + redis-adapter') {
+        console.error(`\n${kind.name}: reconnect storm, ${args.scale.stormClients} clients`);
+        await attempt(`${kind.name} storm`, () =>
+          withPublishingStack(
+            ctx,
+            kind,
+            'storm',
+            args.scale.stormClients,
+            async (parts) => [
+              await measureStorm({
+                ...parts,
+                workers,
+                missed: args.scale.stormMissed,
+                timeoutMs: args.scale.stormTimeoutMs,
+                ...(parts.server.mongodbUri ? { truth: () => storedNotifications(parts.server.mongodbUri!, 'bench.storm') } : {}),
+              }),
+            ],
+            { feed: true, reconnection: true },
+          ),
+        );
+      }
     }
-    if (args.only.has('per-user')) {
-      console.error(`\nPer-user notifications: ${args.scale.perUserUsers} connected users, steady rates`);
-      await attempt('per-user', () =>
-        withPublishingStack(ctx, 'peruser', args.scale.perUserUsers, async (parts) => [
-          await measurePerUser({ ...parts, workers, rates: args.scale.perUserRates, stepMs: args.scale.perUserStepMs }),
-        ]),
-      );
-    }
-    if (args.only.has('routing')) {
-      await attempt('routing', async () => [
-        await measureRouting({ db, workers, users: args.scale.routingUsers, rounds: args.scale.routingRounds }),
-      ]);
-    }
-    if (args.only.has('storm')) {
-      console.error(`\nReconnect storm: ${args.scale.stormClients} clients`);
-      await attempt('storm', () =>
-        withPublishingStack(
-          ctx,
-          'storm',
-          args.scale.stormClients,
-          async (parts) => [
-            await measureStorm({ ...parts, workers, missed: args.scale.stormMissed, timeoutMs: args.scale.stormTimeoutMs }),
-          ],
-          { feed: true, reconnection: true },
-        ),
-      );
+    if (args.scaling) {
+      // Herald at each size: fan-out and memory by socket count, per-user throughput by instance count.
+      for (const sockets of args.scale.scalingSockets) {
+        await attempt(`scaling ${sockets} sockets`, async () =>
+          (
+            await idleAndFanout({ ...ctx, scale: { ...ctx.scale, idleSockets: sockets } }, heraldKind(ctx), { idle: true, fanout: true })
+          ).map((result) => ({ ...result, variant: `${sockets.toLocaleString('en')} sockets` })),
+        );
+      }
+      for (const instances of args.scale.scalingInstances) {
+        console.error(`\nHerald: per-user notifications over ${instances} gateway instance(s)`);
+        await attempt(`scaling ${instances} instances`, () =>
+          withPublishingStack(ctx, heraldKind(ctx, instances), 'scaling', args.scale.perUserUsers, async (parts) => [
+            {
+              ...(await measurePerUser({ ...parts, workers, rates: args.scale.perUserRates, stepMs: args.scale.perUserStepMs })),
+              variant: `${instances} instance${instances === 1 ? '' : 's'}`,
+            },
+          ]),
+        );
+      }
     }
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
     await db.stop();
   }
   report.durationSeconds = (Date.now() - started) / 1000;
+  if (args.compare) report.comparison = comparison(report);
   const files = writeReport(report, args.out, charts(report));
   console.log(`\nHerald benchmark, ${report.machine.cpus} × ${report.machine.cpuModel}, ${report.database}, ${report.redis}\n`);
   console.log(renderTable(report));
   console.log(`\nCPU while measuring (100% = one core):\n\n${renderCpuTable(report)}`);
+  console.log(`\nCPU-ms per delivered notification or message, per process:\n\n${renderCostTable(report)}`);
+  if (args.compare) console.log(`\nSide by side (ratio: Herald's figure over the other's):\n\n${renderComparison(report)}`);
+  if (args.scaling) console.log(`\nScaling (Herald):\n\n${renderScaling(report)}`);
+  for (const note of report.notes) console.log(note);
+  if (process.env.BENCH_CPU_PROF && fs.existsSync(process.env.BENCH_CPU_PROF)) {
+    const summary = summarizeProfiles(process.env.BENCH_CPU_PROF, ROOT);
+    fs.writeFileSync(path.join(process.env.BENCH_CPU_PROF, 'top-functions.txt'), `${summary}\n`);
+    console.log(`\nCPU profiles in ${path.relative(ROOT, process.env.BENCH_CPU_PROF)} (top self time per process):\n\n${summary}`);
+  }
   console.log(`\nWritten: ${path.relative(ROOT, files.json)}, ${path.relative(ROOT, files.html)}`);
   if (report.failures.length > 0) process.exitCode = 1;
 }

@@ -64,3 +64,13 @@ export function machine(): { cpus: number; cpuModel: string; memoryGiB: number; 
     platform: `${os.type()} ${os.release()} ${os.arch()}`,
   };
 }
+
+/** A process's resident memory in bytes, from /proc (for processes that cannot report their own heap). */
+export function rssBytes(pid: number): number {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(status.match(/^VmRSS:\s+(\d+) kB/m)?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}

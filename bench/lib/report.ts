@@ -13,6 +13,21 @@ export interface BenchReport {
   scenarios: ScenarioResult[];
   /** Scenarios that could not finish, with the reason. */
   failures: { id: string; error: string }[];
+  /** What a reader should know about the run (a compared server that was skipped, and why). */
+  notes: string[];
+  /** With `--compare`: the compared figures side by side. */
+  comparison?: ReturnType<typeof comparison>;
+}
+
+/** A scenario's title, with the server it measured when that is not Herald. */
+const titleOf = (s: ScenarioResult) =>
+  [s.title, s.system && s.system !== 'Herald' ? `(${s.system})` : '', s.variant ? `at ${s.variant}` : ''].filter(Boolean).join(' ');
+
+/** Renders rows (the first is the header) as a Markdown table. */
+function markdownTable(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  const line = (r: string[]) => `| ${r.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;
+  return [line(rows[0]!), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
 }
 
 export function formatValue(value: number, unit: string): string {
@@ -39,7 +54,7 @@ export function renderTable(report: BenchReport): string {
   for (const scenario of report.scenarios) {
     scenario.figures.forEach((figure, i) => {
       rows.push([
-        i === 0 ? scenario.title : '',
+        i === 0 ? titleOf(scenario) : '',
         figure.label,
         formatValue(figure.value, figure.unit),
         formatTarget(figure),
@@ -48,19 +63,107 @@ export function renderTable(report: BenchReport): string {
     });
   }
   for (const failure of report.failures) rows.push([failure.id, 'did not finish', failure.error.split('\n')[0] ?? '', '', 'FAILED']);
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  const line = (r: string[]) => `| ${r.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;
-  return [line(rows[0]!), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+  return markdownTable(rows);
 }
 
 /** CPU per process group for each scenario: shows whether the load generator was the limit. */
 export function renderCpuTable(report: BenchReport): string {
   const names = [...new Set(report.scenarios.flatMap((s) => s.cpu.map((c) => c.name)))];
   const rows = [['Scenario', ...names]];
-  for (const s of report.scenarios) rows.push([s.title, ...names.map((n) => formatCpu(s.cpu.find((c) => c.name === n)?.percent))]);
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  const line = (r: string[]) => `| ${r.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;
-  return [line(rows[0]!), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+  for (const s of report.scenarios) rows.push([titleOf(s), ...names.map((n) => formatCpu(s.cpu.find((c) => c.name === n)?.percent))]);
+  return markdownTable(rows);
+}
+
+/** CPU-ms per delivered notification (or topic message per socket) for each process group, and the stack's total without the clients. */
+export function renderCostTable(report: BenchReport): string {
+  const withCost = report.scenarios.filter((s) => s.cost && s.cost.length > 0);
+  const names = [...new Set(withCost.flatMap((s) => s.cost!.map((c) => c.name)))];
+  const rows = [['Scenario', ...names, 'stack without clients']];
+  for (const s of withCost) {
+    const cost = (n: string) => s.cost!.find((c) => c.name === n)?.msPerDelivery;
+    const stack = s.cost!.filter((c) => c.name !== 'client processes').reduce((sum, c) => sum + c.msPerDelivery, 0);
+    rows.push([titleOf(s), ...names.map((n) => formatMs(cost(n))), formatMs(stack)]);
+  }
+  return markdownTable(rows);
+}
+
+const formatMs = (ms: number | undefined) => (ms === undefined || !Number.isFinite(ms) ? '' : ms < 0.01 ? ms.toFixed(4) : ms.toFixed(3));
+
+/** The figures `--compare` sets side by side, by scenario id and label. */
+const COMPARED: { id: string; label: string; show: string }[] = [
+  { id: 'per-user', label: 'highest rate with p99 ≤ 50 ms', show: 'per-user notifications/s with p99 ≤ 50 ms' },
+  { id: 'per-user', label: 'stack CPU-ms per notification', show: 'stack CPU per notification at that rate (no clients)' },
+  { id: 'storm', label: 'all caught up, exactly, after reconnecting', show: 'reconnect storm, all caught up' },
+  { id: 'idle-sockets', label: 'handshakes per second while connecting', show: 'handshakes per second' },
+  { id: 'topic-fanout', label: 'last subscriber has it, median message', show: 'fan-out, last receipt, median message' },
+  { id: 'topic-fanout', label: 'last subscriber has it, p99 over messages', show: 'fan-out, last receipt, p99 message' },
+  { id: 'topic-fanout', label: 'first subscriber has it, median message', show: 'fan-out, first subscriber, median' },
+  { id: 'idle-sockets', label: 'server heap per socket', show: 'server heap per idle socket' },
+  { id: 'idle-sockets', label: 'server RSS per socket', show: 'server RSS per idle socket' },
+];
+
+/** Figures of every compared server side by side, and Herald's over each other's (below 1 is better where lower is). */
+export function comparison(report: BenchReport): {
+  systems: string[];
+  rows: { figure: string; unit: string; values: Record<string, number> }[];
+} {
+  const systems = [...new Set(report.scenarios.map((s) => s.system ?? 'Herald'))];
+  const rows = COMPARED.map(({ id, label, show }) => {
+    const values: Record<string, number> = {};
+    let unit = '';
+    for (const system of systems) {
+      const scenario = report.scenarios.find((s) => s.id === id && (s.system ?? 'Herald') === system);
+      const figure = scenario?.figures.find((f) => f.label === label);
+      if (figure) {
+        values[system] = figure.value;
+        unit = figure.unit;
+      }
+    }
+    return { figure: show, unit, values };
+  });
+  return { systems, rows: rows.filter((r) => Object.keys(r.values).length > 0) };
+}
+
+/** `--scaling`: each sized run's figures, one row per size. */
+export function renderScaling(report: BenchReport): string {
+  const sized = report.scenarios.filter((s) => s.variant);
+  const out: string[] = [];
+  for (const id of [...new Set(sized.map((s) => s.id))]) {
+    const runs = sized.filter((s) => s.id === id);
+    const labels = [...new Set(runs.flatMap((s) => s.figures.filter((f) => Number.isFinite(f.value)).map((f) => f.label)))];
+    const rows = [[runs[0]!.title, ...labels]];
+    for (const run of runs) {
+      rows.push([
+        run.variant!,
+        ...labels.map((l) => {
+          const figure = run.figures.find((f) => f.label === l);
+          return figure ? formatValue(figure.value, figure.unit) : '';
+        }),
+      ]);
+    }
+    out.push(markdownTable(rows));
+  }
+  return out.join('\n\n');
+}
+
+export function renderComparison(report: BenchReport): string {
+  const { systems, rows } = comparison(report);
+  const others = systems.filter((s) => s !== 'Herald');
+  const table = [['Figure', ...systems, ...others.map((o) => `Herald / ${o}`)]];
+  for (const row of rows) {
+    const herald = row.values.Herald;
+    table.push([
+      row.figure,
+      ...systems.map((s) => (row.values[s] === undefined ? '' : formatValue(row.values[s]!, row.unit))),
+      ...others.map((o) => {
+        const other = row.values[o];
+        return herald === undefined || other === undefined || !Number.isFinite(herald) || !Number.isFinite(other) || other === 0
+          ? ''
+          : `${(herald / other).toFixed(2)}x`;
+      }),
+    ]);
+  }
+  return markdownTable(table);
 }
 
 function formatCpu(percent: number | undefined): string {
@@ -150,6 +253,10 @@ export function writeReport(report: BenchReport, dir: string, charts: string[]):
 <p>${escape(report.startedAt)}, ${report.durationSeconds.toFixed(0)} s, scale: ${report.scale}. Machine: ${m.cpus} × ${escape(m.cpuModel)}, ${m.memoryGiB} GiB, Node ${escape(m.node)}, ${escape(m.platform)}. Database: ${escape(report.database)}. Redis: ${escape(report.redis)}.</p>
 <h2>Figures</h2>${tableHtml(renderTable(report))}
 <h2>CPU while measuring (100% = one core)</h2>${tableHtml(renderCpuTable(report))}
+<h2>CPU-ms per delivered notification or message</h2>${tableHtml(renderCostTable(report))}
+${report.scenarios.some((s) => s.system && s.system !== 'Herald') ? `<h2>Side by side</h2>${tableHtml(renderComparison(report))}` : ''}
+${report.scenarios.some((s) => s.variant) ? `<h2>Scaling</h2>${renderScaling(report).split('\n\n').map(tableHtml).join('')}` : ''}
+${report.notes.map((n) => `<p>${escape(n)}</p>`).join('')}
 <h2>Setups</h2><ul>${report.scenarios
       .map(
         (s) =>

@@ -15,14 +15,25 @@ export interface Figure {
   note?: string;
 }
 
+export interface Cost {
+  name: string;
+  msPerDelivery: number;
+}
+
 export interface ScenarioResult {
   id: string;
   title: string;
+  /** Which server was measured (`--compare` measures several); Herald when absent. */
+  system?: string;
+  /** `--scaling`: the size it ran at ("10000 sockets", "3 instances"). */
+  variant?: string;
   /** What ran, in one line: instances, clients, messages. */
   setup: string;
   figures: Figure[];
   /** CPU of every process while the figure was measured (100% = one core). */
   cpu: CpuShare[];
+  /** CPU-ms each process group spent per delivered notification or message, while measuring. */
+  cost?: Cost[];
   /** Series for the charts and the JSON file. */
   series?: Record<string, unknown>;
 }

@@ -13,8 +13,11 @@ import type { PublisherApi } from '../workers/publisher';
 import { startWorker, type Worker } from './rpc';
 
 const WORKERS = path.resolve(__dirname, '../workers');
-/** BENCH_CPU_PROF=dir writes a V8 CPU profile of every gateway and publisher process into dir (for finding hot spots). */
-const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+/**
+ * `--profile` (or BENCH_CPU_PROF=dir) writes a V8 CPU profile of every gateway and publisher process
+ * into that folder when it exits (for finding hot spots; see lib/profile.ts for the summary).
+ */
+const profile = () => (process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []);
 export const JWT_SECRET = randomBytes(32).toString('hex');
 export const SERVICE_TOKEN = randomBytes(24).toString('hex');
 const tokens = createTokenSigner({ secret: JWT_SECRET, ttlSeconds: 6 * 3600 });
@@ -66,7 +69,7 @@ export async function startGateways(count: number, env: { mongodbUri: string; re
     Array.from({ length: count }, async () => {
       const port = await freePort();
       const worker = await startWorker<GatewayApi>(path.join(WORKERS, 'gateway.ts'), {
-        execArgv: ['--expose-gc', ...profile],
+        execArgv: ['--expose-gc', ...profile()],
         env: {
           PORT: String(port),
           MONGODB_URI: env.mongodbUri,
@@ -91,10 +94,11 @@ export function startClientWorkers(count: number): Promise<Worker<ClientsApi>[]>
   return Promise.all(Array.from({ length: count }, () => startWorker<ClientsApi>(path.join(WORKERS, 'clients.ts'))));
 }
 
-export function startPublisher(env: { mongodbUri: string; redisUrl: string }): Promise<Worker<PublisherApi>> {
+/** A publisher process; `env` says where it publishes (see workers/publisher.ts and ServerUnderTest.publisherEnv). */
+export function startPublisher(env: Record<string, string>): Promise<Worker<PublisherApi>> {
   return startWorker<PublisherApi>(path.join(WORKERS, 'publisher.ts'), {
-    execArgv: profile,
-    env: { MONGODB_URI: env.mongodbUri, REDIS_URL: env.redisUrl, LOG_LEVEL: 'warn' },
+    execArgv: profile(),
+    env: { ...env, LOG_LEVEL: 'warn' },
   });
 }
 

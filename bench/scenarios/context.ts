@@ -1,4 +1,6 @@
-import type { ClientsApi, ClientSpec } from '../workers/clients';
+import type { ClientsApi, ClientSpec, System } from '../workers/clients';
+import type { CpuShare } from '../lib/cpu';
+import type { Cost } from '../lib/result';
 import type { Worker } from '../lib/rpc';
 import { progress } from '../lib/progress';
 import { spread } from '../lib/stats';
@@ -17,19 +19,25 @@ export interface Scale {
   stormClients: number;
   stormMissed: number;
   stormTimeoutMs: number;
+  /** `--scaling`: the socket counts the idle and fan-out scenarios run at. */
+  scalingSockets: number[];
+  /** `--scaling`: the gateway instance counts the per-user scenario runs with. */
+  scalingInstances: number[];
 }
 
 export const FULL: Scale = {
   idleSockets: 10_000,
   fanoutMessages: 20,
   perUserUsers: 5_000,
-  perUserRates: [250, 500, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000],
+  perUserRates: [250, 500, 1000, 2000, 3000, 4000, 5000, 6000, 8000, 10_000, 12_500, 15_000],
   perUserStepMs: 5000,
   routingUsers: 3_000,
   routingRounds: 2,
   stormClients: 5_000,
   stormMissed: 10,
   stormTimeoutMs: 120_000,
+  scalingSockets: [1_000, 5_000, 10_000, 20_000],
+  scalingInstances: [1, 2, 3],
 };
 
 export const QUICK: Scale = {
@@ -43,6 +51,8 @@ export const QUICK: Scale = {
   stormClients: 200,
   stormMissed: 10,
   stormTimeoutMs: 60_000,
+  scalingSockets: [100, 300],
+  scalingInstances: [1, 2],
 };
 
 /** Connects every user through the workers (round robin), with a progress bar; throws if any failed. */
@@ -50,7 +60,7 @@ export async function connectAll(
   workers: ClientWorker[],
   users: ClientSpec[],
   label: string,
-  options: { feed?: boolean; reconnection?: boolean } = {},
+  options: { feed?: boolean; reconnection?: boolean; system?: System } = {},
 ) {
   const bar = progress(label, users.length);
   let done = 0;
@@ -82,4 +92,12 @@ export async function totalReceived(workers: ClientWorker[]): Promise<{ received
       sockets: 0,
     },
   );
+}
+
+/** CPU-ms per delivery for each process group, from its share of a core over `seconds`. */
+export function costPerDelivery(cpu: CpuShare[], seconds: number, deliveries: number): Cost[] {
+  return cpu.map(({ name, percent }) => ({
+    name,
+    msPerDelivery: deliveries > 0 ? ((percent / 100) * seconds * 1000) / deliveries : Number.NaN,
+  }));
 }

@@ -24,7 +24,7 @@ async function runMode(
   const redis = await startRedis();
   const mongodbUri = ctx.db.freshUri(`routing_${mode.replace('-', '')}`);
   const gateways = await startGateways(INSTANCES, { mongodbUri, redisUrl: redis.url, extra: { ROUTING_MODE: mode } });
-  const publisher = await startPublisher({ mongodbUri, redisUrl: redis.url });
+  const publisher = await startPublisher({ MONGODB_URI: mongodbUri, REDIS_URL: redis.url });
   try {
     const users = makeUsers(ctx.users, (i) => gateways[i % INSTANCES]!.url);
     await connectAll(ctx.workers, users, `${mode}: connecting ${users.length} sockets over ${INSTANCES} instances`);

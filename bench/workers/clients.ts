@@ -1,6 +1,8 @@
 // A slice of the bench's simulated users: real socket.io-client connections (websocket, as browsers
 // use once upgraded), optionally each driven by the real FeedClient (the browser's catch-up logic).
+import { Centrifuge } from 'centrifuge';
 import { io } from 'socket.io-client';
+import WebSocket from 'ws';
 import { FeedClient, type FeedSocket } from '../../client/src/notifications/core/feed-client';
 import { notify, serve } from '../lib/rpc';
 import { now, Samples } from '../lib/stats';
@@ -11,9 +13,21 @@ export interface ClientSpec {
   url: string;
 }
 
+/**
+ * Which server the clients talk to: Herald (socket.io-client, a signed token), the plain Socket.IO
+ * baseline (socket.io-client, naming its user), or Centrifugo (its own JavaScript SDK over `ws`, the
+ * same signed token; a server-side subscription to the user's personal channel).
+ */
+export type System = 'herald' | 'plain' | 'centrifugo';
+
 interface Client {
   userId: string;
-  socket: FeedSocket;
+  /** Set for Herald and the plain server. */
+  socket?: FeedSocket;
+  /** Set for Centrifugo. */
+  centrifuge?: Centrifuge;
+  /** Centrifugo: ids received since the last reconnect(), the storm's catch-up. */
+  sinceReconnect?: string[];
   feed?: FeedClient;
   /** Ids this socket received live, to catch a notification pushed twice. */
   liveIds: Set<string>;
@@ -40,22 +54,58 @@ async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<voi
   await Promise.all(runners);
 }
 
-function track(client: Client): void {
-  const { socket } = client;
-  socket.on('notification', (notification) => {
-    if (client.liveIds.has(notification.id)) liveDuplicates++;
-    client.liveIds.add(notification.id);
-    received++;
-    const sentAt = notification.data?.t;
-    if (recording && typeof sentAt === 'number') notificationLatency.push(now() - sentAt);
+function onNotification(client: Client, id: string, sentAt: unknown): void {
+  if (client.liveIds.has(id)) liveDuplicates++;
+  client.liveIds.add(id);
+  received++;
+  if (recording && typeof sentAt === 'number') notificationLatency.push(now() - sentAt);
+}
+
+function onTopicMessage(data: { i?: unknown; t?: unknown } | undefined): void {
+  received++;
+  const { i, t } = data ?? {};
+  if (!recording || typeof i !== 'number' || typeof t !== 'number') return;
+  let samples = topicLatency.get(i);
+  if (!samples) topicLatency.set(i, (samples = new Samples()));
+  samples.push(now() - t);
+}
+
+function track(client: Client, socket: FeedSocket): void {
+  socket.on('notification', (notification) => onNotification(client, notification.id, notification.data?.t));
+  socket.on('topic:message', (message) => onTopicMessage(message.data));
+}
+
+/** Centrifugo: publications of the personal channel carry { id, t }; a topic's carry { i, t }. */
+function trackCentrifuge(client: Client, centrifuge: Centrifuge): void {
+  centrifuge.on('publication', (ctx) => {
+    const data = ctx.data as { id: string; t?: number };
+    onNotification(client, data.id, data.t);
+    if (client.sinceReconnect) {
+      client.sinceReconnect.push(data.id);
+      if (client.caughtUpAt === undefined && client.sinceReconnect.length >= expectedItems) {
+        client.caughtUpAt = now();
+        caughtUp++;
+      }
+    }
   });
-  socket.on('topic:message', (message) => {
-    received++;
-    const { i, t } = message.data;
-    if (!recording || typeof i !== 'number' || typeof t !== 'number') return;
-    let samples = topicLatency.get(i);
-    if (!samples) topicLatency.set(i, (samples = new Samples()));
-    samples.push(now() - t);
+}
+
+/** Resolves when the Centrifugo client is connected, false on an error before that or after 30 s. */
+function centrifugeConnected(centrifuge: Centrifuge, errors: Set<string>): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      errors.add('timed out');
+      resolve(false);
+    }, 30_000);
+    centrifuge.once('connected', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+    centrifuge.once('disconnected', (ctx) => {
+      clearTimeout(timer);
+      errors.add(ctx.reason);
+      resolve(false);
+    });
   });
 }
 
@@ -67,7 +117,7 @@ function checkCaughtUp(client: Client): void {
   }
 }
 
-function openSocket(spec: ClientSpec, reconnection: boolean): FeedSocket {
+function openSocket(spec: ClientSpec, reconnection: boolean, system: System): FeedSocket {
   return io(spec.url, {
     transports: ['websocket'],
     forceNew: true,
@@ -76,21 +126,43 @@ function openSocket(spec: ClientSpec, reconnection: boolean): FeedSocket {
     reconnectionDelay: 500,
     reconnectionDelayMax: 5000,
     timeout: 30_000,
-    auth: { token: spec.token },
+    auth: system === 'plain' ? { userId: spec.userId } : { token: spec.token },
   });
 }
 
 const api = {
   /** Opens one socket per spec, `concurrency` handshakes at a time; with `feed`, each gets a FeedClient. */
-  async connect(params: { clients: ClientSpec[]; concurrency: number; feed?: boolean; reconnection?: boolean }) {
+  async connect(params: { clients: ClientSpec[]; concurrency: number; feed?: boolean; reconnection?: boolean; system?: System }) {
     let connected = 0;
     let failed = 0;
     const errors = new Set<string>();
     const started = now();
+    const system = params.system ?? 'herald';
     await pool(params.clients, params.concurrency, async (spec) => {
-      const socket = openSocket(spec, params.reconnection ?? false);
+      if (system === 'centrifugo') {
+        const centrifuge = new Centrifuge(spec.url, {
+          websocket: WebSocket,
+          token: spec.token,
+          minReconnectDelay: 500,
+          maxReconnectDelay: 5000,
+          timeout: 30_000,
+        });
+        const client: Client = { userId: spec.userId, centrifuge, liveIds: new Set() };
+        trackCentrifuge(client, centrifuge);
+        const ok = centrifugeConnected(centrifuge, errors);
+        centrifuge.connect();
+        if (!(await ok)) {
+          failed++;
+          centrifuge.disconnect();
+          return;
+        }
+        clients.push(client);
+        if (++connected % 100 === 0) notify('connected', 100);
+        return;
+      }
+      const socket = openSocket(spec, params.reconnection ?? false, system);
       const client: Client = { userId: spec.userId, socket, liveIds: new Set() };
-      track(client);
+      track(client, socket);
       const ok = await new Promise<boolean>((resolve) => {
         socket.once('connect', () => resolve(true));
         socket.once('connect_error', (error) => {
@@ -119,8 +191,20 @@ const api = {
     let ok = 0;
     let answered = 0;
     const errors = new Set<string>();
-    await pool(clients, params.concurrency, async ({ socket }) => {
-      const answer = await socket
+    await pool(clients, params.concurrency, async ({ socket, centrifuge }) => {
+      if (centrifuge) {
+        // Centrifugo: a client-side subscription to a namespace that allows it.
+        const subscription = centrifuge.newSubscription(`topic:${params.topic}`);
+        subscription.on('publication', (ctx) => onTopicMessage(ctx.data as { i?: unknown; t?: unknown }));
+        subscription.subscribe();
+        await subscription.ready(60_000).then(
+          () => ok++,
+          (error: Error) => errors.add(error.message),
+        );
+        if (++answered % 100 === 0) notify('subscribed', 100);
+        return;
+      }
+      const answer = await socket!
         .timeout(60_000)
         .emitWithAck('topic:subscribe', { topic: params.topic })
         .catch((error: Error) => ({ error: { code: error.message } }) as const);
@@ -147,11 +231,18 @@ const api = {
     return { topic, notifications: notificationLatency.take(), received, liveDuplicates };
   },
 
-  received: () => ({ received, caughtUp, sockets: clients.filter((c) => c.socket.connected).length }),
+  received: () => ({
+    received,
+    caughtUp,
+    sockets: clients.filter((c) => (c.socket ? c.socket.connected : c.centrifuge?.state === 'connected')).length,
+  }),
 
   /** Every socket drops its connection at once (the client side closes). */
   drop() {
-    for (const client of clients) client.socket.disconnect();
+    for (const client of clients) {
+      client.socket?.disconnect();
+      client.centrifuge?.disconnect();
+    }
     return clients.length;
   },
 
@@ -162,7 +253,9 @@ const api = {
     reconnectStartedAt = now();
     for (const client of clients) {
       client.caughtUpAt = undefined;
-      client.socket.connect();
+      if (client.centrifuge) client.sinceReconnect = [];
+      client.socket?.connect();
+      client.centrifuge?.connect();
     }
     return reconnectStartedAt;
   },
@@ -172,8 +265,9 @@ const api = {
     const items: Record<string, string[]> = {};
     const caughtUpMs = new Samples();
     for (const client of clients) {
-      if (!client.feed) continue;
-      items[client.userId] = client.feed.state.items.map((n) => n.id);
+      const held = client.feed?.state.items.map((n) => n.id) ?? client.sinceReconnect;
+      if (!held) continue;
+      items[client.userId] = held;
       if (client.caughtUpAt !== undefined) caughtUpMs.push(client.caughtUpAt - reconnectStartedAt);
     }
     return { items, caughtUpMs: caughtUpMs.take(), liveDuplicates };
@@ -182,7 +276,10 @@ const api = {
   cpu: () => process.cpuUsage(),
 
   closeAll() {
-    for (const client of clients) client.socket.close();
+    for (const client of clients) {
+      client.socket?.close();
+      client.centrifuge?.disconnect();
+    }
     clients.length = 0;
   },
 };

@@ -1,36 +1,113 @@
 // A backend service for the bench: publishes through createHeraldPublisher (MongoDB + Redis, no HTTP
-// hop), the way README tells Node services to, either in bulk or at a steady open-loop rate.
-import { createHeraldPublisher, type HeraldPublisher } from '../../server/src/herald-publisher';
+// hop), the way README tells Node services to, either in bulk or at a steady open-loop rate. With
+// PUBLISH_TO=plain it emits through @socket.io/redis-emitter to the plain Socket.IO baseline instead,
+// and with PUBLISH_TO=centrifugo it calls Centrifugo's HTTP API (`--compare`).
+import { randomUUID } from 'node:crypto';
+import { Emitter } from '@socket.io/redis-emitter';
+import { Redis } from 'ioredis';
+import { createHeraldPublisher } from '../../server/src/herald-publisher';
 import { createLogger } from '../../server/src/platform/logger';
 import { serve } from '../lib/rpc';
 import { now, Samples, sleep } from '../lib/stats';
 
-function publisherApi(herald: HeraldPublisher) {
+/** What the scenarios need of a publisher: one call per notification, with its recipients. */
+interface Sender {
+  publishNotification(input: {
+    userIds: string[];
+    type: string;
+    title: string;
+    data: { t: number };
+  }): Promise<{ notifications: { id: string; userId: string }[] }>;
+  close(): Promise<void>;
+}
+
+/** The plain baseline: an emit to each recipient's room through Redis; nothing is stored. */
+function plainSender(redisUrl: string): Sender {
+  const redis = new Redis(redisUrl);
+  const emitter = new Emitter(redis);
+  return {
+    async publishNotification({ userIds, type, title, data }) {
+      const notifications = userIds.map((userId) => ({ id: randomUUID(), userId, type, title, data }));
+      for (const notification of notifications) emitter.to(`user-${notification.userId}`).emit('notification', notification);
+      return { notifications };
+    },
+    async close() {
+      redis.disconnect();
+    },
+  };
+}
+
+/**
+ * Centrifugo: a publish to each recipient's personal channel (history on, so a reconnect recovers it).
+ * Calls made in the same turn of the event loop share one `/api/batch` request, as a service publishing
+ * at this rate would send them.
+ */
+function centrifugoSender(apiUrl: string, apiKey: string): Sender {
+  let queue: { commands: unknown[]; done: ((error?: Error) => void)[] } | undefined;
+  const flush = async (batch: NonNullable<typeof queue>) => {
+    try {
+      const res = await fetch(`${apiUrl}/api/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
+        body: JSON.stringify({ commands: batch.commands, parallel: true }),
+      });
+      const body = (await res.json()) as { replies?: { error?: { message: string } }[] };
+      if (!res.ok) throw new Error(`centrifugo answered ${res.status}`);
+      const failed = body.replies?.find((reply) => reply.error);
+      for (const done of batch.done) done(failed?.error ? new Error(failed.error.message) : undefined);
+    } catch (error) {
+      for (const done of batch.done) done(error as Error);
+    }
+  };
+  return {
+    publishNotification({ userIds, type, title, data }) {
+      const notifications = userIds.map((userId) => ({ id: randomUUID(), userId, type, title, data }));
+      if (!queue) {
+        const batch = (queue = { commands: [], done: [] });
+        setImmediate(() => {
+          queue = undefined;
+          void flush(batch);
+        });
+      }
+      for (const notification of notifications) {
+        queue.commands.push({ publish: { channel: `personal:#${notification.userId}`, data: { id: notification.id, t: data.t } } });
+      }
+      const batch = queue;
+      return new Promise((resolve, reject) => batch.done.push((error) => (error ? reject(error) : resolve({ notifications }))));
+    },
+    async close() {},
+  };
+}
+
+function publisherApi(sender: Sender) {
   return {
     /** `rounds` notifications to every user, `perCall` recipients per publishNotification call, `concurrency` calls at a time. */
-    async bulk(params: { userIds: string[]; rounds: number; perCall: number; concurrency: number; type: string }) {
+    async bulk(params: { userIds: string[]; rounds: number; perCall: number; concurrency: number; type: string; ids?: boolean }) {
       const calls: string[][] = [];
       for (let round = 0; round < params.rounds; round++) {
         for (let i = 0; i < params.userIds.length; i += params.perCall) calls.push(params.userIds.slice(i, i + params.perCall));
       }
       let stored = 0;
       let next = 0;
+      /** With `ids`: per user, the ids of what was published to it. */
+      const byUser: Record<string, string[]> = {};
       const started = now();
       await Promise.all(
         Array.from({ length: params.concurrency }, async () => {
           while (next < calls.length) {
             const userIds = calls[next++]!;
-            const result = await herald.publishNotification({
+            const result = await sender.publishNotification({
               userIds,
               type: params.type,
               title: 'Bench notification',
               data: { t: now() },
             });
             stored += result.notifications.length;
+            if (params.ids) for (const { id, userId } of result.notifications) (byUser[userId] ??= []).push(id);
           }
         }),
       );
-      return { stored, ms: now() - started };
+      return { stored, ms: now() - started, byUser };
     },
 
     /**
@@ -64,7 +141,7 @@ function publisherApi(herald: HeraldPublisher) {
           issued++;
           inFlight++;
           maxInFlight = Math.max(maxInFlight, inFlight);
-          herald
+          sender
             .publishNotification({ userIds: [userId], type: params.type, title: 'Bench notification', data: { t } })
             .then(
               () => {
@@ -97,7 +174,7 @@ function publisherApi(herald: HeraldPublisher) {
     },
 
     async close() {
-      await herald.close();
+      await sender.close();
     },
   };
 }
@@ -105,12 +182,18 @@ function publisherApi(herald: HeraldPublisher) {
 export type PublisherApi = ReturnType<typeof publisherApi>;
 
 async function main(): Promise<void> {
-  const herald = await createHeraldPublisher({
-    mongodbUri: process.env.MONGODB_URI!,
-    redisUrl: process.env.REDIS_URL!,
-    logger: createLogger(process.env.LOG_LEVEL ?? 'warn'),
-  });
-  serve(publisherApi(herald));
+  const to = process.env.PUBLISH_TO ?? 'herald';
+  const sender: Sender =
+    to === 'plain'
+      ? plainSender(process.env.REDIS_URL!)
+      : to === 'centrifugo'
+        ? centrifugoSender(process.env.CENTRIFUGO_API_URL!, process.env.CENTRIFUGO_API_KEY!)
+        : await createHeraldPublisher({
+            mongodbUri: process.env.MONGODB_URI!,
+            redisUrl: process.env.REDIS_URL!,
+            logger: createLogger(process.env.LOG_LEVEL ?? 'warn'),
+          });
+  serve(publisherApi(sender));
 }
 
 main().catch((error: unknown) => {
