@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { createLogger } from '../src/platform/logger';
 import { createNotificationCore } from '../src/notifications/notification-core';
@@ -58,6 +59,27 @@ describe('catch-up reads by _id and by range give the same answers', () => {
     expect(result.notifications.map((n) => n.seq)).toEqual([3, 4, 5, 6]);
     // The lookup that noticed also repaired the counter.
     expect(await stack.redisClient.get(stack.names.seqKey(userId))).toBe('6');
+  });
+
+  it('checks a counter against the database once per Redis connection, and again after the connection reopens', async () => {
+    const userId = new mongoose.Types.ObjectId().toHexString();
+    for (let i = 1; i <= 6; i++) await stack.herald.gateway.publishNotification({ userIds: [userId], type: 'a.b', title: `n${i}` });
+    const catchUp = feed('by-id');
+    try {
+      expect((await catchUp.syncAfter(userId, 2)).notifications.map((n) => n.seq)).toEqual([3, 4, 5, 6]);
+      // Checked once on this connection: a counter that falls behind without Redis going away is not
+      // looked for again (only a lost Redis write can make one, and that closes the connection).
+      await stack.redisClient.set(stack.names.seqKey(userId), '3');
+      expect((await catchUp.syncAfter(userId, 2)).notifications.map((n) => n.seq)).toEqual([3]);
+      // The connection closes and reopens (a restart, a failover): the next catch-up checks again and repairs.
+      const ready = new Promise((resolve) => stack.redisClient.once('ready', resolve));
+      (stack.redisClient as Redis).disconnect(true);
+      await ready;
+      expect((await catchUp.syncAfter(userId, 2)).notifications.map((n) => n.seq)).toEqual([3, 4, 5, 6]);
+      expect(await stack.redisClient.get(stack.names.seqKey(userId))).toBe('6');
+    } finally {
+      catchUp.close();
+    }
   });
 
   it('never returns another user\u2019s notification, whatever the seqs', async () => {

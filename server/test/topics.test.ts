@@ -100,6 +100,45 @@ describe('topics', () => {
     expect(toBob.length).toBe(before);
   });
 
+  it('a new socket takes its topics from the Redis copy while the membership version is unchanged, else from the database', async () => {
+    const reads = jest.spyOn(a.gateway.topics, 'topicsOf');
+    const redis = new Redis(stack.redis.url);
+    try {
+      const carolId = users.carol.user.id;
+      const first = await connect(a.url, users.carol.token);
+      await waitFor(async () => expect(await redis.get(stack.names.topicsKey(carolId))).not.toBeNull());
+      const readsAfterFirst = reads.mock.calls.filter(([id]) => id === carolId).length;
+      // Another handshake of the same user, nothing changed: no database read.
+      const second = await connect(a.url, users.carol.token);
+      await sleep(300);
+      expect(reads.mock.calls.filter(([id]) => id === carolId).length).toBe(readsAfterFirst);
+
+      // A change made through the other instance bumps the version: the next handshake reads the database and joins.
+      await service(b.url).put(`/api/topics/team:secret/members/${carolId}`).expect(201);
+      const third = await connect(a.url, users.carol.token);
+      const toThird = recordTopics(third);
+      await waitFor(() => expect(reads.mock.calls.filter(([id]) => id === carolId).length).toBeGreaterThan(readsAfterFirst));
+      await waitFor(async () => {
+        await b.gateway.topics.publishToTopic('team:secret', { event: 'welcome' });
+        expect(toThird.map((m) => m.event)).toContain('welcome');
+      });
+      // A copy tagged with another version is never used: a forged one naming a topic carol is not in changes nothing.
+      await service(b.url).delete(`/api/topics/team:secret/members/${carolId}`).expect(200);
+      const version = await redis.get(stack.names.membershipKey(carolId));
+      await redis.set(stack.names.topicsKey(carolId), `${Number(version) - 1}\n["team:secret"]`);
+      const fourth = await connect(a.url, users.carol.token);
+      const toFourth = recordTopics(fourth);
+      await sleep(300);
+      await b.gateway.topics.publishToTopic('team:secret', { event: 'members.only' });
+      await sleep(300);
+      expect(toFourth).toEqual([]);
+      for (const socket of [first, second, third, fourth]) socket.close();
+    } finally {
+      reads.mockRestore();
+      redis.disconnect();
+    }
+  });
+
   it('system events: others hear joined and left; the joiner is not echoed', async () => {
     const carolSocket = await connect(a.url, users.carol.token);
     await carolSocket.emitWithAck('topic:subscribe', { topic: 'post:2' });

@@ -39,6 +39,8 @@ export interface HeraldNames {
   countsKey(userId: string): string;
   /** Bumped on every change of the user's topic memberships: gateways compare it to re-read them. */
   membershipKey(userId: string): string;
+  /** A copy of the user's topics, tagged with the membership version it was read at (see createTopicsOnConnect). */
+  topicsKey(userId: string): string;
   /** The user's cache of recent notifications. */
   recentKey(userId: string): string;
   /** The lock that lets one instance run a retention sweep per interval. */
@@ -77,6 +79,7 @@ export function createNames(prefix: string = DEFAULT_CHANNEL_PREFIX): HeraldName
     seqKey: (userId) => `${prefix}:seq:{${userId}}`,
     countsKey: (userId) => `${prefix}:counts:{${userId}}`,
     membershipKey: (userId) => `${prefix}:memberships:{${userId}}`,
+    topicsKey: (userId) => `${prefix}:topics:{${userId}}`,
     recentKey: (userId) => `${prefix}:recent:{${userId}}`,
     retentionLock: `${prefix}:retention-lock`,
     retentionOldest: `${prefix}:retention:oldest`,

@@ -1,6 +1,7 @@
 import mongoose, { type Connection } from 'mongoose';
 import { SYNC_PAGE_BYTES, SYNC_PAGE_SIZE, type Notification, type SyncResult } from '@herald/shared';
 import { databaseTraits } from '../platform/db-traits';
+import type { RedisClient } from '../platform/redis-client';
 import { isDuplicateKey } from '../platform/errors';
 import type { FeedCache } from './feed-cache';
 import type { CountFeed } from './notification-counts';
@@ -30,6 +31,8 @@ const MAX_GAPS_PER_SYNC = 200;
  */
 export interface CatchUp {
   syncAfter(userId: string, afterSeq: number, limit?: number, options?: SyncOptions): Promise<SyncResult>;
+  /** Stops listening to the Redis connection's events. */
+  close(): void;
 }
 
 export interface SyncOptions {
@@ -60,23 +63,59 @@ function toSlot(doc: NotificationDoc): Slot {
  * lacks is read by _id (on a database without secondary indexes) or by the
  * indexed range query. A wider gap, or no counter, is a range query.
  */
+/** Bounds the users remembered as checked (a process with more starts over: each is checked once more). */
+const MAX_CHECKED_USERS = 200_000;
+
+/**
+ * The users whose seq counter this process has checked against the database (one lookup of the seq
+ * past its top) since its Redis connection last opened. A counter falls behind what is stored only when
+ * Redis loses writes: a restart from an older snapshot, a failover to a replica that lagged. Each of
+ * those closes this process's connection, which forgets every check. So a catch-up reads the database
+ * for that once per user per connection, not on every reconnect (in a reconnect storm, every client).
+ */
+function counterChecks(redis: RedisClient | undefined) {
+  const checked = new Set<string>();
+  let generation = 0;
+  const forget = () => {
+    checked.clear();
+    generation++;
+  };
+  const events = ['close', 'reconnecting', 'end', '+node', '-node'];
+  for (const event of events) redis?.on(event, forget);
+  return {
+    stop: () => events.forEach((event) => redis?.off(event, forget)),
+    /** Taken before the counter is read: a check recorded under an older one is not kept. */
+    generation: () => generation,
+    needed: (userId: string) => !checked.has(userId),
+    passed(userId: string, since: number) {
+      if (since !== generation) return;
+      if (checked.size >= MAX_CHECKED_USERS) checked.clear();
+      checked.add(userId);
+    },
+  };
+}
+
 export function createCatchUp(deps: {
   connection: Connection;
   sequences: SequenceAllocator;
   cache: FeedCache;
   counts: CountFeed;
+  /** The connection the counters are read on: when it closes, every counter is checked again. */
+  redis?: RedisClient;
   /** How catch-up reads what the cache lacks: 'auto' picks by the database (see DatabaseTraits). @default "auto" */
   syncReads?: 'auto' | 'range' | 'by-id';
 }): CatchUp {
   const Notification = notificationModel(deps.connection);
+  const checks = counterChecks(deps.redis);
 
   async function readRange(
     userId: string,
     afterSeq: number,
     limit: number,
     highest: number | null,
+    generation: number,
   ): Promise<{ slots: Slot[]; hasMore: boolean }> {
-    const window = highest !== null && highest - afterSeq <= limit ? await readWindow(userId, afterSeq, highest) : undefined;
+    const window = highest !== null && highest - afterSeq <= limit ? await readWindow(userId, afterSeq, highest, generation) : undefined;
     if (window) return { slots: window, hasMore: false };
     const docs = await Notification.find({ userId, seq: mongoose.trusted({ $gt: afterSeq }) })
       .sort({ seq: 1 })
@@ -89,19 +128,22 @@ export function createCatchUp(deps: {
    * Seqs (afterSeq, highest] from the cache, and what it lacks by _id on a database without secondary
    * indexes. Undefined when the range query should answer instead: on MongoDB when the cache lacks
    * some, and whenever the counter turns out to lag behind what is stored (a Redis restored from an
-   * older snapshot): one lookup of seq highest + 1 catches that, and the counter is repaired.
+   * older snapshot): one lookup of seq highest + 1 catches that, and the counter is repaired. That
+   * lookup runs once per user per Redis connection (see counterChecks).
    */
-  async function readWindow(userId: string, afterSeq: number, highest: number): Promise<Slot[] | undefined> {
+  async function readWindow(userId: string, afterSeq: number, highest: number, generation: number): Promise<Slot[] | undefined> {
     const seqs = Array.from({ length: Math.max(0, highest - afterSeq) }, (_, i) => afterSeq + 1 + i);
+    const check = checks.needed(userId);
     const [beyond, cached] = await Promise.all([
-      // Through the driver: this runs on every catch-up, and a mongoose query costs more CPU than the lookup.
-      Notification.collection.findOne({ _id: notificationId(userId, highest + 1) }, { projection: { _id: 1 } }),
+      // Through the driver: a mongoose query costs more CPU than the lookup.
+      check ? Notification.collection.findOne({ _id: notificationId(userId, highest + 1) }, { projection: { _id: 1 } }) : null,
       deps.cache.recent(userId, seqs),
     ]);
     if (beyond) {
       await deps.sequences.repair([userId]);
       return undefined;
     }
+    if (check) checks.passed(userId, generation);
     const missing = seqs.filter((_, i) => cached[i] === undefined);
     const fromCache: Slot[] = cached.flatMap((n) => (n ? [{ seq: n.seq, notification: n, createdAt: Date.parse(n.createdAt) }] : []));
     if (missing.length === 0) return fromCache;
@@ -174,13 +216,15 @@ export function createCatchUp(deps: {
   }
 
   return {
+    close: checks.stop,
     async syncAfter(userId, afterSeq, limit = SYNC_PAGE_SIZE, options = {}) {
       // Counts first, then the counter, then the read: a notification the counts include was stored
       // before the read began, so this sync returns it too (on this page or a later one), and its live
       // message arriving after the answer is a duplicate, not one more unread.
       const counts = await deps.counts(userId);
+      const generation = checks.generation();
       const highest = await deps.sequences.highest(userId);
-      const { slots, hasMore } = await readRange(userId, afterSeq, limit, highest);
+      const { slots, hasMore } = await readRange(userId, afterSeq, limit, highest, generation);
       const lastRead = slots.reduce((max, slot) => Math.max(max, slot.seq), afterSeq);
       // A full page settles at most what it read; the last page settles up to the counter (what was handed out).
       const upTo = hasMore ? lastRead : Math.max(lastRead, highest ?? lastRead);

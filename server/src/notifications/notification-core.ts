@@ -65,6 +65,9 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
     logger,
     retention: createRetentionTracker({ redis, names, logger }),
   });
+  const catchUp = withDatabaseDeadlines(
+    createCatchUp({ connection, sequences, cache, counts, redis, ...(deps.syncReads ? { syncReads: deps.syncReads } : {}) }),
+  );
   return {
     publishNotification: createNotificationPublisher({
       connection,
@@ -101,13 +104,14 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
         },
       }),
     ),
-    catchUp: withDatabaseDeadlines(
-      createCatchUp({ connection, sequences, cache, counts, ...(deps.syncReads ? { syncReads: deps.syncReads } : {}) }),
-    ),
+    catchUp,
     cache,
     sequences,
     userChannel,
     jobs,
-    close: () => cache.close(),
+    close: () => {
+      catchUp.close();
+      cache.close();
+    },
   };
 }

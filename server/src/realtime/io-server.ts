@@ -26,6 +26,7 @@ import { resyncAfterRedisOutage } from './redis-resync';
 import { createSocketHandlers } from './socket-handlers';
 import { createDeliveryPositions, startStalenessCheck } from './staleness-check';
 import { createSocketSessions } from './socket-session';
+import { createTopicsOnConnect } from './topics-on-connect';
 import { watchStalledClients } from './stalled-clients';
 
 export type { IoServer, IoSocket } from './io-types';
@@ -107,10 +108,9 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
   const sessions = createSocketSessions({
     userChannels,
     topicChannels,
-    topics: deps.topics,
+    topicsOnConnect: createTopicsOnConnect({ redis: deps.redis.command, names: deps.names, topics: deps.topics }),
     logger: log,
     ...rateLimitOption(deps),
-    membershipVersion: (userId) => deps.redis.command.get(deps.names.membershipKey(userId)),
     onTopicsRestored: (userId, version) => membership.restored(userId, version),
   });
   const handlers = createSocketHandlers({ ...deps, sessions, positions, logger: log });

@@ -2,7 +2,7 @@ import { topicRoom, userRoom } from '@herald/shared';
 import type { TopicChannelSubscriber } from '../channels/topic-channel-subscriber';
 import type { UserChannelSubscriber } from '../channels/user-channel-subscriber';
 import type { Logger } from '../platform/logger';
-import type { TopicService } from '../topics/topic-service';
+import type { TopicsOnConnect } from './topics-on-connect';
 import type { IoSocket } from './io-types';
 import { defaultRateLimit, TokenBucket, type RateLimitPolicy } from './rate-limit';
 import { createSessionExpiry } from './session-expiry';
@@ -47,11 +47,10 @@ export interface SocketSessions {
 export function createSocketSessions(deps: {
   userChannels: UserChannelSubscriber;
   topicChannels: TopicChannelSubscriber;
-  topics: TopicService;
+  /** A new socket's topics, and the membership version they are current at (see createTopicsOnConnect). */
+  topicsOnConnect: TopicsOnConnect;
   logger: Logger;
   rateLimit?: RateLimitPolicy;
-  /** The user's membership version, read before their topics (see startMembershipCheck). */
-  membershipVersion?: (userId: string) => Promise<string | null>;
   /** The socket joined its user's topics as they were after `version`. */
   onTopicsRestored?: (userId: string, version: string | null) => void;
 }): SocketSessions {
@@ -90,8 +89,7 @@ export function createSocketSessions(deps: {
       // Topics the user is a member of follow them onto every new socket. The membership version is read
       // first, so a change landing after the topics were read is seen as a change.
       void (async () => {
-        const version = deps.membershipVersion ? await deps.membershipVersion(userId).catch(() => null) : null;
-        const topics = await deps.topics.topicsOf(userId);
+        const { version, topics } = await deps.topicsOnConnect(userId);
         await Promise.all(topics.map((topic) => joinTopic(socket, topic)));
         deps.onTopicsRestored?.(userId, version);
       })().catch((error: unknown) => deps.logger.warn({ err: error, userId }, 'could not restore topic subscriptions'));

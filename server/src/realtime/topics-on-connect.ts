@@ -1,0 +1,44 @@
+import type { HeraldNames } from '@herald/shared';
+import { readKeys, type RedisClient } from '../platform/redis-client';
+import type { TopicService } from '../topics/topic-service';
+
+/** How long a copy of a user's topics lives in Redis without being read again. @default 600 */
+const TTL_SECONDS = 600;
+
+/** The topics a new socket joins, and the membership version they are known to be current at. */
+export type TopicsOnConnect = (userId: string) => Promise<{ version: string | null; topics: string[] }>;
+
+/**
+ * A new socket joins its user's topics. Reading them from the database on every handshake made a
+ * reconnect storm one database query per client, also for the many users who follow no topic. So a
+ * copy is kept in Redis next to the user's membership version (the counter every membership change
+ * bumps, see startMembershipCheck), tagged with the version it was read at: it is used only while the
+ * version is still that one, so any change since (on any instance) sends the next handshake to the
+ * database. The version is read before the database, so a change landing in between leaves a copy
+ * tagged with the older version, never used. Redis down: the database answers, as before.
+ *
+ * One case is not covered by the version: a change whose version bump itself failed (Redis did not
+ * answer that one call but kept its data). The copy then expires after 10 minutes; the live
+ * `topic-membership` message and the next successful change correct sockets before that.
+ */
+export function createTopicsOnConnect(deps: {
+  redis: RedisClient;
+  names: HeraldNames;
+  topics: Pick<TopicService, 'topicsOf'>;
+  ttlSeconds?: number;
+}): TopicsOnConnect {
+  const ttl = deps.ttlSeconds ?? TTL_SECONDS;
+  return async (userId) => {
+    const read = await readKeys(deps.redis, [deps.names.membershipKey(userId), deps.names.topicsKey(userId)]).catch(() => undefined);
+    const version = read?.[0] ?? null;
+    const copy = read?.[1];
+    if (copy) {
+      const newline = copy.indexOf('\n');
+      if (copy.slice(0, newline) === (version ?? '')) return { version, topics: JSON.parse(copy.slice(newline + 1)) as string[] };
+    }
+    const topics = await deps.topics.topicsOf(userId);
+    if (read)
+      await deps.redis.set(deps.names.topicsKey(userId), `${version ?? ''}\n${JSON.stringify(topics)}`, 'EX', ttl).catch(() => undefined);
+    return { version, topics };
+  };
+}
