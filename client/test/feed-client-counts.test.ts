@@ -77,6 +77,35 @@ describe('FeedClient counts against live notifications', () => {
     expect(syncs).toHaveLength(3);
   });
 
+  it('when every pass of a sync is overtaken by a live notification, it syncs again a moment later and ends on the server counts', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    const { socket, syncs, emit } = scriptedSocket();
+    const client = new FeedClient(socket);
+    await settle();
+    syncs[0]!.answer({ notifications: [], hasMore: false, settledSeq: 0, counts: counts(0) });
+    await settle();
+    emit('notifications:resync');
+    // Each pass is counted before its live notification is stored, and that live message arrives first.
+    let seq = 0;
+    for (let pass = 0; pass < 5; pass++) {
+      expect(syncs).toHaveLength(2 + pass);
+      emit('notification', notification(++seq));
+      syncs[1 + pass]!.answer({ notifications: [], hasMore: false, settledSeq: seq - 1, counts: counts(seq - 1) });
+      await settle();
+    }
+    // Five passes, none settled: the counts are one short and no more passes run now.
+    expect(syncs).toHaveLength(6);
+    expect(client.state.unread).toBe(4);
+    // The stream stops; a moment later the client asks again and takes the settled counts.
+    jest.advanceTimersByTime(3000);
+    await settle();
+    expect(syncs).toHaveLength(7);
+    syncs[6]!.answer({ notifications: [], hasMore: false, settledSeq: 5, counts: counts(5) });
+    await settle();
+    expect(client.state.unread).toBe(5);
+    expect(client.state.items).toHaveLength(5);
+  });
+
   it('a sync that brings notifications it did not hold is confirmed by one that brings nothing new', async () => {
     const { socket, syncs } = scriptedSocket();
     const client = new FeedClient(socket);

@@ -49,7 +49,7 @@ export interface FeedClientOptions {
 
 /**
  * Passes of one sync (each asked again because something arrived meanwhile); under a steady stream
- * the live messages keep the feed current and the next sync settles the counts.
+ * the live messages keep the feed current, and a sync COUNTS_RACE_MS later settles the counts.
  */
 const MAX_SYNC_PASSES = 5;
 /** Pages of catch-up fetched in one go; each page holds up to 500. */
@@ -207,6 +207,9 @@ export class FeedClient {
           this.syncAgain = false;
           await this.syncOnce();
         }
+        // Every pass had a live notification land meanwhile: the counts are not settled yet. Nothing else
+        // may come to settle them (this client holds every seq, so no hint will), so look again shortly.
+        if (this.syncAgain) this.recheckCounts();
         this.syncFailures = 0;
         // Caught up: a retry still waiting from an earlier failure is not needed, and must not mute hints.
         if (this.retryTimer) clearTimeout(this.retryTimer);
