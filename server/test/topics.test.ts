@@ -4,7 +4,8 @@ import type { TopicMessage } from '@herald/shared';
 import type { RunningHerald } from '../src/main';
 import { connect, type ClientSocket } from './support/sockets';
 import { sleep, waitFor } from './support/wait';
-import { TEST_SERVICE_TOKEN } from './support/herald';
+import { createTokenSigner } from '../src/auth/token-signer';
+import { TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from './support/herald';
 import { useTestStack } from './support/stack';
 
 function recordTopics(socket: ClientSocket): TopicMessage[] {
@@ -103,37 +104,43 @@ describe('topics', () => {
   it('a new socket takes its topics from the Redis copy while the membership version is unchanged, else from the database', async () => {
     const reads = jest.spyOn(a.gateway.topics, 'topicsOf');
     const redis = new Redis(stack.redis.url);
+    // A user no test has seen: no copy yet, and no membership change for the periodic check to re-read.
+    const userId = `topics-copy-${Date.now()}`;
+    const token = createTokenSigner({ secret: TEST_JWT_SECRET, ttlSeconds: 600 }).sign({ userId, name: 'Dana' }).token;
+    const readsOf = () => reads.mock.calls.filter(([id]) => id === userId).length;
+    const sockets: ClientSocket[] = [];
     try {
-      const carolId = users.carol.user.id;
-      const first = await connect(a.url, users.carol.token);
-      await waitFor(async () => expect(await redis.get(stack.names.topicsKey(carolId))).not.toBeNull());
-      const readsAfterFirst = reads.mock.calls.filter(([id]) => id === carolId).length;
+      sockets.push(await connect(a.url, token));
+      await waitFor(async () => expect(await redis.get(stack.names.topicsKey(userId))).toBe('\n[]'));
+      expect(readsOf()).toBe(1);
       // Another handshake of the same user, nothing changed: no database read.
-      const second = await connect(a.url, users.carol.token);
+      sockets.push(await connect(a.url, token));
       await sleep(300);
-      expect(reads.mock.calls.filter(([id]) => id === carolId).length).toBe(readsAfterFirst);
+      expect(readsOf()).toBe(1);
 
       // A change made through the other instance bumps the version: the next handshake reads the database and joins.
-      await service(b.url).put(`/api/topics/team:secret/members/${carolId}`).expect(201);
-      const third = await connect(a.url, users.carol.token);
+      await service(b.url).put(`/api/topics/team:secret/members/${userId}`).expect(201);
+      const third = await connect(a.url, token);
+      sockets.push(third);
       const toThird = recordTopics(third);
-      await waitFor(() => expect(reads.mock.calls.filter(([id]) => id === carolId).length).toBeGreaterThan(readsAfterFirst));
+      await waitFor(() => expect(readsOf()).toBeGreaterThan(1));
       await waitFor(async () => {
         await b.gateway.topics.publishToTopic('team:secret', { event: 'welcome' });
         expect(toThird.map((m) => m.event)).toContain('welcome');
       });
-      // A copy tagged with another version is never used: a forged one naming a topic carol is not in changes nothing.
-      await service(b.url).delete(`/api/topics/team:secret/members/${carolId}`).expect(200);
-      const version = await redis.get(stack.names.membershipKey(carolId));
-      await redis.set(stack.names.topicsKey(carolId), `${Number(version) - 1}\n["team:secret"]`);
-      const fourth = await connect(a.url, users.carol.token);
+      // A copy tagged with another version is never used: a forged one naming a topic the user left changes nothing.
+      await service(b.url).delete(`/api/topics/team:secret/members/${userId}`).expect(200);
+      const version = await redis.get(stack.names.membershipKey(userId));
+      await redis.set(stack.names.topicsKey(userId), `${Number(version) - 1}\n["team:secret"]`);
+      const fourth = await connect(a.url, token);
+      sockets.push(fourth);
       const toFourth = recordTopics(fourth);
       await sleep(300);
       await b.gateway.topics.publishToTopic('team:secret', { event: 'members.only' });
       await sleep(300);
       expect(toFourth).toEqual([]);
-      for (const socket of [first, second, third, fourth]) socket.close();
     } finally {
+      for (const socket of sockets) socket.close();
       reads.mockRestore();
       redis.disconnect();
     }
