@@ -139,6 +139,11 @@ describe('topics', () => {
       await b.gateway.topics.publishToTopic('team:secret', { event: 'members.only' });
       await sleep(300);
       expect(toFourth).toEqual([]);
+      // An unreadable copy at the current version is read past, to the database.
+      const before = readsOf();
+      await redis.set(stack.names.topicsKey(userId), `${version}\nnot json`);
+      sockets.push(await connect(a.url, token));
+      await waitFor(() => expect(readsOf()).toBe(before + 1));
     } finally {
       for (const socket of sockets) socket.close();
       reads.mockRestore();

@@ -57,12 +57,6 @@ function toSlot(doc: NotificationDoc): Slot {
   return doc.gap ? { seq: doc.seq, gap: true } : { seq: doc.seq, notification: toNotification(doc), createdAt: doc.createdAt.getTime() };
 }
 
-/**
- * When the user's seq counter says the gap is at most a page, the missed seqs
- * are known: they come from the cache of recent notifications, and whatever it
- * lacks is read by _id (on a database without secondary indexes) or by the
- * indexed range query. A wider gap, or no counter, is a range query.
- */
 /** Bounds the users remembered as checked (a process with more starts over: each is checked once more). */
 const MAX_CHECKED_USERS = 200_000;
 
@@ -95,6 +89,12 @@ function counterChecks(redis: RedisClient | undefined) {
   };
 }
 
+/**
+ * When the user's seq counter says the gap is at most a page, the missed seqs
+ * are known: they come from the cache of recent notifications, and whatever it
+ * lacks is read by _id (on a database without secondary indexes) or by the
+ * indexed range query. A wider gap, or no counter, is a range query.
+ */
 export function createCatchUp(deps: {
   connection: Connection;
   sequences: SequenceAllocator;

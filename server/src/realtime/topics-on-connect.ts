@@ -32,13 +32,23 @@ export function createTopicsOnConnect(deps: {
     const read = await readKeys(deps.redis, [deps.names.membershipKey(userId), deps.names.topicsKey(userId)]).catch(() => undefined);
     const version = read?.[0] ?? null;
     const copy = read?.[1];
-    if (copy) {
-      const newline = copy.indexOf('\n');
-      if (copy.slice(0, newline) === (version ?? '')) return { version, topics: JSON.parse(copy.slice(newline + 1)) as string[] };
-    }
+    const cached = copy ? fromCopy(copy, version) : undefined;
+    if (cached) return { version, topics: cached };
     const topics = await deps.topics.topicsOf(userId);
     if (read)
       await deps.redis.set(deps.names.topicsKey(userId), `${version ?? ''}\n${JSON.stringify(topics)}`, 'EX', ttl).catch(() => undefined);
     return { version, topics };
   };
+}
+
+/** The topics in a copy written at `version`; undefined when it was written at another one, or is unreadable. */
+function fromCopy(copy: string, version: string | null): string[] | undefined {
+  const newline = copy.indexOf('\n');
+  if (newline < 0 || copy.slice(0, newline) !== (version ?? '')) return undefined;
+  try {
+    const topics: unknown = JSON.parse(copy.slice(newline + 1));
+    return Array.isArray(topics) && topics.every((topic) => typeof topic === 'string') ? topics : undefined;
+  } catch {
+    return undefined;
+  }
 }
