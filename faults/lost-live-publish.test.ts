@@ -1,15 +1,11 @@
-import { Redis } from 'ioredis';
-import type { Connection } from 'mongoose';
-import { createNames, type Notification } from '@herald/shared';
+import type { Notification } from '@herald/shared';
 import type { LocalRedis } from '../server/src/local-services/redis-server';
 import type { RunningHerald } from '../server/src/main';
-import { createNotificationCore, type NotificationCore } from '../server/src/notifications/notification-core';
-import { createLogger } from '../server/src/platform/logger';
-import { createMongoConnection } from '../server/src/platform/mongo-connection';
 import { startTestHerald } from '../server/test/support/herald';
 import { freshMongoUri, startTestRedis } from '../server/test/support/services';
 import { closeAllSockets, connect, type ClientSocket } from '../server/test/support/sockets';
 import { exactly } from '../server/test/support/wait';
+import { startSilentPublisher, type SilentPublisher } from './support/silent-publisher';
 
 /**
  * A notification is stored but its live publish never happens: the publishing process died between
@@ -19,32 +15,19 @@ import { exactly } from '../server/test/support/wait';
 describe('a stored notification whose live publish was lost', () => {
   let redis: LocalRedis;
   let herald: RunningHerald;
-  let connection: Connection;
-  let publisherRedis: Redis;
-  let silent: NotificationCore;
-  const logger = createLogger('silent');
+  let silent: SilentPublisher;
 
   beforeAll(async () => {
     redis = await startTestRedis();
     const mongodbUri = freshMongoUri();
     herald = await startTestHerald({ mongodbUri, redisUrl: redis.url });
     // Another process's publisher on the same database and Redis, whose live messages are all lost.
-    connection = await createMongoConnection(mongodbUri).asPromise();
-    publisherRedis = new Redis(redis.url);
-    silent = createNotificationCore({
-      connection,
-      redis: publisherRedis,
-      names: createNames(),
-      logger,
-      userChannel: { publish: async (messages) => messages.map(() => null) },
-    });
+    silent = await startSilentPublisher({ mongodbUri, redisUrl: redis.url });
   });
 
   afterAll(async () => {
     closeAllSockets();
-    silent?.close();
-    publisherRedis?.disconnect();
-    await connection?.close();
+    await silent?.close();
     await herald?.close();
     await redis?.stop();
   });
@@ -76,7 +59,11 @@ describe('a stored notification whose live publish was lost', () => {
 
   it('reaches the connected idle client within 5 s, once', async () => {
     const client = await idleClient('idle-1');
-    const { notifications } = await silent.publishNotification({ userIds: ['idle-1'], type: 'lost.live', title: 'Nobody announced me' });
+    const { notifications } = await silent.core.publishNotification({
+      userIds: ['idle-1'],
+      type: 'lost.live',
+      title: 'Nobody announced me',
+    });
     const storedAt = Date.now();
     expect(notifications).toHaveLength(1);
 

@@ -1,18 +1,14 @@
-import { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import { io } from 'socket.io-client';
-import { createNames } from '@herald/shared';
 import { FeedClient, type FeedSocket } from '../client/src/notifications/core/feed-client';
 import type { LocalRedis } from '../server/src/local-services/redis-server';
 import type { RunningHerald } from '../server/src/main';
-import { createNotificationCore, type NotificationCore } from '../server/src/notifications/notification-core';
 import { notificationModel } from '../server/src/notifications/notification-model';
-import { createLogger } from '../server/src/platform/logger';
-import { createMongoConnection } from '../server/src/platform/mongo-connection';
 import { openInspector, storedNotifications } from '../server/test/support/database';
 import { startTestHerald } from '../server/test/support/herald';
 import { freshMongoUri, startTestRedis } from '../server/test/support/services';
 import { waitFor } from '../server/test/support/wait';
+import { startSilentPublisher, type SilentPublisher } from './support/silent-publisher';
 
 /**
  * Two publishers, one hole: publisher A has reserved seq 1 and is still inserting when publisher B
@@ -24,10 +20,8 @@ describe('a seq still being stored by another publisher', () => {
   let redis: LocalRedis;
   let herald: RunningHerald;
   let mongodbUri: string;
-  let connection: Connection;
   let inspector: Connection;
-  let publisherRedis: Redis;
-  let slowPublisher: NotificationCore;
+  let slowPublisher: SilentPublisher;
   let socket: FeedSocket | undefined;
   let releaseInsert: () => void = () => undefined;
   let insertHeld: Promise<void>;
@@ -38,9 +32,8 @@ describe('a seq still being stored by another publisher', () => {
     herald = await startTestHerald({ mongodbUri, redisUrl: redis.url });
     inspector = await openInspector(mongodbUri);
     // Publisher A, another process: its inserts wait for the test's word, and its live pushes are lost.
-    connection = await createMongoConnection(mongodbUri).asPromise();
-    publisherRedis = new Redis(redis.url);
-    const collection = notificationModel(connection).collection;
+    slowPublisher = await startSilentPublisher({ mongodbUri, redisUrl: redis.url });
+    const collection = notificationModel(slowPublisher.connection).collection;
     const insertMany = collection.insertMany.bind(collection);
     let entered: () => void;
     insertHeld = new Promise((resolve) => (entered = resolve));
@@ -50,21 +43,12 @@ describe('a seq still being stored by another publisher', () => {
       await released;
       return insertMany(...args);
     }) as typeof collection.insertMany;
-    slowPublisher = createNotificationCore({
-      connection,
-      redis: publisherRedis,
-      names: createNames(),
-      logger: createLogger('silent'),
-      userChannel: { publish: async (messages) => messages.map(() => null) },
-    });
   });
 
   afterAll(async () => {
     releaseInsert();
     socket?.close();
-    slowPublisher?.close();
-    publisherRedis?.disconnect();
-    await connection?.close();
+    await slowPublisher?.close();
     await inspector?.close();
     await herald?.close();
     await redis?.stop();
@@ -81,7 +65,7 @@ describe('a seq still being stored by another publisher', () => {
     await waitFor(() => expect(client.connection).toBe('connected'));
 
     // A reserves seq 1 and holds its insert.
-    const slow = slowPublisher.publishNotification({ userIds: [userId], type: 'hole.test', title: 'From A, stored late' });
+    const slow = slowPublisher.core.publishNotification({ userIds: [userId], type: 'hole.test', title: 'From A, stored late' });
     await insertHeld;
     // B stores seq 2 and pushes it: the client sees 2, finds 1 missing, syncs; 1 is not stored yet.
     const { notifications } = await herald.gateway.publishNotification({ userIds: [userId], type: 'hole.test', title: 'From B' });

@@ -122,6 +122,37 @@ describe('FeedClient counts against live notifications', () => {
     expect(syncs).toHaveLength(2);
   });
 
+  it('counts the server took while a publish was in flight are settled by a sync a moment later, until they are settled', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    const { socket, syncs } = scriptedSocket();
+    const client = new FeedClient(socket);
+    await settle();
+    // #1 is stored but its publisher has not counted it yet: the read returns it, the counts leave it out.
+    syncs[0]!.answer({ notifications: [notification(1)], hasMore: false, settledSeq: 1, counts: counts(0), countsSettled: false });
+    await settle();
+    syncs[1]!.answer({ notifications: [], hasMore: false, settledSeq: 1, counts: counts(0), countsSettled: false });
+    await settle();
+    // Nothing new, no live notification: without the server's word this would be settled, one short.
+    expect(syncs).toHaveLength(2);
+    expect(client.state.unread).toBe(0);
+    jest.advanceTimersByTime(3000);
+    await settle();
+    expect(syncs).toHaveLength(3);
+    // Still in flight: asked again later.
+    syncs[2]!.answer({ notifications: [], hasMore: false, settledSeq: 1, counts: counts(0), countsSettled: false });
+    await settle();
+    jest.advanceTimersByTime(3000);
+    await settle();
+    expect(syncs).toHaveLength(4);
+    syncs[3]!.answer({ notifications: [], hasMore: false, settledSeq: 1, counts: counts(1) });
+    await settle();
+    expect(client.state.unread).toBe(1);
+    // Settled: no more asking.
+    jest.advanceTimersByTime(10_000);
+    await settle();
+    expect(syncs).toHaveLength(4);
+  });
+
   it('pushed counts that already include a live notification arriving just after are settled by a sync', async () => {
     jest.useFakeTimers({ doNotFake: ['setImmediate'] });
     const { socket, syncs, emit } = scriptedSocket();

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import type { Notification } from '@herald/shared';
 import { createLogger } from '../src/platform/logger';
-import { createFeedCache } from '../src/notifications/feed-cache';
+import { createFeedCache, PENDING_STALE_SECONDS } from '../src/notifications/feed-cache';
 import { asUser, login } from './support/http';
 import { useTestStack } from './support/stack';
 
@@ -93,6 +93,45 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
     await cache.abandoned([userId], await cache.adding([userId]));
     expect(await cache.counts(userId, async () => ({ unread: 2, unseen: 2 }))).toEqual({ unread: 2, unseen: 2 });
     expect(await cache.counts(userId, () => Promise.reject(new Error('should come from the cache')))).toEqual({ unread: 2, unseen: 2 });
+  });
+
+  it('counts read while a publish is in flight say so, until it reports or its announcement is too old to be alive', async () => {
+    const cache = createFeedCache({ redis: stack.redisClient, logger: createLogger('silent'), names: stack.names });
+    const userId = new mongoose.Types.ObjectId().toHexString();
+    const key = stack.names.countsKey(userId);
+    expect(await cache.countsWithState(userId, async () => ({ unread: 0, unseen: 0 }))).toEqual({
+      counts: { unread: 0, unseen: 0 },
+      inFlight: false,
+    });
+    // Announced: its insert may land before it reports, and a read right after would return it uncounted.
+    const announced = await cache.adding([userId]);
+    const fromCache = () => Promise.reject(new Error('should come from the cache'));
+    expect(await cache.countsWithState(userId, fromCache)).toEqual({ counts: { unread: 0, unseen: 0 }, inFlight: true });
+    await cache.added([fakeNotification(userId, 1)], announced);
+    expect(await cache.countsWithState(userId, fromCache)).toEqual({ counts: { unread: 1, unseen: 1 }, inFlight: false });
+
+    // A publisher that died after announcing: for PENDING_STALE_SECONDS its announcement holds, then it
+    // neither keeps the counts from being cached nor makes them provisional.
+    await cache.adding([userId]);
+    await cache.changed([userId]);
+    expect(await cache.countsWithState(userId, async () => ({ unread: 1, unseen: 1 }))).toEqual({
+      counts: { unread: 1, unseen: 1 },
+      inFlight: true,
+    });
+    expect(await stack.redisClient.hget(key, 'at')).not.toBe(await stack.redisClient.hget(key, 'v'));
+    const [now] = await stack.redisClient.time();
+    await stack.redisClient.hset(key, 'addingAt', Number(now) - PENDING_STALE_SECONDS);
+    expect(await cache.countsWithState(userId, async () => ({ unread: 1, unseen: 1 }))).toEqual({
+      counts: { unread: 1, unseen: 1 },
+      inFlight: false,
+    });
+    expect(await stack.redisClient.hmget(key, 'pending', 'at')).toEqual(['0', await stack.redisClient.hget(key, 'v')]);
+    expect(await cache.countsWithState(userId, fromCache)).toEqual({ counts: { unread: 1, unseen: 1 }, inFlight: false });
+
+    // Announced by a Herald older than `addingAt` (a rolling upgrade): in flight, as it always was.
+    await stack.redisClient.hset(key, 'pending', 1);
+    await stack.redisClient.hdel(key, 'addingAt');
+    expect((await cache.countsWithState(userId, fromCache)).inFlight).toBe(true);
   });
 
   it('a publish announced before Redis lost the counts does not add itself to counts taken after (restart, expiry)', async () => {

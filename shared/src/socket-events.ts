@@ -38,6 +38,12 @@ export interface SyncResult {
    */
   settledSeq?: number;
   counts: NotificationCounts;
+  /**
+   * `false` when a publish for this user was in flight as the counts were taken: its notification may
+   * already be stored (and in this answer) but not counted yet. Ask again in a few seconds to settle
+   * the counts. Absent when the counts are settled (and from servers older than this field).
+   */
+  countsSettled?: false;
 }
 
 export interface ServerToClientEvents {

@@ -221,7 +221,9 @@ export function createCatchUp(deps: {
       // Counts first, then the counter, then the read: a notification the counts include was stored
       // before the read began, so this sync returns it too (on this page or a later one), and its live
       // message arriving after the answer is a duplicate, not one more unread.
-      const counts = await deps.counts(userId);
+      const { counts, inFlight } = await deps.counts.withState(userId);
+      // A publish in flight may be stored already (this read returns it) but not counted yet.
+      const countsSettled = inFlight ? { countsSettled: false as const } : {};
       const generation = checks.generation();
       const highest = await deps.sequences.highest(userId);
       const { slots, hasMore } = await readRange(userId, afterSeq, limit, highest, generation);
@@ -239,9 +241,15 @@ export function createCatchUp(deps: {
       if (fits < notifications.length) {
         // Cut short: settled up to the last one carried at most, and the client asks again from there.
         const last = notifications[fits - 1]!.seq;
-        return { notifications: notifications.slice(0, fits), hasMore: true, settledSeq: Math.min(settled, last), counts };
+        return {
+          notifications: notifications.slice(0, fits),
+          hasMore: true,
+          settledSeq: Math.min(settled, last),
+          counts,
+          ...countsSettled,
+        };
       }
-      return { notifications, hasMore, settledSeq: settled, counts };
+      return { notifications, hasMore, settledSeq: settled, counts, ...countsSettled };
     },
   };
 }

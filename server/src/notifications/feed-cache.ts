@@ -26,12 +26,39 @@ import { withTimeout } from '../platform/with-timeout';
  * the last hour needs no database read. Any other change (a read, an archive,
  * a delete) drops the whole hash: those come from the database again.
  */
+/**
+ * An announcement this old is taken as dead (its publisher crashed between announcing and reporting):
+ * it no longer keeps counts from being cached, nor makes them provisional. A publish's inserts and
+ * cache calls have deadlines far shorter than this.
+ */
+export const PENDING_STALE_SECONDS = 30;
+
+/** Whether an announcement made within PENDING_STALE_SECONDS is still pending (Redis's clock, as every writer's). */
+const PENDING_LIVE = `
+local function pendingLive(key)
+  if tonumber(redis.call('HGET', key, 'pending') or '0') <= 0 then return false end
+  local at = redis.call('HGET', key, 'addingAt')
+  -- Announced by a Herald older than this field (a rolling upgrade): taken as live, as it always was.
+  if not at then return true end
+  return tonumber(redis.call('TIME')[1]) - tonumber(at) < ${PENDING_STALE_SECONDS}
+end
+`;
+
 /** Announces ARGV[1] notifications; returns the hash's epoch (ARGV[3] if this creates it). */
 const ADDING = `
 redis.call('HSETNX', KEYS[1], 'epoch', ARGV[3])
 redis.call('HINCRBY', KEYS[1], 'pending', ARGV[1])
+redis.call('HSET', KEYS[1], 'addingAt', redis.call('TIME')[1])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return redis.call('HGET', KEYS[1], 'epoch')`;
+
+/** v, at, unread, unseen, and 1 when a live announcement is pending (see PENDING_LIVE). */
+const READ =
+  PENDING_LIVE +
+  `
+local fields = redis.call('HMGET', KEYS[1], 'v', 'at', 'unread', 'unseen')
+fields[5] = pendingLive(KEYS[1]) and 1 or 0
+return fields`;
 
 /** Whether the hash is the one the caller announced in (ARGV[EPOCH_ARG]); if so, lowers `pending` by ARGV[1] (never below 0). */
 const SETTLE = (epochArg: number) => `
@@ -72,13 +99,16 @@ redis.call('HINCRBY', KEYS[1], 'v', 1)
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return 1`;
 
-/** Stores counts computed at version ARGV[1], unless something changed since. */
-const STORE = `
+/** Stores counts computed at version ARGV[1], unless something changed since or a publish is in flight. */
+const STORE =
+  PENDING_LIVE +
+  `
 local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if v ~= tonumber(ARGV[1]) then return 0 end
-if tonumber(redis.call('HGET', KEYS[1], 'pending') or '0') > 0 then return 0 end
+if pendingLive(KEYS[1]) then return 0 end
 redis.call('HSETNX', KEYS[1], 'epoch', ARGV[5])
-redis.call('HSET', KEYS[1], 'v', v, 'at', v, 'unread', ARGV[2], 'unseen', ARGV[3])
+-- An announcement left by a dead publisher is dropped with the count that outlived it.
+redis.call('HSET', KEYS[1], 'v', v, 'at', v, 'unread', ARGV[2], 'unseen', ARGV[3], 'pending', 0)
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1`;
 
@@ -96,6 +126,7 @@ interface FeedCacheScripts {
   heraldFeedAdding(counts: string, n: number, ttl: number, epoch: string): Promise<string>;
   heraldFeedAbandoned(counts: string, n: number, ttl: number, epoch: string): Promise<number>;
   heraldCountsStore(key: string, version: number, unread: number, unseen: number, ttl: number, epoch: string): Promise<number>;
+  heraldCountsRead(key: string): Promise<[string | null, string | null, string | null, string | null, number]>;
 }
 
 /**
@@ -107,6 +138,11 @@ interface FeedCacheScripts {
 export interface FeedCache {
   /** The counts for a user, computing (and caching) them with `compute` when the cache has none. */
   counts(userId: string, compute: () => Promise<NotificationCounts>): Promise<NotificationCounts>;
+  /**
+   * The counts, and whether a publish for the user was in flight when they were taken: its notification
+   * may be stored (and returned by a read right after) but not counted yet.
+   */
+  countsWithState(userId: string, compute: () => Promise<NotificationCounts>): Promise<CountsWithState>;
   /**
    * Notifications for these users (one entry each) are about to be stored: counts are not cached
    * meanwhile. The answer goes to `added` or `abandoned`.
@@ -122,6 +158,12 @@ export interface FeedCache {
   recent(userId: string, seqs: number[]): Promise<(Notification | undefined)[]>;
   /** Removes the listener this cache attached to the Redis connection it was handed. */
   close(): void;
+}
+
+/** Counts, and whether they may leave out a publish still in flight (see FeedCache.countsWithState). */
+export interface CountsWithState {
+  counts: NotificationCounts;
+  inFlight: boolean;
 }
 
 /** Which life of each user's cached counts an announcement was made in (their epoch); opaque to callers. */
@@ -156,6 +198,7 @@ export function createFeedCache(deps: {
   deps.redis.defineCommand('heraldFeedAdded', { numberOfKeys: 2, lua: ADDED });
   deps.redis.defineCommand('heraldFeedChanged', { numberOfKeys: 2, lua: CHANGED });
   deps.redis.defineCommand('heraldCountsStore', { numberOfKeys: 1, lua: STORE });
+  deps.redis.defineCommand('heraldCountsRead', { numberOfKeys: 1, lua: READ });
   deps.redis.defineCommand('heraldFeedAdding', { numberOfKeys: 1, lua: ADDING });
   deps.redis.defineCommand('heraldFeedAbandoned', { numberOfKeys: 1, lua: ABANDONED });
   const perUser = (userIds: string[]) => {
@@ -195,28 +238,38 @@ export function createFeedCache(deps: {
   };
   deps.redis.on('ready', onReady);
 
+  async function countsWithState(userId: string, compute: () => Promise<NotificationCounts>): Promise<CountsWithState> {
+    let version: number;
+    let inFlight: boolean;
+    try {
+      const [v, at, unread, unseen, live] = await redisCall(scripts.heraldCountsRead(countsKey(userId)));
+      inFlight = live === 1;
+      if (v !== null && v === at && unread !== null && unseen !== null && !pending.has(userId)) {
+        return { counts: { unread: Number(unread), unseen: Number(unseen) }, inFlight };
+      }
+      version = v === null ? 0 : Number(v);
+    } catch {
+      // Redis is out of reach: nothing is known of publishes in flight, and asking again soon would only
+      // count in the database again. The invalidation retried when Redis is back covers what changed.
+      return { counts: await compute(), inFlight: false };
+    }
+    const counts = await compute();
+    await redisCall(scripts.heraldCountsStore(countsKey(userId), version, counts.unread, counts.unseen, ttl, newEpoch())).catch(
+      () => undefined,
+    );
+    return { counts, inFlight };
+  }
+
   return {
     close() {
       deps.redis.off('ready', onReady);
     },
 
     async counts(userId, compute) {
-      let version: number;
-      try {
-        const [v, at, unread, unseen] = await redisCall(deps.redis.hmget(countsKey(userId), 'v', 'at', 'unread', 'unseen'));
-        if (v !== null && v === at && unread !== null && unseen !== null && !pending.has(userId)) {
-          return { unread: Number(unread), unseen: Number(unseen) };
-        }
-        version = v === null ? 0 : Number(v);
-      } catch {
-        return compute();
-      }
-      const counts = await compute();
-      await redisCall(scripts.heraldCountsStore(countsKey(userId), version, counts.unread, counts.unseen, ttl, newEpoch())).catch(
-        () => undefined,
-      );
-      return counts;
+      return (await countsWithState(userId, compute)).counts;
     },
+
+    countsWithState,
 
     async added(notifications, announced) {
       const byUser = new Map<string, Notification[]>();

@@ -1,13 +1,17 @@
 import type { Connection } from 'mongoose';
 import type { NotificationCounts } from '@herald/shared';
 import { databaseTraits } from '../platform/db-traits';
-import type { FeedCache } from './feed-cache';
+import type { CountsWithState, FeedCache } from './feed-cache';
 import { notificationModel } from './notification-model';
 
 /** A user's `{ unread, unseen }`: from the feed cache when it is valid, else counted in the database (and cached). */
-export type CountFeed = (userId: string) => Promise<NotificationCounts>;
+export interface CountFeed {
+  (userId: string): Promise<NotificationCounts>;
+  /** The counts, and whether a publish for the user was in flight (they may leave its notification out). */
+  withState(userId: string): Promise<CountsWithState>;
+}
 
-export function createCountFeed(deps: { connection: Connection; cache: Pick<FeedCache, 'counts'> }): CountFeed {
+export function createCountFeed(deps: { connection: Connection; cache: Pick<FeedCache, 'countsWithState'> }): CountFeed {
   const Notification = notificationModel(deps.connection);
 
   async function countInDatabase(userId: string): Promise<NotificationCounts> {
@@ -28,5 +32,6 @@ export function createCountFeed(deps: { connection: Connection; cache: Pick<Feed
     return { unread, unseen };
   }
 
-  return (userId) => deps.cache.counts(userId, () => countInDatabase(userId));
+  const withState = (userId: string) => deps.cache.countsWithState(userId, () => countInDatabase(userId));
+  return Object.assign(async (userId: string) => (await withState(userId)).counts, { withState });
 }

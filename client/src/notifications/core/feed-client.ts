@@ -88,6 +88,8 @@ export class FeedClient {
   connection: ConnectionState = 'connecting';
   private syncing: Promise<void> | null = null;
   private syncAgain = false;
+  /** The sync's counts were taken while a publish was in flight (`countsSettled: false`). */
+  private countsUnsettled = false;
   private syncingOn: string | undefined;
   private syncToken: object | null = null;
   private epoch = 0;
@@ -205,11 +207,14 @@ export class FeedClient {
       try {
         for (let pass = 0; pass === 0 || (this.syncAgain && this.socket.connected && pass < MAX_SYNC_PASSES); pass++) {
           this.syncAgain = false;
+          this.countsUnsettled = false;
           await this.syncOnce();
         }
-        // Every pass had a live notification land meanwhile: the counts are not settled yet. Nothing else
-        // may come to settle them (this client holds every seq, so no hint will), so look again shortly.
-        if (this.syncAgain) this.recheckCounts();
+        // Every pass had a live notification land meanwhile, or the server said a publish was in flight
+        // as it counted (its notification may be held here, uncounted): the counts are not settled yet.
+        // Nothing else may come to settle them (this client holds every seq, so no hint will), so look
+        // again shortly.
+        if (this.syncAgain || this.countsUnsettled) this.recheckCounts();
         this.syncFailures = 0;
         // Caught up: a retry still waiting from an earlier failure is not needed, and must not mute hints.
         if (this.retryTimer) clearTimeout(this.retryTimer);
@@ -233,6 +238,8 @@ export class FeedClient {
       const response = await this.socket.timeout(this.ackTimeoutMs).emitWithAck('notifications:sync', { afterSeq: cursor });
       if (!response.data) throw Object.assign(new Error(response.error.message), { body: response.error });
       const { notifications, hasMore } = response.data;
+      // The last page's counts are the ones kept.
+      this.countsUnsettled = response.data.countsSettled === false;
       const settled = cursor === this.state.lastSeq ? response.data.settledSeq : this.state.lastSeq;
       for (const n of notifications) cursor = Math.max(cursor, n.seq);
       const known = new Set(this.state.items.map((n) => n.id));
