@@ -138,10 +138,13 @@ describe('FeedClient counts against live notifications', () => {
     jest.advanceTimersByTime(3000);
     await settle();
     expect(syncs).toHaveLength(3);
-    // Still in flight: asked again later.
+    // Still in flight: asked again, after twice as long.
     syncs[2]!.answer({ notifications: [], hasMore: false, settledSeq: 1, counts: counts(0), countsSettled: false });
     await settle();
-    jest.advanceTimersByTime(3000);
+    jest.advanceTimersByTime(5900);
+    await settle();
+    expect(syncs).toHaveLength(3);
+    jest.advanceTimersByTime(100);
     await settle();
     expect(syncs).toHaveLength(4);
     syncs[3]!.answer({ notifications: [], hasMore: false, settledSeq: 1, counts: counts(1) });
@@ -151,6 +154,20 @@ describe('FeedClient counts against live notifications', () => {
     jest.advanceTimersByTime(10_000);
     await settle();
     expect(syncs).toHaveLength(4);
+  });
+
+  it('unsettled counts on a sync that brought nothing new are taken as they are (nothing held can be missing from them)', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+    const { socket, syncs } = scriptedSocket();
+    const client = new FeedClient(socket);
+    await settle();
+    // The publish in flight has not been read by this sync: its live message will count it.
+    syncs[0]!.answer({ notifications: [], hasMore: false, settledSeq: 0, counts: counts(0), countsSettled: false });
+    await settle();
+    jest.advanceTimersByTime(30_000);
+    await settle();
+    expect(syncs).toHaveLength(1);
+    expect(client.state.unread).toBe(0);
   });
 
   it('pushed counts that already include a live notification arriving just after are settled by a sync', async () => {

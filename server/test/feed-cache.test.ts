@@ -119,6 +119,8 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
       inFlight: true,
     });
     expect(await stack.redisClient.hget(key, 'at')).not.toBe(await stack.redisClient.hget(key, 'v'));
+    // Kept as provisional: the next read does not count again, and says they are provisional.
+    expect(await cache.countsWithState(userId, fromCache)).toEqual({ counts: { unread: 1, unseen: 1 }, inFlight: true });
     const [now] = await stack.redisClient.time();
     await stack.redisClient.hset(key, 'addingAt', Number(now) - PENDING_STALE_SECONDS);
     expect(await cache.countsWithState(userId, async () => ({ unread: 1, unseen: 1 }))).toEqual({
@@ -132,6 +134,31 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
     await stack.redisClient.hset(key, 'pending', 1);
     await stack.redisClient.hdel(key, 'addingAt');
     expect((await cache.countsWithState(userId, fromCache)).inFlight).toBe(true);
+  });
+
+  it('provisional counts (taken while a publish was in flight) are never added to, and are counted again once it reports', async () => {
+    const cache = createFeedCache({ redis: stack.redisClient, logger: createLogger('silent'), names: stack.names });
+    const userId = new mongoose.Types.ObjectId().toHexString();
+    const announced = await cache.adding([userId]);
+    // The insert landed; a read counts it, provisionally.
+    expect(await cache.countsWithState(userId, async () => ({ unread: 1, unseen: 1 }))).toEqual({
+      counts: { unread: 1, unseen: 1 },
+      inFlight: true,
+    });
+    await cache.added([fakeNotification(userId, 1)], announced);
+    // Reported: counted again (adding to the provisional 1 would make 2), and cached as final.
+    let computed = 0;
+    expect(
+      await cache.countsWithState(userId, async () => {
+        computed++;
+        return { unread: 1, unseen: 1 };
+      }),
+    ).toEqual({ counts: { unread: 1, unseen: 1 }, inFlight: false });
+    expect(computed).toBe(1);
+    expect(await cache.countsWithState(userId, () => Promise.reject(new Error('should come from the cache')))).toEqual({
+      counts: { unread: 1, unseen: 1 },
+      inFlight: false,
+    });
   });
 
   it('a publish announced before Redis lost the counts does not add itself to counts taken after (restart, expiry)', async () => {

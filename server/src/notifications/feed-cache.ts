@@ -11,9 +11,12 @@ import { withTimeout } from '../platform/with-timeout';
  * change leaves them stale until the next read recomputes them.
  *
  * A publish announces its notifications (`pending`) before it inserts them,
- * and counts are never stored while any are pending: a count that ran while an
- * insert landed may or may not include it, and the publish's increment would
- * then count it twice.
+ * and counts are never stored as valid while any are pending: a count that ran
+ * while an insert landed may or may not include it, and the publish's increment
+ * would then count it twice. Such a count is kept as provisional instead: served
+ * (flagged `inFlight`, so clients ask again later) until the next change, never
+ * added to. Reads say `inFlight` whenever a publish is pending: its notification
+ * may be stored, and returned by a read, before it is counted.
  *
  * `pending` lives in Redis, so a Redis restart (or an expired hash) forgets it
  * while inserts are still in flight. Each hash therefore carries an `epoch`, set
@@ -52,13 +55,20 @@ redis.call('HSET', KEYS[1], 'addingAt', redis.call('TIME')[1])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return redis.call('HGET', KEYS[1], 'epoch')`;
 
-/** v, at, unread, unseen, and 1 when a live announcement is pending (see PENDING_LIVE). */
+/**
+ * v, at, unread, unseen, and 1 when a live announcement is pending (see PENDING_LIVE). Counts taken
+ * while one was (provisional, see STORE) stand in for the counts while nothing else changed and it is
+ * still pending: at = v, with the flag set.
+ */
 const READ =
   PENDING_LIVE +
   `
-local fields = redis.call('HMGET', KEYS[1], 'v', 'at', 'unread', 'unseen')
-fields[5] = pendingLive(KEYS[1]) and 1 or 0
-return fields`;
+local fields = redis.call('HMGET', KEYS[1], 'v', 'at', 'unread', 'unseen', 'pv', 'punread', 'punseen')
+local live = pendingLive(KEYS[1])
+if fields[1] ~= fields[2] and live and fields[5] == fields[1] then
+  return {fields[1], fields[1], fields[6], fields[7], 1}
+end
+return {fields[1], fields[2], fields[3], fields[4], live and 1 or 0}`;
 
 /** Whether the hash is the one the caller announced in (ARGV[EPOCH_ARG]); if so, lowers `pending` by ARGV[1] (never below 0). */
 const SETTLE = (epochArg: number) => `
@@ -99,13 +109,21 @@ redis.call('HINCRBY', KEYS[1], 'v', 1)
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return 1`;
 
-/** Stores counts computed at version ARGV[1], unless something changed since or a publish is in flight. */
+/**
+ * Stores counts computed at version ARGV[1], unless something changed since. While a publish is in
+ * flight they may or may not include it, so they are kept only as provisional (`pv`, `punread`,
+ * `punseen`): served, flagged, instead of counting again, until the next change; never added to.
+ */
 const STORE =
   PENDING_LIVE +
   `
 local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if v ~= tonumber(ARGV[1]) then return 0 end
-if pendingLive(KEYS[1]) then return 0 end
+if pendingLive(KEYS[1]) then
+  redis.call('HSET', KEYS[1], 'pv', v, 'punread', ARGV[2], 'punseen', ARGV[3])
+  redis.call('EXPIRE', KEYS[1], ARGV[4])
+  return 0
+end
 redis.call('HSETNX', KEYS[1], 'epoch', ARGV[5])
 -- An announcement left by a dead publisher is dropped with the count that outlived it.
 redis.call('HSET', KEYS[1], 'v', v, 'at', v, 'unread', ARGV[2], 'unseen', ARGV[3], 'pending', 0)

@@ -90,6 +90,10 @@ export class FeedClient {
   private syncAgain = false;
   /** The sync's counts were taken while a publish was in flight (`countsSettled: false`). */
   private countsUnsettled = false;
+  /** A page of the running sync brought notifications this client did not hold. */
+  private broughtNew = false;
+  /** Syncs in a row asked again because their counts were unsettled (each waits twice as long). */
+  private unsettledRechecks = 0;
   private syncingOn: string | undefined;
   private syncToken: object | null = null;
   private epoch = 0;
@@ -204,17 +208,24 @@ export class FeedClient {
     const token = {};
     this.syncToken = token;
     this.syncing = (async () => {
+      this.broughtNew = false;
       try {
         for (let pass = 0; pass === 0 || (this.syncAgain && this.socket.connected && pass < MAX_SYNC_PASSES); pass++) {
           this.syncAgain = false;
           this.countsUnsettled = false;
           await this.syncOnce();
         }
-        // Every pass had a live notification land meanwhile, or the server said a publish was in flight
-        // as it counted (its notification may be held here, uncounted): the counts are not settled yet.
-        // Nothing else may come to settle them (this client holds every seq, so no hint will), so look
-        // again shortly.
-        if (this.syncAgain || this.countsUnsettled) this.recheckCounts();
+        // Every pass had a live notification land meanwhile: the counts are not settled yet. Nothing else
+        // may come to settle them (this client holds every seq, so no hint will), so look again shortly.
+        if (this.syncAgain) this.recheckCounts();
+        else if (this.countsUnsettled && (this.broughtNew || this.unsettledRechecks > 0)) {
+          // The server counted while a publish was in flight, and this sync brought notifications: one
+          // may be that publish's, held here and not counted. Its live message, a duplicate now, will
+          // not add it. Ask again until settled, backing off (a database that is behind keeps publishes
+          // in flight for a while; every client asking every 3 s would only add to its load).
+          this.recheckCounts(Math.min(COUNTS_RACE_MS * 2 ** this.unsettledRechecks++, MAX_RETRY_DELAY_MS));
+        }
+        if (!this.countsUnsettled) this.unsettledRechecks = 0;
         this.syncFailures = 0;
         // Caught up: a retry still waiting from an earlier failure is not needed, and must not mute hints.
         if (this.retryTimer) clearTimeout(this.retryTimer);
@@ -256,6 +267,7 @@ export class FeedClient {
       // may not be counted. So counts are settled by a last page that brings nothing new, with no live
       // notification landing while it was asked: otherwise ask once more.
       const broughtNew = notifications.some((n: Notification) => !known.has(n.id));
+      if (broughtNew) this.broughtNew = true;
       if (this.liveApplied !== lives || (broughtNew && !hasMore)) this.syncAgain = true;
       // After the first catch-up, what a sync brings arrived while the user was here (its live message
       // was lost or overtaken): it is announced like a live one (a toast), once.
@@ -369,12 +381,12 @@ export class FeedClient {
     if (Date.now() - this.lastLiveAt < COUNTS_RACE_MS) this.recheckCounts();
   }
 
-  private recheckCounts(): void {
+  private recheckCounts(delayMs = COUNTS_RACE_MS): void {
     if (this.countsRecheck) return;
     this.countsRecheck = setTimeout(() => {
       this.countsRecheck = undefined;
       if (this.socket.connected) void this.sync();
-    }, COUNTS_RACE_MS);
+    }, delayMs);
     (this.countsRecheck as { unref?: () => void }).unref?.();
   }
 
