@@ -21,6 +21,7 @@ import type { Metrics } from './platform/metrics';
 import type { PreferenceModel } from './preferences/preference-model';
 import type { TakeFromBudget } from './security/rate-limiters';
 import { preferenceRoutes } from './preferences/preference-routes';
+import type { MutersIndex } from './preferences/muters-index';
 import { topicRoutes } from './topics/topic-routes';
 import type { TopicService } from './topics/topic-service';
 
@@ -29,6 +30,8 @@ export interface ApiDeps {
   logger: Logger;
   authenticate: Authenticator;
   preferences: PreferenceModel;
+  /** Users who mute something join it before their preferences are stored. */
+  muters: Pick<MutersIndex, 'willMute'>;
   feed: NotificationFeed;
   /** Scheduled sends, for cancelling one. */
   jobs: Pick<JobStore, 'cancel'>;
@@ -91,7 +94,15 @@ export function createApiRouter(deps: ApiDeps): Router {
       jobs: deps.jobs,
     }),
   );
-  api.use('/preferences', preferenceRoutes({ preferences: deps.preferences, requireUser: signedIn, critical: deps.criticalCategories }));
+  api.use(
+    '/preferences',
+    preferenceRoutes({
+      preferences: deps.preferences,
+      muters: deps.muters,
+      requireUser: signedIn,
+      critical: deps.criticalCategories,
+    }),
+  );
   api.use('/users/:userId/notifications', userNotificationRoutes({ feed: deps.feed, requireService }));
   api.get('/config', (_req, res) => {
     res.json({ devTools: deps.devTools ?? false });

@@ -187,6 +187,7 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
     logger,
     authenticate,
     preferences: preferenceModel(connection),
+    muters: core.muters,
     criticalCategories: deps.criticalCategories ?? [],
     feed: core.feed,
     jobs: core.jobs,

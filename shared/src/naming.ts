@@ -51,6 +51,8 @@ export interface HeraldNames {
   readonly retentionTouched: string;
   /** Retention: present once the two sets above were filled from the database (gone with Redis's data). */
   readonly retentionSeeded: string;
+  /** Users who may mute a type or category, plus a marker that the set is complete (see createMutersIndex). */
+  readonly mutersKey: string;
   /** The user's open sockets over every instance (socket id -> when it connected), for the per-user cap. */
   socketsKey(userId: string): string;
   /** The prefix of one rate limit's counters (one key per caller under it). */
@@ -85,6 +87,7 @@ export function createNames(prefix: string = DEFAULT_CHANNEL_PREFIX): HeraldName
     retentionOldest: `${prefix}:retention:oldest`,
     retentionTouched: `${prefix}:retention:touched`,
     retentionSeeded: `${prefix}:retention:seeded`,
+    mutersKey: `${prefix}:muters`,
     socketsKey: (userId) => `${prefix}:sockets:{${userId}}`,
     rateLimitKey: (limit) => `${prefix}:limit:${limit}`,
     adapterKey: `${prefix}#sio`,

@@ -7,6 +7,7 @@ import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
 import type { RedisClient } from '../platform/redis-client';
 import { createMutedRecipients } from '../preferences/muted-recipients';
+import { createMutersIndex, type MutersIndex } from '../preferences/muters-index';
 import { createCatchUp, type CatchUp } from './catch-up';
 import { createFeedCache, type FeedCache } from './feed-cache';
 import { createIdempotencyStore } from './idempotency';
@@ -26,6 +27,8 @@ export interface NotificationCore {
   sequences: SequenceAllocator;
   userChannel: UserChannelPublisher;
   jobs: JobStore;
+  /** Who may mute something (a preference write that mutes adds its user first). */
+  muters: MutersIndex;
   /** Removes every listener the core attached to the connections it was handed (it closes neither). */
   close(): void;
 }
@@ -57,11 +60,12 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
   const cache = createFeedCache({ redis, logger, names });
   const counts = createCountFeed({ connection, cache });
   const jobs = createJobStore(connection);
+  const muters = createMutersIndex({ connection, redis, names, logger });
   const writer = createNotificationWriter({
     connection,
     sequences,
     cache,
-    muted: createMutedRecipients(connection, { critical: deps.criticalCategories ?? [] }),
+    muted: createMutedRecipients(connection, { critical: deps.criticalCategories ?? [], index: muters }),
     logger,
     retention: createRetentionTracker({ redis, names, logger }),
   });
@@ -109,9 +113,11 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
     sequences,
     userChannel,
     jobs,
+    muters,
     close: () => {
       catchUp.close();
       cache.close();
+      muters.close();
     },
   };
 }

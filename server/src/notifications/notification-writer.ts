@@ -196,10 +196,14 @@ export function createNotificationWriter(deps: {
     const stored = batch.map((request, r) => new Array<Notification>(request.userIds.length - muted[r]!.size));
     const failed = new Map<number, unknown>();
     const deduplicated = batch.map(() => new Set<string>());
+    // The announcement and the seqs go to Redis together (one round trip): the seqs need no announcement,
+    // only the insert does.
+    const reserving = reserveSeqs(slots);
+    reserving.catch(() => undefined);
     const announced = await deps.cache.adding(slots.map((slot) => slot.userId));
     const found = new Set<string>();
     try {
-      await insertWithSeqs(batch, slots, muted, { stored, failed, found, deduplicated });
+      await insertWithSeqs(batch, slots, muted, { stored, failed, found, deduplicated }, await reserving);
     } catch (error) {
       settleLater(
         slots.map((slot) => slot.userId),
@@ -240,6 +244,15 @@ export function createNotificationWriter(deps: {
     });
   }
 
+  /** Seqs for the slots that have none (a keyed retry's planned ones keep theirs); returns those it gave one. */
+  async function reserveSeqs(slots: Slot[]): Promise<Slot[]> {
+    const unreserved = slots.filter((slot) => slot.seq === undefined);
+    if (unreserved.length === 0) return unreserved;
+    const seqs = await deps.sequences.reserve(unreserved.map((slot) => slot.userId));
+    unreserved.forEach((slot, i) => (slot.seq = seqs[i]!));
+    return unreserved;
+  }
+
   /**
    * Announced notifications whose insert failed. When the database answered, nothing was stored and the
    * cache hears so at once. When it did not (a timeout, a dropped connection), the insert may still be
@@ -262,8 +275,16 @@ export function createNotificationWriter(deps: {
    * very notification (an earlier attempt of a keyed request stored it): then that one is the answer;
    * or the recipient already has one with the call's dedupeKey: then nothing is stored for them.
    */
-  async function insertWithSeqs(batch: StoreRequest[], slots: Slot[], muted: Set<string>[], outcome: Outcome): Promise<void> {
+  async function insertWithSeqs(
+    batch: StoreRequest[],
+    slots: Slot[],
+    muted: Set<string>[],
+    outcome: Outcome,
+    /** The slots given a seq before the first round (see storeBatch). */
+    reservedFirst: Slot[],
+  ): Promise<void> {
     const { stored, failed } = outcome;
+    let reservedBefore: Slot[] | undefined = reservedFirst;
     let pending = slots;
     // Rounds in which a seq was taken, and in which a group's slot was (each of those means another
     // publisher stored the group's next item: progress, so they have a bound of their own).
@@ -272,11 +293,9 @@ export function createNotificationWriter(deps: {
     while (pending.length > 0) {
       if (attempt > MAX_SEQ_ATTEMPTS) throw new Error(`no free seq after ${MAX_SEQ_ATTEMPTS} attempts for ${pending.length} recipients`);
       if (regroups > MAX_GROUP_ROUNDS) throw new Error(`no free group slot after ${MAX_GROUP_ROUNDS} rounds`);
-      const unreserved = pending.filter((slot) => slot.seq === undefined);
-      if (unreserved.length > 0) {
-        const seqs = await deps.sequences.reserve(unreserved.map((slot) => slot.userId));
-        unreserved.forEach((slot, i) => (slot.seq = seqs[i]!));
-      }
+      // The first round's seqs were reserved with the announcement; later rounds' (collisions) here.
+      const unreserved = reservedBefore ?? (await reserveSeqs(pending));
+      reservedBefore = undefined;
       pending = await recordPlans(batch, slots, pending, unreserved, muted, failed);
       // Every request left in this round failed to record its plan: nothing to insert.
       if (pending.length === 0) break;

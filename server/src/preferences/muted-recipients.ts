@@ -1,4 +1,5 @@
 import mongoose, { type Connection } from 'mongoose';
+import type { MutersIndex } from './muters-index';
 import { preferenceModel } from './preference-model';
 
 /** Who, of some recipients, has muted a type or turned a category off: nothing is stored or sent for them. */
@@ -11,14 +12,24 @@ export interface MutedRecipients {
   forEach(requests: readonly { userIds: readonly string[]; type: string; category?: string | undefined }[]): Promise<Set<string>[]>;
 }
 
-export function createMutedRecipients(connection: Connection, options: { critical?: readonly string[] } = {}): MutedRecipients {
+export function createMutedRecipients(
+  connection: Connection,
+  options: {
+    critical?: readonly string[];
+    /** Who may mute something: the others' preferences are not read. Without it, every recipient's are. */
+    index?: MutersIndex;
+  } = {},
+): MutedRecipients {
   const Preference = preferenceModel(connection);
   const critical = new Set(options.critical ?? []);
   return {
     async forEach(requests) {
       const open = requests.filter((request) => request.category === undefined || !critical.has(request.category));
       if (open.length === 0) return requests.map(() => new Set<string>());
-      const userIds = [...new Set(open.flatMap((request) => request.userIds))];
+      const recipients = [...new Set(open.flatMap((request) => request.userIds))];
+      const mayMute = await options.index?.mayMute(recipients);
+      const userIds = mayMute ? recipients.filter((userId) => mayMute.has(userId)) : recipients;
+      if (userIds.length === 0) return requests.map(() => new Set<string>());
       const types = [...new Set(open.map((request) => request.type))];
       const categories = [...new Set(open.flatMap((request) => (request.category === undefined ? [] : [request.category])))];
       const muting = [

@@ -2,7 +2,8 @@ import { Router, type RequestHandler } from 'express';
 import { preferencesSchema, type Preferences } from '@herald/shared';
 import { currentUser } from '../auth/require-user';
 import { withDatabaseDeadline } from '../platform/deadline';
-import { ValidationError } from '../platform/errors';
+import { AppError, ValidationError } from '../platform/errors';
+import type { MutersIndex } from './muters-index';
 import type { PreferenceDoc, PreferenceModel } from './preference-model';
 
 /** The stored settings as the API shows them. */
@@ -22,6 +23,7 @@ function toPreferences(doc: PreferenceDoc | null, critical: readonly string[]): 
  */
 export function preferenceRoutes(deps: {
   preferences: PreferenceModel;
+  muters: Pick<MutersIndex, 'willMute'>;
   requireUser: RequestHandler;
   critical?: readonly string[];
 }): Router {
@@ -54,6 +56,12 @@ export function preferenceRoutes(deps: {
     // The categories sent replace the ones stored: a category left out is on.
     if (categories !== undefined) set.mutedCategories = off;
     if (quietHours !== undefined) set.quietHours = quietHours;
+    // Publishes read the preferences only of users in the index of muters: join it first.
+    if ((mutedTypes?.length ?? 0) > 0 || off.length > 0) {
+      await deps.muters.willMute(_id).catch((error: unknown) => {
+        throw new AppError('service_unavailable', 'Preferences cannot be saved right now. Try again shortly.', { cause: error });
+      });
+    }
     const doc = await withDatabaseDeadline(
       deps.preferences
         .findOneAndUpdate({ _id }, mutedTypes === undefined ? { $set: set, $setOnInsert: { mutedTypes: [] } } : { $set: set }, {
