@@ -145,16 +145,23 @@ export function createNotificationWriter(deps: {
   retention?: RetentionTracker;
   /** Most notifications stored in one insert when calls are grouped. @default 1000 */
   maxBatch?: number;
+  /**
+   * Batches stored at once. While one waits for its insert, the next does its Redis steps and sends its
+   * own, as a second publishing process would (seqs of one user may then be stored out of order; clients
+   * and sync handle that, see catch-up). @default 2
+   */
+  writers?: number;
 }): NotificationWriter {
   const Notification = notificationModel(deps.connection);
   const groups = createGroupStore(deps.connection);
   const log = deps.logger.child({ module: 'notification-writer' });
   const maxBatch = deps.maxBatch ?? 1000;
+  const maxWriters = deps.writers ?? 2;
   let queue: StoreRequest[] = [];
-  let writing = false;
+  let writing = 0;
 
   async function drain(): Promise<void> {
-    writing = true;
+    writing++;
     try {
       while (queue.length > 0) {
         // Whole calls only; one call larger than the batch goes alone.
@@ -169,7 +176,7 @@ export function createNotificationWriter(deps: {
         });
       }
     } finally {
-      writing = false;
+      writing--;
     }
   }
 
@@ -554,7 +561,7 @@ export function createNotificationWriter(deps: {
     store(userIds, content, options = {}) {
       return new Promise((resolve, reject) => {
         queue.push({ userIds, content, ...options, resolve, reject });
-        if (!writing) void drain();
+        if (writing < maxWriters) void drain();
       });
     },
   };
