@@ -2,9 +2,10 @@ import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import type { Notification } from '@herald/shared';
 import { createLogger } from '../src/platform/logger';
-import { createFeedCache, PENDING_STALE_SECONDS } from '../src/notifications/feed-cache';
+import { createFeedCache, PENDING_STALE_SECONDS, type FeedCache } from '../src/notifications/feed-cache';
 import { asUser, login } from './support/http';
 import { useTestStack } from './support/stack';
+import { waitFor } from './support/wait';
 
 const fakeNotification = (userId: string, seq: number): Notification => ({
   id: new mongoose.Types.ObjectId().toHexString(),
@@ -136,6 +137,17 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
     expect((await cache.countsWithState(userId, fromCache)).inFlight).toBe(true);
   });
 
+  /** A read that counts in the database, once, and answers those counts as settled. */
+  const expectRecounted = async (cache: FeedCache, userId: string, counts = { unread: 1, unseen: 1 }) => {
+    let computed = 0;
+    const answer = await cache.countsWithState(userId, async () => {
+      computed++;
+      return counts;
+    });
+    expect(answer).toEqual({ counts, inFlight: false });
+    expect(computed).toBe(1);
+  };
+
   it('provisional counts (taken while a publish was in flight) are never added to, and are counted again once it reports', async () => {
     const cache = createFeedCache({ redis: stack.redisClient, logger: createLogger('silent'), names: stack.names });
     const userId = new mongoose.Types.ObjectId().toHexString();
@@ -147,18 +159,57 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
     });
     await cache.added([fakeNotification(userId, 1)], announced);
     // Reported: counted again (adding to the provisional 1 would make 2), and cached as final.
-    let computed = 0;
-    expect(
-      await cache.countsWithState(userId, async () => {
-        computed++;
-        return { unread: 1, unseen: 1 };
-      }),
-    ).toEqual({ counts: { unread: 1, unseen: 1 }, inFlight: false });
-    expect(computed).toBe(1);
+    await expectRecounted(cache, userId);
     expect(await cache.countsWithState(userId, () => Promise.reject(new Error('should come from the cache')))).toEqual({
       counts: { unread: 1, unseen: 1 },
       inFlight: false,
     });
+  });
+
+  /** Makes the user's last announcement older than PENDING_STALE_SECONDS; returns Redis's clock (s). */
+  const ageAnnouncement = async (userId: string) => {
+    const [now] = await stack.redisClient.time();
+    await stack.redisClient.hset(stack.names.countsKey(userId), 'addingAt', Number(now) - PENDING_STALE_SECONDS - 5);
+    return Number(now);
+  };
+
+  it('a publish waiting on a slow insert renews its announcement, so it is not taken for a dead one', async () => {
+    const cache = createFeedCache({ redis: stack.redisClient, logger: createLogger('silent'), names: stack.names, renewMs: 100 });
+    const userId = new mongoose.Types.ObjectId().toHexString();
+    const key = stack.names.countsKey(userId);
+    try {
+      const announced = await cache.adding([userId]);
+      // As if announced long ago: the renewal makes it current again.
+      const now = await ageAnnouncement(userId);
+      await waitFor(async () => expect(Number(await stack.redisClient.hget(key, 'addingAt'))).toBeGreaterThanOrEqual(now));
+      expect((await cache.countsWithState(userId, async () => ({ unread: 1, unseen: 1 }))).inFlight).toBe(true);
+      await cache.added([fakeNotification(userId, 1)], announced);
+      expect(await cache.countsWithState(userId, async () => ({ unread: 1, unseen: 1 }))).toEqual({
+        counts: { unread: 1, unseen: 1 },
+        inFlight: false,
+      });
+    } finally {
+      cache.close();
+    }
+  });
+
+  it('the late report of a publish taken for dead does not add its notification to counts that may include it', async () => {
+    const cache = createFeedCache({ redis: stack.redisClient, logger: createLogger('silent'), names: stack.names });
+    const userId = new mongoose.Types.ObjectId().toHexString();
+    try {
+      const announced = await cache.adding([userId]);
+      // Its publisher is silent for longer than PENDING_STALE_SECONDS; its insert has landed, and a read counts it.
+      await ageAnnouncement(userId);
+      expect(await cache.countsWithState(userId, async () => ({ unread: 1, unseen: 1 }))).toEqual({
+        counts: { unread: 1, unseen: 1 },
+        inFlight: false,
+      });
+      // It reports after all: adding it would make 2. The counts go stale and are counted again.
+      await cache.added([fakeNotification(userId, 1)], announced);
+      await expectRecounted(cache, userId);
+    } finally {
+      cache.close();
+    }
   });
 
   it('a publish announced before Redis lost the counts does not add itself to counts taken after (restart, expiry)', async () => {

@@ -55,6 +55,18 @@ redis.call('HSET', KEYS[1], 'addingAt', redis.call('TIME')[1])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return redis.call('HGET', KEYS[1], 'epoch')`;
 
+/** The announcement (epoch ARGV[1]) is still being worked on: its time is renewed, if it is still this hash's. */
+const STILL_ADDING = `
+if redis.call('HGET', KEYS[1], 'epoch') == ARGV[1] and tonumber(redis.call('HGET', KEYS[1], 'pending') or '0') > 0 then
+  redis.call('HSET', KEYS[1], 'addingAt', redis.call('TIME')[1])
+end
+return 1`;
+
+/** While a publish is in flight, its announcement is renewed this often (well within PENDING_STALE_SECONDS). */
+const RENEW_MS = 10_000;
+/** Renewals of one announcement at most (10 minutes: longer than any insert is waited for). */
+const MAX_RENEWALS = 60;
+
 /**
  * v, at, unread, unseen, and 1 when a live announcement is pending (see PENDING_LIVE). Counts taken
  * while one was (provisional, see STORE) stand in for the counts while nothing else changed and it is
@@ -124,8 +136,14 @@ if pendingLive(KEYS[1]) then
   redis.call('EXPIRE', KEYS[1], ARGV[4])
   return 0
 end
-redis.call('HSETNX', KEYS[1], 'epoch', ARGV[5])
--- An announcement left by a dead publisher is dropped with the count that outlived it.
+-- An announcement left by a dead publisher is dropped with the count that outlived it, and the hash
+-- starts a new life (epoch): should that publisher's insert land after all, its report finds another
+-- epoch and only makes the counts stale, rather than adding a notification this count may include.
+if tonumber(redis.call('HGET', KEYS[1], 'pending') or '0') > 0 then
+  redis.call('HSET', KEYS[1], 'epoch', ARGV[5])
+else
+  redis.call('HSETNX', KEYS[1], 'epoch', ARGV[5])
+end
 redis.call('HSET', KEYS[1], 'v', v, 'at', v, 'unread', ARGV[2], 'unseen', ARGV[3], 'pending', 0)
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1`;
@@ -142,6 +160,7 @@ interface FeedCacheScripts {
   ): Promise<number>;
   heraldFeedChanged(counts: string, recent: string, ttl: number): Promise<number>;
   heraldFeedAdding(counts: string, n: number, ttl: number, epoch: string): Promise<string>;
+  heraldFeedStillAdding(counts: string, epoch: string): Promise<number>;
   heraldFeedAbandoned(counts: string, n: number, ttl: number, epoch: string): Promise<number>;
   heraldCountsStore(key: string, version: number, unread: number, unseen: number, ttl: number, epoch: string): Promise<number>;
   heraldCountsRead(key: string): Promise<[string | null, string | null, string | null, string | null, number]>;
@@ -207,6 +226,8 @@ export function createFeedCache(deps: {
   recentTtlSeconds?: number;
   /** Use the database instead of waiting longer than this for Redis. @default 1000 */
   timeoutMs?: number;
+  /** How often an announcement in flight is renewed (tests shorten it). @default 10000 */
+  renewMs?: number;
 }): FeedCache {
   const ttl = deps.countsTtlSeconds ?? 600;
   const recentTtl = deps.recentTtlSeconds ?? 3600;
@@ -218,6 +239,7 @@ export function createFeedCache(deps: {
   deps.redis.defineCommand('heraldCountsStore', { numberOfKeys: 1, lua: STORE });
   deps.redis.defineCommand('heraldCountsRead', { numberOfKeys: 1, lua: READ });
   deps.redis.defineCommand('heraldFeedAdding', { numberOfKeys: 1, lua: ADDING });
+  deps.redis.defineCommand('heraldFeedStillAdding', { numberOfKeys: 1, lua: STILL_ADDING });
   deps.redis.defineCommand('heraldFeedAbandoned', { numberOfKeys: 1, lua: ABANDONED });
   const perUser = (userIds: string[]) => {
     const n = new Map<string, number>();
@@ -239,6 +261,12 @@ export function createFeedCache(deps: {
   const scripts = deps.redis as unknown as FeedCacheScripts;
   const { countsKey, recentKey } = deps.names;
   const pending = new Set<string>();
+  /** The renewal timer of each announcement still in flight. */
+  const renewals = new Map<Announced, ReturnType<typeof setInterval>>();
+  const stopRenewing = (announced: Announced) => {
+    clearInterval(renewals.get(announced));
+    renewals.delete(announced);
+  };
 
   const invalidate = (userIds: string[]) =>
     redisCall(Promise.all(userIds.map((userId) => scripts.heraldFeedChanged(countsKey(userId), recentKey(userId), ttl))));
@@ -281,6 +309,8 @@ export function createFeedCache(deps: {
   return {
     close() {
       deps.redis.off('ready', onReady);
+      for (const timer of renewals.values()) clearInterval(timer);
+      renewals.clear();
     },
 
     async counts(userId, compute) {
@@ -290,6 +320,7 @@ export function createFeedCache(deps: {
     countsWithState,
 
     async added(notifications, announced) {
+      stopRenewing(announced);
       const byUser = new Map<string, Notification[]>();
       for (const n of notifications) byUser.set(n.userId, [...(byUser.get(n.userId) ?? []), n]);
       const users = [...byUser.keys()];
@@ -310,9 +341,25 @@ export function createFeedCache(deps: {
       }
     },
 
-    adding: (userIds) => eachUser(userIds, (userId, n) => scripts.heraldFeedAdding(countsKey(userId), n, ttl, newEpoch())),
+    async adding(userIds) {
+      const announced = await eachUser(userIds, (userId, n) => scripts.heraldFeedAdding(countsKey(userId), n, ttl, newEpoch()));
+      // A publish waits for its insert as long as the database takes (a caller told 503 still has it
+      // announced when it lands): renewed, its announcement is not taken for a dead publisher's.
+      let renewed = 0;
+      const timer = setInterval(() => {
+        // A bound, should a publish never report (a bug): its announcement then dies as a crashed one's.
+        if (++renewed > MAX_RENEWALS) return stopRenewing(announced);
+        void redisCall(Promise.all([...announced].map(([userId, epoch]) => scripts.heraldFeedStillAdding(countsKey(userId), epoch)))).catch(
+          () => undefined,
+        );
+      }, deps.renewMs ?? RENEW_MS);
+      timer.unref();
+      renewals.set(announced, timer);
+      return announced;
+    },
 
     async abandoned(userIds, announced) {
+      stopRenewing(announced);
       await eachUser(userIds, (userId, n) => scripts.heraldFeedAbandoned(countsKey(userId), n, ttl, announced.get(userId) ?? ''));
     },
 

@@ -128,8 +128,8 @@ function newDocument(content: NotificationContent, keys: Pick<NotificationDoc, '
 }
 
 /**
- * Calls that arrive while a write is in flight are stored together in the
- * next one (one preferences read, one seq round trip, one insertMany), so
+ * Calls that arrive while both writers are busy are stored together in the
+ * next batch (one muters lookup, one seq round trip, one insertMany), so
  * under load the database sees a few large writes instead of many small ones,
  * and an idle writer writes at once. Seqs come from the allocator; an insert
  * that finds its seq taken (another instance raced) repairs the counter and
