@@ -31,8 +31,8 @@ import { withTimeout } from '../platform/with-timeout';
  */
 /**
  * An announcement this old is taken as dead (its publisher crashed between announcing and reporting):
- * it no longer keeps counts from being cached, nor makes them provisional. A publish's inserts and
- * cache calls have deadlines far shorter than this.
+ * it no longer keeps counts from being cached, nor makes them provisional. A publish renews its
+ * announcement every RENEW_MS while it waits for its insert, so only a crashed one's gets this old.
  */
 export const PENDING_STALE_SECONDS = 30;
 
