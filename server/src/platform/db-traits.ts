@@ -5,12 +5,21 @@ export interface DatabaseTraits {
   /**
    * False on FerretDB 1.x. Upstream, only an `_id` equality filter uses an index there and every
    * other filter reads the whole collection; Herald's build (scripts/ferretdb) also uses an index
-   * for equality on its first field, but never for a range or a sort, so `{ userId, seq > n }` still
-   * decodes every notification of the user. Hot paths look a seq window up by `_id` instead (on
-   * MongoDB they use the secondary indexes).
+   * for equality on its first field and has SQLite filter nulls and number ranges, but sorts in Go,
+   * so `{ userId, seq > n }` sorted and limited decodes every notification after n. Hot paths look a
+   * seq window up by `_id` instead (on MongoDB they use the secondary indexes).
    */
   secondaryIndexes: boolean;
+  /**
+   * Herald's FerretDB build from herald.5 on: a `count` command whose filter it can hand to SQLite
+   * whole (equality on `_id` or an index's first field, `null`, `$or` of those) is one SQL COUNT,
+   * with no document read. Elsewhere on FerretDB a count reads every document it counts.
+   */
+  sqlCounts: boolean;
 }
+
+/** The build marker of Herald's FerretDB (`v1.24.2-herald.5`), as buildInfo reports it. */
+const HERALD_BUILD = /-herald\.(\d+)/;
 
 const known = new WeakMap<Connection, Promise<DatabaseTraits>>();
 
@@ -22,7 +31,9 @@ export function databaseTraits(connection: Connection): Promise<DatabaseTraits> 
       const db = connection.db;
       if (!db) throw new Error('not connected to the database');
       const info = await db.admin().command({ buildInfo: 1 });
-      return { secondaryIndexes: !('ferretdbVersion' in info) };
+      const ferretdb = typeof info.ferretdbVersion === 'string' ? info.ferretdbVersion : undefined;
+      const build = Number(ferretdb?.match(HERALD_BUILD)?.[1] ?? 0);
+      return { secondaryIndexes: ferretdb === undefined, sqlCounts: build >= 5 };
     })();
     known.set(connection, traits);
     // A failed probe (database down) is asked again next time.
