@@ -19,7 +19,7 @@ import { parseEnv } from 'node:util';
 const FERRETDB_VERSION = 'v1.24.2';
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
 /** What our build reports: upstream's version plus the marker of the fixes below. */
-const FERRETDB_BUILD = `${FERRETDB_VERSION}-herald.5`;
+const FERRETDB_BUILD = `${FERRETDB_VERSION}-herald.6`;
 const FERRETDB_BINARY = 'ferretdb-herald';
 /**
  * Fixes to FerretDB 1.24's source:
@@ -49,6 +49,9 @@ const FERRETDB_BINARY = 'ferretdb-herald';
  * 5. Every query iterator recorded its creator's stack for leak detection and got a finalizer that
  *    panics if it was never closed: about a seventh of a find's CPU. Turned off
  *    (scripts/ferretdb/herald_untracked.go); a find by _id went from 2.8 to 1.7 ms.
+ * 6. A find sorted on one field with a limit reads and sorts every match in Go. When the filter
+ *    translates exactly and the field holds only numbers, null or nothing in the matches (one SQL
+ *    query checks), SQLite orders and limits instead: the newest notification of a user is one read.
  */
 const FERRETDB_PATCHES = [
   {
@@ -87,12 +90,25 @@ const FERRETDB_PATCHES = [
   {
     file: 'internal/backends/collection.go',
     from: `\tOnlyRecordIDs bool\n\tComment       string\n}\n`,
-    to: `\tOnlyRecordIDs bool\n\tComment       string\n\n\t// HeraldCount, when set, lets the backend count the matching documents into it instead of\n\t// returning them; it sets -1 when it did not.\n\tHeraldCount *int64\n}\n`,
+    to:
+      `\tOnlyRecordIDs bool\n\tComment       string\n\n\t// HeraldCount, when set, lets the backend count the matching documents into it instead of\n\t// returning them; it sets -1 when it did not.\n\tHeraldCount *int64\n\n` +
+      `\t// HeraldSort and HeraldLimit, when set, let the backend return only the first HeraldLimit\n\t// matches in that order (the handler still sorts and limits them).\n\tHeraldSort  *types.Document\n\tHeraldLimit int64\n}\n`,
   },
   {
     file: 'internal/backends/sqlite/collection.go',
     from: `func (c *collection) Query(ctx context.Context, params *backends.QueryParams) (*backends.QueryResult, error) {\n`,
-    to: `func (c *collection) Query(ctx context.Context, params *backends.QueryParams) (*backends.QueryResult, error) {\n\tif res, counted, err := c.heraldCount(ctx, params); counted {\n\t\treturn res, err\n\t}\n\n`,
+    to:
+      `func (c *collection) Query(ctx context.Context, params *backends.QueryParams) (*backends.QueryResult, error) {\n\tif res, counted, err := c.heraldCount(ctx, params); counted {\n\t\treturn res, err\n\t}\n\n` +
+      `\tif res, sorted, err := c.heraldSorted(ctx, params); sorted {\n\t\treturn res, err\n\t}\n\n`,
+  },
+  // Sorted finds with a limit: offered to the backend (HeraldSort); SQLite orders when the filter translates exactly.
+  {
+    file: 'internal/handler/msg_find.go',
+    from: `\th.L.DebugContext(ctx, fmt.Sprintf("Converted %+v for %+v to %+v.", params, cInfo, qp))\n`,
+    to:
+      `\tif !h.DisablePushdown && params.Sort.Len() == 1 && params.Sort.Keys()[0] != "$natural" && params.Limit > 0 &&\n` +
+      `\t\tqp.Filter.Len() == params.Filter.Len() && !cInfo.Capped() {\n\t\tqp.HeraldSort = params.Sort\n\t\tqp.HeraldLimit = params.Skip + params.Limit\n\t}\n\n` +
+      `\th.L.DebugContext(ctx, fmt.Sprintf("Converted %+v for %+v to %+v.", params, cInfo, qp))\n`,
   },
   {
     file: 'internal/handler/msg_count.go',

@@ -111,6 +111,8 @@ describe('the database answers indexed queries from the index, exactly', () => {
       { userId: 'c', seq: { $gte: 2, $lt: 9 } },
       { seq: { $lte: 5 } },
       { readAt: null, $or: [{ userId: 'b' }, { seq: { $gt: 8 } }] },
+      { userId: 'a', seq: { $exists: false } },
+      { userId: 'b', readAt: { $exists: true }, seq: { $lt: 6 } },
     ];
     for (const filter of filters) {
       // FerretDB hands no part of {$and: [...]} to SQLite: its own matcher decides, as MongoDB's does.
@@ -125,6 +127,34 @@ describe('the database answers indexed queries from the index, exactly', () => {
     for (const filter of filters.slice(0, 5)) {
       const plan = await connection.db!.command({ explain: { find: 'pushdown_mixed', filter }, verbosity: 'queryPlanner' });
       expect({ filter, scan: isCollectionScan(plan) }).toEqual({ filter, scan: false });
+    }
+  });
+
+  it('returns the first documents of a sorted, limited find as MongoDB orders them', async () => {
+    const mixed = connection.collection('pushdown_mixed');
+    const sortedSeqs = async (collection: typeof mixed, filter: Record<string, unknown>, direction: 1 | -1, skip: number, limit: number) =>
+      // Missing and null sort as equals, in either order.
+      (await collection.find(filter).sort({ seq: direction }).skip(skip).limit(limit).toArray()).map((doc) => doc.seq ?? null);
+    const cases: [typeof mixed, Record<string, unknown>, 1 | -1, number, number][] = [
+      // Numbers only: SQLite may order and limit.
+      [collection() as unknown as typeof mixed, { userId: 'user-5' }, -1, 0, 1],
+      [collection() as unknown as typeof mixed, { userId: 'user-5', seq: { $gt: 3 } }, 1, 0, 5],
+      [collection() as unknown as typeof mixed, { userId: { $in: ['user-5', 'q"x'] }, readAt: null }, -1, 2, 4],
+      [collection() as unknown as typeof mixed, { userId: 'user-1' }, 1, 0, 2],
+      // Missing, null, arrays, strings and dates where the sort looks: FerretDB's own order.
+      [mixed, { userId: 'a' }, -1, 0, 3],
+      [mixed, { userId: 'a' }, 1, 0, 12],
+      [mixed, { userId: 'b', readAt: null, seq: { $exists: true } }, -1, 1, 3],
+      [mixed, { userId: 'c', seq: { $gte: 1 } }, 1, 0, 2],
+    ];
+    for (const [collection, filter, direction, skip, limit] of cases) {
+      const expected = await sortedSeqs(collection, { $and: [filter] }, direction, skip, limit);
+      expect({ filter, direction, seqs: await sortedSeqs(collection, filter, direction, skip, limit) }).toEqual({
+        filter,
+        direction,
+        seqs: expected,
+      });
+      expect(expected.length).toBeGreaterThan(0);
     }
   });
 

@@ -11,21 +11,27 @@ export interface CountFeed {
   withState(userId: string): Promise<CountsWithState>;
 }
 
+/**
+ * How many notifications `query` (plain values, no casting needed) matches. countDocuments is an
+ * aggregation; on Herald's FerretDB build the count command is one SQL COUNT instead, with no document
+ * read (see DatabaseTraits.sqlCounts).
+ */
+export async function countNotifications(connection: Connection, query: Record<string, unknown>): Promise<number> {
+  const Notification = notificationModel(connection);
+  if (!(await databaseTraits(connection)).sqlCounts) return Notification.countDocuments(query);
+  const answer = await connection.db!.command({ count: Notification.collection.collectionName, query });
+  return Number(answer.n);
+}
+
 export function createCountFeed(deps: { connection: Connection; cache: Pick<FeedCache, 'countsWithState'> }): CountFeed {
   const Notification = notificationModel(deps.connection);
-
-  /** The count command (not countDocuments, an aggregation there): Herald's FerretDB answers it in SQL. */
-  async function sqlCount(query: Record<string, unknown>): Promise<number> {
-    const answer = await deps.connection.db!.command({ count: Notification.collection.collectionName, query });
-    return Number(answer.n);
-  }
 
   async function countInDatabase(userId: string): Promise<NotificationCounts> {
     const traits = await databaseTraits(deps.connection);
     if (traits.sqlCounts) {
       const [unread, unseen] = await Promise.all([
-        sqlCount({ userId, readAt: null, archivedAt: null }),
-        sqlCount({ userId, seenAt: null, archivedAt: null }),
+        countNotifications(deps.connection, { userId, readAt: null, archivedAt: null }),
+        countNotifications(deps.connection, { userId, seenAt: null, archivedAt: null }),
       ]);
       return { unread, unseen };
     }

@@ -5,6 +5,7 @@ import type { Logger } from '../platform/logger';
 import type { RedisClient } from '../platform/redis-client';
 import type { FeedCache } from './feed-cache';
 import { expiredKeyDays, idempotencyModel } from './idempotency';
+import { countNotifications } from './notification-counts';
 import { notificationModel } from './notification-model';
 import { recordSeqFloors } from './sequence';
 
@@ -154,7 +155,7 @@ export function createRetentionSweeper(deps: {
     // Seqs start at 1 and never repeat: a user whose counter is within every cap cannot be over one.
     const highest = Number((await deps.redis.get(seqKey(userId))) ?? Number.POSITIVE_INFINITY);
     if (highest <= Math.min(...caps)) return false;
-    let count = await Notification.countDocuments({ userId });
+    let count = await countNotifications(deps.connection, { userId });
     let removed = 0;
     if (maxPerActor > 0 && count > maxPerActor) {
       const heavy = await Notification.aggregate<{ _id: string }>([

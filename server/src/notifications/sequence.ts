@@ -87,7 +87,8 @@ export function createSequenceAllocator(deps: {
     const raise = (userId: string, seq: number) => result.set(userId, Math.max(result.get(userId) ?? 0, seq));
     const recorded = await Floor.find({ _id: mongoose.trusted({ $in: userIds }) }).lean();
     for (const doc of recorded) raise(doc._id, doc.seq);
-    if ((await databaseTraits(deps.connection)).secondaryIndexes) {
+    const traits = await databaseTraits(deps.connection);
+    if (traits.secondaryIndexes || traits.sortedLimits) {
       // One index probe per user.
       const newest = await Promise.all(userIds.map((userId) => Notification.findOne({ userId }, { seq: 1 }).sort({ seq: -1 }).lean()));
       newest.forEach((doc, i) => doc && raise(userIds[i]!, doc.seq));

@@ -16,9 +16,15 @@ export interface DatabaseTraits {
    * with no document read. Elsewhere on FerretDB a count reads every document it counts.
    */
   sqlCounts: boolean;
+  /**
+   * Herald's FerretDB build from herald.6 on: a find sorted on one numeric field with a limit, whose
+   * filter it can hand to SQLite whole, reads only the first matches (SQLite orders and limits), so
+   * "the newest notification of a user" is one index probe, as on MongoDB.
+   */
+  sortedLimits: boolean;
 }
 
-/** The build marker of Herald's FerretDB (`v1.24.2-herald.5`), as buildInfo reports it. */
+/** The build marker of Herald's FerretDB (`v1.24.2-herald.6`), as buildInfo reports it. */
 const HERALD_BUILD = /-herald\.(\d+)/;
 
 const known = new WeakMap<Connection, Promise<DatabaseTraits>>();
@@ -33,7 +39,7 @@ export function databaseTraits(connection: Connection): Promise<DatabaseTraits> 
       const info = await db.admin().command({ buildInfo: 1 });
       const ferretdb = typeof info.ferretdbVersion === 'string' ? info.ferretdbVersion : undefined;
       const build = Number(ferretdb?.match(HERALD_BUILD)?.[1] ?? 0);
-      return { secondaryIndexes: ferretdb === undefined, sqlCounts: build >= 5 };
+      return { secondaryIndexes: ferretdb === undefined, sqlCounts: build >= 5, sortedLimits: build >= 6 };
     })();
     known.set(connection, traits);
     // A failed probe (database down) is asked again next time.
