@@ -138,6 +138,8 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
   const outages: { from: number; to: number }[] = [];
   const applied: { id: string; at: number; offline: { from: number; to: number }[] }[] = [];
   const caughtUp = new WeakSet<FeedClient>();
+  /** With CHAOS_TRACE: the history of the first clients that applied a notification late. */
+  const lateTraces: string[] = [];
   /** The load runs while this is set; the result was printed once this is. */
   let publishing = false;
   let reported = false;
@@ -199,6 +201,13 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
           if (!caughtUp.has(client)) continue;
           latencies.push(Date.now() - Date.parse(item.createdAt));
           applied.push({ id: item.id, at: Date.now(), offline });
+          // A late one (before outages are taken off): this client's recent history, for the report.
+          const answered = answeredAt.get(item.id);
+          if (process.env.CHAOS_TRACE && answered !== undefined && Date.now() - answered > STALENESS_BOUND_MS && lateTraces.length < 8) {
+            lateTraces.push(
+              `late: ${item.id} (#${item.seq}) to ${userId}, ${Date.now() - answered} ms after its answer:\n  ${trace.join('\n  ')}`,
+            );
+          }
         }
         trace.push(`${at()} state unread=${state.unread} items=${state.items.length} lastSeq=${state.lastSeq}`);
         if (trace.length > 40) trace.shift();
@@ -493,8 +502,10 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
       console.log(
         `chaos result ${JSON.stringify({ ...summary, examples: undefined })}\n${[...report.examples, ...stale.examples].join('\n')}\n${log.join('\n')}`,
       );
-      if (process.env.CHAOS_TRACE)
+      if (process.env.CHAOS_TRACE) {
         for (const g of gateways) fs.writeFileSync(path.join(os.tmpdir(), `chaos-gateway-${g.port}.log`), g.output());
+        if (lateTraces.length > 0) console.log(lateTraces.join('\n'));
+      }
       expect({
         missing: report.missing,
         extra: report.extra,
