@@ -1,5 +1,6 @@
 import mongoose from 'mongoose';
 import { freshMongoUri } from './support/services';
+import { databaseTraits } from '../src/platform/db-traits';
 import { isCollectionScan } from './support/database';
 
 /**
@@ -155,6 +156,22 @@ describe('the database answers indexed queries from the index, exactly', () => {
         seqs: expected,
       });
       expect(expected.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('recognises the bundled FerretDB build, so counts and the newest seq take its SQL paths', async () => {
+    const info = await connection.db!.admin().command({ buildInfo: 1 });
+    const traits = await databaseTraits(connection);
+    if ('ferretdbVersion' in info) {
+      // The build `npm run setup` makes; a stock FerretDB would read documents for both.
+      expect({ version: info.ferretdbVersion, ...traits }).toEqual({
+        version: expect.stringMatching(/-herald\.\d+$/),
+        secondaryIndexes: false,
+        sqlCounts: true,
+        sortedLimits: true,
+      });
+    } else {
+      expect(traits).toEqual({ secondaryIndexes: true, sqlCounts: false, sortedLimits: false });
     }
   });
 

@@ -18,8 +18,8 @@ export interface DatabaseTraits {
   sqlCounts: boolean;
   /**
    * Herald's FerretDB build from herald.6 on: a find sorted on one numeric field with a limit, whose
-   * filter it can hand to SQLite whole, reads only the first matches (SQLite orders and limits), so
-   * "the newest notification of a user" is one index probe, as on MongoDB.
+   * filter it can hand to SQLite whole, decodes only the first matches (SQLite orders and limits), so
+   * "the newest notification of a user" reads one document instead of all of the user's.
    */
   sortedLimits: boolean;
 }
@@ -39,7 +39,7 @@ export function databaseTraits(connection: Connection): Promise<DatabaseTraits> 
       const info = await db.admin().command({ buildInfo: 1 });
       const ferretdb = typeof info.ferretdbVersion === 'string' ? info.ferretdbVersion : undefined;
       const build = Number(ferretdb?.match(HERALD_BUILD)?.[1] ?? 0);
-      return { secondaryIndexes: ferretdb === undefined, sqlCounts: build >= 5, sortedLimits: build >= 6 };
+      return { secondaryIndexes: !('ferretdbVersion' in info), sqlCounts: build >= 5, sortedLimits: build >= 6 };
     })();
     known.set(connection, traits);
     // A failed probe (database down) is asked again next time.
