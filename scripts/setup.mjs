@@ -44,8 +44,9 @@ const FERRETDB_BINARY = 'ferretdb-herald';
  *    to null, a field compared with numbers, and $or of those. FerretDB still applies the whole
  *    filter to what comes back, as it does upstream. File: scripts/ferretdb/herald_pushdown.go.
  * 4. A count command decodes every document it counts. When the whole filter translates exactly
- *    (fix 3 without the ranges), SQLite counts instead (measured on a chaos-test database: a user's
- *    unread count 25-29 ms as one read, 4.2-4.5 ms as a count command).
+ *    (number ranges only where the field holds numbers, checked in SQL), SQLite counts instead
+ *    (measured on a chaos-test database: a user's unread count 25-29 ms as one read, 4.2-4.5 ms as
+ *    a count command).
  * 5. Every query iterator recorded its creator's stack for leak detection and got a finalizer that
  *    panics if it was never closed: about a seventh of a find's CPU. Turned off
  *    (scripts/ferretdb/herald_untracked.go); a find by _id went from 2.8 to 1.7 ms.

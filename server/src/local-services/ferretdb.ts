@@ -48,9 +48,10 @@ function onPath(name: string): string | undefined {
 
 /**
  * Where the FerretDB binary is: FERRETDB_BIN, then the build `npm run setup` makes (ferretdb-herald,
- * in Go's bin directory or on PATH; it carries three small fixes: queries on _id or on an index's first
- * field read through the index, and conditional writes to one document are atomic, as on MongoDB),
- * then a stock ferretdb, which works but reads the whole collection on every query.
+ * in Go's bin directory or on PATH; it carries small fixes, see scripts/setup.mjs: queries on _id or
+ * on an index's first field read through the index, SQLite filters, counts and orders what it can,
+ * and conditional writes to one document are atomic, as on MongoDB), then a stock ferretdb, which
+ * works but reads the whole collection on every query.
  */
 export function findFerretDb(): string | undefined {
   const bin = goBinDir();

@@ -5,9 +5,9 @@ export interface DatabaseTraits {
   /**
    * False on FerretDB 1.x. Upstream, only an `_id` equality filter uses an index there and every
    * other filter reads the whole collection; Herald's build (scripts/ferretdb) also uses an index
-   * for equality on its first field and has SQLite filter nulls and number ranges, but sorts in Go,
-   * so `{ userId, seq > n }` sorted and limited decodes every notification after n. Hot paths look a
-   * seq window up by `_id` instead (on MongoDB they use the secondary indexes).
+   * for equality on its first field and has SQLite filter, count and (see sortedLimits) order, but it
+   * still evaluates each of the user's documents' JSON in SQL where MongoDB walks an index range. Hot
+   * paths look a seq window up by `_id` instead (on MongoDB they use the secondary indexes).
    */
   secondaryIndexes: boolean;
   /**
