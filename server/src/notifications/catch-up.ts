@@ -31,6 +31,12 @@ const MAX_GAPS_PER_SYNC = 200;
  */
 export interface CatchUp {
   syncAfter(userId: string, afterSeq: number, limit?: number, options?: SyncOptions): Promise<SyncResult>;
+  /**
+   * Per user, the highest seq the database holds (a notification, a known gap or a deletion; 0 for
+   * none), with each user's Redis counter raised to it: after Redis lost the counters, what a socket
+   * must have caught up to, and the counters the staleness check compares against are back.
+   */
+  storedUpTo(userIds: string[]): Promise<Map<string, number>>;
   /** Stops listening to the Redis connection's events. */
   close(): void;
 }
@@ -217,6 +223,7 @@ export function createCatchUp(deps: {
 
   return {
     close: checks.stop,
+    storedUpTo: (userIds) => deps.sequences.repair(userIds),
     async syncAfter(userId, afterSeq, limit = SYNC_PAGE_SIZE, options = {}) {
       // Counts first, then the counter, then the read: a notification the counts include was stored
       // before the read began, so this sync returns it too (on this page or a later one), and its live

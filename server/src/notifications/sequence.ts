@@ -46,8 +46,12 @@ interface SequenceScripts {
 export interface SequenceAllocator {
   /** One new seq per entry, in order; a user named twice gets two consecutive numbers. */
   reserve(userIds: string[]): Promise<number[]>;
-  /** After an insert found its seq taken: raise these users' counters above everything stored. */
-  repair(userIds: string[]): Promise<void>;
+  /**
+   * Raises these users' counters to everything stored (after an insert found its seq taken, or after
+   * Redis lost the counters), and resolves with that: per user, the highest seq the database holds as
+   * a notification, a known gap or a deletion (0 for none). A Redis failure is logged, not thrown.
+   */
+  repair(userIds: string[]): Promise<Map<string, number>>;
   /** The highest seq handed out to the user, or null when Redis cannot say. */
   highest(userId: string): Promise<number | null>;
 }
@@ -158,6 +162,7 @@ export function createSequenceAllocator(deps: {
       await redisCall(Promise.all(unique.map((userId) => scripts.heraldSeqSeed(key(userId), floor.get(userId)!, 0)))).catch(
         (error: unknown) => log.warn({ err: error }, 'could not raise seq counters in redis'),
       );
+      return floor;
     },
 
     async highest(userId) {

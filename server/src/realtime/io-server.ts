@@ -121,7 +121,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     logger: log,
   });
   const stats = createInstanceStats({ io, instanceId: deps.instanceId, userChannels, topicChannels, metrics: deps.metrics, logger: log });
-  const stopResync = resyncAfterRedisOutage({ io, subscriber: deps.redis.userSubscriber, logger: log });
+  const stopResync = resyncAfterRedisOutage({ io, subscriber: deps.redis.userSubscriber, catchUp: deps.catchUp, positions, logger: log });
   const membership = startMembershipCheck({
     io,
     redis: deps.redis.command,
