@@ -31,6 +31,10 @@ export type TopicPolicy = (request: {
 /** Created topics only: public ones are open to every signed-in user, private ones to members a backend added. */
 export const defaultTopicPolicy: TopicPolicy = ({ info, isMember }) => info !== null && (info.visibility === 'public' || isMember);
 
+/** How long a found topic is taken as existing without reading it again, and how many are kept. */
+const TOPIC_CACHE_MS = 60_000;
+const MAX_CACHED_TOPICS = 10_000;
+
 /** Rounds of read-then-write when other changes of the same membership keep landing in between. */
 const MAX_MEMBERSHIP_ATTEMPTS = 5;
 
@@ -71,6 +75,8 @@ export interface TopicService {
   ensure(input: { name: string; visibility?: 'public' | 'private'; systemEvents?: boolean }): Promise<TopicInfo>;
   members(topic: string): Promise<string[]>;
   topicsOf(userId: string): Promise<string[]>;
+  /** The topics of each of these users, in one query (every user named has an entry). */
+  topicsOfUsers(userIds: string[]): Promise<Map<string, string[]>>;
   /** A backend adds a member (no policy check: the backend is trusted); true if it was not one. */
   addMember(topic: string, user: { id: string; name?: string }): Promise<boolean>;
   removeMember(topic: string, user: { id: string; name?: string }): Promise<boolean>;
@@ -91,9 +97,27 @@ export function createTopicService(deps: {
   const policy = deps.policy ?? defaultTopicPolicy;
   const log = deps.logger.child({ module: 'topics' });
 
+  /**
+   * Topics this process has found, with when. A topic is never changed or deleted through Herald once
+   * created, so a found one is remembered: a topic message or a subscribe then reads no topic from the
+   * database. Not found is never remembered (another instance may create it the next moment). The
+   * entries expire after TOPIC_CACHE_MS, so a topic an operator removes from the database by hand is
+   * forgotten by then.
+   */
+  const found = new Map<string, { info: TopicInfo; at: number }>();
+
   async function info(topic: string): Promise<TopicInfo | null> {
+    const cached = found.get(topic);
+    if (cached && Date.now() - cached.at < TOPIC_CACHE_MS) return cached.info;
     const doc = await Topic.findById(topic).lean();
-    return doc ? toInfo(doc) : null;
+    if (!doc) {
+      found.delete(topic);
+      return null;
+    }
+    if (found.size >= MAX_CACHED_TOPICS) found.delete(found.keys().next().value!);
+    const result = toInfo(doc);
+    found.set(topic, { info: result, at: Date.now() });
+    return result;
   }
 
   async function require(rawTopic: unknown): Promise<TopicInfo> {
@@ -229,6 +253,14 @@ export function createTopicService(deps: {
     async topicsOf(userId: string): Promise<string[]> {
       const docs = await TopicMember.find({ userId }).lean();
       return docs.filter((doc) => doc.member !== false).map((doc) => doc.topic);
+    },
+
+    async topicsOfUsers(userIds: string[]): Promise<Map<string, string[]>> {
+      const result = new Map(userIds.map((userId): [string, string[]] => [userId, []]));
+      if (userIds.length === 0) return result;
+      const docs = await TopicMember.find({ userId: mongoose.trusted({ $in: userIds }) }, { topic: 1, userId: 1, member: 1 }).lean();
+      for (const doc of docs) if (doc.member !== false) result.get(doc.userId)?.push(doc.topic);
+      return result;
     },
 
     /** A backend adds a member (no policy check: the backend is trusted). */
