@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { Connection } from 'mongoose';
+import mongoose, { type Connection } from 'mongoose';
 import { createNames, topicRoom, type TopicMessage } from '@herald/shared';
 import type { LocalRedis } from '../server/src/local-services/redis-server';
 import type { RunningHerald } from '../server/src/main';
@@ -23,11 +23,20 @@ describe('topic membership, when messages are lost or requests race', () => {
   let otherRedis: Redis;
   /** Another process's topic service, whose messages on user channels are all lost. */
   let deaf: TopicService;
+  let membershipReads = 0;
 
   beforeAll(async () => {
     redis = await startTestRedis();
     const mongodbUri = freshMongoUri();
-    herald = await startTestHerald({ mongodbUri, redisUrl: redis.url });
+    // On a watched connection: the membership reads the gateway sends are counted.
+    herald = await startTestHerald({ mongodbUri: `${mongodbUri}?monitorCommands=true`, redisUrl: redis.url });
+    for (const watched of mongoose.connections) {
+      const client = watched.readyState === 1 ? watched.getClient() : undefined;
+      if (!client?.options.monitorCommands) continue;
+      client.on('commandStarted', (event) => {
+        if (event.commandName === 'find' && event.command.find === 'topic_members') membershipReads++;
+      });
+    }
     connection = await createMongoConnection(mongodbUri).asPromise();
     otherRedis = new Redis(redis.url);
     deaf = createTopicService({
@@ -70,6 +79,25 @@ describe('topic membership, when messages are lost or requests race', () => {
     await herald.gateway.topics.publishToTopic(topic, { event: 'after' });
     await sleep(300);
     expect(received.map((m) => m.event)).toEqual(['before']);
+  });
+
+  it('removals of 30 members whose messages were all lost take effect on every socket, with a query per 500 users, not per user', async () => {
+    const topic = 'team:many';
+    const members = Array.from({ length: 30 }, (_, i) => `many-${i}`);
+    await herald.gateway.topics.create({ name: topic, visibility: 'private' });
+    for (const id of members) await herald.gateway.topics.addMember(topic, { id });
+    await Promise.all(members.map(socketFor));
+    const room = () => herald.gateway.io.of('/').adapter.rooms.get(topicRoom(topic))?.size ?? 0;
+    await waitFor(() => expect(room()).toBe(30));
+    // Every socket's topics are settled (the check has compared each user once) before counting.
+    await sleep(2500);
+
+    const readsBefore = membershipReads;
+    await Promise.all(members.map((id) => deaf.removeMember(topic, { id })));
+    await waitFor(() => expect(room()).toBe(0), 5000, 50);
+    // One check or two (the removals may straddle one), never one read per member.
+    expect(membershipReads - readsBefore).toBeGreaterThanOrEqual(1);
+    expect(membershipReads - readsBefore).toBeLessThanOrEqual(2);
   });
 
   it('a subscribe racing the removal never re-adds the member (25 races)', async () => {

@@ -8,6 +8,8 @@ import type { SocketSessions } from './socket-session';
 
 /** How often the membership versions of the users here are compared. @default 2000 */
 const CHECK_INTERVAL_MS = 2000;
+/** Users whose topics are read in one query. */
+const USERS_PER_READ = 500;
 /** Stands for "reconcile failed": never equal to a stored version. */
 const RETRY = 'retry';
 
@@ -16,7 +18,7 @@ const RETRY = 'retry';
  * a change take effect at once. When that message is lost (this instance's subscriber was down), the
  * user's membership version (a Redis counter every change bumps) still moved: every 2 s this instance
  * reads the versions of the users whose sockets it holds (MGETs, no database query), and for a user
- * whose version changed reads the user's topics from the database and makes every local socket of
+ * whose version changed reads the user's topics from the database (500 users per query) and makes every local socket of
  * theirs leave the topics they left and join the ones they joined. So a removal takes effect on every
  * socket within about 2 s, lost message or not; a new socket joins from the database as it opens.
  */
@@ -33,7 +35,7 @@ export function startMembershipCheck(deps: {
   io: IoServer;
   redis: RedisClient;
   names: HeraldNames;
-  topics: Pick<TopicService, 'topicsOf'>;
+  topics: Pick<TopicService, 'topicsOfUsers'>;
   sessions: Pick<SocketSessions, 'joinTopic' | 'leaveTopic' | 'topicsOf'>;
   logger: Logger;
   intervalMs?: number;
@@ -42,11 +44,15 @@ export function startMembershipCheck(deps: {
   /** The version each user here had when last compared (null: no change ever recorded). */
   let seen = new Map<string, string | null>();
 
-  async function reconcile(userId: string, sockets: IoSocket[]): Promise<void> {
-    const topics = new Set(await deps.topics.topicsOf(userId));
-    for (const socket of sockets) {
-      for (const topic of deps.sessions.topicsOf(socket)) if (!topics.has(topic)) deps.sessions.leaveTopic(socket, topic);
-      await Promise.all([...topics].map((topic) => deps.sessions.joinTopic(socket, topic)));
+  /** Each of these users' sockets leave the topics they left and join the ones they joined, as the database has them. */
+  async function reconcile(userIds: string[], byUser: Map<string, IoSocket[]>): Promise<void> {
+    const topicsOf = await deps.topics.topicsOfUsers(userIds);
+    for (const userId of userIds) {
+      const topics = new Set(topicsOf.get(userId) ?? []);
+      for (const socket of byUser.get(userId)!) {
+        for (const topic of deps.sessions.topicsOf(socket)) if (!topics.has(topic)) deps.sessions.leaveTopic(socket, topic);
+        await Promise.all([...topics].map((topic) => deps.sessions.joinTopic(socket, topic)));
+      }
     }
   }
 
@@ -73,10 +79,12 @@ export function startMembershipCheck(deps: {
     // Baselines recorded while this check ran (sockets that opened meanwhile) are kept.
     for (const [userId, version] of seen) if (!next.has(userId) && byUser.has(userId)) next.set(userId, version);
     seen = next;
-    for (const userId of changed) {
-      await reconcile(userId, byUser.get(userId)!).catch((error: unknown) => {
+    // Many users at once (everyone joining a live event's topic): one query per batch, not one per user.
+    for (let i = 0; i < changed.length; i += USERS_PER_READ) {
+      const batch = changed.slice(i, i + USERS_PER_READ);
+      await reconcile(batch, byUser).catch((error: unknown) => {
         // Compared again next time: a version no counter has, so the change is seen again.
-        seen.set(userId, RETRY);
+        for (const userId of changed.slice(i)) seen.set(userId, RETRY);
         throw error;
       });
     }
