@@ -56,8 +56,9 @@ export function resyncAfterRedisOutage(deps: {
     const started = Date.now();
     const byUser = new Map<string, IoSocket[]>();
     for (const socket of deps.io.of('/').sockets.values()) {
-      const userId = socket.data.userId;
-      byUser.set(userId, [...(byUser.get(userId) ?? []), socket]);
+      const list = byUser.get(socket.data.userId);
+      if (list) list.push(socket);
+      else byUser.set(socket.data.userId, [socket]);
     }
     const users = [...byUser.keys()];
     let asked = 0;
