@@ -58,7 +58,7 @@ export async function ensureIndexes(connection: Connection, options: EnsureIndex
     unique: true,
     ...(ferretDb ? {} : { partialFilterExpression: { dedupeKey: { $exists: true } } }),
   });
-  // Only a group's newest item has these fields (see NotificationDoc.groupHead); the same partial/NULL rule.
+  // Only grouped items have these fields (see NotificationDoc.groupHead); the same partial/NULL rule.
   await notificationModel(connection).collection.createIndex(GROUP_HEAD_INDEX.key, {
     name: GROUP_HEAD_INDEX.name,
     ...(ferretDb ? {} : { partialFilterExpression: { groupHead: { $exists: true } } }),

@@ -1,3 +1,4 @@
+import { Types } from 'mongoose';
 import { io } from 'socket.io-client';
 import { FeedClient, type FeedSocket } from '../../client/src/notifications/core/feed-client';
 import { storedNotifications } from './support/database';
@@ -139,6 +140,39 @@ describe('digest and grouping', () => {
     const all = await everything(userId);
     expect(all.filter((doc) => doc.gap)).toHaveLength(all.length - 1);
     expect(all.filter((doc) => doc.supersededBy)).toHaveLength(23);
+  });
+
+  it('a replaced item keeps its slot: a publisher that read it as the newest cannot store after it any more', async () => {
+    const userId = 'group-stale';
+    const items = [];
+    for (const actor of ['Alice', 'Bob', 'Carol']) items.push((await comment(userId, actor)).body.notifications[0]);
+    const slot = (n: number) => JSON.stringify([userId, 'post:1:comments', n]);
+    const all = await everything(userId);
+    expect(all.map((doc) => doc.groupSlot)).toEqual([slot(1), slot(2), slot(3)]);
+    // What a publisher that read item 1 as the newest (before item 2 was stored) would insert, now that
+    // item 3 has replaced item 2: refused, so it reads the group again instead of counting 2 once more.
+    const stale = { ...all[2], _id: new Types.ObjectId(), seq: 4, groupSlot: slot(2) };
+    await expect(stack.inspector.collection('notifications').insertOne(stale)).rejects.toMatchObject({ code: 11000 });
+    expect((await storedNotifications(stack.inspector, userId)).map((doc) => doc.group?.count)).toEqual([3]);
+  });
+
+  it('after the newest item of a group is deleted, the next one starts a new group in the next slot', async () => {
+    const userId = 'group-deleted';
+    await comment(userId, 'Alice');
+    const second = (await comment(userId, 'Bob')).body.notifications[0];
+    expect(second.group).toMatchObject({ count: 2 });
+    await asUser(stack.herald.url, token(userId)).delete(`/api/notifications/${second.id}`).expect(200);
+    const third = (await comment(userId, 'Carol')).body.notifications[0];
+    expect(third.group).toMatchObject({ id: third.id, count: 1, actorCount: 1 });
+    expect(third.title).toBe('Carol commented on your post');
+    const fourth = (await comment(userId, 'Dan')).body.notifications[0];
+    expect(fourth.group).toMatchObject({ id: third.id, count: 2, actorCount: 2 });
+    const visible = await storedNotifications(stack.inspector, userId);
+    expect(visible.map((doc) => doc._id.toHexString())).toEqual([fourth.id]);
+    const all = await everything(userId);
+    expect(all.map((doc) => doc.groupSlot)).toEqual([1, 2, 3, 4].map((n) => JSON.stringify([userId, 'post:1:comments', n])));
+    // Only the open group's item is its key's newest.
+    expect(all.filter((doc) => doc.groupHead).map((doc) => doc._id.toHexString())).toEqual([fourth.id]);
   });
 
   it('a keyed retry does not count twice, even after the group moved on', async () => {

@@ -201,6 +201,15 @@ export function createNotificationFeed(deps: {
   }
 
   /**
+   * A group's newest item, deleted, stays its key's newest as a known gap with its group and slot: the
+   * next notification of the key starts a new group after it (see placeInGroup) in the slot after its
+   * own, instead of at the first slot, which the group's replaced items still hold.
+   */
+  function keptPlace(doc: Pick<NotificationDoc, 'group' | 'groupHead' | 'groupSlot'>) {
+    return doc.groupHead && doc.group ? { group: doc.group, groupHead: doc.groupHead, groupSlot: doc.groupSlot } : {};
+  }
+
+  /**
    * Replaces those of the user's notifications with these ids that are still there by known gaps (not
    * removed: clients syncing over their seqs know at once they hold nothing), then tells the user's
    * devices with fresh counts. Null when none was there.
@@ -208,7 +217,7 @@ export function createNotificationFeed(deps: {
   async function removeIds(userId: string, ids: string[]): Promise<{ removed: string[]; counts: NotificationCounts } | null> {
     const docs = await Notification.find(
       { _id: mongoose.trusted({ $in: ids.map((id) => new Types.ObjectId(id)) }), userId, gap: mongoose.trusted(NOT_A_GAP.gap) },
-      { seq: 1 },
+      { seq: 1, group: 1, groupHead: 1, groupSlot: 1 },
     ).lean();
     if (docs.length === 0) return null;
     // Their seqs must never be handed out again, even if one was the newest and the counters are rebuilt.
@@ -216,7 +225,10 @@ export function createNotificationFeed(deps: {
     const now = new Date();
     const result = await Notification.collection.bulkWrite(
       docs.map((doc) => ({
-        replaceOne: { filter: { _id: doc._id, userId, gap: NOT_A_GAP.gap }, replacement: gapDocument(userId, doc.seq, doc._id, now) },
+        replaceOne: {
+          filter: { _id: doc._id, userId, gap: NOT_A_GAP.gap },
+          replacement: { ...gapDocument(userId, doc.seq, doc._id, now), ...keptPlace(doc) },
+        },
       })),
       { ordered: false },
     );

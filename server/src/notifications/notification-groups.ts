@@ -19,7 +19,7 @@ export function groupHeadOf(userId: string, key: string): string {
   return JSON.stringify([userId, key]);
 }
 
-function groupSlotOf(userId: string, key: string, n: number): string {
+export function groupSlotOf(userId: string, key: string, n: number): string {
   return JSON.stringify([userId, key, n]);
 }
 
@@ -33,7 +33,18 @@ export interface GroupPlacement {
   title: string;
   groupHead: string;
   groupSlot: string;
-  retire: { seq: number; replace: boolean }[];
+  retire: RetireItem[];
+}
+
+/**
+ * An item to take out of the way once the new one is stored: replaced (same group: it becomes a known
+ * gap) or closed (an earlier group). `slot` is its `groupSlot`: the item keeps it either way, so a
+ * publisher that read the key's items before this one was stored is still refused that slot.
+ */
+export interface RetireItem {
+  seq: number;
+  replace: boolean;
+  slot?: string | undefined;
 }
 
 /** The title a group shows: the template chosen by how many other actors there are, else the member's own. */
@@ -62,7 +73,8 @@ export function placeInGroup(
   const latest = mine[0]?.group;
   const n = (latest?.n ?? 0) + 1;
   let group: GroupState;
-  if (latest && now.getTime() - latest.startedAt.getTime() < spec.windowSeconds * 1000) {
+  // A deleted newest item (a known gap that kept its place, see removeIds) closes its group.
+  if (latest && !mine[0]!.gap && now.getTime() - latest.startedAt.getTime() < spec.windowSeconds * 1000) {
     const known = actor !== undefined && latest.actors.some((a) => a.id === actor.id);
     group = {
       id: latest.id,
@@ -94,7 +106,7 @@ export function placeInGroup(
     title: groupTitle(spec, group),
     groupHead: head,
     groupSlot: groupSlotOf(userId, spec.key, n),
-    retire: mine.map((doc) => ({ seq: doc.seq, replace: doc.group!.id === group.id })),
+    retire: mine.map((doc) => ({ seq: doc.seq, replace: !doc.gap && doc.group!.id === group.id, slot: doc.groupSlot })),
   };
 }
 
@@ -126,24 +138,29 @@ export function createGroupStore(connection: Connection) {
      * closes stop being their key's newest. Returns the ids of the replaced items, with the index in
      * `stored` of the item that replaced each.
      */
-    async retire(
-      stored: { doc: NotificationDoc; retire: { seq: number; replace: boolean }[] }[],
-    ): Promise<{ userId: string; id: string; by: number }[]> {
+    async retire(stored: { doc: NotificationDoc; retire: RetireItem[] }[]): Promise<{ userId: string; id: string; by: number }[]> {
       const ops: mongo.AnyBulkWriteOperation[] = [];
       const replaced: { userId: string; id: string; by: number }[] = [];
       const now = new Date();
       for (const [by, { doc, retire }] of stored.entries()) {
-        for (const { seq, replace } of retire) {
+        for (const { seq, replace, slot } of retire) {
           if (seq === doc.seq) continue;
           const _id = notificationId(doc.userId, seq);
           // By key, not by doc.groupHead: a found copy (a keyed retry) may have been closed since.
           const filter = { _id, groupHead: groupHeadOf(doc.userId, doc.group!.key) };
           if (replace) {
             const { _id: _ignored, ...gap } = gapDocument(doc.userId, seq, _id, now);
-            ops.push({ replaceOne: { filter, replacement: { ...gap, supersededBy: doc._id.toHexString(), groupKey: doc.group!.key } } });
+            // The slot stays taken: a publisher that read this item as the newest must not store after it now.
+            const replacement = {
+              ...gap,
+              supersededBy: doc._id.toHexString(),
+              groupKey: doc.group!.key,
+              ...(slot ? { groupSlot: slot } : {}),
+            };
+            ops.push({ replaceOne: { filter, replacement } });
             replaced.push({ userId: doc.userId, id: _id.toHexString(), by });
           } else {
-            ops.push({ updateOne: { filter, update: { $unset: { groupHead: '', groupSlot: '' } } } });
+            ops.push({ updateOne: { filter, update: { $unset: { groupHead: '' } } } });
           }
         }
       }

@@ -40,8 +40,10 @@ export interface NotificationDoc {
   /** A grouped item (see GroupState). */
   group?: GroupState;
   /**
-   * While this is its group key's newest item: `[userId, key]` (indexed, to find it) and
-   * `[userId, key, n]` (unique: two publishers building on the same item cannot both store one).
+   * `groupHead`, while this is its group key's newest item (a deleted one too, as a known gap):
+   * `[userId, key]` (indexed, to find it). `groupSlot`, kept for good (replaced and closed items too):
+   * `[userId, key, n]` (unique: two publishers building on the same item cannot both store one, and
+   * one that read an item as the newest cannot store after it once another has).
    */
   groupHead?: string;
   groupSlot?: string;

@@ -7,7 +7,7 @@ import type { MutedRecipients } from '../preferences/muted-recipients';
 import type { Announced, FeedCache } from './feed-cache';
 import type { PublishPlan } from './idempotency';
 import type { RetentionTracker } from './retention';
-import { createGroupStore, placeInGroup, type GroupPlacement, type GroupSpec } from './notification-groups';
+import { createGroupStore, groupSlotOf, placeInGroup, type GroupPlacement, type GroupSpec } from './notification-groups';
 import { notificationId } from './notification-id';
 import { gapDocument, notificationModel, type NewNotificationDoc, type NotificationDoc } from './notification-model';
 import type { SequenceAllocator } from './sequence';
@@ -77,6 +77,7 @@ interface Slot {
   slotTaken?: string;
   /** A keyed retry found its grouped copy: the seq of the item that copy replaced. */
   foundPrevSeq?: number;
+  foundPrevSlot?: string;
 }
 
 /** What makes two notifications the same one: everything but ids, dates and state. */
@@ -424,7 +425,11 @@ export function createNotificationWriter(deps: {
       if (keyedSlot && copy && copy.userId === doc.userId && contentOf(copy) === contentOf(doc)) {
         stored[slot.request]![slot.index] = toNotification(copy);
         found.add(copy._id.toHexString());
-        if (copy.group?.prevSeq !== undefined) slot.foundPrevSeq = copy.group.prevSeq;
+        if (copy.group?.prevSeq !== undefined) {
+          slot.foundPrevSeq = copy.group.prevSeq;
+          // The item it was placed after held the slot before its own.
+          slot.foundPrevSlot = groupSlotOf(copy.userId, copy.group.key, copy.group.n - 1);
+        }
       } else if (keyedSlot && copy?.supersededBy && copy.userId === doc.userId && copy.groupKey === doc.group?.key) {
         // An earlier attempt stored it and a later notification of its group has replaced it since.
         folded.push({ slot, into: copy.supersededBy });
@@ -508,7 +513,13 @@ export function createNotificationWriter(deps: {
       // attempt stopped before; one that has been replaced itself since retires nothing.
       if (!found.has(notification.id)) return [{ request: slot.request, doc: doc as NotificationDoc, retire: slot.placement.retire }];
       if (slot.foundPrevSeq === undefined || notification.seq !== slot.seq) return [];
-      return [{ request: slot.request, doc: doc as NotificationDoc, retire: [{ seq: slot.foundPrevSeq, replace: true }] }];
+      return [
+        {
+          request: slot.request,
+          doc: doc as NotificationDoc,
+          retire: [{ seq: slot.foundPrevSeq, replace: true, slot: slot.foundPrevSlot }],
+        },
+      ];
     });
     if (work.length === 0) return [];
     try {
