@@ -3,6 +3,7 @@ import type { Logger } from '../platform/logger';
 import { readKeys, type RedisClient } from '../platform/redis-client';
 import type { TopicService } from '../topics/topic-service';
 import type { IoServer, IoSocket } from './io-types';
+import { localSocketsByUser } from './local-sockets';
 import { everyInterval } from './periodic-check';
 import type { SocketSessions } from './socket-session';
 
@@ -57,12 +58,7 @@ export function startMembershipCheck(deps: {
   }
 
   async function check(): Promise<void> {
-    const byUser = new Map<string, IoSocket[]>();
-    for (const socket of deps.io.of('/').sockets.values()) {
-      const list = byUser.get(socket.data.userId);
-      if (list) list.push(socket);
-      else byUser.set(socket.data.userId, [socket]);
-    }
+    const byUser = localSocketsByUser(deps.io);
     const users = [...byUser.keys()];
     const current = await readKeys(
       deps.redis,

@@ -2,6 +2,7 @@ import type { CatchUp } from '../notifications/catch-up';
 import type { Logger } from '../platform/logger';
 import type { RedisClient } from '../platform/redis-client';
 import type { IoServer, IoSocket } from './io-types';
+import { localSocketsByUser } from './local-sockets';
 
 /** How long the resync of every client is spread over, and in how many steps, when the database cannot say who is behind. */
 const RESYNC_SPREAD_MS = 2000;
@@ -54,12 +55,7 @@ export function resyncAfterRedisOutage(deps: {
 
   async function resyncBehind(current: number): Promise<void> {
     const started = Date.now();
-    const byUser = new Map<string, IoSocket[]>();
-    for (const socket of deps.io.of('/').sockets.values()) {
-      const list = byUser.get(socket.data.userId);
-      if (list) list.push(socket);
-      else byUser.set(socket.data.userId, [socket]);
-    }
+    const byUser = localSocketsByUser(deps.io);
     const users = [...byUser.keys()];
     let asked = 0;
     for (let i = 0; i < users.length; i += USERS_PER_READ) {
