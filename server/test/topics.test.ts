@@ -6,6 +6,7 @@ import type { RunningHerald } from '../src/main';
 import { connect, type ClientSocket } from './support/sockets';
 import { sleep, waitFor } from './support/wait';
 import { createTokenSigner } from '../src/auth/token-signer';
+import { createTopicsOnConnect } from '../src/realtime/topics-on-connect';
 import { startTestHerald, TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from './support/herald';
 import { useTestStack } from './support/stack';
 
@@ -103,12 +104,12 @@ describe('topics', () => {
   });
 
   it('a new socket takes its topics from the Redis copy while the membership version is unchanged, else from the database', async () => {
-    const reads = jest.spyOn(a.gateway.topics, 'topicsOf');
+    const reads = jest.spyOn(a.gateway.topics, 'topicsOfUsers');
     const redis = new Redis(stack.redis.url);
     // A user no test has seen: no copy yet, and no membership change for the periodic check to re-read.
     const userId = `topics-copy-${Date.now()}`;
     const token = createTokenSigner({ secret: TEST_JWT_SECRET, ttlSeconds: 600 }).sign({ userId, name: 'Dana' }).token;
-    const readsOf = () => reads.mock.calls.filter(([id]) => id === userId).length;
+    const readsOf = () => reads.mock.calls.filter(([ids]) => ids.includes(userId)).length;
     const sockets: ClientSocket[] = [];
     try {
       sockets.push(await connect(a.url, token));
@@ -149,6 +150,51 @@ describe('topics', () => {
       for (const socket of sockets) socket.close();
       reads.mockRestore();
       redis.disconnect();
+    }
+  });
+
+  it('a burst of first handshakes joins each socket to its own topics; calls in one turn share one query', async () => {
+    await service(a.url).post('/api/topics', { name: 'team:burst', visibility: 'private' }).expect(201);
+    const signer = createTokenSigner({ secret: TEST_JWT_SECRET, ttlSeconds: 600 });
+    // Users no test has seen, so none has a copy in Redis: every one of them needs the database.
+    const userIds = Array.from({ length: 40 }, (_, i) => `burst-${Date.now()}-${i}`);
+    const members = userIds.filter((_, i) => i % 2 === 0);
+    for (const userId of members) await service(a.url).put(`/api/topics/team:burst/members/${userId}`).expect(201);
+
+    // The function itself: 40 users asked in one turn are read with one query, each answered with its own topics.
+    const queries: string[][] = [];
+    const redis = new Redis(stack.redis.url);
+    try {
+      const topicsOnConnect = createTopicsOnConnect({
+        redis,
+        names: stack.names,
+        topics: { topicsOfUsers: (ids) => (queries.push(ids), a.gateway.topics.topicsOfUsers(ids)) },
+      });
+      const answers = await Promise.all(userIds.map(topicsOnConnect));
+      expect(queries).toHaveLength(1);
+      expect(answers.map((answer) => answer.topics)).toEqual(userIds.map((_, i) => (i % 2 === 0 ? ['team:burst'] : [])));
+      // Now copied to Redis: asked again, nobody needs the database.
+      await Promise.all(userIds.map(topicsOnConnect));
+      expect(queries).toHaveLength(1);
+    } finally {
+      redis.disconnect();
+    }
+    await Promise.all(userIds.map((userId) => a.gateway.topics.removeMember('team:burst', { id: userId })));
+    for (const userId of members) await service(a.url).put(`/api/topics/team:burst/members/${userId}`).expect(201);
+
+    // Through the gateway: every socket of the burst is in its own topics, and only those.
+    const sockets: ClientSocket[] = [];
+    try {
+      sockets.push(...(await Promise.all(userIds.map((userId) => connect(b.url, signer.sign({ userId, name: userId }).token)))));
+      const got = sockets.map(recordTopics);
+      await waitFor(async () => {
+        await a.gateway.topics.publishToTopic('team:burst', { event: 'standup' });
+        members.forEach((_, i) => expect(got[2 * i]!.map((m) => m.event)).toContain('standup'));
+      });
+      await sleep(200);
+      got.forEach((list, i) => (i % 2 === 0 ? expect(list.length).toBeGreaterThan(0) : expect(list).toEqual([])));
+    } finally {
+      for (const socket of sockets) socket.close();
     }
   });
 

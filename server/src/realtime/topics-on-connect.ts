@@ -1,9 +1,12 @@
+import DataLoader from 'dataloader';
 import type { HeraldNames } from '@herald/shared';
 import { readKeys, type RedisClient } from '../platform/redis-client';
 import type { TopicService } from '../topics/topic-service';
 
 /** How long a copy of a user's topics lives in Redis without being read again. @default 600 */
 const TTL_SECONDS = 600;
+/** Users read in one query (the membership check reads this many too). */
+const MAX_BATCH = 500;
 
 /** The topics a new socket joins, and the membership version they are known to be current at. */
 export type TopicsOnConnect = (userId: string) => Promise<{ version: string | null; topics: string[] }>;
@@ -17,6 +20,11 @@ export type TopicsOnConnect = (userId: string) => Promise<{ version: string | nu
  * database. The version is read before the database, so a change landing in between leaves a copy
  * tagged with the older version, never used. Redis down: the database answers, as before.
  *
+ * Handshakes arrive in bursts (a deploy, a network blip), so both reads are batched over the sockets
+ * that connect in the same turn of the event loop (DataLoader, flushed with setImmediate): one MGET for
+ * their versions and copies, and one query for the topics of those without a usable copy, instead of
+ * one of each per socket. A lone handshake waits for nothing but the current turn.
+ *
  * One case is not covered by the version: a change whose version bump itself failed (Redis did not
  * answer that one call but kept its data). The copy then expires after 10 minutes; the live
  * `topic-membership` message and the next successful change correct sockets before that.
@@ -24,17 +32,29 @@ export type TopicsOnConnect = (userId: string) => Promise<{ version: string | nu
 export function createTopicsOnConnect(deps: {
   redis: RedisClient;
   names: HeraldNames;
-  topics: Pick<TopicService, 'topicsOf'>;
+  topics: Pick<TopicService, 'topicsOfUsers'>;
   ttlSeconds?: number;
 }): TopicsOnConnect {
   const ttl = deps.ttlSeconds ?? TTL_SECONDS;
+  const batched = { cache: false, maxBatchSize: MAX_BATCH, batchScheduleFn: (flush: () => void) => setImmediate(flush) };
+  // Per user: [membership version, copy], or undefined for every user of a batch Redis did not answer.
+  const copies = new DataLoader<string, (string | null)[] | undefined>(async (userIds) => {
+    const keys = userIds.flatMap((userId) => [deps.names.membershipKey(userId), deps.names.topicsKey(userId)]);
+    const values = await readKeys(deps.redis, keys).catch(() => undefined);
+    return userIds.map((_, i) => values?.slice(2 * i, 2 * i + 2));
+  }, batched);
+  const stored = new DataLoader<string, string[]>(async (userIds) => {
+    const topics = await deps.topics.topicsOfUsers([...userIds]);
+    return userIds.map((userId) => topics.get(userId) ?? []);
+  }, batched);
+
   return async (userId) => {
-    const read = await readKeys(deps.redis, [deps.names.membershipKey(userId), deps.names.topicsKey(userId)]).catch(() => undefined);
+    const read = await copies.load(userId);
     const version = read?.[0] ?? null;
     const copy = read?.[1];
     const cached = copy ? fromCopy(copy, version) : undefined;
     if (cached) return { version, topics: cached };
-    const topics = await deps.topics.topicsOf(userId);
+    const topics = await stored.load(userId);
     if (read)
       await deps.redis.set(deps.names.topicsKey(userId), `${version ?? ''}\n${JSON.stringify(topics)}`, 'EX', ttl).catch(() => undefined);
     return { version, topics };
