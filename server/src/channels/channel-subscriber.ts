@@ -2,6 +2,16 @@ import type { ZodType } from 'zod';
 import type { Logger } from '../platform/logger';
 import { isCluster, type RedisClient } from '../platform/redis-client';
 
+/** Channels named in one SUBSCRIBE or UNSUBSCRIBE at most. */
+const MAX_CHANNELS_PER_COMMAND = 1000;
+
+interface Pending {
+  op: 'subscribe' | 'unsubscribe';
+  channels: string[];
+  done: Promise<unknown>;
+  settle: { resolve: (value: unknown) => void; reject: (error: unknown) => void };
+}
+
 export interface ChannelSubscriberOptions<M> {
   /** A dedicated subscriber connection; several ChannelSubscribers may share it. On a cluster, sharded pub/sub is used. */
   subscriber: RedisClient;
@@ -47,6 +57,8 @@ export class ChannelSubscriber<M> {
   private readonly patternListener = (_pattern: string, channel: string, raw: string) => this.dispatch(channel, raw);
   private readonly onReady = () => this.resubscribeFailed();
   private readonly sharded: boolean;
+  /** (Un)subscribes not sent yet, in order (see queue). */
+  private pending: Pending[] = [];
   /** In pattern mode: the one PSUBSCRIBE every acquire waits for (undefined after it failed). */
   private patternReady: Promise<void> | undefined;
   /** Messages received on these channels (every one, valid or not): the routing cost. */
@@ -121,11 +133,39 @@ export class ChannelSubscriber<M> {
   }
 
   private subscribe(channel: string): Promise<unknown> {
-    return this.sharded ? this.options.subscriber.ssubscribe(channel) : this.options.subscriber.subscribe(channel);
+    return this.sharded ? this.options.subscriber.ssubscribe(channel) : this.queue('subscribe', channel);
   }
 
   private unsubscribe(channel: string): Promise<unknown> {
-    return this.sharded ? this.options.subscriber.sunsubscribe(channel) : this.options.subscriber.unsubscribe(channel);
+    return this.sharded ? this.options.subscriber.sunsubscribe(channel) : this.queue('unsubscribe', channel);
+  }
+
+  /**
+   * Channels (un)subscribed in one turn of the event loop go out as one command each way, in the order
+   * asked (a reconnect storm is thousands of SUBSCRIBEs a second, each its own write otherwise). A
+   * subscribe after an unsubscribe starts a new command, so Redis still applies them in order. Sharded
+   * channels live in different slots and cannot share a command: they go one by one.
+   */
+  private queue(op: Pending['op'], channel: string): Promise<unknown> {
+    if (this.pending.length === 0) setImmediate(() => this.flush());
+    let last = this.pending.at(-1);
+    if (!last || last.op !== op || last.channels.length >= MAX_CHANNELS_PER_COMMAND) {
+      let settle!: Pending['settle'];
+      const done = new Promise<unknown>((resolve, reject) => (settle = { resolve, reject }));
+      last = { op, channels: [], done, settle };
+      this.pending.push(last);
+    }
+    last.channels.push(channel);
+    return last.done;
+  }
+
+  private flush(): void {
+    const batches = this.pending;
+    this.pending = [];
+    const subscriber = this.options.subscriber;
+    for (const { op, channels, settle } of batches) {
+      (op === 'subscribe' ? subscriber.subscribe(...channels) : subscriber.unsubscribe(...channels)).then(settle.resolve, settle.reject);
+    }
   }
 
   private ensurePattern(): Promise<void> {
