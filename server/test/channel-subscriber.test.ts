@@ -52,7 +52,12 @@ describe('channel subscriptions made in one turn go out together, in order', () 
     expect(channels.channelCount).toBe(200);
     await client.publish('test:k0', JSON.stringify({ n: 1 }));
     await client.publish('test:k199', JSON.stringify({ n: 2 }));
-    await waitFor(() => expect(got).toEqual([['k0', 1], ['k199', 2]]));
+    await waitFor(() =>
+      expect(got).toEqual([
+        ['k0', 1],
+        ['k199', 2],
+      ]),
+    );
 
     for (const key of keys) channels.release(key);
     await waitFor(async () => expect(await subscribers('k199')).toBe(0));
