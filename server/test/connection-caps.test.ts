@@ -61,7 +61,7 @@ describe("a user's sockets are capped over every instance: a new one closes the 
     const later = Date.now() + 60_000;
     await stack.redisClient.zadd(key, later, 'ghost-a', later, 'ghost-b', later, 'ghost-c', Date.now() - 2 * 86_400_000, 'ghost-stale');
     const socket = await connect(stack.instances[0]!.url, token('cap-ties'));
-    await waitFor(async () => expect(await stack.redisClient.zrange(key, 0, -1)).toEqual([socket.id, 'ghost-b', 'ghost-c']));
+    await waitFor(async () => expect(await stack.redisClient.zrange(key, '0', '-1')).toEqual([socket.id, 'ghost-b', 'ghost-c']));
     await sleep(200);
     expect(socket.connected).toBe(true);
     socket.close();
