@@ -82,6 +82,40 @@ describe('catch-up reads by _id and by range give the same answers', () => {
     }
   });
 
+  it('the counter checks of syncs arriving together share queries, and each lagging counter is still found and repaired', async () => {
+    const watched = await mongoose.createConnection(`${stack.mongodbUri}?monitorCommands=true`).asPromise();
+    const checks: unknown[][] = [];
+    watched.getClient().on('commandStarted', (event) => {
+      const filter = event.command.filter as { _id?: { $in?: unknown[] } } | undefined;
+      if (event.commandName === 'find' && event.command.find === 'notifications' && filter?._id?.$in) checks.push(filter._id.$in);
+    });
+    const catchUp = createNotificationCore({
+      connection: watched,
+      redis: stack.redisClient,
+      names: stack.names,
+      logger: createLogger('silent'),
+      userChannel: { publish: async () => [] },
+      syncReads: 'by-id',
+    }).catchUp;
+    try {
+      const userIds = Array.from({ length: 20 }, () => new mongoose.Types.ObjectId().toHexString());
+      for (const userId of userIds) {
+        for (let i = 1; i <= 3; i++) await stack.herald.gateway.publishNotification({ userIds: [userId], type: 'a.b', title: `n${i}` });
+      }
+      // Every other user's counter is behind what is stored.
+      for (const userId of userIds.filter((_, i) => i % 2 === 0)) await stack.redisClient.set(stack.names.seqKey(userId), '1');
+      const results = await Promise.all(userIds.map((userId) => catchUp.syncAfter(userId, 0)));
+      expect(results.map((r) => r.notifications.map((n) => n.seq))).toEqual(userIds.map(() => [1, 2, 3]));
+      expect(await Promise.all(userIds.map((userId) => stack.redisClient.get(stack.names.seqKey(userId))))).toEqual(userIds.map(() => '3'));
+      // One check per user, in a few queries (the syncs reach their check within a few ms of each other).
+      expect(checks.flat()).toHaveLength(20);
+      expect(checks.length).toBeLessThanOrEqual(10);
+    } finally {
+      catchUp.close();
+      await watched.close();
+    }
+  });
+
   it('never returns another user\u2019s notification, whatever the seqs', async () => {
     const alice = await login(stack.herald.url, 'alice');
     const stranger = new mongoose.Types.ObjectId().toHexString();

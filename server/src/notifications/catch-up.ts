@@ -1,4 +1,5 @@
-import mongoose, { type Connection } from 'mongoose';
+import DataLoader from 'dataloader';
+import mongoose, { type Connection, type Types } from 'mongoose';
 import { SYNC_PAGE_BYTES, SYNC_PAGE_SIZE, type Notification, type SyncResult } from '@herald/shared';
 import { databaseTraits } from '../platform/db-traits';
 import type { RedisClient } from '../platform/redis-client';
@@ -63,6 +64,9 @@ function toSlot(doc: NotificationDoc): Slot {
   return doc.gap ? { seq: doc.seq, gap: true } : { seq: doc.seq, notification: toNotification(doc), createdAt: doc.createdAt.getTime() };
 }
 
+/** How long a counter check waits for others to share its query (a reconnect storm is thousands at once). */
+const CHECK_LINGER_MS = 5;
+
 /** Bounds the users remembered as checked (a process with more starts over: each is checked once more). */
 const MAX_CHECKED_USERS = 200_000;
 
@@ -113,6 +117,16 @@ export function createCatchUp(deps: {
 }): CatchUp {
   const Notification = notificationModel(deps.connection);
   const checks = counterChecks(deps.redis);
+  // Which of these ids are stored: the counter checks of the syncs that arrive within CHECK_LINGER_MS,
+  // in one _id query (through the driver: a mongoose query costs more CPU than the lookup).
+  const stored = new DataLoader<Types.ObjectId, boolean>(
+    async (ids) => {
+      const found = await Notification.collection.find({ _id: { $in: [...ids] } }, { projection: { _id: 1 } }).toArray();
+      const hex = new Set(found.map((doc) => String(doc._id)));
+      return ids.map((id) => hex.has(String(id)));
+    },
+    { cache: false, maxBatchSize: 500, batchScheduleFn: (flush) => setTimeout(flush, CHECK_LINGER_MS) },
+  );
 
   async function readRange(
     userId: string,
@@ -135,14 +149,13 @@ export function createCatchUp(deps: {
    * indexes. Undefined when the range query should answer instead: on MongoDB when the cache lacks
    * some, and whenever the counter turns out to lag behind what is stored (a Redis restored from an
    * older snapshot): one lookup of seq highest + 1 catches that, and the counter is repaired. That
-   * lookup runs once per user per Redis connection (see counterChecks).
+   * lookup runs once per user per Redis connection (see counterChecks), batched with other users'.
    */
   async function readWindow(userId: string, afterSeq: number, highest: number, generation: number): Promise<Slot[] | undefined> {
     const seqs = Array.from({ length: Math.max(0, highest - afterSeq) }, (_, i) => afterSeq + 1 + i);
     const check = checks.needed(userId);
     const [beyond, cached] = await Promise.all([
-      // Through the driver: a mongoose query costs more CPU than the lookup.
-      check ? Notification.collection.findOne({ _id: notificationId(userId, highest + 1) }, { projection: { _id: 1 } }) : null,
+      check ? stored.load(notificationId(userId, highest + 1)) : false,
       deps.cache.recent(userId, seqs),
     ]);
     if (beyond) {
