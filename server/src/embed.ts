@@ -162,12 +162,19 @@ export async function attachHerald(options: AttachHeraldOptions): Promise<Embedd
   const closeConnection = async () => {
     if (ownsConnection) await connection.close().catch(() => undefined);
   };
-  const open = (name: string): RedisClient => {
-    const client = typeof options.redis === 'string' ? createRedisClient(options.redis, name) : duplicateRedisClient(options.redis, name);
+  const open = (name: string, settings: { autoPipelining?: boolean } = {}): RedisClient => {
+    const client =
+      typeof options.redis === 'string'
+        ? createRedisClient(options.redis, name, settings)
+        : duplicateRedisClient(options.redis, name, settings);
     watchRedisErrors(client, name, logger, metrics);
     return client;
   };
-  const redis = { command: open('herald-command'), adapterSubscriber: open('herald-adapter-sub'), userSubscriber: open('herald-user-sub') };
+  const redis = {
+    command: open('herald-command', { autoPipelining: true }),
+    adapterSubscriber: open('herald-adapter-sub'),
+    userSubscriber: open('herald-user-sub'),
+  };
   const closeRedis = async () => {
     await Promise.allSettled(Object.values(redis).map((client) => client.quit().catch(() => client.disconnect())));
   };

@@ -7,7 +7,7 @@ import { createGateway, type Gateway } from './gateway';
 import { createLogger, type Logger } from './platform/logger';
 import { createMetrics, type Metrics } from './platform/metrics';
 import { createMongoConnection } from './platform/mongo-connection';
-import { createRedisClient, watchRedisErrors, type RedisClient } from './platform/redis-client';
+import { createRedisClient, watchRedisErrors, type RedisClient, type RedisClientOptions } from './platform/redis-client';
 
 /**
  * A started gateway with its URL; close() stops it and closes its clients.
@@ -67,8 +67,8 @@ function loadDemo(): typeof DemoModule {
   }
 }
 
-function redisClient(url: string, name: string, logger: Logger, metrics: Metrics): RedisClient {
-  const client = createRedisClient(url, name);
+function redisClient(url: string, name: string, logger: Logger, metrics: Metrics, options: RedisClientOptions = {}): RedisClient {
+  const client = createRedisClient(url, name, options);
   watchRedisErrors(client, name, logger, metrics);
   return client;
 }
@@ -95,7 +95,7 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
     metrics.mongoErrors.inc();
     logger.warn({ err: error }, 'mongodb connection error');
   });
-  const command = redisClient(config.redisUrl, 'herald-command', logger, metrics);
+  const command = redisClient(config.redisUrl, 'herald-command', logger, metrics, { autoPipelining: true });
   const adapterSubscriber = redisClient(config.redisUrl, 'herald-adapter-sub', logger, metrics);
   const userSubscriber = redisClient(config.redisUrl, 'herald-user-sub', logger, metrics);
   const closeClients = async () => {

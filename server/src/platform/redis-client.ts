@@ -39,13 +39,20 @@ export const reconnectDelay = (attempt: number): number => Math.min(attempt * 50
  * @example
  * const command = createRedisClient('redis://127.0.0.1:6379', 'herald-command');
  */
-export function createRedisClient(url: string, name: string, options: { maxRetriesPerRequest?: number } = {}): RedisClient {
+export function createRedisClient(url: string, name: string, options: RedisClientOptions = {}): RedisClient {
+  const enableAutoPipelining = options.autoPipelining ?? false;
   if (!isClusterUrl(url)) {
-    return new Redis(url, { connectionName: name, maxRetriesPerRequest: options.maxRetriesPerRequest ?? 3, retryStrategy: reconnectDelay });
+    return new Redis(url, {
+      connectionName: name,
+      maxRetriesPerRequest: options.maxRetriesPerRequest ?? 3,
+      retryStrategy: reconnectDelay,
+      enableAutoPipelining,
+    });
   }
   const first = new URL(url.split(',')[0]!.trim());
   return new Cluster(clusterNodes(url), {
     shardedSubscribers: true,
+    enableAutoPipelining,
     redisOptions: {
       connectionName: name,
       maxRetriesPerRequest: options.maxRetriesPerRequest ?? 3,
@@ -53,6 +60,18 @@ export function createRedisClient(url: string, name: string, options: { maxRetri
       ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
     },
   });
+}
+
+export interface RedisClientOptions {
+  /** @default 3 */
+  maxRetriesPerRequest?: number;
+  /**
+   * ioredis auto-pipelining: the commands issued in one turn of the event loop go out in one write.
+   * For the gateway's command connection, where a reconnect storm issues thousands of small commands
+   * a second (socket caps, topic copies, counts, seq counters, rate limits). Not for subscriber
+   * connections. @default false
+   */
+  autoPipelining?: boolean;
 }
 
 /**
@@ -71,17 +90,29 @@ export function isCluster(client: RedisClient): client is Cluster {
  * @example
  * const subscriber = duplicateRedisClient(app.locals.redis, 'herald-user-sub');
  */
-export function duplicateRedisClient(client: RedisClient, name: string): RedisClient {
+export function duplicateRedisClient(
+  client: RedisClient,
+  name: string,
+  extra: Pick<RedisClientOptions, 'autoPipelining'> = {},
+): RedisClient {
+  const enableAutoPipelining = extra.autoPipelining ?? false;
   if (isCluster(client)) {
     const options = client.options;
     return client.duplicate(undefined, {
       ...options,
       keyPrefix: '',
       shardedSubscribers: true,
+      enableAutoPipelining,
       redisOptions: { ...options.redisOptions, connectionName: name, keyPrefix: '', maxRetriesPerRequest: 3 },
     });
   }
-  return client.duplicate({ connectionName: name, keyPrefix: '', maxRetriesPerRequest: 3, retryStrategy: reconnectDelay });
+  return client.duplicate({
+    connectionName: name,
+    keyPrefix: '',
+    maxRetriesPerRequest: 3,
+    retryStrategy: reconnectDelay,
+    enableAutoPipelining,
+  });
 }
 
 /** PUBLISH, or SPUBLISH on a cluster (sharded pub/sub: the message stays within the channel's shard). Resolves with the receiver count. */
