@@ -2,7 +2,7 @@ import net from 'node:net';
 import { WebSocket } from 'ws';
 import type { ErrorBody } from '@herald/shared';
 import { connect, recordNotifications, type ClientSocket } from './support/sockets';
-import { waitFor } from './support/wait';
+import { sleep, waitFor } from './support/wait';
 import { useTestStack } from './support/stack';
 
 /** Opens a raw engine.io WebSocket (below socket.io-client), for packets a real client would never send. */
@@ -79,6 +79,21 @@ describe('attacks on the gateway', () => {
     const answers = await Promise.all(acks);
     expect(answers.filter((a) => a.error?.code === 'rate_limited').length).toBeGreaterThan(0);
     await bystanderStillServed(bystander, got, 'after the flood');
+  });
+
+  it('events that are not client events (unknown names, inherited property names, server events) are ignored', async () => {
+    const socket = await connect(stack.herald.url, users.alice.token);
+    const raw = socket as unknown as { emit: (event: string, ...args: unknown[]) => void };
+    const answered: string[] = [];
+    for (const event of ['nope', 'constructor', 'toString', '__proto__', 'hasOwnProperty', 'notification', 'connection', 'valueOf']) {
+      raw.emit(event, { afterSeq: 0 }, () => answered.push(event));
+    }
+    // The socket is still connected and served: its next real event is answered.
+    const synced = await socket.emitWithAck('notifications:sync', { afterSeq: 0 });
+    expect(synced.error).toBeUndefined();
+    await sleep(100);
+    expect(answered).toEqual([]);
+    expect(socket.connected).toBe(true);
   });
 
   it('an oversized packet closes that socket only', async () => {
