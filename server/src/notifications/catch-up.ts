@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import mongoose, { type Connection, type Types } from 'mongoose';
 import { SYNC_PAGE_BYTES, SYNC_PAGE_SIZE, type Notification, type SyncResult } from '@herald/shared';
+import { burstSchedule } from '../platform/burst-schedule';
 import { databaseTraits } from '../platform/db-traits';
 import type { RedisClient } from '../platform/redis-client';
 import { isDuplicateKey } from '../platform/errors';
@@ -64,8 +65,11 @@ function toSlot(doc: NotificationDoc): Slot {
   return doc.gap ? { seq: doc.seq, gap: true } : { seq: doc.seq, notification: toNotification(doc), createdAt: doc.createdAt.getTime() };
 }
 
-/** How long a counter check waits for others to share its query (a reconnect storm is thousands at once). */
-const CHECK_LINGER_MS = 5;
+/**
+ * Counter checks share queries: each batch goes out at once, but past 50 batches a second (a reconnect
+ * storm is thousands of syncs at once) a batch waits 20 ms for others.
+ */
+const CHECK_BATCHING = { lingerMs: 20, burstPerSecond: 50 };
 
 /** Bounds the users remembered as checked (a process with more starts over: each is checked once more). */
 const MAX_CHECKED_USERS = 200_000;
@@ -117,15 +121,15 @@ export function createCatchUp(deps: {
 }): CatchUp {
   const Notification = notificationModel(deps.connection);
   const checks = counterChecks(deps.redis);
-  // Which of these ids are stored: the counter checks of the syncs that arrive within CHECK_LINGER_MS,
-  // in one _id query (through the driver: a mongoose query costs more CPU than the lookup).
+  // Which of these ids are stored: the counter checks of syncs arriving together, in one _id query
+  // (through the driver: a mongoose query costs more CPU than the lookup).
   const stored = new DataLoader<Types.ObjectId, boolean>(
     async (ids) => {
       const found = await Notification.collection.find({ _id: { $in: [...ids] } }, { projection: { _id: 1 } }).toArray();
       const hex = new Set(found.map((doc) => String(doc._id)));
       return ids.map((id) => hex.has(String(id)));
     },
-    { cache: false, maxBatchSize: 500, batchScheduleFn: (flush) => setTimeout(flush, CHECK_LINGER_MS) },
+    { cache: false, maxBatchSize: 500, batchScheduleFn: burstSchedule(CHECK_BATCHING) },
   );
 
   async function readRange(

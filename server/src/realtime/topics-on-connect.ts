@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import type { HeraldNames } from '@herald/shared';
+import { burstSchedule } from '../platform/burst-schedule';
 import { readKeys, type RedisClient } from '../platform/redis-client';
 import type { TopicService } from '../topics/topic-service';
 
@@ -7,8 +8,8 @@ import type { TopicService } from '../topics/topic-service';
 const TTL_SECONDS = 600;
 /** Users read in one query (the membership check reads this many too). */
 const MAX_BATCH = 500;
-/** How long a user waiting for the database waits for others to share the query. */
-const QUERY_LINGER_MS = 10;
+/** Users waiting for the database share queries: at once, but past 50 queries a second each waits 20 ms for others. */
+const QUERY_BATCHING = { lingerMs: 20, burstPerSecond: 50 };
 
 /** The topics a new socket joins, and the membership version they are known to be current at. */
 export type TopicsOnConnect = (userId: string) => Promise<{ version: string | null; topics: string[] }>;
@@ -25,9 +26,9 @@ export type TopicsOnConnect = (userId: string) => Promise<{ version: string | nu
  * Handshakes arrive in bursts (a deploy, a network blip), so both reads are batched over the sockets
  * that connect in the same turn of the event loop (DataLoader, flushed with setImmediate): one MGET for
  * their versions and copies instead of one per socket. Those without a usable copy (a user's first
- * socket in 10 minutes, or the first after a change) share one query over 10 ms: a query costs the
- * gateway about 0.5 ms of CPU whatever its size, and the socket is connected meanwhile, so only its
- * topic messages start 10 ms later.
+ * socket in 10 minutes, or the first after a change) share queries, and under a burst wait up to 20 ms
+ * for others (see burstSchedule): a query costs the gateway about 0.5 ms of CPU whatever its size, and
+ * the socket is connected meanwhile, so only its topic messages start later.
  *
  * One case is not covered by the version: a change whose version bump itself failed (Redis did not
  * answer that one call but kept its data). The copy then expires after 10 minutes; the live
@@ -52,7 +53,7 @@ export function createTopicsOnConnect(deps: {
       const topics = await deps.topics.topicsOfUsers([...userIds]);
       return userIds.map((userId) => topics.get(userId) ?? []);
     },
-    { ...batched, batchScheduleFn: (flush: () => void) => setTimeout(flush, QUERY_LINGER_MS) },
+    { ...batched, batchScheduleFn: burstSchedule(QUERY_BATCHING) },
   );
 
   return async (userId) => {
