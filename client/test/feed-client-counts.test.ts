@@ -77,6 +77,34 @@ describe('FeedClient counts against live notifications', () => {
     expect(syncs).toHaveLength(3);
   });
 
+  it('a catch-up that brings new notifications asks once more to settle the counts, unless the server says they cover the answer', async () => {
+    for (const covered of [false, true]) {
+      const { socket, syncs } = scriptedSocket();
+      const client = new FeedClient(socket);
+      await settle();
+      syncs[0]!.answer({
+        notifications: [notification(1), notification(2)],
+        hasMore: false,
+        settledSeq: 2,
+        counts: counts(2),
+        ...(covered ? { countsCoverAnswer: true as const } : {}),
+      });
+      await settle();
+      expect(client.state.items.map((n) => n.seq)).toEqual([2, 1]);
+      expect(client.state.unread).toBe(2);
+      if (covered) {
+        expect(syncs).toHaveLength(1);
+      } else {
+        expect(syncs).toHaveLength(2);
+        expect(syncs[1]!.afterSeq).toBe(2);
+        syncs[1]!.answer({ notifications: [], hasMore: false, settledSeq: 2, counts: counts(2) });
+        await settle();
+        expect(syncs).toHaveLength(2);
+      }
+      client.close();
+    }
+  });
+
   it('when every pass of a sync is overtaken by a live notification, it syncs again a moment later and ends on the server counts', async () => {
     jest.useFakeTimers({ doNotFake: ['setImmediate'] });
     const { socket, syncs, emit } = scriptedSocket();

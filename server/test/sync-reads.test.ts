@@ -1,7 +1,11 @@
 import type { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { createLogger } from '../src/platform/logger';
+import { createCatchUp } from '../src/notifications/catch-up';
+import { createFeedCache } from '../src/notifications/feed-cache';
+import { createCountFeed } from '../src/notifications/notification-counts';
 import { createNotificationCore } from '../src/notifications/notification-core';
+import { createSequenceAllocator } from '../src/notifications/sequence';
 import { asUser, login } from './support/http';
 import { useTestStack } from './support/stack';
 
@@ -113,6 +117,47 @@ describe('catch-up reads by _id and by range give the same answers', () => {
     } finally {
       catchUp.close();
       await watched.close();
+    }
+  });
+
+  it('says when its counts cover the answer, and not when a notification was stored between the counts and the read', async () => {
+    const userId = new mongoose.Types.ObjectId().toHexString();
+    for (let i = 1; i <= 3; i++) await stack.herald.gateway.publishNotification({ userIds: [userId], type: 'a.b', title: `n${i}` });
+    const logger = createLogger('silent');
+    const cache = createFeedCache({ redis: stack.redisClient, logger, names: stack.names });
+    const sequences = createSequenceAllocator({ connection: stack.inspector, redis: stack.redisClient, logger, names: stack.names });
+    const counts = createCountFeed({ connection: stack.inspector, cache });
+    // Runs after the counts are taken and before the notifications are read.
+    let between: (() => Promise<unknown>) | undefined;
+    const racing = Object.assign((id: string) => counts(id), {
+      withState: async (id: string) => {
+        const state = await counts.withState(id);
+        await between?.();
+        return state;
+      },
+    });
+    const catchUp = createCatchUp({ connection: stack.inspector, sequences, cache, counts: racing, redis: stack.redisClient });
+    try {
+      const quiet = await catchUp.syncAfter(userId, 0);
+      expect(quiet.notifications.map((n) => n.seq)).toEqual([1, 2, 3]);
+      expect(quiet.counts.unread).toBe(3);
+      expect(quiet.countsCoverAnswer).toBe(true);
+
+      between = () => stack.herald.gateway.publishNotification({ userIds: [userId], type: 'a.b', title: 'n4' });
+      const raced = await catchUp.syncAfter(userId, 0);
+      expect(raced.notifications.map((n) => n.seq)).toEqual([1, 2, 3, 4]);
+      expect(raced.counts.unread).toBe(3);
+      expect(raced.countsCoverAnswer).toBeUndefined();
+
+      between = undefined;
+      const settled = await catchUp.syncAfter(userId, 3);
+      expect(settled.counts.unread).toBe(4);
+      expect(settled.countsCoverAnswer).toBe(true);
+      // Nothing new to cover: no flag.
+      expect((await catchUp.syncAfter(userId, 4)).countsCoverAnswer).toBeUndefined();
+    } finally {
+      catchUp.close();
+      cache.close();
     }
   });
 

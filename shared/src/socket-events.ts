@@ -44,6 +44,14 @@ export interface SyncResult {
    * the counts. Absent when the counts are settled (and from servers older than this field).
    */
   countsSettled?: false;
+  /**
+   * `true` when the counts include every notification in this answer: the server read the counts'
+   * version again after reading the notifications, and nothing was stored or announced for the user in
+   * between. A client that got new notifications need not ask again to settle its counts. Absent
+   * otherwise (and from servers older than this field): then only a later answer that brings nothing
+   * new settles them.
+   */
+  countsCoverAnswer?: true;
 }
 
 export interface ServerToClientEvents {

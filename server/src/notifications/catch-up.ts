@@ -245,7 +245,7 @@ export function createCatchUp(deps: {
       // Counts first, then the counter, then the read: a notification the counts include was stored
       // before the read began, so this sync returns it too (on this page or a later one), and its live
       // message arriving after the answer is a duplicate, not one more unread.
-      const { counts, inFlight } = await deps.counts.withState(userId);
+      const { counts, inFlight, stamp } = await deps.counts.withState(userId);
       // A publish in flight may be stored already (this read returns it) but not counted yet.
       const countsSettled = inFlight ? { countsSettled: false as const } : {};
       const generation = checks.generation();
@@ -273,7 +273,18 @@ export function createCatchUp(deps: {
           ...countsSettled,
         };
       }
-      return { notifications, hasMore, settledSeq: settled, counts, ...countsSettled };
+      // Read again after the read: the same stamp, nothing in flight, and these counts include every
+      // notification returned, so the client need not ask again to settle them (a reconnect that missed
+      // some would otherwise cost two syncs).
+      const covered = !hasMore && notifications.length > 0 && stamp !== undefined && (await deps.cache.countsStamp(userId)) === stamp;
+      return {
+        notifications,
+        hasMore,
+        settledSeq: settled,
+        counts,
+        ...countsSettled,
+        ...(covered ? { countsCoverAnswer: true as const } : {}),
+      };
     },
   };
 }

@@ -68,19 +68,19 @@ const RENEW_MS = 10_000;
 const MAX_RENEWALS = 60;
 
 /**
- * v, at, unread, unseen, and 1 when a live announcement is pending (see PENDING_LIVE). Counts taken
- * while one was (provisional, see STORE) stand in for the counts while nothing else changed and it is
- * still pending: at = v, with the flag set.
+ * v, at, unread, unseen, 1 when a live announcement is pending (see PENDING_LIVE), and the hash's
+ * epoch. Counts taken while one was (provisional, see STORE) stand in for the counts while nothing
+ * else changed and it is still pending: at = v, with the flag set.
  */
 const READ =
   PENDING_LIVE +
   `
-local fields = redis.call('HMGET', KEYS[1], 'v', 'at', 'unread', 'unseen', 'pv', 'punread', 'punseen')
+local fields = redis.call('HMGET', KEYS[1], 'v', 'at', 'unread', 'unseen', 'pv', 'punread', 'punseen', 'epoch')
 local live = pendingLive(KEYS[1])
 if fields[1] ~= fields[2] and live and fields[5] == fields[1] then
-  return {fields[1], fields[1], fields[6], fields[7], 1}
+  return {fields[1], fields[1], fields[6], fields[7], 1, fields[8]}
 end
-return {fields[1], fields[2], fields[3], fields[4], live and 1 or 0}`;
+return {fields[1], fields[2], fields[3], fields[4], live and 1 or 0, fields[8]}`;
 
 /** Whether the hash is the one the caller announced in (ARGV[EPOCH_ARG]); if so, lowers `pending` by ARGV[1] (never below 0). */
 const SETTLE = (epochArg: number) => `
@@ -163,7 +163,7 @@ interface FeedCacheScripts {
   heraldFeedStillAdding(counts: string, epoch: string): Promise<number>;
   heraldFeedAbandoned(counts: string, n: number, ttl: number, epoch: string): Promise<number>;
   heraldCountsStore(key: string, version: number, unread: number, unseen: number, ttl: number, epoch: string): Promise<number>;
-  heraldCountsRead(key: string): Promise<[string | null, string | null, string | null, string | null, number]>;
+  heraldCountsRead(key: string): Promise<[string | null, string | null, string | null, string | null, number, string | null]>;
 }
 
 /**
@@ -193,6 +193,11 @@ export interface FeedCache {
   changed(userIds: string[]): Promise<void>;
   /** The cached notifications of these seqs, in order; undefined where the cache does not have one. */
   recent(userId: string, seqs: number[]): Promise<(Notification | undefined)[]>;
+  /**
+   * The user's counts stamp now (see CountsWithState.stamp); undefined when a publish is in flight, the
+   * cache is in doubt, or Redis does not answer.
+   */
+  countsStamp(userId: string): Promise<string | undefined>;
   /** Removes the listener this cache attached to the Redis connection it was handed. */
   close(): void;
 }
@@ -201,6 +206,14 @@ export interface FeedCache {
 export interface CountsWithState {
   counts: NotificationCounts;
   inFlight: boolean;
+  /**
+   * Which life and version of the user's cached counts these are (the hash's epoch and `v`), when no
+   * publish was in flight. Every publish announces itself and every stored notification bumps `v`
+   * (see ADDING, ADDED), so the same stamp read again later, with nothing in flight then either, means
+   * nothing was stored or announced in between: the counts include everything read meanwhile.
+   * Undefined when Redis did not answer or the cache is in doubt.
+   */
+  stamp?: string;
 }
 
 /** Which life of each user's cached counts an announcement was made in (their epoch); opaque to callers. */
@@ -284,14 +297,20 @@ export function createFeedCache(deps: {
   };
   deps.redis.on('ready', onReady);
 
+  /** The stamp of a read: its epoch and version, when the hash exists, nothing is in flight and no invalidation is owed. */
+  const stampOf = (v: string | null, epoch: string | null, inFlight: boolean, userId: string) =>
+    v !== null && epoch !== null && !inFlight && !pending.has(userId) ? `${epoch}:${v}` : undefined;
+
   async function countsWithState(userId: string, compute: () => Promise<NotificationCounts>): Promise<CountsWithState> {
     let version: number;
     let inFlight: boolean;
+    let stamp: string | undefined;
     try {
-      const [v, at, unread, unseen, live] = await redisCall(scripts.heraldCountsRead(countsKey(userId)));
+      const [v, at, unread, unseen, live, epoch] = await redisCall(scripts.heraldCountsRead(countsKey(userId)));
       inFlight = live === 1;
+      stamp = stampOf(v, epoch, inFlight, userId);
       if (v !== null && v === at && unread !== null && unseen !== null && !pending.has(userId)) {
-        return { counts: { unread: Number(unread), unseen: Number(unseen) }, inFlight };
+        return { counts: { unread: Number(unread), unseen: Number(unseen) }, inFlight, ...(stamp ? { stamp } : {}) };
       }
       version = v === null ? 0 : Number(v);
     } catch {
@@ -303,7 +322,9 @@ export function createFeedCache(deps: {
     await redisCall(scripts.heraldCountsStore(countsKey(userId), version, counts.unread, counts.unseen, ttl, newEpoch())).catch(
       () => undefined,
     );
-    return { counts, inFlight };
+    // Counted in the database after the stamp was read: whatever the count saw, the stamp still tells
+    // whether anything was stored or announced since.
+    return { counts, inFlight, ...(stamp ? { stamp } : {}) };
   }
 
   return {
@@ -368,6 +389,15 @@ export function createFeedCache(deps: {
         await invalidate(userIds);
       } catch (error) {
         remember(userIds, error);
+      }
+    },
+
+    async countsStamp(userId) {
+      try {
+        const [v, , , , live, epoch] = await redisCall(scripts.heraldCountsRead(countsKey(userId)));
+        return stampOf(v, epoch, live === 1, userId);
+      } catch {
+        return undefined;
       }
     },
 

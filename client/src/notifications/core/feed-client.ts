@@ -268,7 +268,9 @@ export class FeedClient {
       // notification landing while it was asked: otherwise ask once more.
       const broughtNew = notifications.some((n: Notification) => !known.has(n.id));
       if (broughtNew) this.broughtNew = true;
-      if (this.liveApplied !== lives || (broughtNew && !hasMore)) this.syncAgain = true;
+      // A server that checked its counts cover this answer (countsCoverAnswer) saves that last ask.
+      const covered = response.data.countsCoverAnswer === true;
+      if (this.liveApplied !== lives || (broughtNew && !hasMore && !covered)) this.syncAgain = true;
       // After the first catch-up, what a sync brings arrived while the user was here (its live message
       // was lost or overtaken): it is announced like a live one (a toast), once.
       if (this.caughtUp) for (const n of notifications) if (!known.has(n.id)) this.options.onLive?.(n);
