@@ -109,7 +109,11 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
     const fromCache = () => Promise.reject(new Error('should come from the cache'));
     expect(await cache.countsWithState(userId, fromCache)).toEqual({ counts: { unread: 0, unseen: 0 }, inFlight: true });
     await cache.added([fakeNotification(userId, 1)], announced);
-    expect(await cache.countsWithState(userId, fromCache)).toEqual({ counts: { unread: 1, unseen: 1 }, inFlight: false });
+    expect(await cache.countsWithState(userId, fromCache)).toEqual({
+      counts: { unread: 1, unseen: 1 },
+      inFlight: false,
+      stamp: expect.any(String),
+    });
 
     // A publisher that died after announcing: for PENDING_STALE_SECONDS its announcement holds, then it
     // neither keeps the counts from being cached nor makes them provisional.
@@ -127,14 +131,43 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
     expect(await cache.countsWithState(userId, async () => ({ unread: 1, unseen: 1 }))).toEqual({
       counts: { unread: 1, unseen: 1 },
       inFlight: false,
+      stamp: expect.any(String),
     });
     expect(await stack.redisClient.hmget(key, 'pending', 'at')).toEqual(['0', await stack.redisClient.hget(key, 'v')]);
-    expect(await cache.countsWithState(userId, fromCache)).toEqual({ counts: { unread: 1, unseen: 1 }, inFlight: false });
+    expect(await cache.countsWithState(userId, fromCache)).toEqual({
+      counts: { unread: 1, unseen: 1 },
+      inFlight: false,
+      stamp: expect.any(String),
+    });
 
     // Announced by a Herald older than `addingAt` (a rolling upgrade): in flight, as it always was.
     await stack.redisClient.hset(key, 'pending', 1);
     await stack.redisClient.hdel(key, 'addingAt');
     expect((await cache.countsWithState(userId, fromCache)).inFlight).toBe(true);
+  });
+
+  it('the counts stamp stays while nothing happens, changes with every stored notification or change, and is absent while a publish is in flight', async () => {
+    const cache = createFeedCache({ redis: stack.redisClient, logger: createLogger('silent'), names: stack.names });
+    const userId = new mongoose.Types.ObjectId().toHexString();
+    try {
+      // No counts cached yet: no stamp to compare against.
+      expect(await cache.countsStamp(userId)).toBeUndefined();
+      // The first count creates the hash after its read, so it has no stamp; the next one has.
+      expect((await cache.countsWithState(userId, async () => ({ unread: 0, unseen: 0 }))).stamp).toBeUndefined();
+      const first = (await cache.countsWithState(userId, async () => ({ unread: 0, unseen: 0 }))).stamp;
+      expect(first).toEqual(expect.any(String));
+      expect(await cache.countsStamp(userId)).toBe(first);
+      const announced = await cache.adding([userId]);
+      expect(await cache.countsStamp(userId)).toBeUndefined();
+      await cache.added([fakeNotification(userId, 1)], announced);
+      const second = await cache.countsStamp(userId);
+      expect(second).toEqual(expect.any(String));
+      expect(second).not.toBe(first);
+      await cache.changed([userId]);
+      expect(await cache.countsStamp(userId)).not.toBe(second);
+    } finally {
+      cache.close();
+    }
   });
 
   /** A read that counts in the database, once, and answers those counts as settled. */
@@ -144,7 +177,7 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
       computed++;
       return counts;
     });
-    expect(answer).toEqual({ counts, inFlight: false });
+    expect(answer).toEqual({ counts, inFlight: false, stamp: expect.any(String) });
     expect(computed).toBe(1);
   };
 
@@ -163,6 +196,7 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
     expect(await cache.countsWithState(userId, () => Promise.reject(new Error('should come from the cache')))).toEqual({
       counts: { unread: 1, unseen: 1 },
       inFlight: false,
+      stamp: expect.any(String),
     });
   });
 
@@ -187,6 +221,7 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
       expect(await cache.countsWithState(userId, async () => ({ unread: 1, unseen: 1 }))).toEqual({
         counts: { unread: 1, unseen: 1 },
         inFlight: false,
+        stamp: expect.any(String),
       });
     } finally {
       cache.close();
@@ -200,6 +235,7 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
       const announced = await cache.adding([userId]);
       // Its publisher is silent for longer than PENDING_STALE_SECONDS; its insert has landed, and a read counts it.
       await ageAnnouncement(userId);
+      // No stamp: nothing was ever stored through this hash (no version yet).
       expect(await cache.countsWithState(userId, async () => ({ unread: 1, unseen: 1 }))).toEqual({
         counts: { unread: 1, unseen: 1 },
         inFlight: false,
