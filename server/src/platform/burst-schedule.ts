@@ -1,6 +1,6 @@
 /**
  * A DataLoader `batchScheduleFn` that batches harder under a burst: a batch is sent on the next turn
- * of the event loop, unless more than `burstPerSecond` batches went out in the last second; then it
+ * of the event loop, unless more than `burstPerSecond` batches went out in the current second; then it
  * waits `lingerMs` for more keys. A lone request pays nothing; a reconnect storm's thousands of
  * single-key batches become a few large ones (a database query costs about the same CPU for one key
  * as for hundreds).
