@@ -180,11 +180,12 @@ describe('a public key instead of a JWKS (AUTH_PUBLIC_KEY)', () => {
 
 describe('HS256 tokens signed with JWT_SECRET', () => {
   const verifier = createTokenVerifier({ jwtSecret: TEST_JWT_SECRET, issuer: ISSUER, audience: AUDIENCE, logger: createLogger('silent') });
-  const now = Math.floor(Date.now() / 1000);
+  // Read at each use: the file's other tests run first, for seconds.
+  const now = () => Math.floor(Date.now() / 1000);
   const sign = (claims: object, secret = TEST_JWT_SECRET, algorithm: jwt.Algorithm = 'HS256') =>
     // Through JSON, so a claim given as undefined is left out.
     jwt.sign(
-      JSON.parse(JSON.stringify({ sub: 'host-user-7', iss: ISSUER, aud: AUDIENCE, exp: now + 300, name: 'Host', ...claims })),
+      JSON.parse(JSON.stringify({ sub: 'host-user-7', iss: ISSUER, aud: AUDIENCE, exp: now() + 300, name: 'Host', ...claims })),
       secret,
       {
         algorithm,
@@ -197,7 +198,8 @@ describe('HS256 tokens signed with JWT_SECRET', () => {
     );
 
   it('are accepted with their identity and expiry', async () => {
-    expect(await verifier.verify(sign({}))).toEqual({ userId: 'host-user-7', name: 'Host', expiresAt: (now + 300 + 5) * 1000 });
+    const exp = now() + 300;
+    expect(await verifier.verify(sign({ exp }))).toEqual({ userId: 'host-user-7', name: 'Host', expiresAt: (exp + 5) * 1000 });
   });
 
   it('are refused, naming the check that failed, in the same words as other tokens', async () => {
@@ -205,14 +207,14 @@ describe('HS256 tokens signed with JWT_SECRET', () => {
     expect(await reason(sign({ iss: 'https://evil.example/' }))).toMatch(/^invalid_token: .*wrong issuer/);
     expect(await reason(sign({ aud: 'some-other-service' }))).toMatch(/^invalid_token: .*wrong audience/);
     expect(await reason(sign({ exp: undefined }))).toMatch(/^invalid_token: .*missing claim "exp"/);
-    expect(await reason(sign({ iat: now + 600 }))).toMatch(/^invalid_token: .*issued in the future/);
-    expect(await reason(sign({ nbf: now + 600 }))).toMatch(/^invalid_token: .*not valid yet/);
-    expect(await reason(sign({ exp: now - 30 }))).toMatch(/^token_expired: /);
+    expect(await reason(sign({ iat: now() + 600 }))).toMatch(/^invalid_token: .*issued in the future/);
+    expect(await reason(sign({ nbf: now() + 600 }))).toMatch(/^invalid_token: .*not valid yet/);
+    expect(await reason(sign({ exp: now() - 30 }))).toMatch(/^token_expired: /);
     expect(await reason(sign({ sub: 'not a user id' }))).toMatch(/^invalid_token: .*"sub" is not a user id/);
     expect(await reason(sign({}, TEST_JWT_SECRET, 'HS512'))).toMatch(/^invalid_token: .*algorithm HS512 not accepted/);
     const [header, , signature] = sign({}).split('.');
     expect(await reason(`${header}.${Buffer.from('not json').toString('base64url')}.${signature}`)).toMatch(/^invalid_token: .*malformed/);
     // Within the clock tolerance (5 s) an expired token still passes, as with jose.
-    expect(await reason(sign({ exp: now - 1 }))).toBe('accepted');
+    expect(await reason(sign({ exp: now() - 1 }))).toBe('accepted');
   });
 });
