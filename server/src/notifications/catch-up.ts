@@ -118,6 +118,8 @@ export function createCatchUp(deps: {
   redis?: RedisClient;
   /** How catch-up reads what the cache lacks: 'auto' picks by the database (see DatabaseTraits). @default "auto" */
   syncReads?: 'auto' | 'range' | 'by-id';
+  /** How counter checks wait for each other (see burstSchedule). @default 20 ms past 50 batches a second */
+  checkBatching?: { lingerMs: number; burstPerSecond: number };
 }): CatchUp {
   const Notification = notificationModel(deps.connection);
   const checks = counterChecks(deps.redis);
@@ -129,7 +131,7 @@ export function createCatchUp(deps: {
       const hex = new Set(found.map((doc) => String(doc._id)));
       return ids.map((id) => hex.has(String(id)));
     },
-    { cache: false, maxBatchSize: 500, batchScheduleFn: burstSchedule(CHECK_BATCHING) },
+    { cache: false, maxBatchSize: 500, batchScheduleFn: burstSchedule(deps.checkBatching ?? CHECK_BATCHING) },
   );
 
   async function readRange(
