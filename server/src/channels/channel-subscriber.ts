@@ -61,6 +61,8 @@ export class ChannelSubscriber<M> {
   private pending: Pending[] = [];
   /** In pattern mode: the one PSUBSCRIBE every acquire waits for (undefined after it failed). */
   private patternReady: Promise<void> | undefined;
+  /** After close(): failures are expected (the connection is going too). */
+  private closed = false;
   /** Messages received on these channels (every one, valid or not): the routing cost. */
   messagesReceived = 0;
   /** Messages dropped because they were malformed or failed `accept`. */
@@ -96,10 +98,10 @@ export class ChannelSubscriber<M> {
     if (existing) return existing;
     const attempt = this.subscribe(this.options.channelFor(key)).then(() => undefined);
     this.ready.set(key, attempt);
-    attempt.catch((error: unknown) => {
-      // Roll back: the next caller (or the next `ready`) subscribes again instead of waiting on this failure.
+    // Roll back: the next caller (or the next `ready`) subscribes again instead of waiting on this failure.
+    // Logged once per command (see failed), not per key: a failed SUBSCRIBE can name a thousand channels.
+    attempt.catch(() => {
       if (this.ready.get(key) === attempt) this.ready.delete(key);
-      this.log.error({ err: error, key }, 'subscribe failed; will subscribe again');
     });
     return attempt;
   }
@@ -114,9 +116,8 @@ export class ChannelSubscriber<M> {
     this.refs.delete(key);
     this.ready.delete(key);
     if (this.options.pattern !== undefined) return;
-    this.unsubscribe(this.options.channelFor(key)).catch((error: unknown) => {
-      this.log.warn({ err: error, key }, 'unsubscribe failed');
-    });
+    // Logged once per command (see failed).
+    this.unsubscribe(this.options.channelFor(key)).catch(() => undefined);
   }
 
   /** How many channels this instance holds. */
@@ -124,8 +125,13 @@ export class ChannelSubscriber<M> {
     return this.refs.size;
   }
 
-  /** Removes every listener this subscriber attached to the connection it was handed. */
+  /**
+   * Removes every listener this subscriber attached to the connection it was handed. Releases that come
+   * after (sockets closing on shutdown) still unsubscribe, as the connection may outlive this subscriber;
+   * their failures, once the connection is closed too, are expected and logged at debug level only.
+   */
   close(): void {
+    this.closed = true;
     this.options.subscriber.off('message', this.listener);
     this.options.subscriber.off('smessage', this.listener);
     this.options.subscriber.off('pmessage', this.patternListener);
@@ -133,11 +139,26 @@ export class ChannelSubscriber<M> {
   }
 
   private subscribe(channel: string): Promise<unknown> {
-    return this.sharded ? this.options.subscriber.ssubscribe(channel) : this.queue('subscribe', channel);
+    return this.sharded
+      ? this.logged('subscribe', [channel], this.options.subscriber.ssubscribe(channel))
+      : this.queue('subscribe', channel);
   }
 
   private unsubscribe(channel: string): Promise<unknown> {
-    return this.sharded ? this.options.subscriber.sunsubscribe(channel) : this.queue('unsubscribe', channel);
+    return this.sharded
+      ? this.logged('unsubscribe', [channel], this.options.subscriber.sunsubscribe(channel))
+      : this.queue('unsubscribe', channel);
+  }
+
+  /** One log line for a failed command, however many channels (and holders) it named. */
+  private logged(op: Pending['op'], channels: string[], command: Promise<unknown>): Promise<unknown> {
+    command.catch((error: unknown) => {
+      const fields = { err: error, channels: channels.length, first: channels[0] };
+      if (this.closed) this.log.debug(fields, `${op} failed after close`);
+      else if (op === 'subscribe') this.log.error(fields, 'subscribe failed; will subscribe again');
+      else this.log.warn(fields, 'unsubscribe failed');
+    });
+    return command;
   }
 
   /**
@@ -164,7 +185,8 @@ export class ChannelSubscriber<M> {
     this.pending = [];
     const subscriber = this.options.subscriber;
     for (const { op, channels, settle } of batches) {
-      (op === 'subscribe' ? subscriber.subscribe(...channels) : subscriber.unsubscribe(...channels)).then(settle.resolve, settle.reject);
+      const command = op === 'subscribe' ? subscriber.subscribe(...channels) : subscriber.unsubscribe(...channels);
+      this.logged(op, channels, command).then(settle.resolve, settle.reject);
     }
   }
 
