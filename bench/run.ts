@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import mongoose from 'mongoose';
-import { machine, type CpuGroup } from './lib/cpu';
+import { machine, wakeupCostMicros, type CpuGroup } from './lib/cpu';
 import { summarizeProfiles } from './lib/profile';
 import {
   comparison,
@@ -18,6 +18,7 @@ import {
   renderScaling,
   renderCpuTable,
   renderTable,
+  wakeupLine,
   writeReport,
   type BenchReport,
 } from './lib/report';
@@ -286,6 +287,9 @@ async function main(): Promise<void> {
   const started = Date.now();
   console.error('Building shared/ (the gateway and the clients import it)…');
   execFileSync('npm', ['run', 'build', '-w', '@herald/shared'], { cwd: ROOT, stdio: 'ignore' });
+  // Measured before anything else runs, on a quiet machine.
+  const wakeups = args.scaleName === 'quick' ? 200 : 1000;
+  const wakeup = { backToBackMicros: wakeupCostMicros(0, wakeups), after4msIdleMicros: wakeupCostMicros(4, wakeups) };
   const db = await startDatabase();
   const workers = await startClientWorkers(CLIENT_WORKERS);
   const ctx: RunContext = { db, scale: args.scale, workers };
@@ -294,6 +298,7 @@ async function main(): Promise<void> {
     durationSeconds: 0,
     scale: args.scaleName,
     machine: machine(),
+    wakeup,
     database: db.name,
     redis: process.env.REDIS_URL
       ? 'REDIS_URL'
@@ -405,7 +410,9 @@ async function main(): Promise<void> {
   report.durationSeconds = (Date.now() - started) / 1000;
   if (args.compare) report.comparison = comparison(report);
   const files = writeReport(report, args.out, charts(report));
-  console.log(`\nHerald benchmark, ${report.machine.cpus} × ${report.machine.cpuModel}, ${report.database}, ${report.redis}\n`);
+  console.log(`\nHerald benchmark, ${report.machine.cpus} × ${report.machine.cpuModel}, ${report.database}, ${report.redis}`);
+  if (report.wakeup) console.log(wakeupLine(report.wakeup));
+  console.log('');
   console.log(renderTable(report));
   console.log(`\nCPU while measuring (100% = one core):\n\n${renderCpuTable(report)}`);
   console.log(`\nCPU-ms per delivered notification or message, per process:\n\n${renderCostTable(report)}`);

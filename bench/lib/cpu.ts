@@ -74,3 +74,22 @@ export function rssBytes(pid: number): number {
     return 0;
   }
 }
+
+/**
+ * The CPU a process is charged for waking up to do nothing: a timer chain in a fresh Node process, each
+ * wake-up after `gapMs` of idleness, CPU used divided by wake-ups. On bare metal a few microseconds; on
+ * some virtual machines tens to hundreds, which then dominate a process that wakes often for little
+ * work (a publisher at a low rate wakes for every reply it awaits).
+ */
+export function wakeupCostMicros(gapMs: number, wakeups: number): number | undefined {
+  const script = `const c0 = process.cpuUsage(); let i = 0;
+const tick = () => { if (++i < ${wakeups}) return void setTimeout(tick, ${gapMs});
+  const c = process.cpuUsage(c0); console.log((c.user + c.system) / ${wakeups}); };
+setTimeout(tick, ${gapMs});`;
+  try {
+    const micros = Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 }).trim());
+    return Number.isFinite(micros) ? micros : undefined;
+  } catch {
+    return undefined;
+  }
+}

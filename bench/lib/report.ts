@@ -8,6 +8,11 @@ export interface BenchReport {
   durationSeconds: number;
   scale: 'full' | 'quick';
   machine: ReturnType<typeof machine>;
+  /**
+   * CPU-µs a fresh process is charged per wake-up that does nothing, woken back to back and after 4 ms
+   * idle (see wakeupCostMicros): what every round trip a process waits on costs here besides its work.
+   */
+  wakeup?: { backToBackMicros?: number | undefined; after4msIdleMicros?: number | undefined };
   database: string;
   redis: string;
   scenarios: ScenarioResult[];
@@ -17,6 +22,12 @@ export interface BenchReport {
   notes: string[];
   /** With `--compare`: the compared figures side by side. */
   comparison?: ReturnType<typeof comparison>;
+}
+
+/** The wake-up cost, in words. */
+export function wakeupLine(wakeup: NonNullable<BenchReport['wakeup']>): string {
+  const us = (v: number | undefined) => (v === undefined ? 'n/a' : `${Math.round(v)} µs`);
+  return `CPU charged per empty wake-up of a process: ${us(wakeup.backToBackMicros)} back to back, ${us(wakeup.after4msIdleMicros)} after 4 ms idle.`;
 }
 
 /** A scenario's title, with the server it measured when that is not Herald. */
@@ -250,7 +261,7 @@ export function writeReport(report: BenchReport, dir: string, charts: string[]):
     `<!doctype html><meta charset="utf-8"><title>Herald benchmark ${escape(report.startedAt)}</title>
 <style>body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}td.miss{color:#b00;font-weight:bold}td.met{color:#070}</style>
 <h1>Herald benchmark</h1>
-<p>${escape(report.startedAt)}, ${report.durationSeconds.toFixed(0)} s, scale: ${report.scale}. Machine: ${m.cpus} × ${escape(m.cpuModel)}, ${m.memoryGiB} GiB, Node ${escape(m.node)}, ${escape(m.platform)}. Database: ${escape(report.database)}. Redis: ${escape(report.redis)}.</p>
+<p>${escape(report.startedAt)}, ${report.durationSeconds.toFixed(0)} s, scale: ${report.scale}. Machine: ${m.cpus} × ${escape(m.cpuModel)}, ${m.memoryGiB} GiB, Node ${escape(m.node)}, ${escape(m.platform)}. Database: ${escape(report.database)}. Redis: ${escape(report.redis)}.${report.wakeup ? ` ${escape(wakeupLine(report.wakeup))}` : ''}</p>
 <h2>Figures</h2>${tableHtml(renderTable(report))}
 <h2>CPU while measuring (100% = one core)</h2>${tableHtml(renderCpuTable(report))}
 <h2>CPU-ms per delivered notification or message</h2>${tableHtml(renderCostTable(report))}

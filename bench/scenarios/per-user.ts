@@ -24,6 +24,8 @@ export interface RateStep {
   callP50: number;
   callP99: number;
   publisherCpu: number;
+  /** The publisher process's read and write system calls per call (Linux only): its round trips. */
+  publisherSyscallsPerCall?: { reads: number; writes: number } | undefined;
   cpu: { name: string; percent: number }[];
   /** CPU-ms per delivered notification, per process group. */
   cost: Cost[];
@@ -54,6 +56,19 @@ export async function measurePerUser(ctx: {
   if (warm.stored !== ctx.userIds.length) throw new Error(`warm-up stored ${warm.stored} of ${ctx.userIds.length}`);
   const warmed = beforeWarm + ctx.userIds.length;
   for (let waited = 0; waited < 30_000 && (await totalReceived(ctx.workers)).received < warmed; waited += 100) await sleep(100);
+  // Then the steps' own path at the first step's rate, untimed: a process that has just started runs its
+  // code unoptimised for its first thousands of calls, which is not what a publisher running for days
+  // costs (of 250/s steps run back to back, the first measured 39-47% of a core of publisher CPU, later
+  // ones 27-38%).
+  const warmRun = await ctx.publisher.call('rate', {
+    userIds: ctx.userIds,
+    perSecond: ctx.rates[0]!,
+    durationMs: ctx.stepMs,
+    maxInFlight: Math.max(500, ctx.rates[0]! * 2),
+    type: 'bench.warm',
+  });
+  const rateWarmed = warmed + warmRun.completed;
+  for (let waited = 0; waited < 10_000 && (await totalReceived(ctx.workers)).received < rateWarmed; waited += 100) await sleep(100);
 
   const steps: RateStep[] = [];
   const bar = progress(`stepping the rate (${ctx.rates.length} steps)`, ctx.rates.length);
@@ -91,6 +106,7 @@ export async function measurePerUser(ctx: {
       callP50: calls.p50,
       callP99: calls.p99,
       publisherCpu: run.cpuPercent,
+      publisherSyscallsPerCall: run.syscallsPerCall,
       cpu,
       cost: costPerDelivery(cpu, seconds, latencies.length),
     };

@@ -3,6 +3,7 @@
 // PUBLISH_TO=plain it emits through @socket.io/redis-emitter to the plain Socket.IO baseline instead,
 // and with PUBLISH_TO=centrifugo it calls Centrifugo's HTTP API (`--compare`).
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Emitter } from '@socket.io/redis-emitter';
 import { Redis } from 'ioredis';
 import { createHeraldPublisher } from '../../server/src/herald-publisher';
@@ -79,6 +80,18 @@ function centrifugoSender(apiUrl: string, apiKey: string): Sender {
   };
 }
 
+/** This process's read and write system calls so far (Linux's /proc/self/io), or undefined elsewhere. */
+function syscalls(): { reads: number; writes: number } | undefined {
+  try {
+    const io = readFileSync('/proc/self/io', 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1]);
+    const counts = { reads: field('syscr'), writes: field('syscw') };
+    return Number.isFinite(counts.reads) && Number.isFinite(counts.writes) ? counts : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function publisherApi(sender: Sender) {
   return {
     /** `rounds` notifications to every user, `perCall` recipients per publishNotification call, `concurrency` calls at a time. */
@@ -127,6 +140,7 @@ function publisherApi(sender: Sender) {
       const callMs = new Samples();
       const started = now();
       const cpuBefore = process.cpuUsage();
+      const syscallsBefore = syscalls();
       for (;;) {
         const elapsed = now() - started;
         if (elapsed >= params.durationMs) break;
@@ -160,6 +174,7 @@ function publisherApi(sender: Sender) {
       const issuedFor = now() - started;
       for (let waited = 0; inFlight > 0 && waited < 30_000; waited += 20) await sleep(20);
       const cpu = process.cpuUsage(cpuBefore);
+      const syscallsAfter = syscalls();
       return {
         issued,
         completed,
@@ -170,6 +185,14 @@ function publisherApi(sender: Sender) {
         callMs: callMs.take(),
         errors: [...errors].slice(0, 5),
         cpuPercent: ((cpu.user + cpu.system) / 1000 / (now() - started)) * 100,
+        // Each read is mostly a reply the process woke up for: the round trips a call waits on, in turn.
+        syscallsPerCall:
+          syscallsBefore && syscallsAfter && completed > 0
+            ? {
+                reads: (syscallsAfter.reads - syscallsBefore.reads) / completed,
+                writes: (syscallsAfter.writes - syscallsBefore.writes) / completed,
+              }
+            : undefined,
       };
     },
 
