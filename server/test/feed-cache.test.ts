@@ -281,6 +281,32 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
     expect(await cache.recent(bob.user.id, seqs)).toEqual([undefined, undefined, undefined]);
   });
 
+  it("a publish's cache update is applied before its PUBLISH goes out, so a client syncing on the message finds it", async () => {
+    const carol = await login(stack.herald.url, 'carol');
+    const countsKey = stack.names.countsKey(carol.user.id);
+    const channel = stack.names.userChannel(carol.user.id);
+    const monitor = await new Redis(stack.redis.url).monitor();
+    const seen: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      const [command, ...rest] = args.map((arg) => String(arg).toLowerCase());
+      // The ADDED script names the counts and the recent list (2 keys); ADDING names the counts only.
+      if ((command === 'evalsha' || command === 'eval') && rest[1] === '2' && rest[2] === countsKey.toLowerCase()) seen.push('added');
+      if (command === 'publish' && rest[0] === channel.toLowerCase()) seen.push('publish');
+    });
+    try {
+      for (let i = 1; i <= 3; i++)
+        await stack.herald.gateway.publishNotification({ userIds: [carol.user.id], type: 'a.b', title: `o${i}` });
+      await waitFor(() => expect(seen).toEqual(['added', 'publish', 'added', 'publish', 'added', 'publish']));
+      // And the counts it left are exact.
+      expect(await asUser(stack.herald.url, carol.token).get('/api/notifications/counts').expect(200)).toHaveProperty(
+        'body',
+        await truth(carol.user.id),
+      );
+    } finally {
+      monitor.disconnect();
+    }
+  });
+
   it('when Redis does not answer, counts come from the database', async () => {
     const dead = new Redis({ port: 1, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
     dead.on('error', () => undefined);
