@@ -84,8 +84,11 @@ describe('channel subscriptions made in one turn go out together, in order', () 
 describe('failed (un)subscribes are logged once per command, not once per key', () => {
   let redis: LocalRedis;
   const lines: { level: string; message: string | undefined; fields: Record<string, unknown> }[] = [];
-  const at = (level: string) => (fields: object, message?: string) =>
-    lines.push({ level, message, fields: fields as Record<string, unknown> });
+  const at = (level: string) => (fields: object | string, message?: string) => {
+    lines.push(
+      typeof fields === 'string' ? { level, message: fields, fields: {} } : { level, message, fields: fields as Record<string, unknown> },
+    );
+  };
   const logger = toLogger({ debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') });
 
   beforeAll(async () => {
