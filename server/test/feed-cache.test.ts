@@ -285,7 +285,9 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
     const carol = await login(stack.herald.url, 'carol');
     const countsKey = stack.names.countsKey(carol.user.id);
     const channel = stack.names.userChannel(carol.user.id);
-    const monitor = await new Redis(stack.redis.url).monitor();
+    // monitor() opens a connection of its own: both are closed at the end.
+    const watcher = new Redis(stack.redis.url);
+    const monitor = await watcher.monitor();
     const seen: string[] = [];
     monitor.on('monitor', (_time: string, args: string[]) => {
       const [command, ...rest] = args.map((arg) => String(arg).toLowerCase());
@@ -304,6 +306,7 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
       );
     } finally {
       monitor.disconnect();
+      watcher.disconnect();
     }
   });
 
