@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import type { Notification } from '@herald/shared';
+import { createHeraldPublisher } from '../src';
 import { createLogger } from '../src/platform/logger';
 import { createFeedCache, PENDING_STALE_SECONDS, type FeedCache } from '../src/notifications/feed-cache';
 import { asUser, login } from './support/http';
@@ -295,16 +296,24 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
       if ((command === 'evalsha' || command === 'eval') && rest[1] === '2' && rest[2] === countsKey.toLowerCase()) seen.push('added');
       if (command === 'publish' && rest[0] === channel.toLowerCase()) seen.push('publish');
     });
+    // The gateway's command connection auto-pipelines; a service's publisher connection does not.
+    const publisher = await createHeraldPublisher({
+      mongodbUri: stack.mongodbUri,
+      redisUrl: stack.redis.url,
+      logger: createLogger('silent'),
+    });
     try {
       for (let i = 1; i <= 3; i++)
         await stack.herald.gateway.publishNotification({ userIds: [carol.user.id], type: 'a.b', title: `o${i}` });
-      await waitFor(() => expect(seen).toEqual(['added', 'publish', 'added', 'publish', 'added', 'publish']));
+      for (let i = 4; i <= 6; i++) await publisher.publishNotification({ userIds: [carol.user.id], type: 'a.b', title: `o${i}` });
+      await waitFor(() => expect(seen).toEqual(Array.from({ length: 6 }, () => ['added', 'publish']).flat()));
       // And the counts it left are exact.
       expect(await asUser(stack.herald.url, carol.token).get('/api/notifications/counts').expect(200)).toHaveProperty(
         'body',
         await truth(carol.user.id),
       );
     } finally {
+      await publisher.close();
       monitor.disconnect();
       watcher.disconnect();
     }

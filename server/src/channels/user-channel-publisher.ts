@@ -33,8 +33,11 @@ export function createUserChannelPublisher(deps: {
     async publish(messages) {
       if (messages.length === 0) return [];
       const send = async (): Promise<[Error | null, unknown][]> => {
-        if (isCluster(deps.redis)) {
-          // Channels of different users live in different slots: one SPUBLISH each, in parallel.
+        // Channels of different users live in different slots (one SPUBLISH each, in parallel). On a
+        // connection that auto-pipelines, single commands keep their order with the other commands of
+        // the turn (a publish's feed-cache update before its PUBLISH); an explicit pipeline would be
+        // written ahead of them.
+        if (isCluster(deps.redis) || deps.redis.options.enableAutoPipelining) {
           return Promise.all(
             messages.map(({ userId, message }) =>
               publishTo(deps.redis, names.userChannel(userId), JSON.stringify(message)).then(
