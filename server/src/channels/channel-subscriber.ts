@@ -99,7 +99,7 @@ export class ChannelSubscriber<M> {
     const attempt = this.subscribe(this.options.channelFor(key)).then(() => undefined);
     this.ready.set(key, attempt);
     // Roll back: the next caller (or the next `ready`) subscribes again instead of waiting on this failure.
-    // Logged once per command (see failed), not per key: a failed SUBSCRIBE can name a thousand channels.
+    // Logged once per command (see logged), not per key: a failed SUBSCRIBE can name a thousand channels.
     attempt.catch(() => {
       if (this.ready.get(key) === attempt) this.ready.delete(key);
     });
@@ -116,7 +116,7 @@ export class ChannelSubscriber<M> {
     this.refs.delete(key);
     this.ready.delete(key);
     if (this.options.pattern !== undefined) return;
-    // Logged once per command (see failed).
+    // Logged once per command (see logged).
     this.unsubscribe(this.options.channelFor(key)).catch(() => undefined);
   }
 
