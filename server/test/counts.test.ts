@@ -38,7 +38,10 @@ describe('counting unread and unseen in the database', () => {
     expect(expected).toEqual({ unread: 5, unseen: 4 });
     const counts = createCountFeed({
       connection: stack.inspector,
-      cache: { countsWithState: async (_, compute) => ({ counts: await compute(), inFlight: false }) },
+      cache: {
+        countsWithState: async (_, compute) => ({ counts: await compute(), inFlight: false }),
+        syncRead: async (_, _after, _limit, compute) => ({ counts: await compute(), inFlight: false }),
+      },
     });
     expect(await counts(userId)).toEqual(expected);
     // On the tests' FerretDB this is the one-read path (on MONGODB_URI, the two counts).

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { createLogger } from '../src/platform/logger';
 import { createCatchUp } from '../src/notifications/catch-up';
@@ -8,6 +8,7 @@ import { createNotificationCore } from '../src/notifications/notification-core';
 import { createSequenceAllocator } from '../src/notifications/sequence';
 import { asUser, login } from './support/http';
 import { useTestStack } from './support/stack';
+import { waitFor } from './support/wait';
 
 describe('catch-up reads by _id and by range give the same answers', () => {
   const stack = useTestStack();
@@ -125,7 +126,7 @@ describe('catch-up reads by _id and by range give the same answers', () => {
     }
   });
 
-  it('says when its counts cover the answer, and not when a notification was stored between the counts and the read', async () => {
+  it('says when its counts cover the answer, and not when a notification was stored between the counts and a database read', async () => {
     const userId = new mongoose.Types.ObjectId().toHexString();
     for (let i = 1; i <= 3; i++) await stack.herald.gateway.publishNotification({ userIds: [userId], type: 'a.b', title: `n${i}` });
     const logger = createLogger('silent');
@@ -135,34 +136,87 @@ describe('catch-up reads by _id and by range give the same answers', () => {
     // Runs after the counts are taken and before the notifications are read.
     let between: (() => Promise<unknown>) | undefined;
     const racing = Object.assign((id: string) => counts(id), {
-      withState: async (id: string) => {
-        const state = await counts.withState(id);
+      withState: counts.withState,
+      forSync: async (id: string, afterSeq: number, limit: number) => {
+        const state = await counts.forSync(id, afterSeq, limit);
         await between?.();
         return state;
       },
     });
     const catchUp = createCatchUp({ connection: stack.inspector, sequences, cache, counts: racing, redis: stack.redisClient });
     try {
+      // The cache has no valid counts yet: they are counted in the database, and the answer read after them.
       const quiet = await catchUp.syncAfter(userId, 0);
       expect(quiet.notifications.map((n) => n.seq)).toEqual([1, 2, 3]);
       expect(quiet.counts.unread).toBe(3);
       expect(quiet.countsCoverAnswer).toBe(true);
 
+      // Cached counts now, but not the notifications: those are read from the database, after n4 landed.
+      await stack.redisClient.del(stack.names.recentKey(userId));
       between = () => stack.herald.gateway.publishNotification({ userIds: [userId], type: 'a.b', title: 'n4' });
       const raced = await catchUp.syncAfter(userId, 0);
-      expect(raced.notifications.map((n) => n.seq)).toEqual([1, 2, 3, 4]);
+      expect(raced.notifications.map((n) => n.seq).slice(0, 3)).toEqual([1, 2, 3]);
       expect(raced.counts.unread).toBe(3);
       expect(raced.countsCoverAnswer).toBeUndefined();
 
-      between = undefined;
+      // Counts and n4 from the cache, at one instant: n5, stored right after, is in neither.
+      between = () => stack.herald.gateway.publishNotification({ userIds: [userId], type: 'a.b', title: 'n5' });
       const settled = await catchUp.syncAfter(userId, 3);
+      expect(settled.notifications.map((n) => n.seq)).toEqual([4]);
       expect(settled.counts.unread).toBe(4);
       expect(settled.countsCoverAnswer).toBe(true);
+      between = undefined;
+      expect(await catchUp.syncAfter(userId, 4)).toMatchObject({ counts: { unread: 5 }, countsCoverAnswer: true });
       // Nothing new to cover: no flag.
-      expect((await catchUp.syncAfter(userId, 4)).countsCoverAnswer).toBeUndefined();
+      expect((await catchUp.syncAfter(userId, 5)).countsCoverAnswer).toBeUndefined();
     } finally {
       catchUp.close();
       cache.close();
+    }
+  });
+
+  it('answers a sync the cache holds with one Redis command and no database read', async () => {
+    const userId = new mongoose.Types.ObjectId().toHexString();
+    const logger = createLogger('silent');
+    const own = new Redis(stack.redis.url);
+    // monitor() opens a connection of its own: both are closed at the end.
+    const watcher = new Redis(stack.redis.url);
+    const watched = await mongoose.createConnection(`${stack.mongodbUri}?monitorCommands=true`).asPromise();
+    const databaseCommands: string[] = [];
+    watched.getClient().on('commandStarted', (event) => databaseCommands.push(event.commandName));
+    const cache = createFeedCache({ redis: own, logger, names: stack.names });
+    const sequences = createSequenceAllocator({ connection: watched, redis: own, logger, names: stack.names });
+    const counts = createCountFeed({ connection: watched, cache });
+    const catchUp = createCatchUp({ connection: watched, sequences, cache, counts, redis: own });
+    let monitor: Redis | undefined;
+    try {
+      for (let i = 1; i <= 3; i++) await stack.herald.gateway.publishNotification({ userIds: [userId], type: 'a.b', title: `n${i}` });
+      // The first sync counts in the database (and checks the counter once for this connection).
+      expect((await catchUp.syncAfter(userId, 0)).counts.unread).toBe(3);
+      for (let i = 4; i <= 6; i++) await stack.herald.gateway.publishNotification({ userIds: [userId], type: 'a.b', title: `n${i}` });
+      const address = /addr=(\S+)/.exec(String(await own.client('INFO')))![1];
+      monitor = await watcher.monitor();
+      const commands: string[] = [];
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        if (source === address) commands.push(String(args[0]).toLowerCase());
+      });
+      expect(databaseCommands).not.toHaveLength(0);
+      databaseCommands.length = 0;
+      const answer = await catchUp.syncAfter(userId, 3);
+      expect(answer.notifications.map((n) => n.title)).toEqual(['n4', 'n5', 'n6']);
+      expect(answer).toMatchObject({ counts: { unread: 6, unseen: 6 }, countsCoverAnswer: true, settledSeq: 6 });
+      // MONITOR shows a command once it ran: one round trip later, everything before it has.
+      await own.ping();
+      await waitFor(() => expect(commands).toContain('ping'));
+      expect(commands.slice(0, -1)).toEqual(['evalsha']);
+      expect(databaseCommands).toEqual([]);
+    } finally {
+      monitor?.disconnect();
+      catchUp.close();
+      cache.close();
+      own.disconnect();
+      watcher.disconnect();
+      await watched.close();
     }
   });
 

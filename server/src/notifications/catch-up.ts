@@ -140,14 +140,17 @@ export function createCatchUp(deps: {
     limit: number,
     highest: number | null,
     generation: number,
-  ): Promise<{ slots: Slot[]; hasMore: boolean }> {
-    const window = highest !== null && highest - afterSeq <= limit ? await readWindow(userId, afterSeq, highest, generation) : undefined;
-    if (window) return { slots: window, hasMore: false };
+    /** The cache's notifications of the window, when read already (see SyncSnapshot). */
+    cachedWindow?: (Notification | undefined)[],
+  ): Promise<{ slots: Slot[]; hasMore: boolean; cachedOnly: boolean }> {
+    const window =
+      highest !== null && highest - afterSeq <= limit ? await readWindow(userId, afterSeq, highest, generation, cachedWindow) : undefined;
+    if (window) return { ...window, hasMore: false };
     const docs = await Notification.find({ userId, seq: mongoose.trusted({ $gt: afterSeq }) })
       .sort({ seq: 1 })
       .limit(limit + 1)
       .lean();
-    return { slots: docs.slice(0, limit).map(toSlot), hasMore: docs.length > limit };
+    return { slots: docs.slice(0, limit).map(toSlot), hasMore: docs.length > limit, cachedOnly: false };
   }
 
   /**
@@ -157,12 +160,18 @@ export function createCatchUp(deps: {
    * older snapshot): one lookup of seq highest + 1 catches that, and the counter is repaired. That
    * lookup runs once per user per Redis connection (see counterChecks), batched with other users'.
    */
-  async function readWindow(userId: string, afterSeq: number, highest: number, generation: number): Promise<Slot[] | undefined> {
+  async function readWindow(
+    userId: string,
+    afterSeq: number,
+    highest: number,
+    generation: number,
+    cachedWindow?: (Notification | undefined)[],
+  ): Promise<{ slots: Slot[]; cachedOnly: boolean } | undefined> {
     const seqs = Array.from({ length: Math.max(0, highest - afterSeq) }, (_, i) => afterSeq + 1 + i);
     const check = checks.needed(userId);
     const [beyond, cached] = await Promise.all([
       check ? stored.load(notificationId(userId, highest + 1)) : false,
-      deps.cache.recent(userId, seqs),
+      cachedWindow ?? deps.cache.recent(userId, seqs),
     ]);
     if (beyond) {
       await deps.sequences.repair([userId]);
@@ -171,13 +180,13 @@ export function createCatchUp(deps: {
     if (check) checks.passed(userId, generation);
     const missing = seqs.filter((_, i) => cached[i] === undefined);
     const fromCache: Slot[] = cached.flatMap((n) => (n ? [{ seq: n.seq, notification: n, createdAt: Date.parse(n.createdAt) }] : []));
-    if (missing.length === 0) return fromCache;
+    if (missing.length === 0) return { slots: fromCache, cachedOnly: true };
     const mode = deps.syncReads ?? 'auto';
     const byId = mode === 'by-id' || (mode === 'auto' && !(await databaseTraits(deps.connection)).secondaryIndexes);
     if (!byId) return undefined;
     const found = await Promise.all(missing.map((seq) => Notification.findById(notificationId(userId, seq)).lean<NotificationDoc>()));
     const fromDb = found.filter((doc): doc is NotificationDoc => doc !== null && doc.userId === userId).map(toSlot);
-    return [...fromCache, ...fromDb].sort((a, b) => a.seq - b.seq);
+    return { slots: [...fromCache, ...fromDb].sort((a, b) => a.seq - b.seq), cachedOnly: false };
   }
 
   /**
@@ -246,13 +255,14 @@ export function createCatchUp(deps: {
     async syncAfter(userId, afterSeq, limit = SYNC_PAGE_SIZE, options = {}) {
       // Counts first, then the counter, then the read: a notification the counts include was stored
       // before the read began, so this sync returns it too (on this page or a later one), and its live
-      // message arriving after the answer is a duplicate, not one more unread.
-      const { counts, inFlight, stamp } = await deps.counts.withState(userId);
+      // message arriving after the answer is a duplicate, not one more unread. Counts from the cache
+      // come with the counter and the cached notifications, read at the same instant (`same`).
+      const generation = checks.generation();
+      const { counts, inFlight, stamp, same } = await deps.counts.forSync(userId, afterSeq, limit);
       // A publish in flight may be stored already (this read returns it) but not counted yet.
       const countsSettled = inFlight ? { countsSettled: false as const } : {};
-      const generation = checks.generation();
-      const highest = await deps.sequences.highest(userId);
-      const { slots, hasMore } = await readRange(userId, afterSeq, limit, highest, generation);
+      const highest = same ? same.highest : await deps.sequences.highest(userId);
+      const { slots, hasMore, cachedOnly } = await readRange(userId, afterSeq, limit, highest, generation, same?.window);
       const lastRead = slots.reduce((max, slot) => Math.max(max, slot.seq), afterSeq);
       // A full page settles at most what it read; the last page settles up to the counter (what was handed out).
       const upTo = hasMore ? lastRead : Math.max(lastRead, highest ?? lastRead);
@@ -277,8 +287,11 @@ export function createCatchUp(deps: {
       }
       // Read again after the read: the same stamp, nothing in flight, and these counts include every
       // notification returned, so the client need not ask again to settle them (a reconnect that missed
-      // some would otherwise cost two syncs).
-      const covered = !hasMore && notifications.length > 0 && stamp !== undefined && (await deps.cache.countsStamp(userId)) === stamp;
+      // some would otherwise cost two syncs). An answer read with the counts, all from the cache, was
+      // read at the stamp's own instant.
+      const atStamp = same !== undefined && cachedOnly && holes.length === 0;
+      const covered =
+        !hasMore && notifications.length > 0 && stamp !== undefined && (atStamp || (await deps.cache.countsStamp(userId)) === stamp);
       return {
         notifications,
         hasMore,

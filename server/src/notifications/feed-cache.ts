@@ -72,15 +72,41 @@ const MAX_RENEWALS = 60;
  * epoch. Counts taken while one was (provisional, see STORE) stand in for the counts while nothing
  * else changed and it is still pending: at = v, with the flag set.
  */
-const READ =
+const COUNTS_FIELDS =
   PENDING_LIVE +
   `
-local fields = redis.call('HMGET', KEYS[1], 'v', 'at', 'unread', 'unseen', 'pv', 'punread', 'punseen', 'epoch')
-local live = pendingLive(KEYS[1])
-if fields[1] ~= fields[2] and live and fields[5] == fields[1] then
-  return {fields[1], fields[1], fields[6], fields[7], 1, fields[8]}
+local function countsFields(key)
+  local fields = redis.call('HMGET', key, 'v', 'at', 'unread', 'unseen', 'pv', 'punread', 'punseen', 'epoch')
+  local live = pendingLive(key)
+  if fields[1] ~= fields[2] and live and fields[5] == fields[1] then
+    return {fields[1], fields[1], fields[6], fields[7], 1, fields[8]}
+  end
+  return {fields[1], fields[2], fields[3], fields[4], live and 1 or 0, fields[8]}
 end
-return {fields[1], fields[2], fields[3], fields[4], live and 1 or 0, fields[8]}`;
+`;
+
+const READ = COUNTS_FIELDS + `return countsFields(KEYS[1])`;
+
+/**
+ * What a sync reads first, in one step: the counts (as READ, KEYS[1]), the user's seq counter
+ * (KEYS[2]) and, when the counter is at most ARGV[2] past ARGV[1], the cached notifications of every
+ * seq after ARGV[1] up to it (KEYS[3]; false where there is none). The keys share the user's hash tag.
+ */
+const SYNC_READ =
+  COUNTS_FIELDS +
+  `
+local counts = countsFields(KEYS[1])
+local highest = redis.call('GET', KEYS[2])
+local window = {}
+if highest then
+  local after, top = tonumber(ARGV[1]), tonumber(highest)
+  if top > after and top - after <= tonumber(ARGV[2]) then
+    local seqs = {}
+    for seq = after + 1, top do seqs[#seqs + 1] = seq end
+    window = redis.call('HMGET', KEYS[3], unpack(seqs))
+  end
+end
+return {counts, highest, window}`;
 
 /** Whether the hash is the one the caller announced in (ARGV[EPOCH_ARG]); if so, lowers `pending` by ARGV[1] (never below 0). */
 const SETTLE = (epochArg: number) => `
@@ -163,8 +189,18 @@ interface FeedCacheScripts {
   heraldFeedStillAdding(counts: string, epoch: string): Promise<number>;
   heraldFeedAbandoned(counts: string, n: number, ttl: number, epoch: string): Promise<number>;
   heraldCountsStore(key: string, version: number, unread: number, unseen: number, ttl: number, epoch: string): Promise<number>;
-  heraldCountsRead(key: string): Promise<[string | null, string | null, string | null, string | null, number, string | null]>;
+  heraldCountsRead(key: string): Promise<CountsFields>;
+  heraldSyncRead(
+    counts: string,
+    seq: string,
+    recent: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<[CountsFields, string | null, (string | null)[]]>;
 }
+
+/** v, at, unread, unseen, live, epoch (see COUNTS_FIELDS). */
+type CountsFields = [string | null, string | null, string | null, string | null, number, string | null];
 
 /**
  * A cache only: the database stays the truth. Counts are served from Redis
@@ -180,6 +216,12 @@ export interface FeedCache {
    * may be stored (and returned by a read right after) but not counted yet.
    */
   countsWithState(userId: string, compute: () => Promise<NotificationCounts>): Promise<CountsWithState>;
+  /**
+   * countsWithState for a sync from `afterSeq`: when the counts come from the cache, the user's seq
+   * counter and the cached notifications up to it are read with them, at the same instant (one Redis
+   * call where there were three; see SyncSnapshot.same).
+   */
+  syncRead(userId: string, afterSeq: number, limit: number, compute: () => Promise<NotificationCounts>): Promise<SyncSnapshot>;
   /**
    * Notifications for these users (one entry each) are about to be stored: counts are not cached
    * meanwhile. The answer goes to `added` or `abandoned`.
@@ -214,6 +256,18 @@ export interface CountsWithState {
    * Undefined when Redis did not answer or the cache is in doubt.
    */
   stamp?: string;
+}
+
+/** What a sync reads first (see FeedCache.syncRead). */
+export interface SyncSnapshot extends CountsWithState {
+  /**
+   * Read at the same instant as the counts, which came from the cache: the user's seq counter (null
+   * when Redis has none) and, when it is at most `limit` past afterSeq, the cached notification of
+   * each seq after afterSeq up to it (undefined where the cache has none). A notification cached here
+   * is one the counts include. Absent when the counts were counted in the database (the counter must
+   * then be read after them) or Redis did not answer.
+   */
+  same?: { highest: number | null; window?: (Notification | undefined)[] };
 }
 
 /** Which life of each user's cached counts an announcement was made in (their epoch); opaque to callers. */
@@ -251,6 +305,7 @@ export function createFeedCache(deps: {
   deps.redis.defineCommand('heraldFeedChanged', { numberOfKeys: 2, lua: CHANGED });
   deps.redis.defineCommand('heraldCountsStore', { numberOfKeys: 1, lua: STORE });
   deps.redis.defineCommand('heraldCountsRead', { numberOfKeys: 1, lua: READ });
+  deps.redis.defineCommand('heraldSyncRead', { numberOfKeys: 3, lua: SYNC_READ });
   deps.redis.defineCommand('heraldFeedAdding', { numberOfKeys: 1, lua: ADDING });
   deps.redis.defineCommand('heraldFeedStillAdding', { numberOfKeys: 1, lua: STILL_ADDING });
   deps.redis.defineCommand('heraldFeedAbandoned', { numberOfKeys: 1, lua: ABANDONED });
@@ -272,7 +327,7 @@ export function createFeedCache(deps: {
   };
   const newEpoch = () => randomBytes(8).toString('hex');
   const scripts = deps.redis as unknown as FeedCacheScripts;
-  const { countsKey, recentKey } = deps.names;
+  const { countsKey, recentKey, seqKey } = deps.names;
   const pending = new Set<string>();
   /** The renewal timer of each announcement still in flight. */
   const renewals = new Map<Announced, ReturnType<typeof setInterval>>();
@@ -301,23 +356,21 @@ export function createFeedCache(deps: {
   const stampOf = (v: string | null, epoch: string | null, inFlight: boolean, userId: string) =>
     v !== null && epoch !== null && !inFlight && !pending.has(userId) ? `${epoch}:${v}` : undefined;
 
-  async function countsWithState(userId: string, compute: () => Promise<NotificationCounts>): Promise<CountsWithState> {
-    let version: number;
-    let inFlight: boolean;
-    let stamp: string | undefined;
-    try {
-      const [v, at, unread, unseen, live, epoch] = await redisCall(scripts.heraldCountsRead(countsKey(userId)));
-      inFlight = live === 1;
-      stamp = stampOf(v, epoch, inFlight, userId);
-      if (v !== null && v === at && unread !== null && unseen !== null && !pending.has(userId)) {
-        return { counts: { unread: Number(unread), unseen: Number(unseen) }, inFlight, ...(stamp ? { stamp } : {}) };
-      }
-      version = v === null ? 0 : Number(v);
-    } catch {
-      // Redis is out of reach: nothing is known of publishes in flight, and asking again soon would only
-      // count in the database again. The invalidation retried when Redis is back covers what changed.
-      return { counts: await compute(), inFlight: false };
-    }
+  /** The counts from fields READ returned, when they are valid; undefined when they must be counted. */
+  function cachedCounts(userId: string, fields: CountsFields): CountsWithState | undefined {
+    const [v, at, unread, unseen, live, epoch] = fields;
+    const inFlight = live === 1;
+    const stamp = stampOf(v, epoch, inFlight, userId);
+    if (v === null || v !== at || unread === null || unseen === null || pending.has(userId)) return undefined;
+    return { counts: { unread: Number(unread), unseen: Number(unseen) }, inFlight, ...(stamp ? { stamp } : {}) };
+  }
+
+  /** Counts what READ found invalid (fields) and caches them, unless something changed since. */
+  async function countAndStore(userId: string, fields: CountsFields, compute: () => Promise<NotificationCounts>): Promise<CountsWithState> {
+    const [v, , , , live, epoch] = fields;
+    const inFlight = live === 1;
+    const stamp = stampOf(v, epoch, inFlight, userId);
+    const version = v === null ? 0 : Number(v);
     const counts = await compute();
     await redisCall(scripts.heraldCountsStore(countsKey(userId), version, counts.unread, counts.unseen, ttl, newEpoch())).catch(
       () => undefined,
@@ -325,6 +378,42 @@ export function createFeedCache(deps: {
     // Counted in the database after the stamp was read: whatever the count saw, the stamp still tells
     // whether anything was stored or announced since.
     return { counts, inFlight, ...(stamp ? { stamp } : {}) };
+  }
+
+  async function countsWithState(userId: string, compute: () => Promise<NotificationCounts>): Promise<CountsWithState> {
+    let fields: CountsFields;
+    try {
+      fields = await redisCall(scripts.heraldCountsRead(countsKey(userId)));
+    } catch {
+      // Redis is out of reach: nothing is known of publishes in flight, and asking again soon would only
+      // count in the database again. The invalidation retried when Redis is back covers what changed.
+      return { counts: await compute(), inFlight: false };
+    }
+    return cachedCounts(userId, fields) ?? countAndStore(userId, fields, compute);
+  }
+
+  async function syncRead(
+    userId: string,
+    afterSeq: number,
+    limit: number,
+    compute: () => Promise<NotificationCounts>,
+  ): Promise<SyncSnapshot> {
+    let answer: [CountsFields, string | null, (string | null)[]];
+    try {
+      answer = await redisCall(scripts.heraldSyncRead(countsKey(userId), seqKey(userId), recentKey(userId), afterSeq, limit));
+    } catch {
+      return { counts: await compute(), inFlight: false };
+    }
+    const [fields, counter, window] = answer;
+    const cached = cachedCounts(userId, fields);
+    if (!cached) return countAndStore(userId, fields, compute);
+    const highest = counter === null ? null : Number(counter);
+    if (highest === null || highest - afterSeq > limit) return { ...cached, same: { highest } };
+    const seqs = Math.max(0, highest - afterSeq);
+    return {
+      ...cached,
+      same: { highest, window: Array.from({ length: seqs }, (_, i) => (window[i] ? (JSON.parse(window[i]) as Notification) : undefined)) },
+    };
   }
 
   return {
@@ -339,6 +428,8 @@ export function createFeedCache(deps: {
     },
 
     countsWithState,
+
+    syncRead,
 
     async added(notifications, announced) {
       stopRenewing(announced);

@@ -1,7 +1,7 @@
 import type { Connection } from 'mongoose';
 import type { NotificationCounts } from '@herald/shared';
 import { databaseTraits } from '../platform/db-traits';
-import type { CountsWithState, FeedCache } from './feed-cache';
+import type { CountsWithState, FeedCache, SyncSnapshot } from './feed-cache';
 import { notificationModel } from './notification-model';
 
 /** A user's `{ unread, unseen }`: from the feed cache when it is valid, else counted in the database (and cached). */
@@ -9,6 +9,8 @@ export interface CountFeed {
   (userId: string): Promise<NotificationCounts>;
   /** The counts, and whether a publish for the user was in flight (they may leave its notification out). */
   withState(userId: string): Promise<CountsWithState>;
+  /** withState for a sync from `afterSeq`, with what the cache read at the same instant (see FeedCache.syncRead). */
+  forSync(userId: string, afterSeq: number, limit: number): Promise<SyncSnapshot>;
 }
 
 /**
@@ -23,7 +25,7 @@ export async function countNotifications(connection: Connection, query: Record<s
   return Number(answer.n);
 }
 
-export function createCountFeed(deps: { connection: Connection; cache: Pick<FeedCache, 'countsWithState'> }): CountFeed {
+export function createCountFeed(deps: { connection: Connection; cache: Pick<FeedCache, 'countsWithState' | 'syncRead'> }): CountFeed {
   const Notification = notificationModel(deps.connection);
 
   async function countInDatabase(userId: string): Promise<NotificationCounts> {
@@ -46,5 +48,7 @@ export function createCountFeed(deps: { connection: Connection; cache: Pick<Feed
   }
 
   const withState = (userId: string) => deps.cache.countsWithState(userId, () => countInDatabase(userId));
-  return Object.assign(async (userId: string) => (await withState(userId)).counts, { withState });
+  const forSync = (userId: string, afterSeq: number, limit: number) =>
+    deps.cache.syncRead(userId, afterSeq, limit, () => countInDatabase(userId));
+  return Object.assign(async (userId: string) => (await withState(userId)).counts, { withState, forSync });
 }
