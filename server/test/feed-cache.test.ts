@@ -285,6 +285,7 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
   it("a publish's cache update is applied before its PUBLISH goes out, so a client syncing on the message finds it", async () => {
     const carol = await login(stack.herald.url, 'carol');
     const countsKey = stack.names.countsKey(carol.user.id);
+    const recentKey = stack.names.recentKey(carol.user.id);
     const channel = stack.names.userChannel(carol.user.id);
     // monitor() opens a connection of its own: both are closed at the end.
     const watcher = new Redis(stack.redis.url);
@@ -292,8 +293,9 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
     const seen: string[] = [];
     monitor.on('monitor', (_time: string, args: string[]) => {
       const [command, ...rest] = args.map((arg) => String(arg).toLowerCase());
-      // The ADDED script names the counts and the recent list (2 keys); ADDING names the counts only.
-      if ((command === 'evalsha' || command === 'eval') && rest[1] === '2' && rest[2] === countsKey.toLowerCase()) seen.push('added');
+      // The ADDED script names the user's counts and recent notifications; ADDING the counts and seq counter.
+      if ((command === 'evalsha' || command === 'eval') && rest[2] === countsKey.toLowerCase() && rest[3] === recentKey.toLowerCase())
+        seen.push('added');
       if (command === 'publish' && rest[0] === channel.toLowerCase()) seen.push('publish');
     });
     // The gateway's command connection auto-pipelines; a service's publisher connection does not.

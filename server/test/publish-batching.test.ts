@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import type { UserChannelMessage } from '@herald/shared';
 import { createLogger } from '../src/platform/logger';
@@ -10,6 +11,7 @@ import { createNotificationWriter, type NotificationWriter } from '../src/notifi
 import { createSequenceAllocator } from '../src/notifications/sequence';
 import { createMutedRecipients } from '../src/preferences/muted-recipients';
 import { useTestStack } from './support/stack';
+import { waitFor } from './support/wait';
 
 describe('publishing under load: calls that arrive together are stored together', () => {
   const stack = useTestStack();
@@ -85,6 +87,65 @@ describe('publishing under load: calls that arrive together are stored together'
     for (const userId of users) {
       const mine = results.map((r) => r.notifications[0]!).filter((n) => n.userId === userId);
       expect(mine.map((n) => n.seq)).toEqual([1, 2, 3, 4]);
+    }
+  });
+
+  it('a batch is announced, given its seqs, and reported to the feed cache in one Redis command each', async () => {
+    const logger = createLogger('silent');
+    const own = new Redis(stack.redis.url);
+    const watcher = new Redis(stack.redis.url);
+    const sequences = createSequenceAllocator({ connection: monitored, redis: own, logger, names: stack.names });
+    const cache = createFeedCache({ redis: own, logger, names: stack.names });
+    const writer = createNotificationWriter({
+      connection: monitored,
+      sequences,
+      cache,
+      muted: createMutedRecipients(monitored),
+      logger,
+      writers: 1,
+    });
+    const [a, b, c] = Array.from({ length: 3 }, () => new mongoose.Types.ObjectId().toHexString());
+    let monitor: Redis | undefined;
+    try {
+      // Their counters exist (seeded by a first notification each).
+      await writer.store([a!, b!, c!], { type: 'a.b', title: 'first' });
+      // And a's counts are cached (1 unread), so the report below adds to them.
+      expect(await cache.counts(a!, async () => ({ unread: 1, unseen: 1 }))).toEqual({ unread: 1, unseen: 1 });
+      const address = /addr=(\S+)/.exec(String(await own.client('INFO')))![1];
+      monitor = await watcher.monitor();
+      const scripts: string[][] = [];
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        if (source === address && String(args[0]).toLowerCase() === 'evalsha') scripts.push(args.slice(2).map(String));
+      });
+      // The first call keeps the only writer busy: the next two are stored together, as one batch.
+      const busy = writer.store([new mongoose.Types.ObjectId().toHexString()], { type: 'a.b', title: 'busy' });
+      const [both, two] = await Promise.all([
+        writer.store([a!, b!, c!], { type: 'a.b', title: 'second' }),
+        writer.store([a!, b!], { type: 'a.b', title: 'third' }),
+        busy,
+      ]);
+      expect(both.stored.map((n) => [n.userId, n.seq])).toEqual([
+        [a, 2],
+        [b, 2],
+        [c, 2],
+      ]);
+      expect(two.stored.map((n) => [n.userId, n.seq])).toEqual([
+        [a, 3],
+        [b, 3],
+      ]);
+      await own.ping();
+      await waitFor(() => expect(scripts.filter((args) => args.includes(stack.names.countsKey(a!)))).toHaveLength(2));
+      // The announcement names each user's counts and seq counter; the report their counts and recent ones.
+      const [announce, report] = scripts.filter((args) => args.includes(stack.names.countsKey(a!)));
+      expect(announce!.slice(0, 7)).toEqual(['6', ...[a, b, c].flatMap((id) => [stack.names.countsKey(id!), stack.names.seqKey(id!)])]);
+      expect(report!.slice(0, 7)).toEqual(['6', ...[a, b, c].flatMap((id) => [stack.names.countsKey(id!), stack.names.recentKey(id!)])]);
+      // Both of a's notifications were added to the cached counts (not counted again).
+      expect(await cache.counts(a!, async () => ({ unread: -1, unseen: -1 }))).toEqual({ unread: 3, unseen: 3 });
+    } finally {
+      monitor?.disconnect();
+      cache.close();
+      own.disconnect();
+      watcher.disconnect();
     }
   });
 

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { HeraldNames, Notification, NotificationCounts } from '@herald/shared';
 import type { Logger } from '../platform/logger';
-import type { RedisClient } from '../platform/redis-client';
+import { isCluster, type RedisClient } from '../platform/redis-client';
 import { withTimeout } from '../platform/with-timeout';
+import { TAKE_SEQS } from './sequence';
 
 /**
  * Counts: every change bumps `v`; the cached counts are valid only while `at`
@@ -47,13 +48,28 @@ local function pendingLive(key)
 end
 `;
 
-/** Announces ARGV[1] notifications; returns the hash's epoch (ARGV[3] if this creates it). */
-const ADDING = `
-redis.call('HSETNX', KEYS[1], 'epoch', ARGV[3])
-redis.call('HINCRBY', KEYS[1], 'pending', ARGV[1])
-redis.call('HSET', KEYS[1], 'addingAt', redis.call('TIME')[1])
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-return redis.call('HGET', KEYS[1], 'epoch')`;
+/**
+ * Announces notifications for each user: per user, KEYS counts and seq counter (sharing the user's hash
+ * tag), ARGV how many are announced, how many seqs to take (TAKE_SEQS; 0 for none) and the epoch to
+ * give the hash if this creates it; ARGV[1] the TTL. Returns, per user, the hash's epoch and the last
+ * seq taken (-1: the counter must be seeded; 0 when none was asked for). Taking the seqs in the same
+ * step means no seq is handed out unannounced.
+ */
+const ADDING =
+  TAKE_SEQS +
+  `
+local out = {}
+local a = 2
+for i = 1, #KEYS, 2 do
+  redis.call('HSETNX', KEYS[i], 'epoch', ARGV[a + 2])
+  redis.call('HINCRBY', KEYS[i], 'pending', ARGV[a])
+  redis.call('HSET', KEYS[i], 'addingAt', redis.call('TIME')[1])
+  redis.call('EXPIRE', KEYS[i], ARGV[1])
+  out[#out + 1] = redis.call('HGET', KEYS[i], 'epoch')
+  out[#out + 1] = tonumber(ARGV[a + 1]) > 0 and takeSeqs(KEYS[i + 1], ARGV[a + 1]) or 0
+  a = a + 3
+end
+return out`;
 
 /** The announcement (epoch ARGV[1]) is still being worked on: its time is renewed, if it is still this hash's. */
 const STILL_ADDING = `
@@ -108,30 +124,44 @@ if highest then
 end
 return {counts, highest, window}`;
 
-/** Whether the hash is the one the caller announced in (ARGV[EPOCH_ARG]); if so, lowers `pending` by ARGV[1] (never below 0). */
-const SETTLE = (epochArg: number) => `
-local same = redis.call('HGET', KEYS[1], 'epoch') == ARGV[${epochArg}]
-if same then
-  local pending = redis.call('HINCRBY', KEYS[1], 'pending', -tonumber(ARGV[1]))
-  if pending < 0 then redis.call('HSET', KEYS[1], 'pending', 0) end
-end`;
+/** Whether the hash is the one the caller announced in (`epoch`); if so, lowers `pending` by n (never below 0). */
+const SETTLE = `
+local function settle(key, n, epoch)
+  local same = redis.call('HGET', key, 'epoch') == epoch
+  if same then
+    local pending = redis.call('HINCRBY', key, 'pending', -n)
+    if pending < 0 then redis.call('HSET', key, 'pending', 0) end
+  end
+  return same
+end
+`;
 
+/**
+ * Stored notifications, per user: KEYS counts and recent notifications; ARGV how many, the epoch
+ * announced in, then seq and JSON of each. ARGV[1], ARGV[2]: the TTLs of counts and recent ones.
+ */
 const ADDED =
-  SETTLE(4) +
+  SETTLE +
   `
-local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
-local at = tonumber(redis.call('HGET', KEYS[1], 'at') or '-1')
-if same and at == v - 1 then
-  redis.call('HINCRBY', KEYS[1], 'unread', ARGV[1])
-  redis.call('HINCRBY', KEYS[1], 'unseen', ARGV[1])
-  redis.call('HSET', KEYS[1], 'at', v)
+local a = 3
+for i = 1, #KEYS, 2 do
+  local n = tonumber(ARGV[a])
+  local same = settle(KEYS[i], n, ARGV[a + 1])
+  local v = redis.call('HINCRBY', KEYS[i], 'v', 1)
+  local at = tonumber(redis.call('HGET', KEYS[i], 'at') or '-1')
+  if same and at == v - 1 then
+    redis.call('HINCRBY', KEYS[i], 'unread', n)
+    redis.call('HINCRBY', KEYS[i], 'unseen', n)
+    redis.call('HSET', KEYS[i], 'at', v)
+  end
+  redis.call('EXPIRE', KEYS[i], ARGV[1])
+  if n > 0 then
+    redis.call('HSET', KEYS[i + 1], unpack(ARGV, a + 2, a + 1 + 2 * n))
+    redis.call('EXPIRE', KEYS[i + 1], ARGV[2])
+  end
+  a = a + 2 + 2 * n
 end
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-if #ARGV > 4 then
-  redis.call('HSET', KEYS[2], unpack(ARGV, 5))
-  redis.call('EXPIRE', KEYS[2], ARGV[3])
-end
-return v`;
+return 1`;
 
 const CHANGED = `
 local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
@@ -139,12 +169,18 @@ redis.call('EXPIRE', KEYS[1], ARGV[1])
 redis.call('DEL', KEYS[2])
 return v`;
 
-/** Announced notifications that were not stored after all: no longer pending, and the counts are stale. */
+/**
+ * Announced notifications that were not stored after all: no longer pending, and the counts are stale.
+ * Per user, KEYS the counts; ARGV how many and the epoch announced in. ARGV[1]: the TTL.
+ */
 const ABANDONED =
-  SETTLE(3) +
+  SETTLE +
   `
-redis.call('HINCRBY', KEYS[1], 'v', 1)
-redis.call('EXPIRE', KEYS[1], ARGV[2])
+for i = 1, #KEYS do
+  settle(KEYS[i], tonumber(ARGV[2 * i]), ARGV[2 * i + 1])
+  redis.call('HINCRBY', KEYS[i], 'v', 1)
+  redis.call('EXPIRE', KEYS[i], ARGV[1])
+end
 return 1`;
 
 /**
@@ -175,19 +211,16 @@ redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1`;
 
 interface FeedCacheScripts {
-  heraldFeedAdded(
-    counts: string,
-    recent: string,
-    n: number,
-    ttl: number,
-    recentTtl: number,
-    epoch: string,
-    ...entries: (string | number)[]
-  ): Promise<number>;
+  /** The scripts for many users: the number of keys, the keys, then the arguments (see forUsers). */
+  heraldFeedAdded(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>;
+  heraldFeedAdding(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<(string | number | null)[]>;
+  heraldFeedAbandoned(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>;
+  /** The same for one user: the keys, then the arguments. */
+  heraldFeedAddedOne(...keysAndArgs: (string | number)[]): Promise<number>;
+  heraldFeedAddingOne(...keysAndArgs: (string | number)[]): Promise<(string | number | null)[]>;
+  heraldFeedAbandonedOne(...keysAndArgs: (string | number)[]): Promise<number>;
   heraldFeedChanged(counts: string, recent: string, ttl: number): Promise<number>;
-  heraldFeedAdding(counts: string, n: number, ttl: number, epoch: string): Promise<string>;
   heraldFeedStillAdding(counts: string, epoch: string): Promise<number>;
-  heraldFeedAbandoned(counts: string, n: number, ttl: number, epoch: string): Promise<number>;
   heraldCountsStore(key: string, version: number, unread: number, unseen: number, ttl: number, epoch: string): Promise<number>;
   heraldCountsRead(key: string): Promise<CountsFields>;
   heraldSyncRead(
@@ -227,6 +260,12 @@ export interface FeedCache {
    * meanwhile. The answer goes to `added` or `abandoned`.
    */
   adding(userIds: string[]): Promise<Announced>;
+  /**
+   * adding, and in the same Redis step the next seqs of `seqUserIds` (one per entry) from the users'
+   * counters: `taken` resolves with the last seq taken per user (-1: the counter must be seeded), for
+   * SequenceAllocator.reserve, and rejects when Redis did not answer. Every seq so taken is announced.
+   */
+  addingWithSeqs(userIds: string[], seqUserIds: string[]): { announced: Promise<Announced>; taken: Promise<Map<string, number>> };
   /** Notifications just stored (unread, unseen, as the client sees them), each announced by `adding`. */
   added(notifications: Notification[], announced: Announced): Promise<void>;
   /** Announced notifications that could not be stored. */
@@ -301,29 +340,49 @@ export function createFeedCache(deps: {
   const timeoutMs = deps.timeoutMs ?? 1000;
   const redisCall = <T>(work: Promise<T>) => withTimeout(work, timeoutMs, `redis did not answer within ${timeoutMs} ms`);
   const log = deps.logger.child({ module: 'feed-cache' });
-  deps.redis.defineCommand('heraldFeedAdded', { numberOfKeys: 2, lua: ADDED });
+  // Without numberOfKeys: each call says how many keys it names (a whole batch's). On a cluster, one
+  // user's per call, with the number fixed: ioredis then routes (and auto-pipelines) by the first key.
+  deps.redis.defineCommand('heraldFeedAdded', { lua: ADDED });
+  deps.redis.defineCommand('heraldFeedAddedOne', { numberOfKeys: 2, lua: ADDED });
+  deps.redis.defineCommand('heraldFeedAddingOne', { numberOfKeys: 2, lua: ADDING });
+  deps.redis.defineCommand('heraldFeedAbandonedOne', { numberOfKeys: 1, lua: ABANDONED });
   deps.redis.defineCommand('heraldFeedChanged', { numberOfKeys: 2, lua: CHANGED });
   deps.redis.defineCommand('heraldCountsStore', { numberOfKeys: 1, lua: STORE });
   deps.redis.defineCommand('heraldCountsRead', { numberOfKeys: 1, lua: READ });
   deps.redis.defineCommand('heraldSyncRead', { numberOfKeys: 3, lua: SYNC_READ });
-  deps.redis.defineCommand('heraldFeedAdding', { numberOfKeys: 1, lua: ADDING });
+  deps.redis.defineCommand('heraldFeedAdding', { lua: ADDING });
   deps.redis.defineCommand('heraldFeedStillAdding', { numberOfKeys: 1, lua: STILL_ADDING });
-  deps.redis.defineCommand('heraldFeedAbandoned', { numberOfKeys: 1, lua: ABANDONED });
+  deps.redis.defineCommand('heraldFeedAbandoned', { lua: ABANDONED });
   const perUser = (userIds: string[]) => {
     const n = new Map<string, number>();
     for (const userId of userIds) n.set(userId, (n.get(userId) ?? 0) + 1);
     return n;
   };
-  /** One script call per user, all in one round trip; a failure marks the users for invalidation. */
-  const eachUser = async <T>(userIds: string[], call: (userId: string, n: number) => Promise<T>): Promise<Map<string, T>> => {
-    const n = perUser(userIds);
-    try {
-      const answers = await redisCall(Promise.all([...n].map(([userId, count]) => call(userId, count))));
-      return new Map([...n.keys()].map((userId, i) => [userId, answers[i]!]));
-    } catch (error) {
-      remember([...n.keys()], error);
-      return new Map();
-    }
+  const cluster = isCluster(deps.redis);
+  /**
+   * Runs a script over users, each with its keys (which share the user's hash tag) and arguments after
+   * `common`: in one call for all of them on a single Redis, one call per user on a cluster (a call's
+   * keys must be in one slot), all in one round trip. Resolves with each user's `width` answers.
+   */
+  const forUsers = async (
+    script: 'heraldFeedAdded' | 'heraldFeedAdding' | 'heraldFeedAbandoned',
+    userIds: string[],
+    common: (string | number)[],
+    part: (userId: string) => { keys: string[]; args: (string | number)[] },
+    width = 0,
+  ): Promise<Map<string, unknown[]>> => {
+    const all = () => {
+      const parts = userIds.map(part);
+      const keys = parts.flatMap((p) => p.keys);
+      return scripts[script](keys.length, ...keys, ...common, ...parts.flatMap((p) => p.args)) as Promise<unknown>;
+    };
+    const one = (userId: string) => {
+      const { keys, args } = part(userId);
+      return scripts[`${script}One`](...keys, ...common, ...args) as Promise<unknown>;
+    };
+    const answers = cluster ? await redisCall(Promise.all(userIds.map(one))) : [await redisCall(all())];
+    const flat = answers.flatMap((answer) => (Array.isArray(answer) ? (answer as unknown[]) : []));
+    return new Map(userIds.map((userId, i) => [userId, flat.slice(i * width, (i + 1) * width)]));
   };
   const newEpoch = () => randomBytes(8).toString('hex');
   const scripts = deps.redis as unknown as FeedCacheScripts;
@@ -416,6 +475,56 @@ export function createFeedCache(deps: {
     };
   }
 
+  /** See FeedCache.addingWithSeqs. */
+  function announce(userIds: string[], seqUserIds: string[]): { announced: Promise<Announced>; taken: Promise<Map<string, number>> } {
+    const n = perUser(userIds);
+    const seqs = perUser(seqUserIds);
+    const users = [...new Set([...n.keys(), ...seqs.keys()])];
+    const answers =
+      users.length === 0
+        ? Promise.resolve(new Map<string, unknown[]>())
+        : forUsers(
+            'heraldFeedAdding',
+            users,
+            [ttl],
+            (userId) => ({ keys: [countsKey(userId), seqKey(userId)], args: [n.get(userId) ?? 0, seqs.get(userId) ?? 0, newEpoch()] }),
+            2,
+          );
+    const taken = answers.then((byUser) => new Map([...seqs.keys()].map((userId) => [userId, Number(byUser.get(userId)![1])])));
+    // Told to the caller through `announced` (and the seqs then come from the database): not unhandled.
+    taken.catch(() => undefined);
+    const announced = answers.then(
+      (byUser) => {
+        const epochs: Announced = new Map([...n.keys()].map((userId) => [userId, String(byUser.get(userId)![0])]));
+        renewWhileAdding(epochs);
+        return epochs;
+      },
+      (error: unknown) => {
+        // A failure marks the users for invalidation; with no epoch known, their report only makes the counts stale.
+        remember([...n.keys()], error);
+        return new Map<string, string>() as Announced;
+      },
+    );
+    return { announced, taken };
+  }
+
+  /**
+   * A publish waits for its insert as long as the database takes (a caller told 503 still has it
+   * announced when it lands): renewed, its announcement is not taken for a dead publisher's.
+   */
+  function renewWhileAdding(announced: Announced): void {
+    let renewed = 0;
+    const timer = setInterval(() => {
+      // A bound, should a publish never report (a bug): its announcement then dies as a crashed one's.
+      if (++renewed > MAX_RENEWALS) return stopRenewing(announced);
+      void redisCall(Promise.all([...announced].map(([userId, epoch]) => scripts.heraldFeedStillAdding(countsKey(userId), epoch)))).catch(
+        () => undefined,
+      );
+    }, deps.renewMs ?? RENEW_MS);
+    timer.unref();
+    renewals.set(announced, timer);
+  }
+
   return {
     close() {
       deps.redis.off('ready', onReady);
@@ -434,45 +543,40 @@ export function createFeedCache(deps: {
     async added(notifications, announced) {
       stopRenewing(announced);
       const byUser = new Map<string, Notification[]>();
-      for (const n of notifications) byUser.set(n.userId, [...(byUser.get(n.userId) ?? []), n]);
+      for (const n of notifications) {
+        const mine = byUser.get(n.userId);
+        if (mine) mine.push(n);
+        else byUser.set(n.userId, [n]);
+      }
       const users = [...byUser.keys()];
+      if (users.length === 0) return;
       try {
-        await redisCall(
-          Promise.all(
-            users.map((userId) => {
-              const mine = byUser.get(userId)!;
-              const entries = mine.flatMap((n) => [n.seq, JSON.stringify(n)]);
-              // Unknown epoch (the announcement did not reach Redis): '' matches none, so the counts go stale.
-              const epoch = announced.get(userId) ?? '';
-              return scripts.heraldFeedAdded(countsKey(userId), recentKey(userId), mine.length, ttl, recentTtl, epoch, ...entries);
-            }),
-          ),
-        );
+        await forUsers('heraldFeedAdded', users, [ttl, recentTtl], (userId) => {
+          const mine = byUser.get(userId)!;
+          // Unknown epoch (the announcement did not reach Redis): '' matches none, so the counts go stale.
+          const epoch = announced.get(userId) ?? '';
+          return {
+            keys: [countsKey(userId), recentKey(userId)],
+            args: [mine.length, epoch, ...mine.flatMap((n) => [n.seq, JSON.stringify(n)])],
+          };
+        });
       } catch (error) {
         remember(users, error);
       }
     },
 
-    async adding(userIds) {
-      const announced = await eachUser(userIds, (userId, n) => scripts.heraldFeedAdding(countsKey(userId), n, ttl, newEpoch()));
-      // A publish waits for its insert as long as the database takes (a caller told 503 still has it
-      // announced when it lands): renewed, its announcement is not taken for a dead publisher's.
-      let renewed = 0;
-      const timer = setInterval(() => {
-        // A bound, should a publish never report (a bug): its announcement then dies as a crashed one's.
-        if (++renewed > MAX_RENEWALS) return stopRenewing(announced);
-        void redisCall(Promise.all([...announced].map(([userId, epoch]) => scripts.heraldFeedStillAdding(countsKey(userId), epoch)))).catch(
-          () => undefined,
-        );
-      }, deps.renewMs ?? RENEW_MS);
-      timer.unref();
-      renewals.set(announced, timer);
-      return announced;
-    },
+    adding: (userIds) => announce(userIds, []).announced,
+
+    addingWithSeqs: announce,
 
     async abandoned(userIds, announced) {
       stopRenewing(announced);
-      await eachUser(userIds, (userId, n) => scripts.heraldFeedAbandoned(countsKey(userId), n, ttl, announced.get(userId) ?? ''));
+      const n = perUser(userIds);
+      if (n.size === 0) return;
+      await forUsers('heraldFeedAbandoned', [...n.keys()], [ttl], (userId) => ({
+        keys: [countsKey(userId)],
+        args: [n.get(userId)!, announced.get(userId) ?? ''],
+      })).catch((error: unknown) => remember([...n.keys()], error));
     },
 
     async changed(userIds) {

@@ -204,11 +204,15 @@ export function createNotificationWriter(deps: {
     const stored = batch.map((request, r) => new Array<Notification>(request.userIds.length - muted[r]!.size));
     const failed = new Map<number, unknown>();
     const deduplicated = batch.map(() => new Set<string>());
-    // The announcement and the seqs go to Redis together (one round trip): the seqs need no announcement,
-    // only the insert does.
-    const reserving = reserveSeqs(slots);
+    // The announcement and the seqs in one Redis step (one script for the batch; one per user on a
+    // cluster): every seq handed out is announced, and it is one command, not two per recipient.
+    const { announced: announcing, taken } = deps.cache.addingWithSeqs(
+      slots.map((slot) => slot.userId),
+      slots.filter((slot) => slot.seq === undefined).map((slot) => slot.userId),
+    );
+    const reserving = reserveSeqs(slots, taken);
     reserving.catch(() => undefined);
-    const announced = await deps.cache.adding(slots.map((slot) => slot.userId));
+    const announced = await announcing;
     const found = new Set<string>();
     try {
       await insertWithSeqs(batch, slots, muted, { stored, failed, found, deduplicated }, await reserving);
@@ -257,11 +261,17 @@ export function createNotificationWriter(deps: {
     });
   }
 
-  /** Seqs for the slots that have none (a keyed retry's planned ones keep theirs); returns those it gave one. */
-  async function reserveSeqs(slots: Slot[]): Promise<Slot[]> {
+  /**
+   * Seqs for the slots that have none (a keyed retry's planned ones keep theirs); returns those it gave
+   * one. `taken`: their counters were taken from already (see FeedCache.addingWithSeqs).
+   */
+  async function reserveSeqs(slots: Slot[], taken?: Promise<ReadonlyMap<string, number>>): Promise<Slot[]> {
     const unreserved = slots.filter((slot) => slot.seq === undefined);
     if (unreserved.length === 0) return unreserved;
-    const seqs = await deps.sequences.reserve(unreserved.map((slot) => slot.userId));
+    const seqs = await deps.sequences.reserve(
+      unreserved.map((slot) => slot.userId),
+      taken,
+    );
     unreserved.forEach((slot, i) => (slot.seq = seqs[i]!));
     return unreserved;
   }

@@ -27,10 +27,18 @@ export function sequenceFloorModel(connection: Connection): Model<FloorDoc> {
   return heraldModel(connection, 'NotificationSequence', floorSchema);
 }
 
-/** Takes `n` numbers from a counter that exists; -1 when the counter is missing (it must be seeded first). */
-const TAKE = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-return redis.call('INCRBY', KEYS[1], ARGV[1])`;
+/**
+ * Lua: takes `n` numbers from a counter that exists and returns the last; -1 when the counter is missing
+ * (it must be seeded first). Also run by the feed cache's announcement (see FeedCache.addingWithSeqs).
+ */
+export const TAKE_SEQS = `
+local function takeSeqs(key, n)
+  if redis.call('EXISTS', key) == 0 then return -1 end
+  return redis.call('INCRBY', key, n)
+end
+`;
+
+const TAKE = TAKE_SEQS + `return takeSeqs(KEYS[1], ARGV[1])`;
 
 /** Raises the counter to at least ARGV[1], then takes ARGV[2] numbers (0 only raises). */
 const SEED_AND_TAKE = `
@@ -44,8 +52,13 @@ interface SequenceScripts {
 }
 
 export interface SequenceAllocator {
-  /** One new seq per entry, in order; a user named twice gets two consecutive numbers. */
-  reserve(userIds: string[]): Promise<number[]>;
+  /**
+   * One new seq per entry, in order; a user named twice gets two consecutive numbers. `taken`: the
+   * counters were taken from already, in a call of the caller's (TAKE_SEQS, each user's count of
+   * entries): per user, the last number taken, or -1 for a counter to seed; rejected when Redis did
+   * not answer (the seqs then come from the database).
+   */
+  reserve(userIds: string[], taken?: Promise<ReadonlyMap<string, number>>): Promise<number[]>;
   /**
    * Raises these users' counters to everything stored (after an insert found its seq taken, or after
    * Redis lost the counters), and resolves with that: per user, the highest seq the database holds as
@@ -114,13 +127,15 @@ export function createSequenceAllocator(deps: {
    * The last number of each user's new range of `count`. Only the Redis calls are bounded by the
    * timeout (a slow database read of the floors is not a reason to give up on Redis).
    */
-  async function take(counts: Map<string, number>): Promise<Map<string, number>> {
+  async function take(counts: Map<string, number>, takenBefore?: Promise<ReadonlyMap<string, number>>): Promise<Map<string, number>> {
     const users = [...counts.keys()];
     const last = new Map<string, number>();
     let taken: number[];
     try {
       // The commands for all users go out without waiting for each other: one round trip in all.
-      taken = await redisCall(Promise.all(users.map((userId) => scripts.heraldSeqTake(key(userId), counts.get(userId)!))));
+      taken = takenBefore
+        ? await takenBefore.then((map) => users.map((userId) => map.get(userId) ?? -1))
+        : await redisCall(Promise.all(users.map((userId) => scripts.heraldSeqTake(key(userId), counts.get(userId)!))));
     } catch (error) {
       warnRedis(error);
       const floor = await floors(users);
@@ -143,10 +158,10 @@ export function createSequenceAllocator(deps: {
   }
 
   return {
-    async reserve(userIds) {
+    async reserve(userIds, taken) {
       const counts = new Map<string, number>();
       for (const userId of userIds) counts.set(userId, (counts.get(userId) ?? 0) + 1);
-      const last = await take(counts);
+      const last = await take(counts, taken);
       // Hand each user's range out in order: the first entry gets the lowest number.
       const next = new Map([...last].map(([userId, end]) => [userId, end - counts.get(userId)! + 1]));
       return userIds.map((userId) => {
