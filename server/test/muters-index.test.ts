@@ -1,8 +1,12 @@
 import express from 'express';
 import { Redis } from 'ioredis';
+import mongoose from 'mongoose';
 import request from 'supertest';
 import { errorHandler } from '../src/http/error-handler';
 import { createLogger } from '../src/platform/logger';
+import { createFeedCache } from '../src/notifications/feed-cache';
+import { createNotificationWriter } from '../src/notifications/notification-writer';
+import { createSequenceAllocator } from '../src/notifications/sequence';
 import { createMutedRecipients } from '../src/preferences/muted-recipients';
 import { createMutersIndex, type MutersIndex } from '../src/preferences/muters-index';
 import { preferenceModel } from '../src/preferences/preference-model';
@@ -52,6 +56,61 @@ describe('the index of users who mute something', () => {
       expect((find.mock.calls[0]![0] as unknown as { _id: { $in: string[] } })._id.$in).toEqual([bob.user.id]);
     } finally {
       find.mockRestore();
+    }
+  });
+
+  it('a publish checks the set in the step that announces it, and gives a muted recipient no seq', async () => {
+    const { alice, bob } = stack.users;
+    const newcomer = new mongoose.Types.ObjectId().toHexString();
+    const sequences = createSequenceAllocator({ connection: stack.inspector, redis, logger, names: stack.names });
+    const cache = createFeedCache({ redis, logger, names: stack.names });
+    const muted = createMutedRecipients(stack.inspector, { index });
+    const writer = createNotificationWriter({ connection: stack.inspector, sequences, cache, muted, logger });
+    const watcher = new Redis(stack.redis.url);
+    let monitor: Redis | undefined;
+    const find = jest.spyOn(preferenceModel(stack.inspector), 'find');
+    try {
+      // Their counters exist (so no seeding below).
+      await writer.store([alice.user.id, bob.user.id, newcomer], { type: 'a.b', title: 'first' });
+      const bobsCounter = await redis.get(stack.names.seqKey(bob.user.id));
+      const address = /addr=(\S+)/.exec(String(await redis.client('INFO')))![1];
+      monitor = await watcher.monitor();
+      const commands: string[][] = [];
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        if (source === address) commands.push(args.map(String));
+      });
+      const names = () => commands.map(([command]) => command!.toLowerCase());
+      const settled = async () => {
+        await redis.ping();
+        await waitFor(() => expect(names()).toContain('ping'));
+        const seen = names().filter((name) => name !== 'ping');
+        commands.length = 0;
+        return seen;
+      };
+      find.mockClear();
+
+      // Nobody who mutes: one script checks the set and announces (then the report after the insert).
+      const quiet = await writer.store([alice.user.id, newcomer], { type: 'post.liked', title: 'quiet' });
+      expect(quiet.stored.map((n) => n.seq)).toEqual([2, 2]);
+      const firstStep = commands[0]!;
+      expect(await settled()).toEqual(['evalsha', 'evalsha']);
+      expect(firstStep[3]).toBe(stack.names.mutersKey);
+      expect(find).not.toHaveBeenCalled();
+
+      // Bob mutes the type: the same script says so and does nothing; his preferences are read, and
+      // only Alice is announced and numbered. No SMISMEMBER of its own: the script's answer is used.
+      const mixed = await writer.store([alice.user.id, bob.user.id], { type: 'post.liked', title: 'mixed' });
+      expect(mixed.muted).toEqual([bob.user.id]);
+      expect(mixed.stored.map((n) => [n.userId, n.seq])).toEqual([[alice.user.id, 3]]);
+      expect(await settled()).toEqual(['evalsha', 'evalsha', 'evalsha']);
+      expect(find).toHaveBeenCalledTimes(1);
+      expect(await redis.get(stack.names.seqKey(bob.user.id))).toBe(bobsCounter);
+      expect(await stack.inspector.collection('notifications').countDocuments({ userId: bob.user.id, title: 'mixed' })).toBe(0);
+    } finally {
+      find.mockRestore();
+      monitor?.disconnect();
+      watcher.disconnect();
+      cache.close();
     }
   });
 

@@ -3,6 +3,7 @@ import type { HeraldNames, Notification, NotificationCounts } from '@herald/shar
 import type { Logger } from '../platform/logger';
 import { isCluster, type RedisClient } from '../platform/redis-client';
 import { withTimeout } from '../platform/with-timeout';
+import type { MutersAnswer, MutersQuestion } from '../preferences/muted-recipients';
 import { TAKE_SEQS } from './sequence';
 
 /**
@@ -50,26 +51,49 @@ end
 
 /**
  * Announces notifications for each user: per user, KEYS counts and seq counter (sharing the user's hash
- * tag), ARGV how many are announced, how many seqs to take (TAKE_SEQS; 0 for none) and the epoch to
- * give the hash if this creates it; ARGV[1] the TTL. Returns, per user, the hash's epoch and the last
- * seq taken (-1: the counter must be seeded; 0 when none was asked for). Taking the seqs in the same
- * step means no seq is handed out unannounced.
+ * tag) from `firstKey`, ARGV how many are announced, how many seqs to take (TAKE_SEQS; 0 for none) and
+ * the epoch to give the hash if this creates it, from `firstArg`; ARGV[1] the TTL. Returns, per user,
+ * the hash's epoch and the last seq taken (-1: the counter must be seeded; 0 when none was asked for).
+ * Taking the seqs in the same step means no seq is handed out unannounced.
  */
-const ADDING =
+const ANNOUNCE =
   TAKE_SEQS +
   `
-local out = {}
-local a = 2
-for i = 1, #KEYS, 2 do
-  redis.call('HSETNX', KEYS[i], 'epoch', ARGV[a + 2])
-  redis.call('HINCRBY', KEYS[i], 'pending', ARGV[a])
-  redis.call('HSET', KEYS[i], 'addingAt', redis.call('TIME')[1])
-  redis.call('EXPIRE', KEYS[i], ARGV[1])
-  out[#out + 1] = redis.call('HGET', KEYS[i], 'epoch')
-  out[#out + 1] = tonumber(ARGV[a + 1]) > 0 and takeSeqs(KEYS[i + 1], ARGV[a + 1]) or 0
-  a = a + 3
+local function announce(firstKey, firstArg)
+  local out = {}
+  local a = firstArg
+  for i = firstKey, #KEYS, 2 do
+    redis.call('HSETNX', KEYS[i], 'epoch', ARGV[a + 2])
+    redis.call('HINCRBY', KEYS[i], 'pending', ARGV[a])
+    redis.call('HSET', KEYS[i], 'addingAt', redis.call('TIME')[1])
+    redis.call('EXPIRE', KEYS[i], ARGV[1])
+    out[#out + 1] = redis.call('HGET', KEYS[i], 'epoch')
+    out[#out + 1] = tonumber(ARGV[a + 1]) > 0 and takeSeqs(KEYS[i + 1], ARGV[a + 1]) or 0
+    a = a + 3
+  end
+  return out
 end
-return out`;
+`;
+
+const ADDING = ANNOUNCE + `return announce(1, 2)`;
+
+/**
+ * ADDING, unless one of ARGV[3] users (ARGV[4] on; none: no check) may mute something: KEYS[1] is the muters set
+ * (see MutersIndex), ARGV[2] the member that says it is complete, and the users' keys and arguments
+ * follow. Returns {1, ADDING's answer}, or {0, SMISMEMBER's} with nothing done.
+ */
+const ADDING_UNLESS_MUTERS =
+  ANNOUNCE +
+  `
+local n = tonumber(ARGV[3])
+if n > 0 then
+  local flags = redis.call('SMISMEMBER', KEYS[1], ARGV[2], unpack(ARGV, 4, 3 + n))
+  if flags[1] == 0 then return {0, flags} end
+  for i = 2, #flags do
+    if flags[i] == 1 then return {0, flags} end
+  end
+end
+return {1, announce(2, 4 + n)}`;
 
 /** The announcement (epoch ARGV[1]) is still being worked on: its time is renewed, if it is still this hash's. */
 const STILL_ADDING = `
@@ -215,6 +239,7 @@ interface FeedCacheScripts {
   heraldFeedAdded(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>;
   heraldFeedAdding(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<(string | number | null)[]>;
   heraldFeedAbandoned(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<number>;
+  heraldFeedAddingUnlessMuters(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<[number, (string | number | null)[]]>;
   /** The same for one user: the keys, then the arguments. */
   heraldFeedAddedOne(...keysAndArgs: (string | number)[]): Promise<number>;
   heraldFeedAddingOne(...keysAndArgs: (string | number)[]): Promise<(string | number | null)[]>;
@@ -265,7 +290,18 @@ export interface FeedCache {
    * counters: `taken` resolves with the last seq taken per user (-1: the counter must be seeded), for
    * SequenceAllocator.reserve, and rejects when Redis did not answer. Every seq so taken is announced.
    */
-  addingWithSeqs(userIds: string[], seqUserIds: string[]): { announced: Promise<Announced>; taken: Promise<Map<string, number>> };
+  addingWithSeqs(userIds: string[], seqUserIds: string[]): Adding;
+  /**
+   * addingWithSeqs in the same Redis step as the muters check: unless one of `muters.userIds` may mute
+   * something (or the set is incomplete), when nothing is announced or taken and the answer is the
+   * check's, for MutedRecipients.forEach (with no reply in it when Redis did not answer). Undefined on
+   * a Redis Cluster, where the set is in another slot than the users' keys.
+   */
+  addingUnlessMuters(
+    userIds: string[],
+    seqUserIds: string[],
+    muters: MutersQuestion,
+  ): Promise<Adding | { answer: MutersAnswer }> | undefined;
   /** Notifications just stored (unread, unseen, as the client sees them), each announced by `adding`. */
   added(notifications: Notification[], announced: Announced): Promise<void>;
   /** Announced notifications that could not be stored. */
@@ -309,6 +345,12 @@ export interface SyncSnapshot extends CountsWithState {
   same?: { highest: number | null; window?: (Notification | undefined)[] };
 }
 
+/** An announcement, and the last seqs taken with it (see FeedCache.addingWithSeqs). */
+export interface Adding {
+  announced: Promise<Announced>;
+  taken: Promise<Map<string, number>>;
+}
+
 /** Which life of each user's cached counts an announcement was made in (their epoch); opaque to callers. */
 export type Announced = ReadonlyMap<string, string>;
 
@@ -343,6 +385,7 @@ export function createFeedCache(deps: {
   // Without numberOfKeys: each call says how many keys it names (a whole batch's). On a cluster, one
   // user's per call, with the number fixed: ioredis then routes (and auto-pipelines) by the first key.
   deps.redis.defineCommand('heraldFeedAdded', { lua: ADDED });
+  deps.redis.defineCommand('heraldFeedAddingUnlessMuters', { lua: ADDING_UNLESS_MUTERS });
   deps.redis.defineCommand('heraldFeedAddedOne', { numberOfKeys: 2, lua: ADDED });
   deps.redis.defineCommand('heraldFeedAddingOne', { numberOfKeys: 2, lua: ADDING });
   deps.redis.defineCommand('heraldFeedAbandonedOne', { numberOfKeys: 1, lua: ABANDONED });
@@ -479,21 +522,61 @@ export function createFeedCache(deps: {
     };
   }
 
+  /** What ADDING is told per user: keys, and announced, seqs to take, epoch. */
+  const addingPart = (n: Map<string, number>, seqs: Map<string, number>) => (userId: string) => ({
+    keys: [countsKey(userId), seqKey(userId)],
+    args: [n.get(userId) ?? 0, seqs.get(userId) ?? 0, newEpoch()],
+  });
+
   /** See FeedCache.addingWithSeqs. */
-  function announce(userIds: string[], seqUserIds: string[]): { announced: Promise<Announced>; taken: Promise<Map<string, number>> } {
+  function announce(userIds: string[], seqUserIds: string[]): Adding {
     const n = perUser(userIds);
     const seqs = perUser(seqUserIds);
     const users = [...new Set([...n.keys(), ...seqs.keys()])];
     const answers =
       users.length === 0
         ? Promise.resolve(new Map<string, unknown[]>())
-        : forUsers(
-            'heraldFeedAdding',
-            users,
-            [ttl],
-            (userId) => ({ keys: [countsKey(userId), seqKey(userId)], args: [n.get(userId) ?? 0, seqs.get(userId) ?? 0, newEpoch()] }),
-            2,
-          );
+        : forUsers('heraldFeedAdding', users, [ttl], addingPart(n, seqs), 2);
+    return fromAnswers(n, seqs, answers);
+  }
+
+  /** See FeedCache.addingUnlessMuters. */
+  async function announceUnlessMuters(
+    userIds: string[],
+    seqUserIds: string[],
+    muters: MutersQuestion,
+  ): Promise<Adding | { answer: MutersAnswer }> {
+    const n = perUser(userIds);
+    const seqs = perUser(seqUserIds);
+    const users = [...new Set([...n.keys(), ...seqs.keys()])];
+    const parts = users.map(addingPart(n, seqs));
+    const keys = [muters.key, ...parts.flatMap((p) => p.keys)];
+    let reply: [number, (string | number | null)[]];
+    try {
+      reply = await redisCall(
+        scripts.heraldFeedAddingUnlessMuters(
+          keys.length,
+          ...keys,
+          ttl,
+          muters.complete,
+          muters.userIds.length,
+          ...muters.userIds,
+          ...parts.flatMap((p) => p.args),
+        ),
+      );
+    } catch {
+      // Whether it ran is unknown: as with a lost ADDING reply, an announcement made stays until it is
+      // taken for a dead publisher's, and seqs taken are holes that syncs settle. The muters are then
+      // read from the database, without asking Redis again.
+      return { answer: { userIds: muters.userIds, answer: undefined } };
+    }
+    const [done, answer] = reply;
+    if (done !== 1) return { answer: { userIds: muters.userIds, answer: answer.map(Number) } };
+    return fromAnswers(n, seqs, Promise.resolve(new Map(users.map((userId, i) => [userId, answer.slice(2 * i, 2 * i + 2)]))));
+  }
+
+  /** The announcement and seqs from ADDING's answers per user; a failure marks the users for invalidation. */
+  function fromAnswers(n: Map<string, number>, seqs: Map<string, number>, answers: Promise<Map<string, unknown[]>>): Adding {
     const taken = answers.then((byUser) => new Map([...seqs.keys()].map((userId) => [userId, Number(byUser.get(userId)![1])])));
     // Told to the caller through `announced` (and the seqs then come from the database): not unhandled.
     taken.catch(() => undefined);
@@ -572,6 +655,8 @@ export function createFeedCache(deps: {
     adding: (userIds) => announce(userIds, []).announced,
 
     addingWithSeqs: announce,
+
+    addingUnlessMuters: (userIds, seqUserIds, muters) => (cluster ? undefined : announceUnlessMuters(userIds, seqUserIds, muters)),
 
     async abandoned(userIds, announced) {
       stopRenewing(announced);

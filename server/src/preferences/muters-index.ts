@@ -20,6 +20,14 @@ import { preferenceModel } from './preference-model';
 export interface MutersIndex {
   /** Of these users, those who may mute something; undefined when the index cannot say (ask the database about all). */
   mayMute(userIds: readonly string[]): Promise<Set<string> | undefined>;
+  /**
+   * The set, for a caller that asks Redis itself within a step of its own (see FeedCache.addingUnlessMuters):
+   * its key, and the member that says it is complete, to ask about before the users.
+   */
+  readonly key: string;
+  readonly complete: string;
+  /** mayMute from an answer the caller got: SMISMEMBER of `complete` and then these users. */
+  read(userIds: readonly string[], answer: readonly number[]): Set<string> | undefined;
   /** Before storing preferences that mute something: the user joins the set. Rejects when Redis does not take it. */
   willMute(userId: string): Promise<void>;
   /** Waits for a fill in progress (tests, tools). */
@@ -95,6 +103,14 @@ export function createMutersIndex(deps: {
     return filling;
   }
 
+  function read(userIds: readonly string[], answer: readonly number[]): Set<string> | undefined {
+    if (answer[0] !== 1) {
+      if (!filling && Date.now() - lastFailure > FILL_RETRY_MS) void fill(false);
+      return undefined;
+    }
+    return new Set(userIds.filter((_, i) => answer[i + 1] === 1));
+  }
+
   const onReady = () => void fill(true);
   deps.redis.on('ready', onReady);
   if (deps.redis.status === 'ready') onReady();
@@ -108,12 +124,11 @@ export function createMutersIndex(deps: {
       } catch {
         return undefined;
       }
-      if (answer[0] !== 1) {
-        if (!filling && Date.now() - lastFailure > FILL_RETRY_MS) void fill(false);
-        return undefined;
-      }
-      return new Set(userIds.filter((_, i) => answer[i + 1] === 1));
+      return read(userIds, answer);
     },
+    key,
+    complete: COMPLETE,
+    read,
     async willMute(userId) {
       await redisCall(deps.redis.sadd(key, userId));
     },
