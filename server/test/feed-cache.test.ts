@@ -321,6 +321,42 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
     }
   });
 
+  it('a batch of more users than one script call takes goes as several calls, all in one round trip', async () => {
+    const own = new Redis(stack.redis.url);
+    const watcher = new Redis(stack.redis.url);
+    const cache = createFeedCache({ redis: own, logger: createLogger('silent'), names: stack.names });
+    const users = Array.from({ length: 1200 }, () => new mongoose.Types.ObjectId().toHexString());
+    let monitor: Redis | undefined;
+    try {
+      const address = /addr=(\S+)/.exec(String(await own.client('INFO')))![1];
+      monitor = await watcher.monitor();
+      const scripts: number[] = [];
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        const command = String(args[0]).toLowerCase();
+        if (source === address && (command === 'eval' || command === 'evalsha')) scripts.push(Number(args[2]));
+      });
+      const { announced, taken } = cache.addingWithSeqs(users, users);
+      const epochs = await announced;
+      expect(epochs.size).toBe(1200);
+      // No counter exists yet: each is to be seeded.
+      expect(new Set((await taken).values())).toEqual(new Set([-1]));
+      await cache.added(
+        users.map((userId) => fakeNotification(userId, 1)),
+        epochs,
+      );
+      await own.ping();
+      // 500, 500 and 200 users: two keys each, for the announcement and for the report.
+      await waitFor(() => expect(scripts).toEqual([1000, 1000, 400, 1000, 1000, 400]));
+      // Nor does the muters check go in a single script for them.
+      expect(cache.addingUnlessMuters(users, users, { key: stack.names.mutersKey, complete: 'x', userIds: users })).toBeUndefined();
+    } finally {
+      monitor?.disconnect();
+      cache.close();
+      own.disconnect();
+      watcher.disconnect();
+    }
+  });
+
   it('when Redis does not answer, counts come from the database', async () => {
     const dead = new Redis({ port: 1, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
     dead.on('error', () => undefined);

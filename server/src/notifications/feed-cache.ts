@@ -95,6 +95,13 @@ if n > 0 then
 end
 return {1, announce(2, 4 + n)}`;
 
+/**
+ * Users per script call at most: a call runs alone in Redis, so a publish to many users goes as several
+ * (in one round trip) and other clients' commands run between them. Also below Lua's limit on how many
+ * values one `unpack` may take.
+ */
+const SCRIPT_USERS = 500;
+
 /** The announcement (epoch ARGV[1]) is still being worked on: its time is renewed, if it is still this hash's. */
 const STILL_ADDING = `
 if redis.call('HGET', KEYS[1], 'epoch') == ARGV[1] and tonumber(redis.call('HGET', KEYS[1], 'pending') or '0') > 0 then
@@ -295,7 +302,8 @@ export interface FeedCache {
    * addingWithSeqs in the same Redis step as the muters check: unless one of `muters.userIds` may mute
    * something (or the set is incomplete), when nothing is announced or taken and the answer is the
    * check's, for MutedRecipients.forEach (with no reply in it when Redis did not answer). Undefined on
-   * a Redis Cluster, where the set is in another slot than the users' keys.
+   * a Redis Cluster, where the set is in another slot than the users' keys, and for a batch larger than
+   * one script call takes (SCRIPT_USERS).
    */
   addingUnlessMuters(
     userIds: string[],
@@ -404,8 +412,8 @@ export function createFeedCache(deps: {
   const cluster = isCluster(deps.redis);
   /**
    * Runs a script over users, each with its keys (which share the user's hash tag) and arguments after
-   * `common`: in one call for all of them on a single Redis, one call per user on a cluster (a call's
-   * keys must be in one slot), all in one round trip. Resolves with each user's `width` answers.
+   * `common`: in one call per SCRIPT_USERS of them on a single Redis, one call per user on a cluster (a
+   * call's keys must be in one slot), all in one round trip. Resolves with each user's `width` answers.
    */
   const forUsers = async (
     script: 'heraldFeedAdded' | 'heraldFeedAdding' | 'heraldFeedAbandoned',
@@ -414,8 +422,8 @@ export function createFeedCache(deps: {
     part: (userId: string) => { keys: string[]; args: (string | number)[] },
     width = 0,
   ): Promise<Map<string, unknown[]>> => {
-    const all = () => {
-      const parts = userIds.map(part);
+    const some = (users: string[]) => {
+      const parts = users.map(part);
       const keys = parts.flatMap((p) => p.keys);
       return scripts[script](keys.length, ...keys, ...common, ...parts.flatMap((p) => p.args)) as Promise<unknown>;
     };
@@ -423,7 +431,9 @@ export function createFeedCache(deps: {
       const { keys, args } = part(userId);
       return scripts[`${script}One`](...keys, ...common, ...args) as Promise<unknown>;
     };
-    const answers = cluster ? await redisCall(Promise.all(userIds.map(one))) : [await redisCall(all())];
+    const chunks: string[][] = [];
+    for (let i = 0; i < userIds.length; i += SCRIPT_USERS) chunks.push(userIds.slice(i, i + SCRIPT_USERS));
+    const answers = await redisCall(Promise.all(cluster ? userIds.map(one) : chunks.map(some)));
     const flat = answers.flatMap((answer) => (Array.isArray(answer) ? (answer as unknown[]) : []));
     return new Map(userIds.map((userId, i) => [userId, flat.slice(i * width, (i + 1) * width)]));
   };
@@ -656,7 +666,11 @@ export function createFeedCache(deps: {
 
     addingWithSeqs: announce,
 
-    addingUnlessMuters: (userIds, seqUserIds, muters) => (cluster ? undefined : announceUnlessMuters(userIds, seqUserIds, muters)),
+    // One script call for the whole batch: not on a cluster, nor for more users than one call takes.
+    addingUnlessMuters: (userIds, seqUserIds, muters) =>
+      cluster || new Set([...userIds, ...seqUserIds]).size > SCRIPT_USERS || muters.userIds.length > SCRIPT_USERS
+        ? undefined
+        : announceUnlessMuters(userIds, seqUserIds, muters),
 
     async abandoned(userIds, announced) {
       stopRenewing(announced);
