@@ -65,7 +65,7 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
     const racing = await cache.counts(userId, async () => {
       computed++;
       // A publish lands between reading the version and storing the result.
-      await cache.added([fakeNotification(userId, 1)], await cache.adding([userId]));
+      await cache.added([fakeNotification(userId, 1)], await cache.adding([userId]).announced);
       return { unread: 0, unseen: 0 };
     });
     expect(racing).toEqual({ unread: 0, unseen: 0 });
@@ -76,23 +76,23 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
     expect(fresh).toEqual({ unread: 1, unseen: 1 });
     expect(computed).toBe(2);
     // Cached now: the next read does not compute, and a publish adds to it.
-    await cache.added([fakeNotification(userId, 2), fakeNotification(userId, 3)], await cache.adding([userId, userId]));
+    await cache.added([fakeNotification(userId, 2), fakeNotification(userId, 3)], await cache.adding([userId, userId]).announced);
     expect(await cache.counts(userId, () => Promise.reject(new Error('should come from the cache')))).toEqual({ unread: 3, unseen: 3 });
   });
 
   it('a count that saw an insert of a publish still in flight is not cached, so the publish does not count it twice', async () => {
     const cache = createFeedCache({ redis: stack.redisClient, logger: createLogger('silent'), names: stack.names });
     const userId = new mongoose.Types.ObjectId().toHexString();
-    const first = await cache.adding([userId]);
+    const first = await cache.adding([userId]).announced;
     // The insert has landed; the publish has not told the cache yet. A read counts the new notification.
     expect(await cache.counts(userId, async () => ({ unread: 1, unseen: 1 }))).toEqual({ unread: 1, unseen: 1 });
     await cache.added([fakeNotification(userId, 1)], first);
     expect(await cache.counts(userId, async () => ({ unread: 1, unseen: 1 }))).toEqual({ unread: 1, unseen: 1 });
     // With nothing in flight, counts are cached again and follow publishes.
-    await cache.added([fakeNotification(userId, 2)], await cache.adding([userId]));
+    await cache.added([fakeNotification(userId, 2)], await cache.adding([userId]).announced);
     expect(await cache.counts(userId, () => Promise.reject(new Error('should come from the cache')))).toEqual({ unread: 2, unseen: 2 });
     // A publish that failed to store leaves nothing pending, and stale counts.
-    await cache.abandoned([userId], await cache.adding([userId]));
+    await cache.abandoned([userId], await cache.adding([userId]).announced);
     expect(await cache.counts(userId, async () => ({ unread: 2, unseen: 2 }))).toEqual({ unread: 2, unseen: 2 });
     expect(await cache.counts(userId, () => Promise.reject(new Error('should come from the cache')))).toEqual({ unread: 2, unseen: 2 });
   });
@@ -106,7 +106,7 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
       inFlight: false,
     });
     // Announced: its insert may land before it reports, and a read right after would return it uncounted.
-    const announced = await cache.adding([userId]);
+    const announced = await cache.adding([userId]).announced;
     const fromCache = () => Promise.reject(new Error('should come from the cache'));
     expect(await cache.countsWithState(userId, fromCache)).toEqual({ counts: { unread: 0, unseen: 0 }, inFlight: true });
     await cache.added([fakeNotification(userId, 1)], announced);
@@ -118,7 +118,7 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
 
     // A publisher that died after announcing: for PENDING_STALE_SECONDS its announcement holds, then it
     // neither keeps the counts from being cached nor makes them provisional.
-    await cache.adding([userId]);
+    await cache.adding([userId]).announced;
     await cache.changed([userId]);
     expect(await cache.countsWithState(userId, async () => ({ unread: 1, unseen: 1 }))).toEqual({
       counts: { unread: 1, unseen: 1 },
@@ -158,7 +158,7 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
       const first = (await cache.countsWithState(userId, async () => ({ unread: 0, unseen: 0 }))).stamp;
       expect(first).toEqual(expect.any(String));
       expect(await cache.countsStamp(userId)).toBe(first);
-      const announced = await cache.adding([userId]);
+      const announced = await cache.adding([userId]).announced;
       expect(await cache.countsStamp(userId)).toBeUndefined();
       await cache.added([fakeNotification(userId, 1)], announced);
       const second = await cache.countsStamp(userId);
@@ -185,7 +185,7 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
   it('provisional counts (taken while a publish was in flight) are never added to, and are counted again once it reports', async () => {
     const cache = createFeedCache({ redis: stack.redisClient, logger: createLogger('silent'), names: stack.names });
     const userId = new mongoose.Types.ObjectId().toHexString();
-    const announced = await cache.adding([userId]);
+    const announced = await cache.adding([userId]).announced;
     // The insert landed; a read counts it, provisionally.
     expect(await cache.countsWithState(userId, async () => ({ unread: 1, unseen: 1 }))).toEqual({
       counts: { unread: 1, unseen: 1 },
@@ -213,7 +213,7 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
     const userId = new mongoose.Types.ObjectId().toHexString();
     const key = stack.names.countsKey(userId);
     try {
-      const announced = await cache.adding([userId]);
+      const announced = await cache.adding([userId]).announced;
       // As if announced long ago: the renewal makes it current again.
       const now = await ageAnnouncement(userId);
       await waitFor(async () => expect(Number(await stack.redisClient.hget(key, 'addingAt'))).toBeGreaterThanOrEqual(now));
@@ -233,7 +233,7 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
     const cache = createFeedCache({ redis: stack.redisClient, logger: createLogger('silent'), names: stack.names });
     const userId = new mongoose.Types.ObjectId().toHexString();
     try {
-      const announced = await cache.adding([userId]);
+      const announced = await cache.adding([userId]).announced;
       // Its publisher is silent for longer than PENDING_STALE_SECONDS; its insert has landed, and a read counts it.
       await ageAnnouncement(userId);
       // No stamp: nothing was ever stored through this hash (no version yet).
@@ -253,7 +253,7 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
     const cache = createFeedCache({ redis: stack.redisClient, logger: createLogger('silent'), names: stack.names });
     const userId = new mongoose.Types.ObjectId().toHexString();
     expect(await cache.counts(userId, async () => ({ unread: 0, unseen: 0 }))).toEqual({ unread: 0, unseen: 0 });
-    const announced = await cache.adding([userId]);
+    const announced = await cache.adding([userId]).announced;
     // Redis restarts (or the hash expires): the announcement is forgotten. The insert lands, and a read
     // counts it; nothing is pending, so that count is cached.
     await stack.redisClient.del(stack.names.countsKey(userId));
@@ -335,7 +335,7 @@ describe('the feed cache: counts and recent notifications in Redis', () => {
         const command = String(args[0]).toLowerCase();
         if (source === address && (command === 'eval' || command === 'evalsha')) scripts.push(Number(args[2]));
       });
-      const { announced, taken } = cache.addingWithSeqs(users, users);
+      const { announced, taken } = cache.adding(users, users);
       const epochs = await announced;
       expect(epochs.size).toBe(1200);
       // No counter exists yet: each is to be seeded.

@@ -289,17 +289,14 @@ export interface FeedCache {
   syncRead(userId: string, afterSeq: number, limit: number, compute: () => Promise<NotificationCounts>): Promise<SyncSnapshot>;
   /**
    * Notifications for these users (one entry each) are about to be stored: counts are not cached
-   * meanwhile. The answer goes to `added` or `abandoned`.
+   * meanwhile. The answer goes to `added` or `abandoned`. In the same Redis step, the next seqs of
+   * `seqUserIds` (one per entry) are taken from the users' counters: `taken` resolves with the last seq
+   * taken per user (-1: the counter must be seeded), for SequenceAllocator.reserve, and rejects when
+   * Redis did not answer. Every seq so taken is announced.
    */
-  adding(userIds: string[]): Promise<Announced>;
+  adding(userIds: string[], seqUserIds?: string[]): Adding;
   /**
-   * adding, and in the same Redis step the next seqs of `seqUserIds` (one per entry) from the users'
-   * counters: `taken` resolves with the last seq taken per user (-1: the counter must be seeded), for
-   * SequenceAllocator.reserve, and rejects when Redis did not answer. Every seq so taken is announced.
-   */
-  addingWithSeqs(userIds: string[], seqUserIds: string[]): Adding;
-  /**
-   * addingWithSeqs in the same Redis step as the muters check: unless one of `muters.userIds` may mute
+   * adding in the same Redis step as the muters check: unless one of `muters.userIds` may mute
    * something (or the set is incomplete), when nothing is announced or taken and the answer is the
    * check's, for MutedRecipients.forEach (with no reply in it when Redis did not answer). Undefined on
    * a Redis Cluster, where the set is in another slot than the users' keys, and for a batch larger than
@@ -353,7 +350,7 @@ export interface SyncSnapshot extends CountsWithState {
   same?: { highest: number | null; window?: (Notification | undefined)[] };
 }
 
-/** An announcement, and the last seqs taken with it (see FeedCache.addingWithSeqs). */
+/** An announcement, and the last seqs taken with it (see FeedCache.adding). */
 export interface Adding {
   announced: Promise<Announced>;
   taken: Promise<Map<string, number>>;
@@ -538,7 +535,7 @@ export function createFeedCache(deps: {
     args: [n.get(userId) ?? 0, seqs.get(userId) ?? 0, newEpoch()],
   });
 
-  /** See FeedCache.addingWithSeqs. */
+  /** See FeedCache.adding. */
   function announce(userIds: string[], seqUserIds: string[]): Adding {
     const n = perUser(userIds);
     const seqs = perUser(seqUserIds);
@@ -662,9 +659,7 @@ export function createFeedCache(deps: {
       }
     },
 
-    adding: (userIds) => announce(userIds, []).announced,
-
-    addingWithSeqs: announce,
+    adding: (userIds, seqUserIds = []) => announce(userIds, seqUserIds),
 
     // One script call for the whole batch: not on a cluster, nor for more users than one call takes.
     addingUnlessMuters: (userIds, seqUserIds, muters) =>

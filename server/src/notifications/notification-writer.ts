@@ -236,7 +236,7 @@ export function createNotificationWriter(deps: {
     // The announcement and the seqs in one Redis step (one script for the batch; one per user on a
     // cluster): every seq handed out is announced, and it is one command, not two per recipient.
     const { userIds, seqUserIds } = slotUsers(slots);
-    const { announced: announcing, taken } = early ?? deps.cache.addingWithSeqs(userIds, seqUserIds);
+    const { announced: announcing, taken } = early ?? deps.cache.adding(userIds, seqUserIds);
     const reserving = reserveSeqs(slots, taken);
     reserving.catch(() => undefined);
     const announced = await announcing;
@@ -290,7 +290,7 @@ export function createNotificationWriter(deps: {
 
   /**
    * Seqs for the slots that have none (a keyed retry's planned ones keep theirs); returns those it gave
-   * one. `taken`: their counters were taken from already (see FeedCache.addingWithSeqs).
+   * one. `taken`: their counters were taken from already (see FeedCache.adding).
    */
   async function reserveSeqs(slots: Slot[], taken?: Promise<ReadonlyMap<string, number>>): Promise<Slot[]> {
     const unreserved = slots.filter((slot) => slot.seq === undefined);

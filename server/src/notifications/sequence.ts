@@ -29,7 +29,7 @@ export function sequenceFloorModel(connection: Connection): Model<FloorDoc> {
 
 /**
  * Lua: takes `n` numbers from a counter that exists and returns the last; -1 when the counter is missing
- * (it must be seeded first). Also run by the feed cache's announcement (see FeedCache.addingWithSeqs).
+ * (it must be seeded first). Also run by the feed cache's announcement (see FeedCache.adding).
  */
 export const TAKE_SEQS = `
 local function takeSeqs(key, n)
