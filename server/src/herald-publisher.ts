@@ -3,9 +3,11 @@ import { createNames } from '@herald/shared';
 import { ensureIndexes } from './db-indexes';
 import { createNotificationCore } from './notifications/notification-core';
 import type { PublishOptions, PublishResult } from './notifications/notification-publisher';
+import { withDatabaseDeadlines } from './platform/deadline';
 import { createLogger, type Logger } from './platform/logger';
 import { createMongoConnection } from './platform/mongo-connection';
 import { createRedisClient } from './platform/redis-client';
+import { createTopicService, type TopicService } from './topics/topic-service';
 
 /**
  * Where the gateways' MongoDB and Redis are, and how to log.
@@ -31,7 +33,16 @@ export interface HeraldPublisherOptions {
 }
 
 /**
- * What createHeraldPublisher returns: publish, and close on shutdown.
+ * What a backend does with topics: the calls of `/api/topics` without the HTTP hop.
+ *
+ * @example
+ * await herald.topics.ensure({ name: `post:${post.id}` });
+ * await herald.topics.publishToTopic(`post:${post.id}`, { event: 'comment.created', data: { commentId } }, { excludeUserId: authorId });
+ */
+export type PublisherTopics = Pick<TopicService, 'ensure' | 'members' | 'addMember' | 'removeMember' | 'publishToTopic'>;
+
+/**
+ * What createHeraldPublisher returns: publish, topics, and close on shutdown.
  *
  * @example
  * const { notifications } = await herald.publishNotification(input, { idempotencyKey: `order-${order.id}` });
@@ -39,6 +50,12 @@ export interface HeraldPublisherOptions {
 export interface HeraldPublisher {
   /** Validates, stores, then sends to the recipients' sockets on whichever gateways hold them. */
   publishNotification(input: PublishNotificationInput, options?: PublishOptions): Promise<PublishResult>;
+  /**
+   * Creates topics, manages their members and sends live topic messages, as the gateways' topic API
+   * does: a message goes straight to the topic's Redis channel, so it reaches the subscribers on every
+   * gateway without an HTTP request in between.
+   */
+  topics: PublisherTopics;
   close(): Promise<void>;
 }
 
@@ -71,15 +88,24 @@ export async function createHeraldPublisher(options: HeraldPublisherOptions): Pr
     await connection.close();
     throw error;
   }
+  const names = createNames(options.channelPrefix);
   const core = createNotificationCore({
     connection,
     redis,
-    names: createNames(options.channelPrefix),
+    names,
     logger,
     ...(options.criticalCategories ? { criticalCategories: options.criticalCategories } : {}),
   });
+  const topics = withDatabaseDeadlines(createTopicService({ connection, redis, userChannel: core.userChannel, logger, names }));
   return {
     publishNotification: core.publishNotification,
+    topics: {
+      ensure: topics.ensure,
+      members: topics.members,
+      addMember: topics.addMember,
+      removeMember: topics.removeMember,
+      publishToTopic: topics.publishToTopic,
+    },
     async close() {
       core.close();
       await redis.quit().catch(() => redis.disconnect());

@@ -3,6 +3,7 @@ import {
   createTopicSchema,
   topicMessageInputSchema,
   topicNameSchema,
+  userIdSchema,
   type HeraldNames,
   type JsonObject,
   type TopicChannelMessage,
@@ -53,6 +54,13 @@ function parseTopic(topic: unknown): string {
   const parsed = topicNameSchema.safeParse(topic);
   if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'topic');
   return parsed.data;
+}
+
+/** A member as a backend names them: the id checked like every user id Herald takes. */
+function parseMember(user: { id: string; name?: string }): { id: string; name?: string } {
+  const parsed = userIdSchema.safeParse(user?.id);
+  if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'user id');
+  return typeof user.name === 'string' ? { id: parsed.data, name: user.name } : { id: parsed.data };
 }
 
 /**
@@ -134,6 +142,12 @@ export function createTopicService(deps: {
   ): Promise<number> {
     const parsed = topicMessageInputSchema.safeParse({ event: message.event, data: message.data ?? {} });
     if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'topic message');
+    if (options.excludeUserId !== undefined) parseMember({ id: options.excludeUserId });
+    if (options.excludeSocketId !== undefined && typeof options.excludeSocketId !== 'string') {
+      throw new ValidationError('Invalid topic message: excludeSocketId: must be a socket id (a string)', [
+        { path: 'excludeSocketId', message: 'must be a string' },
+      ]);
+    }
     const payload: TopicChannelMessage = {
       topic: parseTopic(topic),
       event: parsed.data.event,
@@ -235,7 +249,9 @@ export function createTopicService(deps: {
 
     /** Creates the topic if it does not exist yet; returns it either way. */
     async ensure(input: { name: string; visibility?: 'public' | 'private'; systemEvents?: boolean }): Promise<TopicInfo> {
-      const parsed = createTopicSchema.parse(input);
+      const result = createTopicSchema.safeParse(input);
+      if (!result.success) throw ValidationError.fromZod(result.error, 'topic');
+      const parsed = result.data;
       await Topic.updateOne(
         { _id: parsed.name },
         { $setOnInsert: { visibility: parsed.visibility, systemEvents: parsed.systemEvents, createdAt: new Date() } },
@@ -271,8 +287,8 @@ export function createTopicService(deps: {
     },
 
     /** A backend adds a member (no policy check: the backend is trusted). */
-    addMember: (topic: string, user: { id: string; name?: string }) => setMembership(parseTopic(topic), user, true),
-    removeMember: (topic: string, user: { id: string; name?: string }) => setMembership(parseTopic(topic), user, false),
+    addMember: async (topic: string, user: { id: string; name?: string }) => setMembership(parseTopic(topic), parseMember(user), true),
+    removeMember: async (topic: string, user: { id: string; name?: string }) => setMembership(parseTopic(topic), parseMember(user), false),
 
     /**
      * A user asks to join: the policy decides, on the membership as read, and the join is written only
