@@ -8,11 +8,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { Emitter } from '@socket.io/redis-emitter';
 import { Redis } from 'ioredis';
+import { createHeraldPublisher, type HeraldPublisher } from '../../server/src/herald-publisher';
+import { createLogger } from '../../server/src/platform/logger';
 import type { System } from '../workers/clients';
 import { rssBytes } from './cpu';
 import { startWorker, type Worker } from './rpc';
 import { freePort, JWT_SECRET, SERVICE_TOKEN, type Gateway } from './stack';
 import { sleep } from './stats';
+
+export interface TopicPath {
+  via: 'library' | 'http';
+  publish(name: string, data: { i: number; t: number }): Promise<void>;
+}
 
 /** What a scenario needs of the server it measures. */
 export interface ServerUnderTest {
@@ -29,7 +36,12 @@ export interface ServerUnderTest {
   /** Sockets it holds and its memory, after collecting garbage where it can (Node; Go reports RSS only). */
   memory(): Promise<{ sockets: number; heapUsed?: number; rss: number }>;
   createTopic(name: string): Promise<void>;
-  publishTopic(name: string, data: { i: number; t: number }): Promise<void>;
+  /**
+   * The ways a backend sends a topic message to it: from a library in its own process (Herald's
+   * `createHeraldPublisher`, the plain server's `@socket.io/redis-emitter`) and over its HTTP API
+   * (Herald's `/api/topics/:name/messages`, Centrifugo's `/api/publish`).
+   */
+  topicPaths: TopicPath[];
   /** Environment for a publisher worker that publishes to this server. */
   publisherEnv: Record<string, string>;
   /** Herald's gateway, for the figures only it has. */
@@ -51,6 +63,10 @@ async function post(url: string, headers: Record<string, string>, body: unknown)
 export function heraldServer(gateways: Gateway[], env: { mongodbUri: string; redisUrl: string }): ServerUnderTest {
   const auth = { authorization: `Bearer ${SERVICE_TOKEN}` };
   const first = gateways[0]!;
+  let publisher: Promise<HeraldPublisher> | undefined;
+  // Opened before the first message (createTopic), so no message waits for its connections.
+  const library = () =>
+    (publisher ??= createHeraldPublisher({ mongodbUri: env.mongodbUri, redisUrl: env.redisUrl, logger: createLogger('warn') }));
   return {
     name: 'Herald',
     client: 'herald',
@@ -66,10 +82,23 @@ export function heraldServer(gateways: Gateway[], env: { mongodbUri: string; red
         rss: 0,
       });
     },
-    createTopic: async (name) => void (await post(`${first.url}/api/topics`, auth, { name, visibility: 'public' })),
-    publishTopic: async (name, data) => void (await post(`${first.url}/api/topics/${name}/messages`, auth, { event: 'bench.tick', data })),
+    async createTopic(name) {
+      await post(`${first.url}/api/topics`, auth, { name, visibility: 'public' });
+      await library();
+    },
+    topicPaths: [
+      {
+        via: 'library',
+        publish: async (name, data) => void (await (await library()).topics.publishToTopic(name, { event: 'bench.tick', data })),
+      },
+      {
+        via: 'http',
+        publish: async (name, data) => void (await post(`${first.url}/api/topics/${name}/messages`, auth, { event: 'bench.tick', data })),
+      },
+    ],
     publisherEnv: { MONGODB_URI: env.mongodbUri, REDIS_URL: env.redisUrl },
     async stop() {
+      await (await publisher?.catch(() => undefined))?.close();
       await Promise.all(
         gateways.map(async (gateway) => {
           await gateway.call('close', undefined).catch(() => undefined);
@@ -102,7 +131,12 @@ export async function startPlainServer(redisUrl: string): Promise<ServerUnderTes
     pids: [worker.pid],
     memory: () => worker.call('collectGarbage', undefined),
     createTopic: async () => undefined,
-    publishTopic: async (name, data) => void emitter.to(`topic-${name}`).emit('topic:message', { topic: name, event: 'bench.tick', data }),
+    topicPaths: [
+      {
+        via: 'library',
+        publish: async (name, data) => void emitter.to(`topic-${name}`).emit('topic:message', { topic: name, event: 'bench.tick', data }),
+      },
+    ],
     publisherEnv: { PUBLISH_TO: 'plain', REDIS_URL: redisUrl },
     async stop() {
       redis.disconnect();
@@ -193,7 +227,7 @@ export async function startCentrifugo(binary: string, engine: 'memory' | 'redis'
       return { sockets: info.result?.nodes?.reduce((n, node) => n + (node.num_clients ?? 0), 0) ?? 0, rss: rssBytes(pid) };
     },
     createTopic: async () => undefined,
-    publishTopic: async (name, data) => void (await api('publish', { channel: `topic:${name}`, data })),
+    topicPaths: [{ via: 'http', publish: async (name, data) => void (await api('publish', { channel: `topic:${name}`, data })) }],
     publisherEnv: { PUBLISH_TO: 'centrifugo', CENTRIFUGO_API_URL: base, CENTRIFUGO_API_KEY: apiKey },
     stop,
   };
