@@ -6,6 +6,7 @@ import type { TopicsOnConnect } from './topics-on-connect';
 import type { IoSocket } from './io-types';
 import { defaultRateLimit, TokenBucket, type RateLimitPolicy } from './rate-limit';
 import { createSessionExpiry } from './session-expiry';
+import { releaseUpgradeRequest } from './upgrade-request';
 
 /**
  * What the gateway keeps per connection, beside Socket.IO's own socket. One
@@ -77,9 +78,7 @@ export function createSocketSessions(deps: {
   return {
     open(socket) {
       const { userId, expiresAt } = socket.data;
-      // Socket.IO's memory guide drops the reference to the upgrade request; nothing here reads it after the
-      // handshake (auth and headers are copied into socket.handshake by now).
-      (socket.conn as unknown as { request: unknown }).request = null;
+      releaseUpgradeRequest(socket);
       deps.userChannels.acquire(userId).catch(() => undefined);
       sessions.set(socket, {
         bucket: new TokenBucket(deps.rateLimit ?? defaultRateLimit),
