@@ -9,7 +9,7 @@ import type * as GatewayModule from './gateway';
 import type * as MainModule from './main';
 
 // Light: publishing, the database and the configuration load neither Express nor Socket.IO.
-export { createHeraldPublisher, type HeraldPublisher, type HeraldPublisherOptions } from './herald-publisher';
+export { createHeraldPublisher, type HeraldPublisher, type HeraldPublisherOptions, type PublisherTopics } from './herald-publisher';
 export type { PublishNotification, PublishOptions, PublishResult } from './notifications/notification-publisher';
 export { AppError, PersistenceError, ValidationError } from './platform/errors';
 export { ConfigError, loadConfig, type Config } from './config';
