@@ -13,7 +13,7 @@ import type { RetentionPolicy } from './notifications/retention';
 import { createLogger, toLogger, type HostLogger, type Logger } from './platform/logger';
 import { createMetrics, type Metrics } from './platform/metrics';
 import { createMongoConnection } from './platform/mongo-connection';
-import { createRedisClient, duplicateRedisClient, watchRedisErrors, type RedisClient } from './platform/redis-client';
+import { createRedisClient, duplicateRedisClient, quitRedis, watchRedisErrors, type RedisClient } from './platform/redis-client';
 import type { IoServer } from './realtime/io-server';
 import type { Limits } from './security/limits';
 import type { TopicPolicy, TopicService } from './topics/topic-service';
@@ -176,7 +176,7 @@ export async function attachHerald(options: AttachHeraldOptions): Promise<Embedd
     userSubscriber: open('herald-user-sub'),
   };
   const closeRedis = async () => {
-    await Promise.allSettled(Object.values(redis).map((client) => client.quit().catch(() => client.disconnect())));
+    await Promise.allSettled(Object.values(redis).map(quitRedis));
   };
 
   try {

@@ -7,7 +7,7 @@ import { createGateway, type Gateway } from './gateway';
 import { createLogger, type Logger } from './platform/logger';
 import { createMetrics, type Metrics } from './platform/metrics';
 import { createMongoConnection } from './platform/mongo-connection';
-import { createRedisClient, watchRedisErrors, type RedisClient, type RedisClientOptions } from './platform/redis-client';
+import { createRedisClient, quitRedis, watchRedisErrors, type RedisClient, type RedisClientOptions } from './platform/redis-client';
 
 /**
  * A started gateway with its URL; close() stops it and closes its clients.
@@ -99,7 +99,7 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
   const adapterSubscriber = redisClient(config.redisUrl, 'herald-adapter-sub', logger, metrics);
   const userSubscriber = redisClient(config.redisUrl, 'herald-user-sub', logger, metrics);
   const closeClients = async () => {
-    await Promise.allSettled([command.quit(), adapterSubscriber.quit(), userSubscriber.quit()]);
+    await Promise.allSettled([quitRedis(command), quitRedis(adapterSubscriber), quitRedis(userSubscriber)]);
     await connection.close().catch(() => undefined);
   };
 

@@ -121,6 +121,23 @@ export function publishTo(client: RedisClient, channel: string, message: string)
   return client.publish(channel, message);
 }
 
+/** Connections being closed through quitRedis: what fails on them from then on is expected. */
+const quitting = new WeakSet<RedisClient>();
+
+/**
+ * Closes a connection Herald owns: QUIT, or a disconnect if that fails. A write still on its way (an
+ * UNSUBSCRIBE of a socket that closed during shutdown) can then fail with `write EPIPE`, which ioredis
+ * reports as an error, unlike the read and connect errors of a closing connection: watchRedisErrors logs
+ * errors on a quitting connection at debug level and does not count them.
+ *
+ * @example
+ * await Promise.allSettled([quitRedis(command), quitRedis(subscriber)]);
+ */
+export async function quitRedis(client: RedisClient): Promise<void> {
+  quitting.add(client);
+  await client.quit().catch(() => client.disconnect());
+}
+
 /**
  * Counts and logs a connection's errors. Redis errors repeat on every reconnect attempt, so one line
  * every 5 s is enough. Returns the function that removes the listener.
@@ -131,6 +148,10 @@ export function publishTo(client: RedisClient, channel: string, message: string)
 export function watchRedisErrors(client: RedisClient, name: string, logger: Logger, metrics: Metrics): () => void {
   let lastLogged = 0;
   const onError = (error: Error) => {
+    if (quitting.has(client)) {
+      logger.debug({ err: error, connection: name }, 'redis error while quitting');
+      return;
+    }
     metrics.redisErrors.inc({ connection: name });
     if (Date.now() - lastLogged > 5000) {
       lastLogged = Date.now();
