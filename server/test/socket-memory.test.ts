@@ -72,4 +72,21 @@ describe('memory held per connected socket', () => {
       socket.close();
     }
   });
+
+  it('leaves the upgrade response alone when a host added an engine middleware: its close still fires', async () => {
+    let closed = 0;
+    const middleware = (_req: unknown, res: { on(event: 'close', listener: () => void): void }, next: () => void) => {
+      res.on('close', () => closed++);
+      next();
+    };
+    const engine = stack.herald.gateway.io.engine as unknown as { use(fn: typeof middleware): void; middlewares: unknown[] };
+    engine.use(middleware);
+    try {
+      const socket = await connect(stack.herald.url, stack.users.alice.token);
+      socket.close();
+      await waitFor(() => expect(closed).toBe(1));
+    } finally {
+      engine.middlewares.splice(engine.middlewares.indexOf(middleware), 1);
+    }
+  });
 });

@@ -14,6 +14,7 @@ import type { TakeFromBudget } from '../security/rate-limiters';
 import { socketAddress } from '../security/client-address';
 import type { TopicService } from '../topics/topic-service';
 import { handshakeAuth } from './handshake-auth';
+import { upgradeRequestRelease } from './upgrade-request';
 import { createConnectionCaps } from './connection-caps';
 import { limitHandshakes } from './handshake-limit';
 import { createInstanceStats } from './instance-stats';
@@ -94,6 +95,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     serveClient: false,
     path: deps.path ?? '/socket.io',
   });
+  const releaseRequest = upgradeRequestRelease(io);
 
   const positions = createDeliveryPositions();
   const delivery = createLocalDelivery({
@@ -180,6 +182,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
 
   io.on('connection', (socket) => {
     caps.admit(socket);
+    releaseRequest(socket);
     sessions.open(socket);
     socket.on('disconnect', onDisconnect);
     socket.use((packet, next) => rateLimit(socket, packet, (error) => (error ? next(error) : dispatch(socket, packet))));

@@ -6,7 +6,6 @@ import type { TopicsOnConnect } from './topics-on-connect';
 import type { IoSocket } from './io-types';
 import { defaultRateLimit, TokenBucket, type RateLimitPolicy } from './rate-limit';
 import { createSessionExpiry } from './session-expiry';
-import { releaseUpgradeRequest } from './upgrade-request';
 
 /**
  * What the gateway keeps per connection, beside Socket.IO's own socket. One
@@ -78,7 +77,6 @@ export function createSocketSessions(deps: {
   return {
     open(socket) {
       const { userId, expiresAt } = socket.data;
-      releaseUpgradeRequest(socket);
       deps.userChannels.acquire(userId).catch(() => undefined);
       sessions.set(socket, {
         bucket: new TokenBucket(deps.rateLimit ?? defaultRateLimit),

@@ -1,4 +1,4 @@
-import type { IoSocket } from './io-types';
+import type { IoServer, IoSocket } from './io-types';
 
 /** engine.io's listener on the TCP socket of a WebSocket upgrade (its `WebSocketResponse`), as it prints. */
 const RESPONSE_CLOSE_LISTENER = '() => this.emit("close")';
@@ -15,34 +15,42 @@ interface EngineConnection {
 }
 
 /**
- * Lets the upgrade request of a connected socket be collected: about 1.5 KB per socket (the
+ * Lets the upgrade request of each connected socket be collected: about 1.5 KB per socket (the
  * `IncomingMessage`, its headers and query), measured with heap snapshots of 2,000 sockets.
  *
  * Socket.IO's memory guide drops `conn.request`, but engine.io (6.6) also keeps the request through
  * a `WebSocketResponse` whose only job is to re-emit the TCP socket's `close` for engine middlewares
- * (`io.engine.use`), and it listens for that close for the life of the connection. Herald installs no
- * engine middleware, so that listener is removed once the socket is connected (or, for a client that
- * started on long-polling, once it has upgraded). Nothing Herald runs reads the request after the
- * handshake: the token, the address and the headers are in `socket.handshake` by then.
+ * (`io.engine.use`), and it listens for that close for the life of the connection. Herald adds no engine
+ * middleware (engine.io's own CORS handling is one and ignores it), so that listener is removed once a
+ * socket is connected (or, for a client that started on long-polling, once it has upgraded), unless a
+ * host has added a middleware to `gateway.io.engine` since (it may wait for that close). Nothing Herald
+ * runs reads the request after the handshake: the token, the address and the headers are in
+ * `socket.handshake` by then.
  *
- * Returns whether the listener was found (false when the transport is not a WebSocket yet, or an
- * engine.io version without it).
+ * Call it right after creating the server. The function it returns says whether it removed the listener
+ * (false when the transport is not a WebSocket yet, a host middleware is installed, or the engine.io
+ * version has no such listener).
  */
-export function releaseUpgradeRequest(socket: IoSocket): boolean {
-  const conn = socket.conn as unknown as EngineConnection;
-  conn.request = null;
-  if (conn.transport?.name !== 'websocket') {
-    conn.once('upgrade', () => void releaseUpgradeRequest(socket));
-    return false;
-  }
-  const tcp = conn.transport.socket?._socket;
-  if (!tcp) return false;
-  let found = false;
-  for (const listener of tcp.rawListeners('close')) {
-    if (listener.listener && String(listener.listener) === RESPONSE_CLOSE_LISTENER) {
-      tcp.removeListener('close', listener);
-      found = true;
+export function upgradeRequestRelease(io: IoServer): (socket: IoSocket) => boolean {
+  const engine = io.engine as unknown as { middlewares?: unknown[] };
+  const own = engine.middlewares?.length ?? 0;
+  const release = (socket: IoSocket): boolean => {
+    const conn = socket.conn as unknown as EngineConnection;
+    conn.request = null;
+    if (conn.transport?.name !== 'websocket') {
+      conn.once('upgrade', () => void release(socket));
+      return false;
     }
-  }
-  return found;
+    const tcp = conn.transport.socket?._socket;
+    if (!tcp || (engine.middlewares?.length ?? 0) > own) return false;
+    let found = false;
+    for (const listener of tcp.rawListeners('close')) {
+      if (listener.listener && String(listener.listener) === RESPONSE_CLOSE_LISTENER) {
+        tcp.removeListener('close', listener);
+        found = true;
+      }
+    }
+    return found;
+  };
+  return release;
 }
