@@ -6,7 +6,7 @@ import type { PublishOptions, PublishResult } from './notifications/notification
 import { withDatabaseDeadlines } from './platform/deadline';
 import { createLogger, type Logger } from './platform/logger';
 import { createMongoConnection } from './platform/mongo-connection';
-import { createRedisClient } from './platform/redis-client';
+import { createRedisClient, quitRedis } from './platform/redis-client';
 import { createTopicService, type TopicService } from './topics/topic-service';
 
 /**
@@ -108,7 +108,7 @@ export async function createHeraldPublisher(options: HeraldPublisherOptions): Pr
     },
     async close() {
       core.close();
-      await redis.quit().catch(() => redis.disconnect());
+      await quitRedis(redis);
       redis.off('error', onRedisError);
       await connection.close();
     },
