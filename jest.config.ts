@@ -65,6 +65,16 @@ const config: Config = {
       globalTeardown: '<rootDir>/server/test/support/global-teardown.ts',
     },
     {
+      // The load tool's own arithmetic (medians, spreads, ratios); its figures are never asserted.
+      displayName: 'bench',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/bench/test/**/*.test.ts'],
+      transform: {
+        '^.+\\.tsx?$': ['ts-jest', { tsconfig: { module: 'commonjs', target: 'ES2022', esModuleInterop: true }, diagnostics: false }],
+      },
+      moduleNameMapper: sharedFromSource,
+    },
+    {
       // examples/host-app installed from the packed packages, built and run: `npm run test:example`.
       displayName: 'example',
       testEnvironment: 'node',

@@ -4,7 +4,8 @@
 // `--rates=1000,2000` sets the per-user steps; `--out=dir` writes the results elsewhere; `--compare` runs
 // the same scenarios against a plain Socket.IO + redis-adapter server and Centrifugo; `--profile[=dir]`
 // writes CPU profiles of the gateway and publisher processes and prints their top functions; `--scaling`
-// runs fan-out and memory at 1k-20k sockets and per-user throughput over 1-3 gateway instances.
+// runs fan-out and memory at 1k-20k sockets and per-user throughput over 1-3 gateway instances;
+// `--runs=3` runs every scenario three times and reports each figure's median and spread.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -53,6 +54,7 @@ function parseArgs(argv: string[]): {
   out: string;
   compare: boolean;
   scaling: boolean;
+  runs: number;
 } {
   const quick = argv.includes('--quick');
   const compare = argv.includes('--compare');
@@ -71,7 +73,11 @@ function parseArgs(argv: string[]): {
   const base = quick ? QUICK : FULL;
   const rates = ratesArg ? ratesArg.split(',').map(Number) : base.perUserRates;
   if (rates.some((r) => !Number.isInteger(r) || r <= 0)) throw new Error('--rates takes positive whole numbers, e.g. --rates=1000,2000');
+  const runsArg = argv.find((a) => a.startsWith('--runs='))?.slice('--runs='.length);
+  const runs = runsArg === undefined ? 1 : Number(runsArg);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 9) throw new Error('--runs takes a whole number from 1 to 9, e.g. --runs=3');
   return {
+    runs,
     scale: { ...base, perUserRates: rates },
     scaleName: quick ? 'quick' : 'full',
     only,
@@ -297,6 +303,7 @@ async function main(): Promise<void> {
     startedAt: new Date(started).toISOString(),
     durationSeconds: 0,
     scale: args.scaleName,
+    runs: args.runs,
     machine: machine(),
     wakeup,
     database: db.name,
@@ -307,12 +314,18 @@ async function main(): Promise<void> {
     failures: [],
     notes: [],
   };
+  // With --runs=N, every scenario of every server runs once per run, the servers taking turns within
+  // a run, so the machine's drift over the invocation reaches each of them alike.
+  let currentRun: number | undefined;
   const attempt = async (id: string, run: () => Promise<ScenarioResult[]>) => {
     try {
-      report.scenarios.push(...(await run()));
+      report.scenarios.push(...(await run()).map((result) => (currentRun ? { ...result, run: currentRun } : result)));
     } catch (error) {
       console.error(`\n${id} failed:`, error);
-      report.failures.push({ id, error: error instanceof Error ? error.message : String(error) });
+      report.failures.push({
+        id: currentRun ? `${id}, run ${currentRun}` : id,
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   };
   const kinds: ServerKind[] = [heraldKind(ctx)];
@@ -333,55 +346,62 @@ async function main(): Promise<void> {
     }
   }
   try {
-    for (const kind of kinds) {
-      const herald = kind.name === 'Herald';
-      if (args.only.has('idle') || args.only.has('fanout')) {
-        await attempt(`${kind.name} idle/fanout`, () =>
-          idleAndFanout(ctx, kind, { idle: args.only.has('idle'), fanout: args.only.has('fanout') }),
-        );
+    for (let run = 1; run <= args.runs; run++) {
+      if (args.runs > 1) {
+        currentRun = run;
+        console.error(`\n=== Run ${run} of ${args.runs} ===`);
       }
-      if (args.only.has('per-user')) {
-        console.error(`\n${kind.name}: per-user notifications, ${args.scale.perUserUsers} connected users, steady rates`);
-        await attempt(`${kind.name} per-user`, () =>
-          withPublishingStack(ctx, kind, 'peruser', args.scale.perUserUsers, async (parts) => [
-            await measurePerUser({
-              ...parts,
-              system: kind.name,
-              workers,
-              rates: args.scale.perUserRates,
-              stepMs: args.scale.perUserStepMs,
-            }),
-          ]),
-        );
-      }
-      if (args.only.has('routing') && herald) {
-        await attempt('routing', async () => [
-          await measureRouting({ db, workers, users: args.scale.routingUsers, rounds: args.scale.routingRounds }),
-        ]);
-      }
-      // The plain baseline keeps nothing for a client that was away: it has no storm to measure.
-      if (args.only.has('storm') && kind.name !== 'Socket.IO + redis-adapter') {
-        console.error(`\n${kind.name}: reconnect storm, ${args.scale.stormClients} clients`);
-        await attempt(`${kind.name} storm`, () =>
-          withPublishingStack(
-            ctx,
-            kind,
-            'storm',
-            args.scale.stormClients,
-            async (parts) => [
-              await measureStorm({
+      for (const kind of kinds) {
+        const herald = kind.name === 'Herald';
+        if (args.only.has('idle') || args.only.has('fanout')) {
+          await attempt(`${kind.name} idle/fanout`, () =>
+            idleAndFanout(ctx, kind, { idle: args.only.has('idle'), fanout: args.only.has('fanout') }),
+          );
+        }
+        if (args.only.has('per-user')) {
+          console.error(`\n${kind.name}: per-user notifications, ${args.scale.perUserUsers} connected users, steady rates`);
+          await attempt(`${kind.name} per-user`, () =>
+            withPublishingStack(ctx, kind, 'peruser', args.scale.perUserUsers, async (parts) => [
+              await measurePerUser({
                 ...parts,
+                system: kind.name,
                 workers,
-                missed: args.scale.stormMissed,
-                timeoutMs: args.scale.stormTimeoutMs,
-                ...(parts.server.mongodbUri ? { truth: () => storedNotifications(parts.server.mongodbUri!, 'bench.storm') } : {}),
+                rates: args.scale.perUserRates,
+                stepMs: args.scale.perUserStepMs,
               }),
-            ],
-            { feed: true, reconnection: true },
-          ),
-        );
+            ]),
+          );
+        }
+        if (args.only.has('routing') && herald) {
+          await attempt('routing', async () => [
+            await measureRouting({ db, workers, users: args.scale.routingUsers, rounds: args.scale.routingRounds }),
+          ]);
+        }
+        // The plain baseline keeps nothing for a client that was away: it has no storm to measure.
+        if (args.only.has('storm') && kind.name !== 'Socket.IO + redis-adapter') {
+          console.error(`\n${kind.name}: reconnect storm, ${args.scale.stormClients} clients`);
+          await attempt(`${kind.name} storm`, () =>
+            withPublishingStack(
+              ctx,
+              kind,
+              'storm',
+              args.scale.stormClients,
+              async (parts) => [
+                await measureStorm({
+                  ...parts,
+                  workers,
+                  missed: args.scale.stormMissed,
+                  timeoutMs: args.scale.stormTimeoutMs,
+                  ...(parts.server.mongodbUri ? { truth: () => storedNotifications(parts.server.mongodbUri!, 'bench.storm') } : {}),
+                }),
+              ],
+              { feed: true, reconnection: true },
+            ),
+          );
+        }
       }
     }
+    currentRun = undefined;
     if (args.scaling) {
       // Herald at each size: fan-out and memory by socket count, per-user throughput by instance count.
       for (const sockets of args.scale.scalingSockets) {

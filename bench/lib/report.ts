@@ -7,6 +7,8 @@ export interface BenchReport {
   startedAt: string;
   durationSeconds: number;
   scale: 'full' | 'quick';
+  /** `--runs=N`: how many times each scenario ran (each run's results carry `run`). @default 1 */
+  runs?: number;
   machine: ReturnType<typeof machine>;
   /**
    * CPU-µs a fresh process is charged per wake-up that does nothing, woken back to back and after 4 ms
@@ -32,7 +34,49 @@ export function wakeupLine(wakeup: NonNullable<BenchReport['wakeup']>): string {
 
 /** A scenario's title, with the server it measured when that is not Herald. */
 const titleOf = (s: ScenarioResult) =>
-  [s.title, s.system && s.system !== 'Herald' ? `(${s.system})` : '', s.variant ? `at ${s.variant}` : ''].filter(Boolean).join(' ');
+  [s.title, s.system && s.system !== 'Herald' ? `(${s.system})` : '', s.variant ? `at ${s.variant}` : '', s.run ? `, run ${s.run}` : '']
+    .filter(Boolean)
+    .join(' ')
+    .replace(' ,', ',');
+
+/** A figure over the runs that measured it. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  /** Runs with a finite value (a step that never met its bound has none). */
+  runs: number;
+}
+
+/** Median (of an even count, the mean of the middle two), lowest and highest of the finite values. */
+export function spreadOf(values: number[]): Spread | undefined {
+  const finite = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (finite.length === 0) return undefined;
+  const middle = finite.length >> 1;
+  const median = finite.length % 2 === 1 ? finite[middle]! : (finite[middle - 1]! + finite[middle]!) / 2;
+  return { median, min: finite[0]!, max: finite[finite.length - 1]!, runs: finite.length };
+}
+
+/** The same scenario measured in each run (same id, server and size), in the order they first ran. */
+function sameScenarioGroups(scenarios: ScenarioResult[]): ScenarioResult[][] {
+  const groups = new Map<string, ScenarioResult[]>();
+  for (const s of scenarios) {
+    const key = [s.id, s.system ?? 'Herald', s.variant ?? ''].join('\u0000');
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
+  return [...groups.values()];
+}
+
+/** "median (min–max)" when several runs measured it, else the one value. */
+function formatSpread(spread: Spread | undefined, unit: string, totalRuns: number): string {
+  if (!spread) return 'n/a';
+  const median = formatValue(spread.median, unit);
+  if (totalRuns <= 1) return median;
+  const [min, max] = [formatValue(spread.min, unit), formatValue(spread.max, unit)];
+  const range = min === max ? '' : ` (${min}–${max})`;
+  const missing = spread.runs < totalRuns ? ` [${spread.runs} of ${totalRuns} runs]` : '';
+  return `${median}${range}${missing}`;
+}
 
 /** Renders rows (the first is the header) as a Markdown table. */
 function markdownTable(rows: string[][]): string {
@@ -61,6 +105,7 @@ function verdict(figure: Figure): string {
 
 /** The table printed at the end of a run (also pasted into the README). */
 export function renderTable(report: BenchReport): string {
+  if ((report.runs ?? 1) > 1) return renderMedianTable(report);
   const rows: string[][] = [['Scenario', 'Figure', 'Measured', 'Target', '']];
   for (const scenario of report.scenarios) {
     scenario.figures.forEach((figure, i) => {
@@ -70,6 +115,26 @@ export function renderTable(report: BenchReport): string {
         formatValue(figure.value, figure.unit),
         formatTarget(figure),
         verdict(figure),
+      ]);
+    });
+  }
+  for (const failure of report.failures) rows.push([failure.id, 'did not finish', failure.error.split('\n')[0] ?? '', '', 'FAILED']);
+  return markdownTable(rows);
+}
+
+/** With `--runs=N`: each figure's median over the runs, its spread, and the verdict on the median. */
+function renderMedianTable(report: BenchReport): string {
+  const runs = report.runs ?? 1;
+  const rows: string[][] = [['Scenario', 'Figure', `Median of ${runs} runs (lowest–highest)`, 'Target', '']];
+  for (const group of sameScenarioGroups(report.scenarios)) {
+    group[0]!.figures.forEach((figure, i) => {
+      const spread = spreadOf(group.map((s) => s.figures.find((f) => f.label === figure.label)?.value ?? Number.NaN));
+      rows.push([
+        i === 0 ? titleOf({ ...group[0]!, run: undefined }) : '',
+        figure.label,
+        formatSpread(spread, figure.unit, runs),
+        formatTarget(figure),
+        spread ? verdict({ ...figure, value: spread.median }) : '',
       ]);
     });
   }
@@ -122,26 +187,48 @@ const COMPARED: { id: string; label: string; show: string }[] = [
   { id: 'idle-sockets', label: 'server RSS per socket', show: 'server RSS per idle socket' },
 ];
 
-/** Figures of every compared server side by side, and Herald's over each other's (below 1 is better where lower is). */
+/**
+ * Figures of every compared server side by side: each one's median over the runs, and Herald's over
+ * each other's taken run by run (servers measured in the same run share the machine's state then), so
+ * below 1 is better where lower is.
+ */
 export function comparison(report: BenchReport): {
   systems: string[];
-  rows: { figure: string; unit: string; values: Record<string, number> }[];
+  runs: number;
+  rows: { figure: string; unit: string; values: Record<string, number>; spread: Record<string, Spread>; ratios: Record<string, Spread> }[];
 } {
-  const systems = [...new Set(report.scenarios.map((s) => s.system ?? 'Herald'))];
+  const runs = report.runs ?? 1;
+  const measured = report.scenarios.filter((s) => !s.variant);
+  const systems = [...new Set(measured.map((s) => s.system ?? 'Herald'))];
+  const valueIn = (system: string, id: string, label: string, run: number) =>
+    measured.find((s) => s.id === id && (s.system ?? 'Herald') === system && (s.run ?? 1) === run)?.figures.find((f) => f.label === label);
   const rows = COMPARED.map(({ id, label, show }) => {
     const values: Record<string, number> = {};
+    const spread: Record<string, Spread> = {};
+    const ratios: Record<string, Spread> = {};
     let unit = '';
+    const runNumbers = Array.from({ length: runs }, (_, i) => i + 1);
     for (const system of systems) {
-      const scenario = report.scenarios.find((s) => s.id === id && (s.system ?? 'Herald') === system);
-      const figure = scenario?.figures.find((f) => f.label === label);
-      if (figure) {
-        values[system] = figure.value;
-        unit = figure.unit;
+      const figures = runNumbers.map((run) => valueIn(system, id, label, run));
+      unit = figures.find((f) => f)?.unit ?? unit;
+      const over = spreadOf(figures.map((f) => f?.value ?? Number.NaN));
+      if (over) {
+        values[system] = over.median;
+        spread[system] = over;
       }
+      if (system === 'Herald') continue;
+      const ratio = spreadOf(
+        runNumbers.map((run) => {
+          const herald = valueIn('Herald', id, label, run)?.value;
+          const other = valueIn(system, id, label, run)?.value;
+          return herald === undefined || other === undefined || other === 0 ? Number.NaN : herald / other;
+        }),
+      );
+      if (ratio) ratios[system] = ratio;
     }
-    return { figure: show, unit, values };
+    return { figure: show, unit, values, spread, ratios };
   });
-  return { systems, rows: rows.filter((r) => Object.keys(r.values).length > 0) };
+  return { systems, runs, rows: rows.filter((r) => Object.keys(r.values).length > 0) };
 }
 
 /** `--scaling`: each sized run's figures, one row per size. */
@@ -167,20 +254,14 @@ export function renderScaling(report: BenchReport): string {
 }
 
 export function renderComparison(report: BenchReport): string {
-  const { systems, rows } = comparison(report);
+  const { systems, runs, rows } = comparison(report);
   const others = systems.filter((s) => s !== 'Herald');
   const table = [['Figure', ...systems, ...others.map((o) => `Herald / ${o}`)]];
   for (const row of rows) {
-    const herald = row.values.Herald;
     table.push([
       row.figure,
-      ...systems.map((s) => (row.values[s] === undefined ? '' : formatValue(row.values[s]!, row.unit))),
-      ...others.map((o) => {
-        const other = row.values[o];
-        return herald === undefined || other === undefined || !Number.isFinite(herald) || !Number.isFinite(other) || other === 0
-          ? ''
-          : `${(herald / other).toFixed(2)}x`;
-      }),
+      ...systems.map((s) => (row.spread[s] ? formatSpread(row.spread[s], row.unit, runs) : '')),
+      ...others.map((o) => (row.ratios[o] ? formatSpread(row.ratios[o], 'x', runs) : '')),
     ]);
   }
   return markdownTable(table);

@@ -1,0 +1,64 @@
+import { comparison, renderComparison, renderTable, spreadOf, type BenchReport } from '../lib/report';
+import type { ScenarioResult } from '../lib/result';
+
+const machine = { cpus: 2, cpuModel: 'test', memoryGiB: 1, node: 'v20', platform: 'linux' } as BenchReport['machine'];
+
+function report(runs: number, scenarios: ScenarioResult[]): BenchReport {
+  return { startedAt: '', durationSeconds: 0, scale: 'quick', runs, machine, database: '', redis: '', scenarios, failures: [], notes: [] };
+}
+
+/** A per-user result of one run: its highest rate with p99 ≤ 50 ms. */
+function perUser(system: string, run: number, rate: number): ScenarioResult {
+  return {
+    id: 'per-user',
+    title: 'Per-user notifications',
+    system,
+    run,
+    setup: '',
+    cpu: [],
+    figures: [{ label: 'highest rate with p99 ≤ 50 ms', value: rate, unit: '/s', target: { op: '>=', value: 2500 } }],
+  };
+}
+
+describe('bench report over several runs', () => {
+  test('a spread is the median, lowest and highest of the finite values', () => {
+    expect(spreadOf([3, 1, 2])).toEqual({ median: 2, min: 1, max: 3, runs: 3 });
+    expect(spreadOf([4, 1, 2, 3])).toEqual({ median: 2.5, min: 1, max: 4, runs: 4 });
+    expect(spreadOf([Number.NaN, 5])).toEqual({ median: 5, min: 5, max: 5, runs: 1 });
+    expect(spreadOf([Number.NaN])).toBeUndefined();
+  });
+
+  test("Herald's ratio is taken run by run, then its median", () => {
+    // Per run the ratio is 0.25, 1 and 1 (median 1); the medians alone would give 2,000 / 3,000.
+    const scenarios = [
+      perUser('Herald', 1, 1000),
+      perUser('Plain', 1, 4000),
+      perUser('Herald', 2, 2000),
+      perUser('Plain', 2, 2000),
+      perUser('Herald', 3, 3000),
+      perUser('Plain', 3, 3000),
+    ];
+    const { rows } = comparison(report(3, scenarios));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.values).toEqual({ Herald: 2000, Plain: 3000 });
+    expect(rows[0]!.spread.Plain).toEqual({ median: 3000, min: 2000, max: 4000, runs: 3 });
+    expect(rows[0]!.ratios.Plain).toEqual({ median: 1, min: 0.25, max: 1, runs: 3 });
+    expect(renderComparison(report(3, scenarios))).toContain('1.00x (0.25x–1.00x)');
+  });
+
+  test('the table gives each figure once, its median judged against the target, and says when a run had none', () => {
+    const scenarios = [perUser('Herald', 1, 2000), perUser('Herald', 2, 3000), perUser('Herald', 3, Number.NaN)];
+    const table = renderTable(report(3, scenarios));
+    const rows = table.split('\n').filter((line) => line.includes('highest rate'));
+    expect(rows).toHaveLength(1);
+    // Median of 2,000 and 3,000 is 2,500: the target (≥ 2,500) is met on the median, not on each run.
+    expect(rows[0]).toContain('2,500/s (2,000/s–3,000/s) [2 of 3 runs]');
+    expect(rows[0]).toMatch(/\| met +\|$/);
+  });
+
+  test('one run reads as before: plain values, no spread', () => {
+    const table = renderTable(report(1, [{ ...perUser('Herald', 1, 2000), run: undefined }]));
+    expect(table).toContain('| 2,000/s ');
+    expect(table).not.toContain('–');
+  });
+});
