@@ -5,7 +5,8 @@
 // the same scenarios against a plain Socket.IO + redis-adapter server and Centrifugo; `--profile[=dir]`
 // writes CPU profiles of the gateway and publisher processes and prints their top functions; `--scaling`
 // runs fan-out and memory at 1k-20k sockets and per-user throughput over 1-3 gateway instances;
-// `--runs=3` runs every scenario three times and reports each figure's median and spread.
+// `--runs=3` runs every scenario three times and reports each figure's median and spread;
+// `--switched-off` also runs Herald's per-user scenario without each of its background features.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,6 +18,7 @@ import {
   renderComparison,
   renderCostTable,
   renderScaling,
+  renderSwitchedOff,
   renderCpuTable,
   renderTable,
   wakeupLine,
@@ -55,6 +57,7 @@ function parseArgs(argv: string[]): {
   compare: boolean;
   scaling: boolean;
   runs: number;
+  switchedOff: boolean;
 } {
   const quick = argv.includes('--quick');
   const compare = argv.includes('--compare');
@@ -67,6 +70,9 @@ function parseArgs(argv: string[]): {
   const only = new Set<ScenarioId>(
     onlyArg ? (onlyArg.split(',') as ScenarioId[]) : scaling && !argv.includes('--compare') ? [] : SCENARIOS,
   );
+  // `--switched-off` compares per-user runs with Herald as shipped: that one runs too.
+  const switchedOff = argv.includes('--switched-off');
+  if (switchedOff) only.add('per-user');
   for (const id of only) if (!SCENARIOS.includes(id)) throw new Error(`unknown scenario "${id}"; choose from ${SCENARIOS.join(', ')}`);
   const outArg = argv.find((a) => a.startsWith('--out='))?.slice('--out='.length);
   const ratesArg = argv.find((a) => a.startsWith('--rates='))?.slice('--rates='.length);
@@ -78,6 +84,7 @@ function parseArgs(argv: string[]): {
   if (!Number.isInteger(runs) || runs < 1 || runs > 9) throw new Error('--runs takes a whole number from 1 to 9, e.g. --runs=3');
   return {
     runs,
+    switchedOff,
     scale: { ...base, perUserRates: rates },
     scaleName: quick ? 'quick' : 'full',
     only,
@@ -101,17 +108,31 @@ interface ServerKind {
   start(redisUrl: string, label: string): Promise<ServerUnderTest & { mongodbUri?: string }>;
 }
 
-function heraldKind(ctx: RunContext, instances = 1): ServerKind {
+function heraldKind(ctx: RunContext, instances = 1, extra: Record<string, string> = {}): ServerKind {
   return {
     name: 'Herald',
     usesDatabase: true,
     async start(redisUrl, label) {
       const mongodbUri = ctx.db.freshUri(label);
-      const gateways = await startGateways(instances, { mongodbUri, redisUrl });
+      const gateways = await startGateways(instances, { mongodbUri, redisUrl, extra });
       return Object.assign(heraldServer(gateways, { mongodbUri, redisUrl }), { mongodbUri });
     },
   };
 }
+
+/**
+ * `--switched-off`: what Herald's per-user scenario runs without, one at a time, to measure what each
+ * feature of the earlier issues costs (the per-address budgets are off in every bench run: all clients
+ * share 127.0.0.1).
+ */
+const SWITCHES: { name: string; env: Record<string, string> }[] = [
+  { name: 'the staleness check', env: { BENCH_SWITCHED_OFF: 'staleness' } },
+  {
+    name: 'the rate limits',
+    env: { RATE_LIMIT_USER_REQUESTS: 'off', RATE_LIMIT_USER_EVENTS: 'off', RATE_LIMIT_SERVICE_REQUESTS: 'off' },
+  },
+  { name: 'the due-job poller (scheduled sends, snoozes, expiries)', env: { BENCH_SWITCHED_OFF: 'jobs' } },
+];
 
 /** Client i's server: spread over the instances. */
 const urlOf = (server: ServerUnderTest) => (i: number) => (server.urls ?? [server.url])[i % (server.urls?.length ?? 1)]!;
@@ -400,6 +421,19 @@ async function main(): Promise<void> {
           );
         }
       }
+      if (args.switchedOff) {
+        for (const feature of SWITCHES) {
+          console.error(`\nHerald without ${feature.name}: per-user notifications, ${args.scale.perUserUsers} connected users`);
+          await attempt(`Herald without ${feature.name}`, () =>
+            withPublishingStack(ctx, heraldKind(ctx, 1, feature.env), 'switched', args.scale.perUserUsers, async (parts) => [
+              {
+                ...(await measurePerUser({ ...parts, workers, rates: args.scale.perUserRates, stepMs: args.scale.perUserStepMs })),
+                switchedOff: feature.name,
+              },
+            ]),
+          );
+        }
+      }
     }
     currentRun = undefined;
     if (args.scaling) {
@@ -438,6 +472,7 @@ async function main(): Promise<void> {
   console.log(`\nCPU-ms per delivered notification or message, per process:\n\n${renderCostTable(report)}`);
   if (args.compare) console.log(`\nSide by side (ratio: Herald's figure over the other's):\n\n${renderComparison(report)}`);
   if (args.scaling) console.log(`\nScaling (Herald):\n\n${renderScaling(report)}`);
+  if (args.switchedOff) console.log(`\nHerald's per-user scenario with one feature switched off:\n\n${renderSwitchedOff(report)}`);
   for (const note of report.notes) console.log(note);
   if (process.env.BENCH_CPU_PROF && fs.existsSync(process.env.BENCH_CPU_PROF)) {
     const summary = summarizeProfiles(process.env.BENCH_CPU_PROF, ROOT);

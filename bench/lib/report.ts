@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { machine } from './cpu';
-import { meets, type Figure, type ScenarioResult } from './result';
+import { meets, type Cost, type Figure, type ScenarioResult } from './result';
 
 export interface BenchReport {
   startedAt: string;
@@ -34,7 +34,13 @@ export function wakeupLine(wakeup: NonNullable<BenchReport['wakeup']>): string {
 
 /** A scenario's title, with the server it measured when that is not Herald. */
 const titleOf = (s: ScenarioResult) =>
-  [s.title, s.system && s.system !== 'Herald' ? `(${s.system})` : '', s.variant ? `at ${s.variant}` : '', s.run ? `, run ${s.run}` : '']
+  [
+    s.title,
+    s.system && s.system !== 'Herald' ? `(${s.system})` : '',
+    s.variant ? `at ${s.variant}` : '',
+    s.switchedOff ? `without ${s.switchedOff}` : '',
+    s.run ? `, run ${s.run}` : '',
+  ]
     .filter(Boolean)
     .join(' ')
     .replace(' ,', ',');
@@ -61,7 +67,7 @@ export function spreadOf(values: number[]): Spread | undefined {
 function sameScenarioGroups(scenarios: ScenarioResult[]): ScenarioResult[][] {
   const groups = new Map<string, ScenarioResult[]>();
   for (const s of scenarios) {
-    const key = [s.id, s.system ?? 'Herald', s.variant ?? ''].join('\u0000');
+    const key = [s.id, s.system ?? 'Herald', s.variant ?? '', s.switchedOff ?? ''].join('\u0000');
     groups.set(key, [...(groups.get(key) ?? []), s]);
   }
   return [...groups.values()];
@@ -198,7 +204,7 @@ export function comparison(report: BenchReport): {
   rows: { figure: string; unit: string; values: Record<string, number>; spread: Record<string, Spread>; ratios: Record<string, Spread> }[];
 } {
   const runs = report.runs ?? 1;
-  const measured = report.scenarios.filter((s) => !s.variant);
+  const measured = report.scenarios.filter((s) => !s.variant && !s.switchedOff);
   const systems = [...new Set(measured.map((s) => s.system ?? 'Herald'))];
   const valueIn = (system: string, id: string, label: string, run: number) =>
     measured.find((s) => s.id === id && (s.system ?? 'Herald') === system && (s.run ?? 1) === run)?.figures.find((f) => f.label === label);
@@ -251,6 +257,48 @@ export function renderScaling(report: BenchReport): string {
     out.push(markdownTable(rows));
   }
   return out.join('\n\n');
+}
+
+/**
+ * `--switched-off`: Herald's per-user runs without one feature each, against Herald as shipped: the
+ * highest rate with p99 ≤ 50 ms and the stack's CPU per notification at each rate both ran (clients
+ * left out), with the ratio to as shipped taken run by run (below 1: the feature costs that much).
+ */
+export function renderSwitchedOff(report: BenchReport): string {
+  const runs = report.runs ?? 1;
+  const perUser = report.scenarios.filter((s) => s.id === 'per-user' && (s.system ?? 'Herald') === 'Herald' && !s.variant);
+  const shipped = (run: number) => perUser.find((s) => !s.switchedOff && (s.run ?? 1) === run);
+  const features = [...new Set(perUser.flatMap((s) => (s.switchedOff ? [s.switchedOff] : [])))];
+  const runNumbers = Array.from({ length: runs }, (_, i) => i + 1);
+  const stepsOf = (s: ScenarioResult | undefined) => (s?.series?.steps ?? []) as { offered: number; cost: Cost[] }[];
+  const stackAt = (s: ScenarioResult | undefined, rate: number) => {
+    const step = stepsOf(s).find((x) => x.offered === rate);
+    return step ? step.cost.filter((c) => c.name !== 'client processes').reduce((sum, c) => sum + c.msPerDelivery, 0) : Number.NaN;
+  };
+  const highest = (s: ScenarioResult | undefined) => s?.figures.find((f) => f.label.startsWith('highest rate with p99'));
+  const rates = [...new Set(runNumbers.flatMap((run) => stepsOf(shipped(run)).map((step) => step.offered)))].sort((a, b) => a - b);
+  const rows = [
+    [
+      'Herald',
+      highest(perUser[0])?.label ?? 'highest rate',
+      ...rates.map((r) => `stack CPU per notification at ${r.toLocaleString('en')}/s`),
+    ],
+  ];
+  const cell = (value: (s: ScenarioResult | undefined) => number, unit: string, feature?: string) => {
+    const of = (run: number) => perUser.find((s) => s.switchedOff === feature && (s.run ?? 1) === run);
+    const spread = spreadOf(runNumbers.map((run) => value(of(run))));
+    if (!feature) return formatSpread(spread, unit, runs);
+    const ratio = spreadOf(runNumbers.map((run) => value(of(run)) / value(shipped(run))));
+    return `${formatSpread(spread, unit, runs)}; ${ratio ? formatSpread(ratio, 'x', runs) : 'n/a'}`;
+  };
+  for (const feature of [undefined, ...features]) {
+    rows.push([
+      feature ? `without ${feature}` : 'as shipped',
+      cell((s) => highest(s)?.value ?? Number.NaN, '/s', feature),
+      ...rates.map((rate) => cell((s) => stackAt(s, rate), 'ms', feature)),
+    ]);
+  }
+  return markdownTable(rows);
 }
 
 export function renderComparison(report: BenchReport): string {
@@ -356,6 +404,7 @@ export function writeReport(report: BenchReport, dir: string, charts: string[]):
 <h2>CPU while measuring (100% = one core)</h2>${tableHtml(renderCpuTable(report))}
 <h2>CPU-ms per delivered notification or message</h2>${tableHtml(renderCostTable(report))}
 ${report.scenarios.some((s) => s.system && s.system !== 'Herald') ? `<h2>Side by side</h2>${tableHtml(renderComparison(report))}` : ''}
+${report.scenarios.some((s) => s.switchedOff) ? `<h2>Herald's per-user scenario with one feature switched off</h2>${tableHtml(renderSwitchedOff(report))}` : ''}
 ${report.scenarios.some((s) => s.variant) ? `<h2>Scaling</h2>${renderScaling(report).split('\n\n').map(tableHtml).join('')}` : ''}
 ${report.notes.map((n) => `<p>${escape(n)}</p>`).join('')}
 <h2>Setups</h2><ul>${report.scenarios

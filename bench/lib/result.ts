@@ -27,6 +27,8 @@ export interface ScenarioResult {
   system?: string;
   /** `--scaling`: the size it ran at ("10000 sockets", "3 instances"). */
   variant?: string;
+  /** `--switched-off`: the feature Herald ran without ("the staleness check"). */
+  switchedOff?: string;
   /** `--runs=N` (N > 1): which of the runs measured it, from 1. */
   run?: number;
   /** What ran, in one line: instances, clients, messages. */

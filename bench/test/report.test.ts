@@ -1,4 +1,4 @@
-import { comparison, renderComparison, renderTable, spreadOf, type BenchReport } from '../lib/report';
+import { comparison, renderComparison, renderSwitchedOff, renderTable, spreadOf, type BenchReport } from '../lib/report';
 import type { ScenarioResult } from '../lib/result';
 
 const machine = { cpus: 2, cpuModel: 'test', memoryGiB: 1, node: 'v20', platform: 'linux' } as BenchReport['machine'];
@@ -60,5 +60,32 @@ describe('bench report over several runs', () => {
     const table = renderTable(report(1, [{ ...perUser('Herald', 1, 2000), run: undefined }]));
     expect(table).toContain('| 2,000/s ');
     expect(table).not.toContain('–');
+  });
+
+  test('a switched-off feature is set against Herald as shipped in the same run, and kept out of the side by side', () => {
+    /** A per-user run at 1,000/s whose stack (clients left out) used `stack` CPU-ms per notification. */
+    const at1000 = (run: number, stack: number, switchedOff?: string): ScenarioResult => ({
+      ...perUser('Herald', run, 1000),
+      ...(switchedOff ? { switchedOff } : {}),
+      series: {
+        steps: [
+          {
+            offered: 1000,
+            cost: [
+              { name: 'server', msPerDelivery: stack / 2 },
+              { name: 'publisher', msPerDelivery: stack / 2 },
+              { name: 'client processes', msPerDelivery: 5 },
+            ],
+          },
+        ],
+      },
+    });
+    const scenarios = [at1000(1, 0.8), at1000(1, 0.6, 'the check'), at1000(2, 0.4), at1000(2, 0.4, 'the check'), perUser('Plain', 1, 4000)];
+    const table = renderSwitchedOff(report(2, scenarios));
+    const row = (name: string) => table.split('\n').find((line) => line.startsWith(`| ${name} `))!;
+    // Per run 0.75x and 1.00x: the median of the two, and the lowest and highest.
+    expect(row('without the check')).toContain('0.50 ms (0.40 ms–0.60 ms); 0.88x (0.75x–1.00x)');
+    expect(row('as shipped')).toContain('0.60 ms (0.40 ms–0.80 ms)');
+    expect(comparison(report(2, scenarios)).rows[0]!.values).toEqual({ Herald: 1000, Plain: 4000 });
   });
 });

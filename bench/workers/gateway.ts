@@ -78,11 +78,15 @@ function gatewayApi(herald: RunningHerald) {
 export type GatewayApi = ReturnType<typeof gatewayApi>;
 
 async function main(): Promise<void> {
+  // `--switched-off`: background checks this gateway runs without, to measure what each costs.
+  const off = new Set((process.env.BENCH_SWITCHED_OFF ?? '').split(',').filter(Boolean));
   const herald = await startHerald(loadConfig(process.env), {
     host: '127.0.0.1',
     clientDir: false,
     retention: false,
     logger: createLogger(process.env.LOG_LEVEL ?? 'warn'),
+    ...(off.has('staleness') ? { stalenessCheckMs: 0 } : {}),
+    ...(off.has('jobs') ? { jobsIntervalMs: 0 } : {}),
   });
   serve(gatewayApi(herald));
 }

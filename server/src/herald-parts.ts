@@ -64,6 +64,8 @@ export interface HeraldDeps {
   retention?: RetentionPolicy;
   /** How often this instance looks for due jobs (scheduled sends, snoozes, expiries); 0: never. @default 1000 */
   jobsIntervalMs?: number;
+  /** How often sockets are checked against their users' seq counters (see startStalenessCheck); 0: never. @default 1000 */
+  stalenessCheckMs?: number;
   /** @default a fresh registry */
   metrics?: Metrics;
   /** @default a random id */
@@ -251,6 +253,7 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
         maxSocketsPerAddress: limits.maxSocketsPerAddress,
         ...(deps.trustProxy ? { trustProxy: deps.trustProxy } : {}),
         ...(deps.routing ? { routing: deps.routing } : {}),
+        ...(deps.stalenessCheckMs !== undefined ? { stalenessCheckMs: deps.stalenessCheckMs } : {}),
       });
       return realtime;
     },

@@ -45,6 +45,13 @@ export interface StartOptions {
   socketTimeoutMS?: number;
   /** false: no background retention sweeps (tests run them explicitly). */
   retention?: false;
+  /**
+   * Background checks switched off with 0, to measure what each costs (the bench's `--switched-off`):
+   * the staleness check (a lost push then waits for the client's next sync) and the due-job poller
+   * (scheduled sends, snoozes and expiries then wait for another instance). Never 0 in production.
+   */
+  stalenessCheckMs?: number;
+  jobsIntervalMs?: number;
   /** The host's own token check, instead of the verifier the config describes. */
   authenticate?: Authenticate;
 }
@@ -133,6 +140,8 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
     limits: config.limits,
     trustProxy: config.trustProxy,
     ...(options.retention === false ? {} : { retention: config.retention }),
+    ...(options.stalenessCheckMs !== undefined ? { stalenessCheckMs: options.stalenessCheckMs } : {}),
+    ...(options.jobsIntervalMs !== undefined ? { jobsIntervalMs: options.jobsIntervalMs } : {}),
     ...(clientDir ? { clientDir } : {}),
     ...(options.channelPrefix ? { channelPrefix: options.channelPrefix } : {}),
     collectionPrefix: config.collectionPrefix,

@@ -63,7 +63,11 @@ export interface IoServerDeps {
   instanceId: string;
   /** @default "per-user" */
   routing?: Routing;
-  /** How often sockets are checked against their users' seq counters (see startStalenessCheck). @default 1000 */
+  /**
+   * How often sockets are checked against their users' seq counters (see startStalenessCheck); 0: never
+   * (only to measure what the check costs: without it a notification whose push was lost waits for
+   * the client's next sync). @default 1000
+   */
   stalenessCheckMs?: number;
   /** Per-address handshake and per-user event budgets (security/rate-limiters.ts); none without it. */
   takeFromBudget?: TakeFromBudget;
@@ -132,15 +136,18 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     sessions,
     logger: deps.logger,
   });
-  const stopStalenessCheck = startStalenessCheck({
-    io,
-    redis: deps.redis.command,
-    names: deps.names,
-    positions,
-    metrics: deps.metrics,
-    logger: deps.logger,
-    ...(deps.stalenessCheckMs ? { intervalMs: deps.stalenessCheckMs } : {}),
-  });
+  const stopStalenessCheck =
+    deps.stalenessCheckMs === 0
+      ? () => undefined
+      : startStalenessCheck({
+          io,
+          redis: deps.redis.command,
+          names: deps.names,
+          positions,
+          metrics: deps.metrics,
+          logger: deps.logger,
+          ...(deps.stalenessCheckMs ? { intervalMs: deps.stalenessCheckMs } : {}),
+        });
   const stopStalledCheck = watchStalledClients({ io, metrics: deps.metrics, logger: log, ...stalledOption(deps) });
 
   const address = socketAddress(deps.trustProxy ?? 'loopback');

@@ -19,7 +19,7 @@ export async function startTestHerald(options: {
   mongodbUri: string;
   redisUrl: string;
   env?: Record<string, string>;
-  options?: Pick<StartOptions, 'authenticate' | 'clientDir' | 'socketTimeoutMS' | 'logger'>;
+  options?: Pick<StartOptions, 'authenticate' | 'clientDir' | 'socketTimeoutMS' | 'logger' | 'stalenessCheckMs'>;
 }): Promise<RunningHerald> {
   const config: Config = loadConfig({
     PORT: '0',
