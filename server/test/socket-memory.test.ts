@@ -89,4 +89,17 @@ describe('memory held per connected socket', () => {
       engine.middlewares.splice(engine.middlewares.indexOf(middleware), 1);
     }
   });
+
+  it("drops engine.io's no-op pre-upgrade error listener: a WebSocket error still reaches the transport and ends the socket", async () => {
+    const client = await connect(stack.herald.url, stack.users.alice.token);
+    const [socket] = [...stack.herald.gateway.io.of('/').sockets.values()];
+    const websocket = (socket!.conn as unknown as { transport: { socket: NodeJS.EventEmitter } }).transport.socket;
+    expect(websocket.rawListeners('error').map((listener) => listener.name)).toEqual(['bound onError']);
+    // The socket's only middleware (the event rate limit) in an array of one.
+    expect((socket as unknown as { fns: unknown[] }).fns).toHaveLength(1);
+    const reason = new Promise<string>((resolve) => socket!.once('disconnect', resolve));
+    websocket.emit('error', new Error('a broken frame'));
+    expect(await reason).toBe('transport error');
+    client.close();
+  });
 });

@@ -3,14 +3,17 @@ import type { IoServer, IoSocket } from './io-types';
 /** engine.io's listener on the TCP socket of a WebSocket upgrade (its `WebSocketResponse`), as it prints. */
 const RESPONSE_CLOSE_LISTENER = '() => this.emit("close")';
 
+/** engine.io's no-op listener for a WebSocket's errors before its transport takes over, by name. */
+const UPGRADE_ERROR_LISTENER = 'onUpgradeError';
+
 type Listener = ((...args: unknown[]) => void) & { listener?: (...args: unknown[]) => void };
-interface TcpSocket {
-  rawListeners(event: 'close'): Listener[];
-  removeListener(event: 'close', listener: Listener): void;
+interface Emitter<E extends string> {
+  rawListeners(event: E): Listener[];
+  removeListener(event: E, listener: Listener): void;
 }
 interface EngineConnection {
   request: unknown;
-  transport?: { name?: string; socket?: { _socket?: TcpSocket } };
+  transport?: { name?: string; socket?: Emitter<'error'> & { _socket?: Emitter<'close'> } };
   once(event: 'upgrade', listener: () => void): void;
 }
 
@@ -41,7 +44,13 @@ export function upgradeRequestRelease(io: IoServer): (socket: IoSocket) => boole
       conn.once('upgrade', () => void release(socket));
       return false;
     }
-    const tcp = conn.transport.socket?._socket;
+    const websocket = conn.transport.socket;
+    // engine.io leaves its pre-upgrade error listener (which does nothing) on a client that came straight
+    // over WebSocket, beside the transport's own: about 100 bytes a socket. The transport's stays.
+    const onError = websocket?.rawListeners('error') ?? [];
+    if (onError.length > 1)
+      for (const listener of onError) if (listener.name === UPGRADE_ERROR_LISTENER) websocket!.removeListener('error', listener);
+    const tcp = websocket?._socket;
     if (!tcp || (engine.middlewares?.length ?? 0) > own) return false;
     let found = false;
     for (const listener of tcp.rawListeners('close')) {
