@@ -197,10 +197,16 @@ export function createNotificationWriter(deps: {
     seqUserIds: slots.filter((slot) => slot.seq === undefined).map((slot) => slot.userId),
   });
 
+  const adding = (slots: Slot[]) => {
+    const { userIds, seqUserIds } = slotUsers(slots);
+    return deps.cache.adding(userIds, seqUserIds);
+  };
+
   async function storeBatch(batch: StoreRequest[]): Promise<void> {
     let muted: Set<string>[];
-    // Announced, with seqs taken, in the step that found nobody muted (see below).
+    // Announced, with seqs taken, in the step that found nobody muted (see below), and the slots it announced.
     let early: Adding | undefined;
+    let slots: Slot[] | undefined;
     try {
       // A planned request keeps the recipients and mutes of its first attempt.
       const unplanned = batch.filter((request) => !request.plan);
@@ -218,25 +224,26 @@ export function createNotificationWriter(deps: {
       // looked up first, as without it). One Redis round trip before the insert instead of two.
       const question = deps.muted.muters(queries);
       const nobodyMuted = mutes(unplanned.map(() => new Set<string>()));
-      const { userIds, seqUserIds } = slotUsers(slotsOf(batch, nobodyMuted));
+      const everyone = question ? slotsOf(batch, nobodyMuted) : [];
+      const { userIds, seqUserIds } = slotUsers(everyone);
       const optimistic = question && deps.cache.addingUnlessMuters(userIds, seqUserIds, question);
       const outcome = optimistic ? await optimistic : undefined;
       if (outcome && 'announced' in outcome) {
         muted = nobodyMuted;
         early = outcome;
+        slots = everyone;
       } else muted = mutes(await deps.muted.forEach(queries, outcome?.answer));
     } catch (error) {
       for (const request of batch) request.reject(error);
       return;
     }
-    const slots = slotsOf(batch, muted);
+    slots ??= slotsOf(batch, muted);
     const stored = batch.map((request, r) => new Array<Notification>(request.userIds.length - muted[r]!.size));
     const failed = new Map<number, unknown>();
     const deduplicated = batch.map(() => new Set<string>());
     // The announcement and the seqs in one Redis step (one script for the batch; one per user on a
     // cluster): every seq handed out is announced, and it is one command, not two per recipient.
-    const { userIds, seqUserIds } = slotUsers(slots);
-    const { announced: announcing, taken } = early ?? deps.cache.adding(userIds, seqUserIds);
+    const { announced: announcing, taken } = early ?? adding(slots);
     const reserving = reserveSeqs(slots, taken);
     reserving.catch(() => undefined);
     const announced = await announcing;
