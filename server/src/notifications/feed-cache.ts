@@ -4,7 +4,7 @@ import type { Logger } from '../platform/logger';
 import { isCluster, type RedisClient } from '../platform/redis-client';
 import { withTimeout } from '../platform/with-timeout';
 import type { MutersAnswer, MutersQuestion } from '../preferences/muted-recipients';
-import { TAKE_SEQS } from './sequence';
+import { countPerUser, TAKE_SEQS } from './sequence';
 
 /**
  * Counts: every change bumps `v`; the cached counts are valid only while `at`
@@ -401,11 +401,6 @@ export function createFeedCache(deps: {
   deps.redis.defineCommand('heraldFeedAdding', { lua: ADDING });
   deps.redis.defineCommand('heraldFeedStillAdding', { numberOfKeys: 1, lua: STILL_ADDING });
   deps.redis.defineCommand('heraldFeedAbandoned', { lua: ABANDONED });
-  const perUser = (userIds: string[]) => {
-    const n = new Map<string, number>();
-    for (const userId of userIds) n.set(userId, (n.get(userId) ?? 0) + 1);
-    return n;
-  };
   const cluster = isCluster(deps.redis);
   /**
    * Runs a script over users, each with its keys (which share the user's hash tag) and arguments after
@@ -537,8 +532,8 @@ export function createFeedCache(deps: {
 
   /** See FeedCache.adding. */
   function announce(userIds: string[], seqUserIds: string[]): Adding {
-    const n = perUser(userIds);
-    const seqs = perUser(seqUserIds);
+    const n = countPerUser(userIds);
+    const seqs = countPerUser(seqUserIds);
     const users = [...new Set([...n.keys(), ...seqs.keys()])];
     const answers =
       users.length === 0
@@ -553,8 +548,8 @@ export function createFeedCache(deps: {
     seqUserIds: string[],
     muters: MutersQuestion,
   ): Promise<Adding | { answer: MutersAnswer }> {
-    const n = perUser(userIds);
-    const seqs = perUser(seqUserIds);
+    const n = countPerUser(userIds);
+    const seqs = countPerUser(seqUserIds);
     const users = [...new Set([...n.keys(), ...seqs.keys()])];
     const parts = users.map(addingPart(n, seqs));
     const keys = [muters.key, ...parts.flatMap((p) => p.keys)];
@@ -669,7 +664,7 @@ export function createFeedCache(deps: {
 
     async abandoned(userIds, announced) {
       stopRenewing(announced);
-      const n = perUser(userIds);
+      const n = countPerUser(userIds);
       if (n.size === 0) return;
       await forUsers('heraldFeedAbandoned', [...n.keys()], [ttl], (userId) => ({
         keys: [countsKey(userId)],

@@ -27,6 +27,13 @@ export function sequenceFloorModel(connection: Connection): Model<FloorDoc> {
   return heraldModel(connection, 'NotificationSequence', floorSchema);
 }
 
+/** How many times each user id occurs: a batch holds several calls, often for the same users. */
+export function countPerUser(userIds: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const userId of userIds) counts.set(userId, (counts.get(userId) ?? 0) + 1);
+  return counts;
+}
+
 /**
  * Lua: takes `n` numbers from a counter that exists and returns the last; -1 when the counter is missing
  * (it must be seeded first). Also run by the feed cache's announcement (see FeedCache.adding).
@@ -159,8 +166,7 @@ export function createSequenceAllocator(deps: {
 
   return {
     async reserve(userIds, taken) {
-      const counts = new Map<string, number>();
-      for (const userId of userIds) counts.set(userId, (counts.get(userId) ?? 0) + 1);
+      const counts = countPerUser(userIds);
       const last = await take(counts, taken);
       // Hand each user's range out in order: the first entry gets the lowest number.
       const next = new Map([...last].map(([userId, end]) => [userId, end - counts.get(userId)! + 1]));
