@@ -87,7 +87,6 @@ export interface RealtimeServer {
   close(): Promise<void>;
 }
 
-/** Builds the Socket.IO server from the pieces in this folder; the connection handler is a table of event -> handler. */
 /**
  * `socket.use(middleware)` for a socket's only middleware, in an array of exactly one: Socket.IO's own
  * `use` pushes onto an empty array, which V8 grows to room for 16 (about 130 bytes more on every idle
@@ -99,6 +98,7 @@ function useOnly(socket: IoSocket, middleware: Parameters<IoSocket['use']>[0]): 
   else socket.use(middleware);
 }
 
+/** Builds the Socket.IO server from the pieces in this folder; the connection handler is a table of event -> handler. */
 export function createIoServer(deps: IoServerDeps): RealtimeServer {
   const log = deps.logger.child({ module: 'realtime' });
   let draining = false;

@@ -31,19 +31,19 @@ interface EngineConnection {
  * runs reads the request after the handshake: the token, the address and the headers are in
  * `socket.handshake` by then.
  *
- * Call it right after creating the server. The function it returns says whether it removed the listener
- * (false when the transport is not a WebSocket yet, a host middleware is installed, or the engine.io
- * version has no such listener).
+ * Call it right after creating the server; call what it returns with each connected socket. Where there
+ * is nothing to remove (a host middleware is installed, or the engine.io version has no such listener),
+ * it removes nothing.
  */
-export function upgradeRequestRelease(io: IoServer): (socket: IoSocket) => boolean {
+export function upgradeRequestRelease(io: IoServer): (socket: IoSocket) => void {
   const engine = io.engine as unknown as { middlewares?: unknown[] };
   const own = engine.middlewares?.length ?? 0;
-  const release = (socket: IoSocket): boolean => {
+  const release = (socket: IoSocket): void => {
     const conn = socket.conn as unknown as EngineConnection;
     conn.request = null;
     if (conn.transport?.name !== 'websocket') {
-      conn.once('upgrade', () => void release(socket));
-      return false;
+      conn.once('upgrade', () => release(socket));
+      return;
     }
     const websocket = conn.transport.socket;
     // engine.io leaves its pre-upgrade error listener (which does nothing) on a client that came straight
@@ -52,15 +52,10 @@ export function upgradeRequestRelease(io: IoServer): (socket: IoSocket) => boole
     if (onError.length > 1)
       for (const listener of onError) if (listener.name === UPGRADE_ERROR_LISTENER) websocket!.removeListener('error', listener);
     const tcp = websocket?._socket;
-    if (!tcp || (engine.middlewares?.length ?? 0) > own) return false;
-    let found = false;
+    if (!tcp || (engine.middlewares?.length ?? 0) > own) return;
     for (const listener of tcp.rawListeners('close')) {
-      if (listener.listener && String(listener.listener) === RESPONSE_CLOSE_LISTENER) {
-        tcp.removeListener('close', listener);
-        found = true;
-      }
+      if (listener.listener && String(listener.listener) === RESPONSE_CLOSE_LISTENER) tcp.removeListener('close', listener);
     }
-    return found;
   };
   return release;
 }
