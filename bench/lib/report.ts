@@ -176,6 +176,7 @@ const COMPARED: { id: string; label: string; show: string }[] = [
   { id: 'per-user', label: 'highest rate with p99 ≤ 50 ms', show: 'per-user notifications/s with p99 ≤ 50 ms' },
   { id: 'per-user', label: 'stack CPU-ms per notification', show: 'stack CPU per notification at that rate (no clients)' },
   { id: 'storm', label: 'all caught up, exactly, after reconnecting', show: 'reconnect storm, all caught up' },
+  { id: 'storm', label: 'all reconnected, before catching up', show: 'reconnect storm, all reconnected (before catching up)' },
   { id: 'idle-sockets', label: 'handshakes per second while connecting', show: 'handshakes per second' },
   { id: 'topic-fanout', label: 'last subscriber has it, median message', show: 'fan-out, last receipt, median message' },
   { id: 'topic-fanout', label: 'last subscriber has it, p99 over messages', show: 'fan-out, last receipt, p99 message' },

@@ -14,10 +14,11 @@ import { startWorker, type Worker } from './rpc';
 
 const WORKERS = path.resolve(__dirname, '../workers');
 /**
- * `--profile` (or BENCH_CPU_PROF=dir) writes a V8 CPU profile of every gateway and publisher process
- * into that folder when it exits (for finding hot spots; see lib/profile.ts for the summary).
+ * `--profile` (or BENCH_CPU_PROF=dir) writes a V8 CPU profile of every gateway and publisher process,
+ * and of the plain Socket.IO server, into that folder when it exits (for finding hot spots, and what
+ * Herald spends beyond the plain server on the same work; see lib/profile.ts for the summary).
  */
-const profile = () => (process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []);
+export const profile = () => (process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []);
 export const JWT_SECRET = randomBytes(32).toString('hex');
 export const SERVICE_TOKEN = randomBytes(24).toString('hex');
 const tokens = createTokenSigner({ secret: JWT_SECRET, ttlSeconds: 6 * 3600 });

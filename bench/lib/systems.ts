@@ -13,7 +13,7 @@ import { createLogger } from '../../server/src/platform/logger';
 import type { System } from '../workers/clients';
 import { rssBytes } from './cpu';
 import { startWorker, type Worker } from './rpc';
-import { freePort, JWT_SECRET, SERVICE_TOKEN, type Gateway } from './stack';
+import { freePort, JWT_SECRET, profile, SERVICE_TOKEN, type Gateway } from './stack';
 import { sleep } from './stats';
 
 export interface TopicPath {
@@ -115,17 +115,20 @@ type PlainApi = {
   close(): Promise<void>;
 };
 
+/** The plain server's name in reports. */
+export const PLAIN = 'Socket.IO + redis-adapter';
+
 /** The plain Socket.IO + redis-adapter server; topic messages go through @socket.io/redis-emitter. */
 export async function startPlainServer(redisUrl: string): Promise<ServerUnderTest> {
   const port = await freePort();
   const worker: Worker<PlainApi> = await startWorker<PlainApi>(path.resolve(__dirname, '../workers/plain-server.ts'), {
-    execArgv: ['--expose-gc'],
+    execArgv: ['--expose-gc', ...profile()],
     env: { PORT: String(port), REDIS_URL: redisUrl },
   });
   const redis = new Redis(redisUrl);
   const emitter = new Emitter(redis);
   return {
-    name: 'Socket.IO + redis-adapter',
+    name: PLAIN,
     client: 'plain',
     url: `http://127.0.0.1:${port}`,
     pids: [worker.pid],

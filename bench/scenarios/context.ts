@@ -82,15 +82,18 @@ export async function connectAll(
 }
 
 /** Sum of a numeric field over every worker's answer. */
-export async function totalReceived(workers: ClientWorker[]): Promise<{ received: number; caughtUp: number; sockets: number }> {
+export async function totalReceived(
+  workers: ClientWorker[],
+): Promise<{ received: number; caughtUp: number; reconnected: number; sockets: number }> {
   const all = await Promise.all(workers.map((w) => w.call('received', undefined)));
   return all.reduce(
-    (sum, r) => ({ received: sum.received + r.received, caughtUp: sum.caughtUp + r.caughtUp, sockets: sum.sockets + r.sockets }),
-    {
-      received: 0,
-      caughtUp: 0,
-      sockets: 0,
-    },
+    (sum, r) => ({
+      received: sum.received + r.received,
+      caughtUp: sum.caughtUp + r.caughtUp,
+      reconnected: sum.reconnected + r.reconnected,
+      sockets: sum.sockets + r.sockets,
+    }),
+    { received: 0, caughtUp: 0, reconnected: 0, sockets: 0 },
   );
 }
 

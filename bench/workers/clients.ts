@@ -33,6 +33,8 @@ interface Client {
   liveIds: Set<string>;
   /** When its feed first held the expected number of notifications after reconnect(). */
   caughtUpAt?: number;
+  /** When it was connected again after reconnect(), before any catch-up. */
+  reconnectedAt?: number;
 }
 
 const clients: Client[] = [];
@@ -43,6 +45,7 @@ let received = 0;
 let liveDuplicates = 0;
 let expectedItems = Number.POSITIVE_INFINITY;
 let caughtUp = 0;
+let reconnected = 0;
 let reconnectStartedAt = 0;
 
 /** Runs at most `limit` tasks at a time. */
@@ -234,6 +237,7 @@ const api = {
   received: () => ({
     received,
     caughtUp,
+    reconnected,
     sockets: clients.filter((c) => (c.socket ? c.socket.connected : c.centrifuge?.state === 'connected')).length,
   }),
 
@@ -246,31 +250,47 @@ const api = {
     return clients.length;
   },
 
-  /** Every socket reconnects at once; a feed counts as caught up once it holds `expectedItems`. */
+  /**
+   * Every socket reconnects at once; a feed counts as caught up once it holds `expectedItems`, and
+   * every client as reconnected once it is connected again (before any catch-up).
+   */
   reconnect(params: { expectedItems: number }) {
     expectedItems = params.expectedItems;
     caughtUp = 0;
+    reconnected = 0;
     reconnectStartedAt = now();
     for (const client of clients) {
       client.caughtUpAt = undefined;
+      client.reconnectedAt = undefined;
+      const onConnected = () => {
+        client.reconnectedAt = now();
+        reconnected++;
+      };
       if (client.centrifuge) client.sinceReconnect = [];
+      client.socket?.once('connect', onConnected);
+      client.centrifuge?.once('connected', onConnected);
       client.socket?.connect();
       client.centrifuge?.connect();
     }
     return reconnectStartedAt;
   },
 
-  /** Per user: the notification ids its feed holds, and how long it took to catch up after reconnect(). */
+  /**
+   * Per user: the notification ids its feed holds (clients without a feed have none), how long each
+   * took to catch up after reconnect(), and how long each took to be connected again.
+   */
   feeds() {
     const items: Record<string, string[]> = {};
     const caughtUpMs = new Samples();
+    const reconnectedMs = new Samples();
     for (const client of clients) {
+      if (client.reconnectedAt !== undefined) reconnectedMs.push(client.reconnectedAt - reconnectStartedAt);
       const held = client.feed?.state.items.map((n) => n.id) ?? client.sinceReconnect;
       if (!held) continue;
       items[client.userId] = held;
       if (client.caughtUpAt !== undefined) caughtUpMs.push(client.caughtUpAt - reconnectStartedAt);
     }
-    return { items, caughtUpMs: caughtUpMs.take(), liveDuplicates };
+    return { items, caughtUpMs: caughtUpMs.take(), reconnectedMs: reconnectedMs.take(), liveDuplicates };
   },
 
   cpu: () => process.cpuUsage(),

@@ -22,7 +22,8 @@ async function main(): Promise<void> {
       ack?.({ data: { topic: params.topic } });
     });
   });
-  await new Promise<void>((resolve) => server.listen(Number(process.env.PORT), '127.0.0.1', resolve));
+  // The same accept backlog as Herald's gateway, so a burst of connections meets the same queue.
+  await new Promise<void>((resolve) => server.listen({ port: Number(process.env.PORT), host: '127.0.0.1', backlog: 4096 }, resolve));
   const stats = () => {
     const memory = process.memoryUsage();
     return { pid: process.pid, sockets: io.of('/').sockets.size, heapUsed: memory.heapUsed, rss: memory.rss };
