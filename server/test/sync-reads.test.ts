@@ -5,6 +5,7 @@ import { createCatchUp } from '../src/notifications/catch-up';
 import { createFeedCache } from '../src/notifications/feed-cache';
 import { createCountFeed } from '../src/notifications/notification-counts';
 import { createNotificationCore } from '../src/notifications/notification-core';
+import { notificationId } from '../src/notifications/notification-id';
 import { createSequenceAllocator } from '../src/notifications/sequence';
 import { asUser, login } from './support/http';
 import { useTestStack } from './support/stack';
@@ -87,7 +88,8 @@ describe('catch-up reads by _id and by range give the same answers', () => {
     }
   });
 
-  it('the counter checks of syncs arriving together share queries, and each lagging counter is still found and repaired', async () => {
+  /** A catch-up reading by _id whose counter checks (the `_id: { $in }` lookups) are recorded, query by query. */
+  async function watchedCatchUp(checkBatching?: { lingerMs: number; burstPerSecond: number }) {
     const watched = await mongoose.createConnection(`${stack.mongodbUri}?monitorCommands=true`).asPromise();
     const checks: unknown[][] = [];
     watched.getClient().on('commandStarted', (event) => {
@@ -96,7 +98,6 @@ describe('catch-up reads by _id and by range give the same answers', () => {
     });
     const logger = createLogger('silent');
     const cache = createFeedCache({ redis: stack.redisClient, logger, names: stack.names });
-    // Batches always wait 200 ms here, so the syncs' checks meet whatever the machine's load.
     const catchUp = createCatchUp({
       connection: watched,
       sequences: createSequenceAllocator({ connection: watched, redis: stack.redisClient, logger, names: stack.names }),
@@ -104,8 +105,19 @@ describe('catch-up reads by _id and by range give the same answers', () => {
       counts: createCountFeed({ connection: watched, cache }),
       redis: stack.redisClient,
       syncReads: 'by-id',
-      checkBatching: { lingerMs: 200, burstPerSecond: 0 },
+      ...(checkBatching ? { checkBatching } : {}),
     });
+    const close = async () => {
+      catchUp.close();
+      cache.close();
+      await watched.close();
+    };
+    return { catchUp, checks, close };
+  }
+
+  it('the counter checks of syncs arriving together share queries, and each lagging counter is still found and repaired', async () => {
+    // Batches always wait 200 ms here, so the syncs' checks meet whatever the machine's load.
+    const { catchUp, checks, close } = await watchedCatchUp({ lingerMs: 200, burstPerSecond: 0 });
     try {
       const userIds = Array.from({ length: 20 }, () => new mongoose.Types.ObjectId().toHexString());
       for (const userId of userIds) {
@@ -120,9 +132,32 @@ describe('catch-up reads by _id and by range give the same answers', () => {
       expect(checks.flat()).toHaveLength(20);
       expect(checks.length).toBeLessThanOrEqual(2);
     } finally {
-      catchUp.close();
-      cache.close();
-      await watched.close();
+      await close();
+    }
+  });
+
+  it('a range read that finds the counter current stands for its check; one that finds it behind does not', async () => {
+    const { catchUp, checks, close } = await watchedCatchUp();
+    try {
+      // A user with nothing yet: no counter, so the first sync is a range read, and it finds nothing.
+      const fresh = new mongoose.Types.ObjectId().toHexString();
+      expect((await catchUp.syncAfter(fresh, 0)).notifications).toEqual([]);
+      for (let i = 1; i <= 3; i++) await stack.herald.gateway.publishNotification({ userIds: [fresh], type: 'a.b', title: `n${i}` });
+      // The next sync reads its window from the cache, with no lookup of the seq past the counter.
+      expect((await catchUp.syncAfter(fresh, 0)).notifications.map((n) => n.seq)).toEqual([1, 2, 3]);
+      expect(checks).toEqual([]);
+
+      // A user whose counter Redis lost: the range read finds seqs above it, so the next window read
+      // still looks past the counter (and would repair it).
+      const lost = new mongoose.Types.ObjectId().toHexString();
+      for (let i = 1; i <= 3; i++) await stack.herald.gateway.publishNotification({ userIds: [lost], type: 'a.b', title: `n${i}` });
+      await stack.redisClient.del(stack.names.seqKey(lost));
+      expect((await catchUp.syncAfter(lost, 0)).notifications.map((n) => n.seq)).toEqual([1, 2, 3]);
+      await stack.redisClient.set(stack.names.seqKey(lost), '3');
+      expect((await catchUp.syncAfter(lost, 2)).notifications.map((n) => n.seq)).toEqual([3]);
+      expect(checks.flat().map(String)).toContain(String(notificationId(lost, 4)));
+    } finally {
+      await close();
     }
   });
 

@@ -150,7 +150,13 @@ export function createCatchUp(deps: {
       .sort({ seq: 1 })
       .limit(limit + 1)
       .lean();
-    return { slots: docs.slice(0, limit).map(toSlot), hasMore: docs.length > limit, cachedOnly: false };
+    const hasMore = docs.length > limit;
+    // Everything stored above afterSeq was read, and none of it is above the counter (nor is afterSeq):
+    // that answers the counter check's question too (is seq highest + 1 stored?), so a user whose first
+    // sync on this connection was a range read (one with no counter yet, say) is not looked up again.
+    const top = docs.reduce((max, doc) => Math.max(max, doc.seq), afterSeq);
+    if (!hasMore && top <= (highest ?? 0)) checks.passed(userId, generation);
+    return { slots: docs.slice(0, limit).map(toSlot), hasMore, cachedOnly: false };
   }
 
   /**
