@@ -89,7 +89,12 @@ export function createSocketSessions(deps: {
         const { version, topics } = await deps.topicsOnConnect(userId);
         await Promise.all(topics.map((topic) => joinTopic(socket, topic)));
         deps.onTopicsRestored?.(userId, version);
-      })().catch((error: unknown) => deps.logger.warn({ err: error, userId }, 'could not restore topic subscriptions'));
+      })().catch((error: unknown) => {
+        // A socket gone meanwhile (it left, or the gateway is closing its connections and then its
+        // clients) has nothing left to restore: not worth a warning.
+        if (socket.disconnected) deps.logger.debug({ err: error, userId }, 'topic subscriptions not restored; the socket is gone');
+        else deps.logger.warn({ err: error, userId }, 'could not restore topic subscriptions');
+      });
     },
 
     close(this: IoSocket) {
