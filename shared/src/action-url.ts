@@ -10,7 +10,9 @@
  * newlines, other control characters, backslashes, surrounding spaces) are
  * refused outright, so `/\t/evil.example` and `/\evil` cannot become
  * `//evil.example`. `javascript:`, `data:` and protocol-relative `//host` fail
- * on their parsed protocol or origin.
+ * on their parsed protocol or origin. A path whose parsed pathname starts with
+ * `//` (`/..//evil.example`, `/%2e%2e//evil.example`: dot segments collapse) is
+ * refused too: written back as an href it would be protocol-relative.
  */
 const BASE = 'https://herald.invalid';
 const BASE_ORIGIN = new URL(BASE).origin;
@@ -39,7 +41,7 @@ export function isSafeActionUrl(value: string): boolean {
   const url = parse(value);
   if (!url) return false;
   // A path must stay on this site once parsed; anything else must have been absolute to begin with.
-  if (value.startsWith('/')) return url.origin === BASE_ORIGIN;
+  if (value.startsWith('/')) return url.origin === BASE_ORIGIN && !url.pathname.startsWith('//');
   return url.origin !== BASE_ORIGIN && /^https?:/i.test(value);
 }
 
@@ -53,5 +55,8 @@ export function isSafeActionUrl(value: string): boolean {
 export function safeHref(url: string | undefined): string | undefined {
   if (!url || !isSafeActionUrl(url)) return undefined;
   const parsed = new URL(url, BASE);
-  return url.startsWith('/') ? `${parsed.pathname}${parsed.search}${parsed.hash}` : parsed.href;
+  if (!url.startsWith('/')) return parsed.href;
+  const href = `${parsed.pathname}${parsed.search}${parsed.hash}`;
+  // isSafeActionUrl already refused a pathname starting with `//`; never hand one out, whatever changes above.
+  return href.startsWith('//') ? undefined : href;
 }

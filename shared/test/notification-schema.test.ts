@@ -69,6 +69,13 @@ describe('actionUrl', () => {
     '/\n/evil.example',
     '/\r/evil.example',
     '\t//evil.example',
+    // Dot segments that collapse into a protocol-relative path once parsed.
+    '/..//evil.example',
+    '/.//evil.example/login',
+    '/%2e%2e//evil.example',
+    '/%2E%2E//evil.example',
+    '/a/..//evil.example',
+    '/./%2e//evil.example',
     ' /posts/1',
     '/posts/1 ',
     'https://example.com/a\\b',
@@ -77,6 +84,13 @@ describe('actionUrl', () => {
     '',
   ])('refuses %j', (url) => {
     expect(isSafeActionUrl(url)).toBe(false);
+  });
+  it('is the same rule for actionUrl and action button URLs', () => {
+    for (const url of ['/..//evil.example', '/%2e%2e//evil.example']) {
+      const input = { userIds: [id], type: 'a.b', title: 't' };
+      expect(publishNotificationInputSchema.safeParse({ ...input, actionUrl: url }).success).toBe(false);
+      expect(publishNotificationInputSchema.safeParse({ ...input, actions: [{ id: 'open', label: 'Open', url }] }).success).toBe(false);
+    }
   });
   it('gives the href as the browser will see it: paths stay paths, hosts in ASCII', () => {
     expect(safeHref('/a/../b?x=1#y')).toBe('/b?x=1#y');
@@ -166,7 +180,17 @@ describe('safeHref (what the client follows)', () => {
     expect(safeHref('/posts/1')).toBe('/posts/1');
     expect(safeHref('https://example.com')).toBe('https://example.com/');
   });
-  it.each([undefined, '', 'javascript:alert(1)', '//evil.example', '/\\evil.example', 'posts/1'])('follows nothing for %p', (url) => {
+  it.each([
+    undefined,
+    '',
+    'javascript:alert(1)',
+    '//evil.example',
+    '/\\evil.example',
+    'posts/1',
+    '/..//evil.example',
+    '/.//evil.example/login',
+    '/%2e%2e//evil.example',
+  ])('follows nothing for %p', (url) => {
     expect(safeHref(url)).toBeUndefined();
   });
 });
