@@ -135,6 +135,49 @@ describe('the JWKS is refetched for a new kid, at most once per cooldown', () =>
   });
 });
 
+describe('an identity-provider outage', () => {
+  const code = (work: Promise<unknown>) =>
+    work.then(
+      () => 'accepted',
+      (error: { code?: string }) => error.code ?? 'no code',
+    );
+
+  it('keeps checking tokens with the last key set fetched, and answers a retryable 503 where it cannot, never 401', async () => {
+    const idp = await startIdentityProvider();
+    try {
+      const k1 = await idp.newKey('k1');
+      idp.publish(k1);
+      const options = { jwksUrl: idp.jwksUrl, issuer: ISSUER, audience: AUDIENCE, logger: createLogger('silent') };
+      const verifier = createTokenVerifier({ ...options, jwksCooldownMs: 100, jwksCacheMaxAgeMs: 200 });
+      expect(await code(verifier.verify(await idp.sign(k1)))).toBe('accepted');
+
+      for (const mode of [502, 'reset'] as const) {
+        idp.fail(mode);
+        // The cached key set is older than its maximum age: a refresh is tried, fails, and the last one serves.
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        const fetchesBefore = idp.fetches;
+        expect({ mode, outcome: await code(verifier.verify(await idp.sign(k1))) }).toEqual({ mode, outcome: 'accepted' });
+        expect(idp.fetches).toBeGreaterThan(fetchesBefore);
+        // A key the last key set does not have may have been rotated in during the outage: retry later.
+        const rotated = await idp.newKey(`rotated-${mode}`);
+        expect(await code(verifier.verify(await idp.sign(rotated)))).toBe('service_unavailable');
+        // A bad signature is still refused as one.
+        const forged = (await idp.sign(k1)).replace(/.{8}$/, 'AAAAAAAA');
+        expect(await code(verifier.verify(forged))).toBe('invalid_token');
+      }
+
+      // Never fetched yet, and the provider is down: retry later, not signed out.
+      const fresh = createTokenVerifier(options);
+      expect(await code(fresh.verify(await idp.sign(k1)))).toBe('service_unavailable');
+
+      idp.fail(null);
+      expect(await code(fresh.verify(await idp.sign(k1)))).toBe('accepted');
+    } finally {
+      await idp.close();
+    }
+  });
+});
+
 describe('a public key instead of a JWKS (AUTH_PUBLIC_KEY)', () => {
   let redis: LocalRedis;
   let herald: RunningHerald;

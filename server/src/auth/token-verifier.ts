@@ -1,8 +1,9 @@
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
-import { createRemoteJWKSet, decodeProtectedHeader, errors, importSPKI, jwtVerify, type JWTPayload } from 'jose';
+import { decodeProtectedHeader, errors, importSPKI, jwtVerify, type JWTPayload } from 'jose';
 import jwt from 'jsonwebtoken';
 import { isUserId } from '@herald/shared';
 import { AppError } from '../platform/errors';
+import { createJwksKeys } from './jwks-keys';
 import type { Logger } from '../platform/logger';
 
 /** Who a verified token speaks for. */
@@ -37,6 +38,8 @@ export interface TokenVerifierOptions {
   logger: Logger;
   /** A JWKS is refetched on an unknown kid at most this often. @default 30000 */
   jwksCooldownMs?: number;
+  /** A JWKS is refetched once it is this old (if that fails, the last one fetched stays in use). @default 600000 */
+  jwksCacheMaxAgeMs?: number;
 }
 
 const ASYMMETRIC_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
@@ -128,7 +131,11 @@ export function createTokenVerifier(options: TokenVerifierOptions) {
     ...(options.audience ? { audience: options.audience } : {}),
   };
   const jwks = options.jwksUrl
-    ? createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: options.jwksCooldownMs ?? 30_000, cacheMaxAge: 600_000 })
+    ? createJwksKeys(new URL(options.jwksUrl), {
+        cooldownMs: options.jwksCooldownMs ?? 30_000,
+        cacheMaxAgeMs: options.jwksCacheMaxAgeMs ?? 600_000,
+        logger: log,
+      })
     : undefined;
   const publicKey = options.publicKey ? createPublicKey(options.publicKey) : undefined;
   const publicAlgorithms = publicKey ? algorithmsFor(publicKey) : [];

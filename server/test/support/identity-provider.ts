@@ -21,12 +21,21 @@ export interface SigningKey {
 export async function startIdentityProvider() {
   const published: SigningKey[] = [];
   let fetches = 0;
+  let outage: number | 'reset' | null = null;
   const server = http.createServer((req, res) => {
     if (req.url !== '/.well-known/jwks.json') {
       res.writeHead(404).end();
       return;
     }
     fetches++;
+    if (outage === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    if (outage !== null) {
+      res.writeHead(outage, { 'Content-Type': 'text/html' }).end('<h1>Bad gateway</h1>');
+      return;
+    }
     void Promise.all(
       published.map(async (k) => ({ ...(await exportJWK(k.pair.publicKey)), kid: k.kid, alg: k.alg, use: 'sig' }) as JWK),
     ).then((keys) => {
@@ -46,6 +55,10 @@ export async function startIdentityProvider() {
       return fetches;
     },
     newKey,
+    /** Fails every key-set fetch from now on: answers this status, or drops the connection; null: serves again. */
+    fail(mode: number | 'reset' | null) {
+      outage = mode;
+    },
     /** Starts serving this key (beside the others). */
     publish(key: SigningKey) {
       published.push(key);
