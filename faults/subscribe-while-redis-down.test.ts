@@ -35,9 +35,9 @@ describe('a socket connects while Redis is down', () => {
     const received = exactly<Notification>(1);
     socket.on('notification', received.record);
 
-    // The SUBSCRIBE cannot reach Redis: the sync that waits for it fails with an error ack.
+    // The SUBSCRIBE cannot reach Redis: the sync that waits for it fails with a retryable error ack.
     const refused = await socket.timeout(10_000).emitWithAck('notifications:sync', { afterSeq: 0 });
-    expect(refused.error?.code).toBe('internal');
+    expect(refused.error?.code).toBe('service_unavailable');
 
     redis = await startRedisServer({ port });
     await waitFor(

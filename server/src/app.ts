@@ -92,6 +92,7 @@ export function createApiRouter(deps: ApiDeps): Router {
       requireUser: signedIn,
       requireService,
       jobs: deps.jobs,
+      ...(check ? { check } : {}),
     }),
   );
   api.use(

@@ -13,7 +13,15 @@ import type { RetentionPolicy } from './notifications/retention';
 import { createLogger, toLogger, type HostLogger, type Logger } from './platform/logger';
 import { createMetrics, type Metrics } from './platform/metrics';
 import { createMongoConnection } from './platform/mongo-connection';
-import { createRedisClient, duplicateRedisClient, quitRedis, watchRedisErrors, type RedisClient } from './platform/redis-client';
+import {
+  COMMAND_CONNECTION,
+  createRedisClient,
+  duplicateRedisClient,
+  quitRedis,
+  watchRedisErrors,
+  type RedisClient,
+  type RedisClientOptions,
+} from './platform/redis-client';
 import type { IoServer } from './realtime/io-server';
 import type { Limits } from './security/limits';
 import type { TopicPolicy, TopicService } from './topics/topic-service';
@@ -162,7 +170,7 @@ export async function attachHerald(options: AttachHeraldOptions): Promise<Embedd
   const closeConnection = async () => {
     if (ownsConnection) await connection.close().catch(() => undefined);
   };
-  const open = (name: string, settings: { autoPipelining?: boolean } = {}): RedisClient => {
+  const open = (name: string, settings: RedisClientOptions = {}): RedisClient => {
     const client =
       typeof options.redis === 'string'
         ? createRedisClient(options.redis, name, settings)
@@ -171,7 +179,7 @@ export async function attachHerald(options: AttachHeraldOptions): Promise<Embedd
     return client;
   };
   const redis = {
-    command: open('herald-command', { autoPipelining: true }),
+    command: open('herald-command', COMMAND_CONNECTION),
     adapterSubscriber: open('herald-adapter-sub'),
     userSubscriber: open('herald-user-sub'),
   };

@@ -6,7 +6,7 @@ import type { PublishOptions, PublishResult } from './notifications/notification
 import { withDatabaseDeadlines } from './platform/deadline';
 import { createLogger, type Logger } from './platform/logger';
 import { createMongoConnection } from './platform/mongo-connection';
-import { createRedisClient, quitRedis } from './platform/redis-client';
+import { COMMAND_TIMEOUT_MS, createRedisClient, quitRedis } from './platform/redis-client';
 import { createTopicService, type TopicService } from './topics/topic-service';
 
 /**
@@ -75,7 +75,7 @@ export async function createHeraldPublisher(options: HeraldPublisherOptions): Pr
   const connection = await createMongoConnection(options.mongodbUri, {
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 3000,
   }).asPromise();
-  const redis = createRedisClient(options.redisUrl, 'herald-publisher');
+  const redis = createRedisClient(options.redisUrl, 'herald-publisher', { commandTimeoutMs: COMMAND_TIMEOUT_MS });
   const onRedisError = (error: Error) => logger.warn({ err: error }, 'redis connection error');
   redis.on('error', onRedisError);
   try {

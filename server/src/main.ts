@@ -7,7 +7,14 @@ import { createGateway, type Gateway } from './gateway';
 import { createLogger, type Logger } from './platform/logger';
 import { createMetrics, type Metrics } from './platform/metrics';
 import { createMongoConnection } from './platform/mongo-connection';
-import { createRedisClient, quitRedis, watchRedisErrors, type RedisClient, type RedisClientOptions } from './platform/redis-client';
+import {
+  COMMAND_CONNECTION,
+  createRedisClient,
+  quitRedis,
+  watchRedisErrors,
+  type RedisClient,
+  type RedisClientOptions,
+} from './platform/redis-client';
 
 /**
  * A started gateway with its URL; close() stops it and closes its clients.
@@ -102,7 +109,7 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
     metrics.mongoErrors.inc();
     logger.warn({ err: error }, 'mongodb connection error');
   });
-  const command = redisClient(config.redisUrl, 'herald-command', logger, metrics, { autoPipelining: true });
+  const command = redisClient(config.redisUrl, 'herald-command', logger, metrics, COMMAND_CONNECTION);
   const adapterSubscriber = redisClient(config.redisUrl, 'herald-adapter-sub', logger, metrics);
   const userSubscriber = redisClient(config.redisUrl, 'herald-user-sub', logger, metrics);
   const closeClients = async () => {

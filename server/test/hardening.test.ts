@@ -73,6 +73,13 @@ describe('hostile input on the feed surface is refused and changes nothing', () 
     }
   });
 
+  it('a malformed %-escape in a path: 400 validation_failed, not 500', async () => {
+    for (const path of ['/api/notifications/%E0%A4%A/read', '/api/users/%E0%A4%A/notifications', '/api/notifications/%zz/archive']) {
+      const res = await request(stack.herald.url).post(path).set('authorization', `Bearer ${bob.token}`);
+      expect({ path, status: res.status, code: res.body.error?.code }).toEqual({ path, status: 400, code: 'validation_failed' });
+    }
+  });
+
   it('operator payloads on socket events get an error ack', async () => {
     const socket = await connect(stack.herald.url, bob.token);
     const raw = socket as unknown as { emitWithAck: (e: string, p: unknown) => Promise<{ error?: { code: string } }> };

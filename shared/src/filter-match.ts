@@ -12,7 +12,7 @@ export interface NotificationFilter {
 }
 
 /** Whether a notification is one the filter selects (the same rule the server's queries apply). */
-export function matchesFilter(notification: Notification, filter: NotificationFilter): boolean {
+export function matchesFilter(notification: Pick<Notification, 'category' | 'tags' | 'data'>, filter: NotificationFilter): boolean {
   if (filter.category !== undefined && notification.category !== filter.category) return false;
   if (filter.tags && !filter.tags.some((tag) => notification.tags?.includes(tag))) return false;
   for (const [field, value] of Object.entries(filter.data ?? {})) {

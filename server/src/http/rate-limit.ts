@@ -4,15 +4,15 @@ import type { RateName } from '../security/limits';
 import { overBudget, type TakeFromBudget } from '../security/rate-limiters';
 
 /**
- * Checks one caller's budget for an HTTP request: returns when there was enough; otherwise sets
- * `Retry-After` and throws `429 rate_limited`.
+ * Checks one caller's budget for an HTTP request (`points`, default 1): returns when there was enough;
+ * otherwise sets `Retry-After` and throws `429 rate_limited`.
  */
-export type CheckBudget = (rate: RateName, key: string, res: Response) => Promise<void>;
+export type CheckBudget = (rate: RateName, key: string, res: Response, points?: number) => Promise<void>;
 
 /** The HTTP side of the rate limits (see security/rate-limiters.ts). */
 export function budgetCheck(take: TakeFromBudget): CheckBudget {
-  return async (rate, key, res) => {
-    const waitMs = await take(rate, key);
+  return async (rate, key, res, points) => {
+    const waitMs = await take(rate, key, points);
     if (waitMs === undefined) return;
     const body = overBudget(waitMs, 'requests');
     res.setHeader('Retry-After', String(body.details.retryAfterSeconds));

@@ -1,6 +1,5 @@
 import mongoose, { Types, type Connection } from 'mongoose';
 import {
-  countsRequestSchema,
   feedQuerySchema,
   MAX_SCHEDULE_AHEAD_MS,
   type FeedPage,
@@ -14,7 +13,8 @@ import type { UserChannelPublisher } from '../channels/user-channel-publisher';
 import { AppError, ValidationError } from '../platform/errors';
 import type { FeedCache } from './feed-cache';
 import type { CountFeed } from './notification-counts';
-import { filterConditions, filterFromQuery, queryDataConditions } from './notification-filter';
+import { createFilterCounts, type FilterCounts } from './filter-counts';
+import { filterFromQuery, queryDataConditions } from './notification-filter';
 import { NOT_A_GAP, gapDocument, notificationModel, type NotificationDoc } from './notification-model';
 import type { JobStore } from './scheduled-jobs';
 import { recordSeqFloors } from './sequence';
@@ -29,8 +29,8 @@ import { toNotification } from './to-notification';
  */
 export interface NotificationFeed {
   counts(userId: string): Promise<NotificationCounts>;
-  /** `{ unread, unseen }` per named filter (tabs with badges), from a CountsRequest as sent. */
-  countsFor(userId: string, rawRequest: unknown): Promise<Record<string, NotificationCounts>>;
+  /** `{ unread, unseen }` per named filter (tabs with badges), from a CountsRequest as sent: see filter-counts.ts. */
+  countsFor: FilterCounts;
   /** Newest first, paged by seq so a page never shifts when new notifications arrive; filtered by category, tags and data fields. */
   list(userId: string, rawQuery: unknown): Promise<FeedPage>;
   /** Marks the caller's own notifications read; other ids are ignored. `originSocketId` is not echoed to. */
@@ -115,6 +115,7 @@ export function createNotificationFeed(deps: {
 }): NotificationFeed {
   const Notification = notificationModel(deps.connection);
   const { counts } = deps;
+  const countsFor = createFilterCounts({ connection: deps.connection });
 
   async function list(userId: string, rawQuery: unknown): Promise<FeedPage> {
     const query = rawQuery && typeof rawQuery === 'object' ? (rawQuery as Record<string, unknown>) : {};
@@ -260,22 +261,6 @@ export function createNotificationFeed(deps: {
     await deps.jobs.add({ _id: `wake:${id}`, kind: 'wake', dueAt: new Date(at), input: republishInput(doc), targets: [{ userId, id }] });
     const result = await removeIds(userId, [id]);
     return { counts: result?.counts ?? (await counts(userId)), until: new Date(at).toISOString() };
-  }
-
-  async function countsFor(userId: string, rawRequest: unknown): Promise<Record<string, NotificationCounts>> {
-    const parsed = countsRequestSchema.safeParse(rawRequest);
-    if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'body');
-    const named = Object.entries(parsed.data.filters);
-    const answers = await Promise.all(
-      named.map(([, selected]) => {
-        const scope = { userId, archivedAt: null, ...filterConditions(selected) };
-        return Promise.all([
-          Notification.countDocuments({ ...scope, readAt: null }),
-          Notification.countDocuments({ ...scope, seenAt: null }),
-        ]);
-      }),
-    );
-    return Object.fromEntries(named.map(([name], i) => [name, { unread: answers[i]![0], unseen: answers[i]![1] }]));
   }
 
   return {

@@ -3,6 +3,7 @@ import { actionIdSchema, readRequestSchema, snoozeRequestSchema } from '@herald/
 import { currentUser } from '../auth/require-user';
 import { AppError, ValidationError } from '../platform/errors';
 import { idParam, userIdParam } from '../http/id-param';
+import type { CheckBudget } from '../http/rate-limit';
 import type { NotificationFeed } from './notification-feed';
 import type { PublishNotification } from './notification-publisher';
 import type { JobStore } from './scheduled-jobs';
@@ -15,6 +16,8 @@ export interface NotificationRouteDeps {
   /** Admits backends holding a service token. */
   requireService: RequestHandler;
   jobs: Pick<JobStore, 'cancel'>;
+  /** The signed-in users' budgets (userRequests): a counts request costs one point per filter. */
+  check?: CheckBudget;
 }
 
 /**
@@ -48,7 +51,10 @@ export function notificationRoutes(deps: NotificationRouteDeps): Router {
     if (!(await deps.jobs.cancel(id))) throw new AppError('not_found', 'No such scheduled send waiting (it may have been sent already).');
     res.json({ cancelled: id });
   });
-  router.use(feedRoutes(deps.feed, deps.requireUser, (_req, res) => currentUser(res).userId));
+  const check = deps.check;
+  // The request itself cost one point already (requireUser); each further filter costs one more.
+  const chargeFilters = check && ((res: Response, filters: number) => check('userRequests', currentUser(res).userId, res, filters - 1));
+  router.use(feedRoutes(deps.feed, deps.requireUser, (_req, res) => currentUser(res).userId, chargeFilters));
   return router;
 }
 
@@ -61,8 +67,16 @@ export function userNotificationRoutes(deps: Pick<NotificationRouteDeps, 'feed' 
   return feedRoutes(deps.feed, deps.requireService, (req) => userIdParam(req.params.userId));
 }
 
-/** One user's feed routes, behind `guard`; `userOf` says whose feed a request is about. */
-function feedRoutes(feed: NotificationFeed, guard: RequestHandler, userOf: (req: Request, res: Response) => string): Router {
+/**
+ * One user's feed routes, behind `guard`; `userOf` says whose feed a request is about; `chargeFilters`,
+ * when given, charges a counts request's filters to the caller's budget.
+ */
+function feedRoutes(
+  feed: NotificationFeed,
+  guard: RequestHandler,
+  userOf: (req: Request, res: Response) => string,
+  chargeFilters?: (res: Response, filters: number) => Promise<void>,
+): Router {
   const router = Router({ mergeParams: true });
   router.use(guard);
   router.get('/', async (req, res) => {
@@ -73,7 +87,8 @@ function feedRoutes(feed: NotificationFeed, guard: RequestHandler, userOf: (req:
   });
   // Counts per named filter: `{ filters: { social: { category: 'social' } } }` -> `{ counts: { social: { unread, unseen } } }`.
   router.post('/counts', async (req, res) => {
-    res.json({ counts: await feed.countsFor(userOf(req, res), req.body) });
+    const charge = chargeFilters && ((filters: number) => chargeFilters(res, filters));
+    res.json({ counts: await feed.countsFor(userOf(req, res), req.body, charge ? { charge } : {}) });
   });
   router.post('/read-all', async (req, res) => {
     res.json({ counts: await feed.readAll(userOf(req, res)) });

@@ -1,5 +1,6 @@
 import { ERRORS, type ErrorBody, type ErrorCode } from '@herald/shared';
 import type { ZodError } from 'zod';
+import { isRedisUnavailable } from './redis-client';
 
 /**
  * An error whose code, status and message are safe to show a caller. The
@@ -115,8 +116,9 @@ export function isDuplicateKey(error: unknown): boolean {
 
 /**
  * What a caller may be told about anything thrown: AppErrors as they are, an
- * unreachable database as `database_unavailable` (retry later), and anything
- * else as undefined (a bug: `internal`).
+ * unreachable database as `database_unavailable` and an unreachable or stalled
+ * Redis as `service_unavailable` (both: retry later), and anything else as
+ * undefined (a bug: `internal`).
  */
 export function toAppError(
   error: unknown,
@@ -124,6 +126,8 @@ export function toAppError(
 ): AppError | undefined {
   if (error instanceof AppError) return error;
   if (isDatabaseUnavailable(error)) return new PersistenceError(unavailableMessage, error);
+  if (isRedisUnavailable(error))
+    return new AppError('service_unavailable', 'Herald is unavailable right now. Try again shortly.', { cause: error });
   return undefined;
 }
 

@@ -32,6 +32,15 @@ function clusterNodes(url: string): { host: string; port: number }[] {
 export const reconnectDelay = (attempt: number): number => Math.min(attempt * 50, 500);
 
 /**
+ * How long a command on a command connection waits for its answer before it fails (`Command timed
+ * out`, answered to callers as a retryable 503). Without it a stalled Redis (paused, or a network that
+ * drops packets without closing the connection) held every request and publish until it came back. A
+ * command that timed out may still run when Redis resumes: everything on these connections is written
+ * to stay right when it does (seqs are checked against the database, announcements repeat).
+ */
+export const COMMAND_TIMEOUT_MS = 2000;
+
+/**
  * Builds the client for REDIS_URL. On a cluster, sharded subscribers are on,
  * so SSUBSCRIBE goes to the node that owns the channel's slot and a message
  * only travels within that shard.
@@ -47,6 +56,7 @@ export function createRedisClient(url: string, name: string, options: RedisClien
       maxRetriesPerRequest: options.maxRetriesPerRequest ?? 3,
       retryStrategy: reconnectDelay,
       enableAutoPipelining,
+      ...commandTimeout(options),
     });
   }
   const first = new URL(url.split(',')[0]!.trim());
@@ -56,6 +66,7 @@ export function createRedisClient(url: string, name: string, options: RedisClien
     redisOptions: {
       connectionName: name,
       maxRetriesPerRequest: options.maxRetriesPerRequest ?? 3,
+      ...commandTimeout(options),
       ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
       ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
     },
@@ -72,6 +83,27 @@ export interface RedisClientOptions {
    * connections. @default false
    */
   autoPipelining?: boolean;
+  /**
+   * Fail a command that has no answer after this many ms (see COMMAND_TIMEOUT_MS): for command
+   * connections, never for subscribers (a subscription waits for messages, not answers). @default none
+   */
+  commandTimeoutMs?: number;
+}
+
+const commandTimeout = (options: Pick<RedisClientOptions, 'commandTimeoutMs'>) =>
+  options.commandTimeoutMs ? { commandTimeout: options.commandTimeoutMs } : {};
+
+/** A command connection's options: auto-pipelining and the command timeout. */
+export const COMMAND_CONNECTION: RedisClientOptions = { autoPipelining: true, commandTimeoutMs: COMMAND_TIMEOUT_MS };
+
+/**
+ * True for ioredis's errors of a connection that did not answer or is not there (a command timed out,
+ * retries ran out while reconnecting, the connection closed), as opposed to a command Redis refused.
+ */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'MaxRetriesPerRequestError') return true;
+  return /^(Command timed out|Connection is closed\.|Stream isn't writeable)/.test(error.message);
 }
 
 /**
@@ -93,7 +125,7 @@ export function isCluster(client: RedisClient): client is Cluster {
 export function duplicateRedisClient(
   client: RedisClient,
   name: string,
-  extra: Pick<RedisClientOptions, 'autoPipelining'> = {},
+  extra: Pick<RedisClientOptions, 'autoPipelining' | 'commandTimeoutMs'> = {},
 ): RedisClient {
   const enableAutoPipelining = extra.autoPipelining ?? false;
   if (isCluster(client)) {
@@ -103,7 +135,7 @@ export function duplicateRedisClient(
       keyPrefix: '',
       shardedSubscribers: true,
       enableAutoPipelining,
-      redisOptions: { ...options.redisOptions, connectionName: name, keyPrefix: '', maxRetriesPerRequest: 3 },
+      redisOptions: { ...options.redisOptions, connectionName: name, keyPrefix: '', maxRetriesPerRequest: 3, ...commandTimeout(extra) },
     });
   }
   return client.duplicate({
@@ -112,6 +144,7 @@ export function duplicateRedisClient(
     maxRetriesPerRequest: 3,
     retryStrategy: reconnectDelay,
     enableAutoPipelining,
+    ...commandTimeout(extra),
   });
 }
 

@@ -130,7 +130,13 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     ...rateLimitOption(deps),
     onTopicsRestored: (userId, version) => membership.restored(userId, version),
   });
-  const handlers = createSocketHandlers({ ...deps, sessions, positions, logger: log });
+  const handlers = createSocketHandlers({
+    ...deps,
+    sessions,
+    positions,
+    logger: log,
+    ...(deps.takeFromBudget ? { take: deps.takeFromBudget } : {}),
+  });
   const rateLimit = rateLimitEvents({
     bucket: sessions.bucket,
     ...(deps.takeFromBudget ? { take: deps.takeFromBudget } : {}),

@@ -13,11 +13,16 @@ import type { CatchUp } from '../notifications/catch-up';
 import type { NotificationFeed } from '../notifications/notification-feed';
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
+import { withTimeout } from '../platform/with-timeout';
+import { overBudget, type TakeFromBudget } from '../security/rate-limiters';
 import type { TopicService } from '../topics/topic-service';
 import { acknowledged } from './acknowledged';
 import type { IoSocket } from './io-types';
 import type { SocketSessions } from './socket-session';
 import type { DeliveryPositions } from './staleness-check';
+
+/** How long a sync waits for the user's live subscription before answering `service_unavailable`. */
+const SUBSCRIBE_WAIT_MS = 2000;
 
 /**
  * The client events, one handler each, shared by every socket. The gateway
@@ -33,6 +38,8 @@ export function createSocketHandlers(deps: {
   positions: DeliveryPositions;
   metrics: Metrics;
   logger: Logger;
+  /** The users' event budgets (userEvents): a counts request costs one point per filter. */
+  take?: TakeFromBudget;
 }) {
   const { sessions, logger } = deps;
   const userOf = (socket: IoSocket) => ({ id: socket.data.userId, name: socket.data.name });
@@ -54,8 +61,11 @@ export function createSocketHandlers(deps: {
     sync: acknowledged(
       syncRequestSchema,
       async ({ afterSeq }, socket: IoSocket) => {
-        // Read only after the live subscription is in place, so nothing can fall between the two.
-        await sessions.subscribed(socket);
+        // Read only after the live subscription is in place, so nothing can fall between the two. A
+        // stalled Redis never confirms it: the client is told to retry instead of waiting with it.
+        await withTimeout(sessions.subscribed(socket), SUBSCRIBE_WAIT_MS, 'subscribe timed out').catch(() => {
+          throw new AppError('service_unavailable', 'Live delivery is not ready yet; retry shortly.');
+        });
         deps.metrics.syncRequests.inc();
         const behindSince = deps.positions.behindSince(socket);
         const result = await deps.catchUp.syncAfter(
@@ -101,7 +111,17 @@ export function createSocketHandlers(deps: {
 
     counts: acknowledged(
       countsRequestSchema,
-      async (request, socket: IoSocket) => ({ counts: await deps.feed.countsFor(socket.data.userId, request) }),
+      async (request, socket: IoSocket) => {
+        const { take } = deps;
+        // The event itself cost one point (rateLimitEvents); each further filter costs one more.
+        const charge = async (filters: number) => {
+          const waitMs = await take?.('userEvents', socket.data.userId, filters - 1);
+          if (waitMs === undefined) return;
+          const refusal = overBudget(waitMs, 'events');
+          throw new AppError(refusal.code, refusal.message, { details: refusal.details });
+        };
+        return { counts: await deps.feed.countsFor(socket.data.userId, request, { charge }) };
+      },
       logger,
       'notifications:counts',
     ),
