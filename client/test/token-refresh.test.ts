@@ -5,7 +5,7 @@ import { TEST_JWT_SECRET } from '../../server/test/support/herald';
 import { useTestStack } from '../../server/test/support/stack';
 import { exactly, sleep, waitFor } from '../../server/test/support/wait';
 import { FeedClient, type FeedSocket } from '../src/notifications/core/feed-client';
-import { keepTokenFresh, tokenExpiry } from '../src/notifications/core/token-refresh';
+import { keepTokenFresh, refreshDelay, tokenExpiry } from '../src/notifications/core/token-refresh';
 
 const mint = (userId: string, seconds: number) => jwt.sign({ name: userId }, TEST_JWT_SECRET, { subject: userId, expiresIn: seconds });
 
@@ -46,6 +46,48 @@ describe('short-lived tokens on a live socket', () => {
     expect((await received.settled())[0]?.title).toBe('still live');
     stop();
   }, 20_000);
+
+  it('a token shorter-lived than the lead is refreshed at half its life, not in a loop; a cached token is not resent', async () => {
+    let minted = 0;
+    let cached = { token: mint('short-lived', 4), until: Date.now() + 1000 };
+    // Like an identity SDK: the same token for a second, then a new 4-second one.
+    const getToken = async () => {
+      if (Date.now() > cached.until) cached = { token: mint('short-lived', 4), until: Date.now() + 1000 };
+      minted++;
+      return cached.token;
+    };
+    const socket = open(getToken);
+    const refreshes: unknown[] = [];
+    // socket.timeout(ms) sets a flag and returns the socket itself: its emitWithAck is what sends.
+    const send = socket.emitWithAck.bind(socket);
+    socket.emitWithAck = ((event: string, ...args: unknown[]) => {
+      if (event === 'auth:refresh') refreshes.push(args[0]);
+      return (send as (...a: unknown[]) => Promise<unknown>)(event, ...args);
+    }) as typeof socket.emitWithAck;
+    let disconnects = 0;
+    socket.on('disconnect', () => disconnects++);
+    // The default 60-second lead is longer than the token's life: this refreshed without pause.
+    const stop = keepTokenFresh(socket, getToken);
+    await sleep(6500);
+    stop();
+    expect(disconnects).toBe(0);
+    // About every 1-2 s (half of what is left of a token of at most 4 s, read when it arrives), each with
+    // a token that lasts longer than the one before; without the limit it was hundreds.
+    expect(refreshes.length).toBeGreaterThanOrEqual(2);
+    expect(refreshes.length).toBeLessThanOrEqual(8);
+    expect(minted).toBeLessThan(20);
+    const expiries = refreshes.map((r) => tokenExpiry((r as { token: string }).token)!);
+    expect(expiries).toEqual([...new Set(expiries)].sort((a, b) => a - b));
+  }, 20_000);
+
+  it('waits half a short token’s life at most, and never less than the minimum interval', () => {
+    const now = 1_000_000;
+    expect(refreshDelay(now + 300_000, now, now)).toBe(240_000);
+    expect(refreshDelay(now + 60_000, now, now)).toBe(30_000);
+    expect(refreshDelay(now + 60_000, now, now, { leadMs: 10_000 })).toBe(50_000);
+    expect(refreshDelay(now + 500, now, now)).toBe(1000);
+    expect(refreshDelay(now + 500, now, now, { minIntervalMs: 200 })).toBe(250);
+  });
 
   it('a token refused as expired is retried once with a fresh one before the client signs out', async () => {
     const tokens = [mint('late-client', -10), mint('late-client', 600)];

@@ -17,7 +17,7 @@ export {
   type FeedState,
 } from './feed-state.js';
 export { createFeedApi, type FeedApi, type FeedApiLocation } from './feed-api.js';
-export { keepTokenFresh, tokenExpiry, type TokenRefreshOptions } from './token-refresh.js';
+export { keepTokenFresh, refreshDelay, tokenExpiry, type TokenRefreshOptions } from './token-refresh.js';
 export { HeraldHttpError, requestJson, type RequestOptions } from './http.js';
 export { openTabSync, type TabMessage, type TabSync } from './tab-sync.js';
 export { addToast, defaultToastPolicy, expireToasts, type Toast, type ToastPolicy } from './toast-queue.js';
