@@ -52,7 +52,6 @@ export function refreshDelay(expiresAt: number, receivedAt: number, now: number,
  * const stop = keepTokenFresh(socket, getToken);
  */
 export function keepTokenFresh(socket: FeedSocket, getToken: () => Promise<string>, options: TokenRefreshOptions = {}): () => void {
-  const leadMs = options.leadMs ?? 60_000;
   const retryMs = options.retryMs ?? 5_000;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
