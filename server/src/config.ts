@@ -1,162 +1,8 @@
 import fs from 'node:fs';
-import proxyAddr from 'proxy-addr';
-import { z } from 'zod';
-import { defaultLimits, parseRate, RATE_VARIABLES, type Limits, type RateName } from './security/limits';
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-/** Words of placeholder secrets (in docs, examples and tutorials): refused in production. */
-/** TRUST_PROXY as proxy-addr (express's `trust proxy`) reads it; it throws on anything else. */
-function isTrustList(value: string): boolean {
-  try {
-    proxyAddr.compile(value.split(',').map((entry) => entry.trim()));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** RATE_LIMIT_* variables: `<points>/<seconds>s` or `off`, each defaulting to security/limits.ts. */
-function rateVariables() {
-  return Object.fromEntries(
-    (Object.entries(RATE_VARIABLES) as [RateName, string][]).map(([name, variable]) => [
-      variable,
-      z
-        .string()
-        .optional()
-        .transform((text, ctx) => {
-          if (text === undefined || text.trim() === '') return defaultLimits.rates[name];
-          const rate = parseRate(text);
-          if (rate === undefined) {
-            ctx.addIssue({ code: 'custom', message: 'must be <points>/<seconds>s (like 300/60s) or off' });
-            return z.NEVER;
-          }
-          return rate;
-        }),
-    ]),
-  ) as Record<(typeof RATE_VARIABLES)[RateName], z.ZodType<Limits['rates'][RateName], string | undefined>>;
-}
-
-const PLACEHOLDER = /change-?me|replace-?me|example|placeholder|secret|password/i;
-
-/** A secret that looks chosen by hand: a placeholder, or too few distinct characters to be random. */
-function looksWeak(value: string): boolean {
-  return PLACEHOLDER.test(value) || new Set(value).size < 10;
-}
-
-function list(value: string): string[] {
-  return value
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0);
-}
-
-const booleanFlag = z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).transform((v) => v === 'true' || v === '1');
-
-/** https, or http to a loopback host (a local identity provider in development and tests). */
-function isJwksUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    if (url.protocol === 'https:') return true;
-    return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  } catch {
-    return false;
-  }
-}
-
-function originList(value: string): string[] {
-  return value
-    .split(',')
-    .map((origin) => origin.trim())
-    .filter((origin) => origin.length > 0);
-}
-
-const envSchema = z.object({
-  PORT: z.coerce
-    .number({ error: 'must be a port number (0-65535)' })
-    .int('must be a port number (0-65535)')
-    .min(0, 'must be a port number (0-65535)')
-    .max(65535, 'must be a port number (0-65535)')
-    .default(3000),
-  MONGODB_URI: z
-    .string({ error: 'is required (a mongodb:// URL)' })
-    .regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// or mongodb+srv:// URL'),
-  REDIS_URL: z.string({ error: 'is required (a redis:// URL)' }).regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL'),
-  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-  JWT_TTL_SECONDS: z.coerce
-    .number({ error: 'must be a number of seconds' })
-    .int()
-    .min(60)
-    .max(30 * 24 * 3600)
-    .default(12 * 3600),
-  SERVICE_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
-  SERVICE_TOKENS: z
-    .string()
-    .default('')
-    .transform(list)
-    .pipe(z.array(z.string().min(24, 'must be a comma-separated list of tokens of at least 24 characters each'))),
-  AUTH_JWKS_URL: z.string().refine(isJwksUrl, 'must be an https:// URL (http:// only for localhost)').optional(),
-  AUTH_PUBLIC_KEY: z
-    .string()
-    .includes('-----BEGIN PUBLIC KEY-----', { error: 'must be a PEM public key (-----BEGIN PUBLIC KEY-----)' })
-    .optional(),
-  AUTH_PUBLIC_KEY_FILE: z.string().optional(),
-  AUTH_ISSUER: z.string().min(1).optional(),
-  AUTH_AUDIENCE: z.string().min(1).optional(),
-  AUTH_USER_ID_CLAIM: z
-    .string()
-    .regex(/^[A-Za-z0-9_:./-]{1,100}$/, 'must be a claim name')
-    .default('sub'),
-  AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce
-    .number({ error: 'must be 0 to 60 seconds' })
-    .int()
-    .min(0, 'must be 0 to 60 seconds')
-    .max(60, 'must be 0 to 60 seconds')
-    .default(5),
-  AUTH_NAME_CLAIM: z
-    .string()
-    .regex(/^[A-Za-z0-9_:./-]{1,100}$/, 'must be a claim name')
-    .default('name'),
-  DEMO: booleanFlag.optional(),
-  MONGODB_COLLECTION_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{0,32}$/, 'must be up to 32 letters, digits, _ or - (like herald_)')
-    .default(''),
-  METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
-  CORS_ORIGINS: z
-    .string()
-    .default('')
-    .transform(originList)
-    .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be a comma-separated list of origins like http://localhost:5173'))),
-  CRITICAL_CATEGORIES: z
-    .string()
-    .default('')
-    .transform((value) => [
-      ...new Set(
-        value
-          .split(',')
-          .map((part) => part.trim())
-          .filter(Boolean),
-      ),
-    ])
-    .pipe(z.array(z.string().regex(/^[a-z][a-z0-9_.:-]{0,63}$/, 'must be a comma-separated list of categories like security,billing'))),
-  RETENTION_DAYS: z.coerce.number({ error: 'must be a number of days (0 keeps forever)' }).int().min(0).max(3650).default(90),
-  RETENTION_MAX_PER_USER: z.coerce.number({ error: 'must be a number (0 means no limit)' }).int().min(0).max(1_000_000).default(1000),
-  RETENTION_MAX_PER_ACTOR: z.coerce.number({ error: 'must be a number (0 means no limit)' }).int().min(0).max(1_000_000).default(100),
-  RETENTION_INTERVAL_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(5).max(86_400).default(600),
-  HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).max(600).default(10),
-  HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).max(3600).default(30),
-  ...rateVariables(),
-  MAX_SOCKETS_PER_USER: z.coerce.number({ error: 'must be a number (0 means no cap)' }).int().min(0).max(100_000).default(20),
-  MAX_SOCKETS_PER_ADDRESS: z.coerce.number({ error: 'must be a number (0 means no cap)' }).int().min(0).max(10_000_000).default(2000),
-  TRUST_PROXY: z
-    .string()
-    .default('loopback')
-    .refine(isTrustList, 'must be a comma-separated list of addresses, subnets, loopback, linklocal or uniquelocal'),
-  ROUTING_MODE: z.enum(['per-user', 'broadcast'], { error: 'must be per-user or broadcast' }).default('per-user'),
-  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-});
+import type { z } from 'zod';
+import { jwksUrlProblem } from './auth/jwks-keys';
+import { envSchema, looksWeak, type Env, type LOG_LEVELS } from './config-schema';
+import { RATE_VARIABLES, type Limits, type RateName } from './security/limits';
 
 /**
  * The demo app is part of the repository, not of the published package: there DEMO is off unless set
@@ -181,6 +27,10 @@ function demoShipped(): boolean {
 export interface AuthConfig {
   jwtSecret?: string;
   jwksUrl?: string;
+  /** http:// key-set URLs to any host (a trusted internal network), not only loopback. */
+  jwksAllowHttp?: boolean;
+  /** Tokens valid for longer than this (exp − iat) are refused. */
+  maxTokenLifetimeSeconds?: number;
   publicKey?: string;
   issuer?: string;
   audience?: string;
@@ -248,18 +98,24 @@ function missingSecrets(env: Record<string, string | undefined>): string[] {
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-  const result = envSchema.safeParse(cleaned);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message}`);
-    throw new ConfigError([...problems, ...missingSecrets(cleaned)]);
-  }
-  const e = result.data;
+  // Each variable on its own, so a bad one does not hide the checks across the others: one run names every problem.
   const problems: string[] = [];
-  if (e.ROUTING_MODE === 'broadcast' && e.REDIS_URL.includes(',')) {
+  const parsed: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(envSchema.shape)) {
+    const result = (field as z.ZodType).safeParse(cleaned[name]);
+    if (result.success) parsed[name] = result.data;
+    else problems.push(...result.error.issues.map((issue) => `${name} ${issue.message}`));
+  }
+  const e = parsed as Partial<Env>;
+  if (e.ROUTING_MODE === 'broadcast' && e.REDIS_URL?.includes(',')) {
     problems.push('ROUTING_MODE broadcast needs a single Redis (REDIS_URL names a cluster, whose sharded pub/sub has no patterns)');
   }
-  if (e.HTTP_HEADERS_TIMEOUT_SECONDS > e.HTTP_REQUEST_TIMEOUT_SECONDS) {
-    problems.push('HTTP_HEADERS_TIMEOUT_SECONDS must not be more than HTTP_REQUEST_TIMEOUT_SECONDS (the headers are part of the request)');
+  if (e.HTTP_HEADERS_TIMEOUT_SECONDS !== undefined && e.HTTP_REQUEST_TIMEOUT_SECONDS !== undefined) {
+    if (e.HTTP_HEADERS_TIMEOUT_SECONDS > e.HTTP_REQUEST_TIMEOUT_SECONDS) {
+      problems.push(
+        'HTTP_HEADERS_TIMEOUT_SECONDS must not be more than HTTP_REQUEST_TIMEOUT_SECONDS (the headers are part of the request)',
+      );
+    }
   }
   let publicKey = e.AUTH_PUBLIC_KEY;
   if (e.AUTH_PUBLIC_KEY_FILE) {
@@ -270,6 +126,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push(`AUTH_PUBLIC_KEY_FILE cannot be read (${e.AUTH_PUBLIC_KEY_FILE})`);
     }
   }
+  if (e.AUTH_JWKS_URL) {
+    const jwksProblem = jwksUrlProblem(e.AUTH_JWKS_URL, e.AUTH_JWKS_ALLOW_HTTP ?? false);
+    if (jwksProblem) problems.push(`AUTH_JWKS_URL ${jwksProblem}`);
+  }
   if (e.AUTH_JWKS_URL && publicKey) problems.push('AUTH_JWKS_URL and AUTH_PUBLIC_KEY are both set: use one');
   if ((e.AUTH_JWKS_URL || publicKey) && (!e.AUTH_ISSUER || !e.AUTH_AUDIENCE)) {
     problems.push('AUTH_ISSUER and AUTH_AUDIENCE are required with AUTH_JWKS_URL or AUTH_PUBLIC_KEY');
@@ -277,13 +137,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   problems.push(...missingSecrets(cleaned));
   const production = e.NODE_ENV === 'production';
   const demo = e.DEMO ?? (!production && demoShipped());
-  if (demo && !e.JWT_SECRET) problems.push('JWT_SECRET is required with the demo on (DEMO=true): it signs the demo sign-in');
-  const serviceTokens = [...new Set([...(e.SERVICE_TOKEN ? [e.SERVICE_TOKEN] : []), ...e.SERVICE_TOKENS])];
+  if (demo && !cleaned.JWT_SECRET) problems.push('JWT_SECRET is required with the demo on (DEMO=true): it signs the demo sign-in');
+  const serviceTokens = [...new Set([...(e.SERVICE_TOKEN ? [e.SERVICE_TOKEN] : []), ...(e.SERVICE_TOKENS ?? [])])];
   if (production) {
     const secrets: [string, string | undefined][] = [
       ['JWT_SECRET', e.JWT_SECRET],
       ['SERVICE_TOKEN', e.SERVICE_TOKEN],
-      ...e.SERVICE_TOKENS.map((token): [string, string] => ['SERVICE_TOKENS', token]),
+      ...(e.SERVICE_TOKENS ?? []).map((token): [string, string] => ['SERVICE_TOKENS', token]),
       ['METRICS_TOKEN', e.METRICS_TOKEN],
     ];
     for (const [name, value] of secrets) {
@@ -293,13 +153,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  return toConfig(parsed as Env, { demo, serviceTokens, ...(publicKey ? { publicKey } : {}) });
+}
+
+/** The Config of an environment that passed every check. */
+function toConfig(e: Env, derived: { demo: boolean; serviceTokens: string[]; publicKey?: string }): Config {
+  const { demo, serviceTokens, publicKey } = derived;
   return {
     port: e.PORT,
     mongodbUri: e.MONGODB_URI,
     redisUrl: e.REDIS_URL,
     auth: {
       ...(e.JWT_SECRET ? { jwtSecret: e.JWT_SECRET } : {}),
-      ...(e.AUTH_JWKS_URL ? { jwksUrl: e.AUTH_JWKS_URL } : {}),
+      ...(e.AUTH_JWKS_URL ? { jwksUrl: e.AUTH_JWKS_URL, jwksAllowHttp: e.AUTH_JWKS_ALLOW_HTTP } : {}),
+      ...(e.AUTH_MAX_TOKEN_LIFETIME_SECONDS ? { maxTokenLifetimeSeconds: e.AUTH_MAX_TOKEN_LIFETIME_SECONDS } : {}),
       ...(publicKey ? { publicKey } : {}),
       ...(e.AUTH_ISSUER ? { issuer: e.AUTH_ISSUER } : {}),
       ...(e.AUTH_AUDIENCE ? { audience: e.AUTH_AUDIENCE } : {}),

@@ -167,6 +167,12 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
   }
 
   logger.info({ port }, 'herald gateway listening');
+  const { auth } = config;
+  if (config.nodeEnv === 'production' && auth.jwtSecret && !auth.maxTokenLifetimeSeconds && !(auth.issuer && auth.audience)) {
+    logger.warn(
+      'JWT_SECRET tokens are accepted with any issuer, audience and lifetime: set AUTH_MAX_TOKEN_LIFETIME_SECONDS (and AUTH_ISSUER, AUTH_AUDIENCE)',
+    );
+  }
   let closing: Promise<void> | undefined;
   return {
     gateway,

@@ -53,6 +53,48 @@ describe('configuration is validated once at start', () => {
     expect(found[0]).toMatch(message);
   });
 
+  it('reports every problem in one pass, those of single variables and those across them alike', () => {
+    const found = problems({
+      ...good,
+      PORT: 'http',
+      HTTP_HEADERS_TIMEOUT_SECONDS: '40',
+      AUTH_JWKS_URL: 'http://keys.internal:4000/jwks.json',
+      AUTH_PUBLIC_KEY_FILE: '/nonexistent/key.pem',
+    });
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^PORT /),
+        expect.stringMatching(/^HTTP_HEADERS_TIMEOUT_SECONDS must not be more/),
+        expect.stringMatching(/^AUTH_JWKS_URL must be https:\/\/ .*AUTH_JWKS_ALLOW_HTTP=true/),
+        expect.stringMatching(/^AUTH_PUBLIC_KEY_FILE cannot be read/),
+        expect.stringMatching(/^AUTH_ISSUER and AUTH_AUDIENCE are required/),
+      ]),
+    );
+  });
+
+  it('AUTH_JWKS_URL over http:// to a host that is not loopback only with AUTH_JWKS_ALLOW_HTTP=true', () => {
+    const withIssuer = { ...good, AUTH_ISSUER: 'https://id.example/', AUTH_AUDIENCE: 'herald' };
+    expect(loadConfig({ ...withIssuer, AUTH_JWKS_URL: 'http://127.0.0.1:4000/jwks.json' }).auth.jwksUrl).toBe(
+      'http://127.0.0.1:4000/jwks.json',
+    );
+    expect(problems({ ...withIssuer, AUTH_JWKS_URL: 'http://host-app:4000/jwks.json' })).toEqual([
+      expect.stringMatching(/^AUTH_JWKS_URL .*AUTH_JWKS_ALLOW_HTTP=true/),
+    ]);
+    const allowed = loadConfig({ ...withIssuer, AUTH_JWKS_URL: 'http://host-app:4000/jwks.json', AUTH_JWKS_ALLOW_HTTP: 'true' });
+    expect(allowed.auth).toMatchObject({ jwksUrl: 'http://host-app:4000/jwks.json', jwksAllowHttp: true });
+    expect(problems({ ...withIssuer, AUTH_JWKS_URL: 'ftp://host-app/jwks.json', AUTH_JWKS_ALLOW_HTTP: 'true' })).toEqual([
+      expect.stringMatching(/^AUTH_JWKS_URL must be an https:\/\/ URL/),
+    ]);
+  });
+
+  it('AUTH_MAX_TOKEN_LIFETIME_SECONDS: optional, at least a minute', () => {
+    expect(loadConfig(good).auth.maxTokenLifetimeSeconds).toBeUndefined();
+    expect(loadConfig({ ...good, AUTH_MAX_TOKEN_LIFETIME_SECONDS: '3600' }).auth.maxTokenLifetimeSeconds).toBe(3600);
+    expect(problems({ ...good, AUTH_MAX_TOKEN_LIFETIME_SECONDS: '5' })).toEqual([
+      expect.stringMatching(/^AUTH_MAX_TOKEN_LIFETIME_SECONDS /),
+    ]);
+  });
+
   it('rate limits: defaults, <points>/<seconds>s, or off', () => {
     const rates = loadConfig({ ...good, RATE_LIMIT_USER_EVENTS: '50/10s', RATE_LIMIT_IP_HANDSHAKES: 'off' }).limits.rates;
     expect(rates.userEvents).toEqual({ points: 50, seconds: 10 });

@@ -135,6 +135,25 @@ describe('the JWKS is refetched for a new kid, at most once per cooldown', () =>
   });
 });
 
+describe('the same key-set URL rule and lifetime cap embedded as from the environment', () => {
+  const logger = createLogger('silent');
+  it('refuses an http:// key set on another host unless jwksAllowHttp', () => {
+    const options = { issuer: ISSUER, audience: AUDIENCE, logger };
+    expect(() => createTokenVerifier({ ...options, jwksUrl: 'http://host-app:4000/jwks.json' })).toThrow(/AUTH_JWKS_ALLOW_HTTP/);
+    expect(() => createTokenVerifier({ ...options, jwksUrl: 'http://host-app:4000/jwks.json', jwksAllowHttp: true })).not.toThrow();
+    expect(() => createTokenVerifier({ ...options, jwksUrl: 'http://127.0.0.1:4000/jwks.json' })).not.toThrow();
+  });
+
+  it('refuses JWT_SECRET tokens valid for longer than maxTokenLifetimeSeconds', async () => {
+    const verifier = createTokenVerifier({ jwtSecret: TEST_JWT_SECRET, maxTokenLifetimeSeconds: 3600, logger });
+    const sign = (expiresIn: number) => jwt.sign({}, TEST_JWT_SECRET, { subject: 'u1', expiresIn, algorithm: 'HS256' });
+    expect((await verifier.verify(sign(3600))).userId).toBe('u1');
+    await expect(verifier.verify(sign(100 * 365 * 24 * 3600))).rejects.toThrow(/valid for longer than 3600 s/);
+    const unlimited = createTokenVerifier({ jwtSecret: TEST_JWT_SECRET, logger });
+    expect((await unlimited.verify(sign(100 * 365 * 24 * 3600))).userId).toBe('u1');
+  });
+});
+
 describe('an identity-provider outage', () => {
   const code = (work: Promise<unknown>) =>
     work.then(

@@ -38,7 +38,7 @@ describe('production mode', () => {
     const { JWT_SECRET: _unused, ...noSecret } = strong;
     expect(problems(noSecret)).toEqual([expect.stringMatching(/^JWT_SECRET is required .*AUTH_JWKS_URL/)]);
     expect(problems({ ...noSecret, AUTH_JWKS_URL: 'http://10.0.0.1/jwks', AUTH_ISSUER: 'i', AUTH_AUDIENCE: 'a' })).toEqual([
-      expect.stringMatching(/^AUTH_JWKS_URL must be an https/),
+      expect.stringMatching(/^AUTH_JWKS_URL must be https/),
     ]);
     const idp = { ...noSecret, AUTH_JWKS_URL: 'https://id.example/jwks.json', AUTH_ISSUER: 'i', AUTH_AUDIENCE: 'a' };
     expect(problems(idp)).toEqual([]);

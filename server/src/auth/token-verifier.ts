@@ -3,7 +3,7 @@ import { decodeProtectedHeader, errors, importSPKI, jwtVerify, type JWTPayload }
 import jwt from 'jsonwebtoken';
 import { isUserId } from '@herald/shared';
 import { AppError } from '../platform/errors';
-import { createJwksKeys } from './jwks-keys';
+import { createJwksKeys, jwksUrlProblem } from './jwks-keys';
 import type { Logger } from '../platform/logger';
 
 /** Who a verified token speaks for. */
@@ -20,6 +20,10 @@ export interface TokenVerifierOptions {
   jwtSecret?: string;
   /** The identity provider's key set (RS256, PS256, ES256, EdDSA), fetched and cached. */
   jwksUrl?: string;
+  /** Allow an http:// jwksUrl to any host (a trusted internal network), not only loopback. @default false */
+  jwksAllowHttp?: boolean;
+  /** Refuse tokens valid for longer than this many seconds (exp − iat, or exp − now without iat). @default none */
+  maxTokenLifetimeSeconds?: number;
   /** A PEM public key (RSA: RS256/PS256, P-256: ES256, Ed25519: EdDSA). */
   publicKey?: string;
   /** Required `iss`; checked whenever set. */
@@ -130,6 +134,8 @@ export function createTokenVerifier(options: TokenVerifierOptions) {
     ...(options.issuer ? { issuer: options.issuer } : {}),
     ...(options.audience ? { audience: options.audience } : {}),
   };
+  const jwksProblem = options.jwksUrl === undefined ? undefined : jwksUrlProblem(options.jwksUrl, options.jwksAllowHttp ?? false);
+  if (jwksProblem) throw new Error(`The key-set URL (jwksUrl) ${jwksProblem}`);
   const jwks = options.jwksUrl
     ? createJwksKeys(new URL(options.jwksUrl), {
         cooldownMs: options.jwksCooldownMs ?? 30_000,
@@ -185,6 +191,11 @@ export function createTokenVerifier(options: TokenVerifierOptions) {
   function identityOf(payload: JWTPayload): Identity {
     const userId = payload[userIdClaim];
     if (!isUserId(userId)) throw refused(`claim "${userIdClaim}" is not a user id`);
+    const maxLifetime = options.maxTokenLifetimeSeconds;
+    if (maxLifetime !== undefined) {
+      const issuedAt = typeof payload.iat === 'number' ? payload.iat : Date.now() / 1000;
+      if (payload.exp! - issuedAt > maxLifetime) throw refused(`valid for longer than ${maxLifetime} s`);
+    }
     const name = payload[nameClaim];
     const expiresAt = (payload.exp! + tolerance) * 1000;
     return { userId, name: typeof name === 'string' && name.length > 0 ? name.slice(0, 100) : userId, expiresAt };
