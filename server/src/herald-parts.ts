@@ -261,7 +261,7 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
       retention.stop();
       await jobs.stop();
       await realtime?.close();
-      core.close();
+      await core.close();
     },
   };
 }

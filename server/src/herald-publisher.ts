@@ -107,7 +107,7 @@ export async function createHeraldPublisher(options: HeraldPublisherOptions): Pr
       publishToTopic: topics.publishToTopic,
     },
     async close() {
-      core.close();
+      await core.close();
       await quitRedis(redis);
       redis.off('error', onRedisError);
       await connection.close();

@@ -212,6 +212,30 @@ describe('attachHerald: closing and refusing', () => {
     }
   });
 
+  it('close() right after attaching stops cleanly: no warning, no stack', async () => {
+    const connection = await mongoose.createConnection(freshMongoUri(), { serverSelectionTimeoutMS: 3000 }).asPromise();
+    const lines: LogLine[] = [];
+    const server = http.createServer(express());
+    try {
+      for (let round = 0; round < 3; round++) {
+        const herald = await attachHerald({
+          server,
+          app: express(),
+          mongo: connection,
+          redis: redis.url,
+          authenticate,
+          retention: false,
+          logger: hostLogger(lines),
+        });
+        await herald.close();
+      }
+      await sleep(300);
+      expect(lines.filter((line) => line.level === 'warn' || line.level === 'error')).toEqual([]);
+    } finally {
+      await connection.close();
+    }
+  });
+
   it('refuses another app’s notifications collection unless given a prefix, and says how', async () => {
     const connection = await mongoose.createConnection(freshMongoUri(), { serverSelectionTimeoutMS: 3000 }).asPromise();
     const server = http.createServer();

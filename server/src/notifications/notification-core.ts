@@ -29,8 +29,8 @@ export interface NotificationCore {
   jobs: JobStore;
   /** Who may mute something (a preference write that mutes adds its user first). */
   muters: MutersIndex;
-  /** Removes every listener the core attached to the connections it was handed (it closes neither). */
-  close(): void;
+  /** Removes every listener the core attached to the connections it was handed (it closes neither), once a fill of the muters index in progress has stopped. */
+  close(): Promise<void>;
 }
 
 export interface NotificationCoreDeps {
@@ -114,10 +114,10 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
     userChannel,
     jobs,
     muters,
-    close: () => {
+    close: async () => {
       catchUp.close();
       cache.close();
-      muters.close();
+      await muters.close();
     },
   };
 }

@@ -32,7 +32,8 @@ export interface MutersIndex {
   willMute(userId: string): Promise<void>;
   /** Waits for a fill in progress (tests, tools). */
   filled(): Promise<void>;
-  close(): void;
+  /** Stops filling; resolves once a fill in progress has stopped (its connections may close then). */
+  close(): Promise<void>;
 }
 
 /** Not a user id: ids are validated to printable characters. */
@@ -95,7 +96,9 @@ export function createMutersIndex(deps: {
         } while (again && !closed);
       } catch (error) {
         lastFailure = Date.now();
-        log.warn({ err: error }, 'could not fill the index of users who mute something; publishes read preferences meanwhile');
+        // Closed meanwhile (a close right after start): its connections went away under it, as asked.
+        if (closed) log.debug({ err: error }, 'muters index fill stopped by close');
+        else log.warn({ err: error }, 'could not fill the index of users who mute something; publishes read preferences meanwhile');
       } finally {
         filling = undefined;
       }
@@ -133,9 +136,10 @@ export function createMutersIndex(deps: {
       await redisCall(deps.redis.sadd(key, userId));
     },
     filled: () => filling ?? Promise.resolve(),
-    close() {
+    async close() {
       closed = true;
       deps.redis.off('ready', onReady);
+      await filling;
     },
   };
 }
