@@ -78,7 +78,7 @@ describe('render slots', () => {
     title: 'Your order shipped',
     createdAt: new Date(0).toISOString(),
   };
-  const panel = (slots: RenderSlots, items: Notification[]) =>
+  const panel = (slots: RenderSlots, items: Notification[], extra: { signedOut?: boolean; loading?: boolean } = {}) =>
     renderToString(
       createElement(
         SlotsContext.Provider,
@@ -87,7 +87,8 @@ describe('render slots', () => {
           id: 'p',
           items,
           unread: items.length,
-          loading: false,
+          loading: extra.loading ?? false,
+          ...(extra.signedOut ? { signedOut: true } : {}),
           error: null,
           hasOlder: false,
           loadingOlder: false,
@@ -108,6 +109,21 @@ describe('render slots', () => {
     expect(html).toContain(englishLabels.unreadItem);
     expect(html).toContain(`aria-label="${englishLabels.archiveItem(notification.title)}"`);
     expect(html).not.toContain('hr-item-title');
+  });
+
+  it('a refused token: the panel says to sign in again, not "Loading…", and offers no "Mark all read"', () => {
+    const html = panel({}, [], { signedOut: true, loading: true });
+    expect(html).toContain('data-testid="signed-out"');
+    expect(html).toContain(englishLabels.signedOutPanel);
+    expect(html).not.toContain(englishLabels.loading);
+    expect(html).not.toContain('data-testid="mark-all-read"');
+    expect(panel({}, [], { loading: true })).toContain('data-testid="mark-all-read"');
+  });
+
+  it('an item without an actor has no placeholder avatar; one with an actor shows initials', () => {
+    expect(panel({}, [notification])).not.toContain('hr-avatar');
+    const fromAda = panel({}, [{ ...notification, actor: { id: 'u_2', name: 'Ada Lovelace' } }]);
+    expect(fromAda).toMatch(/class="hr-avatar"[^>]*>AL</);
   });
 
   it('draw the empty state and the bell icon', () => {

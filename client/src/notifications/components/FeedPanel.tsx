@@ -15,6 +15,8 @@ export interface FeedPanelProps {
   unread: number;
   loading: boolean;
   error: string | null;
+  /** The token was refused for good: a signed-out state instead of the feed, and no action that needs it. */
+  signedOut?: boolean;
   hasOlder: boolean;
   loadingOlder: boolean;
   onOpen(notification: Notification): void;
@@ -179,45 +181,48 @@ export function FeedPanel(props: FeedPanelProps) {
 
   const tabs = props.tabs && props.tabs.length > 0 ? props.tabs : undefined;
   const { renderEmpty } = useSlots();
-  const content =
-    loading && items.length === 0 ? (
-      <p className="hr-empty">{labels.loading}</p>
-    ) : error && items.length === 0 ? (
-      <div className="hr-empty" role="alert">
-        <p>{labels.loadFailed}</p>
-        <button type="button" className="hr-link" onClick={props.onRetry}>
-          {labels.retry}
-        </button>
-      </div>
-    ) : items.length === 0 && !hasOlder ? (
-      <div className="hr-empty">{renderEmpty ? renderEmpty() : <p>{tabs ? labels.emptyTab : labels.empty}</p>}</div>
-    ) : (
-      <ul className="hr-list" ref={listRef} aria-label={labels.unreadInList(unread)}>
-        {items.map((n) => (
-          <NotificationItem
-            key={n.id}
-            notification={n}
-            onOpen={props.onOpen}
-            onArchive={props.onArchive}
-            onAction={props.onAction}
-            {...(props.onSnooze && props.snoozeOptions ? { onSnooze: props.onSnooze, snoozeOptions: props.snoozeOptions } : {})}
-          />
-        ))}
-        {hasOlder ? (
-          <li ref={sentinelRef} className="hr-older">
-            <button type="button" className="hr-link" onClick={onLoadOlder} disabled={loadingOlder}>
-              {loadingOlder ? labels.loading : labels.showOlder}
-            </button>
-          </li>
-        ) : null}
-      </ul>
-    );
+  const content = props.signedOut ? (
+    <div className="hr-empty" data-testid="signed-out">
+      <p>{labels.signedOutPanel}</p>
+    </div>
+  ) : loading && items.length === 0 ? (
+    <p className="hr-empty">{labels.loading}</p>
+  ) : error && items.length === 0 ? (
+    <div className="hr-empty" role="alert">
+      <p>{labels.loadFailed}</p>
+      <button type="button" className="hr-link" onClick={props.onRetry}>
+        {labels.retry}
+      </button>
+    </div>
+  ) : items.length === 0 && !hasOlder ? (
+    <div className="hr-empty">{renderEmpty ? renderEmpty() : <p>{tabs ? labels.emptyTab : labels.empty}</p>}</div>
+  ) : (
+    <ul className="hr-list" ref={listRef} aria-label={labels.unreadInList(unread)}>
+      {items.map((n) => (
+        <NotificationItem
+          key={n.id}
+          notification={n}
+          onOpen={props.onOpen}
+          onArchive={props.onArchive}
+          onAction={props.onAction}
+          {...(props.onSnooze && props.snoozeOptions ? { onSnooze: props.onSnooze, snoozeOptions: props.snoozeOptions } : {})}
+        />
+      ))}
+      {hasOlder ? (
+        <li ref={sentinelRef} className="hr-older">
+          <button type="button" className="hr-link" onClick={onLoadOlder} disabled={loadingOlder}>
+            {loadingOlder ? labels.loading : labels.showOlder}
+          </button>
+        </li>
+      ) : null}
+    </ul>
+  );
 
   return (
     <section id={id} className="hr-panel" role="dialog" aria-label={labels.title} tabIndex={-1} onKeyDown={onKeyDown}>
       <header className="hr-panel-header">
         <h2 className="hr-panel-title">{labels.title}</h2>
-        {props.settings ? (
+        {props.settings && !props.signedOut ? (
           <button
             type="button"
             className="hr-link"
@@ -228,14 +233,16 @@ export function FeedPanel(props: FeedPanelProps) {
             {props.settings.open ? labels.preferencesBack : labels.preferencesOpen}
           </button>
         ) : null}
-        <button type="button" className="hr-link" disabled={unread === 0} onClick={props.onMarkAllRead} data-testid="mark-all-read">
-          {labels.markAllRead}
-        </button>
+        {props.signedOut ? null : (
+          <button type="button" className="hr-link" disabled={unread === 0} onClick={props.onMarkAllRead} data-testid="mark-all-read">
+            {labels.markAllRead}
+          </button>
+        )}
         <button type="button" className="hr-link hr-close" aria-label={labels.close} onClick={props.onClose}>
           ×
         </button>
       </header>
-      {props.settings?.open ? (
+      {props.settings?.open && !props.signedOut ? (
         props.settings.content
       ) : tabs ? (
         <TabStrip panelId={id} tabs={tabs} active={props.activeTab ?? 0} onTab={(i) => props.onTab?.(i)} />

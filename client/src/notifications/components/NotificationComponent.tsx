@@ -192,6 +192,7 @@ export function NotificationComponent({
               unread={unread}
               loading={loading}
               error={error}
+              signedOut={connection === 'signed-out'}
               hasOlder={hasOlder}
               loadingOlder={loadingOlder}
               onOpen={(n) => void openItem(n)}

@@ -124,11 +124,11 @@ export function NotificationItem({ notification: n, onOpen, onArchive, onAction,
             </span>
           ))}
         </span>
-      ) : (
+      ) : n.actor ? (
         <span className="hr-avatar" aria-hidden="true">
-          {n.actor ? initials(n.actor.name) : '•'}
+          {initials(n.actor.name)}
         </span>
-      )}
+      ) : null}
       <div className="hr-item-main">
         <button type="button" className="hr-item-text" data-item-action onClick={() => onOpen(n)} data-testid="notification-open">
           {renderItem ? (

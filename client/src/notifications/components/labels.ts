@@ -16,6 +16,8 @@ export interface NotificationLabels {
   markAllRead: string;
   close: string;
   loading: string;
+  /** The panel after the token was refused for good: nothing can be shown until the user signs in again. */
+  signedOutPanel: string;
   loadFailed: string;
   retry: string;
   empty: string;
@@ -73,6 +75,7 @@ export const englishLabels: NotificationLabels = {
   markAllRead: 'Mark all read',
   close: 'Close notifications',
   loading: 'Loading…',
+  signedOutPanel: 'Sign in again to see your notifications.',
   loadFailed: 'Notifications could not be loaded.',
   retry: 'Try again',
   empty: 'You are all caught up.',
@@ -129,6 +132,7 @@ export const frenchLabels: NotificationLabels = {
   markAllRead: 'Tout marquer comme lu',
   close: 'Fermer les notifications',
   loading: 'Chargement…',
+  signedOutPanel: 'Reconnectez-vous pour voir vos notifications.',
   loadFailed: 'Les notifications n’ont pas pu être chargées.',
   retry: 'Réessayer',
   empty: 'Vous êtes à jour.',
