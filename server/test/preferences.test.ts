@@ -111,7 +111,7 @@ describe('preferences per category and channel, critical categories, quiet hours
       category: 'security',
     }).expect(201);
     expect(res.body.notifications).toHaveLength(1);
-    expect(res.body.mutedUserIds).toBeUndefined();
+    expect(res.body.mutedUserIds).toEqual([]);
     // The same type outside the critical category stays muted.
     expect(
       (await postNotification(stack.herald.url, { userIds: [userId], type: 'account.login', title: 'x' }).expect(201)).body.mutedUserIds,

@@ -36,11 +36,13 @@ export function notificationRoutes(deps: NotificationRouteDeps): Router {
       res.status(202).json({ scheduled: result.scheduled });
       return;
     }
+    // The library's PublishResult as it is: the same fields over HTTP and in process.
     res.status(201).json({
       notifications: result.notifications,
       instancesReached: result.instancesReached,
-      ...(result.mutedUserIds.length > 0 ? { mutedUserIds: result.mutedUserIds } : {}),
-      ...(result.deduplicatedUserIds.length > 0 ? { deduplicatedUserIds: result.deduplicatedUserIds } : {}),
+      mutedUserIds: result.mutedUserIds,
+      deduplicatedUserIds: result.deduplicatedUserIds,
+      replayed: result.replayed,
     });
   });
   // Cancels a scheduled send that has not started (its id came in the 202 answer).
