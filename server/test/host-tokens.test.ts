@@ -144,6 +144,14 @@ describe('the same key-set URL rule and lifetime cap embedded as from the enviro
     expect(() => createTokenVerifier({ ...options, jwksUrl: 'http://127.0.0.1:4000/jwks.json' })).not.toThrow();
   });
 
+  it('a name claim with hidden or invisible characters is replaced by the user id (it is shown to others)', async () => {
+    const verifier = createTokenVerifier({ jwtSecret: TEST_JWT_SECRET, logger });
+    const sign = (name: string) => jwt.sign({ name }, TEST_JWT_SECRET, { subject: 'u1', expiresIn: 60, algorithm: 'HS256' });
+    expect((await verifier.verify(sign('Ada'))).name).toBe('Ada');
+    for (const name of ['\u202EnimdA', 'Ad\u200Fa', '\u0301\u0302', 'a\u0000b'])
+      expect((await verifier.verify(sign(name))).name).toBe('u1');
+  });
+
   it('refuses JWT_SECRET tokens valid for longer than maxTokenLifetimeSeconds', async () => {
     const verifier = createTokenVerifier({ jwtSecret: TEST_JWT_SECRET, maxTokenLifetimeSeconds: 3600, logger });
     const sign = (expiresIn: number) => jwt.sign({}, TEST_JWT_SECRET, { subject: 'u1', expiresIn, algorithm: 'HS256' });

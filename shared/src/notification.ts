@@ -16,27 +16,47 @@ export const notificationTypeSchema = z
 
 /**
  * Characters that hide or reorder what a reader sees: C0 and C1 controls (a body keeps tab and newline),
- * the zero-width space, word joiner and byte-order mark, and the bidi embeddings, overrides and isolates
- * (U+202A-U+202E, U+2066-U+2069) that make "txt.exe" read as "exe.txt". The zero-width joiner and
- * non-joiner stay: scripts and emoji sequences need them.
+ * the zero-width space, word joiner and byte-order mark, the bidi marks (U+200E, U+200F, U+061C),
+ * embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) that make "txt.exe" read as
+ * "exe.txt", the Hangul fillers that render as blank letters (U+115F, U+1160, U+3164, U+FFA0), and the
+ * tag characters (U+E0000-U+E007F). The zero-width joiner and non-joiner stay: scripts and emoji
+ * sequences need them.
  */
-// eslint-disable-next-line no-control-regex -- finding control characters is what this is for
-const HIDDEN_IN_LINE = /[\u0000-\u001f\u007f-\u009f\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]/;
-// eslint-disable-next-line no-control-regex -- the same, with tab and newline allowed
-const HIDDEN_IN_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]/;
-const HIDDEN_MESSAGE = 'must not contain control, zero-width or bidi-override characters';
+const HIDDEN_ALWAYS =
+  '\\u007f-\\u009f\\u061c\\u115f\\u1160\\u200b\\u200e\\u200f\\u2060\\ufeff\\u202a-\\u202e\\u2066-\\u2069\\u3164\\uffa0\\u{e0000}-\\u{e007f}';
+const HIDDEN_IN_LINE = new RegExp(`[\\u0000-\\u001f${HIDDEN_ALWAYS}]`, 'u');
+const HIDDEN_IN_TEXT = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f${HIDDEN_ALWAYS}]`, 'u');
+const HIDDEN_MESSAGE = 'must not contain control, zero-width, bidi or invisible characters';
+/** A character a reader sees: not a mark, separator, control, format or unassigned code point. */
+const VISIBLE = /[^\p{M}\p{Z}\p{C}\s]/u;
+
+/**
+ * Whether text may be shown to users as it is: nothing that hides or reorders what is shown, and at
+ * least one visible character (not only combining marks or spaces) unless it is empty.
+ *
+ * @example
+ * isShownText('New comment'); // true
+ * isShownText('\u200f\u0301'); // false
+ */
+export function isShownText(value: string, options: { lines: boolean } = { lines: false }): boolean {
+  const hidden = options.lines ? HIDDEN_IN_TEXT : HIDDEN_IN_LINE;
+  return !hidden.test(value) && (value === '' || VISIBLE.test(value));
+}
 
 /** Text shown to users: NFC-normalised, and nothing in it that hides or reorders what is shown. */
 function shownText(options: { lines: boolean }) {
-  const hidden = options.lines ? HIDDEN_IN_TEXT : HIDDEN_IN_LINE;
   return z
     .string()
     .normalize('NFC')
-    .refine((value) => !hidden.test(value), HIDDEN_MESSAGE);
+    .refine((value) => isShownText(value, options), `${HIDDEN_MESSAGE}, and must have a visible character`);
 }
 
 export const actorSchema = z.strictObject({
-  id: z.string().min(1).max(128),
+  id: z
+    .string()
+    .min(1)
+    .max(128)
+    .refine((value) => isShownText(value), HIDDEN_MESSAGE),
   name: shownText({ lines: false }).pipe(z.string().trim().min(1).max(100)),
 });
 

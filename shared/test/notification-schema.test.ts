@@ -122,10 +122,26 @@ describe('shown text (title, body, actor name)', () => {
     ['a NUL', 'a\u0000b'],
     ['an escape', 'a\u001b[31mred'],
     ['a C1 control', 'a\u0085b'],
+    ['a left-to-right mark', 'a\u200Eb'],
+    ['a right-to-left mark', 'a\u200Fb'],
+    ['an Arabic letter mark', 'a\u061Cb'],
+    ['a Hangul filler', 'a\u3164b'],
+    ['a halfwidth Hangul filler', 'a\uFFA0b'],
+    ['a tag character', 'flag\u{E0067}\u{E0062}'],
   ])('refuses %s, naming the field', (_name, text) => {
     expect(refusedAt({ title: text })).toContain('title');
     expect(refusedAt({ body: text })).toContain('body');
     expect(refusedAt({ actor: { id: 'u1', name: text } })).toContain('actor.name');
+  });
+  it('needs at least one visible character: not only combining marks or spaces', () => {
+    expect(refusedAt({ title: '\u0301\u0302\u0303' })).toContain('title');
+    expect(refusedAt({ actor: { id: 'u1', name: '\u0301 \u0302' } })).toContain('actor.name');
+    expect(refusedAt({ body: '\u0301\u0302' })).toContain('body');
+    expect(parse({ title: 'Café \u{1F600}', body: '' }).success).toBe(true);
+  });
+  it('refuses a NUL or a bidi override in actor.id', () => {
+    expect(refusedAt({ actor: { id: 'u\u0000', name: 'Ada' } })).toContain('actor.id');
+    expect(refusedAt({ actor: { id: '\u202Eu1', name: 'Ada' } })).toContain('actor.id');
   });
   it('keeps tab and newline in a body, not in a title', () => {
     expect(parse({ body: 'line one\n\tline two' }).success).toBe(true);

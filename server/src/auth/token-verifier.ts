@@ -1,7 +1,7 @@
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, errors, importSPKI, jwtVerify, type JWTPayload } from 'jose';
 import jwt from 'jsonwebtoken';
-import { isUserId } from '@herald/shared';
+import { isShownText, isUserId } from '@herald/shared';
 import { AppError } from '../platform/errors';
 import { createJwksKeys, jwksUrlProblem } from './jwks-keys';
 import type { Logger } from '../platform/logger';
@@ -198,7 +198,9 @@ export function createTokenVerifier(options: TokenVerifierOptions) {
     }
     const name = payload[nameClaim];
     const expiresAt = (payload.exp! + tolerance) * 1000;
-    return { userId, name: typeof name === 'string' && name.length > 0 ? name.slice(0, 100) : userId, expiresAt };
+    // Shown to others (topic join and leave events): the same rule as any shown text, else the user id.
+    const shown = typeof name === 'string' ? name.normalize('NFC').trim().slice(0, 100) : '';
+    return { userId, name: shown.length > 0 && isShownText(shown) ? shown : userId, expiresAt };
   }
 
   return {
