@@ -1,6 +1,6 @@
 import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
-import { jwksUrlProblem } from './auth/jwks-keys';
+import { jwksUrlProblem } from './security/jwks-url';
 import { defaultLimits, parseRate, RATE_VARIABLES, type Limits, type RateName } from './security/limits';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { z } from 'zod';
-import { jwksUrlProblem } from './auth/jwks-keys';
+import { jwksUrlProblem } from './security/jwks-url';
 import { envSchema, looksWeak, type Env, type LOG_LEVELS } from './config-schema';
 import { RATE_VARIABLES, type Limits, type RateName } from './security/limits';
 

@@ -3,7 +3,8 @@ import { decodeProtectedHeader, errors, importSPKI, jwtVerify, type JWTPayload }
 import jwt from 'jsonwebtoken';
 import { isShownText, isUserId } from '@herald/shared';
 import { AppError } from '../platform/errors';
-import { createJwksKeys, jwksUrlProblem } from './jwks-keys';
+import { jwksUrlProblem } from '../security/jwks-url';
+import { createJwksKeys } from './jwks-keys';
 import type { Logger } from '../platform/logger';
 
 /** Who a verified token speaks for. */
