@@ -76,7 +76,12 @@ export interface AttachHeraldOptions {
   corsOrigins?: readonly string[];
   /** Categories users cannot turn off (`security`): their notifications reach everyone. @default none */
   criticalCategories?: readonly string[];
-  /** Names Herald's collections `<prefix>notifications`, … in a database it shares (see useCollectionPrefix). @default "" */
+  /**
+   * Names Herald's collections `<prefix>notifications`, … in a database it shares (see useCollectionPrefix).
+   * On your own connection (`mongo` a mongoose Connection) it defaults to `herald_`, so Herald never takes
+   * over a collection of yours (say an empty `notifications`); give `""` for none.
+   * @default "herald_" with your connection, "" with a URI
+   */
   collectionPrefix?: string;
   /** Prefix of Herald's Redis keys and channels. @default "herald" */
   channelPrefix?: string;
@@ -167,6 +172,7 @@ export async function attachHerald(options: AttachHeraldOptions): Promise<Embedd
   const logger: Logger = options.logger ? toLogger(options.logger).child({ component: 'herald' }) : createLogger('info');
   const metrics = createMetrics();
   const { connection, owned: ownsConnection } = await openMongo(options.mongo);
+  const collectionPrefix = options.collectionPrefix ?? (ownsConnection ? undefined : 'herald_');
   const closeConnection = async () => {
     if (ownsConnection) await connection.close().catch(() => undefined);
   };
@@ -191,7 +197,7 @@ export async function attachHerald(options: AttachHeraldOptions): Promise<Embedd
     if (options.ensureIndexes ?? true) {
       await ensureIndexes(connection, {
         logger,
-        ...(options.collectionPrefix !== undefined ? { collectionPrefix: options.collectionPrefix } : {}),
+        ...(collectionPrefix !== undefined ? { collectionPrefix } : {}),
       });
     }
   } catch (error) {
@@ -211,7 +217,7 @@ export async function attachHerald(options: AttachHeraldOptions): Promise<Embedd
     corsOrigins: options.corsOrigins ?? [],
     ...(options.criticalCategories ? { criticalCategories: options.criticalCategories } : {}),
     ...(options.channelPrefix ? { channelPrefix: options.channelPrefix } : {}),
-    ...(options.collectionPrefix !== undefined ? { collectionPrefix: options.collectionPrefix } : {}),
+    ...(collectionPrefix !== undefined ? { collectionPrefix } : {}),
     ...(retention ? { retention } : {}),
     metrics,
     ...(options.instanceId ? { instanceId: options.instanceId } : {}),

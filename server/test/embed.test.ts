@@ -236,13 +236,29 @@ describe('attachHerald: closing and refusing', () => {
     }
   });
 
-  it('refuses another app’s notifications collection unless given a prefix, and says how', async () => {
+  it('on the host’s connection, names its collections herald_… by default: a host’s notifications collection, even empty, stays the host’s', async () => {
+    const connection = await mongoose.createConnection(freshMongoUri(), { serverSelectionTimeoutMS: 3000 }).asPromise();
+    const server = http.createServer();
+    try {
+      await connection.db!.createCollection('notifications');
+      const herald = await attachHerald({ server, mongo: connection, redis: redis.url, authenticate, retention: false, logger: quiet });
+      await herald.publishNotification({ userIds: ['usr_alice'], type: 'a.b', title: 'beside yours' });
+      await herald.close();
+      expect(await connection.db!.collection('notifications').countDocuments()).toBe(0);
+      expect(await connection.db!.collection('notifications').indexes()).toHaveLength(1); // _id only: none of Herald's
+      expect(await connection.db!.collection('herald_notifications').countDocuments()).toBe(1);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('refuses another app’s notifications collection when told to use no prefix, and says how', async () => {
     const connection = await mongoose.createConnection(freshMongoUri(), { serverSelectionTimeoutMS: 3000 }).asPromise();
     const server = http.createServer();
     try {
       await connection.db!.collection('notifications').insertOne({ text: 'the host’s', createdAt: new Date() });
       await expect(
-        attachHerald({ server, mongo: connection, redis: redis.url, authenticate, retention: false, logger: quiet }),
+        attachHerald({ server, mongo: connection, redis: redis.url, authenticate, retention: false, logger: quiet, collectionPrefix: '' }),
       ).rejects.toThrow(/"notifications" .* not Herald's.*collectionPrefix/);
       // Nothing of Herald's was created beside it.
       expect((await connection.db!.listCollections().toArray()).map((c) => c.name)).toEqual(['notifications']);
