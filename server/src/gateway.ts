@@ -10,7 +10,7 @@ import { createHeraldParts, type HeraldDeps } from './herald-parts';
 import type { NotificationFeed } from './notifications/notification-feed';
 import type { PublishNotification } from './notifications/notification-publisher';
 import type { RetentionSweeper } from './notifications/retention';
-import type { JobRunner } from './notifications/scheduled-jobs';
+import type { JobRunner } from './notifications/job-runner';
 import type { Logger } from './platform/logger';
 import type { Metrics } from './platform/metrics';
 import type { IoServer } from './realtime/io-server';

@@ -13,7 +13,7 @@ import type { Routing } from './channels/user-channel-subscriber';
 import type { ReadinessCheck } from './http/health-routes';
 import { createNotificationCore, type NotificationCore } from './notifications/notification-core';
 import { createRetentionSweeper, type RetentionPolicy, type RetentionSweeper } from './notifications/retention';
-import { createJobRunner, jobWork, type JobRunner } from './notifications/scheduled-jobs';
+import { createJobRunner, jobWork, type JobRunner } from './notifications/job-runner';
 import { useCollectionPrefix } from './platform/collections';
 import { withDatabaseDeadlines } from './platform/deadline';
 import type { Logger } from './platform/logger';

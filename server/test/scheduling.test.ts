@@ -1,7 +1,7 @@
 import type { Notification, NotificationCounts } from '@herald/shared';
 import { jobIdempotencyKey } from '../src/notifications/scheduled-jobs';
 import { storedNotifications } from './support/database';
-import { TEST_SERVICE_TOKEN } from './support/herald';
+import { TEST_SERVICE_TOKEN, startTestHerald } from './support/herald';
 import { asUser, postNotification } from './support/http';
 import { connect, recordNotifications } from './support/sockets';
 import { sleep, waitFor } from './support/wait';
@@ -61,6 +61,51 @@ describe('scheduling, expiry and snooze', () => {
     );
     await waitFor(async () => expect(await jobs().countDocuments({ _id: id as never })).toBe(0), 8000);
     expect((await storedNotifications(stack.inspector, userId)).map((doc) => doc.title)).toEqual(['Once']);
+  });
+
+  it('a send more than a week overdue (no instance ran meanwhile) is still sent, once', async () => {
+    const userId = 'sched-overdue';
+    const res = await postNotification(stack.herald.url, {
+      userIds: [userId],
+      type: 'reminder.due',
+      title: 'Late',
+      sendAt: inMs(60_000),
+    }).expect(202);
+    const dueAt = new Date(Date.now() - 8 * 24 * 3600_000);
+    await jobs().updateOne({ _id: res.body.scheduled.id }, { $set: { dueAt, dueHour: dueAt.toISOString().slice(0, 13) } });
+    // A runner looks for long-overdue jobs on its first pass, then every 10 minutes: a fresh instance's.
+    const fresh = await startTestHerald({ mongodbUri: stack.mongodbUri, redisUrl: stack.redis.url });
+    try {
+      await waitFor(async () => expect(await jobs().countDocuments({ _id: res.body.scheduled.id })).toBe(0), 8000);
+    } finally {
+      await fresh.close();
+    }
+    expect((await storedNotifications(stack.inspector, userId)).map((doc) => doc.title)).toEqual(['Late']);
+  });
+
+  it('at most 100 scheduled sends wait for one recipient; a keyed replay of one of them still answers', async () => {
+    const userId = 'sched-cap';
+    const sendAt = inMs(600_000);
+    const send = (n: number, key?: string) => {
+      const req = postNotification(stack.herald.url, {
+        userIds: [userId, `sched-cap-other-${n}`],
+        type: 'a.b',
+        title: `#${n}`,
+        sendAt,
+      });
+      return key ? req.set('Idempotency-Key', key) : req;
+    };
+    await send(0, 'cap-key-0').expect(202);
+    for (let n = 1; n < 100; n++) await send(n).expect(202);
+    const refused = await send(100).expect(409);
+    expect(refused.body.error).toMatchObject({ code: 'conflict', details: { userIds: [userId], maxScheduledPerRecipient: 100 } });
+    // The same keyed request again is a replay of the job that is there, not a new send.
+    expect((await send(0, 'cap-key-0').expect(202)).headers['idempotent-replayed']).toBe('true');
+    // Another recipient alone is not at the cap.
+    await postNotification(stack.herald.url, { userIds: ['sched-cap-other-0'], type: 'a.b', title: 'ok', sendAt: inMs(600_000) }).expect(
+      202,
+    );
+    expect(await jobs().countDocuments({ recipients: userId })).toBe(100);
   });
 
   it('a scheduled send can be cancelled; keyed, the same request is one job and another is a conflict', async () => {

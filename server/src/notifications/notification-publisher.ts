@@ -17,7 +17,7 @@ import { notificationModel } from './notification-model';
 import type { CountFeed } from './notification-counts';
 import type { GroupSpec } from './notification-groups';
 import type { NotificationContent, NotificationWriter, StoreResult } from './notification-writer';
-import type { JobStore } from './scheduled-jobs';
+import { refuseOverScheduleCap, type JobStore } from './scheduled-jobs';
 import { toNotification } from './to-notification';
 
 /**
@@ -198,8 +198,16 @@ export function createNotificationPublisher(deps: {
   ): Promise<PublishResult> {
     const { sendAt: _sendAt, ...input } = data;
     const id = key === undefined ? `send:${randomUUID()}` : `send:${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+    await withDatabaseDeadline(refuseOverScheduleCap(deps.jobs, input.userIds, id));
     const added = await withDatabaseDeadline(
-      deps.jobs.add({ _id: id, kind: 'send', dueAt: sendAt, input, ...(key === undefined ? {} : { requestHash: hash }) }),
+      deps.jobs.add({
+        _id: id,
+        kind: 'send',
+        dueAt: sendAt,
+        input,
+        recipients: input.userIds,
+        ...(key === undefined ? {} : { requestHash: hash }),
+      }),
     );
     const empty = { notifications: [], mutedUserIds: [], deduplicatedUserIds: [], instancesReached: [] };
     if (added.added) return { ...empty, replayed: false, scheduled: { id, sendAt: sendAt.toISOString() } };

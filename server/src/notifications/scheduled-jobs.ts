@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
 import mongoose, { Schema, type Connection, type Model } from 'mongoose';
 import { heraldModel } from '../platform/collections';
-import type { PublishNotificationInput } from '@herald/shared';
-import { ValidationError, isDuplicateKey } from '../platform/errors';
-import type { Logger } from '../platform/logger';
+import { AppError, isDuplicateKey } from '../platform/errors';
 
 /**
  * Work due at a time, kept in the database so it survives restarts:
@@ -27,6 +25,8 @@ export interface JobDoc {
   input?: Record<string, unknown>;
   /** send with an Idempotency-Key: the request's hash (the same key with another request is a 409). */
   requestHash?: string;
+  /** send: its recipients (the input's userIds), indexed, so each recipient's waiting sends can be counted. */
+  recipients?: string[];
   /** wake: the snoozed notification; expire: the notifications. */
   targets?: { userId: string; id: string }[];
 }
@@ -43,11 +43,13 @@ const jobSchema = new Schema<JobDoc>(
     createdAt: { type: Date, required: true },
     input: { type: Schema.Types.Mixed },
     requestHash: { type: String },
+    recipients: { type: [String], default: undefined },
     targets: { type: [new Schema({ userId: String, id: String }, { _id: false })], default: undefined },
   },
   { collection: 'notification_jobs', versionKey: false, strictQuery: 'throw' },
 );
 jobSchema.index({ dueHour: 1 });
+jobSchema.index({ recipients: 1 }, { sparse: true });
 
 /** The UTC hour a time falls in, as jobs record it. */
 export function utcHour(at: Date): string {
@@ -55,14 +57,15 @@ export function utcHour(at: Date): string {
 }
 
 /**
- * How far back runners look for due jobs: a week of hours (169 values of one `$in`). FerretDB uses an
- * index only for an equality on its first field, never for a range, so "dueAt <= now" would read every
- * waiting job; this reads only the hours that can hold due ones. A job more than a week overdue (no
- * instance ran for a week) is left in the collection, not run.
+ * How far back runners look for due jobs on every pass: a week of hours (169 values of one `$in`).
+ * FerretDB uses an index only for an equality on its first field, never for a range, so "dueAt <= now"
+ * would read every waiting job; this reads only the hours that can hold due ones. Jobs more than a week
+ * overdue (no instance ran for a week) are looked for with a range, which reads every job, only every
+ * OVERDUE_CHECK_MS.
  */
 const DUE_LOOKBACK_HOURS = 7 * 24;
 
-function dueHours(now: Date): string[] {
+export function dueHours(now: Date): string[] {
   const hour = 3600_000;
   const current = Math.floor(now.getTime() / hour) * hour;
   return Array.from({ length: DUE_LOOKBACK_HOURS + 1 }, (_, i) => utcHour(new Date(current - i * hour)));
@@ -75,9 +78,15 @@ export function jobModel(connection: Connection): Model<JobDoc> {
 /** A job claimed this long ago whose runner never finished it (an instance died) is taken over. */
 export const JOB_TAKEOVER_MS = 60_000;
 /** Longest wait before a failed job is tried again. */
-const MAX_RETRY_DELAY_MS = 5 * 60_000;
-/** Jobs one pass claims at most; the next pass takes the rest. */
-const JOBS_PER_PASS = 100;
+export const MAX_RETRY_DELAY_MS = 5 * 60_000;
+/** Jobs one pass claims at most, the earliest due first; a full pass is followed at once by the next. */
+export const JOBS_PER_PASS = 200;
+/** Jobs one runner runs at once: their publishes meet in the writer's batches instead of one at a time. */
+export const JOB_CONCURRENCY = 16;
+/** How often a runner also looks for jobs more than a week overdue. */
+export const OVERDUE_CHECK_MS = 10 * 60_000;
+/** Scheduled sends one recipient may have waiting; more are refused (409) until some are sent or cancelled. */
+export const MAX_SCHEDULED_PER_RECIPIENT = 100;
 
 /** The idempotency key a job publishes with: the same for every run of it, so a job runs once. */
 export function jobIdempotencyKey(jobId: string): string {
@@ -94,6 +103,10 @@ export interface JobStore {
   ): Promise<{ added: true } | { added: false; existing: JobDoc }>;
   /** Cancels a job that has not started; false when there is none (or it is running). */
   cancel(id: string): Promise<boolean>;
+  /** Whether a job with this id is there (waiting or running). */
+  has(id: string): Promise<boolean>;
+  /** Those of these recipients with at least `max` scheduled sends waiting. */
+  recipientsAtCap(userIds: string[], max: number): Promise<string[]>;
 }
 
 export function createJobStore(connection: Connection): JobStore {
@@ -117,143 +130,35 @@ export function createJobStore(connection: Connection): JobStore {
       const { deletedCount } = await Jobs.deleteOne({ _id: id, state: 'due' });
       return deletedCount > 0;
     },
-  };
-}
-
-export interface JobRunner {
-  /** Runs the jobs due now; resolves with how many ran (tests call it; start() calls it on a timer). */
-  runOnce(): Promise<number>;
-  start(): void;
-  stop(): Promise<void>;
-}
-
-/**
- * Every instance looks for due jobs each `intervalMs` and claims each one with a conditional update,
- * so exactly one runner has a job at a time; a runner that dies leaves it claimed, and another takes
- * it over after JOB_TAKEOVER_MS. What a job does is idempotent (sends publish with the job's own
- * idempotency key, removals remove what is still there), so a job run twice (taken over from a runner
- * that was only slow) changes nothing twice. A job is deleted once done; a failure leaves it due
- * again, with backoff.
- */
-export function createJobRunner(deps: {
-  connection: Connection;
-  logger: Logger;
-  run: (job: JobDoc) => Promise<void>;
-  /** @default 1000 */
-  intervalMs?: number;
-}): JobRunner {
-  const Jobs = jobModel(deps.connection);
-  const log = deps.logger.child({ module: 'scheduled-jobs' });
-  const intervalMs = deps.intervalMs ?? 1000;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | null = null;
-  let stopped = false;
-
-  async function claim(job: Pick<JobDoc, '_id' | 'state' | 'claimedAt'>, now: Date): Promise<JobDoc | null> {
-    return Jobs.findOneAndUpdate(
-      { _id: job._id, state: job.state, claimedAt: job.claimedAt },
-      { $set: { state: 'running', claimedAt: now }, $inc: { attempts: 1 } },
-      { returnDocument: 'after' },
-    ).lean();
-  }
-
-  async function runOne(job: JobDoc): Promise<void> {
-    const claimedAt = job.claimedAt!;
-    try {
-      await deps.run(job);
-    } catch (error) {
-      const delay = Math.min(1000 * 2 ** Math.min(job.attempts, 12), MAX_RETRY_DELAY_MS);
-      log.warn({ err: error, job: job._id, kind: job.kind, attempts: job.attempts, retryInMs: delay }, 'scheduled job failed; will retry');
-      const dueAt = new Date(Date.now() + delay);
-      await Jobs.updateOne({ _id: job._id, claimedAt }, { $set: { state: 'due', claimedAt: null, dueAt, dueHour: utcHour(dueAt) } }).catch(
-        () => undefined, // left claimed: taken over after JOB_TAKEOVER_MS
-      );
-      return;
-    }
-    await Jobs.deleteOne({ _id: job._id, claimedAt });
-  }
-
-  async function pass(): Promise<number> {
-    const now = new Date();
-    const due = (
-      await Jobs.find(
-        { dueHour: mongoose.trusted({ $in: dueHours(now) }), dueAt: mongoose.trusted({ $lte: now }) },
-        { _id: 1, state: 1, claimedAt: 1, dueAt: 1 },
-      ).lean()
-    )
-      .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime())
-      .slice(0, JOBS_PER_PASS);
-    let ran = 0;
-    for (const candidate of due) {
-      if (stopped) break;
-      if (candidate.state === 'running' && candidate.claimedAt && now.getTime() - candidate.claimedAt.getTime() < JOB_TAKEOVER_MS) continue;
-      const job = await claim(candidate, new Date());
-      if (!job) continue; // another instance has it
-      await runOne(job);
-      ran++;
-    }
-    return ran;
-  }
-
-  function runOnce(): Promise<number> {
-    if (running) return running;
-    running = pass().finally(() => (running = null));
-    return running;
-  }
-
-  return {
-    runOnce,
-    start() {
-      stopped = false;
-      const tick = () => {
-        timer = setTimeout(
-          () => {
-            runOnce()
-              .catch((error: unknown) => log.warn({ err: error }, 'could not look for scheduled jobs; will try again'))
-              .finally(() => !stopped && tick());
-          },
-          intervalMs * (0.75 + Math.random() / 2),
-        );
-        timer.unref();
-      };
-      tick();
+    async has(id) {
+      return (await Jobs.exists({ _id: id })) !== null;
     },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running?.catch(() => undefined);
+    async recipientsAtCap(userIds, max) {
+      const asked = new Set(userIds);
+      const waiting = new Map<string, number>();
+      // Through the recipients index; a recipient at the cap has `max` of them, so this reads a bounded number.
+      const jobs = await Jobs.find({ kind: 'send', recipients: mongoose.trusted({ $in: userIds }) }, { _id: 0, recipients: 1 })
+        .limit(max * userIds.length)
+        .lean();
+      for (const job of jobs) {
+        for (const userId of job.recipients ?? []) if (asked.has(userId)) waiting.set(userId, (waiting.get(userId) ?? 0) + 1);
+      }
+      return userIds.filter((userId) => (waiting.get(userId) ?? 0) >= max);
     },
   };
 }
 
 /**
- * What each kind of job does, with the core's own publish and feed. A send or wake whose input no
- * longer validates (it did when it was recorded) is logged and dropped, not retried forever.
+ * At most MAX_SCHEDULED_PER_RECIPIENT sends wait for one recipient, so a backend looping on `sendAt`
+ * cannot fill the jobs collection: `conflict` naming them. The replay of a request already scheduled
+ * (the job `id` is there) passes.
  */
-export function jobWork(deps: {
-  publishNotification: (input: PublishNotificationInput, options: { idempotencyKey: string }) => Promise<unknown>;
-  removeMany: (userId: string, ids: string[]) => Promise<string[]>;
-  logger: Logger;
-}): (job: JobDoc) => Promise<void> {
-  const log = deps.logger.child({ module: 'scheduled-jobs' });
-  const publish = async (job: JobDoc) => {
-    try {
-      await deps.publishNotification(job.input as PublishNotificationInput, { idempotencyKey: jobIdempotencyKey(job._id) });
-    } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      log.error({ err: error, job: job._id }, 'a scheduled notification no longer validates; dropped');
-    }
-  };
-  return async (job) => {
-    const byUser = new Map<string, string[]>();
-    for (const { userId, id } of job.targets ?? []) byUser.set(userId, [...(byUser.get(userId) ?? []), id]);
-    if (job.kind === 'send') return publish(job);
-    // expire, and the first half of wake: whatever of the targets is still there goes.
-    for (const [userId, ids] of byUser) await deps.removeMany(userId, ids);
-    if (job.kind !== 'wake') return;
-    const expiresAt = (job.input as { expiresAt?: string } | undefined)?.expiresAt;
-    // Expired while snoozed: it does not come back.
-    if (expiresAt && Date.parse(expiresAt) <= Date.now() + 1000) return;
-    await publish(job);
-  };
+export async function refuseOverScheduleCap(jobs: JobStore, userIds: string[], id: string): Promise<void> {
+  const full = await jobs.recipientsAtCap(userIds, MAX_SCHEDULED_PER_RECIPIENT);
+  if (full.length === 0 || (await jobs.has(id))) return;
+  throw new AppError(
+    'conflict',
+    `${full.length} recipient(s) already have ${MAX_SCHEDULED_PER_RECIPIENT} scheduled sends waiting; cancel some or send later.`,
+    { details: { userIds: full.slice(0, 20), maxScheduledPerRecipient: MAX_SCHEDULED_PER_RECIPIENT } },
+  );
 }
