@@ -4,7 +4,7 @@ import { useCollectionPrefix } from './platform/collections';
 import type { Logger } from './platform/logger';
 import { idempotencyModel } from './notifications/idempotency';
 import { jobModel } from './notifications/scheduled-jobs';
-import { DEDUPE_INDEX, GROUP_HEAD_INDEX, GROUP_SLOT_INDEX, notificationModel } from './notifications/notification-model';
+import { DEDUPE_INDEX, FEED_INDEXES, GROUP_HEAD_INDEX, GROUP_SLOT_INDEX, notificationModel } from './notifications/notification-model';
 import { databaseTraits } from './platform/db-traits';
 import { preferenceModel } from './preferences/preference-model';
 import { topicModels } from './topics/topic-model';
@@ -68,4 +68,7 @@ export async function ensureIndexes(connection: Connection, options: EnsureIndex
     unique: true,
     ...(ferretDb ? {} : { partialFilterExpression: { groupSlot: { $exists: true } } }),
   });
+  if (!ferretDb) {
+    for (const index of FEED_INDEXES) await notificationModel(connection).collection.createIndex(index.key, { name: index.name });
+  }
 }

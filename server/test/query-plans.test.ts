@@ -142,6 +142,22 @@ describe('every query the server issues uses an index', () => {
     const api = asUser(url, sign('qp-a'));
     await api.get('/api/notifications').expect(200);
     await api.get('/api/notifications?limit=2&unread=true').expect(200);
+    // The feed's filtered pages (a tab, a tag, a data field, the archive, a later page) and counts per filter.
+    await api.get('/api/notifications?limit=2&category=social').expect(200);
+    await api.get('/api/notifications?limit=2&tags=mention,reply').expect(200);
+    await api.get('/api/notifications?limit=2&data.postId=p1').expect(200);
+    await api.get('/api/notifications?limit=2&archived=true').expect(200);
+    await api.get('/api/notifications?limit=2&category=social&before=3').expect(200);
+    await api
+      .post('/api/notifications/counts', { filters: { social: { category: 'social' }, mentions: { tags: ['mention'] } } })
+      .expect(200);
+    // A scheduled send (its per-recipient cap is counted through the recipients index).
+    await postNotification(url, {
+      userIds: ['qp-a'],
+      type: 'qp.note',
+      title: 'later',
+      sendAt: new Date(Date.now() + 3_600_000).toISOString(),
+    }).expect(202);
     await api.get('/api/notifications/counts').expect(200);
     await api.post(`/api/notifications/${ids[1]}/read`).expect(200);
     await api.post(`/api/notifications/${ids[1]}/unread`).expect(200);

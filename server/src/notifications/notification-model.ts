@@ -134,6 +134,20 @@ export const GROUP_HEAD_INDEX = { key: { groupHead: 1 }, name: 'groupHead_1' } a
 /** One item per (user, key, n): the compare-and-set between publishers of the same group. */
 export const GROUP_SLOT_INDEX = { key: { groupSlot: 1 }, name: 'groupSlot_1' } as const;
 
+/**
+ * The feed's pages, newest first, by what they filter on: the inbox or the archive, a category (a tab),
+ * a tag, and the state changes "read all" and "seen all" make. MongoDB walks each in seq order and stops
+ * at the page's end. FerretDB uses an index only through its first field (userId, which every one of
+ * these already has), so there they would only cost every insert more: ensureIndexes creates them on
+ * MongoDB alone.
+ */
+export const FEED_INDEXES = [
+  { key: { userId: 1, archivedAt: 1, seq: -1 }, name: 'userId_1_archivedAt_1_seq_-1' },
+  { key: { userId: 1, category: 1, seq: -1 }, name: 'userId_1_category_1_seq_-1' },
+  { key: { userId: 1, tags: 1, seq: -1 }, name: 'userId_1_tags_1_seq_-1' },
+  { key: { userId: 1, seenAt: 1 }, name: 'userId_1_seenAt_1' },
+] as const;
+
 /** The filter that leaves known gaps out: every query that lists, counts or changes notifications has it. */
 export const NOT_A_GAP = { gap: { $exists: false } } as const;
 
