@@ -109,7 +109,7 @@ function verdict(figure: Figure): string {
   return ok === undefined ? '' : ok ? 'met' : 'MISSED';
 }
 
-/** The table printed at the end of a run (also pasted into the README). */
+/** The table printed at the end of a run (also pasted into docs/performance.md). */
 export function renderTable(report: BenchReport): string {
   if ((report.runs ?? 1) > 1) return renderMedianTable(report);
   const rows: string[][] = [['Scenario', 'Figure', 'Measured', 'Target', '']];
