@@ -1,5 +1,6 @@
 import type { HeraldNames, UserChannelMessage } from '@herald/shared';
 import type { Logger } from '../platform/logger';
+import type { Metrics } from '../platform/metrics';
 import { isCluster, publishTo, type RedisClient } from '../platform/redis-client';
 import { withTimeout } from '../platform/with-timeout';
 
@@ -24,6 +25,8 @@ export function createUserChannelPublisher(deps: {
   names: HeraldNames;
   /** @default 2000 */
   timeoutMs?: number;
+  /** Counts each message that could not be published. */
+  metrics?: Pick<Metrics, 'announceFailures'>;
 }): UserChannelPublisher {
   const { names } = deps;
   const timeoutMs = deps.timeoutMs ?? 2000;
@@ -55,9 +58,13 @@ export function createUserChannelPublisher(deps: {
         const results = await withTimeout(send(), timeoutMs, `redis publish timed out after ${timeoutMs} ms`);
         const receivers = results.map(([error, count]) => (error ? null : Number(count)));
         const failed = receivers.filter((r) => r === null).length;
-        if (failed > 0) log.warn({ failed, total: messages.length }, 'some messages were not published; clients catch up on sync');
+        if (failed > 0) {
+          deps.metrics?.announceFailures.inc(failed);
+          log.warn({ failed, total: messages.length }, 'some messages were not published; clients catch up on sync');
+        }
         return receivers;
       } catch (error) {
+        deps.metrics?.announceFailures.inc(messages.length);
         log.warn({ err: error, total: messages.length }, 'messages not published; clients catch up on sync');
         return messages.map(() => null);
       }

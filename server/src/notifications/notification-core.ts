@@ -39,7 +39,7 @@ export interface NotificationCoreDeps {
   redis: RedisClient;
   names: HeraldNames;
   logger: Logger;
-  metrics?: Pick<Metrics, 'published' | 'publishFailures'>;
+  metrics?: Pick<Metrics, 'published' | 'publishFailures' | 'announceFailures'>;
   /** Replaces the Redis user-channel publisher (tests use it to lose or watch live messages). */
   userChannel?: UserChannelPublisher;
   /** @default "auto" */
@@ -55,7 +55,8 @@ export interface NotificationCoreDeps {
  */
 export function createNotificationCore(deps: NotificationCoreDeps): NotificationCore {
   const { connection, redis, names, logger } = deps;
-  const userChannel = deps.userChannel ?? createUserChannelPublisher({ redis, logger, names });
+  const userChannel =
+    deps.userChannel ?? createUserChannelPublisher({ redis, logger, names, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
   const sequences = createSequenceAllocator({ connection, redis, logger, names });
   const cache = createFeedCache({ redis, logger, names });
   const counts = createCountFeed({ connection, cache });

@@ -89,6 +89,11 @@ export function createMetrics() {
       help: 'Connections dropped because the client stopped reading',
       registers: [registry],
     }),
+    announceFailures: new Counter({
+      name: 'herald_announce_failures_total',
+      help: 'Live messages on users channels that could not be published (the staleness check delivers what they carried)',
+      registers: [registry],
+    }),
     publishFailures: new Counter({
       name: 'herald_publish_failures_total',
       help: 'Publish calls that failed, by error code',
