@@ -63,7 +63,9 @@ function filtersOf(command: Record<string, unknown>): [collection: string, filte
  * a gateway does everything it does (publish with and without keys, mute, sync, list, count, read,
  * archive, delete, topics and their members, a user whose Redis keys were lost, a retention sweep
  * by age, per actor and per user) while the driver reports each command; then each distinct shape is
- * explained, and a collection scan fails the test. One read is left out on purpose: the `distinct` on
+ * explained, and a collection scan fails the test. Two reads are left out on purpose: the job runner's
+ * look for jobs more than a week overdue (a range on dueHour, which FerretDB cannot take through an
+ * index: once at a runner's start and every 10 minutes, over the jobs waiting, never per request), and the `distinct` on
  * userId with which a sweep refills its tracking after Redis lost it (once, not per sweep).
  */
 describe('every query the server issues uses an index', () => {
@@ -240,7 +242,8 @@ describe('every query the server issues uses an index', () => {
     }
     // The workload reached the shapes that matter (a sanity check on the capture itself).
     expect(explained.length).toBeGreaterThan(15);
-    expect(explained.filter((e) => e.scan).map((e) => e.key)).toEqual([]);
+    const overdueLook = 'find notification_jobs {"dueHour":{"$lt":"string"}}';
+    expect(explained.filter((e) => e.scan && e.key !== overdueLook).map((e) => e.key)).toEqual([]);
     // Every answer came whole: no cursor was left open on the server between commands (on FerretDB an
     // open cursor holds a SQLite connection until the client's getMore).
     expect({ openCursors, getMores }).toEqual({ openCursors: [], getMores: 0 });
