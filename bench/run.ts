@@ -201,6 +201,8 @@ async function withPublishingStack<T>(
     publisher: Awaited<ReturnType<typeof startPublisher>>;
     userIds: string[];
     cpuGroups: CpuGroup[];
+    /** Herald's Redis and database, where the per-user steps count their operations. */
+    counted?: { redisUrl: string; mongodbUri?: string };
   }) => Promise<T>,
   options: { feed?: boolean; reconnection?: boolean } = {},
 ): Promise<T> {
@@ -217,7 +219,10 @@ async function withPublishingStack<T>(
       ...(redis.pid ? { redisPid: redis.pid } : {}),
       ...(ctx.db.pid && kind.usesDatabase ? { dbPid: ctx.db.pid } : {}),
     });
-    return await run({ server, publisher, userIds: specs.map((u) => u.userId), cpuGroups: groups });
+    const counted = kind.usesDatabase
+      ? { redisUrl: redis.url, ...(server.mongodbUri ? { mongodbUri: server.mongodbUri } : {}) }
+      : undefined;
+    return await run({ server, publisher, userIds: specs.map((u) => u.userId), cpuGroups: groups, ...(counted ? { counted } : {}) });
   } finally {
     await Promise.all(ctx.workers.map((w) => w.call('closeAll', undefined)));
     await publisher.call('close', undefined).catch(() => undefined);

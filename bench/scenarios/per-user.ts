@@ -2,6 +2,7 @@ import { cpuMeter, type CpuGroup } from '../lib/cpu';
 import { progress } from '../lib/progress';
 import type { Cost, ScenarioResult } from '../lib/result';
 import type { Worker } from '../lib/rpc';
+import { opCounts } from '../lib/op-counts';
 import { concat, sleep, summarize } from '../lib/stats';
 import type { PublisherApi } from '../workers/publisher';
 import { costPerDelivery, totalReceived, type ClientWorker } from './context';
@@ -29,6 +30,10 @@ export interface RateStep {
   cpu: { name: string; percent: number }[];
   /** CPU-ms per delivered notification, per process group. */
   cost: Cost[];
+  /** Redis commands executed during the step (INFO commandstats) per notification stored. */
+  redisCommandsPerNotification?: number | undefined;
+  /** Database data commands during the step (serverStatus metrics.commands) per notification stored. */
+  databaseOpsPerNotification?: number | undefined;
 }
 
 /** The CPU-ms of everything but the client processes. */
@@ -49,6 +54,8 @@ export async function measurePerUser(ctx: {
   rates: number[];
   stepMs: number;
   cpuGroups: CpuGroup[];
+  /** Where the step's Redis commands and database operations are counted (Herald's stack). */
+  counted?: { redisUrl: string; mongodbUri?: string };
 }): Promise<ScenarioResult> {
   // One notification to everyone first: seq counters exist and every path is warm before anything is timed.
   const { received: beforeWarm } = await totalReceived(ctx.workers);
@@ -76,6 +83,7 @@ export async function measurePerUser(ctx: {
     bar.update(i, `${rate}/s`);
     await Promise.all(ctx.workers.map((w) => w.call('record', undefined)));
     const before = (await totalReceived(ctx.workers)).received;
+    const opsBefore = ctx.counted ? await opCounts(ctx.counted) : undefined;
     const meter = cpuMeter(ctx.cpuGroups);
     const started = performance.now();
     const run = await ctx.publisher.call('rate', {
@@ -87,6 +95,11 @@ export async function measurePerUser(ctx: {
     });
     const cpu = meter.stop();
     const seconds = (performance.now() - started) / 1000;
+    const opsAfter = ctx.counted ? await opCounts(ctx.counted) : undefined;
+    const perNotification = (before: number | null | undefined, after: number | null | undefined) =>
+      before === null || before === undefined || after === null || after === undefined || run.completed === 0
+        ? undefined
+        : (after - before) / run.completed;
     // Whatever was stored is pushed; give stragglers a moment before counting.
     for (let waited = 0; waited < 5000 && (await totalReceived(ctx.workers)).received - before < run.completed; waited += 50)
       await sleep(50);
@@ -109,6 +122,8 @@ export async function measurePerUser(ctx: {
       publisherSyscallsPerCall: run.syscallsPerCall,
       cpu,
       cost: costPerDelivery(cpu, seconds, latencies.length),
+      redisCommandsPerNotification: perNotification(opsBefore?.redis, opsAfter?.redis),
+      databaseOpsPerNotification: perNotification(opsBefore?.database, opsAfter?.database),
     };
     steps.push(step);
     // Past saturation every further step only queues more: stop.
@@ -119,6 +134,9 @@ export async function measurePerUser(ctx: {
   const passing = steps.filter((s) => s.p99 <= P99_TARGET_MS && s.delivered >= s.offered * 0.95 && s.lost === 0 && s.failed === 0);
   const best = passing.at(-1);
   const top = steps.reduce((a, b) => (b.delivered > a.delivered ? b : a));
+  // The operation counts at 2,000/s where the run reached it, else at the highest rate it stepped to.
+  const counted = steps.find((s) => s.offered === 2000) ?? steps.filter((s) => s.redisCommandsPerNotification !== undefined).at(-1);
+  const countedAt = counted ? ` (at ${counted.offered}/s, background checks included)` : '';
   const lastStep = steps.at(-1)!;
   const system = ctx.system ?? 'Herald';
   return {
@@ -148,6 +166,28 @@ export async function measurePerUser(ctx: {
         target: { op: '<=', value: 0.1 },
         note: 'at the highest passing rate: server, publisher, Redis and database CPU over the step divided by the notifications delivered (client processes left out)',
       },
+      ...(counted?.redisCommandsPerNotification === undefined
+        ? []
+        : [
+            {
+              label: 'Redis commands per notification',
+              value: counted.redisCommandsPerNotification,
+              unit: '',
+              target: { op: '<=' as const, value: 2 },
+              note: `INFO commandstats before and after the step${countedAt}`,
+            },
+          ]),
+      ...(counted?.databaseOpsPerNotification === undefined
+        ? []
+        : [
+            {
+              label: 'database operations per notification',
+              value: counted.databaseOpsPerNotification,
+              unit: '',
+              target: { op: '<=' as const, value: 1 },
+              note: `serverStatus metrics.commands before and after the step${countedAt}`,
+            },
+          ]),
       {
         label: 'lost (stored, never pushed) or failed',
         value: steps.reduce((n, s) => n + Math.max(0, s.lost) + s.failed, 0),
