@@ -6,20 +6,29 @@ const REDIS_HOUSEKEEPING = new Set(['info', 'client', 'ping', 'hello', 'select',
 /** The database commands that read or write data (driver handshakes, pings and status reads are left out). */
 const DATABASE_DATA_COMMANDS = ['insert', 'update', 'delete', 'find', 'findAndModify', 'aggregate', 'count', 'distinct', 'getMore'];
 
-/** Redis's commands executed so far, summed from INFO commandstats (housekeeping left out). */
-export async function redisCommandCount(redisUrl: string): Promise<number> {
+/** Redis's commands executed so far, by name, from INFO commandstats (housekeeping left out). */
+export async function redisCommandCounts(redisUrl: string): Promise<Record<string, number>> {
   const client = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await client.connect();
     const info = await client.info('commandstats');
-    let total = 0;
+    const counts: Record<string, number> = {};
     for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-      if (!REDIS_HOUSEKEEPING.has(match[1]!.split('|')[0]!)) total += Number(match[2]);
+      if (!REDIS_HOUSEKEEPING.has(match[1]!.split('|')[0]!)) counts[match[1]!] = Number(match[2]);
     }
-    return total;
+    return counts;
   } finally {
     client.disconnect();
   }
+}
+
+/** Per command, how many more ran in `after` than in `before`, divided by `per`; the busiest first. */
+export function commandsPer(before: Record<string, number>, after: Record<string, number>, per: number): Record<string, number> {
+  const rows = Object.entries(after)
+    .map(([name, calls]) => [name, (calls - (before[name] ?? 0)) / per] as const)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1]);
+  return Object.fromEntries(rows.map(([name, n]) => [name, Math.round(n * 1000) / 1000]));
 }
 
 /**
@@ -40,10 +49,13 @@ export async function databaseOpCount(mongodbUri: string): Promise<number | null
 }
 
 /** Both counts at once, for a before-and-after around a step. */
-export async function opCounts(env: { redisUrl: string; mongodbUri?: string }): Promise<{ redis: number; database: number | null }> {
-  const [redis, database] = await Promise.all([
-    redisCommandCount(env.redisUrl),
+export async function opCounts(env: {
+  redisUrl: string;
+  mongodbUri?: string;
+}): Promise<{ redis: number; redisByCommand: Record<string, number>; database: number | null }> {
+  const [redisByCommand, database] = await Promise.all([
+    redisCommandCounts(env.redisUrl),
     env.mongodbUri ? databaseOpCount(env.mongodbUri) : Promise.resolve(null),
   ]);
-  return { redis, database };
+  return { redis: Object.values(redisByCommand).reduce((sum, n) => sum + n, 0), redisByCommand, database };
 }

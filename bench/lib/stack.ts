@@ -79,6 +79,8 @@ export async function startGateways(count: number, env: { mongodbUri: string; re
           SERVICE_TOKEN,
           NODE_ENV: 'production',
           LOG_LEVEL: 'warn',
+          // The bench signs 6-hour tokens; a production gateway is told the longest it accepts.
+          AUTH_MAX_TOKEN_LIFETIME_SECONDS: String(24 * 3600),
           // Thousands of clients from 127.0.0.1 are one address to the per-address budgets: those are off.
           RATE_LIMIT_IP_HANDSHAKES: 'off',
           RATE_LIMIT_IP_REQUESTS: 'off',

@@ -2,7 +2,7 @@ import { cpuMeter, type CpuGroup } from '../lib/cpu';
 import { progress } from '../lib/progress';
 import type { Cost, ScenarioResult } from '../lib/result';
 import type { Worker } from '../lib/rpc';
-import { opCounts } from '../lib/op-counts';
+import { commandsPer, opCounts } from '../lib/op-counts';
 import { concat, sleep, summarize } from '../lib/stats';
 import type { PublisherApi } from '../workers/publisher';
 import { costPerDelivery, totalReceived, type ClientWorker } from './context';
@@ -34,6 +34,8 @@ export interface RateStep {
   redisCommandsPerNotification?: number | undefined;
   /** Database data commands during the step (serverStatus metrics.commands) per notification stored. */
   databaseOpsPerNotification?: number | undefined;
+  /** The Redis commands per notification by name (EVALSHA, PUBLISH, …), the busiest first. */
+  redisCommandsByName?: Record<string, number> | undefined;
 }
 
 /** The CPU-ms of everything but the client processes. */
@@ -124,6 +126,10 @@ export async function measurePerUser(ctx: {
       cost: costPerDelivery(cpu, seconds, latencies.length),
       redisCommandsPerNotification: perNotification(opsBefore?.redis, opsAfter?.redis),
       databaseOpsPerNotification: perNotification(opsBefore?.database, opsAfter?.database),
+      redisCommandsByName:
+        opsBefore && opsAfter && run.completed > 0
+          ? commandsPer(opsBefore.redisByCommand, opsAfter.redisByCommand, run.completed)
+          : undefined,
     };
     steps.push(step);
     // Past saturation every further step only queues more: stop.
