@@ -5,7 +5,6 @@ import { defaultLimits, parseRate, RATE_VARIABLES, type Limits, type RateName } 
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/** Words of placeholder secrets (in docs, examples and tutorials): refused in production. */
 /** TRUST_PROXY as proxy-addr (express's `trust proxy`) reads it; it throws on anything else. */
 function isTrustList(value: string): boolean {
   try {
@@ -37,6 +36,7 @@ function rateVariables() {
   ) as Record<(typeof RATE_VARIABLES)[RateName], z.ZodType<Limits['rates'][RateName], string | undefined>>;
 }
 
+/** Words of placeholder secrets (in docs, examples and tutorials): refused in production. */
 const PLACEHOLDER = /change-?me|replace-?me|example|placeholder|secret|password/i;
 
 /** A secret that looks chosen by hand: a placeholder, or too few distinct characters to be random. */
