@@ -5,7 +5,7 @@ import type { Logger } from './platform/logger';
 import { idempotencyModel } from './notifications/idempotency';
 import { jobModel } from './notifications/scheduled-jobs';
 import { DEDUPE_INDEX, FEED_INDEXES, GROUP_HEAD_INDEX, GROUP_SLOT_INDEX, notificationModel } from './notifications/notification-model';
-import { databaseTraits } from './platform/db-traits';
+import { databaseTraits } from './storage/database-traits';
 import { preferenceModel } from './preferences/preference-model';
 import { topicModels } from './topics/topic-model';
 

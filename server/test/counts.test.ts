@@ -1,6 +1,6 @@
 import mongoose from 'mongoose';
 import { createCountFeed } from '../src/notifications/notification-counts';
-import { databaseTraits } from '../src/platform/db-traits';
+import { databaseTraits } from '../src/storage/database-traits';
 import { useTestStack } from './support/stack';
 
 describe('counting unread and unseen in the database', () => {

@@ -1,6 +1,6 @@
 import mongoose from 'mongoose';
 import { freshMongoUri } from './support/services';
-import { databaseTraits } from '../src/platform/db-traits';
+import { databaseTraits } from '../src/storage/database-traits';
 import { isCollectionScan } from './support/database';
 
 /**

@@ -12,7 +12,7 @@ const isRoutes = (f: string) => f.endsWith('-routes.ts') && !f.startsWith('demo/
 const FLOORS: [floor: string, test: (file: string) => boolean][] = [
   ['platform', (f) => /^(platform|local-services|security)\//.test(f) || f === 'config.ts' || f === 'config-schema.ts'],
   ['channels', (f) => f.startsWith('channels/')],
-  ['domain', (f) => /^(notifications|preferences|topics|events)\//.test(f) && !isRoutes(f)],
+  ['domain', (f) => /^(notifications|preferences|topics|events|storage)\//.test(f) && !isRoutes(f)],
   ['edges', (f) => /^(realtime|http|auth)\//.test(f) || isRoutes(f)],
   ['composition', () => true],
 ];

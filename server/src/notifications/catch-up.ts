@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import mongoose, { type Connection, type Types } from 'mongoose';
 import { SYNC_PAGE_BYTES, SYNC_PAGE_SIZE, type Notification, type SyncResult } from '@herald/shared';
 import { burstSchedule } from '../platform/burst-schedule';
-import { databaseTraits } from '../platform/db-traits';
+import { databaseTraits } from '../storage/database-traits';
 import type { RedisClient } from '../platform/redis-client';
 import { isDuplicateKey } from '../platform/errors';
 import type { FeedCache } from './feed-cache';

@@ -5,7 +5,7 @@ import type { Logger } from '../platform/logger';
 import type { RedisClient } from '../platform/redis-client';
 import type { FeedCache } from './feed-cache';
 import { expiredKeyDays, idempotencyModel } from './idempotency';
-import { countNotifications } from './notification-counts';
+import { countNotifications } from '../storage/notification-reads';
 import { notificationModel } from './notification-model';
 import { recordSeqFloors } from './sequence';
 

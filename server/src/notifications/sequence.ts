@@ -1,10 +1,9 @@
 import mongoose, { Schema, type Connection, type Model } from 'mongoose';
 import type { HeraldNames } from '@herald/shared';
-import { databaseTraits } from '../platform/db-traits';
+import { newestStoredSeqs } from '../storage/notification-reads';
 import type { Logger } from '../platform/logger';
 import type { RedisClient } from '../platform/redis-client';
 import { withTimeout } from '../platform/with-timeout';
-import { notificationModel } from './notification-model';
 import { heraldModel } from '../platform/collections';
 
 interface FloorDoc {
@@ -93,7 +92,6 @@ export function createSequenceAllocator(deps: {
   /** Give up on Redis after this long and use the database. @default 1000 */
   timeoutMs?: number;
 }): SequenceAllocator {
-  const Notification = notificationModel(deps.connection);
   const Floor = sequenceFloorModel(deps.connection);
   const timeoutMs = deps.timeoutMs ?? 1000;
   const log = deps.logger.child({ module: 'sequence' });
@@ -111,16 +109,7 @@ export function createSequenceAllocator(deps: {
     const raise = (userId: string, seq: number) => result.set(userId, Math.max(result.get(userId) ?? 0, seq));
     const recorded = await Floor.find({ _id: mongoose.trusted({ $in: userIds }) }).lean();
     for (const doc of recorded) raise(doc._id, doc.seq);
-    const traits = await databaseTraits(deps.connection);
-    if (traits.secondaryIndexes || traits.sortedLimits) {
-      // One index probe per user.
-      const newest = await Promise.all(userIds.map((userId) => Notification.findOne({ userId }, { seq: 1 }).sort({ seq: -1 }).lean()));
-      newest.forEach((doc, i) => doc && raise(userIds[i]!, doc.seq));
-    } else {
-      // Without secondary indexes every filter reads the collection: read it once for all of them.
-      const docs = await Notification.find({ userId: mongoose.trusted({ $in: userIds }) }, { userId: 1, seq: 1 }).lean();
-      for (const doc of docs) raise(doc.userId, doc.seq);
-    }
+    for (const [userId, seq] of await newestStoredSeqs(deps.connection, userIds)) raise(userId, seq);
     return result;
   }
 
