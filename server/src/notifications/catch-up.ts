@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import mongoose, { type Connection, type Types } from 'mongoose';
 import { SYNC_PAGE_BYTES, SYNC_PAGE_SIZE, type Notification, type SyncResult } from '@herald/shared';
 import { burstSchedule } from '../platform/burst-schedule';
-import { databaseTraits } from '../storage/database-traits';
+import { windowsReadById } from '../storage/notification-reads';
 import type { RedisClient } from '../platform/redis-client';
 import { isDuplicateKey } from '../platform/errors';
 import type { FeedCache } from './feed-cache';
@@ -188,7 +188,7 @@ export function createCatchUp(deps: {
     const fromCache: Slot[] = cached.flatMap((n) => (n ? [{ seq: n.seq, notification: n, createdAt: Date.parse(n.createdAt) }] : []));
     if (missing.length === 0) return { slots: fromCache, cachedOnly: true };
     const mode = deps.syncReads ?? 'auto';
-    const byId = mode === 'by-id' || (mode === 'auto' && !(await databaseTraits(deps.connection)).secondaryIndexes);
+    const byId = mode === 'by-id' || (mode === 'auto' && (await windowsReadById(deps.connection)));
     if (!byId) return undefined;
     const found = await Promise.all(missing.map((seq) => Notification.findById(notificationId(userId, seq)).lean<NotificationDoc>()));
     const fromDb = found.filter((doc): doc is NotificationDoc => doc !== null && doc.userId === userId).map(toSlot);

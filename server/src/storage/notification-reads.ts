@@ -71,3 +71,14 @@ export async function newestStoredSeqs(connection: Connection, userIds: string[]
   }
   return newest;
 }
+
+/**
+ * Whether a short window of a user's seqs is cheaper read by `_id` (one lookup each; ids follow from
+ * (userId, seq)) than by a range query: on FerretDB a range evaluates every document of the user.
+ *
+ * @example
+ * if (await windowsReadById(connection)) docs = await Promise.all(seqs.map((seq) => Notification.findById(notificationId(userId, seq))));
+ */
+export async function windowsReadById(connection: Connection): Promise<boolean> {
+  return !(await databaseTraits(connection)).secondaryIndexes;
+}
