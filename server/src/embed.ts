@@ -24,7 +24,8 @@ import {
 } from './platform/redis-client';
 import type { IoServer } from './realtime/io-server';
 import type { Limits } from './security/limits';
-import type { TopicPolicy, TopicService } from './topics/topic-service';
+import type { TopicPolicy } from './topics/topic-rules';
+import type { TopicService } from './topics/topic-service';
 
 /**
  * How attachHerald joins a host application.

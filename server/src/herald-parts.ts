@@ -23,7 +23,8 @@ import { preferenceModel } from './preferences/preference-model';
 import { createIoServer, type RealtimeServer } from './realtime/io-server';
 import { withDefaultLimits, type Limits } from './security/limits';
 import { createRateLimiters } from './security/rate-limiters';
-import { createTopicService, type TopicPolicy, type TopicService } from './topics/topic-service';
+import type { TopicPolicy } from './topics/topic-rules';
+import { createTopicService, type TopicService } from './topics/topic-service';
 
 /**
  * What one Herald instance is built from, standalone (createGateway) or inside a host (attachHerald).

@@ -21,7 +21,7 @@ export { createRedisClient, type RedisClient } from './platform/redis-client';
 export type { HostLogger, Logger } from './platform/logger';
 export type { Authenticate, AuthContext } from './auth/authenticate';
 export type { TokenVerifierOptions } from './auth/token-verifier';
-export type { TopicPolicy } from './topics/topic-service';
+export type { TopicPolicy } from './topics/topic-rules';
 export type { RetentionPolicy } from './notifications/retention';
 export { defaultLimits, type Limits, type Rate, type RateName } from './security/limits';
 

@@ -2,8 +2,6 @@ import mongoose, { type Connection } from 'mongoose';
 import {
   createTopicSchema,
   topicMessageInputSchema,
-  topicNameSchema,
-  userIdSchema,
   type HeraldNames,
   type JsonObject,
   type TopicChannelMessage,
@@ -14,23 +12,8 @@ import type { Logger } from '../platform/logger';
 import { publishTo, type RedisClient } from '../platform/redis-client';
 import { withTimeout } from '../platform/with-timeout';
 import type { UserChannelPublisher } from '../channels/user-channel-publisher';
-import { topicModels, type TopicDoc, type TopicMemberDoc } from './topic-model';
-
-/**
- * Decides whether a user may subscribe to a topic. `info` is null when no such topic was created.
- *
- * @example
- * const topicPolicy: TopicPolicy = ({ topic, info, isMember }) => topic.startsWith('public:') || (info !== null && isMember);
- */
-export type TopicPolicy = (request: {
-  userId: string;
-  topic: string;
-  info: TopicInfo | null;
-  isMember: boolean;
-}) => boolean | Promise<boolean>;
-
-/** Created topics only: public ones are open to every signed-in user, private ones to members a backend added. */
-export const defaultTopicPolicy: TopicPolicy = ({ info, isMember }) => info !== null && (info.visibility === 'public' || isMember);
+import { topicModels, type TopicMemberDoc } from './topic-model';
+import { defaultTopicPolicy, parseMember, parseTopic, toInfo, type TopicPolicy } from './topic-rules';
 
 /** How long a found topic is taken as existing without reading it again, and how many are kept. */
 const TOPIC_CACHE_MS = 60_000;
@@ -44,23 +27,6 @@ export interface PublishToTopicOptions {
   excludeUserId?: string;
   /** Leave out this one socket. */
   excludeSocketId?: string;
-}
-
-function toInfo(doc: TopicDoc): TopicInfo {
-  return { name: doc._id, visibility: doc.visibility, systemEvents: doc.systemEvents };
-}
-
-function parseTopic(topic: unknown): string {
-  const parsed = topicNameSchema.safeParse(topic);
-  if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'topic');
-  return parsed.data;
-}
-
-/** A member as a backend names them: the id checked like every user id Herald takes. */
-function parseMember(user: { id: string; name?: string }): { id: string; name?: string } {
-  const parsed = userIdSchema.safeParse(user?.id);
-  if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'user id');
-  return typeof user.name === 'string' ? { id: parsed.data, name: user.name } : { id: parsed.data };
 }
 
 /**
