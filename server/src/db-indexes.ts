@@ -1,7 +1,6 @@
 import type { Connection } from 'mongoose';
-import { migrateIdempotencyKeyDays, migrateLegacyUserIds, refuseForeignCollections } from './db-migrations';
+import { refuseForeignCollections } from './db-guard';
 import { useCollectionPrefix } from './platform/collections';
-import type { Logger } from './platform/logger';
 import { idempotencyModel } from './notifications/idempotency';
 import { jobModel } from './notifications/scheduled-jobs';
 import { DEDUPE_INDEX, FEED_INDEXES, GROUP_HEAD_INDEX, GROUP_SLOT_INDEX, notificationModel } from './notifications/notification-model';
@@ -18,13 +17,11 @@ import { topicModels } from './topics/topic-model';
 export interface EnsureIndexesOptions {
   /** Names Herald's collections `<prefix>notifications`, … (see useCollectionPrefix). @default "" */
   collectionPrefix?: string;
-  logger?: Logger;
 }
 
 /**
  * Prepares the database at start: refuses collections that belong to another
- * app (see refuseForeignCollections), rewrites user ids stored as ObjectIds by an
- * older version (see migrateLegacyUserIds), then creates every index Herald's
+ * app (see refuseForeignCollections), then creates every index Herald's
  * own collections rely on, above all the unique (userId, seq). autoIndex is off
  * (no surprise index builds in production); creating an index that exists is a
  * no-op. Collections of the demo are indexed by installDemo, only where it runs.
@@ -33,14 +30,11 @@ export interface EnsureIndexesOptions {
  * do), or from your own migration step.
  *
  * @example
- * await ensureIndexes(mongoose.connection, { collectionPrefix: 'herald_', logger }); // before the first publish
+ * await ensureIndexes(mongoose.connection, { collectionPrefix: 'herald_' }); // before the first publish
  */
 export async function ensureIndexes(connection: Connection, options: EnsureIndexesOptions = {}): Promise<void> {
   if (options.collectionPrefix !== undefined) useCollectionPrefix(connection, options.collectionPrefix);
-  const logger = options.logger;
   await refuseForeignCollections(connection);
-  await migrateLegacyUserIds(connection, logger);
-  await migrateIdempotencyKeyDays(connection);
   const { Topic, TopicMember } = topicModels(connection);
   const models = [
     notificationModel(connection),

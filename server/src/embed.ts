@@ -197,7 +197,6 @@ export async function attachHerald(options: AttachHeraldOptions): Promise<Embedd
   try {
     if (options.ensureIndexes ?? true) {
       await ensureIndexes(connection, {
-        logger,
         ...(collectionPrefix !== undefined ? { collectionPrefix } : {}),
       });
     }

@@ -80,7 +80,6 @@ export async function createHeraldPublisher(options: HeraldPublisherOptions): Pr
   redis.on('error', onRedisError);
   try {
     await ensureIndexes(connection, {
-      logger,
       ...(options.collectionPrefix !== undefined ? { collectionPrefix: options.collectionPrefix } : {}),
     });
   } catch (error) {

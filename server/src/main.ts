@@ -117,11 +117,11 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
     await connection.close().catch(() => undefined);
   };
 
-  // Connected, the database checked as Herald's, migrated and indexed, before anything is built on it.
+  // Connected, the database checked as Herald's and indexed, before anything is built on it.
   await (async () => {
     await connection.asPromise();
     await demo?.refuseForeignUsers(connection);
-    await ensureIndexes(connection, { logger, collectionPrefix: config.collectionPrefix });
+    await ensureIndexes(connection, { collectionPrefix: config.collectionPrefix });
   })().catch(async (error: unknown) => {
     await closeClients();
     throw error;

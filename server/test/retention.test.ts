@@ -2,7 +2,6 @@ import { createLogger } from '../src/platform/logger';
 import { createFeedCache, type FeedCache } from '../src/notifications/feed-cache';
 import { createRetentionSweeper, type RetentionPolicy } from '../src/notifications/retention';
 import { utcDay } from '../src/notifications/idempotency';
-import { migrateIdempotencyKeyDays } from '../src/db-migrations';
 import { login } from './support/http';
 import { storedNotifications } from './support/database';
 import { useTestStack } from './support/stack';
@@ -127,17 +126,10 @@ describe('retention', () => {
       key('k-yesterday', daysAgo(1)),
       key('k-today', new Date()),
     ]);
-    // Written by an older version: no day. The migration gives it today's, once.
-    await keys.insertOne({ _id: 'k-legacy', requestHash: 'h', state: 'done', createdAt: daysAgo(5), claimedAt: daysAgo(5) });
-    await stack.inspector.collection<{ _id: string }>('notification_migrations').deleteOne({ _id: 'idempotency-key-days' });
-    expect(await migrateIdempotencyKeyDays(stack.inspector)).toBe(1);
-    expect(await migrateIdempotencyKeyDays(stack.inspector)).toBe(0);
 
     expect(await sweeper({ maxAgeDays: 30 }).runOnce()).toMatchObject({ idempotencyKeys: 2 });
-    const left = (await keys.find({ _id: { $in: ['k-3-days', 'k-40-days', 'k-yesterday', 'k-today', 'k-legacy'] } }).toArray()).map(
-      (k) => k._id,
-    );
-    expect(left.sort()).toEqual(['k-legacy', 'k-today', 'k-yesterday']);
+    const left = (await keys.find({ _id: { $in: ['k-3-days', 'k-40-days', 'k-yesterday', 'k-today'] } }).toArray()).map((k) => k._id);
+    expect(left.sort()).toEqual(['k-today', 'k-yesterday']);
   });
 
   it('one instance sweeps per interval: a second sweeper sharing the lock skips', async () => {

@@ -92,14 +92,6 @@ export function requestHash(value: unknown): string {
 }
 
 /**
- * How keys recorded before the canonical form were hashed (JSON as parsed). Accepted as the same request
- * too, so a retry in flight across an upgrade is replayed rather than refused; keys live 24 hours.
- */
-export function legacyRequestHash(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
-}
-
-/**
  * JSON with every object's keys in sorted order, so the same request sent with its keys in another
  * order (as JSON libraries and hand-written bodies do) hashes the same.
  */
@@ -141,9 +133,9 @@ export type Claim = { kind: 'first'; plan: PublishPlan | null; claimedAt: Date }
 export interface IdempotencyStore {
   /**
    * `first` (with the plan of an earlier attempt, if any) for the attempt that holds the key; else a
-   * replay or a 409. `sameAs` are other hashes of the same request (an older hashing of it).
+   * replay or a 409.
    */
-  claim(key: string, hash: string, sameAs?: string[]): Promise<Claim>;
+  claim(key: string, hash: string): Promise<Claim>;
   /** Records the plan before anything is inserted; refuses (409) when another attempt has taken the key over. */
   plan(key: string, claimedAt: Date, plan: PublishPlan): Promise<void>;
   /** The attempt stored these: later requests with the key replay them. */
@@ -170,7 +162,7 @@ export function createIdempotencyStore(connection: Connection): IdempotencyStore
     return taken ? { kind: 'first', plan: taken.plan ?? null, claimedAt } : null;
   }
 
-  async function claim(key: string, hash: string, sameAs: string[] = []): Promise<Claim> {
+  async function claim(key: string, hash: string): Promise<Claim> {
     const deadline = Date.now() + MAX_WAIT_MS;
     for (;;) {
       try {
@@ -182,7 +174,7 @@ export function createIdempotencyStore(connection: Connection): IdempotencyStore
       }
       const existing = await Keys.findById(key).lean();
       if (!existing) continue; // expired meanwhile: try to claim it
-      if (existing.requestHash !== hash && !sameAs.includes(existing.requestHash)) {
+      if (existing.requestHash !== hash) {
         throw keyConflict();
       }
       if (existing.state === 'done') {

@@ -12,7 +12,7 @@ import { AppError, ValidationError, toAppError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import { withDatabaseDeadline } from '../platform/deadline';
 import type { Metrics } from '../platform/metrics';
-import { keyConflict, legacyRequestHash, requestHash, type Completed, type IdempotencyStore } from './idempotency';
+import { keyConflict, requestHash, type Completed, type IdempotencyStore } from './idempotency';
 import { notificationModel } from './notification-model';
 import type { CountFeed } from './notification-counts';
 import type { GroupSpec } from './notification-groups';
@@ -116,10 +116,10 @@ export function createNotificationPublisher(deps: {
     userIds: string[],
     content: NotificationContent,
     group: GroupSpec | undefined,
-    hashes: { hash: string; sameAs: string[] },
+    hash: string,
   ): Promise<Stored> {
     if (key === undefined) return { kind: 'stored', ...(await deps.writer.store(userIds, content, { group })) };
-    const claim = await deps.idempotency.claim(key, hashes.hash, hashes.sameAs);
+    const claim = await deps.idempotency.claim(key, hash);
     if (claim.kind === 'replay') return { kind: 'replay', result: await replay(claim) };
     let result: StoreResult;
     try {
@@ -243,13 +243,10 @@ export function createNotificationPublisher(deps: {
     // still there when it ends announces the notifications: the caller, or (after a 503) the background.
     const answer: { owner: 'undecided' | 'caller' | 'background' } = { owner: 'undecided' };
     // Recipients are a set (duplicates are ignored), so their order is not part of the request either.
-    const hashes =
-      key === undefined
-        ? { hash: '', sameAs: [] }
-        : { hash: requestHash({ ...parsed.data, userIds: [...new Set(userIds)].sort() }), sameAs: [legacyRequestHash(parsed.data)] };
+    const hash = key === undefined ? '' : requestHash({ ...parsed.data, userIds: [...new Set(userIds)].sort() });
     // A second's leeway: a time that is already (nearly) here sends now.
-    if (sendAt && Date.parse(sendAt) > publishedAt + 1000) return schedule(parsed.data, new Date(sendAt), key, hashes.hash);
-    const storing = store(key, userIds, content, group, hashes).then(async (outcome) => {
+    if (sendAt && Date.parse(sendAt) > publishedAt + 1000) return schedule(parsed.data, new Date(sendAt), key, hash);
+    const storing = store(key, userIds, content, group, hash).then(async (outcome) => {
       if (outcome.kind === 'stored') await recordExpiry(outcome.stored, content.expiresAt);
       if (answer.owner === 'undecided') answer.owner = 'caller';
       else if (outcome.kind === 'stored') {
