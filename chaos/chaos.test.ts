@@ -303,7 +303,7 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
         try {
           await connection.db!.admin().ping();
           const pinged = Date.now() - started;
-          await connection.db!.collection('notification_migrations').findOne({}, { maxTimeMS: 5000 });
+          await connection.db!.collection('notification_sequences').findOne({}, { maxTimeMS: 5000 });
           return `ping ${pinged} ms, read ${Date.now() - started} ms`;
         } finally {
           await connection.close();
