@@ -38,6 +38,10 @@ export interface RateStep {
   redisCommandsByName?: Record<string, number> | undefined;
 }
 
+/** An operation count as a figure with its target (at most `most`), or nothing where it was not counted. */
+const countFigure = (label: string, value: number | undefined, most: number, note: string) =>
+  value === undefined ? [] : [{ label, value, unit: '', target: { op: '<=' as const, value: most }, note }];
+
 /** The CPU-ms of everything but the client processes. */
 const stackCost = (cost: Cost[]) => cost.filter((c) => c.name !== 'client processes').reduce((sum, c) => sum + c.msPerDelivery, 0);
 
@@ -172,28 +176,18 @@ export async function measurePerUser(ctx: {
         target: { op: '<=', value: 0.1 },
         note: 'at the highest passing rate: server, publisher, Redis and database CPU over the step divided by the notifications delivered (client processes left out)',
       },
-      ...(counted?.redisCommandsPerNotification === undefined
-        ? []
-        : [
-            {
-              label: 'Redis commands per notification',
-              value: counted.redisCommandsPerNotification,
-              unit: '',
-              target: { op: '<=' as const, value: 2 },
-              note: `INFO commandstats before and after the step${countedAt}`,
-            },
-          ]),
-      ...(counted?.databaseOpsPerNotification === undefined
-        ? []
-        : [
-            {
-              label: 'database operations per notification',
-              value: counted.databaseOpsPerNotification,
-              unit: '',
-              target: { op: '<=' as const, value: 1 },
-              note: `serverStatus metrics.commands before and after the step${countedAt}`,
-            },
-          ]),
+      ...countFigure(
+        'Redis commands per notification',
+        counted?.redisCommandsPerNotification,
+        2,
+        `INFO commandstats before and after the step${countedAt}`,
+      ),
+      ...countFigure(
+        'database operations per notification',
+        counted?.databaseOpsPerNotification,
+        1,
+        `serverStatus metrics.commands before and after the step${countedAt}`,
+      ),
       {
         label: 'lost (stored, never pushed) or failed',
         value: steps.reduce((n, s) => n + Math.max(0, s.lost) + s.failed, 0),
