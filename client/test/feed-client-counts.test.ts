@@ -1,10 +1,10 @@
-import type { Notification, NotificationCounts, SyncResult } from '@herald/shared';
+import type { FeedCounts, Notification, SyncResult } from '@herald/shared';
 import { FeedClient, type FeedSocket } from '../src/notifications/core/feed-client';
 
 /**
- * Counts and live notifications racing, with a scripted socket: the server's counts are taken at one
- * moment, a live notification lands just before or after, and the client must end with the server's
- * count, not one more or one less. (The chaos test shows the same end to end.)
+ * Counts and live notifications racing, with a scripted socket: the server's counts are taken at a
+ * position of the feed, a live notification lands just before or after, and the client must end with
+ * the server's count, not one more or one less. (The chaos test shows the same end to end.)
  */
 type Listener = (...args: unknown[]) => void;
 
@@ -48,175 +48,81 @@ function notification(seq: number): Notification {
   };
 }
 
-const counts = (unread: number): NotificationCounts => ({ unread, unseen: unread });
+const counts = (unread: number, atSeq: number): FeedCounts => ({ unread, unseen: unread, atSeq });
 const settle = () => new Promise((resolve) => setImmediate(resolve));
+const answer = (notifications: Notification[], settledSeq: number, unread: number): SyncResult => ({
+  notifications,
+  hasMore: false,
+  settledSeq,
+  counts: counts(unread, settledSeq),
+});
 
-describe('FeedClient counts against live notifications', () => {
-  afterEach(() => jest.useRealTimers());
-
-  it('a live notification that lands while a sync is in flight makes the client ask again, and it ends on the later counts', async () => {
+describe('FeedClient counts at a position, against live notifications', () => {
+  it('a live notification that lands while a sync is in flight is counted once, with no second sync', async () => {
     const { socket, syncs, emit } = scriptedSocket();
     const client = new FeedClient(socket);
     await settle();
-    syncs[0]!.answer({ notifications: [], hasMore: false, settledSeq: 0, counts: counts(0) });
-    await settle();
-    // A resync hint starts a sync; the server counts (0 unread) before #1 is stored, and #1's live
-    // message (no gap: it is next in line) arrives before the answer.
-    emit('notifications:resync');
-    expect(syncs).toHaveLength(2);
+    // Stored before the server read: the sync's counts (at 1) include it, and its live message is held.
     emit('notification', notification(1));
-    syncs[1]!.answer({ notifications: [], hasMore: false, settledSeq: 0, counts: counts(0) });
+    syncs[0]!.answer(answer([notification(1)], 1, 1));
     await settle();
-    // Taken as it is, the answer would leave 0 unread with 1 held: the client asks once more.
-    expect(syncs).toHaveLength(3);
-    expect(syncs[2]!.afterSeq).toBe(1);
-    syncs[2]!.answer({ notifications: [], hasMore: false, settledSeq: 1, counts: counts(1) });
-    await settle();
-    expect(client.state.items.map((n) => n.seq)).toEqual([1]);
     expect(client.state.unread).toBe(1);
-    expect(syncs).toHaveLength(3);
+    // Stored after the server read: above the counts' position, so added to them.
+    emit('notification', notification(2));
+    expect(client.state.unread).toBe(2);
+    expect(syncs).toHaveLength(1);
   });
 
-  it('a catch-up that brings new notifications asks once more to settle the counts, unless the server says they cover the answer', async () => {
-    for (const covered of [false, true]) {
-      const { socket, syncs } = scriptedSocket();
-      const client = new FeedClient(socket);
-      await settle();
-      syncs[0]!.answer({
-        notifications: [notification(1), notification(2)],
-        hasMore: false,
-        settledSeq: 2,
-        counts: counts(2),
-        ...(covered ? { countsCoverAnswer: true as const } : {}),
-      });
-      await settle();
-      expect(client.state.items.map((n) => n.seq)).toEqual([2, 1]);
-      expect(client.state.unread).toBe(2);
-      if (covered) {
-        expect(syncs).toHaveLength(1);
-      } else {
-        expect(syncs).toHaveLength(2);
-        expect(syncs[1]!.afterSeq).toBe(2);
-        syncs[1]!.answer({ notifications: [], hasMore: false, settledSeq: 2, counts: counts(2) });
-        await settle();
-        expect(syncs).toHaveLength(2);
-      }
-      client.close();
-    }
-  });
-
-  it('when every pass of a sync is overtaken by a live notification, it syncs again a moment later and ends on the server counts', async () => {
-    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+  it('what a sync returns above a seq still being stored is added to counts taken below it', async () => {
     const { socket, syncs, emit } = scriptedSocket();
     const client = new FeedClient(socket);
     await settle();
-    syncs[0]!.answer({ notifications: [], hasMore: false, settledSeq: 0, counts: counts(0) });
+    // 2 is being stored: the server settles (and counts) up to 1, and returns 3.
+    syncs[0]!.answer(answer([notification(1), notification(3)], 1, 1));
     await settle();
+    expect(client.state).toMatchObject({ lastSeq: 1, unread: 2 });
+    // 2 lands and arrives live: above the counts' position, so one more.
+    emit('notification', notification(2));
+    expect(client.state).toMatchObject({ lastSeq: 3, unread: 3 });
+    expect(syncs).toHaveLength(1);
+  });
+
+  it('pushed counts past the watermark (a seq up to them may still be being stored) are followed by one sync', async () => {
+    const { socket, syncs, emit } = scriptedSocket();
+    const client = new FeedClient(socket);
+    await settle();
+    syncs[0]!.answer(answer([notification(1)], 1, 1));
+    await settle();
+    // Another device read nothing; a publish took seq 2 and its insert is in flight when these are taken.
+    emit('counts', counts(1, 2));
+    await settle();
+    expect(syncs).toHaveLength(2);
+    emit('notification', notification(2));
+    syncs[1]!.answer(answer([notification(2)], 2, 2));
+    await settle();
+    expect(client.state).toMatchObject({ lastSeq: 2, unread: 2 });
+    // Counts at or below the watermark are exact as they are.
+    emit('counts', counts(0, 2));
+    await settle();
+    expect(client.state.unread).toBe(0);
+    expect(syncs).toHaveLength(2);
+  });
+
+  it('a sync asked for while one runs runs once more after it; a local change meanwhile keeps the older counts out', async () => {
+    const { socket, syncs, emit } = scriptedSocket();
+    const client = new FeedClient(socket);
+    await settle();
+    client.noteLocalChange();
+    syncs[0]!.answer(answer([notification(1)], 1, 1));
+    await settle();
+    // Its counts were taken before the local change: not applied, and asked again.
+    expect(client.state.unread).toBe(1);
+    expect(syncs).toHaveLength(2);
+    syncs[1]!.answer(answer([], 1, 0));
+    await settle();
+    expect(client.state.unread).toBe(0);
     emit('notifications:resync');
-    // Each pass is counted before its live notification is stored, and that live message arrives first.
-    let seq = 0;
-    for (let pass = 0; pass < 5; pass++) {
-      expect(syncs).toHaveLength(2 + pass);
-      emit('notification', notification(++seq));
-      syncs[1 + pass]!.answer({ notifications: [], hasMore: false, settledSeq: seq - 1, counts: counts(seq - 1) });
-      await settle();
-    }
-    // Five passes, none settled: the counts are one short and no more passes run now.
-    expect(syncs).toHaveLength(6);
-    expect(client.state.unread).toBe(4);
-    // The stream stops; a moment later the client asks again and takes the settled counts.
-    jest.advanceTimersByTime(3000);
-    await settle();
-    expect(syncs).toHaveLength(7);
-    syncs[6]!.answer({ notifications: [], hasMore: false, settledSeq: 5, counts: counts(5) });
-    await settle();
-    expect(client.state.unread).toBe(5);
-    expect(client.state.items).toHaveLength(5);
-  });
-
-  it('a sync that brings notifications it did not hold is confirmed by one that brings nothing new', async () => {
-    const { socket, syncs } = scriptedSocket();
-    const client = new FeedClient(socket);
-    await settle();
-    // Counted before #2 was stored, read after: the answer holds #1 and #2 but counts 1.
-    syncs[0]!.answer({ notifications: [notification(1), notification(2)], hasMore: false, settledSeq: 2, counts: counts(1) });
-    await settle();
-    expect(syncs).toHaveLength(2);
-    expect(syncs[1]!.afterSeq).toBe(2);
-    syncs[1]!.answer({ notifications: [], hasMore: false, settledSeq: 2, counts: counts(2) });
-    await settle();
-    expect(client.state.unread).toBe(2);
-    // Nothing new in the last answer: the counts are settled, no more asking.
-    expect(syncs).toHaveLength(2);
-  });
-
-  it('counts the server took while a publish was in flight are settled by a sync a moment later, until they are settled', async () => {
-    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
-    const { socket, syncs } = scriptedSocket();
-    const client = new FeedClient(socket);
-    await settle();
-    // #1 is stored but its publisher has not counted it yet: the read returns it, the counts leave it out.
-    syncs[0]!.answer({ notifications: [notification(1)], hasMore: false, settledSeq: 1, counts: counts(0), countsSettled: false });
-    await settle();
-    syncs[1]!.answer({ notifications: [], hasMore: false, settledSeq: 1, counts: counts(0), countsSettled: false });
-    await settle();
-    // Nothing new, no live notification: without the server's word this would be settled, one short.
-    expect(syncs).toHaveLength(2);
-    expect(client.state.unread).toBe(0);
-    jest.advanceTimersByTime(3000);
-    await settle();
     expect(syncs).toHaveLength(3);
-    // Still in flight: asked again, after twice as long.
-    syncs[2]!.answer({ notifications: [], hasMore: false, settledSeq: 1, counts: counts(0), countsSettled: false });
-    await settle();
-    jest.advanceTimersByTime(5900);
-    await settle();
-    expect(syncs).toHaveLength(3);
-    jest.advanceTimersByTime(100);
-    await settle();
-    expect(syncs).toHaveLength(4);
-    syncs[3]!.answer({ notifications: [], hasMore: false, settledSeq: 1, counts: counts(1) });
-    await settle();
-    expect(client.state.unread).toBe(1);
-    // Settled: no more asking.
-    jest.advanceTimersByTime(10_000);
-    await settle();
-    expect(syncs).toHaveLength(4);
-  });
-
-  it('unsettled counts on a sync that brought nothing new are taken as they are (nothing held can be missing from them)', async () => {
-    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
-    const { socket, syncs } = scriptedSocket();
-    const client = new FeedClient(socket);
-    await settle();
-    // The publish in flight has not been read by this sync: its live message will count it.
-    syncs[0]!.answer({ notifications: [], hasMore: false, settledSeq: 0, counts: counts(0), countsSettled: false });
-    await settle();
-    jest.advanceTimersByTime(30_000);
-    await settle();
-    expect(syncs).toHaveLength(1);
-    expect(client.state.unread).toBe(0);
-  });
-
-  it('pushed counts that already include a live notification arriving just after are settled by a sync', async () => {
-    jest.useFakeTimers({ doNotFake: ['setImmediate'] });
-    const { socket, syncs, emit } = scriptedSocket();
-    const client = new FeedClient(socket);
-    await settle();
-    syncs[0]!.answer({ notifications: [], hasMore: false, settledSeq: 0, counts: counts(0) });
-    await settle();
-    expect(syncs).toHaveLength(1);
-    // Another device read something; the server's counts were taken after #1 was stored, and #1's live
-    // message comes after them: held and counted, it would show 2 where the server has 1.
-    emit('counts', counts(1));
-    emit('notification', notification(1));
-    expect(client.state.unread).toBe(2);
-    jest.advanceTimersByTime(3000);
-    await settle();
-    expect(syncs).toHaveLength(2);
-    syncs[1]!.answer({ notifications: [], hasMore: false, settledSeq: 1, counts: counts(1) });
-    await settle();
-    expect(client.state.unread).toBe(1);
   });
 });
 
@@ -236,7 +142,7 @@ describe('FeedClient against a failing server', () => {
     jest.advanceTimersByTime(1000);
     await settle();
     expect(syncs).toHaveLength(2);
-    syncs[1]!.answer({ notifications: [], hasMore: false, settledSeq: 0, counts: counts(0) });
+    syncs[1]!.answer({ notifications: [], hasMore: false, settledSeq: 0, counts: counts(0, 0) });
     await settle();
     // Caught up: hints sync again at once.
     emit('notifications:resync');

@@ -12,6 +12,9 @@ import {
   withoutExpired,
 } from '../src/notifications/core/feed-state';
 
+/** Counts taken past every seq these tests hold. */
+const ALL = 1000;
+
 const n = (seq: number, extra: Partial<Notification> = {}): Notification => ({
   id: seq.toString(16).padStart(24, '0'),
   userId: 'f'.repeat(24),
@@ -35,7 +38,7 @@ describe('client feed state', () => {
     let state = applyLive(emptyFeed, n(1)).state;
     const again = applyLive(state, n(1));
     expect(again.isNew).toBe(false);
-    state = applySync(again.state, [n(1), n(2)], { unread: 2, unseen: 2 });
+    state = applySync(again.state, [n(1), n(2)], { unread: 2, unseen: 2, atSeq: ALL });
     expect(state.items.map((x) => x.seq)).toEqual([2, 1]);
     expect(state.unread).toBe(2);
   });
@@ -47,20 +50,20 @@ describe('client feed state', () => {
     expect(gapped.gap).toBe(true);
     expect(gapped.state.lastSeq).toBe(1);
     expect(gapped.state.items.map((x) => x.seq)).toEqual([4, 1]);
-    const filled = applySync(gapped.state, [n(2), n(3), n(4)], { unread: 4, unseen: 4 });
+    const filled = applySync(gapped.state, [n(2), n(3), n(4)], { unread: 4, unseen: 4, atSeq: ALL });
     expect(filled.lastSeq).toBe(4);
     expect(filled.items.map((x) => x.seq)).toEqual([4, 3, 2, 1]);
   });
 
   it('moves the watermark over a hole that a sync confirmed (a seq that was never stored)', () => {
-    const state = applySync(applyLive(emptyFeed, n(1)).state, [n(3)], { unread: 2, unseen: 2 });
+    const state = applySync(applyLive(emptyFeed, n(1)).state, [n(3)], { unread: 2, unseen: 2, atSeq: ALL });
     expect(state.lastSeq).toBe(3);
     expect(applyLive(state, n(4)).gap).toBe(false);
   });
 
   it('never moves the watermark past a seq the server has not settled (another publisher is storing it)', () => {
     // The client holds 1; a sync returns 3, and the server says only 1 is settled: 2 is in flight.
-    const state = applySync(applyLive(emptyFeed, n(1)).state, [n(3)], { unread: 2, unseen: 2 }, 1);
+    const state = applySync(applyLive(emptyFeed, n(1)).state, [n(3)], { unread: 2, unseen: 2, atSeq: ALL }, 1);
     expect(state.lastSeq).toBe(1);
     expect(state.items.map((x) => x.seq)).toEqual([3, 1]);
     // 2 arrives (live, or from the next sync): the watermark moves over it and over 3, already held.
@@ -68,18 +71,18 @@ describe('client feed state', () => {
     expect(live.gap).toBe(false);
     expect(live.state.lastSeq).toBe(3);
     // Or the server settles 2 as a known gap (its insert failed): the watermark moves over both.
-    expect(applySync(state, [n(3)], { unread: 1, unseen: 1 }, 2).lastSeq).toBe(3);
+    expect(applySync(state, [n(3)], { unread: 1, unseen: 1, atSeq: ALL }, 2).lastSeq).toBe(3);
   });
 
   it('starts the watermark at the newest item of the first page', () => {
-    const state = applyFirstPage(emptyFeed, [n(30), n(29)], { unread: 5, unseen: 5 });
+    const state = applyFirstPage(emptyFeed, [n(30), n(29)], { unread: 5, unseen: 5, atSeq: ALL });
     expect(state.lastSeq).toBe(30);
     expect(applyLive(state, n(31)).gap).toBe(false);
     expect(applyOlderPage(state, [n(28)]).lastSeq).toBe(30);
   });
 
   it('applies updates, archive and delete from other tabs', () => {
-    let state = applySync(emptyFeed, [n(1), n(2)], { unread: 2, unseen: 2 });
+    let state = applySync(emptyFeed, [n(1), n(2)], { unread: 2, unseen: 2, atSeq: ALL });
     state = applyUpdated(state, n(1, { readAt: new Date().toISOString() }));
     expect(state.items.find((x) => x.seq === 1)?.readAt).toBeDefined();
     state = applyUpdated(state, n(2, { archivedAt: new Date().toISOString() }));
@@ -90,7 +93,7 @@ describe('client feed state', () => {
   });
 
   it('takes counts from sync as authoritative', () => {
-    const state = applySync(emptyFeed, [n(1, { readAt: new Date().toISOString() })], { unread: 0, unseen: 1 });
+    const state = applySync(emptyFeed, [n(1, { readAt: new Date().toISOString() })], { unread: 0, unseen: 1, atSeq: ALL });
     expect(state.unread).toBe(0);
     expect(state.unseen).toBe(1);
   });
@@ -98,7 +101,10 @@ describe('client feed state', () => {
   it('marks every item read (and seen) at once, keeping earlier read times', () => {
     const earlier = '2026-01-01T00:00:00.000Z';
     const at = '2026-02-01T00:00:00.000Z';
-    const state = applyAllRead(applySync(emptyFeed, [n(1, { readAt: earlier, seenAt: earlier }), n(2)], { unread: 1, unseen: 1 }), at);
+    const state = applyAllRead(
+      applySync(emptyFeed, [n(1, { readAt: earlier, seenAt: earlier }), n(2)], { unread: 1, unseen: 1, atSeq: ALL }),
+      at,
+    );
     expect(state.items.map((x) => [x.seq, x.readAt, x.seenAt])).toEqual([
       [2, at, at],
       [1, earlier, earlier],
@@ -142,8 +148,8 @@ describe('client feed state', () => {
     });
 
     it('sync and pages replace a held group item with its newer one', () => {
-      let state = applyFirstPage(emptyFeed, [grouped(4, 1, 3), n(2)], { unread: 2, unseen: 2 });
-      state = applySync(state, [grouped(6, 1, 4), n(7)], { unread: 3, unseen: 3 }, 7);
+      let state = applyFirstPage(emptyFeed, [grouped(4, 1, 3), n(2)], { unread: 2, unseen: 2, atSeq: ALL });
+      state = applySync(state, [grouped(6, 1, 4), n(7)], { unread: 3, unseen: 3, atSeq: ALL }, 7);
       expect(state.items.map((x) => x.seq)).toEqual([7, 6, 2]);
       state = applyOlderPage(state, [grouped(1, 1, 1)]);
       expect(state.items.map((x) => x.seq)).toEqual([7, 6, 2]);
@@ -154,7 +160,7 @@ describe('client feed state', () => {
     const state = applyFirstPage(
       emptyFeed,
       [n(3, { expiresAt: new Date(5000).toISOString() }), n(2), n(1, { expiresAt: new Date(2000).toISOString() })],
-      { unread: 3, unseen: 3 },
+      { unread: 3, unseen: 3, atSeq: ALL },
     );
     expect(withoutExpired(state, 1000)).toBe(state);
     expect(nextExpiry(state.items, 1000)).toBe(2000);

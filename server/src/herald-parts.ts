@@ -173,7 +173,7 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
     logger,
     names,
     policy: deps.retention ?? { maxAgeDays: 0, maxPerUser: 0, intervalMs: 600_000 },
-    cache: core.cache,
+    tracker: core.retention,
   });
   if (deps.retention) retention.start();
   const jobs = createJobRunner({

@@ -28,8 +28,8 @@ describe('counts under concurrent mark-read and publish', () => {
       unread: await stack.inspector.collection('notifications').countDocuments({ userId: owner, readAt: null, archivedAt: null }),
       unseen: await stack.inspector.collection('notifications').countDocuments({ userId: owner, seenAt: null, archivedAt: null }),
     });
-    expect(await truth()).toEqual({ unread: 60, unseen: 60 });
-    expect((await apiA.get('/api/notifications/counts').expect(200)).body).toEqual(await truth());
+    expect(await truth()).toMatchObject({ unread: 60, unseen: 60 });
+    expect((await apiA.get('/api/notifications/counts').expect(200)).body).toMatchObject(await truth());
 
     const [readAll] = await Promise.all([
       apiB.post('/api/notifications/read-all').expect(200),
@@ -38,7 +38,7 @@ describe('counts under concurrent mark-read and publish', () => {
       ),
     ]);
     const final = await truth();
-    expect((await apiB.get('/api/notifications/counts').expect(200)).body).toEqual(final);
+    expect((await apiB.get('/api/notifications/counts').expect(200)).body).toMatchObject(final);
     expect(final.unread).toBeLessThanOrEqual(10);
     expect(readAll.body.counts.unread).toBeLessThanOrEqual(10);
     const seqs = (await stack.inspector.collection('notifications').find({ userId: owner }).toArray()).map((d) => d.seq as number);
@@ -60,7 +60,7 @@ describe('counts read while notifications are being published', () => {
         ),
         ...Array.from({ length: 40 }, () => api.get('/api/notifications/counts').expect(200)),
       ]);
-      expect((await api.get('/api/notifications/counts').expect(200)).body).toEqual({ unread: 20, unseen: 20 });
+      expect((await api.get('/api/notifications/counts').expect(200)).body).toMatchObject({ unread: 20, unseen: 20 });
     }
   });
 });

@@ -1,5 +1,5 @@
 import mongoose from 'mongoose';
-import { createCountFeed } from '../src/notifications/notification-counts';
+import { createCountFeed } from '../src/notifications/feed-counts';
 import { databaseTraits } from '../src/storage/database-traits';
 import { useTestStack } from './support/stack';
 
@@ -36,14 +36,20 @@ describe('counting unread and unseen in the database', () => {
       unseen: await collection.countDocuments({ userId, seenAt: null, archivedAt: null }),
     };
     expect(expected).toEqual({ unread: 5, unseen: 4 });
-    const counts = createCountFeed({
-      connection: stack.inspector,
-      cache: {
-        countsWithState: async (_, compute) => ({ counts: await compute(), inFlight: false }),
-        syncRead: async (_, _after, _limit, compute) => ({ counts: await compute(), inFlight: false }),
-      },
-    });
-    expect(await counts(userId)).toEqual(expected);
+    // Without a counter in Redis, the position is the newest seq stored.
+    const counts = createCountFeed({ connection: stack.inspector, sequences: { highest: async () => null } });
+    expect(await counts(userId)).toEqual({ ...expected, atSeq: 9 });
+    // At a position: nothing above it, whatever its state.
+    const atSeven = {
+      unread: await collection.countDocuments({ userId, readAt: null, archivedAt: null, seq: { $lte: 7 } }),
+      unseen: await collection.countDocuments({ userId, seenAt: null, archivedAt: null, seq: { $lte: 7 } }),
+    };
+    expect(atSeven).toEqual({ unread: 3, unseen: 3 });
+    expect(await counts.at(userId, 7)).toEqual({ ...atSeven, atSeq: 7 });
+    expect(await counts.at(userId, 0)).toEqual({ unread: 0, unseen: 0, atSeq: 0 });
+    // With a counter, at the counter (a seq handed out and not stored yet is not in them).
+    const withCounter = createCountFeed({ connection: stack.inspector, sequences: { highest: async () => 7 } });
+    expect(await withCounter(userId)).toEqual({ ...atSeven, atSeq: 7 });
     // On the tests' FerretDB this is the one-read path (on MONGODB_URI, the two counts).
     if (!process.env.MONGODB_URI) expect((await databaseTraits(stack.inspector)).secondaryIndexes).toBe(false);
   });

@@ -43,12 +43,15 @@ describe('the feed API', () => {
     const before = (await api.get('/api/notifications/counts').expect(200)).body;
     const a = await publishTo(user, 'a');
     await publishTo(user, 'b');
-    expect((await api.get('/api/notifications/counts').expect(200)).body).toEqual({ unread: before.unread + 2, unseen: before.unseen + 2 });
+    expect((await api.get('/api/notifications/counts').expect(200)).body).toMatchObject({
+      unread: before.unread + 2,
+      unseen: before.unseen + 2,
+    });
 
     const read = await api.post(`/api/notifications/${a.id}/read`).expect(200);
     expect(read.body.notification.readAt).toEqual(expect.any(String));
     expect(read.body.notification.seenAt).toEqual(expect.any(String));
-    expect(read.body.counts).toEqual({ unread: before.unread + 1, unseen: before.unseen + 1 });
+    expect(read.body.counts).toMatchObject({ unread: before.unread + 1, unseen: before.unseen + 1 });
     // Reading twice keeps the first read time.
     const again = await api.post(`/api/notifications/${a.id}/read`).expect(200);
     expect(again.body.notification.readAt).toBe(read.body.notification.readAt);
@@ -57,8 +60,8 @@ describe('the feed API', () => {
     expect(unread.body.notification.readAt).toBeUndefined();
     expect(unread.body.counts.unread).toBe(before.unread + 2);
 
-    expect((await api.post('/api/notifications/seen').expect(200)).body.counts).toEqual({ unread: before.unread + 2, unseen: 0 });
-    expect((await api.post('/api/notifications/read-all').expect(200)).body.counts).toEqual({ unread: 0, unseen: 0 });
+    expect((await api.post('/api/notifications/seen').expect(200)).body.counts).toMatchObject({ unread: before.unread + 2, unseen: 0 });
+    expect((await api.post('/api/notifications/read-all').expect(200)).body.counts).toMatchObject({ unread: 0, unseen: 0 });
     const unreadOnly = (await api.get('/api/notifications?unread=true').expect(200)).body as FeedPage;
     expect(unreadOnly.items).toEqual([]);
   });

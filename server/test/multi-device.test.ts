@@ -44,7 +44,7 @@ describe('read state travels to every tab and device of the user', () => {
 
     await waitFor(() => {
       expect(onLaptop.updated.map((n) => n.id)).toEqual([n1!.id]);
-      expect(onLaptop.counts.at(-1)).toEqual({ unread: 1, unseen: 1 });
+      expect(onLaptop.counts.at(-1)).toMatchObject({ unread: 1, unseen: 1 });
     });
     expect(onLaptop.updated[0]?.readAt).toEqual(expect.any(String));
     await sleep(200);

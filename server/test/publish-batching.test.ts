@@ -4,8 +4,8 @@ import type { UserChannelMessage } from '@herald/shared';
 import { createLogger } from '../src/platform/logger';
 import { createNotificationCore } from '../src/notifications/notification-core';
 import type { UserChannelPublisher } from '../src/channels/user-channel-publisher';
-import { createFeedCache } from '../src/notifications/feed-cache';
 import type { PublishPlan } from '../src/notifications/idempotency';
+import { createCountFeed } from '../src/notifications/feed-counts';
 import { notificationId } from '../src/notifications/notification-id';
 import { createNotificationWriter, type NotificationWriter } from '../src/notifications/notification-writer';
 import { createSequenceAllocator } from '../src/notifications/sequence';
@@ -31,13 +31,11 @@ describe('publishing under load: calls that arrive together are stored together'
     createNotificationCore({ connection, redis: stack.redisClient, names: stack.names, logger: createLogger('silent'), userChannel })
       .publishNotification;
 
-  /** A writer (and its feed cache) on the stack's Redis and the monitored connection. */
+  /** A writer on the stack's Redis and the monitored connection. */
   function writerOnStack() {
     const logger = createLogger('silent');
     const sequences = createSequenceAllocator({ connection: monitored, redis: stack.redisClient, logger, names: stack.names });
-    const cache = createFeedCache({ redis: stack.redisClient, logger, names: stack.names });
-    const writer = createNotificationWriter({ connection: monitored, sequences, cache, muted: createMutedRecipients(monitored), logger });
-    return { writer, cache };
+    return createNotificationWriter({ connection: monitored, sequences, muted: createMutedRecipients(monitored), logger });
   }
 
   /**
@@ -90,16 +88,14 @@ describe('publishing under load: calls that arrive together are stored together'
     }
   });
 
-  it('a batch is announced, given its seqs, and reported to the feed cache in one Redis command each', async () => {
+  it('a batch takes its seqs with one INCRBY per recipient, sent together, and nothing else in Redis', async () => {
     const logger = createLogger('silent');
     const own = new Redis(stack.redis.url);
     const watcher = new Redis(stack.redis.url);
     const sequences = createSequenceAllocator({ connection: monitored, redis: own, logger, names: stack.names });
-    const cache = createFeedCache({ redis: own, logger, names: stack.names });
     const writer = createNotificationWriter({
       connection: monitored,
       sequences,
-      cache,
       muted: createMutedRecipients(monitored),
       logger,
       writers: 1,
@@ -109,20 +105,19 @@ describe('publishing under load: calls that arrive together are stored together'
     try {
       // Their counters exist (seeded by a first notification each).
       await writer.store([a!, b!, c!], { type: 'a.b', title: 'first' });
-      // And a's counts are cached (1 unread), so the report below adds to them.
-      expect(await cache.counts(a!, async () => ({ unread: 1, unseen: 1 }))).toEqual({ unread: 1, unseen: 1 });
       const address = /addr=(\S+)/.exec(String(await own.client('INFO')))![1];
       monitor = await watcher.monitor();
-      const scripts: string[][] = [];
+      const commands: string[][] = [];
       monitor.on('monitor', (_time: string, args: string[], source: string) => {
-        if (source === address && String(args[0]).toLowerCase() === 'evalsha') scripts.push(args.slice(2).map(String));
+        if (source === address) commands.push(args.map(String));
       });
       // The first call keeps the only writer busy: the next two are stored together, as one batch.
-      const busy = writer.store([new mongoose.Types.ObjectId().toHexString()], { type: 'a.b', title: 'busy' });
+      const busy = new mongoose.Types.ObjectId().toHexString();
+      const busyCall = writer.store([busy], { type: 'a.b', title: 'busy' });
       const [both, two] = await Promise.all([
         writer.store([a!, b!, c!], { type: 'a.b', title: 'second' }),
         writer.store([a!, b!], { type: 'a.b', title: 'third' }),
-        busy,
+        busyCall,
       ]);
       expect(both.stored.map((n) => [n.userId, n.seq])).toEqual([
         [a, 2],
@@ -134,16 +129,16 @@ describe('publishing under load: calls that arrive together are stored together'
         [b, 3],
       ]);
       await own.ping();
-      await waitFor(() => expect(scripts.filter((args) => args.includes(stack.names.countsKey(a!)))).toHaveLength(2));
-      // The announcement names each user's counts and seq counter; the report their counts and recent ones.
-      const [announce, report] = scripts.filter((args) => args.includes(stack.names.countsKey(a!)));
-      expect(announce!.slice(0, 7)).toEqual(['6', ...[a, b, c].flatMap((id) => [stack.names.countsKey(id!), stack.names.seqKey(id!)])]);
-      expect(report!.slice(0, 7)).toEqual(['6', ...[a, b, c].flatMap((id) => [stack.names.countsKey(id!), stack.names.recentKey(id!)])]);
-      // Both of a's notifications were added to the cached counts (not counted again).
-      expect(await cache.counts(a!, async () => ({ unread: -1, unseen: -1 }))).toEqual({ unread: 3, unseen: 3 });
+      await waitFor(() => expect(commands.map(([name]) => name!.toLowerCase())).toContain('ping'));
+      const batch = commands.filter((args) => args[1] !== stack.names.seqKey(busy) && args[0]!.toLowerCase() !== 'ping');
+      // Two seqs for a and b, one for c: one command per recipient for the two calls.
+      expect(batch).toEqual([
+        ['incrby', stack.names.seqKey(a!), '2'],
+        ['incrby', stack.names.seqKey(b!), '2'],
+        ['incrby', stack.names.seqKey(c!), '1'],
+      ]);
     } finally {
       monitor?.disconnect();
-      cache.close();
       own.disconnect();
       watcher.disconnect();
     }
@@ -166,7 +161,7 @@ describe('publishing under load: calls that arrive together are stored together'
   });
 
   it('a keyed call stored in the first round is answered as stored when the only other call of its batch fails in a later round', async () => {
-    const { writer, cache } = writerOnStack();
+    const writer = writerOnStack();
     const [lucky, unlucky] = [new mongoose.Types.ObjectId().toHexString(), new mongoose.Types.ObjectId().toHexString()];
     await nextSeqCollides(writer, unlucky);
     let unluckyPlans = 0;
@@ -183,21 +178,16 @@ describe('publishing under load: calls that arrive together are stored together'
         },
       ),
     ]);
-    cache.close();
     expect(refused).toMatchObject({ status: 'rejected', reason: { message: 'taken over' } });
     // Stored means answered as stored: a failure here would have the caller retry, and store it again.
     expect(stored.status).toBe('fulfilled');
     expect(await stack.inspector.collection('notifications').countDocuments({ userId: lucky, title: 'lucky' })).toBe(1);
   });
 
-  it('a keyed retry that finds its own copy stored does not count it again', async () => {
-    const { writer, cache } = writerOnStack();
+  it('a keyed retry that finds its own copy stored does not store or count it again', async () => {
+    const writer = writerOnStack();
     const [stored, unlucky] = [new mongoose.Types.ObjectId().toHexString(), new mongoose.Types.ObjectId().toHexString()];
     await nextSeqCollides(writer, unlucky);
-    const countInDatabase = async () => {
-      const unread = await stack.inspector.collection('notifications').countDocuments({ userId: stored, readAt: null });
-      return { unread, unseen: unread };
-    };
     // The first attempt stores the first recipient's copy, and fails on the second (its re-plan refused).
     let plan: PublishPlan | null = null;
     let plans = 0;
@@ -210,10 +200,10 @@ describe('publishing under load: calls that arrive together are stored together'
         },
       }),
     ).rejects.toThrow('taken over');
-    // The recipient's counts are read (and cached) in between; then the retry, with the recorded plan.
-    expect(await cache.counts(stored, countInDatabase)).toEqual({ unread: 1, unseen: 1 });
-    await writer.store([stored, unlucky], content, { plan, onPlan: async () => undefined });
-    expect(await cache.counts(stored, countInDatabase)).toEqual({ unread: 1, unseen: 1 });
-    cache.close();
+    const counts = createCountFeed({ connection: stack.inspector, sequences: { highest: async () => null } });
+    expect(await counts(stored)).toEqual({ unread: 1, unseen: 1, atSeq: 1 });
+    const retry = await writer.store([stored, unlucky], content, { plan, onPlan: async () => undefined });
+    expect(retry.stored.map((n) => [n.userId, n.seq])).toEqual([[stored, 1], expect.arrayContaining([unlucky])]);
+    expect(await counts(stored)).toEqual({ unread: 1, unseen: 1, atSeq: 1 });
   });
 });

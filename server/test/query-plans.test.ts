@@ -9,7 +9,6 @@ import { freshMongoUri, startTestRedis } from './support/services';
 import { connect } from './support/sockets';
 import type { LocalRedis } from '../src/local-services/redis-server';
 import { createNames } from '@herald/shared';
-import { createFeedCache } from '../src/notifications/feed-cache';
 import { createRetentionSweeper } from '../src/notifications/retention';
 import { createLogger } from '../src/platform/logger';
 
@@ -227,7 +226,6 @@ describe('every query the server issues uses an index', () => {
       redis: sweeperRedis,
       logger: quiet,
       policy: { maxAgeDays: 30, maxPerUser: 3, maxPerActor: 1, intervalMs: 60_000 },
-      cache: createFeedCache({ redis: sweeperRedis, logger: quiet, names }),
       names,
     });
     const report = await sweeper.runOnce();

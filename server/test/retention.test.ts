@@ -1,5 +1,4 @@
 import { createLogger } from '../src/platform/logger';
-import { createFeedCache, type FeedCache } from '../src/notifications/feed-cache';
 import { createRetentionSweeper, type RetentionPolicy } from '../src/notifications/retention';
 import { utcDay } from '../src/notifications/idempotency';
 import { login } from './support/http';
@@ -11,17 +10,16 @@ const DAY_MS = 24 * 3600 * 1000;
 describe('retention', () => {
   const stack = useTestStack();
 
-  let cache: FeedCache | undefined;
-  afterAll(() => cache?.close());
   const sweeper = (policy: Partial<RetentionPolicy>, lockKey = `retention-${Math.random()}`) =>
     createRetentionSweeper({
       connection: stack.inspector,
       redis: stack.redisClient,
       logger: createLogger('silent'),
       policy: { maxAgeDays: 0, maxPerUser: 0, intervalMs: 60_000, ...policy },
-      cache: (cache ??= createFeedCache({ redis: stack.redisClient, logger: createLogger('silent'), names: stack.names })),
       names: stack.names,
       lockKey,
+      // What the gateway's publishes gathered is written before each sweep, as a sweeper in that process does.
+      tracker: { stored: () => undefined, flush: () => stack.herald.gateway.retention.flush() },
     });
   const publish = (userId: string, title: string, actor?: string) =>
     stack.herald.gateway.publishNotification({
@@ -83,6 +81,7 @@ describe('retention', () => {
     const userId = 'idle-user';
     await publish(userId, 'old one');
     await publish(userId, 'newer one');
+    await stack.herald.gateway.retention.flush();
     const tracked = Number(await stack.redisClient.zscore(stack.names.retentionOldest, userId));
     expect(Math.abs(tracked - Date.now())).toBeLessThan(60_000);
 
@@ -106,6 +105,7 @@ describe('retention', () => {
     const userId = 'lost-tracking-user';
     for (let i = 1; i <= 4; i++) await publish(userId, `lost ${i}`);
     await age(userId, 'lost 1', 40);
+    await stack.herald.gateway.retention.flush();
     const { retentionOldest, retentionTouched, retentionSeeded } = stack.names;
     await stack.redisClient.del(retentionOldest, retentionTouched, retentionSeeded);
 

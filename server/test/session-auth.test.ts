@@ -48,7 +48,10 @@ describe('an embedded gateway with the host’s own authenticate hook', () => {
     await socket.emitWithAck('notifications:sync', { afterSeq: 0 });
     await herald.gateway.publishNotification({ userIds: ['user:ada'], type: 'hook.test', title: 'hi Ada' });
     expect((await received.settled())[0]?.title).toBe('hi Ada');
-    expect((await asUser(herald.url, 'sess-ada').get('/api/notifications/counts').expect(200)).body).toEqual({ unread: 1, unseen: 1 });
+    expect((await asUser(herald.url, 'sess-ada').get('/api/notifications/counts').expect(200)).body).toMatchObject({
+      unread: 1,
+      unseen: 1,
+    });
     expect(seen).toEqual(expect.arrayContaining(['socket', 'http']));
 
     const refusedHttp = await asUser(herald.url, 'sess-nobody').get('/api/notifications/counts').expect(401);
@@ -135,11 +138,11 @@ describe('a backend acting for a user (service token)', () => {
     const mine = notifications.find((n) => n.userId === userId)!;
     const base = `/api/users/${encodeURIComponent(userId)}/notifications`;
 
-    expect(await (await service('GET', `${base}/counts`)).json()).toEqual({ unread: 1, unseen: 1 });
+    expect(await (await service('GET', `${base}/counts`)).json()).toMatchObject({ unread: 1, unseen: 1 });
     const read = await service('POST', `${base}/${mine.id}/read`);
     expect(read.status).toBe(200);
     expect(((await updated.settled())[0] as Notification).readAt).toEqual(expect.any(String));
-    expect(counts.at(-1)).toEqual({ unread: 0, unseen: 0 });
+    expect(counts.at(-1)).toMatchObject({ unread: 0, unseen: 0 });
     // Scoped to that user: another user's notification is not found through this user's path.
     const theirs = notifications.find((n) => n.userId !== userId)!;
     expect((await service('POST', `${base}/${theirs.id}/archive`)).status).toBe(404);

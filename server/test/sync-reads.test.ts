@@ -1,15 +1,13 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { createLogger } from '../src/platform/logger';
 import { createCatchUp } from '../src/notifications/catch-up';
-import { createFeedCache } from '../src/notifications/feed-cache';
-import { createCountFeed } from '../src/notifications/notification-counts';
+import { createCountFeed } from '../src/notifications/feed-counts';
 import { createNotificationCore } from '../src/notifications/notification-core';
 import { notificationId } from '../src/notifications/notification-id';
 import { createSequenceAllocator } from '../src/notifications/sequence';
 import { asUser, login } from './support/http';
 import { useTestStack } from './support/stack';
-import { waitFor } from './support/wait';
 
 describe('catch-up reads by _id and by range give the same answers', () => {
   const stack = useTestStack();
@@ -97,19 +95,17 @@ describe('catch-up reads by _id and by range give the same answers', () => {
       if (event.commandName === 'find' && event.command.find === 'notifications' && filter?._id?.$in) checks.push(filter._id.$in);
     });
     const logger = createLogger('silent');
-    const cache = createFeedCache({ redis: stack.redisClient, logger, names: stack.names });
+    const sequences = createSequenceAllocator({ connection: watched, redis: stack.redisClient, logger, names: stack.names });
     const catchUp = createCatchUp({
       connection: watched,
-      sequences: createSequenceAllocator({ connection: watched, redis: stack.redisClient, logger, names: stack.names }),
-      cache,
-      counts: createCountFeed({ connection: watched, cache }),
+      sequences,
+      counts: createCountFeed({ connection: watched, sequences }),
       redis: stack.redisClient,
       syncReads: 'by-id',
       ...(checkBatching ? { checkBatching } : {}),
     });
     const close = async () => {
       catchUp.close();
-      cache.close();
       await watched.close();
     };
     return { catchUp, checks, close };
@@ -143,7 +139,7 @@ describe('catch-up reads by _id and by range give the same answers', () => {
       const fresh = new mongoose.Types.ObjectId().toHexString();
       expect((await catchUp.syncAfter(fresh, 0)).notifications).toEqual([]);
       for (let i = 1; i <= 3; i++) await stack.herald.gateway.publishNotification({ userIds: [fresh], type: 'a.b', title: `n${i}` });
-      // The next sync reads its window from the cache, with no lookup of the seq past the counter.
+      // The next sync reads its window by _id, with no lookup of the seq past the counter.
       expect((await catchUp.syncAfter(fresh, 0)).notifications.map((n) => n.seq)).toEqual([1, 2, 3]);
       expect(checks).toEqual([]);
 
@@ -161,96 +157,58 @@ describe('catch-up reads by _id and by range give the same answers', () => {
     }
   });
 
-  it('says when its counts cover the answer, and not when a notification was stored between the counts and a database read', async () => {
+  it('counts at the settled position: what is stored above a seq still being stored is returned, not counted', async () => {
     const userId = new mongoose.Types.ObjectId().toHexString();
-    for (let i = 1; i <= 3; i++) await stack.herald.gateway.publishNotification({ userIds: [userId], type: 'a.b', title: `n${i}` });
-    const logger = createLogger('silent');
-    const cache = createFeedCache({ redis: stack.redisClient, logger, names: stack.names });
-    const sequences = createSequenceAllocator({ connection: stack.inspector, redis: stack.redisClient, logger, names: stack.names });
-    const counts = createCountFeed({ connection: stack.inspector, cache });
-    // Runs after the counts are taken and before the notifications are read.
-    let between: (() => Promise<unknown>) | undefined;
-    const racing = Object.assign((id: string) => counts(id), {
-      withState: counts.withState,
-      forSync: async (id: string, afterSeq: number, limit: number) => {
-        const state = await counts.forSync(id, afterSeq, limit);
-        await between?.();
-        return state;
-      },
-    });
-    const catchUp = createCatchUp({ connection: stack.inspector, sequences, cache, counts: racing, redis: stack.redisClient });
+    const publish = (title: string) => stack.herald.gateway.publishNotification({ userIds: [userId], type: 'a.b', title });
+    for (let i = 1; i <= 3; i++) await publish(`n${i}`);
+    const catchUp = feed('by-id');
     try {
-      // The cache has no valid counts yet: they are counted in the database, and the answer read after them.
-      const quiet = await catchUp.syncAfter(userId, 0);
-      expect(quiet.notifications.map((n) => n.seq)).toEqual([1, 2, 3]);
-      expect(quiet.counts.unread).toBe(3);
-      expect(quiet.countsCoverAnswer).toBe(true);
-
-      // Cached counts now, but not the notifications: those are read from the database, after n4 landed.
-      await stack.redisClient.del(stack.names.recentKey(userId));
-      between = () => stack.herald.gateway.publishNotification({ userIds: [userId], type: 'a.b', title: 'n4' });
-      const raced = await catchUp.syncAfter(userId, 0);
-      expect(raced.notifications.map((n) => n.seq).slice(0, 3)).toEqual([1, 2, 3]);
-      expect(raced.counts.unread).toBe(3);
-      expect(raced.countsCoverAnswer).toBeUndefined();
-
-      // Counts and n4 from the cache, at one instant: n5, stored right after, is in neither.
-      between = () => stack.herald.gateway.publishNotification({ userIds: [userId], type: 'a.b', title: 'n5' });
+      expect(await catchUp.syncAfter(userId, 0)).toMatchObject({ settledSeq: 3, counts: { unread: 3, unseen: 3, atSeq: 3 } });
+      // Seq 4 is handed out and still being stored (another publisher's insert in flight); 5 is stored.
+      await stack.redisClient.incr(stack.names.seqKey(userId));
+      await publish('n5');
+      const racing = await catchUp.syncAfter(userId, 3);
+      expect(racing.notifications.map((n) => n.seq)).toEqual([5]);
+      // Up to 3 only: a client holding 5 adds it itself, and 4 when it comes.
+      expect(racing).toMatchObject({ settledSeq: 3, counts: { unread: 3, unseen: 3, atSeq: 3 } });
+      // Seq 4 lands: everything is settled and counted.
+      await stack.inspector.collection('notifications').insertOne({
+        _id: notificationId(userId, 4),
+        userId,
+        seq: 4,
+        type: 'a.b',
+        title: 'n4',
+        createdAt: new Date(),
+        readAt: null,
+        seenAt: null,
+        archivedAt: null,
+      });
       const settled = await catchUp.syncAfter(userId, 3);
-      expect(settled.notifications.map((n) => n.seq)).toEqual([4]);
-      expect(settled.counts.unread).toBe(4);
-      expect(settled.countsCoverAnswer).toBe(true);
-      between = undefined;
-      expect(await catchUp.syncAfter(userId, 4)).toMatchObject({ counts: { unread: 5 }, countsCoverAnswer: true });
-      // Nothing new to cover: no flag.
-      expect((await catchUp.syncAfter(userId, 5)).countsCoverAnswer).toBeUndefined();
+      expect(settled.notifications.map((n) => n.seq)).toEqual([4, 5]);
+      expect(settled).toMatchObject({ settledSeq: 5, counts: { unread: 5, unseen: 5, atSeq: 5 } });
     } finally {
       catchUp.close();
-      cache.close();
     }
   });
 
-  it('answers a sync the cache holds with one Redis command and no database read', async () => {
+  it('answers a client that is caught up with no read of its notifications', async () => {
     const userId = new mongoose.Types.ObjectId().toHexString();
     const logger = createLogger('silent');
-    const own = new Redis(stack.redis.url);
-    // monitor() opens a connection of its own: both are closed at the end.
-    const watcher = new Redis(stack.redis.url);
     const watched = await mongoose.createConnection(`${stack.mongodbUri}?monitorCommands=true`).asPromise();
     const databaseCommands: string[] = [];
     watched.getClient().on('commandStarted', (event) => databaseCommands.push(event.commandName));
-    const cache = createFeedCache({ redis: own, logger, names: stack.names });
-    const sequences = createSequenceAllocator({ connection: watched, redis: own, logger, names: stack.names });
-    const counts = createCountFeed({ connection: watched, cache });
-    const catchUp = createCatchUp({ connection: watched, sequences, cache, counts, redis: own });
-    let monitor: Redis | undefined;
+    const sequences = createSequenceAllocator({ connection: watched, redis: stack.redisClient, logger, names: stack.names });
+    const catchUp = createCatchUp({ connection: watched, sequences, counts: createCountFeed({ connection: watched, sequences }) });
     try {
       for (let i = 1; i <= 3; i++) await stack.herald.gateway.publishNotification({ userIds: [userId], type: 'a.b', title: `n${i}` });
-      // The first sync counts in the database (and checks the counter once for this connection).
+      // The first sync checks the counter once for this connection.
       expect((await catchUp.syncAfter(userId, 0)).counts.unread).toBe(3);
-      for (let i = 4; i <= 6; i++) await stack.herald.gateway.publishNotification({ userIds: [userId], type: 'a.b', title: `n${i}` });
-      const address = /addr=(\S+)/.exec(String(await own.client('INFO')))![1];
-      monitor = await watcher.monitor();
-      const commands: string[] = [];
-      monitor.on('monitor', (_time: string, args: string[], source: string) => {
-        if (source === address) commands.push(String(args[0]).toLowerCase());
-      });
-      expect(databaseCommands).not.toHaveLength(0);
       databaseCommands.length = 0;
-      const answer = await catchUp.syncAfter(userId, 3);
-      expect(answer.notifications.map((n) => n.title)).toEqual(['n4', 'n5', 'n6']);
-      expect(answer).toMatchObject({ counts: { unread: 6, unseen: 6 }, countsCoverAnswer: true, settledSeq: 6 });
-      // MONITOR shows a command once it ran: one round trip later, everything before it has.
-      await own.ping();
-      await waitFor(() => expect(commands).toContain('ping'));
-      expect(commands.slice(0, -1)).toEqual(['evalsha']);
-      expect(databaseCommands).toEqual([]);
+      expect(await catchUp.syncAfter(userId, 3)).toMatchObject({ notifications: [], settledSeq: 3, counts: { unread: 3, atSeq: 3 } });
+      // The counts only: no find.
+      expect(databaseCommands.filter((name) => name !== 'count' && name !== 'aggregate')).toEqual([]);
     } finally {
-      monitor?.disconnect();
       catchUp.close();
-      cache.close();
-      own.disconnect();
-      watcher.disconnect();
       await watched.close();
     }
   });

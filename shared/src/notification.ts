@@ -256,8 +256,21 @@ export interface NotificationCounts {
   unseen: number;
 }
 
+/**
+ * A feed's counts at a position of its log: `unread` and `unseen` count the notifications with a seq up
+ * to `atSeq`, and nothing above it. A client adds what it holds above `atSeq` itself, so a count never
+ * misses or doubles a notification that arrived while it was taken.
+ */
+export interface FeedCounts extends NotificationCounts {
+  atSeq: number;
+}
+
 /** Messages on a user's Redis channel. A tagged union so later kinds can be added without ambiguity. */
-const countsSchema = z.object({ unread: z.number().int().min(0), unseen: z.number().int().min(0) });
+const countsSchema = z.object({
+  unread: z.number().int().min(0),
+  unseen: z.number().int().min(0),
+  atSeq: z.number().int().min(0),
+});
 
 /**
  * `originSocketId` names the socket whose request caused an update, so that

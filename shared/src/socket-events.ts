@@ -3,7 +3,7 @@ import type { AckCallback, ErrorBody } from './errors.js';
 import type { ActionRequest, ReadRequest, SnoozeRequest } from './feed.js';
 import type { CountsRequest } from './filters.js';
 import type { TopicMessage } from './topics.js';
-import type { Notification, NotificationCounts } from './notification.js';
+import type { FeedCounts, Notification, NotificationCounts } from './notification.js';
 
 /** Most notifications one sync answer carries; the client asks again while `hasMore` is true. */
 export const SYNC_PAGE_SIZE = 500;
@@ -37,27 +37,14 @@ export interface SyncResult {
    * Absent from servers older than this field: then the highest seq returned.
    */
   settledSeq?: number;
-  counts: NotificationCounts;
-  /**
-   * `false` when a publish for this user was in flight as the counts were taken: its notification may
-   * already be stored (and in this answer) but not counted yet. Ask again in a few seconds to settle
-   * the counts. Absent when the counts are settled (and from servers older than this field).
-   */
-  countsSettled?: false;
-  /**
-   * `true` when the counts include every notification in this answer: the server read the counts'
-   * version again after reading the notifications, and nothing was stored or announced for the user in
-   * between. A client that got new notifications need not ask again to settle its counts. Absent
-   * otherwise (and from servers older than this field): then only a later answer that brings nothing
-   * new settles them.
-   */
-  countsCoverAnswer?: true;
+  /** Counted at `settledSeq` (see FeedCounts): what this answer returns above it is not in them. */
+  counts: FeedCounts;
 }
 
 export interface ServerToClientEvents {
   notification: (notification: Notification) => void;
   'notification:updated': (notification: Notification) => void;
-  counts: (counts: NotificationCounts) => void;
+  counts: (counts: FeedCounts) => void;
   /** Notifications deleted in another tab or device. */
   'notification:deleted': (ids: string[]) => void;
   /** A message on a topic the user is subscribed to. */
@@ -70,7 +57,7 @@ export interface ServerToClientEvents {
 
 export interface ReadResult {
   notifications: Notification[];
-  counts: NotificationCounts;
+  counts: FeedCounts;
 }
 
 export interface ClientToServerEvents {
@@ -84,12 +71,12 @@ export interface ClientToServerEvents {
    * to their other tabs and devices and on the event bus (`notification.action`). A second click answers
    * the notification as it is.
    */
-  'notifications:action': (request: ActionRequest, ack: AckCallback<{ notification: Notification; counts: NotificationCounts }>) => void;
+  'notifications:action': (request: ActionRequest, ack: AckCallback<{ notification: Notification; counts: FeedCounts }>) => void;
   /**
    * Hides the caller's notification on every device until `until` (at most a year ahead); then it is
    * published to them again, unread, as a new item at the top. Answers the counts without it.
    */
-  'notifications:snooze': (request: SnoozeRequest, ack: AckCallback<{ counts: NotificationCounts; until: string }>) => void;
+  'notifications:snooze': (request: SnoozeRequest, ack: AckCallback<{ counts: FeedCounts; until: string }>) => void;
   /** `{ unread, unseen }` per named filter (tabs with badges): at most 10 filters. */
   'notifications:counts': (request: CountsRequest, ack: AckCallback<{ counts: Record<string, NotificationCounts> }>) => void;
   /** Subscribes the user (all their sockets, and later ones) if the server's topic policy allows it. */

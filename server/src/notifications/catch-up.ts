@@ -5,8 +5,7 @@ import { burstSchedule } from '../platform/burst-schedule';
 import { windowsReadById } from '../storage/notification-reads';
 import type { RedisClient } from '../platform/redis-client';
 import { isDuplicateKey } from '../platform/errors';
-import type { FeedCache } from './feed-cache';
-import type { CountFeed } from './notification-counts';
+import type { CountFeed } from './feed-counts';
 import { notificationId } from './notification-id';
 import { gapDocument, notificationModel, type NotificationDoc } from './notification-model';
 import { counterChecks } from './counter-checks';
@@ -74,18 +73,17 @@ const CHECK_BATCHING = { lingerMs: 20, burstPerSecond: 50 };
 
 /**
  * When the user's seq counter says the gap is at most a page, the missed seqs
- * are known: they come from the cache of recent notifications, and whatever it
- * lacks is read by _id (on a database without secondary indexes) or by the
- * indexed range query. A wider gap, or no counter, is a range query.
+ * are known: they are read by _id on a database without secondary indexes,
+ * and by the indexed range query elsewhere. A wider gap, or no counter, is a
+ * range query.
  */
 export function createCatchUp(deps: {
   connection: Connection;
   sequences: SequenceAllocator;
-  cache: FeedCache;
   counts: CountFeed;
   /** The connection the counters are read on: when it closes, every counter is checked again. */
   redis?: RedisClient;
-  /** How catch-up reads what the cache lacks: 'auto' picks by the database (see DatabaseTraits). @default "auto" */
+  /** How catch-up reads a short window: 'auto' picks by the database (see DatabaseTraits). @default "auto" */
   syncReads?: 'auto' | 'range' | 'by-id';
   /** How counter checks wait for each other (see burstSchedule). @default 20 ms past 50 batches a second */
   checkBatching?: { lingerMs: number; burstPerSecond: number };
@@ -109,12 +107,9 @@ export function createCatchUp(deps: {
     limit: number,
     highest: number | null,
     generation: number,
-    /** The cache's notifications of the window, when read already (see SyncSnapshot). */
-    cachedWindow?: (Notification | undefined)[],
-  ): Promise<{ slots: Slot[]; hasMore: boolean; cachedOnly: boolean }> {
-    const window =
-      highest !== null && highest - afterSeq <= limit ? await readWindow(userId, afterSeq, highest, generation, cachedWindow) : undefined;
-    if (window) return { ...window, hasMore: false };
+  ): Promise<{ slots: Slot[]; hasMore: boolean }> {
+    const window = highest !== null && highest - afterSeq <= limit ? await readWindow(userId, afterSeq, highest, generation) : undefined;
+    if (window) return { slots: window, hasMore: false };
     const docs = await Notification.find({ userId, seq: mongoose.trusted({ $gt: afterSeq }) })
       .sort({ seq: 1 })
       .limit(limit + 1)
@@ -125,43 +120,30 @@ export function createCatchUp(deps: {
     // sync on this connection was a range read (one with no counter yet, say) is not looked up again.
     const top = docs.reduce((max, doc) => Math.max(max, doc.seq), afterSeq);
     if (!hasMore && top <= (highest ?? 0)) checks.passed(userId, generation);
-    return { slots: docs.slice(0, limit).map(toSlot), hasMore, cachedOnly: false };
+    return { slots: docs.slice(0, limit).map(toSlot), hasMore };
   }
 
   /**
-   * Seqs (afterSeq, highest] from the cache, and what it lacks by _id on a database without secondary
-   * indexes. Undefined when the range query should answer instead: on MongoDB when the cache lacks
-   * some, and whenever the counter turns out to lag behind what is stored (a Redis restored from an
-   * older snapshot): one lookup of seq highest + 1 catches that, and the counter is repaired. That
-   * lookup runs once per user per Redis connection (see counterChecks), batched with other users'.
+   * Seqs (afterSeq, highest] by _id on a database without secondary indexes (none for a client that is
+   * caught up). Undefined when the range query should answer instead: on MongoDB, and whenever the
+   * counter turns out to lag behind what is stored (a Redis restored from an older snapshot): one
+   * lookup of seq highest + 1 catches that, and the counter is repaired. That lookup runs once per user
+   * per Redis connection (see counterChecks), batched with other users'.
    */
-  async function readWindow(
-    userId: string,
-    afterSeq: number,
-    highest: number,
-    generation: number,
-    cachedWindow?: (Notification | undefined)[],
-  ): Promise<{ slots: Slot[]; cachedOnly: boolean } | undefined> {
+  async function readWindow(userId: string, afterSeq: number, highest: number, generation: number): Promise<Slot[] | undefined> {
     const seqs = Array.from({ length: Math.max(0, highest - afterSeq) }, (_, i) => afterSeq + 1 + i);
     const check = checks.needed(userId);
-    const [beyond, cached] = await Promise.all([
-      check ? stored.load(notificationId(userId, highest + 1)) : false,
-      cachedWindow ?? deps.cache.recent(userId, seqs),
-    ]);
-    if (beyond) {
+    if (check && (await stored.load(notificationId(userId, highest + 1)))) {
       await deps.sequences.repair([userId]);
       return undefined;
     }
     if (check) checks.passed(userId, generation);
-    const missing = seqs.filter((_, i) => cached[i] === undefined);
-    const fromCache: Slot[] = cached.flatMap((n) => (n ? [{ seq: n.seq, notification: n, createdAt: Date.parse(n.createdAt) }] : []));
-    if (missing.length === 0) return { slots: fromCache, cachedOnly: true };
+    if (seqs.length === 0) return [];
     const mode = deps.syncReads ?? 'auto';
     const byId = mode === 'by-id' || (mode === 'auto' && (await windowsReadById(deps.connection)));
     if (!byId) return undefined;
-    const found = await Promise.all(missing.map((seq) => Notification.findById(notificationId(userId, seq)).lean<NotificationDoc>()));
-    const fromDb = found.filter((doc): doc is NotificationDoc => doc !== null && doc.userId === userId).map(toSlot);
-    return { slots: [...fromCache, ...fromDb].sort((a, b) => a.seq - b.seq), cachedOnly: false };
+    const found = await Promise.all(seqs.map((seq) => Notification.findById(notificationId(userId, seq)).lean<NotificationDoc>()));
+    return found.filter((doc): doc is NotificationDoc => doc !== null && doc.userId === userId).map(toSlot);
   }
 
   /**
@@ -228,16 +210,12 @@ export function createCatchUp(deps: {
     close: checks.stop,
     storedUpTo: (userIds) => deps.sequences.repair(userIds),
     async syncAfter(userId, afterSeq, limit = SYNC_PAGE_SIZE, options = {}) {
-      // Counts first, then the counter, then the read: a notification the counts include was stored
-      // before the read began, so this sync returns it too (on this page or a later one), and its live
-      // message arriving after the answer is a duplicate, not one more unread. Counts from the cache
-      // come with the counter and the cached notifications, read at the same instant (`same`).
+      // The counter, then the read, then the counts at the position the read settled: every seq up to
+      // it is stored or a known gap by then, so the counts include exactly what the client will hold
+      // up to there, and it adds what it holds above.
       const generation = checks.generation();
-      const { counts, inFlight, stamp, same } = await deps.counts.forSync(userId, afterSeq, limit);
-      // A publish in flight may be stored already (this read returns it) but not counted yet.
-      const countsSettled = inFlight ? { countsSettled: false as const } : {};
-      const highest = same ? same.highest : await deps.sequences.highest(userId);
-      const { slots, hasMore, cachedOnly } = await readRange(userId, afterSeq, limit, highest, generation, same?.window);
+      const highest = await deps.sequences.highest(userId);
+      const { slots, hasMore } = await readRange(userId, afterSeq, limit, highest, generation);
       const lastRead = slots.reduce((max, slot) => Math.max(max, slot.seq), afterSeq);
       // A full page settles at most what it read; the last page settles up to the counter (what was handed out).
       const upTo = hasMore ? lastRead : Math.max(lastRead, highest ?? lastRead);
@@ -249,31 +227,14 @@ export function createCatchUp(deps: {
         .sort((a, b) => a.seq - b.seq)
         .map((slot) => slot.notification);
       const fits = withinBytes(notifications, SYNC_PAGE_BYTES);
-      if (fits < notifications.length) {
-        // Cut short: settled up to the last one carried at most, and the client asks again from there.
-        const last = notifications[fits - 1]!.seq;
-        return {
-          notifications: notifications.slice(0, fits),
-          hasMore: true,
-          settledSeq: Math.min(settled, last),
-          counts,
-          ...countsSettled,
-        };
-      }
-      // Read again after the read: the same stamp, nothing in flight, and these counts include every
-      // notification returned, so the client need not ask again to settle them (a reconnect that missed
-      // some would otherwise cost two syncs). An answer read with the counts, all from the cache, was
-      // read at the stamp's own instant.
-      const atStamp = same !== undefined && cachedOnly && holes.length === 0;
-      const covered =
-        !hasMore && notifications.length > 0 && stamp !== undefined && (atStamp || (await deps.cache.countsStamp(userId)) === stamp);
+      // Cut short: settled up to the last one carried at most, and the client asks again from there.
+      const cut = fits < notifications.length;
+      const settledSeq = cut ? Math.min(settled, notifications[fits - 1]!.seq) : settled;
       return {
-        notifications,
-        hasMore,
-        settledSeq: settled,
-        counts,
-        ...countsSettled,
-        ...(covered ? { countsCoverAnswer: true as const } : {}),
+        notifications: cut ? notifications.slice(0, fits) : notifications,
+        hasMore: hasMore || cut,
+        settledSeq,
+        counts: await deps.counts.at(userId, settledSeq),
       };
     },
   };

@@ -9,13 +9,12 @@ import type { RedisClient } from '../platform/redis-client';
 import { createMutedRecipients } from '../preferences/muted-recipients';
 import { createMutersIndex, type MutersIndex } from '../preferences/muters-index';
 import { createCatchUp, type CatchUp } from './catch-up';
-import { createFeedCache, type FeedCache } from './feed-cache';
 import { createIdempotencyStore } from './idempotency';
-import { createCountFeed } from './notification-counts';
+import { createCountFeed } from './feed-counts';
 import { createNotificationFeed, type NotificationFeed } from './notification-feed';
 import { createNotificationPublisher, type PublishNotification } from './notification-publisher';
 import { createNotificationWriter } from './notification-writer';
-import { createRetentionTracker } from './retention';
+import { createRetentionTracker, type RetentionTracker } from './retention';
 import { createJobStore, type JobStore } from './scheduled-jobs';
 import { createSequenceAllocator, type SequenceAllocator } from './sequence';
 
@@ -23,10 +22,11 @@ export interface NotificationCore {
   publishNotification: PublishNotification;
   feed: NotificationFeed;
   catchUp: CatchUp;
-  cache: FeedCache;
   sequences: SequenceAllocator;
   userChannel: UserChannelPublisher;
   jobs: JobStore;
+  /** Which users received notifications lately, for the retention sweeper. */
+  retention: RetentionTracker;
   /** Who may mute something (a preference write that mutes adds its user first). */
   muters: MutersIndex;
   /** Removes every listener the core attached to the connections it was handed (it closes neither), once a fill of the muters index in progress has stopped. */
@@ -58,20 +58,19 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
   const userChannel =
     deps.userChannel ?? createUserChannelPublisher({ redis, logger, names, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
   const sequences = createSequenceAllocator({ connection, redis, logger, names });
-  const cache = createFeedCache({ redis, logger, names });
-  const counts = createCountFeed({ connection, cache });
+  const counts = createCountFeed({ connection, sequences });
   const jobs = createJobStore(connection);
   const muters = createMutersIndex({ connection, redis, names, logger });
+  const retention = createRetentionTracker({ redis, names, logger });
   const writer = createNotificationWriter({
     connection,
     sequences,
-    cache,
     muted: createMutedRecipients(connection, { critical: deps.criticalCategories ?? [], index: muters }),
     logger,
-    retention: createRetentionTracker({ redis, names, logger }),
+    retention,
   });
   const catchUp = withDatabaseDeadlines(
-    createCatchUp({ connection, sequences, cache, counts, redis, ...(deps.syncReads ? { syncReads: deps.syncReads } : {}) }),
+    createCatchUp({ connection, sequences, counts, redis, ...(deps.syncReads ? { syncReads: deps.syncReads } : {}) }),
   );
   return {
     publishNotification: createNotificationPublisher({
@@ -89,7 +88,6 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
       createNotificationFeed({
         connection,
         userChannel,
-        cache,
         counts,
         jobs,
         onAction: async (n) => {
@@ -110,14 +108,14 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
       }),
     ),
     catchUp,
-    cache,
     sequences,
     userChannel,
     jobs,
     muters,
+    retention,
     close: async () => {
       catchUp.close();
-      cache.close();
+      await retention.flush();
       await muters.close();
     },
   };

@@ -6,13 +6,12 @@ import {
   type JsonObject,
   type Notification,
   type PublishNotificationInput,
-  type NotificationCounts,
+  type FeedCounts,
   type ReadResult,
 } from '@herald/shared';
 import type { UserChannelPublisher } from '../channels/user-channel-publisher';
 import { AppError, ValidationError } from '../platform/errors';
-import type { FeedCache } from './feed-cache';
-import type { CountFeed } from './notification-counts';
+import type { CountFeed } from './feed-counts';
 import { createFilterCounts, type FilterCounts } from './filter-counts';
 import { filterFromQuery, queryDataConditions } from './notification-filter';
 import { NOT_A_GAP, gapDocument, notificationModel, type NotificationDoc } from './notification-model';
@@ -28,7 +27,7 @@ import { toNotification } from './to-notification';
  * asking; a lost announcement is repaired by the next counts or sync.
  */
 export interface NotificationFeed {
-  counts(userId: string): Promise<NotificationCounts>;
+  counts(userId: string): Promise<FeedCounts>;
   /** `{ unread, unseen }` per named filter (tabs with badges), from a CountsRequest as sent: see filter-counts.ts. */
   countsFor: FilterCounts;
   /** Newest first, paged by seq so a page never shifts when new notifications arrive; filtered by category, tags and data fields. */
@@ -37,32 +36,27 @@ export interface NotificationFeed {
   markRead(userId: string, ids: string[], originSocketId?: string): Promise<ReadResult>;
   /** Marks the caller's own notifications seen (shown in the open panel); other ids are ignored. */
   markSeen(userId: string, ids: string[], originSocketId?: string): Promise<ReadResult>;
-  read(userId: string, id: string): Promise<{ notification: Notification; counts: NotificationCounts }>;
-  unread(userId: string, id: string): Promise<{ notification: Notification; counts: NotificationCounts }>;
-  archive(userId: string, id: string): Promise<{ notification: Notification; counts: NotificationCounts }>;
-  unarchive(userId: string, id: string): Promise<{ notification: Notification; counts: NotificationCounts }>;
+  read(userId: string, id: string): Promise<{ notification: Notification; counts: FeedCounts }>;
+  unread(userId: string, id: string): Promise<{ notification: Notification; counts: FeedCounts }>;
+  archive(userId: string, id: string): Promise<{ notification: Notification; counts: FeedCounts }>;
+  unarchive(userId: string, id: string): Promise<{ notification: Notification; counts: FeedCounts }>;
   /**
    * The user clicked one of the notification's actions: recorded once (interactedAt, actionId; it is
    * read too), announced to their other tabs and devices, and reported through `onAction` (the event
    * bus). A later click of any action answers the notification as it is, reporting nothing.
    */
-  act(
-    userId: string,
-    id: string,
-    actionId: string,
-    originSocketId?: string,
-  ): Promise<{ notification: Notification; counts: NotificationCounts }>;
-  readAll(userId: string): Promise<NotificationCounts>;
-  seenAll(userId: string): Promise<NotificationCounts>;
+  act(userId: string, id: string, actionId: string, originSocketId?: string): Promise<{ notification: Notification; counts: FeedCounts }>;
+  readAll(userId: string): Promise<FeedCounts>;
+  seenAll(userId: string): Promise<FeedCounts>;
   /** Deletes one notification; its seq is never handed out again. */
-  remove(userId: string, id: string): Promise<NotificationCounts>;
+  remove(userId: string, id: string): Promise<FeedCounts>;
   /** Deletes those of these notifications that are still there (expiry); returns their ids. */
   removeMany(userId: string, ids: string[]): Promise<string[]>;
   /**
    * Hides the notification on every device until `until` (it is removed, and a `wake` job publishes it
    * again then, unread, as a new item). Answers the counts without it.
    */
-  snooze(userId: string, id: string, until: string): Promise<{ counts: NotificationCounts; until: string }>;
+  snooze(userId: string, id: string, until: string): Promise<{ counts: FeedCounts; until: string }>;
 }
 
 /** The publish that brings a snoozed notification back: what it said, to its user. */
@@ -106,7 +100,6 @@ function notFound(): AppError {
 export function createNotificationFeed(deps: {
   connection: Connection;
   userChannel: UserChannelPublisher;
-  cache: FeedCache;
   counts: CountFeed;
   /** Told about each first click of an action (the event bus's `notification.action`); its failure is logged, not thrown. */
   onAction?: (notification: Notification) => Promise<void>;
@@ -136,7 +129,7 @@ export function createNotificationFeed(deps: {
     return { items: page.map((doc) => toNotification(doc)), nextCursor: docs.length > limit && last ? String(last.seq) : null };
   }
 
-  async function announce(userId: string, notifications: Notification[], originSocketId?: string): Promise<NotificationCounts> {
+  async function announce(userId: string, notifications: Notification[], originSocketId?: string): Promise<FeedCounts> {
     const fresh = await counts(userId);
     await deps.userChannel.publish([
       { userId, message: { kind: 'updated', notifications, counts: fresh, ...(originSocketId ? { originSocketId } : {}) } },
@@ -154,7 +147,6 @@ export function createNotificationFeed(deps: {
     } else {
       await Notification.updateMany({ ...idFilter, [field]: mongoose.trusted({ $ne: null }) }, { $set: { [field]: null } });
     }
-    await deps.cache.changed([userId]);
     const docs = await Notification.find(idFilter).sort({ seq: -1 }).lean();
     const notifications = docs.map((doc) => toNotification(doc));
     const fresh = notifications.length > 0 ? await announce(userId, notifications, originSocketId) : await counts(userId);
@@ -169,10 +161,9 @@ export function createNotificationFeed(deps: {
   }
 
   /** Sets a field on every matching notification of the user, then announces the new counts. */
-  async function setAll(userId: string, field: 'readAt' | 'seenAt'): Promise<NotificationCounts> {
+  async function setAll(userId: string, field: 'readAt' | 'seenAt'): Promise<FeedCounts> {
     // (Gaps are read, seen and archived from the start: these never touch one.)
     await Notification.bulkWrite(setNow({ userId }, field, new Date()));
-    await deps.cache.changed([userId]);
     const fresh = await counts(userId);
     await deps.userChannel.publish([{ userId, message: { kind: 'counts', counts: fresh } }]);
     return fresh;
@@ -195,7 +186,6 @@ export function createNotificationFeed(deps: {
     if (!fresh) throw notFound();
     const notification = toNotification(fresh);
     if (modifiedCount === 0) return { notification, counts: await counts(userId) };
-    await deps.cache.changed([userId]);
     const latest = await announce(userId, [notification], originSocketId);
     await deps.onAction?.(notification);
     return { notification, counts: latest };
@@ -215,7 +205,7 @@ export function createNotificationFeed(deps: {
    * removed: clients syncing over their seqs know at once they hold nothing), then tells the user's
    * devices with fresh counts. Null when none was there.
    */
-  async function removeIds(userId: string, ids: string[]): Promise<{ removed: string[]; counts: NotificationCounts } | null> {
+  async function removeIds(userId: string, ids: string[]): Promise<{ removed: string[]; counts: FeedCounts } | null> {
     const docs = await Notification.find(
       { _id: mongoose.trusted({ $in: ids.map((id) => new Types.ObjectId(id)) }), userId, gap: mongoose.trusted(NOT_A_GAP.gap) },
       { seq: 1, group: 1, groupHead: 1, groupSlot: 1 },
@@ -234,20 +224,19 @@ export function createNotificationFeed(deps: {
       { ordered: false },
     );
     if (result.matchedCount === 0) return null;
-    await deps.cache.changed([userId]);
     const fresh = await counts(userId);
     const removed = docs.map((doc) => doc._id.toHexString());
     await deps.userChannel.publish([{ userId, message: { kind: 'deleted', ids: removed, counts: fresh } }]);
     return { removed, counts: fresh };
   }
 
-  async function remove(userId: string, id: string): Promise<NotificationCounts> {
+  async function remove(userId: string, id: string): Promise<FeedCounts> {
     const result = await removeIds(userId, [id]);
     if (!result) throw notFound();
     return result.counts;
   }
 
-  async function snooze(userId: string, id: string, until: string): Promise<{ counts: NotificationCounts; until: string }> {
+  async function snooze(userId: string, id: string, until: string): Promise<{ counts: FeedCounts; until: string }> {
     const at = Date.parse(until);
     if (!(at > Date.now() + 1000 && at <= Date.now() + MAX_SCHEDULE_AHEAD_MS)) {
       throw new ValidationError('Snooze until a time in the next year.', [

@@ -14,7 +14,7 @@ import { withDatabaseDeadline } from '../platform/deadline';
 import type { Metrics } from '../platform/metrics';
 import { keyConflict, requestHash, type Completed, type IdempotencyStore } from './idempotency';
 import { notificationModel } from './notification-model';
-import type { CountFeed } from './notification-counts';
+import type { CountFeed } from './feed-counts';
 import type { GroupSpec } from './notification-groups';
 import type { NotificationContent, NotificationWriter, StoreResult } from './notification-writer';
 import { refuseOverScheduleCap, type JobStore } from './scheduled-jobs';

@@ -1,10 +1,9 @@
 import mongoose, { Types, type Connection } from 'mongoose';
 import type { Notification } from '@herald/shared';
 import { WHOLE_ANSWER } from '../platform/collections';
-import { isDatabaseUnavailable, isDuplicateKey } from '../platform/errors';
+import { isDuplicateKey } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import type { MutedRecipients } from '../preferences/muted-recipients';
-import type { Adding, Announced, FeedCache } from './feed-cache';
 import type { PublishPlan } from './idempotency';
 import type { RetentionTracker } from './retention';
 import { createGroupStore, groupSlotOf, placeInGroup, type GroupPlacement, type GroupSpec } from './notification-groups';
@@ -99,13 +98,6 @@ function contentOf(
   );
 }
 
-/**
- * An insert the database did not answer may still be applied this long after (a paused database resumes,
- * a queued write runs); until then the recipients' counts are not cached. Beyond it, counts cached
- * meanwhile are stale until the user's next change.
- */
-const UNANSWERED_INSERT_MS = 60_000;
-
 /** Rounds of re-reserving seqs that collided with another instance's before giving up. */
 const MAX_SEQ_ATTEMPTS = 20;
 /** Rounds of placing a grouped item again after other publishers took its group's next slot first. */
@@ -139,7 +131,6 @@ function newDocument(content: NotificationContent, keys: Pick<NotificationDoc, '
 export function createNotificationWriter(deps: {
   connection: Connection;
   sequences: SequenceAllocator;
-  cache: FeedCache;
   muted: MutedRecipients;
   logger: Logger;
   /** Told about every stored notification, so retention only looks at users who have some. */
@@ -191,95 +182,34 @@ export function createNotificationWriter(deps: {
     });
   }
 
-  /** The announcement of these slots and the seqs of those without one, in one Redis step. */
-  const slotUsers = (slots: Slot[]) => ({
-    userIds: slots.map((slot) => slot.userId),
-    seqUserIds: slots.filter((slot) => slot.seq === undefined).map((slot) => slot.userId),
-  });
-
-  const adding = (slots: Slot[]) => {
-    const { userIds, seqUserIds } = slotUsers(slots);
-    return deps.cache.adding(userIds, seqUserIds);
-  };
-
   async function storeBatch(batch: StoreRequest[]): Promise<void> {
     let muted: Set<string>[];
-    // Announced, with seqs taken, in the step that found nobody muted (see below), and the slots it announced.
-    let early: Adding | undefined;
-    let slots: Slot[] | undefined;
     try {
       // A planned request keeps the recipients and mutes of its first attempt.
       const unplanned = batch.filter((request) => !request.plan);
-      const queries = unplanned.map((request) => ({
-        userIds: request.userIds,
-        type: request.content.type,
-        category: request.content.category,
-      }));
-      const mutes = (looked: Set<string>[]) => {
-        let next = 0;
-        return batch.map((request) => (request.plan ? new Set(request.plan.mutedUserIds) : looked[next++]!));
-      };
-      // Most recipients mute nothing: the muters check goes in the announcement's step, which goes
-      // ahead only when none of them may mute anything (else the answer says who may, and those are
-      // looked up first, as without it). One Redis round trip before the insert instead of two.
-      const question = deps.muted.muters(queries);
-      const nobodyMuted = mutes(unplanned.map(() => new Set<string>()));
-      const everyone = question ? slotsOf(batch, nobodyMuted) : [];
-      const { userIds, seqUserIds } = slotUsers(everyone);
-      const optimistic = question && deps.cache.addingUnlessMuters(userIds, seqUserIds, question);
-      const outcome = optimistic ? await optimistic : undefined;
-      if (outcome && 'announced' in outcome) {
-        muted = nobodyMuted;
-        early = outcome;
-        slots = everyone;
-      } else muted = mutes(await deps.muted.forEach(queries, outcome?.answer));
+      const looked = await deps.muted.forEach(
+        unplanned.map((request) => ({ userIds: request.userIds, type: request.content.type, category: request.content.category })),
+      );
+      let next = 0;
+      muted = batch.map((request) => (request.plan ? new Set(request.plan.mutedUserIds) : looked[next++]!));
     } catch (error) {
       for (const request of batch) request.reject(error);
       return;
     }
-    slots ??= slotsOf(batch, muted);
+    const slots = slotsOf(batch, muted);
     const stored = batch.map((request, r) => new Array<Notification>(request.userIds.length - muted[r]!.size));
     const failed = new Map<number, unknown>();
     const deduplicated = batch.map(() => new Set<string>());
-    // The announcement and the seqs in one Redis step (one script for the batch; one per user on a
-    // cluster): every seq handed out is announced, and it is one command, not two per recipient.
-    const { announced: announcing, taken } = early ?? adding(slots);
-    const reserving = reserveSeqs(slots, taken);
-    reserving.catch(() => undefined);
-    const announced = await announcing;
     const found = new Set<string>();
     try {
-      await insertWithSeqs(batch, slots, muted, { stored, failed, found, deduplicated }, await reserving);
+      await insertWithSeqs(batch, slots, muted, { stored, failed, found, deduplicated });
     } catch (error) {
-      settleLater(
-        slots.map((slot) => slot.userId),
-        announced,
-        error,
-      );
       for (const request of batch) request.reject(error);
       return;
     }
-    // Only what this call inserted is new to the counts: an earlier attempt's copy (a keyed retry) was
-    // counted by that attempt, or left the counts stale. Found copies and failures only settle.
     const inserted = stored.flatMap((notifications) => notifications.filter((n) => n !== undefined && !found.has(n.id)));
     const replaced = await retireGroups(slots, stored, found);
-    // Not waited for: publishing must not wait on Redis (while it is down, commands queue for seconds).
-    void deps.retention?.stored(inserted);
-    // Sent, not waited for (it never rejects; a failure leaves those users' counts uncached): the call's
-    // PUBLISH follows it on the same connection, so Redis applies it first, and one round trip less per
-    // call is one wake-up less. Where they could reach Redis apart (a cluster; a script reloaded after a
-    // restart), a client that syncs on the message before this lands finds the publish that `adding`
-    // announced still in flight, and its counts come from the database, as while any publish is.
-    void deps.cache.added(inserted, announced);
-    // A replaced item leaves the counts and the cached recent notifications.
-    if (replaced.length > 0) await deps.cache.changed([...new Set(replaced.map((r) => r.userId))]);
-    const settled = slots
-      .filter((slot) => {
-        const notification = stored[slot.request]![slot.index];
-        return notification === undefined || found.has(notification.id);
-      })
-      .map((slot) => slot.userId);
-    if (settled.length > 0) await deps.cache.abandoned(settled, announced);
+    deps.retention?.stored(inserted);
     batch.forEach((request, r) => {
       const error = failed.get(r);
       if (error) request.reject(error);
@@ -295,35 +225,13 @@ export function createNotificationWriter(deps: {
     });
   }
 
-  /**
-   * Seqs for the slots that have none (a keyed retry's planned ones keep theirs); returns those it gave
-   * one. `taken`: their counters were taken from already (see FeedCache.adding).
-   */
-  async function reserveSeqs(slots: Slot[], taken?: Promise<ReadonlyMap<string, number>>): Promise<Slot[]> {
+  /** Seqs for the slots that have none (a keyed retry's planned ones keep theirs); returns those it gave one. */
+  async function reserveSeqs(slots: Slot[]): Promise<Slot[]> {
     const unreserved = slots.filter((slot) => slot.seq === undefined);
     if (unreserved.length === 0) return unreserved;
-    const seqs = await deps.sequences.reserve(
-      unreserved.map((slot) => slot.userId),
-      taken,
-    );
+    const seqs = await deps.sequences.reserve(unreserved.map((slot) => slot.userId));
     unreserved.forEach((slot, i) => (slot.seq = seqs[i]!));
     return unreserved;
-  }
-
-  /**
-   * Announced notifications whose insert failed. When the database answered, nothing was stored and the
-   * cache hears so at once. When it did not (a timeout, a dropped connection), the insert may still be
-   * applied: the counts stay uncached until it surely is or is not, so none is cached without it.
-   */
-  function settleLater(userIds: string[], announced: Announced, error: unknown): void {
-    const settle = () =>
-      deps.cache.abandoned(userIds, announced).catch((failure: unknown) => log.warn({ err: failure }, 'could not settle the feed cache'));
-    if (!isDatabaseUnavailable(error)) {
-      void settle();
-      return;
-    }
-    const timer = setTimeout(() => void settle(), UNANSWERED_INSERT_MS);
-    timer.unref();
   }
 
   /**
@@ -332,16 +240,8 @@ export function createNotificationWriter(deps: {
    * very notification (an earlier attempt of a keyed request stored it): then that one is the answer;
    * or the recipient already has one with the call's dedupeKey: then nothing is stored for them.
    */
-  async function insertWithSeqs(
-    batch: StoreRequest[],
-    slots: Slot[],
-    muted: Set<string>[],
-    outcome: Outcome,
-    /** The slots given a seq before the first round (see storeBatch). */
-    reservedFirst: Slot[],
-  ): Promise<void> {
+  async function insertWithSeqs(batch: StoreRequest[], slots: Slot[], muted: Set<string>[], outcome: Outcome): Promise<void> {
     const { stored, failed } = outcome;
-    let reservedBefore: Slot[] | undefined = reservedFirst;
     let pending = slots;
     // Rounds in which a seq was taken, and in which a group's slot was (each of those means another
     // publisher stored the group's next item: progress, so they have a bound of their own).
@@ -350,9 +250,7 @@ export function createNotificationWriter(deps: {
     while (pending.length > 0) {
       if (attempt > MAX_SEQ_ATTEMPTS) throw new Error(`no free seq after ${MAX_SEQ_ATTEMPTS} attempts for ${pending.length} recipients`);
       if (regroups > MAX_GROUP_ROUNDS) throw new Error(`no free group slot after ${MAX_GROUP_ROUNDS} rounds`);
-      // The first round's seqs were reserved with the announcement; later rounds' (collisions) here.
-      const unreserved = reservedBefore ?? (await reserveSeqs(pending));
-      reservedBefore = undefined;
+      const unreserved = await reserveSeqs(pending);
       pending = await recordPlans(batch, slots, pending, unreserved, muted, failed);
       // Every request left in this round failed to record its plan: nothing to insert.
       if (pending.length === 0) break;

@@ -3,7 +3,6 @@ import mongoose, { type Connection } from 'mongoose';
 import type { HeraldNames, Notification } from '@herald/shared';
 import type { Logger } from '../platform/logger';
 import type { RedisClient } from '../platform/redis-client';
-import type { FeedCache } from './feed-cache';
 import { expiredKeyDays, idempotencyModel } from './idempotency';
 import { countNotifications } from '../storage/notification-reads';
 import { notificationModel } from './notification-model';
@@ -48,34 +47,56 @@ const SEED_CHUNK = 1000;
  * was stored (they need looking at once it is older than the age limit).
  * Every sweep query is then scoped to one user and reads through the
  * `userId` indexes, on MongoDB and FerretDB alike.
+ *
+ * Gathered in memory and written once a second (two commands for every user
+ * of that second), not per publish: the two sets are global keys, and a
+ * publish touches only its recipients' keys. A process that dies loses at
+ * most that second; such a user is looked at again with their next
+ * notification, or when the sets are seeded from the database.
  */
 export interface RetentionTracker {
-  /** Best effort, never waited for: a failure is logged, never thrown (see the seeding in the sweeper). */
-  stored(notifications: Notification[]): Promise<void>;
+  /** Never waits on Redis, never throws. */
+  stored(notifications: Notification[]): void;
+  /** Writes what was gathered now (a sweep of this process does first). A failure is logged. */
+  flush(): Promise<void>;
 }
+
+/** How long new notifications are gathered before they are written to the tracking sets. */
+const TRACK_EVERY_MS = 1000;
 
 export function createRetentionTracker(deps: { redis: RedisClient; names: HeraldNames; logger: Logger }): RetentionTracker {
   const log = deps.logger.child({ module: 'retention' });
+  let oldest = new Map<string, number>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  async function flush(): Promise<void> {
+    clearTimeout(timer);
+    timer = undefined;
+    if (oldest.size === 0) return;
+    const gathered = oldest;
+    oldest = new Map();
+    try {
+      // NX: a user already known has an older notification; it stays the one the age limit waits for.
+      await Promise.all([
+        deps.redis.zadd(deps.names.retentionOldest, 'NX', ...[...gathered].flatMap(([userId, at]) => [at, userId])),
+        deps.redis.sadd(deps.names.retentionTouched, ...gathered.keys()),
+      ]);
+    } catch (error) {
+      log.warn({ err: error, users: gathered.size }, 'could not track new notifications for retention');
+    }
+  }
+
   return {
-    async stored(notifications) {
-      if (notifications.length === 0) return;
-      const oldest = new Map<string, number>();
+    stored(notifications) {
       for (const n of notifications) {
         const at = Date.parse(n.createdAt);
         oldest.set(n.userId, Math.min(oldest.get(n.userId) ?? at, at));
       }
-      const users = [...oldest.keys()];
-      try {
-        // NX: a user already known has an older notification; it stays the one the age limit waits for.
-        await Promise.all([
-          deps.redis.zadd(deps.names.retentionOldest, 'NX', ...[...oldest].flatMap(([userId, at]) => [at, userId])),
-          deps.redis.sadd(deps.names.retentionTouched, ...users),
-        ]);
-      } catch (error) {
-        // Such a user is looked at again when their next notification is tracked.
-        log.warn({ err: error, users: users.length }, 'could not track new notifications for retention');
-      }
+      if (oldest.size === 0 || timer) return;
+      timer = setTimeout(() => void flush(), TRACK_EVERY_MS);
+      timer.unref();
     },
+    flush,
   };
 }
 
@@ -83,6 +104,8 @@ export function createRetentionTracker(deps: { redis: RedisClient; names: Herald
 export interface RetentionSweeper {
   /** One sweep if this instance wins the lock for this interval; null if another instance has it. */
   runOnce(): Promise<RetentionReport | null>;
+  /** Writes what this process's tracker gathered (see RetentionTracker), as runOnce does first. */
+  flush(): Promise<void>;
   /** Sweeps on every interval (with a random start offset so instances do not line up). */
   start(): void;
   stop(): void;
@@ -106,10 +129,11 @@ export function createRetentionSweeper(deps: {
   redis: RedisClient;
   logger: Logger;
   policy: RetentionPolicy;
-  cache: FeedCache;
   /** @default names.retentionLock */
   lockKey?: string;
   names: HeraldNames;
+  /** This process's tracker: what it gathered is written before each sweep. */
+  tracker?: RetentionTracker;
 }): RetentionSweeper {
   const Notification = notificationModel(deps.connection);
   const Keys = idempotencyModel(deps.connection);
@@ -216,7 +240,7 @@ export function createRetentionSweeper(deps: {
       for (const userId of due) {
         if (Date.now() > deadline) break;
         report.usersChecked += 1;
-        if (await expireUser(userId, cutoff, report)) await deps.cache.changed([userId]);
+        await expireUser(userId, cutoff, report);
       }
     }
     if (maxPerUser > 0 || (deps.policy.maxPerActor ?? 0) > 0) {
@@ -229,7 +253,7 @@ export function createRetentionSweeper(deps: {
         const userId = touched[i]!;
         report.usersChecked += 1;
         try {
-          if (await trimUser(userId, report)) await deps.cache.changed([userId]);
+          await trimUser(userId, report);
         } catch (error) {
           // This one and the rest are looked at next time.
           await deps.redis.sadd(retentionTouched, ...touched.slice(i));
@@ -246,6 +270,7 @@ export function createRetentionSweeper(deps: {
 
   /** One sweep if this instance wins the lock for this interval; null if another instance has it. */
   async function runOnce(): Promise<RetentionReport | null> {
+    await deps.tracker?.flush();
     const won = await deps.redis.set(lockKey, owner, 'PX', Math.max(1000, deps.policy.intervalMs - 1000), 'NX');
     if (won !== 'OK') return null;
     const started = Date.now();
@@ -258,6 +283,7 @@ export function createRetentionSweeper(deps: {
 
   return {
     runOnce,
+    flush: async () => deps.tracker?.flush(),
     /** Sweeps on every interval (with a random start offset so instances do not line up). */
     start() {
       const tick = () => {

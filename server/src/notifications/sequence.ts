@@ -5,6 +5,8 @@ import type { Logger } from '../platform/logger';
 import type { RedisClient } from '../platform/redis-client';
 import { withTimeout } from '../platform/with-timeout';
 import { heraldModel } from '../platform/collections';
+import { notificationId } from './notification-id';
+import { notificationModel } from './notification-model';
 
 interface FloorDoc {
   /** The user id. */
@@ -33,19 +35,6 @@ export function countPerUser(userIds: readonly string[]): Map<string, number> {
   return counts;
 }
 
-/**
- * Lua: takes `n` numbers from a counter that exists and returns the last; -1 when the counter is missing
- * (it must be seeded first). Also run by the feed cache's announcement (see FeedCache.adding).
- */
-export const TAKE_SEQS = `
-local function takeSeqs(key, n)
-  if redis.call('EXISTS', key) == 0 then return -1 end
-  return redis.call('INCRBY', key, n)
-end
-`;
-
-const TAKE = TAKE_SEQS + `return takeSeqs(KEYS[1], ARGV[1])`;
-
 /** Raises the counter to at least ARGV[1], then takes ARGV[2] numbers (0 only raises). */
 const SEED_AND_TAKE = `
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -53,18 +42,12 @@ if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) end
 return redis.call('INCRBY', KEYS[1], ARGV[2])`;
 
 interface SequenceScripts {
-  heraldSeqTake(key: string, count: number): Promise<number>;
   heraldSeqSeed(key: string, floor: number, count: number): Promise<number>;
 }
 
 export interface SequenceAllocator {
-  /**
-   * One new seq per entry, in order; a user named twice gets two consecutive numbers. `taken`: the
-   * counters were taken from already, in a call of the caller's (TAKE_SEQS, each user's count of
-   * entries): per user, the last number taken, or -1 for a counter to seed; rejected when Redis did
-   * not answer (the seqs then come from the database).
-   */
-  reserve(userIds: string[], taken?: Promise<ReadonlyMap<string, number>>): Promise<number[]>;
+  /** One new seq per entry, in order; a user named twice gets two consecutive numbers. */
+  reserve(userIds: string[]): Promise<number[]>;
   /**
    * Raises these users' counters to everything stored (after an insert found its seq taken, or after
    * Redis lost the counters), and resolves with that: per user, the highest seq the database holds as
@@ -95,7 +78,6 @@ export function createSequenceAllocator(deps: {
   const Floor = sequenceFloorModel(deps.connection);
   const timeoutMs = deps.timeoutMs ?? 1000;
   const log = deps.logger.child({ module: 'sequence' });
-  deps.redis.defineCommand('heraldSeqTake', { numberOfKeys: 1, lua: TAKE });
   deps.redis.defineCommand('heraldSeqSeed', { numberOfKeys: 1, lua: SEED_AND_TAKE });
   const scripts = deps.redis as unknown as SequenceScripts;
   const key = deps.names.seqKey;
@@ -120,25 +102,43 @@ export function createSequenceAllocator(deps: {
   }
 
   /**
-   * The last number of each user's new range of `count`. Only the Redis calls are bounded by the
-   * timeout (a slow database read of the floors is not a reason to give up on Redis).
+   * Users whose first range (1 to n) may hold a stored notification or a deleted one: their counter was
+   * missing (Redis lost it) rather than new. Two reads for all of them: the recorded floors, and the
+   * range's ids (which other publishers of a new user, racing, do not hold).
    */
-  async function take(counts: Map<string, number>, takenBefore?: Promise<ReadonlyMap<string, number>>): Promise<Map<string, number>> {
+  async function usedBefore(fresh: string[], counts: Map<string, number>): Promise<string[]> {
+    const ids = fresh.flatMap((userId) => Array.from({ length: counts.get(userId)! }, (_, i) => notificationId(userId, i + 1)));
+    const [recorded, stored] = await Promise.all([
+      Floor.find({ _id: mongoose.trusted({ $in: fresh }) }).lean(),
+      notificationModel(deps.connection)
+        .find({ _id: mongoose.trusted({ $in: ids }) }, { userId: 1 })
+        .lean(),
+    ]);
+    const used = new Set([...recorded.filter((doc) => doc.seq > 0).map((doc) => doc._id), ...stored.map((doc) => doc.userId)]);
+    return fresh.filter((userId) => used.has(userId));
+  }
+
+  /**
+   * The last number of each user's new range of `count`: one INCRBY per user, all in one round trip.
+   * An answer equal to the count is a counter that was new or missing (Redis lost it): if that first
+   * range was used before, the counter is raised past everything stored and the range taken again (the
+   * first one is never used). Only the Redis calls are bounded by the timeout (a slow read of the
+   * floors is not a reason to give up on Redis).
+   */
+  async function take(counts: Map<string, number>): Promise<Map<string, number>> {
     const users = [...counts.keys()];
-    const last = new Map<string, number>();
     let taken: number[];
     try {
-      // The commands for all users go out without waiting for each other: one round trip in all.
-      taken = takenBefore
-        ? await takenBefore.then((map) => users.map((userId) => map.get(userId) ?? -1))
-        : await redisCall(Promise.all(users.map((userId) => scripts.heraldSeqTake(key(userId), counts.get(userId)!))));
+      taken = await redisCall(Promise.all(users.map((userId) => deps.redis.incrby(key(userId), counts.get(userId)!))));
     } catch (error) {
       warnRedis(error);
       const floor = await floors(users);
       return new Map(users.map((userId) => [userId, floor.get(userId)! + counts.get(userId)!]));
     }
-    const unseeded: string[] = [];
-    taken.forEach((value, i) => (Number(value) < 0 ? unseeded.push(users[i]!) : last.set(users[i]!, Number(value))));
+    const last = new Map(users.map((userId, i) => [userId, taken[i]!]));
+    const fresh = users.filter((userId) => last.get(userId) === counts.get(userId));
+    if (fresh.length === 0) return last;
+    const unseeded = await usedBefore(fresh, counts);
     if (unseeded.length === 0) return last;
     const floor = await floors(unseeded);
     try {
@@ -154,9 +154,9 @@ export function createSequenceAllocator(deps: {
   }
 
   return {
-    async reserve(userIds, taken) {
+    async reserve(userIds) {
       const counts = countPerUser(userIds);
-      const last = await take(counts, taken);
+      const last = await take(counts);
       // Hand each user's range out in order: the first entry gets the lowest number.
       const next = new Map([...last].map(([userId, end]) => [userId, end - counts.get(userId)! + 1]));
       return userIds.map((userId) => {

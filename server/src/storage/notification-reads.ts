@@ -1,5 +1,5 @@
 import mongoose, { type Connection } from 'mongoose';
-import type { NotificationCounts } from '@herald/shared';
+import type { FeedCounts } from '@herald/shared';
 import { notificationModel } from '../notifications/notification-model';
 import { databaseTraits } from './database-traits';
 
@@ -26,27 +26,28 @@ export async function countNotifications(connection: Connection, query: Record<s
 }
 
 /**
- * A user's `{ unread, unseen }` over their inbox (archived ones left out), counted in the database.
+ * A user's `{ unread, unseen }` over their inbox (archived ones left out) at a position of their feed:
+ * the notifications with a seq up to `atSeq`, counted in the database.
  *
  * @example
- * const { unread, unseen } = await countUnreadAndUnseen(connection, 'alice');
+ * const { unread, unseen } = await countUnreadAndUnseen(connection, 'alice', 42);
  */
-export async function countUnreadAndUnseen(connection: Connection, userId: string): Promise<NotificationCounts> {
+export async function countUnreadAndUnseen(connection: Connection, userId: string, atSeq: number): Promise<FeedCounts> {
   const traits = await databaseTraits(connection);
+  const upTo = mongoose.trusted({ $lte: atSeq });
   if (!traits.secondaryIndexes && !traits.sqlCounts) {
     // A stock FerretDB runs each count as an aggregation that reads every notification of the user:
-    // one read of the unread or unseen ones answers both (the 30-minute chaos run spent half of the
-    // database's time in these counts). MongoDB and Herald's FerretDB build count, below.
+    // one read of the unread or unseen ones answers both. MongoDB and Herald's FerretDB build count, below.
     const docs = await notificationModel(connection)
-      .find({ userId, archivedAt: null, $or: [{ readAt: null }, { seenAt: null }] }, { _id: 0, readAt: 1, seenAt: 1 })
+      .find({ userId, archivedAt: null, seq: upTo, $or: [{ readAt: null }, { seenAt: null }] }, { _id: 0, readAt: 1, seenAt: 1 })
       .lean();
-    return { unread: docs.filter((doc) => !doc.readAt).length, unseen: docs.filter((doc) => !doc.seenAt).length };
+    return { unread: docs.filter((doc) => !doc.readAt).length, unseen: docs.filter((doc) => !doc.seenAt).length, atSeq };
   }
   const [unread, unseen] = await Promise.all([
-    countNotifications(connection, { userId, readAt: null, archivedAt: null }),
-    countNotifications(connection, { userId, seenAt: null, archivedAt: null }),
+    countNotifications(connection, { userId, readAt: null, archivedAt: null, seq: upTo }),
+    countNotifications(connection, { userId, seenAt: null, archivedAt: null, seq: upTo }),
   ]);
-  return { unread, unseen };
+  return { unread, unseen, atSeq };
 }
 
 /**

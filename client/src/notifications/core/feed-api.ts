@@ -1,4 +1,4 @@
-import type { FeedPage, Notification, NotificationCounts, Preferences, PreferencesUpdate } from '@herald/shared';
+import type { FeedCounts, FeedPage, Notification, Preferences, PreferencesUpdate } from '@herald/shared';
 import { requestJson } from './http.js';
 
 /**
@@ -35,11 +35,10 @@ export function createFeedApi(token: string | (() => Promise<string>), location:
   return {
     page: (before?: string, limit = 20) =>
       call<FeedPage>('GET', `${base}?limit=${limit}${before ? `&before=${encodeURIComponent(before)}` : ''}`),
-    counts: () => call<NotificationCounts>('GET', `${base}/counts`),
-    readAll: () => call<{ counts: NotificationCounts }>('POST', `${base}/read-all`),
-    seen: () => call<{ counts: NotificationCounts }>('POST', `${base}/seen`),
-    archive: (id: string) =>
-      call<{ notification: Notification; counts: NotificationCounts }>('POST', `${base}/${encodeURIComponent(id)}/archive`),
+    counts: () => call<FeedCounts>('GET', `${base}/counts`),
+    readAll: () => call<{ counts: FeedCounts }>('POST', `${base}/read-all`),
+    seen: () => call<{ counts: FeedCounts }>('POST', `${base}/seen`),
+    archive: (id: string) => call<{ notification: Notification; counts: FeedCounts }>('POST', `${base}/${encodeURIComponent(id)}/archive`),
     preferences: () => call<Preferences>('GET', preferencesPath),
     /** Changes the settings named; the answer is all of them as stored. */
     savePreferences: (update: PreferencesUpdate) => call<Preferences>('PUT', preferencesPath, update),

@@ -1,5 +1,12 @@
 import type { Socket } from 'socket.io-client';
-import type { ClientToServerEvents, Notification, NotificationCounts, NotificationFilter, ServerToClientEvents } from '@herald/shared';
+import type {
+  ClientToServerEvents,
+  FeedCounts,
+  Notification,
+  NotificationCounts,
+  NotificationFilter,
+  ServerToClientEvents,
+} from '@herald/shared';
 import { errorTraits, type ErrorBody } from '@herald/shared/errors';
 import { applyCounts, applyDeleted, applyFirstPage, applyLive, applySync, applyUpdated, emptyFeed, type FeedState } from './feed-state.js';
 
@@ -30,7 +37,7 @@ export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'off
  */
 export interface FeedClientOptions {
   /** Loads the newest page once, before the first sync; without it the first sync starts from seq 0. */
-  loadFirstPage?: () => Promise<{ items: Notification[]; counts: NotificationCounts }>;
+  loadFirstPage?: () => Promise<{ items: Notification[]; counts: FeedCounts }>;
   onChange?: (state: FeedState) => void;
   onConnection?: (state: ConnectionState) => void;
   /** A notification that arrived live and was new (for toasts). */
@@ -47,18 +54,10 @@ export interface FeedClientOptions {
   ackTimeoutMs?: number;
 }
 
-/**
- * Passes of one sync (each asked again because something arrived meanwhile); under a steady stream
- * the live messages keep the feed current, and a sync COUNTS_RACE_MS later settles the counts.
- */
+/** Passes of one sync (each asked again because a gap or a local change came up meanwhile). */
 const MAX_SYNC_PASSES = 5;
 /** Pages of catch-up fetched in one go; each page holds up to 500. */
 const MAX_SYNC_PAGES = 20;
-/**
- * Counts pushed or answered outside a sync and a live notification this close together may disagree
- * (the counts taken just before it was stored, or just after): a sync this long after settles them.
- */
-const COUNTS_RACE_MS = 3000;
 /** Longest wait between retries of a failed sync (a busy server times syncs out; a retry must not add to the pile). */
 const MAX_RETRY_DELAY_MS = 30_000;
 
@@ -88,23 +87,11 @@ export class FeedClient {
   connection: ConnectionState = 'connecting';
   private syncing: Promise<void> | null = null;
   private syncAgain = false;
-  /** The sync's counts were taken while a publish was in flight (`countsSettled: false`). */
-  private countsUnsettled = false;
-  /** A page of the running sync brought notifications this client did not hold. */
-  private broughtNew = false;
-  /** Syncs in a row asked again because their counts were unsettled (each waits twice as long). */
-  private unsettledRechecks = 0;
   private syncingOn: string | undefined;
   private syncToken: object | null = null;
   private epoch = 0;
   private syncFailures = 0;
   private firstPageLoaded = false;
-  /** New notifications applied from live messages, and when the last one came. */
-  private liveApplied = 0;
-  private lastLiveAt = 0;
-  /** When counts last came from outside a sync, and the pending re-check they called for. */
-  private lastCountsAt = 0;
-  private countsRecheck: ReturnType<typeof setTimeout> | undefined;
   /** The retry of a failed sync, while one is waiting. */
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** The next handshake after the server refused one for now, and how many were refused in a row. */
@@ -168,9 +155,6 @@ export class FeedClient {
     socket.on('notification', (notification) => {
       const { state, isNew, gap } = applyLive(this.state, notification);
       if (!isNew) return;
-      this.liveApplied++;
-      this.lastLiveAt = Date.now();
-      if (Date.now() - this.lastCountsAt < COUNTS_RACE_MS) this.recheckCounts();
       this.update(state);
       this.options.onLive?.(notification);
       // Before the first page is in, the watermark is not set yet; the catch-up after it covers any gap.
@@ -208,24 +192,11 @@ export class FeedClient {
     const token = {};
     this.syncToken = token;
     this.syncing = (async () => {
-      this.broughtNew = false;
       try {
         for (let pass = 0; pass === 0 || (this.syncAgain && this.socket.connected && pass < MAX_SYNC_PASSES); pass++) {
           this.syncAgain = false;
-          this.countsUnsettled = false;
           await this.syncOnce();
         }
-        // Every pass had a live notification land meanwhile: the counts are not settled yet. Nothing else
-        // may come to settle them (this client holds every seq, so no hint will), so look again shortly.
-        if (this.syncAgain) this.recheckCounts();
-        else if (this.countsUnsettled && (this.broughtNew || this.unsettledRechecks > 0)) {
-          // The server counted while a publish was in flight, and this sync brought notifications: one
-          // may be that publish's, held here and not counted. Its live message, a duplicate now, will
-          // not add it. Ask again until settled, backing off (a database that is behind keeps publishes
-          // in flight for a while; every client asking every 3 s would only add to its load).
-          this.recheckCounts(Math.min(COUNTS_RACE_MS * 2 ** this.unsettledRechecks++, MAX_RETRY_DELAY_MS));
-        }
-        if (!this.countsUnsettled) this.unsettledRechecks = 0;
         this.syncFailures = 0;
         // Caught up: a retry still waiting from an earlier failure is not needed, and must not mute hints.
         if (this.retryTimer) clearTimeout(this.retryTimer);
@@ -245,32 +216,22 @@ export class FeedClient {
     let cursor = this.state.lastSeq;
     for (let page = 0; page < MAX_SYNC_PAGES; page++) {
       const epoch = this.epoch;
-      const lives = this.liveApplied;
       const response = await this.socket.timeout(this.ackTimeoutMs).emitWithAck('notifications:sync', { afterSeq: cursor });
       if (!response.data) throw Object.assign(new Error(response.error.message), { body: response.error });
       const { notifications, hasMore } = response.data;
-      // The last page's counts are the ones kept.
-      this.countsUnsettled = response.data.countsSettled === false;
       const settled = cursor === this.state.lastSeq ? response.data.settledSeq : this.state.lastSeq;
       for (const n of notifications) cursor = Math.max(cursor, n.seq);
       const known = new Set(this.state.items.map((n) => n.id));
       if (epoch === this.epoch) {
+        // Counted at the settled position: what arrived live meanwhile is in them up to there, and
+        // added above it (see FeedCounts).
         this.update(applySync(this.state, notifications, response.data.counts, settled));
       } else {
         // A local action (a read, say) happened while this was in flight: its counts may be older than
         // that action's, so keep the notifications, not the counts, and ask once more.
-        this.update(applySync(this.state, notifications, { unread: this.state.unread, unseen: this.state.unseen }, settled));
+        this.update(applySync(this.state, notifications, this.state.counts, settled));
         this.syncAgain = true;
       }
-      // The server takes the counts before it reads, so they include everything this page returns only
-      // if nothing was stored in between, and a notification that arrived live meanwhile is held but
-      // may not be counted. So counts are settled by a last page that brings nothing new, with no live
-      // notification landing while it was asked: otherwise ask once more.
-      const broughtNew = notifications.some((n: Notification) => !known.has(n.id));
-      if (broughtNew) this.broughtNew = true;
-      // A server that checked its counts cover this answer (countsCoverAnswer) saves that last ask.
-      const covered = response.data.countsCoverAnswer === true;
-      if (this.liveApplied !== lives || (broughtNew && !hasMore && !covered)) this.syncAgain = true;
       // After the first catch-up, what a sync brings arrived while the user was here (its live message
       // was lost or overtaken): it is announced like a live one (a toast), once.
       if (this.caughtUp) for (const n of notifications) if (!known.has(n.id)) this.options.onLive?.(n);
@@ -291,7 +252,6 @@ export class FeedClient {
     this.closed = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.reconnectTimer);
-    clearTimeout(this.countsRecheck);
     this.socket.close();
   }
 
@@ -321,11 +281,8 @@ export class FeedClient {
   }
 
   /** Marks the caller's notifications read; other devices hear of it from the server. Returns what changed. */
-  async markRead(
-    ids: string[],
-    options: { applyCounts?: boolean } = {},
-  ): Promise<{ notifications: Notification[]; counts: NotificationCounts }> {
-    if (ids.length === 0) return { notifications: [], counts: { unread: this.state.unread, unseen: this.state.unseen } };
+  async markRead(ids: string[], options: { applyCounts?: boolean } = {}): Promise<{ notifications: Notification[]; counts: FeedCounts }> {
+    if (ids.length === 0) return { notifications: [], counts: this.state.counts };
     this.noteLocalChange();
     const response = await this.socket.timeout(this.ackTimeoutMs).emitWithAck('notifications:read', { ids });
     if (response.error) throw new Error(response.error.message);
@@ -337,7 +294,7 @@ export class FeedClient {
   }
 
   /** Marks the caller's notifications seen (shown in the open panel); other devices hear of it from the server. */
-  async markSeen(ids: string[]): Promise<{ notifications: Notification[]; counts: NotificationCounts }> {
+  async markSeen(ids: string[]): Promise<{ notifications: Notification[]; counts: FeedCounts }> {
     this.noteLocalChange();
     const response = await this.socket.timeout(this.ackTimeoutMs).emitWithAck('notifications:seen', { ids });
     if (!response.data) throw Object.assign(new Error(response.error.message), { body: response.error });
@@ -352,7 +309,7 @@ export class FeedClient {
    * Hides the notification on every device until `until`; it comes back then, unread, as a new item.
    * Rejects (`validation_failed`) for a time that is past or more than a year ahead.
    */
-  async snooze(id: string, until: Date | string): Promise<{ counts: NotificationCounts; until: string }> {
+  async snooze(id: string, until: Date | string): Promise<{ counts: FeedCounts; until: string }> {
     this.noteLocalChange();
     const at = typeof until === 'string' ? until : until.toISOString();
     const response = await this.socket.timeout(this.ackTimeoutMs).emitWithAck('notifications:snooze', { id, until: at });
@@ -363,7 +320,7 @@ export class FeedClient {
   }
 
   /** Records a click on one of the notification's actions (once; it is read too). Returns the notification as stored. */
-  async act(id: string, actionId: string): Promise<{ notification: Notification; counts: NotificationCounts }> {
+  async act(id: string, actionId: string): Promise<{ notification: Notification; counts: FeedCounts }> {
     this.noteLocalChange();
     const response = await this.socket.timeout(this.ackTimeoutMs).emitWithAck('notifications:action', { id, actionId });
     if (!response.data) throw Object.assign(new Error(response.error.message), { body: response.error });
@@ -373,23 +330,13 @@ export class FeedClient {
   }
 
   /**
-   * Counts that came outside a sync (another device's read, an action's answer). Taken at some moment
-   * on the server, they can disagree with a live notification that arrived just before or after them
-   * (counted twice, or not at all); when one did, a sync after the race window settles the counts.
+   * Counts that came outside a sync (another device's read, an action's answer), taken at the newest
+   * seq handed out. Past this client's watermark, a seq up to their position may still have been being
+   * stored when they were taken, and not be in them: a sync's counts, taken at a settled position, say.
    */
-  applyPushedCounts(counts: NotificationCounts): void {
+  applyPushedCounts(counts: FeedCounts): void {
     this.update(applyCounts(this.state, counts));
-    this.lastCountsAt = Date.now();
-    if (Date.now() - this.lastLiveAt < COUNTS_RACE_MS) this.recheckCounts();
-  }
-
-  private recheckCounts(delayMs = COUNTS_RACE_MS): void {
-    if (this.countsRecheck) return;
-    this.countsRecheck = setTimeout(() => {
-      this.countsRecheck = undefined;
-      if (this.socket.connected) void this.sync();
-    }, delayMs);
-    (this.countsRecheck as { unref?: () => void }).unref?.();
+    if (counts.atSeq > this.state.lastSeq && this.socket.connected && !this.retryTimer) void this.sync();
   }
 
   /** `{ unread, unseen }` per named filter, from the server (tabs with badges). */

@@ -1,4 +1,4 @@
-import type { Notification, NotificationCounts } from '@herald/shared';
+import type { FeedCounts, Notification } from '@herald/shared';
 
 /**
  * The feed as the client holds it. Pure functions, so the delivery rules
@@ -17,6 +17,9 @@ export interface FeedState {
    * being stored, so a notification whose live message is lost is still fetched.
    */
   lastSeq: number;
+  /** The server's last counts, at their position in the log (see FeedCounts). */
+  counts: FeedCounts;
+  /** What the badge shows: `counts`, plus what is held above its position. */
   unread: number;
   unseen: number;
 }
@@ -27,7 +30,7 @@ export interface FeedState {
  * @example
  * let state = emptyFeed;
  */
-export const emptyFeed: FeedState = { items: [], lastSeq: 0, unread: 0, unseen: 0 };
+export const emptyFeed: FeedState = { items: [], lastSeq: 0, counts: { unread: 0, unseen: 0, atSeq: 0 }, unread: 0, unseen: 0 };
 
 /** Moves the watermark over notifications already held: a seq that arrived ahead of its turn. */
 function advance(lastSeq: number, items: Notification[]): number {
@@ -69,6 +72,30 @@ const isUnread = (n: Notification) => !n.readAt && !n.archivedAt;
 const isUnseen = (n: Notification) => !n.seenAt && !n.archivedAt;
 
 /**
+ * The state with its badge figures worked out: the server's counts at their position, plus the held
+ * notifications above it (the server had not counted those).
+ */
+function withCounts(state: Omit<FeedState, 'unread' | 'unseen'>): FeedState {
+  let { unread, unseen } = state.counts;
+  for (const n of state.items) {
+    if (n.seq <= state.counts.atSeq) continue;
+    if (isUnread(n)) unread++;
+    if (isUnseen(n)) unseen++;
+  }
+  return { ...state, unread, unseen };
+}
+
+/** Counts without the held items that left (counted at their position while they were there). */
+function without(counts: FeedCounts, gone: Notification[]): FeedCounts {
+  const counted = gone.filter((n) => n.seq <= counts.atSeq);
+  return {
+    ...counts,
+    unread: Math.max(0, counts.unread - counted.filter(isUnread).length),
+    unseen: Math.max(0, counts.unseen - counted.filter(isUnseen).length),
+  };
+}
+
+/**
  * A live notification. `gap` means a seq between the watermark and this one
  * never arrived (a live message was lost): the client should sync. The
  * watermark only moves over contiguous seqs, so that sync still asks for the
@@ -80,19 +107,18 @@ const isUnseen = (n: Notification) => !n.seenAt && !n.archivedAt;
  */
 export function applyLive(state: FeedState, notification: Notification): { state: FeedState; isNew: boolean; gap: boolean } {
   const { items, added, replaced } = merge(state.items, [notification]);
-  if (added.length === 0) return { state: items === state.items ? state : { ...state, items }, isNew: false, gap: false };
+  if (added.length === 0) return { state: items === state.items ? state : withCounts({ ...state, items }), isNew: false, gap: false };
   const contiguous = notification.seq === state.lastSeq + 1;
   const gap = notification.seq > state.lastSeq + 1;
-  // A group's new item replaces its old one: the group stays one unread item.
-  const count = (test: (n: Notification) => boolean) => (test(notification) ? 1 : 0) - replaced.filter(test).length;
   return {
-    state: {
+    state: withCounts({
       // The watermark moves over held seqs: a replaced item's seq was held (and is a known gap now).
       lastSeq: contiguous ? advance(notification.seq, [...items, ...replaced]) : state.lastSeq,
       items,
-      unread: Math.max(0, state.unread + count(isUnread)),
-      unseen: Math.max(0, state.unseen + count(isUnseen)),
-    },
+      // A group's new item replaces its old one, so the group stays one unread item: counts taken before
+      // the new one was stored counted the old one.
+      counts: notification.seq > state.counts.atSeq ? without(state.counts, replaced) : state.counts,
+    }),
     isNew: true,
     gap,
   };
@@ -108,10 +134,10 @@ export function applyLive(state: FeedState, notification: Notification): { state
  * @example
  * state = applySync(state, answer.notifications, answer.counts, answer.settledSeq);
  */
-export function applySync(state: FeedState, notifications: Notification[], counts: NotificationCounts, settledSeq?: number): FeedState {
+export function applySync(state: FeedState, notifications: Notification[], counts: FeedCounts, settledSeq?: number): FeedState {
   const { items } = merge(state.items, notifications);
   const settled = settledSeq ?? notifications.reduce((max, n) => Math.max(max, n.seq), state.lastSeq);
-  return { items, lastSeq: advance(Math.max(state.lastSeq, settled), items), unread: counts.unread, unseen: counts.unseen };
+  return withCounts({ items, lastSeq: advance(Math.max(state.lastSeq, settled), items), counts });
 }
 
 /**
@@ -120,10 +146,10 @@ export function applySync(state: FeedState, notifications: Notification[], count
  * @example
  * state = applyFirstPage(state, page.items, counts);
  */
-export function applyFirstPage(state: FeedState, page: Notification[], counts: NotificationCounts): FeedState {
+export function applyFirstPage(state: FeedState, page: Notification[], counts: FeedCounts): FeedState {
   const { items } = merge(state.items, page);
   const newest = page.reduce((max, n) => Math.max(max, n.seq), 0);
-  return { items, lastSeq: Math.max(state.lastSeq, newest), unread: counts.unread, unseen: counts.unseen };
+  return withCounts({ items, lastSeq: Math.max(state.lastSeq, newest), counts });
 }
 
 /**
@@ -133,7 +159,7 @@ export function applyFirstPage(state: FeedState, page: Notification[], counts: N
  * state = applyOlderPage(state, (await api.page(cursor)).items);
  */
 export function applyOlderPage(state: FeedState, page: Notification[]): FeedState {
-  return { ...state, items: merge(state.items, page).items };
+  return withCounts({ ...state, items: merge(state.items, page).items });
 }
 
 /**
@@ -147,7 +173,7 @@ export function applyUpdated(state: FeedState, updated: Notification): FeedState
   const items = updated.archivedAt
     ? state.items.filter((n) => n.id !== updated.id)
     : state.items.map((n) => (n.id === updated.id ? updated : n));
-  return { ...state, items };
+  return withCounts({ ...state, items });
 }
 
 /**
@@ -158,7 +184,7 @@ export function applyUpdated(state: FeedState, updated: Notification): FeedState
  */
 export function applyDeleted(state: FeedState, ids: string[]): FeedState {
   const gone = new Set(ids);
-  return { ...state, items: state.items.filter((n) => !gone.has(n.id)) };
+  return withCounts({ ...state, items: state.items.filter((n) => !gone.has(n.id)) });
 }
 
 /**
@@ -170,7 +196,7 @@ export function applyDeleted(state: FeedState, ids: string[]): FeedState {
  */
 export function withoutExpired(state: FeedState, now: number): FeedState {
   if (!state.items.some((n) => n.expiresAt && Date.parse(n.expiresAt) <= now)) return state;
-  return { ...state, items: state.items.filter((n) => !n.expiresAt || Date.parse(n.expiresAt) > now) };
+  return withCounts({ ...state, items: state.items.filter((n) => !n.expiresAt || Date.parse(n.expiresAt) > now) });
 }
 
 /** When the next of these notifications expires (ms since the epoch), or undefined. */
@@ -184,13 +210,13 @@ export function nextExpiry(items: Notification[], now: number): number | undefin
 }
 
 /**
- * Authoritative `{ unread, unseen }` from the server replace the local ones.
+ * The server's counts replace the last ones; what is held above their position is added to them.
  *
  * @example
  * socket.on('counts', (counts) => (state = applyCounts(state, counts)));
  */
-export function applyCounts(state: FeedState, counts: NotificationCounts): FeedState {
-  return { ...state, unread: counts.unread, unseen: counts.unseen };
+export function applyCounts(state: FeedState, counts: FeedCounts): FeedState {
+  return withCounts({ ...state, counts });
 }
 
 /**
@@ -200,5 +226,5 @@ export function applyCounts(state: FeedState, counts: NotificationCounts): FeedS
  * state = applyCounts(applyAllRead(state, new Date().toISOString()), (await api.readAll()).counts);
  */
 export function applyAllRead(state: FeedState, at: string): FeedState {
-  return { ...state, items: state.items.map((n) => (n.readAt ? n : { ...n, readAt: at, seenAt: n.seenAt ?? at })) };
+  return withCounts({ ...state, items: state.items.map((n) => (n.readAt ? n : { ...n, readAt: at, seenAt: n.seenAt ?? at })) });
 }

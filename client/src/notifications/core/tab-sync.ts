@@ -1,4 +1,4 @@
-import type { Notification, NotificationCounts } from '@herald/shared';
+import type { Notification, FeedCounts } from '@herald/shared';
 
 /**
  * What one tab tells the user's other tabs after a change it made.
@@ -7,9 +7,9 @@ import type { Notification, NotificationCounts } from '@herald/shared';
  * tabs.post({ kind: 'counts', counts });
  */
 export type TabMessage =
-  | { kind: 'updated'; notifications: Notification[]; counts: NotificationCounts }
-  | { kind: 'counts'; counts: NotificationCounts }
-  | { kind: 'all-read'; counts: NotificationCounts; at: string };
+  | { kind: 'updated'; notifications: Notification[]; counts: FeedCounts }
+  | { kind: 'counts'; counts: FeedCounts }
+  | { kind: 'all-read'; counts: FeedCounts; at: string };
 
 /**
  * Tabs of one browser tell each other what they just changed, so the others
