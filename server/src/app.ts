@@ -21,7 +21,7 @@ import type { Metrics } from './platform/metrics';
 import type { PreferenceModel } from './preferences/preference-model';
 import type { TakeFromBudget } from './security/rate-limiters';
 import { preferenceRoutes } from './preferences/preference-routes';
-import type { MutersIndex } from './preferences/muters-index';
+import type { MuteSettings } from './preferences/mute-settings';
 import { topicRoutes } from './topics/topic-routes';
 import type { TopicService } from './topics/topic-service';
 
@@ -30,8 +30,8 @@ export interface ApiDeps {
   logger: Logger;
   authenticate: Authenticator;
   preferences: PreferenceModel;
-  /** Users who mute something join it before their preferences are stored. */
-  muters: Pick<MutersIndex, 'willMute'>;
+  /** Told after each preference write (see MuteSettings.changed). */
+  mutes: Pick<MuteSettings, 'changed'>;
   feed: NotificationFeed;
   /** Scheduled sends, for cancelling one. */
   jobs: Pick<JobStore, 'cancel'>;
@@ -99,7 +99,8 @@ export function createApiRouter(deps: ApiDeps): Router {
     '/preferences',
     preferenceRoutes({
       preferences: deps.preferences,
-      muters: deps.muters,
+      mutes: deps.mutes,
+      logger: deps.logger,
       requireUser: signedIn,
       critical: deps.criticalCategories,
     }),

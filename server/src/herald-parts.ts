@@ -152,6 +152,7 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
   const core = createNotificationCore({
     connection,
     redis: deps.redis.command,
+    subscriber: deps.redis.userSubscriber,
     names,
     logger,
     metrics,
@@ -190,7 +191,7 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
     logger,
     authenticate,
     preferences: preferenceModel(connection),
-    muters: core.muters,
+    mutes: core.mutes,
     criticalCategories: deps.criticalCategories ?? [],
     feed: core.feed,
     jobs: core.jobs,

@@ -76,14 +76,18 @@ export async function createHeraldPublisher(options: HeraldPublisherOptions): Pr
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 3000,
   }).asPromise();
   const redis = createRedisClient(options.redisUrl, 'herald-publisher', { commandTimeoutMs: COMMAND_TIMEOUT_MS });
+  // Hears preference changes, so recipients' mute settings are kept here (see createMuteSettings).
+  const subscriber = createRedisClient(options.redisUrl, 'herald-publisher-sub');
   const onRedisError = (error: Error) => logger.warn({ err: error }, 'redis connection error');
   redis.on('error', onRedisError);
+  subscriber.on('error', onRedisError);
   try {
     await ensureIndexes(connection, {
       ...(options.collectionPrefix !== undefined ? { collectionPrefix: options.collectionPrefix } : {}),
     });
   } catch (error) {
     redis.disconnect();
+    subscriber.disconnect();
     await connection.close();
     throw error;
   }
@@ -91,6 +95,7 @@ export async function createHeraldPublisher(options: HeraldPublisherOptions): Pr
   const core = createNotificationCore({
     connection,
     redis,
+    subscriber,
     names,
     logger,
     ...(options.criticalCategories ? { criticalCategories: options.criticalCategories } : {}),
@@ -107,8 +112,9 @@ export async function createHeraldPublisher(options: HeraldPublisherOptions): Pr
     },
     async close() {
       await core.close();
-      await quitRedis(redis);
+      await Promise.allSettled([quitRedis(redis), quitRedis(subscriber)]);
       redis.off('error', onRedisError);
+      subscriber.off('error', onRedisError);
       await connection.close();
     },
   };

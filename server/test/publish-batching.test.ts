@@ -9,7 +9,7 @@ import { createCountFeed } from '../src/notifications/feed-counts';
 import { notificationId } from '../src/notifications/notification-id';
 import { createNotificationWriter, type NotificationWriter } from '../src/notifications/notification-writer';
 import { createSequenceAllocator } from '../src/notifications/sequence';
-import { createMutedRecipients } from '../src/preferences/muted-recipients';
+import { createMuteSettings } from '../src/preferences/mute-settings';
 import { useTestStack } from './support/stack';
 import { waitFor } from './support/wait';
 
@@ -35,7 +35,12 @@ describe('publishing under load: calls that arrive together are stored together'
   function writerOnStack() {
     const logger = createLogger('silent');
     const sequences = createSequenceAllocator({ connection: monitored, redis: stack.redisClient, logger, names: stack.names });
-    return createNotificationWriter({ connection: monitored, sequences, muted: createMutedRecipients(monitored), logger });
+    return createNotificationWriter({
+      connection: monitored,
+      sequences,
+      muted: createMuteSettings({ connection: monitored, redis: stack.redisClient, names: stack.names, logger }),
+      logger,
+    });
   }
 
   /**
@@ -96,7 +101,7 @@ describe('publishing under load: calls that arrive together are stored together'
     const writer = createNotificationWriter({
       connection: monitored,
       sequences,
-      muted: createMutedRecipients(monitored),
+      muted: createMuteSettings({ connection: monitored, redis: stack.redisClient, names: stack.names, logger }),
       logger,
       writers: 1,
     });

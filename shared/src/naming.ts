@@ -35,14 +35,10 @@ export interface HeraldNames {
   eventChannel(event: string): string;
   /** The user's seq counter. The `{userId}` hash tag keeps all of a user's keys in one cluster slot. */
   seqKey(userId: string): string;
-  /** The user's cached counts. */
-  countsKey(userId: string): string;
   /** Bumped on every change of the user's topic memberships: gateways compare it to re-read them. */
   membershipKey(userId: string): string;
   /** A copy of the user's topics, tagged with the membership version it was read at (see createTopicsOnConnect). */
   topicsKey(userId: string): string;
-  /** The user's cache of recent notifications. */
-  recentKey(userId: string): string;
   /** The lock that lets one instance run a retention sweep per interval. */
   readonly retentionLock: string;
   /** Retention: every user with stored notifications -> when their oldest known one was stored (ms). */
@@ -51,8 +47,8 @@ export interface HeraldNames {
   readonly retentionTouched: string;
   /** Retention: present once the two sets above were filled from the database (gone with Redis's data). */
   readonly retentionSeeded: string;
-  /** Users who may mute a type or category, plus a marker that the set is complete (see createMutersIndex). */
-  readonly mutersKey: string;
+  /** Carries the id of a user whose preferences changed, so every process drops what it kept of them (see createMuteSettings). */
+  readonly preferencesChannel: string;
   /** The user's open sockets over every instance (socket id -> when it connected), for the per-user cap. */
   socketsKey(userId: string): string;
   /** The prefix of one rate limit's counters (one key per caller under it). */
@@ -79,15 +75,13 @@ export function createNames(prefix: string = DEFAULT_CHANNEL_PREFIX): HeraldName
     topicFromChannel: inverse(topic),
     eventChannel: (name) => `${event}${name}`,
     seqKey: (userId) => `${prefix}:seq:{${userId}}`,
-    countsKey: (userId) => `${prefix}:counts:{${userId}}`,
     membershipKey: (userId) => `${prefix}:memberships:{${userId}}`,
     topicsKey: (userId) => `${prefix}:topics:{${userId}}`,
-    recentKey: (userId) => `${prefix}:recent:{${userId}}`,
     retentionLock: `${prefix}:retention-lock`,
     retentionOldest: `${prefix}:retention:oldest`,
     retentionTouched: `${prefix}:retention:touched`,
     retentionSeeded: `${prefix}:retention:seeded`,
-    mutersKey: `${prefix}:muters`,
+    preferencesChannel: `${prefix}:preferences`,
     socketsKey: (userId) => `${prefix}:sockets:{${userId}}`,
     rateLimitKey: (limit) => `${prefix}:limit:${limit}`,
     adapterKey: `${prefix}#sio`,

@@ -6,8 +6,7 @@ import { withDatabaseDeadlines } from '../platform/deadline';
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
 import type { RedisClient } from '../platform/redis-client';
-import { createMutedRecipients } from '../preferences/muted-recipients';
-import { createMutersIndex, type MutersIndex } from '../preferences/muters-index';
+import { createMuteSettings, type MuteSettings } from '../preferences/mute-settings';
 import { createCatchUp, type CatchUp } from './catch-up';
 import { createIdempotencyStore } from './idempotency';
 import { createCountFeed } from './feed-counts';
@@ -27,9 +26,9 @@ export interface NotificationCore {
   jobs: JobStore;
   /** Which users received notifications lately, for the retention sweeper. */
   retention: RetentionTracker;
-  /** Who may mute something (a preference write that mutes adds its user first). */
-  muters: MutersIndex;
-  /** Removes every listener the core attached to the connections it was handed (it closes neither), once a fill of the muters index in progress has stopped. */
+  /** Recipients' mute settings as this process keeps them (a preference write tells every process). */
+  mutes: MuteSettings;
+  /** Removes every listener the core attached to the connections it was handed (it closes neither). */
   close(): Promise<void>;
 }
 
@@ -37,6 +36,8 @@ export interface NotificationCoreDeps {
   connection: Connection;
   /** A normal-mode connection (commands and PUBLISH). */
   redis: RedisClient;
+  /** A subscriber-mode connection (may be shared): without it, every publish reads its recipients' mute settings. */
+  subscriber?: RedisClient;
   names: HeraldNames;
   logger: Logger;
   metrics?: Pick<Metrics, 'published' | 'publishFailures' | 'announceFailures'>;
@@ -60,12 +61,19 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
   const sequences = createSequenceAllocator({ connection, redis, logger, names });
   const counts = createCountFeed({ connection, sequences });
   const jobs = createJobStore(connection);
-  const muters = createMutersIndex({ connection, redis, names, logger });
+  const mutes = createMuteSettings({
+    connection,
+    redis,
+    ...(deps.subscriber ? { subscriber: deps.subscriber } : {}),
+    names,
+    logger,
+    critical: deps.criticalCategories ?? [],
+  });
   const retention = createRetentionTracker({ redis, names, logger });
   const writer = createNotificationWriter({
     connection,
     sequences,
-    muted: createMutedRecipients(connection, { critical: deps.criticalCategories ?? [], index: muters }),
+    muted: mutes,
     logger,
     retention,
   });
@@ -111,12 +119,12 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
     sequences,
     userChannel,
     jobs,
-    muters,
+    mutes,
     retention,
     close: async () => {
       catchUp.close();
       await retention.flush();
-      await muters.close();
+      mutes.close();
     },
   };
 }

@@ -3,7 +3,7 @@ import type { Notification } from '@herald/shared';
 import { WHOLE_ANSWER } from '../platform/collections';
 import { isDuplicateKey } from '../platform/errors';
 import type { Logger } from '../platform/logger';
-import type { MutedRecipients } from '../preferences/muted-recipients';
+import type { MuteSettings } from '../preferences/mute-settings';
 import type { PublishPlan } from './idempotency';
 import type { RetentionTracker } from './retention';
 import { createGroupStore, groupSlotOf, placeInGroup, type GroupPlacement, type GroupSpec } from './notification-groups';
@@ -122,7 +122,8 @@ function newDocument(content: NotificationContent, keys: Pick<NotificationDoc, '
 
 /**
  * Calls that arrive while both writers are busy are stored together in the
- * next batch (one muters lookup, one seq round trip, one insertMany), so
+ * next batch (one seq round trip, one insertMany; mutes are kept in the
+ * process), so
  * under load the database sees a few large writes instead of many small ones,
  * and an idle writer writes at once. Seqs come from the allocator; an insert
  * that finds its seq taken (another instance raced) repairs the counter and
@@ -131,7 +132,7 @@ function newDocument(content: NotificationContent, keys: Pick<NotificationDoc, '
 export function createNotificationWriter(deps: {
   connection: Connection;
   sequences: SequenceAllocator;
-  muted: MutedRecipients;
+  muted: Pick<MuteSettings, 'forEach'>;
   logger: Logger;
   /** Told about every stored notification, so retention only looks at users who have some. */
   retention?: RetentionTracker;

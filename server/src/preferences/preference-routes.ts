@@ -2,8 +2,9 @@ import { Router, type RequestHandler } from 'express';
 import { preferencesSchema, type Preferences } from '@herald/shared';
 import { currentUser } from '../auth/require-user';
 import { withDatabaseDeadline } from '../platform/deadline';
-import { AppError, ValidationError } from '../platform/errors';
-import type { MutersIndex } from './muters-index';
+import { ValidationError } from '../platform/errors';
+import type { Logger } from '../platform/logger';
+import type { MuteSettings } from './mute-settings';
 import type { PreferenceDoc, PreferenceModel } from './preference-model';
 
 /** The stored settings as the API shows them. */
@@ -23,9 +24,11 @@ function toPreferences(doc: PreferenceDoc | null, critical: readonly string[]): 
  */
 export function preferenceRoutes(deps: {
   preferences: PreferenceModel;
-  muters: Pick<MutersIndex, 'willMute'>;
+  /** Told after each write, so every publishing process drops what it kept of the user. */
+  mutes: Pick<MuteSettings, 'changed'>;
   requireUser: RequestHandler;
   critical?: readonly string[];
+  logger?: Logger;
 }): Router {
   const router = Router();
   const critical = deps.critical ?? [];
@@ -56,12 +59,6 @@ export function preferenceRoutes(deps: {
     // The categories sent replace the ones stored: a category left out is on.
     if (categories !== undefined) set.mutedCategories = off;
     if (quietHours !== undefined) set.quietHours = quietHours;
-    // Publishes read the preferences only of users in the index of muters: join it first.
-    if ((mutedTypes?.length ?? 0) > 0 || off.length > 0) {
-      await deps.muters.willMute(_id).catch((error: unknown) => {
-        throw new AppError('service_unavailable', 'Preferences cannot be saved right now. Try again shortly.', { cause: error });
-      });
-    }
     const doc = await withDatabaseDeadline(
       deps.preferences
         .findOneAndUpdate({ _id }, mutedTypes === undefined ? { $set: set, $setOnInsert: { mutedTypes: [] } } : { $set: set }, {
@@ -71,6 +68,9 @@ export function preferenceRoutes(deps: {
         .lean()
         .exec(),
     );
+    // Stored: the publishing processes drop what they kept of this user. If Redis does not take the
+    // message, this one has dropped it already and the others read it again within a minute.
+    await deps.mutes.changed(_id).catch((error: unknown) => deps.logger?.warn({ err: error }, 'could not announce a preference change'));
     res.json(toPreferences(doc, critical));
   });
   return router;
