@@ -1,19 +1,26 @@
-import mongoose, { Types, type Connection } from 'mongoose';
+import mongoose, { type Connection } from 'mongoose';
 import type { Notification } from '@herald/shared';
-import { WHOLE_ANSWER } from '../platform/collections';
 import { isDuplicateKey } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import type { MuteSettings } from '../preferences/mute-settings';
-import type { PublishPlan } from './idempotency';
-import type { RetentionTracker } from './retention';
-import { createGroupStore, groupSlotOf, placeInGroup, type GroupPlacement, type GroupSpec } from './notification-groups';
+import { createGroupPlacements } from './group-placements';
 import { notificationId } from './notification-id';
-import { gapDocument, notificationModel, type NewNotificationDoc, type NotificationDoc } from './notification-model';
+import { gapDocument, notificationModel, type NotificationDoc } from './notification-model';
+import { createRefusedInserts } from './refused-inserts';
+import type { RetentionTracker } from './retention';
 import type { SequenceAllocator } from './sequence';
+import {
+  newDocument,
+  type NotificationContent,
+  type Outcome,
+  type Slot,
+  type StoreOptions,
+  type StoreRequest,
+  type StoreResult,
+} from './store-batch';
 import { toNotification } from './to-notification';
 
-/** What one notification says, before it has an owner and a seq. */
-export type NotificationContent = Omit<NewNotificationDoc, 'userId' | 'seq'>;
+export type { NotificationContent, StoreOptions, StoreResult } from './store-batch';
 
 /**
  * Stores notifications, one per recipient who has not muted the type (and
@@ -27,98 +34,10 @@ export interface NotificationWriter {
   store(userIds: string[], content: NotificationContent, options?: StoreOptions): Promise<StoreResult>;
 }
 
-/** Per call: what was stored (in the order of its userIds), and the recipients nothing was stored for. */
-export interface StoreResult {
-  stored: Notification[];
-  /** Muted the type. */
-  muted: string[];
-  /** Already have a notification with the call's dedupeKey. */
-  deduplicated: string[];
-  /** Grouped items the stored ones replaced (now known gaps): the recipients' other devices drop them. */
-  replaced: { userId: string; id: string }[];
-}
-
-/**
- * A keyed request's plan: an earlier attempt's (its recipients keep their seqs, so what that attempt
- * stored is found, not stored again), or a new one to record (`onPlan`) before anything is inserted.
- */
-export interface StoreOptions {
-  plan?: PublishPlan | null;
-  onPlan?: (plan: PublishPlan) => Promise<void>;
-  /** Collapse into the recipients' groups of this key (see placeInGroup). */
-  group?: GroupSpec | undefined;
-}
-
-interface StoreRequest extends StoreOptions {
-  userIds: string[];
-  content: NotificationContent;
-  resolve(result: StoreResult): void;
-  reject(error: unknown): void;
-}
-
-/** What a batch's inserts came to, per call (`request`) and slot. */
-interface Outcome {
-  stored: Notification[][];
-  failed: Map<number, unknown>;
-  /** Ids of notifications an earlier attempt of a keyed call had stored (found, not inserted). */
-  found: Set<string>;
-  deduplicated: Set<string>[];
-}
-
-interface Slot {
-  request: number;
-  index: number;
-  userId: string;
-  /** The seq this slot is inserted with: planned, or reserved. */
-  seq?: number;
-  /** Where a grouped slot goes, as last placed; and the group slot another publisher took first. */
-  placement?: GroupPlacement;
-  slotTaken?: string;
-  /** A keyed retry found its grouped copy: the seq of the item that copy replaced. */
-  foundPrevSeq?: number;
-  foundPrevSlot?: string;
-}
-
-/** What makes two notifications the same one: everything but ids, dates and state. */
-function contentOf(
-  doc: Pick<
-    NotificationDoc,
-    'type' | 'title' | 'body' | 'actionUrl' | 'actor' | 'data' | 'dedupeKey' | 'category' | 'tags' | 'actions' | 'group' | 'expiresAt'
-  >,
-): string {
-  const { type, body, actionUrl, actor, data, dedupeKey, category, tags } = doc;
-  // A grouped item's title may come from the group's template: compare the one published.
-  const title = doc.group?.memberTitle ?? doc.title;
-  // Actions as plain fields in a fixed order (a stored one comes back with its keys in stored order).
-  const actions = doc.actions?.map((a) => [a.id, a.label, a.url ?? null]);
-  const group = doc.group?.key;
-  const expiresAt = doc.expiresAt?.toISOString();
-  return JSON.stringify(
-    [type, title, body, actionUrl, actor, data, dedupeKey, category, tags, actions, group, expiresAt].map((field) => field ?? null),
-  );
-}
-
 /** Rounds of re-reserving seqs that collided with another instance's before giving up. */
 const MAX_SEQ_ATTEMPTS = 20;
 /** Rounds of placing a grouped item again after other publishers took its group's next slot first. */
 const MAX_GROUP_ROUNDS = 500;
-
-/** The stored shape: every optional field that is absent stays absent, and the states start unset. */
-function newDocument(content: NotificationContent, keys: Pick<NotificationDoc, '_id' | 'userId' | 'seq' | 'createdAt'>): NotificationDoc {
-  const doc: NotificationDoc = { ...keys, type: content.type, title: content.title, readAt: null, seenAt: null, archivedAt: null };
-  if (content.body !== undefined) doc.body = content.body;
-  if (content.actionUrl !== undefined) doc.actionUrl = content.actionUrl;
-  if (content.actor !== undefined) doc.actor = { id: content.actor.id, name: content.actor.name };
-  if (content.data !== undefined) doc.data = content.data;
-  if (content.dedupeKey !== undefined) doc.dedupeKey = content.dedupeKey;
-  if (content.category !== undefined) doc.category = content.category;
-  if (content.expiresAt !== undefined) doc.expiresAt = content.expiresAt;
-  if (content.tags !== undefined && content.tags.length > 0) doc.tags = [...content.tags];
-  if (content.actions !== undefined && content.actions.length > 0) {
-    doc.actions = content.actions.map((a) => ({ id: a.id, label: a.label, ...(a.url !== undefined ? { url: a.url } : {}) }));
-  }
-  return doc;
-}
 
 /**
  * Calls that arrive while both writers are busy are stored together in the
@@ -146,8 +65,9 @@ export function createNotificationWriter(deps: {
   writers?: number;
 }): NotificationWriter {
   const Notification = notificationModel(deps.connection);
-  const groups = createGroupStore(deps.connection);
+  const refusals = createRefusedInserts(deps.connection);
   const log = deps.logger.child({ module: 'notification-writer' });
+  const placements = createGroupPlacements({ connection: deps.connection, logger: log });
   const maxBatch = deps.maxBatch ?? 1000;
   const maxWriters = deps.writers ?? 2;
   let queue: StoreRequest[] = [];
@@ -209,7 +129,7 @@ export function createNotificationWriter(deps: {
       return;
     }
     const inserted = stored.flatMap((notifications) => notifications.filter((n) => n !== undefined && !found.has(n.id)));
-    const replaced = await retireGroups(slots, stored, found);
+    const replaced = await placements.retire(slots, stored, found);
     deps.retention?.stored(inserted);
     batch.forEach((request, r) => {
       const error = failed.get(r);
@@ -256,7 +176,7 @@ export function createNotificationWriter(deps: {
       // Every request left in this round failed to record its plan: nothing to insert.
       if (pending.length === 0) break;
       const createdAt = new Date();
-      const deferred = await placeGroups(batch, pending, createdAt);
+      const deferred = await placements.place(batch, pending, createdAt);
       const waiting = pending.filter((slot) => deferred.has(slot));
       pending = pending.filter((slot) => !deferred.has(slot));
       const docs = pending.map(({ userId, request, seq, placement }) => {
@@ -281,7 +201,7 @@ export function createNotificationWriter(deps: {
           refused.push(slot);
         } else stored[slot.request]![slot.index] = toNotification(result);
       });
-      const { collided, duplicates, regroup } = await claimOwnCopies(taken, batch, outcome);
+      const { collided, duplicates, regroup } = await refusals.sort(taken, batch, outcome);
       // Their seqs were handed out and will hold nothing.
       await markGaps([...refused, ...duplicates]);
       if (collided.length > 0) {
@@ -340,158 +260,6 @@ export function createNotificationWriter(deps: {
     // Their seqs were handed out and will hold nothing.
     await markGaps(reserved.filter((slot) => failed.has(slot.request)));
     return pending.filter((slot) => !failed.has(slot.request));
-  }
-
-  /**
-   * Sorts the slots whose insert hit a unique index. Those holding their own notification are resolved
-   * with it (its id goes to `found`); those whose recipient already has a notification with the call's
-   * dedupeKey are deduplicated (returned in `duplicates`: nothing is stored for them); the rest are
-   * seq collisions (`collided`: they take a new seq).
-   */
-  async function claimOwnCopies(
-    taken: { slot: Slot; doc: NotificationDoc }[],
-    batch: StoreRequest[],
-    outcome: Outcome,
-  ): Promise<{ collided: Slot[]; duplicates: Slot[]; regroup: Slot[] }> {
-    const { stored, found } = outcome;
-    // Grouped slots are looked up too: a refused one whose seq is free was refused for its group slot.
-    const keyed = taken.filter(({ slot }) => batch[slot.request]!.plan || batch[slot.request]!.onPlan || batch[slot.request]!.group);
-    const existing =
-      keyed.length === 0
-        ? new Map<string, NotificationDoc>()
-        : new Map(
-            (await Notification.collection.find({ _id: { $in: keyed.map(({ doc }) => doc._id) } }, WHOLE_ANSWER).toArray()).map((doc) => [
-              doc._id.toHexString(),
-              doc as unknown as NotificationDoc,
-            ]),
-          );
-    const others: { slot: Slot; doc: NotificationDoc }[] = [];
-    const folded: { slot: Slot; into: string }[] = [];
-    for (const { slot, doc } of taken) {
-      const copy = existing.get(doc._id.toHexString());
-      const keyedSlot = batch[slot.request]!.plan || batch[slot.request]!.onPlan;
-      if (keyedSlot && copy && copy.userId === doc.userId && contentOf(copy) === contentOf(doc)) {
-        stored[slot.request]![slot.index] = toNotification(copy);
-        found.add(copy._id.toHexString());
-        if (copy.group?.prevSeq !== undefined) {
-          slot.foundPrevSeq = copy.group.prevSeq;
-          // The item it was placed after held the slot before its own.
-          slot.foundPrevSlot = groupSlotOf(copy.userId, copy.group.key, copy.group.n - 1);
-        }
-      } else if (keyedSlot && copy?.supersededBy && copy.userId === doc.userId && copy.groupKey === doc.group?.key) {
-        // An earlier attempt stored it and a later notification of its group has replaced it since.
-        folded.push({ slot, into: copy.supersededBy });
-      } else others.push({ slot, doc });
-    }
-    if (folded.length > 0) {
-      const ids = folded.map(({ into }) => new Types.ObjectId(into));
-      const current = new Map(
-        (await Notification.collection.find({ _id: { $in: ids } }, WHOLE_ANSWER).toArray()).map((doc) => [doc._id.toHexString(), doc]),
-      );
-      for (const { slot, into } of folded) {
-        const doc = current.get(into) as unknown as NotificationDoc | undefined;
-        // The group's item as it is now; gone (replaced again, deleted): nothing to show for it.
-        if (doc && !doc.gap && doc.userId === slot.userId) {
-          stored[slot.request]![slot.index] = toNotification(doc);
-          found.add(into);
-        }
-      }
-    }
-    const holders = await dedupeHolders(others.map(({ doc }) => doc));
-    const collided: Slot[] = [];
-    const duplicates: Slot[] = [];
-    const regroup: Slot[] = [];
-    for (const { slot, doc } of others) {
-      if (doc.dedupeKey !== undefined && holders.has(`${doc.userId}\u0000${doc.dedupeKey}`)) {
-        outcome.deduplicated[slot.request]!.add(slot.userId);
-        duplicates.push(slot);
-      } else if (doc.group && !existing.has(doc._id.toHexString())) regroup.push(slot);
-      else collided.push(slot);
-    }
-    return { collided, duplicates, regroup };
-  }
-
-  /**
-   * Places each grouped slot after its key's newest item (see placeInGroup), one round trip for all,
-   * plus one for the holders of slots refused last round. Of several slots of the same user and key,
-   * one is placed per round and the others are returned, deferred: an item placed after another
-   * still unstored would carry that one's count and actor even if its insert were refused.
-   */
-  async function placeGroups(batch: StoreRequest[], pending: Slot[], now: Date): Promise<Set<Slot>> {
-    const deferred = new Set<Slot>();
-    const placing = new Set<string>();
-    const grouped = pending.filter((slot) => {
-      if (!batch[slot.request]!.group) return false;
-      const pair = JSON.stringify([slot.userId, batch[slot.request]!.group!.key]);
-      if (placing.has(pair)) deferred.add(slot);
-      placing.add(pair);
-      return !deferred.has(slot);
-    });
-    if (grouped.length === 0) return deferred;
-    const pairs = grouped.map((slot) => ({ userId: slot.userId, key: batch[slot.request]!.group!.key }));
-    const taken = grouped.flatMap((slot) => (slot.slotTaken ? [slot.slotTaken] : []));
-    const [heads, holders] = await Promise.all([groups.heads(pairs), groups.slotHolders(taken)]);
-    const known = [...heads, ...holders.filter((doc) => !heads.some((head) => head._id.equals(doc._id)))];
-    for (const slot of grouped) {
-      const content = batch[slot.request]!.content;
-      const id = notificationId(slot.userId, slot.seq!);
-      slot.placement = placeInGroup(
-        { userId: slot.userId, id: id.toHexString(), title: content.title, actor: content.actor, spec: batch[slot.request]!.group! },
-        known,
-        now,
-      );
-    }
-    return deferred;
-  }
-
-  /**
-   * Retires what the stored grouped items replace or close (see GroupStore.retire). Not fatal: the
-   * notifications are stored, and the next item of the key retires whatever is left.
-   */
-  async function retireGroups(
-    slots: Slot[],
-    stored: Notification[][],
-    found: Set<string>,
-  ): Promise<{ request: number; userId: string; id: string }[]> {
-    const work = slots.flatMap((slot) => {
-      const notification = stored[slot.request]![slot.index];
-      if (!slot.placement || !notification) return [];
-      const doc = { _id: new Types.ObjectId(notification.id), userId: slot.userId, seq: notification.seq, group: slot.placement.group };
-      // A copy an earlier attempt stored (a keyed retry) replaces what it was placed after, in case that
-      // attempt stopped before; one that has been replaced itself since retires nothing.
-      if (!found.has(notification.id)) return [{ request: slot.request, doc: doc as NotificationDoc, retire: slot.placement.retire }];
-      if (slot.foundPrevSeq === undefined || notification.seq !== slot.seq) return [];
-      return [
-        {
-          request: slot.request,
-          doc: doc as NotificationDoc,
-          retire: [{ seq: slot.foundPrevSeq, replace: true, slot: slot.foundPrevSlot }],
-        },
-      ];
-    });
-    if (work.length === 0) return [];
-    try {
-      return (await groups.retire(work)).map(({ userId, id, by }) => ({ request: work[by]!.request, userId, id }));
-    } catch (error) {
-      log.warn({ err: error, items: work.length }, 'could not retire replaced group items; the next of their keys will');
-      return [];
-    }
-  }
-
-  /** `userId NUL dedupeKey` of every stored notification holding the key of one of these documents. */
-  async function dedupeHolders(docs: NotificationDoc[]): Promise<Set<string>> {
-    const byKey = new Map<string, Set<string>>();
-    for (const doc of docs)
-      if (doc.dedupeKey !== undefined) byKey.set(doc.dedupeKey, (byKey.get(doc.dedupeKey) ?? new Set()).add(doc.userId));
-    const holders = new Set<string>();
-    // One query per key (a call has one): through the (userId, dedupeKey) index.
-    for (const [dedupeKey, users] of byKey) {
-      const held = await Notification.collection
-        .find({ userId: { $in: [...users] }, dedupeKey }, { projection: { userId: 1 }, ...WHOLE_ANSWER })
-        .toArray();
-      for (const doc of held) holders.add(`${String(doc.userId)}\u0000${dedupeKey}`);
-    }
-    return holders;
   }
 
   /**

@@ -7,7 +7,9 @@ import type {
   NotificationFilter,
   ServerToClientEvents,
 } from '@herald/shared';
-import { errorTraits, type ErrorBody } from '@herald/shared/errors';
+import type { ErrorBody } from '@herald/shared/errors';
+import { backoff, ConnectionWatch, retryAfterMs, type ConnectionState } from './connection-watch.js';
+export type { ConnectionState } from './connection-watch.js';
 import { applyCounts, applyDeleted, applyFirstPage, applyLive, applySync, applyUpdated, emptyFeed, type FeedState } from './feed-state.js';
 
 /**
@@ -17,18 +19,6 @@ import { applyCounts, applyDeleted, applyFirstPage, applyLive, applySync, applyU
  * const socket: FeedSocket = io(url, { auth: { token } });
  */
 export type FeedSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
-/**
- * Where the connection stands, for the UI.
- *
- * @example
- * new FeedClient(socket, { onConnection: (state: ConnectionState) => setBanner(state) });
- */
-/**
- * `closed`: the server closed this connection for good (too many of the user's tabs and devices are
- * connected, and this is the oldest); it does not reconnect by itself.
- */
-export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'signed-out' | 'closed';
-
 /**
  * Callbacks and timeouts of a FeedClient.
  *
@@ -58,20 +48,6 @@ export interface FeedClientOptions {
 const MAX_SYNC_PASSES = 5;
 /** Pages of catch-up fetched in one go; each page holds up to 500. */
 const MAX_SYNC_PAGES = 20;
-/** Longest wait between retries of a failed sync (a busy server times syncs out; a retry must not add to the pile). */
-const MAX_RETRY_DELAY_MS = 30_000;
-
-/** 1 s doubling up to MAX_RETRY_DELAY_MS, with jitter, after `failures` failures in a row. */
-function backoff(failures: number): number {
-  return Math.min(1000 * 2 ** Math.min(failures, 10), MAX_RETRY_DELAY_MS) * (0.5 + Math.random() / 2);
-}
-
-/** The wait an error asks for (`details.retryAfterSeconds` of a `rate_limited`), else 0. */
-function retryAfterMs(body: ErrorBody | undefined): number {
-  const seconds = (body?.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
-  return typeof seconds === 'number' && seconds > 0 ? Math.min(seconds, 3600) * 1000 : 0;
-}
-
 /**
  * The client half of the delivery model, independent of React: catches up
  * with `notifications:sync` on every (re)connect and whenever a live seq
@@ -84,7 +60,6 @@ function retryAfterMs(body: ErrorBody | undefined): number {
  */
 export class FeedClient {
   state: FeedState = emptyFeed;
-  connection: ConnectionState = 'connecting';
   private syncing: Promise<void> | null = null;
   private syncAgain = false;
   private syncingOn: string | undefined;
@@ -94,10 +69,7 @@ export class FeedClient {
   private firstPageLoaded = false;
   /** The retry of a failed sync, while one is waiting. */
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The next handshake after the server refused one for now, and how many were refused in a row. */
-  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  private handshakeFailures = 0;
-  private closed = false;
+  private readonly watch: ConnectionWatch;
   /** The first catch-up is done: later syncs bring what arrived meanwhile. */
   private caughtUp = false;
   private readonly ackTimeoutMs: number;
@@ -108,49 +80,15 @@ export class FeedClient {
     this.socket = socket;
     this.options = options;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
-    socket.on('connect', () => {
-      this.setConnection('connected');
-      this.syncFailures = 0;
-      this.handshakeFailures = 0;
-      void this.catchUp();
-    });
-    socket.on('server:error', (error) => {
-      if (error.code !== 'too_many_connections') return;
-      // Closed for good: reconnecting would close the next-oldest tab, and so on around.
-      this.closed = true;
-      this.setConnection('closed');
-      this.options.onClosed?.(error);
-    });
-    socket.on('disconnect', (reason) => {
-      if (this.closed) {
-        this.setConnection('closed');
-        return;
-      }
-      this.setConnection('reconnecting');
-      // The server closed us (e.g. the token expired): one reconnect tells us why, through connect_error.
-      if (reason === 'io server disconnect') socket.connect();
-    });
-    socket.io.on('reconnect_attempt', () => this.setConnection('reconnecting'));
-    let retriedToken = false;
-    socket.on('connect', () => (retriedToken = false));
-    socket.on('connect_error', (error: Error & { data?: ErrorBody }) => {
-      if (error.data && errorTraits(error.data.code).signsOut && options.retryRefusedToken && !retriedToken) {
-        // The token may just have expired: the next attempt asks for a fresh one.
-        retriedToken = true;
-        this.setConnection('reconnecting');
-        socket.connect();
-      } else if (error.data && errorTraits(error.data.code).signsOut) {
-        this.setConnection('signed-out');
-        socket.close();
-        this.options.onSignedOut?.(error.data);
-      } else if (error.data) {
-        // Refused for now (rate_limited, service_unavailable…): Socket.IO does not retry a handshake the
-        // server refused, so try again after what the server said, or with backoff.
-        this.setConnection('reconnecting');
-        this.scheduleReconnect(retryAfterMs(error.data));
-      } else {
-        this.setConnection('reconnecting');
-      }
+    this.watch = new ConnectionWatch(socket, {
+      onConnect: () => {
+        this.syncFailures = 0;
+        void this.catchUp();
+      },
+      ...(options.onConnection ? { onState: options.onConnection } : {}),
+      ...(options.onSignedOut ? { onSignedOut: options.onSignedOut } : {}),
+      ...(options.onClosed ? { onClosed: options.onClosed } : {}),
+      ...(options.retryRefusedToken ? { retryRefusedToken: true } : {}),
     });
     socket.on('notification', (notification) => {
       const { state, isNew, gap } = applyLive(this.state, notification);
@@ -169,10 +107,12 @@ export class FeedClient {
     socket.on('notifications:resync', () => {
       if (!this.retryTimer) void this.sync();
     });
-    if (socket.connected) {
-      this.setConnection('connected');
-      void this.catchUp();
-    }
+    if (socket.connected) this.watch.connectedAlready();
+  }
+
+  /** Where the connection stands (see ConnectionState). */
+  get connection(): ConnectionState {
+    return this.watch.state;
   }
 
   /**
@@ -249,27 +189,15 @@ export class FeedClient {
 
   /** Stops retrying and closes the socket; the client is done. */
   close(): void {
-    this.closed = true;
+    this.watch.close();
     clearTimeout(this.retryTimer);
-    clearTimeout(this.reconnectTimer);
     this.socket.close();
-  }
-
-  private scheduleReconnect(atLeastMs: number): void {
-    clearTimeout(this.reconnectTimer);
-    const delay = Math.max(atLeastMs, backoff(this.handshakeFailures++));
-    const timer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (!this.closed && !this.socket.connected) this.socket.connect();
-    }, delay);
-    (timer as { unref?: () => void }).unref?.();
-    this.reconnectTimer = timer;
   }
 
   private scheduleRetry(atLeastMs = 0): void {
     // While connected a failed sync is retried for as long as it takes: giving up would leave a missed
     // notification behind until some later gap or reconnect. Disconnected, the next connect syncs anyway.
-    if (!this.socket.connected || this.closed) return;
+    if (!this.socket.connected || this.watch.closed) return;
     const delay = Math.max(atLeastMs, backoff(this.syncFailures));
     this.syncFailures++;
     const timer = setTimeout(() => {
@@ -365,27 +293,8 @@ export class FeedClient {
     await this.sync();
   }
 
-  /**
-   * The browser says the network is gone or back. Back online, reconnect now
-   * instead of waiting out the backoff timer (which may be seconds away).
-   */
+  /** The browser says the network is gone or back (see ConnectionWatch.setNetwork). */
   setNetwork(online: boolean): void {
-    if (this.connection === 'signed-out') return;
-    if (!online) {
-      this.setConnection('offline');
-      return;
-    }
-    if (this.socket.connected) this.setConnection('connected');
-    else {
-      this.setConnection('reconnecting');
-      this.socket.connect();
-    }
-  }
-
-  private setConnection(connection: ConnectionState): void {
-    // While the browser is offline, failed attempts keep showing "offline", not "reconnecting".
-    if (this.connection === 'offline' && connection === 'reconnecting') return;
-    this.connection = connection;
-    this.options.onConnection?.(connection);
+    this.watch.setNetwork(online);
   }
 }
