@@ -243,6 +243,7 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
         authenticate,
         feed: core.feed,
         catchUp: core.catchUp,
+        recovery: core.recovery,
         topics,
         logger,
         metrics,

@@ -5,6 +5,7 @@ import { startRedisServer, type LocalRedis } from '../src/local-services/redis-s
 import type { Logger } from '../src/platform/logger';
 import type { RedisClient } from '../src/platform/redis-client';
 import type { IoServer, IoSocket } from '../src/realtime/io-types';
+import { createRedisRecovery } from '../src/platform/redis-recovery';
 import { resyncAfterRedisOutage } from '../src/realtime/redis-resync';
 import type { RunningHerald } from '../src/main';
 import { startTestHerald } from './support/herald';
@@ -98,7 +99,7 @@ describe('resyncAfterRedisOutage when the database cannot say what is stored', (
     return { io, emitted };
   }
 
-  const logger = { warn: () => undefined, info: () => undefined } as unknown as Logger;
+  const logger = { warn: () => undefined, info: () => undefined, child: () => logger } as unknown as Logger;
 
   it('asks every socket, spread over two seconds', async () => {
     jest.useFakeTimers();
@@ -106,7 +107,7 @@ describe('resyncAfterRedisOutage when the database cannot say what is stored', (
     const subscriber = new EventEmitter() as unknown as RedisClient;
     const stop = resyncAfterRedisOutage({
       io,
-      subscriber,
+      recovery: createRedisRecovery(subscriber, logger),
       catchUp: { storedUpTo: () => Promise.reject(new Error('database deadline passed')) },
       positions: { entry: () => ({ seq: 5 }) },
       logger,
@@ -127,7 +128,7 @@ describe('resyncAfterRedisOutage when the database cannot say what is stored', (
     const reads: ((stored: Map<string, number>) => void)[] = [];
     const stop = resyncAfterRedisOutage({
       io,
-      subscriber,
+      recovery: createRedisRecovery(subscriber, logger),
       catchUp: { storedUpTo: () => new Promise((resolve) => reads.push(resolve)) },
       positions: { entry: (socket: IoSocket) => (socket.id === 's0' ? { seq: 1 } : { seq: 3 }) },
       logger,

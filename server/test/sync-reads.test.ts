@@ -3,6 +3,7 @@ import mongoose from 'mongoose';
 import { createLogger } from '../src/platform/logger';
 import { createCatchUp } from '../src/notifications/catch-up';
 import { createCountFeed } from '../src/notifications/feed-counts';
+import { createRedisRecovery } from '../src/platform/redis-recovery';
 import { createNotificationCore } from '../src/notifications/notification-core';
 import { notificationId } from '../src/notifications/notification-id';
 import { createSequenceAllocator } from '../src/notifications/sequence';
@@ -100,7 +101,7 @@ describe('catch-up reads by _id and by range give the same answers', () => {
       connection: watched,
       sequences,
       counts: createCountFeed({ connection: watched, sequences }),
-      redis: stack.redisClient,
+      recovery: createRedisRecovery(stack.redisClient, logger),
       syncReads: 'by-id',
       ...(checkBatching ? { checkBatching } : {}),
     });

@@ -1,5 +1,6 @@
 import type { ZodType } from 'zod';
 import type { Logger } from '../platform/logger';
+import type { RedisRecovery } from '../platform/redis-recovery';
 import { isCluster, type RedisClient } from '../platform/redis-client';
 
 /** Channels named in one SUBSCRIBE or UNSUBSCRIBE at most. */
@@ -15,6 +16,11 @@ interface Pending {
 export interface ChannelSubscriberOptions<M> {
   /** A dedicated subscriber connection; several ChannelSubscribers may share it. On a cluster, sharded pub/sub is used. */
   subscriber: RedisClient;
+  /**
+   * The process's "Redis is back" routine: subscriptions that failed are made again as one of its
+   * steps. Without it, on the connection's every `ready`.
+   */
+  recovery?: RedisRecovery;
   logger: Logger;
   name: string;
   /** The Redis channel for a key (a user id, a topic name). */
@@ -55,7 +61,9 @@ export class ChannelSubscriber<M> {
   private readonly log: Logger;
   private readonly listener = (channel: string, raw: string) => this.dispatch(channel, raw);
   private readonly patternListener = (_pattern: string, channel: string, raw: string) => this.dispatch(channel, raw);
-  private readonly onReady = () => this.resubscribeFailed();
+  private readonly onReady = () => void this.resubscribeFailed();
+  /** Takes this subscriber's step out of the recovery routine it was given. */
+  private removeStep: () => void = () => undefined;
   private readonly sharded: boolean;
   /** (Un)subscribes not sent yet, in order (see queue). */
   private pending: Pending[] = [];
@@ -78,7 +86,8 @@ export class ChannelSubscriber<M> {
     } else {
       options.subscriber.on(this.sharded ? 'smessage' : 'message', this.listener);
     }
-    options.subscriber.on('ready', this.onReady);
+    if (options.recovery) this.removeStep = options.recovery.add(`${options.name} channels`, { back: () => this.resubscribeFailed() });
+    else options.subscriber.on('ready', this.onReady);
   }
 
   /** One more local holder of the key; resolves once Redis confirmed the subscription. */
@@ -136,6 +145,7 @@ export class ChannelSubscriber<M> {
     this.options.subscriber.off('smessage', this.listener);
     this.options.subscriber.off('pmessage', this.patternListener);
     this.options.subscriber.off('ready', this.onReady);
+    this.removeStep();
   }
 
   private subscribe(channel: string): Promise<unknown> {
@@ -202,12 +212,15 @@ export class ChannelSubscriber<M> {
   }
 
   /** The connection is back: held keys whose SUBSCRIBE failed are subscribed again (ioredis resubscribes the others). */
-  private resubscribeFailed(): void {
+  /** Subscribes again where the last attempt failed; resolves once those attempts are answered. */
+  private async resubscribeFailed(): Promise<void> {
     if (this.options.pattern !== undefined) {
-      if (!this.patternReady) void this.ensurePattern().catch(() => undefined);
+      if (!this.patternReady) await this.ensurePattern().catch(() => undefined);
       return;
     }
-    for (const key of this.refs.keys()) if (!this.ready.has(key)) void this.subscribed(key).catch(() => undefined);
+    const attempts = [...this.refs.keys()].filter((key) => !this.ready.has(key)).map((key) => this.subscribed(key));
+    // Those made again after the connection's reopening, and those ioredis made again by itself.
+    await Promise.allSettled([...attempts, ...this.ready.values()]);
   }
 
   private dispatch(channel: string, raw: string): void {

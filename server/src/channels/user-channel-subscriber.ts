@@ -1,6 +1,7 @@
 import { userChannelMessageSchema, type HeraldNames, type UserChannelMessage } from '@herald/shared';
 import type { Logger } from '../platform/logger';
 import type { RedisClient } from '../platform/redis-client';
+import type { RedisRecovery } from '../platform/redis-recovery';
 import { ChannelSubscriber } from './channel-subscriber';
 
 export type UserChannelSubscriber = ChannelSubscriber<UserChannelMessage>;
@@ -11,6 +12,8 @@ export type Routing = 'per-user' | 'broadcast';
 /** Per-user channels: subscribed while this instance holds a socket of that user. */
 export function createUserChannelSubscriber(options: {
   subscriber: RedisClient;
+  /** See ChannelSubscriberOptions.recovery. */
+  recovery?: RedisRecovery;
   logger: Logger;
   names: HeraldNames;
   onMessage: (userId: string, message: UserChannelMessage) => void;
@@ -20,6 +23,7 @@ export function createUserChannelSubscriber(options: {
   const { names } = options;
   return new ChannelSubscriber<UserChannelMessage>({
     subscriber: options.subscriber,
+    ...(options.recovery ? { recovery: options.recovery } : {}),
     logger: options.logger,
     name: 'user-channel',
     channelFor: names.userChannel,

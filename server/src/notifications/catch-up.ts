@@ -3,7 +3,7 @@ import mongoose, { type Connection, type Types } from 'mongoose';
 import { SYNC_PAGE_BYTES, SYNC_PAGE_SIZE, type Notification, type SyncResult } from '@herald/shared';
 import { burstSchedule } from '../platform/burst-schedule';
 import { windowsReadById } from '../storage/notification-reads';
-import type { RedisClient } from '../platform/redis-client';
+import type { RedisRecovery } from '../platform/redis-recovery';
 import { isDuplicateKey } from '../platform/errors';
 import type { CountFeed } from './feed-counts';
 import { notificationId } from './notification-id';
@@ -81,15 +81,15 @@ export function createCatchUp(deps: {
   connection: Connection;
   sequences: SequenceAllocator;
   counts: CountFeed;
-  /** The connection the counters are read on: when it closes, every counter is checked again. */
-  redis?: RedisClient;
+  /** The process's "Redis is back" routine: at a loss, every counter is checked again. */
+  recovery?: RedisRecovery;
   /** How catch-up reads a short window: 'auto' picks by the database (see DatabaseTraits). @default "auto" */
   syncReads?: 'auto' | 'range' | 'by-id';
   /** How counter checks wait for each other (see burstSchedule). @default 20 ms past 50 batches a second */
   checkBatching?: { lingerMs: number; burstPerSecond: number };
 }): CatchUp {
   const Notification = notificationModel(deps.connection);
-  const checks = counterChecks(deps.redis);
+  const checks = counterChecks(deps.recovery);
   // Which of these ids are stored: the counter checks of syncs arriving together, in one _id query
   // (through the driver: a mongoose query costs more CPU than the lookup).
   const stored = new DataLoader<Types.ObjectId, boolean>(

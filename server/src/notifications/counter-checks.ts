@@ -1,4 +1,4 @@
-import type { RedisClient } from '../platform/redis-client';
+import type { RedisRecovery } from '../platform/redis-recovery';
 
 /** Bounds the users remembered as checked (a process with more starts over: each is checked once more). */
 const MAX_CHECKED_USERS = 200_000;
@@ -9,18 +9,18 @@ const MAX_CHECKED_USERS = 200_000;
  * Redis loses writes: a restart from an older snapshot, a failover to a replica that lagged. Each of
  * those closes this process's connection, which forgets every check. So a catch-up reads the database
  * for that once per user per connection, not on every reconnect (in a reconnect storm, every client).
+ * Forgotten as a step of the process's "Redis is back" routine, at the loss.
  */
-export function counterChecks(redis: RedisClient | undefined) {
+export function counterChecks(recovery: RedisRecovery | undefined) {
   const checked = new Set<string>();
   let generation = 0;
   const forget = () => {
     checked.clear();
     generation++;
   };
-  const events = ['close', 'reconnecting', 'end', '+node', '-node'];
-  for (const event of events) redis?.on(event, forget);
+  const remove = recovery?.add('counter checks', { lost: forget }) ?? (() => undefined);
   return {
-    stop: () => events.forEach((event) => redis?.off(event, forget)),
+    stop: remove,
     /** Taken before the counter is read: a check recorded under an older one is not kept. */
     generation: () => generation,
     needed: (userId: string) => !checked.has(userId),

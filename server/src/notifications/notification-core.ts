@@ -7,6 +7,7 @@ import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
 import type { RedisClient } from '../platform/redis-client';
 import { createMuteSettings, type MuteSettings } from '../preferences/mute-settings';
+import { createRedisRecovery, type RedisRecovery } from '../platform/redis-recovery';
 import { createCatchUp, type CatchUp } from './catch-up';
 import { createIdempotencyStore } from './idempotency';
 import { createCountFeed } from './feed-counts';
@@ -26,6 +27,8 @@ export interface NotificationCore {
   jobs: JobStore;
   /** Which users received notifications lately, for the retention sweeper. */
   retention: RetentionTracker;
+  /** The process's "Redis is back" routine, on the subscriber connection (see RedisRecovery). */
+  recovery: RedisRecovery;
   /** Recipients' mute settings as this process keeps them (a preference write tells every process). */
   mutes: MuteSettings;
   /** Removes every listener the core attached to the connections it was handed (it closes neither). */
@@ -36,7 +39,10 @@ export interface NotificationCoreDeps {
   connection: Connection;
   /** A normal-mode connection (commands and PUBLISH). */
   redis: RedisClient;
-  /** A subscriber-mode connection (may be shared): without it, every publish reads its recipients' mute settings. */
+  /**
+   * A subscriber-mode connection (may be shared). Without it, every publish reads its recipients' mute
+   * settings, and the "Redis is back" routine watches `redis`.
+   */
   subscriber?: RedisClient;
   names: HeraldNames;
   logger: Logger;
@@ -61,9 +67,13 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
   const sequences = createSequenceAllocator({ connection, redis, logger, names });
   const counts = createCountFeed({ connection, sequences });
   const jobs = createJobStore(connection);
+  // Registered in order: the mute settings, then the counter checks (catch-up); a gateway's channels
+  // and resync come after (see createIoServer).
+  const recovery = createRedisRecovery(deps.subscriber ?? redis, logger);
   const mutes = createMuteSettings({
     connection,
     redis,
+    recovery,
     ...(deps.subscriber ? { subscriber: deps.subscriber } : {}),
     names,
     logger,
@@ -78,7 +88,7 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
     retention,
   });
   const catchUp = withDatabaseDeadlines(
-    createCatchUp({ connection, sequences, counts, redis, ...(deps.syncReads ? { syncReads: deps.syncReads } : {}) }),
+    createCatchUp({ connection, sequences, counts, recovery, ...(deps.syncReads ? { syncReads: deps.syncReads } : {}) }),
   );
   return {
     publishNotification: createNotificationPublisher({
@@ -121,8 +131,10 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
     jobs,
     mutes,
     retention,
+    recovery,
     close: async () => {
       catchUp.close();
+      recovery.stop();
       await retention.flush();
       mutes.close();
     },

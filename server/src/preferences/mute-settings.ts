@@ -2,6 +2,7 @@ import mongoose, { type Connection } from 'mongoose';
 import type { HeraldNames } from '@herald/shared';
 import type { Logger } from '../platform/logger';
 import { isCluster, publishTo, type RedisClient } from '../platform/redis-client';
+import type { RedisRecovery } from '../platform/redis-recovery';
 import { preferenceModel } from './preference-model';
 
 /** Who, of some recipients, has muted a type or turned a category off: nothing is stored or sent for them. */
@@ -55,6 +56,8 @@ export function createMuteSettings(deps: {
   redis: RedisClient;
   /** A subscriber-mode connection, possibly shared with other subscribers. */
   subscriber?: RedisClient;
+  /** The process's "Redis is back" routine (on `subscriber`): dropping everything and subscribing again are its steps. */
+  recovery?: RedisRecovery;
   names: HeraldNames;
   logger: Logger;
   critical?: readonly string[];
@@ -86,22 +89,26 @@ export function createMuteSettings(deps: {
     listening = false;
     forgetAll();
   };
-  const subscribe = () => {
+  const subscribe = async () => {
     if (!subscriber) return;
-    const done = sharded ? subscriber.ssubscribe(channel) : subscriber.subscribe(channel);
-    done.then(
-      () => {
-        forgetAll();
-        listening = true;
-      },
-      (error: unknown) => log.warn({ err: error }, 'could not subscribe to preference changes; reading them from the database'),
-    );
+    try {
+      await (sharded ? subscriber.ssubscribe(channel) : subscriber.subscribe(channel));
+      forgetAll();
+      listening = true;
+    } catch (error) {
+      log.warn({ err: error }, 'could not subscribe to preference changes; reading them from the database');
+    }
   };
+  let removeStep = () => undefined as void;
   if (subscriber) {
     subscriber.on(sharded ? 'smessage' : 'message', onMessage);
-    subscriber.on('close', onDown);
-    subscriber.on('ready', subscribe);
-    if (subscriber.status === 'ready') subscribe();
+    // Sent now (queued until the connection is up), and again each time Redis is back.
+    void subscribe();
+    if (deps.recovery) removeStep = deps.recovery.add('mute settings', { lost: onDown, back: subscribe });
+    else {
+      subscriber.on('close', onDown);
+      subscriber.on('ready', subscribe);
+    }
   }
 
   function known(userId: string, now: number): Muted | null | undefined {
@@ -169,6 +176,7 @@ export function createMuteSettings(deps: {
       subscriber.off('smessage', onMessage);
       subscriber.off('close', onDown);
       subscriber.off('ready', subscribe);
+      removeStep();
       const done = sharded ? subscriber.sunsubscribe(channel) : subscriber.unsubscribe(channel);
       done.catch(() => undefined);
     },

@@ -10,6 +10,7 @@ import type { NotificationFeed } from '../notifications/notification-feed';
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
 import type { RedisClient } from '../platform/redis-client';
+import type { RedisRecovery } from '../platform/redis-recovery';
 import type { TakeFromBudget } from '../security/rate-limiters';
 import { socketAddress } from '../security/client-address';
 import type { TopicService } from '../topics/topic-service';
@@ -41,6 +42,8 @@ export interface IoServerDeps {
   authenticate: Authenticator;
   feed: NotificationFeed;
   catchUp: CatchUp;
+  /** The process's "Redis is back" routine (on `redis.userSubscriber`): the channels and the resync are steps of it. */
+  recovery: RedisRecovery;
   topics: TopicService;
   logger: Logger;
   metrics: Metrics;
@@ -119,7 +122,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     metrics: deps.metrics,
     onMembership: (socket, topic, member) => (member ? void sessions.joinTopic(socket, topic) : sessions.leaveTopic(socket, topic)),
   });
-  const channelDeps = { subscriber: deps.redis.userSubscriber, logger: deps.logger, names: deps.names };
+  const channelDeps = { subscriber: deps.redis.userSubscriber, recovery: deps.recovery, logger: deps.logger, names: deps.names };
   const userChannels = createUserChannelSubscriber({ ...channelDeps, onMessage: delivery.toUser, routing: deps.routing ?? 'per-user' });
   const topicChannels = createTopicChannelSubscriber({ ...channelDeps, onMessage: delivery.toTopic });
   const sessions = createSocketSessions({
@@ -144,7 +147,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     logger: log,
   });
   const stats = createInstanceStats({ io, instanceId: deps.instanceId, userChannels, topicChannels, metrics: deps.metrics, logger: log });
-  const stopResync = resyncAfterRedisOutage({ io, subscriber: deps.redis.userSubscriber, catchUp: deps.catchUp, positions, logger: log });
+  const stopResync = resyncAfterRedisOutage({ io, recovery: deps.recovery, catchUp: deps.catchUp, positions, logger: log });
   const membership = startMembershipCheck({
     io,
     redis: deps.redis.command,

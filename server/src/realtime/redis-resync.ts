@@ -1,6 +1,6 @@
 import type { CatchUp } from '../notifications/catch-up';
 import type { Logger } from '../platform/logger';
-import type { RedisClient } from '../platform/redis-client';
+import type { RedisRecovery } from '../platform/redis-recovery';
 import type { IoServer, IoSocket } from './io-types';
 import { localSocketsByUser } from './local-sockets';
 
@@ -22,7 +22,8 @@ const USERS_PER_READ = 50;
  */
 export function resyncAfterRedisOutage(deps: {
   io: IoServer;
-  subscriber: RedisClient;
+  /** The process's "Redis is back" routine: this is its last step (the channels are subscribed again before it). */
+  recovery: RedisRecovery;
   catchUp: Pick<CatchUp, 'storedUpTo'>;
   /** What each socket is known to have been sent (see createDeliveryPositions). */
   positions: { entry(socket: IoSocket): { seq: number } | undefined };
@@ -87,18 +88,15 @@ export function resyncAfterRedisOutage(deps: {
     );
   }
 
-  const onReady = () => {
+  const onBack = async () => {
     if (!lost) return;
     lost = false;
-    const current = outage;
-    void resyncBehind(current).catch((error: unknown) => deps.logger.warn({ err: error }, 'resync after a redis outage failed'));
+    await resyncBehind(outage).catch((error: unknown) => deps.logger.warn({ err: error }, 'resync after a redis outage failed'));
   };
-  deps.subscriber.on('close', onLost);
-  deps.subscriber.on('ready', onReady);
+  const remove = deps.recovery.add('resync of sockets behind', { lost: onLost, back: onBack });
   return () => {
+    remove();
     outage++;
     for (const timer of timers) clearTimeout(timer);
-    deps.subscriber.off('close', onLost);
-    deps.subscriber.off('ready', onReady);
   };
 }
