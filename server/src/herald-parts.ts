@@ -65,7 +65,7 @@ export interface HeraldDeps {
   retention?: RetentionPolicy;
   /** How often this instance looks for due jobs (scheduled sends, snoozes, expiries); 0: never. @default 1000 */
   jobsIntervalMs?: number;
-  /** How often sockets are checked against their users' seq counters (see startStalenessCheck); 0: never. @default 1000 */
+  /** How often sockets are checked against their users' seq counters (see startSocketReconciler); 0: never. @default 1000 */
   stalenessCheckMs?: number;
   /** @default a fresh registry */
   metrics?: Metrics;

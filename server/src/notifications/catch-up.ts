@@ -4,11 +4,11 @@ import { SYNC_PAGE_BYTES, SYNC_PAGE_SIZE, type Notification, type SyncResult } f
 import { burstSchedule } from '../platform/burst-schedule';
 import { windowsReadById } from '../storage/notification-reads';
 import type { RedisRecovery } from '../platform/redis-recovery';
-import { isDuplicateKey } from '../platform/errors';
 import type { CountFeed } from './feed-counts';
 import { notificationId } from './notification-id';
-import { gapDocument, notificationModel, type NotificationDoc } from './notification-model';
+import { notificationModel, type NotificationDoc } from './notification-model';
 import { counterChecks } from './counter-checks';
+import { createKnownGaps } from './known-gaps';
 import type { SequenceAllocator } from './sequence';
 import { toNotification } from './to-notification';
 
@@ -90,6 +90,7 @@ export function createCatchUp(deps: {
 }): CatchUp {
   const Notification = notificationModel(deps.connection);
   const checks = counterChecks(deps.recovery);
+  const knownGaps = createKnownGaps(deps.connection);
   // Which of these ids are stored: the counter checks of syncs arriving together, in one _id query
   // (through the driver: a mongoose query costs more CPU than the lookup).
   const stored = new DataLoader<Types.ObjectId, boolean>(
@@ -186,24 +187,8 @@ export function createCatchUp(deps: {
     const deleted = old.filter((seq) => highest !== null && seq <= highest - IN_FLIGHT_SPAN).map((seq): Slot => ({ seq, gap: true }));
     const toWrite = old.filter((seq) => !(highest !== null && seq <= highest - IN_FLIGHT_SPAN)).slice(0, MAX_GAPS_PER_SYNC);
     if (toWrite.length === 0) return deleted;
-    const written = new Date();
-    const docs = toWrite.map((seq) => gapDocument(userId, seq, notificationId(userId, seq), written));
-    let collided: number[] = [];
-    try {
-      await Notification.collection.insertMany(docs, { ordered: false });
-    } catch (error) {
-      if (!(error instanceof mongoose.mongo.MongoBulkWriteError)) throw error;
-      const failures = [error.writeErrors].flat();
-      if (failures.length === 0 || !failures.every(isDuplicateKey)) throw error;
-      collided = failures.map((failure) => toWrite[failure.index]!);
-    }
-    const landed = collided.length
-      ? (await Notification.find({ _id: mongoose.trusted({ $in: collided.map((seq) => notificationId(userId, seq)) }) }).lean())
-          .filter((doc) => doc.userId === userId)
-          .map(toSlot)
-      : [];
-    const gaps = toWrite.filter((seq) => !collided.includes(seq)).map((seq): Slot => ({ seq, gap: true }));
-    return [...deleted, ...gaps, ...landed];
+    const { gaps, landed } = await knownGaps.giveUp(userId, toWrite);
+    return [...deleted, ...gaps.map((seq): Slot => ({ seq, gap: true })), ...landed.map(toSlot)];
   }
 
   return {

@@ -4,8 +4,9 @@ import { isDuplicateKey } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import type { MuteSettings } from '../preferences/mute-settings';
 import { createGroupPlacements } from './group-placements';
+import { createKnownGaps } from './known-gaps';
 import { notificationId } from './notification-id';
-import { gapDocument, notificationModel, type NotificationDoc } from './notification-model';
+import { notificationModel, type NotificationDoc } from './notification-model';
 import { createRefusedInserts } from './refused-inserts';
 import type { RetentionTracker } from './retention';
 import type { SequenceAllocator } from './sequence';
@@ -66,6 +67,7 @@ export function createNotificationWriter(deps: {
 }): NotificationWriter {
   const Notification = notificationModel(deps.connection);
   const refusals = createRefusedInserts(deps.connection);
+  const knownGaps = createKnownGaps(deps.connection, deps.logger);
   const log = deps.logger.child({ module: 'notification-writer' });
   const placements = createGroupPlacements({ connection: deps.connection, logger: log });
   const maxBatch = deps.maxBatch ?? 1000;
@@ -223,14 +225,7 @@ export function createNotificationWriter(deps: {
    * written by a client's sync once the seq is old enough (see catch-up).
    */
   async function markGaps(slots: Slot[]): Promise<void> {
-    if (slots.length === 0) return;
-    const now = new Date();
-    await Notification.collection
-      .insertMany(
-        slots.map((slot) => gapDocument(slot.userId, slot.seq!, notificationId(slot.userId, slot.seq!), now)),
-        { ordered: false },
-      )
-      .catch((error: unknown) => log.debug({ err: error, seqs: slots.length }, 'could not record known gaps'));
+    await knownGaps.refused(slots.map((slot) => ({ userId: slot.userId, seq: slot.seq! })));
   }
 
   /**

@@ -21,12 +21,12 @@ import { limitHandshakes } from './handshake-limit';
 import { createInstanceStats } from './instance-stats';
 import type { IoServer, IoSocket } from './io-types';
 import { createLocalDelivery } from './local-delivery';
-import { startMembershipCheck } from './membership-check';
 import { allowRequest } from './origin-check';
 import { rateLimitEvents, type RateLimitPolicy } from './rate-limit';
 import { resyncAfterRedisOutage } from './redis-resync';
 import { createSocketHandlers } from './socket-handlers';
-import { createDeliveryPositions, startStalenessCheck } from './staleness-check';
+import { createDeliveryPositions } from './delivery-positions';
+import { startSocketReconciler } from './socket-reconciler';
 import { createSocketSessions } from './socket-session';
 import { createTopicsOnConnect } from './topics-on-connect';
 import { watchStalledClients } from './stalled-clients';
@@ -67,7 +67,7 @@ export interface IoServerDeps {
   /** @default "per-user" */
   routing?: Routing;
   /**
-   * How often sockets are checked against their users' seq counters (see startStalenessCheck); 0: never
+   * How often sockets are checked against their users' seq counters (see startSocketReconciler); 0: never
    * (only to measure what the check costs: without it a notification whose push was lost waits for
    * the client's next sync). @default 1000
    */
@@ -131,7 +131,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
     topicsOnConnect: createTopicsOnConnect({ redis: deps.redis.command, names: deps.names, topics: deps.topics }),
     logger: log,
     ...rateLimitOption(deps),
-    onTopicsRestored: (userId, version) => membership.restored(userId, version),
+    onTopicsRestored: (userId, version) => reconciler.restored(userId, version),
   });
   const handlers = createSocketHandlers({
     ...deps,
@@ -148,26 +148,18 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
   });
   const stats = createInstanceStats({ io, instanceId: deps.instanceId, userChannels, topicChannels, metrics: deps.metrics, logger: log });
   const stopResync = resyncAfterRedisOutage({ io, recovery: deps.recovery, catchUp: deps.catchUp, positions, logger: log });
-  const membership = startMembershipCheck({
+  const reconciler = startSocketReconciler({
     io,
     redis: deps.redis.command,
     names: deps.names,
+    positions,
     topics: deps.topics,
     sessions,
+    metrics: deps.metrics,
     logger: deps.logger,
+    staleness: deps.stalenessCheckMs !== 0,
+    ...(deps.stalenessCheckMs ? { intervalMs: deps.stalenessCheckMs } : {}),
   });
-  const stopStalenessCheck =
-    deps.stalenessCheckMs === 0
-      ? () => undefined
-      : startStalenessCheck({
-          io,
-          redis: deps.redis.command,
-          names: deps.names,
-          positions,
-          metrics: deps.metrics,
-          logger: deps.logger,
-          ...(deps.stalenessCheckMs ? { intervalMs: deps.stalenessCheckMs } : {}),
-        });
   const stopStalledCheck = watchStalledClients({ io, metrics: deps.metrics, logger: log, ...stalledOption(deps) });
 
   const address = socketAddress(deps.trustProxy ?? 'loopback');
@@ -235,8 +227,7 @@ export function createIoServer(deps: IoServerDeps): RealtimeServer {
       stopStalledCheck();
       sessions.stop();
       stopResync();
-      stopStalenessCheck();
-      membership.stop();
+      reconciler.stop();
       const sockets = [...io.of('/').sockets.values()];
       log.info({ sockets: sockets.length }, 'draining: closing client connections');
       for (const socket of sockets) socket.conn.close();

@@ -1,7 +1,7 @@
 import { topicRoom, userRoom, type TopicChannelMessage, type UserChannelMessage } from '@herald/shared';
 import type { Metrics } from '../platform/metrics';
 import type { IoServer, IoSocket } from './io-types';
-import type { DeliveryPositions } from './staleness-check';
+import type { DeliveryPositions } from './delivery-positions';
 
 /**
  * Channel message -> emits to this instance's sockets. Exactly once per

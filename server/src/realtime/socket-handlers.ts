@@ -19,7 +19,7 @@ import type { TopicService } from '../topics/topic-service';
 import { acknowledged } from './acknowledged';
 import type { IoSocket } from './io-types';
 import type { SocketSessions } from './socket-session';
-import type { DeliveryPositions } from './staleness-check';
+import type { DeliveryPositions } from './delivery-positions';
 
 /** How long a sync waits for the user's live subscription before answering `service_unavailable`. */
 const SUBSCRIBE_WAIT_MS = 2000;

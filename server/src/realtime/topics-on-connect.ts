@@ -18,7 +18,7 @@ export type TopicsOnConnect = (userId: string) => Promise<{ version: string | nu
  * A new socket joins its user's topics. Reading them from the database on every handshake made a
  * reconnect storm one database query per client, also for the many users who follow no topic. So a
  * copy is kept in Redis next to the user's membership version (the counter every membership change
- * bumps, see startMembershipCheck), tagged with the version it was read at: it is used only while the
+ * bumps, see startSocketReconciler), tagged with the version it was read at: it is used only while the
  * version is still that one, so any change since (on any instance) sends the next handshake to the
  * database. The version is read before the database, so a change landing in between leaves a copy
  * tagged with the older version, never used. Redis down: the database answers, as before.
