@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import mongoose, { type Connection, type Types } from 'mongoose';
 import { SYNC_PAGE_BYTES, SYNC_PAGE_SIZE, type Notification, type SyncResult } from '@herald/shared';
 import { burstSchedule } from '../platform/burst-schedule';
-import { windowsReadById } from '../storage/notification-reads';
+import { readSeqWindow } from '../storage/notification-reads';
 import type { RedisRecovery } from '../platform/redis-recovery';
 import type { CountFeed } from './feed-counts';
 import { notificationId } from './notification-id';
@@ -125,8 +125,8 @@ export function createCatchUp(deps: {
   }
 
   /**
-   * Seqs (afterSeq, highest] by _id on a database without secondary indexes (none for a client that is
-   * caught up). Undefined when the range query should answer instead: on MongoDB, and whenever the
+   * Seqs (afterSeq, highest] as storage reads a short window (none for a client that is caught up; see
+   * readSeqWindow). Undefined when the range query should answer instead: where storage says so, and whenever the
    * counter turns out to lag behind what is stored (a Redis restored from an older snapshot): one
    * lookup of seq highest + 1 catches that, and the counter is repaired. That lookup runs once per user
    * per Redis connection (see counterChecks), batched with other users'.
@@ -140,11 +140,7 @@ export function createCatchUp(deps: {
     }
     if (check) checks.passed(userId, generation);
     if (seqs.length === 0) return [];
-    const mode = deps.syncReads ?? 'auto';
-    const byId = mode === 'by-id' || (mode === 'auto' && (await windowsReadById(deps.connection)));
-    if (!byId) return undefined;
-    const found = await Promise.all(seqs.map((seq) => Notification.findById(notificationId(userId, seq)).lean<NotificationDoc>()));
-    return found.filter((doc): doc is NotificationDoc => doc !== null && doc.userId === userId).map(toSlot);
+    return (await readSeqWindow(deps.connection, userId, seqs, deps.syncReads))?.map(toSlot);
   }
 
   /**

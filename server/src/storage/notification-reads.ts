@@ -1,6 +1,7 @@
 import mongoose, { type Connection } from 'mongoose';
 import type { FeedCounts } from '@herald/shared';
-import { notificationModel } from '../notifications/notification-model';
+import { notificationId } from '../notifications/notification-id';
+import { notificationModel, type NotificationDoc } from '../notifications/notification-model';
 import { databaseTraits } from './database-traits';
 
 /**
@@ -74,12 +75,23 @@ export async function newestStoredSeqs(connection: Connection, userIds: string[]
 }
 
 /**
- * Whether a short window of a user's seqs is cheaper read by `_id` (one lookup each; ids follow from
- * (userId, seq)) than by a range query: on FerretDB a range evaluates every document of the user.
+ * A short window of a user's seqs, read by `_id` where that is cheaper than a range query (on FerretDB,
+ * a range evaluates every document of the user; ids follow from (userId, seq)). Undefined where the
+ * range query is the cheaper read (MongoDB walks its `(userId, seq)` index): the caller reads the range.
+ * `mode` forces one way (tests compare both).
  *
  * @example
- * if (await windowsReadById(connection)) docs = await Promise.all(seqs.map((seq) => Notification.findById(notificationId(userId, seq))));
+ * const docs = (await readSeqWindow(connection, 'alice', [41, 42])) ?? (await readRange());
  */
-export async function windowsReadById(connection: Connection): Promise<boolean> {
-  return !(await databaseTraits(connection)).secondaryIndexes;
+export async function readSeqWindow(
+  connection: Connection,
+  userId: string,
+  seqs: number[],
+  mode: 'auto' | 'range' | 'by-id' = 'auto',
+): Promise<NotificationDoc[] | undefined> {
+  const byId = mode === 'by-id' || (mode === 'auto' && !(await databaseTraits(connection)).secondaryIndexes);
+  if (!byId) return undefined;
+  const Notification = notificationModel(connection);
+  const found = await Promise.all(seqs.map((seq) => Notification.findById(notificationId(userId, seq)).lean<NotificationDoc>()));
+  return found.filter((doc): doc is NotificationDoc => doc !== null && doc.userId === userId);
 }
