@@ -14,7 +14,7 @@ import { createCountFeed } from './feed-counts';
 import { createNotificationFeed, type NotificationFeed } from './notification-feed';
 import { createNotificationPublisher, type PublishNotification } from './notification-publisher';
 import { createNotificationWriter } from './notification-writer';
-import { createRetentionTracker, type RetentionTracker } from './retention';
+import { createRetentionTracker, type RetentionTracker } from './retention-tracker';
 import { createJobStore, type JobStore } from './scheduled-jobs';
 import { createSequenceAllocator, type SequenceAllocator } from './sequence';
 

@@ -13,7 +13,7 @@ import type { Logger } from '../platform/logger';
 import { withDatabaseDeadline } from '../platform/deadline';
 import type { Metrics } from '../platform/metrics';
 import { keyConflict, requestHash, type Completed, type IdempotencyStore } from './idempotency';
-import { notificationModel } from './notification-model';
+import { notificationModel, type NotificationModel } from './notification-model';
 import type { CountFeed } from './feed-counts';
 import type { GroupSpec } from './notification-groups';
 import type { NotificationContent, NotificationWriter, StoreResult } from './notification-writer';
@@ -75,6 +75,17 @@ export type PublishNotification = (input: PublishNotificationInput, options?: Pu
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
+/** A keyed request's answer again, from what its first attempt recorded (nothing is pushed again). */
+async function replay(
+  Notification: NotificationModel,
+  { notificationIds, mutedUserIds, deduplicatedUserIds }: Completed,
+): Promise<PublishResult> {
+  const docs = await Notification.find({ _id: mongoose.trusted({ $in: notificationIds.map((id) => new Types.ObjectId(id)) }) }).lean();
+  const byId = new Map(docs.map((doc) => [doc._id.toHexString(), toNotification(doc)]));
+  const notifications = notificationIds.map((id) => byId.get(id)).filter((n): n is Notification => n !== undefined);
+  return { notifications, mutedUserIds, deduplicatedUserIds, replayed: true, instancesReached: notifications.map(() => 0) };
+}
+
 /**
  * Builds `publishNotification`, the use case: validate, claim the idempotency
  * key, store through the writer (which drops recipients who muted the type),
@@ -101,13 +112,6 @@ export function createNotificationPublisher(deps: {
   const Notification = notificationModel(deps.connection);
   const log = deps.logger.child({ module: 'notification-publisher' });
 
-  async function replay({ notificationIds, mutedUserIds, deduplicatedUserIds }: Completed): Promise<PublishResult> {
-    const docs = await Notification.find({ _id: mongoose.trusted({ $in: notificationIds.map((id) => new Types.ObjectId(id)) }) }).lean();
-    const byId = new Map(docs.map((doc) => [doc._id.toHexString(), toNotification(doc)]));
-    const notifications = notificationIds.map((id) => byId.get(id)).filter((n): n is Notification => n !== undefined);
-    return { notifications, mutedUserIds, deduplicatedUserIds, replayed: true, instancesReached: notifications.map(() => 0) };
-  }
-
   type Stored = ({ kind: 'stored' } & StoreResult) | { kind: 'replay'; result: PublishResult };
 
   /** Claims the key, stores (with the key's plan), completes the key: everything the database decides. */
@@ -120,7 +124,7 @@ export function createNotificationPublisher(deps: {
   ): Promise<Stored> {
     if (key === undefined) return { kind: 'stored', ...(await deps.writer.store(userIds, content, { group })) };
     const claim = await deps.idempotency.claim(key, hash);
-    if (claim.kind === 'replay') return { kind: 'replay', result: await replay(claim) };
+    if (claim.kind === 'replay') return { kind: 'replay', result: await replay(Notification, claim) };
     let result: StoreResult;
     try {
       result = await deps.writer.store(userIds, content, {

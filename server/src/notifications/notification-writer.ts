@@ -1,6 +1,5 @@
-import mongoose, { type Connection } from 'mongoose';
+import type { Connection } from 'mongoose';
 import type { Notification } from '@herald/shared';
-import { isDuplicateKey } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import type { MuteSettings } from '../preferences/mute-settings';
 import { createGroupPlacements } from './group-placements';
@@ -8,10 +7,12 @@ import { createKnownGaps } from './known-gaps';
 import { notificationId } from './notification-id';
 import { notificationModel, type NotificationDoc } from './notification-model';
 import { createRefusedInserts } from './refused-inserts';
-import type { RetentionTracker } from './retention';
+import type { RetentionTracker } from './retention-tracker';
 import type { SequenceAllocator } from './sequence';
 import {
+  insertUnordered,
   newDocument,
+  recordPlans,
   type NotificationContent,
   type Outcome,
   type Slot,
@@ -174,7 +175,7 @@ export function createNotificationWriter(deps: {
       if (attempt > MAX_SEQ_ATTEMPTS) throw new Error(`no free seq after ${MAX_SEQ_ATTEMPTS} attempts for ${pending.length} recipients`);
       if (regroups > MAX_GROUP_ROUNDS) throw new Error(`no free group slot after ${MAX_GROUP_ROUNDS} rounds`);
       const unreserved = await reserveSeqs(pending);
-      pending = await recordPlans(batch, slots, pending, unreserved, muted, failed);
+      pending = await recordPlans({ batch, slots, pending, reserved: unreserved, muted, failed }, markGaps);
       // Every request left in this round failed to record its plan: nothing to insert.
       if (pending.length === 0) break;
       const createdAt = new Date();
@@ -192,7 +193,7 @@ export function createNotificationWriter(deps: {
           });
         return doc;
       });
-      const outcomes = await insertUnordered(docs);
+      const outcomes = await insertUnordered(Notification.collection, docs);
       const taken: { slot: Slot; doc: NotificationDoc }[] = [];
       const refused: Slot[] = [];
       outcomes.forEach((result, i) => {
@@ -226,57 +227,6 @@ export function createNotificationWriter(deps: {
    */
   async function markGaps(slots: Slot[]): Promise<void> {
     await knownGaps.refused(slots.map((slot) => ({ userId: slot.userId, seq: slot.seq! })));
-  }
-
-  /**
-   * Keyed requests record which seq each recipient got before anything of theirs is inserted (when
-   * seqs were reserved for them in this round). A request whose plan cannot be recorded fails here,
-   * with nothing inserted; its slots leave the round.
-   */
-  async function recordPlans(
-    batch: StoreRequest[],
-    slots: Slot[],
-    pending: Slot[],
-    reserved: Slot[],
-    muted: Set<string>[],
-    failed: Map<number, unknown>,
-  ): Promise<Slot[]> {
-    const changed = [...new Set(reserved.map((slot) => slot.request))].filter((r) => batch[r]!.onPlan);
-    if (changed.length === 0) return pending;
-    const outcomes = await Promise.allSettled(
-      changed.map((r) =>
-        batch[r]!.onPlan!({
-          recipients: slots.filter((slot) => slot.request === r).map((slot) => ({ userId: slot.userId, seq: slot.seq! })),
-          mutedUserIds: [...muted[r]!],
-        }),
-      ),
-    );
-    outcomes.forEach((outcome, i) => outcome.status === 'rejected' && failed.set(changed[i]!, outcome.reason));
-    // Their seqs were handed out and will hold nothing.
-    await markGaps(reserved.filter((slot) => failed.has(slot.request)));
-    return pending.filter((slot) => !failed.has(slot.request));
-  }
-
-  /**
-   * Inserts every document it can. Per document: the stored document, 'seq-taken' when its
-   * (userId, seq) is already used, or the error that kept it out. The documents were validated by
-   * the shared schema already, so they go to the driver as they are: building and validating a
-   * mongoose document for each was the largest cost of a big batch.
-   */
-  async function insertUnordered(fresh: NotificationDoc[]): Promise<(NotificationDoc | 'seq-taken' | Error)[]> {
-    try {
-      await Notification.collection.insertMany(fresh, { ordered: false });
-      return fresh;
-    } catch (error) {
-      if (!(error instanceof mongoose.mongo.MongoBulkWriteError)) throw error;
-      const failures = new Map([error.writeErrors].flat().map((failure) => [failure.index, failure]));
-      if (failures.size === 0) throw error;
-      return fresh.map((doc, i) => {
-        const failure = failures.get(i);
-        if (!failure) return doc;
-        return isDuplicateKey(failure) ? 'seq-taken' : new Error(failure.errmsg ?? `insert failed with code ${failure.code}`);
-      });
-    }
   }
 
   return {

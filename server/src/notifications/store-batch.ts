@@ -1,7 +1,9 @@
+import mongoose from 'mongoose';
 import type { Notification } from '@herald/shared';
+import { isDuplicateKey } from '../platform/errors';
 import type { PublishPlan } from './idempotency';
 import type { GroupPlacement, GroupSpec } from './notification-groups';
-import type { NewNotificationDoc, NotificationDoc } from './notification-model';
+import type { NewNotificationDoc, NotificationDoc, NotificationModel } from './notification-model';
 
 /**
  * What the writer's batches are made of: calls (requests), one slot per recipient of each, and what
@@ -100,4 +102,56 @@ export function newDocument(
     doc.actions = content.actions.map((a) => ({ id: a.id, label: a.label, ...(a.url !== undefined ? { url: a.url } : {}) }));
   }
   return doc;
+}
+
+/**
+ * Keyed requests record which seq each recipient got before anything of theirs is inserted (when
+ * seqs were reserved for them in this round). A request whose plan cannot be recorded fails here,
+ * with nothing inserted; its slots leave the round.
+ */
+export async function recordPlans(
+  round: { batch: StoreRequest[]; slots: Slot[]; pending: Slot[]; reserved: Slot[]; muted: Set<string>[]; failed: Map<number, unknown> },
+  /** Records the seqs of refused plans as known gaps. */
+  markGaps: (slots: Slot[]) => Promise<void>,
+): Promise<Slot[]> {
+  const { batch, slots, pending, reserved, muted, failed } = round;
+  const changed = [...new Set(reserved.map((slot) => slot.request))].filter((r) => batch[r]!.onPlan);
+  if (changed.length === 0) return pending;
+  const outcomes = await Promise.allSettled(
+    changed.map((r) =>
+      batch[r]!.onPlan!({
+        recipients: slots.filter((slot) => slot.request === r).map((slot) => ({ userId: slot.userId, seq: slot.seq! })),
+        mutedUserIds: [...muted[r]!],
+      }),
+    ),
+  );
+  outcomes.forEach((outcome, i) => outcome.status === 'rejected' && failed.set(changed[i]!, outcome.reason));
+  // Their seqs were handed out and will hold nothing.
+  await markGaps(reserved.filter((slot) => failed.has(slot.request)));
+  return pending.filter((slot) => !failed.has(slot.request));
+}
+
+/**
+ * Inserts every document it can. Per document: the stored document, 'seq-taken' when its
+ * (userId, seq) is already used, or the error that kept it out. The documents were validated by
+ * the shared schema already, so they go to the driver as they are: building and validating a
+ * mongoose document for each was the largest cost of a big batch.
+ */
+export async function insertUnordered(
+  collection: NotificationModel['collection'],
+  fresh: NotificationDoc[],
+): Promise<(NotificationDoc | 'seq-taken' | Error)[]> {
+  try {
+    await collection.insertMany(fresh, { ordered: false });
+    return fresh;
+  } catch (error) {
+    if (!(error instanceof mongoose.mongo.MongoBulkWriteError)) throw error;
+    const failures = new Map([error.writeErrors].flat().map((failure) => [failure.index, failure]));
+    if (failures.size === 0) throw error;
+    return fresh.map((doc, i) => {
+      const failure = failures.get(i);
+      if (!failure) return doc;
+      return isDuplicateKey(failure) ? 'seq-taken' : new Error(failure.errmsg ?? `insert failed with code ${failure.code}`);
+    });
+  }
 }

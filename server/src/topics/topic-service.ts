@@ -1,4 +1,4 @@
-import mongoose, { type Connection } from 'mongoose';
+import type { Connection } from 'mongoose';
 import {
   createTopicSchema,
   topicMessageInputSchema,
@@ -8,6 +8,7 @@ import {
   type TopicInfo,
 } from '@herald/shared';
 import { AppError, ValidationError, isDuplicateKey } from '../platform/errors';
+import { membershipStore } from './topic-memberships';
 import type { Logger } from '../platform/logger';
 import { publishTo, type RedisClient } from '../platform/redis-client';
 import { withTimeout } from '../platform/with-timeout';
@@ -68,6 +69,7 @@ export function createTopicService(deps: {
   names: HeraldNames;
 }): TopicService {
   const { Topic, TopicMember } = topicModels(deps.connection);
+  const memberships = membershipStore(TopicMember);
   const policy = deps.policy ?? defaultTopicPolicy;
   const log = deps.logger.child({ module: 'topics' });
 
@@ -125,42 +127,6 @@ export function createTopicService(deps: {
     return publishTo(deps.redis, deps.names.topicChannel(payload.topic), JSON.stringify(payload));
   }
 
-  /** One (topic, user) as stored: a member or not, and the version every change moves. */
-  async function readMembership(topic: string, userId: string): Promise<{ member: boolean; version: number | null }> {
-    const doc = await TopicMember.findById(`${topic}|${userId}`).lean();
-    return doc ? { member: doc.member !== false, version: doc.version ?? 0 } : { member: false, version: null };
-  }
-
-  /**
-   * Writes membership if the (topic, user) is still at the version it was read at: 'moved' when
-   * another change landed in between (the caller decides again), so a subscribe decided before a
-   * removal cannot undo it. Removed members keep their document (member: false) for that reason.
-   */
-  async function writeMembership(
-    topic: string,
-    userId: string,
-    member: boolean,
-    seen: { member: boolean; version: number | null },
-  ): Promise<'changed' | 'unchanged' | 'moved'> {
-    if (seen.member === member) return 'unchanged';
-    const _id = `${topic}|${userId}`;
-    if (seen.version === null) {
-      try {
-        await TopicMember.create({ _id, topic, userId, joinedAt: new Date(), member, version: 1 });
-        return 'changed';
-      } catch (error) {
-        if (isDuplicateKey(error)) return 'moved';
-        throw error;
-      }
-    }
-    const atVersion = seen.version === 0 ? { version: mongoose.trusted({ $exists: false }) } : { version: seen.version };
-    const result = await TopicMember.updateOne(
-      { _id, ...atVersion },
-      { $set: { member, version: seen.version + 1, ...(member ? { joinedAt: new Date() } : {}) } },
-    );
-    return result.modifiedCount === 1 ? 'changed' : 'moved';
-  }
-
   /** Tells every instance holding the user's sockets: at once on the user channel, and through the user's membership version. */
   async function announceMembership(topic: string, user: { id: string; name?: string }, member: boolean, system: boolean): Promise<void> {
     await Promise.all([
@@ -182,7 +148,7 @@ export function createTopicService(deps: {
   async function setMembership(topic: string, user: { id: string; name?: string }, member: boolean): Promise<boolean> {
     const found = await require(topic);
     for (let attempt = 0; attempt < MAX_MEMBERSHIP_ATTEMPTS; attempt++) {
-      const outcome = await writeMembership(topic, user.id, member, await readMembership(topic, user.id));
+      const outcome = await memberships.write(topic, user.id, member, await memberships.read(topic, user.id));
       if (outcome === 'moved') continue;
       await announceMembership(topic, user, member, outcome === 'changed' && found.systemEvents);
       return outcome === 'changed';
@@ -263,13 +229,13 @@ export function createTopicService(deps: {
     async subscribe(user: { id: string; name: string }, rawTopic: unknown): Promise<string> {
       const topic = parseTopic(rawTopic);
       for (let attempt = 0; attempt < MAX_MEMBERSHIP_ATTEMPTS; attempt++) {
-        const [found, seen] = await Promise.all([info(topic), readMembership(topic, user.id)]);
+        const [found, seen] = await Promise.all([info(topic), memberships.read(topic, user.id)]);
         if (!(await policy({ userId: user.id, topic, info: found, isMember: seen.member }))) {
           throw found
             ? new AppError('forbidden', `You may not subscribe to "${topic}".`)
             : new AppError('not_found', `No topic "${topic}".`);
         }
-        const outcome = await writeMembership(topic, user.id, true, seen);
+        const outcome = await memberships.write(topic, user.id, true, seen);
         if (outcome === 'moved') continue;
         if (outcome === 'changed') await announceMembership(topic, user, true, found!.systemEvents);
         return topic;

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { io } from 'socket.io-client';
-import type { Notification, NotificationFilter, Preferences, PreferencesUpdate, TopicMessage } from '@herald/shared';
+import type { Notification, TopicMessage } from '@herald/shared';
 import type { ErrorBody } from '@herald/shared/errors';
 import { createFeedApi } from '../core/feed-api.js';
 import { FeedClient, type ConnectionState, type FeedSocket } from '../core/feed-client.js';
@@ -8,16 +8,8 @@ import { applyAllRead, applyOlderPage, applyUpdated, emptyFeed, nextExpiry, with
 import { openTabSync, type TabMessage, type TabSync } from '../core/tab-sync.js';
 import { keepTokenFresh } from '../core/token-refresh.js';
 import type { NotificationContextValue } from './context.js';
-
-/** Settings as a server that predates some of them answers: the missing ones are the defaults. */
-function withDefaults(answer: Partial<Preferences>): Preferences {
-  return {
-    mutedTypes: answer.mutedTypes ?? [],
-    categories: answer.categories ?? {},
-    quietHours: answer.quietHours ?? null,
-    critical: answer.critical ?? [],
-  };
-}
+import { useFeedActions } from './use-feed-actions.js';
+import { usePreferences } from './use-preferences.js';
 
 export interface FeedConnectionOptions {
   /** A fixed token, or */
@@ -145,41 +137,6 @@ export function useFeedConnection({
     };
   }, [token, refreshing, currentToken, userId, serverUrl, socketPath, api, attempt]);
 
-  const markRead = useCallback(async (ids: string[]) => {
-    const client = clientRef.current;
-    if (!client) return;
-    const updated = await client.markRead(ids);
-    tabsRef.current?.post({ kind: 'updated', notifications: updated.notifications, counts: updated.counts });
-  }, []);
-
-  const markAllRead = useCallback(async () => {
-    const { counts } = await api.readAll();
-    const client = clientRef.current;
-    if (!client) return;
-    const at = new Date().toISOString();
-    client.update(applyAllRead(client.state, at));
-    client.applyPushedCounts(counts);
-    tabsRef.current?.post({ kind: 'all-read', counts, at });
-  }, [api]);
-
-  const markSeen = useCallback(async () => {
-    const { counts } = await api.seen();
-    clientRef.current?.applyPushedCounts(counts);
-    tabsRef.current?.post({ kind: 'counts', counts });
-  }, [api]);
-
-  const archive = useCallback(
-    async (id: string) => {
-      const { notification, counts } = await api.archive(id);
-      const client = clientRef.current;
-      if (!client) return;
-      client.update(applyUpdated(client.state, notification));
-      client.applyPushedCounts(counts);
-      tabsRef.current?.post({ kind: 'updated', notifications: [notification], counts });
-    },
-    [api],
-  );
-
   const loadOlder = useCallback(async () => {
     const client = clientRef.current;
     if (!client || olderCursor === null || loadingOlder) return;
@@ -204,46 +161,6 @@ export function useFeedConnection({
     return () => void topicListeners.current.delete(listener);
   }, []);
 
-  const markItemsSeen = useCallback(async (ids: string[]) => {
-    const client = clientRef.current;
-    if (!client || ids.length === 0) return;
-    const { notifications, counts } = await client.markSeen(ids);
-    tabsRef.current?.post({ kind: 'updated', notifications, counts });
-  }, []);
-
-  const act = useCallback(async (id: string, actionId: string) => {
-    const client = clientRef.current;
-    if (!client) return;
-    const { notification, counts } = await client.act(id, actionId);
-    tabsRef.current?.post({ kind: 'updated', notifications: [notification], counts });
-  }, []);
-
-  // The user's settings (quiet hours hold toasts back), read once per API (token, user, server).
-  const [preferences, setPreferences] = useState<Preferences | null>(null);
-  useEffect(() => {
-    let current = true;
-    api.preferences().then(
-      (answer) => current && setPreferences(withDefaults(answer)),
-      () => undefined, // no settings known: nothing is held back
-    );
-    return () => {
-      current = false;
-    };
-  }, [api]);
-  const savePreferences = useCallback(
-    async (update: PreferencesUpdate) => {
-      const saved = withDefaults(await api.savePreferences(update));
-      setPreferences(saved);
-      return saved;
-    },
-    [api],
-  );
-
-  const snooze = useCallback(async (id: string, until: Date) => {
-    // Every tab and device (this one too) hears of it from the server as a removal, with counts.
-    await clientRef.current?.snooze(id, until);
-  }, []);
-
   // Expired notifications leave at their time; a timer renders again when the next one expires.
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
@@ -254,28 +171,17 @@ export function useFeedConnection({
   }, [feed.items, now]);
   const shownFeed = useMemo(() => withoutExpired(feed, now), [feed, now]);
 
-  const countsFor = useCallback(async (filters: Record<string, NotificationFilter>) => {
-    const client = clientRef.current;
-    if (!client) throw new Error('not connected');
-    return client.countsFor(filters);
-  }, []);
-
+  const feedActions = useFeedActions(api, clientRef, tabsRef);
+  const { preferences, savePreferences } = usePreferences(api);
   const actions = useMemo(
     () => ({
-      markRead,
-      markAllRead,
-      markSeen,
-      markItemsSeen,
-      archive,
+      ...feedActions,
       loadOlder,
       retry,
-      act,
-      snooze,
-      countsFor,
       savePreferences,
       onTopicMessage: listenToTopics,
     }),
-    [markRead, markAllRead, markSeen, markItemsSeen, archive, loadOlder, retry, act, snooze, countsFor, savePreferences, listenToTopics],
+    [feedActions, loadOlder, retry, savePreferences, listenToTopics],
   );
   const hasOlder = olderCursor !== null;
   return useMemo(
