@@ -27,10 +27,10 @@ export type { NotificationContent, StoreOptions, StoreResult } from './store-bat
 /**
  * Stores notifications, one per recipient who has not muted the type (and
  * has none with the call's dedupeKey yet), each with the next seq of its
- * recipient. A call resolves only once its own
- * notifications are stored (and the feed cache told); it rejects if they
- * could not be, and then nothing of it is stored for the recipients it names
- * as failed. A seq is never stored twice for a user (unique index).
+ * recipient. A call resolves only once its own notifications are stored; it
+ * rejects if they could not be, and then nothing of it is stored for the
+ * recipients it names as failed. A seq is never stored twice for a user
+ * (unique index).
  */
 export interface NotificationWriter {
   store(userIds: string[], content: NotificationContent, options?: StoreOptions): Promise<StoreResult>;
