@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { createLogger } from '../src/platform/logger';
+import { createRedisRecovery } from '../src/platform/redis-recovery';
 import { createMuteSettings, type MuteSettings } from '../src/preferences/mute-settings';
 import { preferenceModel } from '../src/preferences/preference-model';
 import { asUser } from './support/http';
@@ -24,7 +25,14 @@ describe('mute settings kept in each publishing process', () => {
     redis = new Redis(stack.redis.url);
     subscriber = new Redis(stack.redis.url);
     others = await subscribed();
-    settings = createMuteSettings({ connection: stack.inspector, redis, subscriber, names: stack.names, logger, critical: ['security'] });
+    settings = createMuteSettings({
+      connection: stack.inspector,
+      redis,
+      listen: { subscriber, recovery: createRedisRecovery(subscriber, logger) },
+      names: stack.names,
+      logger,
+      critical: ['security'],
+    });
     // Subscribed: a first answer is kept from then on.
     await waitFor(async () => expect(await subscribed()).toBe(1));
     // The SUBSCRIBE's reply reaches the process just after Redis counts it.

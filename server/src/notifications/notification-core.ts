@@ -73,8 +73,7 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
   const mutes = createMuteSettings({
     connection,
     redis,
-    recovery,
-    ...(deps.subscriber ? { subscriber: deps.subscriber } : {}),
+    ...(deps.subscriber ? { listen: { subscriber: deps.subscriber, recovery } } : {}),
     names,
     logger,
     critical: deps.criticalCategories ?? [],

@@ -54,10 +54,11 @@ export function createMuteSettings(deps: {
   connection: Connection;
   /** Commands (the change message is published on it). */
   redis: RedisClient;
-  /** A subscriber-mode connection, possibly shared with other subscribers. */
-  subscriber?: RedisClient;
-  /** The process's "Redis is back" routine (on `subscriber`): dropping everything and subscribing again are its steps. */
-  recovery?: RedisRecovery;
+  /**
+   * How changes are heard: a subscriber-mode connection (possibly shared) and the process's "Redis is
+   * back" routine on it, whose steps drop everything at a loss and subscribe again on the return.
+   */
+  listen?: { subscriber: RedisClient; recovery: RedisRecovery };
   names: HeraldNames;
   logger: Logger;
   critical?: readonly string[];
@@ -80,7 +81,7 @@ export function createMuteSettings(deps: {
     changes++;
   };
 
-  const subscriber = deps.subscriber;
+  const subscriber = deps.listen?.subscriber;
   const sharded = subscriber !== undefined && isCluster(subscriber);
   const onMessage = (from: string, userId: string) => {
     if (from === channel) forget(userId);
@@ -100,15 +101,11 @@ export function createMuteSettings(deps: {
     }
   };
   let removeStep = () => undefined as void;
-  if (subscriber) {
-    subscriber.on(sharded ? 'smessage' : 'message', onMessage);
+  if (deps.listen) {
+    deps.listen.subscriber.on(sharded ? 'smessage' : 'message', onMessage);
     // Sent now (queued until the connection is up), and again each time Redis is back.
     void subscribe();
-    if (deps.recovery) removeStep = deps.recovery.add('mute settings', { lost: onDown, back: subscribe });
-    else {
-      subscriber.on('close', onDown);
-      subscriber.on('ready', subscribe);
-    }
+    removeStep = deps.listen.recovery.add('mute settings', { lost: onDown, back: subscribe });
   }
 
   function known(userId: string, now: number): Muted | null | undefined {
@@ -171,12 +168,10 @@ export function createMuteSettings(deps: {
       await publishTo(deps.redis, channel, userId);
     },
     close() {
+      removeStep();
       if (!subscriber) return;
       subscriber.off('message', onMessage);
       subscriber.off('smessage', onMessage);
-      subscriber.off('close', onDown);
-      subscriber.off('ready', subscribe);
-      removeStep();
       const done = sharded ? subscriber.sunsubscribe(channel) : subscriber.unsubscribe(channel);
       done.catch(() => undefined);
     },
