@@ -436,11 +436,7 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
             if (process.env.CHAOS_TRACE && report.examples.length < 8) {
               const [userId, title] = copy.split('|');
               const copies = await inspector.collection('notifications').find({ userId, title }).toArray();
-              const keyDocs = await inspector
-                .collection('idempotency_keys')
-                .find({ notificationIds: { $in: copies.map((c) => c._id) } })
-                .toArray();
-              report.examples.push(JSON.stringify({ copies: copies.map((c) => [c.seq, c.createdAt]), keyDocs }));
+              report.examples.push(JSON.stringify({ copies: copies.map((c) => [c.seq, c.createdAt, c.key, c.request]) }));
             }
           }
         }

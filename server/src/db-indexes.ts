@@ -1,9 +1,8 @@
 import type { Connection } from 'mongoose';
 import { refuseForeignCollections } from './db-guard';
 import { useCollectionPrefix } from './platform/collections';
-import { idempotencyModel } from './notifications/idempotency';
 import { jobModel } from './notifications/scheduled-jobs';
-import { DEDUPE_INDEX, FEED_INDEXES, GROUP_HEAD_INDEX, GROUP_SLOT_INDEX, notificationModel } from './notifications/notification-model';
+import { FEED_INDEXES, GROUP_HEAD_INDEX, GROUP_SLOT_INDEX, KEY_INDEX, notificationModel } from './notifications/notification-model';
 import { databaseTraits } from './storage/database-traits';
 import { preferenceModel } from './preferences/preference-model';
 import { topicModels } from './topics/topic-model';
@@ -36,21 +35,14 @@ export async function ensureIndexes(connection: Connection, options: EnsureIndex
   if (options.collectionPrefix !== undefined) useCollectionPrefix(connection, options.collectionPrefix);
   await refuseForeignCollections(connection);
   const { Topic, TopicMember } = topicModels(connection);
-  const models = [
-    notificationModel(connection),
-    preferenceModel(connection),
-    idempotencyModel(connection),
-    jobModel(connection),
-    Topic,
-    TopicMember,
-  ];
+  const models = [notificationModel(connection), preferenceModel(connection), jobModel(connection), Topic, TopicMember];
   await Promise.all(models.map((model) => model.createIndexes()));
-  // Unique per (userId, dedupeKey) over the notifications that have a key (see DEDUPE_INDEX).
+  // Unique per (userId, key) over the notifications that have a key (see KEY_INDEX).
   const ferretDb = !(await databaseTraits(connection)).secondaryIndexes;
-  await notificationModel(connection).collection.createIndex(DEDUPE_INDEX.key, {
-    name: DEDUPE_INDEX.name,
+  await notificationModel(connection).collection.createIndex(KEY_INDEX.key, {
+    name: KEY_INDEX.name,
     unique: true,
-    ...(ferretDb ? {} : { partialFilterExpression: { dedupeKey: { $exists: true } } }),
+    ...(ferretDb ? {} : { partialFilterExpression: { key: { $exists: true } } }),
   });
   // Only grouped items have these fields (see NotificationDoc.groupHead); the same partial/NULL rule.
   await notificationModel(connection).collection.createIndex(GROUP_HEAD_INDEX.key, {

@@ -4,7 +4,7 @@ import { useTestStack } from './support/stack';
 /**
  * What Herald relies on from the database: a conditional update (or findOneAndUpdate, or delete)
  * applies to a document atomically, so of several attempts to move the same document from one state
- * only one succeeds. Idempotency takeovers, plans and topic membership are built on it. MongoDB does
+ * only one succeeds. Scheduled-job claims and topic membership are built on it. MongoDB does
  * this; the bundled FerretDB build does it with the fix `npm run setup` applies (see README).
  */
 /** The test's documents: a claim (state, owner) or a membership (member, version). */

@@ -1,4 +1,4 @@
-import { postNotification } from './support/http';
+import { asUser, postNotification } from './support/http';
 import { storedNotifications } from './support/database';
 import { useTestStack } from './support/stack';
 
@@ -34,6 +34,45 @@ describe('Idempotency-Key on publish', () => {
       .expect(409);
     expect(res.body.error.code).toBe('conflict');
     expect((await storedNotifications(stack.inspector, users.bob.user.id)).some((d) => d.title === 'Something else')).toBe(false);
+  });
+
+  it('the same key with a different request for partly other recipients is a 409 and stores nothing for any of them', async () => {
+    const key = `overlap-${Date.now()}`;
+    const carol = `carol-${Date.now()}`;
+    await postNotification(stack.herald.url, { userIds: [users.alice.user.id], type: 'order.overlap', title: 'First' })
+      .set('Idempotency-Key', key)
+      .expect(201);
+    const res = await postNotification(stack.herald.url, { userIds: [carol, users.alice.user.id], type: 'order.overlap', title: 'Other' })
+      .set('Idempotency-Key', key)
+      .expect(409);
+    expect(res.body.error.code).toBe('conflict');
+    const notifications = stack.inspector.collection('notifications');
+    expect(await notifications.countDocuments({ userId: carol, gap: { $exists: false } })).toBe(0);
+    expect(await notifications.countDocuments({ type: 'order.overlap', gap: { $exists: false } })).toBe(1);
+  });
+
+  it('a key outlives its notification being deleted: the same request again stores nothing', async () => {
+    const key = `deleted-${Date.now()}`;
+    const input = { userIds: [users.bob.user.id], type: 'order.deleted', title: 'Delete me' };
+    const first = await postNotification(stack.herald.url, input).set('Idempotency-Key', key).expect(201);
+    await asUser(stack.herald.url, users.bob.token).delete(`/api/notifications/${first.body.notifications[0].id}`).expect(200);
+    const again = await postNotification(stack.herald.url, input).set('Idempotency-Key', key).expect(201);
+    expect(again.body).toMatchObject({ notifications: [], replayed: true });
+    expect(await stack.inspector.collection('notifications').countDocuments({ type: 'order.deleted', gap: { $exists: false } })).toBe(0);
+  });
+
+  it('a keyed publish with a dedupeKey replays its own copy and still deduplicates the others', async () => {
+    const dedupeKey = `like-${Date.now()}`;
+    // Bob already has one with the dedupeKey, from another publish.
+    await postNotification(stack.herald.url, { userIds: [users.bob.user.id], type: 'post.liked', title: 'Liked', dedupeKey }).expect(201);
+    const input = { userIds: [users.alice.user.id, users.bob.user.id], type: 'post.liked', title: 'Liked', dedupeKey };
+    const key = `liked-${Date.now()}`;
+    const first = await postNotification(stack.herald.url, input).set('Idempotency-Key', key).expect(201);
+    expect(first.body).toMatchObject({ deduplicatedUserIds: [users.bob.user.id], replayed: false });
+    const again = await postNotification(stack.herald.url, input).set('Idempotency-Key', key).expect(201);
+    expect(again.body).toMatchObject({ deduplicatedUserIds: [users.bob.user.id], replayed: true });
+    expect(again.body.notifications.map((n: { id: string }) => n.id)).toEqual(first.body.notifications.map((n: { id: string }) => n.id));
+    expect(await stack.inspector.collection('notifications').countDocuments({ dedupeKey, gap: { $exists: false } })).toBe(2);
   });
 
   it('the same request with its keys or recipients in another order is the same request: replayed, not a conflict', async () => {

@@ -4,7 +4,6 @@ import type { UserChannelMessage } from '@herald/shared';
 import { createLogger } from '../src/platform/logger';
 import { createNotificationCore } from '../src/notifications/notification-core';
 import type { UserChannelPublisher } from '../src/channels/user-channel-publisher';
-import type { PublishPlan } from '../src/notifications/idempotency';
 import { createCountFeed } from '../src/notifications/feed-counts';
 import { notificationId } from '../src/notifications/notification-id';
 import { createNotificationWriter, type NotificationWriter } from '../src/notifications/notification-writer';
@@ -31,17 +30,15 @@ describe('publishing under load: calls that arrive together are stored together'
     createNotificationCore({ connection, redis: stack.redisClient, names: stack.names, logger: createLogger('silent'), userChannel })
       .publishNotification;
 
-  /** A writer on the stack's Redis and the monitored connection. */
-  function writerOnStack() {
+  /** What a writer on the stack's Redis and the monitored connection is made of. */
+  function writerDeps() {
     const logger = createLogger('silent');
     const sequences = createSequenceAllocator({ connection: monitored, redis: stack.redisClient, logger, names: stack.names });
-    return createNotificationWriter({
-      connection: monitored,
-      sequences,
-      muted: createMuteSettings({ connection: monitored, redis: stack.redisClient, names: stack.names, logger }),
-      logger,
-    });
+    const muted = createMuteSettings({ connection: monitored, redis: stack.redisClient, names: stack.names, logger });
+    return { connection: monitored, sequences, muted, logger };
   }
+
+  const writerOnStack = () => createNotificationWriter(writerDeps());
 
   /**
    * Leaves the user's counter at 1 with seq 2 held by a notification the counter never handed out
@@ -165,50 +162,52 @@ describe('publishing under load: calls that arrive together are stored together'
     expect(pushed).toEqual([]);
   });
 
-  it('a keyed call stored in the first round is answered as stored when the only other call of its batch fails in a later round', async () => {
-    const writer = writerOnStack();
-    const [lucky, unlucky] = [new mongoose.Types.ObjectId().toHexString(), new mongoose.Types.ObjectId().toHexString()];
-    await nextSeqCollides(writer, unlucky);
-    let unluckyPlans = 0;
-    const [stored, refused] = await Promise.allSettled([
-      writer.store([lucky], { type: 'a.b', title: 'lucky' }, { onPlan: async () => undefined }),
-      // Its second plan (after the collision) is refused, as when another attempt took its key over.
-      writer.store(
-        [unlucky],
-        { type: 'a.b', title: 'unlucky' },
-        {
-          onPlan: async () => {
-            if (++unluckyPlans > 1) throw new Error('taken over');
-          },
-        },
-      ),
+  it('a call whose Idempotency-Key met another body fails alone, and what it stored for others is withdrawn', async () => {
+    const writer = createNotificationWriter({ ...writerDeps(), writers: 1 });
+    const newUser = () => new mongoose.Types.ObjectId().toHexString();
+    const [taken, other, lucky] = [newUser(), newUser(), newUser()];
+    const keyed = (hash: string) => ({ idempotency: { key: 'order-7', hash } });
+    await writer.store([taken], { type: 'a.b', title: 'first body' }, keyed('first'));
+    // One writer: the first call below goes alone, the next two share a batch.
+    const [, conflicting, stored] = await Promise.allSettled([
+      writer.store([newUser()], { type: 'a.b', title: 'filler' }),
+      writer.store([other, taken], { type: 'a.b', title: 'second body' }, keyed('second')),
+      writer.store([lucky], { type: 'a.b', title: 'lucky' }, keyed('lucky')),
     ]);
-    expect(refused).toMatchObject({ status: 'rejected', reason: { message: 'taken over' } });
+    expect(conflicting).toMatchObject({ status: 'rejected', reason: { code: 'conflict' } });
     // Stored means answered as stored: a failure here would have the caller retry, and store it again.
     expect(stored.status).toBe('fulfilled');
-    expect(await stack.inspector.collection('notifications').countDocuments({ userId: lucky, title: 'lucky' })).toBe(1);
+    const notifications = stack.inspector.collection('notifications');
+    expect(await notifications.countDocuments({ userId: lucky, title: 'lucky' })).toBe(1);
+    // A 409 stores nothing: the copy it inserted for `other` is a known gap, and its key is free.
+    expect(await notifications.countDocuments({ userId: other, gap: { $exists: false } })).toBe(0);
+    expect(await notifications.countDocuments({ userId: other, key: { $exists: true } })).toBe(0);
+    expect(await notifications.countDocuments({ userId: taken, gap: { $exists: false } })).toBe(1);
   });
 
   it('a keyed retry that finds its own copy stored does not store or count it again', async () => {
     const writer = writerOnStack();
-    const [stored, unlucky] = [new mongoose.Types.ObjectId().toHexString(), new mongoose.Types.ObjectId().toHexString()];
-    await nextSeqCollides(writer, unlucky);
-    // The first attempt stores the first recipient's copy, and fails on the second (its re-plan refused).
-    let plan: PublishPlan | null = null;
-    let plans = 0;
+    const [first, second] = [new mongoose.Types.ObjectId().toHexString(), new mongoose.Types.ObjectId().toHexString()];
     const content = { type: 'a.b', title: 'keyed' };
-    await expect(
-      writer.store([stored, unlucky], content, {
-        onPlan: async (next) => {
-          if (++plans > 1) throw new Error('taken over');
-          plan = next;
-        },
-      }),
-    ).rejects.toThrow('taken over');
+    const idempotency = { key: 'order-8', hash: 'h' };
+    // As if an earlier attempt of the request had stored the first recipient's copy, and failed on the second's.
+    const earlier = await writer.store([first], content, { idempotency });
     const counts = createCountFeed({ connection: stack.inspector, sequences: { highest: async () => null } });
-    expect(await counts(stored)).toEqual({ unread: 1, unseen: 1, atSeq: 1 });
-    const retry = await writer.store([stored, unlucky], content, { plan, onPlan: async () => undefined });
-    expect(retry.stored.map((n) => [n.userId, n.seq])).toEqual([[stored, 1], expect.arrayContaining([unlucky])]);
-    expect(await counts(stored)).toEqual({ unread: 1, unseen: 1, atSeq: 1 });
+    expect(await counts(first)).toEqual({ unread: 1, unseen: 1, atSeq: 1 });
+    // And the second recipient's next seq is taken: the retry's insert collides on a seq and on a key at once.
+    await nextSeqCollides(writer, second);
+    const retry = await writer.store([first, second], content, { idempotency });
+    expect(retry.stored.map((n) => [n.userId, n.seq])).toEqual([
+      [first, 1],
+      [second, 3],
+    ]);
+    expect(retry.stored[0]).toEqual(earlier.stored[0]);
+    expect(retry.replayed).toBe(false);
+    // The seq the retry took for `first` is a known gap: counted at it, still one.
+    expect(await counts(first)).toEqual({ unread: 1, unseen: 1, atSeq: 2 });
+    const again = await writer.store([first, second], content, { idempotency });
+    expect(again.replayed).toBe(true);
+    expect(again.stored).toEqual(retry.stored);
+    expect(await stack.inspector.collection('notifications').countDocuments({ userId: { $in: [first, second] }, title: 'keyed' })).toBe(2);
   });
 });

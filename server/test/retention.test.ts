@@ -1,6 +1,5 @@
 import { createLogger } from '../src/platform/logger';
 import { createRetentionSweeper, type RetentionPolicy } from '../src/notifications/retention';
-import { utcDay } from '../src/notifications/idempotency';
 import { login } from './support/http';
 import { storedNotifications } from './support/database';
 import { useTestStack } from './support/stack';
@@ -114,22 +113,6 @@ describe('retention', () => {
     expect(report?.expired).toBe(1);
     expect(await titles(userId)).toEqual(['lost 3', 'lost 4']);
     expect(await stack.redisClient.exists(retentionSeeded)).toBe(1);
-  });
-
-  it('removes idempotency keys a whole UTC day at a time, once that day is 24 hours old', async () => {
-    const keys = stack.inspector.collection<{ _id: string } & Record<string, unknown>>('idempotency_keys');
-    const daysAgo = (n: number) => new Date(Date.now() - n * DAY_MS);
-    const key = (id: string, at: Date) => ({ _id: id, requestHash: 'h', state: 'done', createdAt: at, day: utcDay(at), claimedAt: at });
-    await keys.insertMany([
-      key('k-3-days', daysAgo(3)),
-      key('k-40-days', daysAgo(40)),
-      key('k-yesterday', daysAgo(1)),
-      key('k-today', new Date()),
-    ]);
-
-    expect(await sweeper({ maxAgeDays: 30 }).runOnce()).toMatchObject({ idempotencyKeys: 2 });
-    const left = (await keys.find({ _id: { $in: ['k-3-days', 'k-40-days', 'k-yesterday', 'k-today'] } }).toArray()).map((k) => k._id);
-    expect(left.sort()).toEqual(['k-today', 'k-yesterday']);
   });
 
   it('one instance sweeps per interval: a second sweeper sharing the lock skips', async () => {

@@ -65,7 +65,7 @@ export function createGroupPlacements(deps: { connection: Connection; logger: Lo
       // A copy an earlier attempt stored (a keyed retry) replaces what it was placed after, in case that
       // attempt stopped before; one that has been replaced itself since retires nothing.
       if (!found.has(notification.id)) return [{ request: slot.request, doc: doc as NotificationDoc, retire: slot.placement.retire }];
-      if (slot.foundPrevSeq === undefined || notification.seq !== slot.seq) return [];
+      if (slot.foundPrevSeq === undefined) return [];
       return [
         {
           request: slot.request,

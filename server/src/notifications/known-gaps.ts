@@ -12,6 +12,8 @@ import { gapDocument, notificationModel, type NotificationDoc } from './notifica
  * - `refused`: seqs the writer handed out whose notification will never be stored (the database
  *   refused the insert, the recipient already had the dedupeKey, a keyed call's plan failed). Best
  *   effort: one not written is given up on by a sync later.
+ * - `withdraw`: copies stored by a call that then failed as a whole (its Idempotency-Key was used
+ *   for another body: a 409 promises nothing stored), before anyone was told of them.
  * - `giveUp`: seqs a sync found still empty after GAP_AFTER_MS (see catch-up): their publisher died or
  *   is stuck. Where the write collides, the notification landed meanwhile, and is returned instead.
  *
@@ -20,6 +22,7 @@ import { gapDocument, notificationModel, type NotificationDoc } from './notifica
  */
 export interface KnownGaps {
   refused(seqs: { userId: string; seq: number }[]): Promise<void>;
+  withdraw(copies: { id: string; userId: string; seq: number }[]): Promise<void>;
   giveUp(userId: string, seqs: number[]): Promise<{ gaps: number[]; landed: NotificationDoc[] }>;
 }
 
@@ -36,6 +39,22 @@ export function createKnownGaps(connection: Connection, logger?: Logger): KnownG
           { ordered: false },
         )
         .catch((error: unknown) => logger?.debug({ err: error, seqs: seqs.length }, 'could not record known gaps'));
+    },
+
+    async withdraw(copies) {
+      if (copies.length === 0) return;
+      const now = new Date();
+      await Notification.collection
+        .bulkWrite(
+          copies.map(({ id, userId, seq }) => {
+            const { _id, ...gap } = gapDocument(userId, seq, new mongoose.Types.ObjectId(id), now);
+            return { replaceOne: { filter: { _id, userId }, replacement: gap } };
+          }),
+          { ordered: false },
+        )
+        .catch((error: unknown) =>
+          logger?.warn({ err: error, copies: copies.length }, 'could not withdraw the copies of a conflicting request'),
+        );
     },
 
     async giveUp(userId, seqs) {

@@ -9,7 +9,6 @@ import type { RedisClient } from '../platform/redis-client';
 import { createMuteSettings, type MuteSettings } from '../preferences/mute-settings';
 import { createRedisRecovery, type RedisRecovery } from '../platform/redis-recovery';
 import { createCatchUp, type CatchUp } from './catch-up';
-import { createIdempotencyStore } from './idempotency';
 import { createCountFeed } from './feed-counts';
 import { createNotificationFeed, type NotificationFeed } from './notification-feed';
 import { createNotificationPublisher, type PublishNotification } from './notification-publisher';
@@ -91,9 +90,7 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
   );
   return {
     publishNotification: createNotificationPublisher({
-      connection,
       writer,
-      idempotency: createIdempotencyStore(connection),
       userChannel,
       logger,
       counts,

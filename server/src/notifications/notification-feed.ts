@@ -14,7 +14,7 @@ import { AppError, ValidationError } from '../platform/errors';
 import type { CountFeed } from './feed-counts';
 import { createFilterCounts, type FilterCounts } from './filter-counts';
 import { filterFromQuery, queryDataConditions } from './notification-filter';
-import { NOT_A_GAP, gapDocument, notificationModel, type NotificationDoc } from './notification-model';
+import { NOT_A_GAP, notificationModel, toGap, type NotificationDoc } from './notification-model';
 import type { JobStore } from './scheduled-jobs';
 import { recordSeqFloors } from './sequence';
 import { toNotification } from './to-notification';
@@ -201,14 +201,14 @@ export function createNotificationFeed(deps: {
   }
 
   /**
-   * Replaces those of the user's notifications with these ids that are still there by known gaps (not
+   * Turns those of the user's notifications with these ids that are still there into known gaps (not
    * removed: clients syncing over their seqs know at once they hold nothing), then tells the user's
    * devices with fresh counts. Null when none was there.
    */
   async function removeIds(userId: string, ids: string[]): Promise<{ removed: string[]; counts: FeedCounts } | null> {
     const docs = await Notification.find(
       { _id: mongoose.trusted({ $in: ids.map((id) => new Types.ObjectId(id)) }), userId, gap: mongoose.trusted(NOT_A_GAP.gap) },
-      { seq: 1, group: 1, groupHead: 1, groupSlot: 1 },
+      { seq: 1, key: 1, group: 1, groupHead: 1, groupSlot: 1 },
     ).lean();
     if (docs.length === 0) return null;
     // Their seqs must never be handed out again, even if one was the newest and the counters are rebuilt.
@@ -216,10 +216,8 @@ export function createNotificationFeed(deps: {
     const now = new Date();
     const result = await Notification.collection.bulkWrite(
       docs.map((doc) => ({
-        replaceOne: {
-          filter: { _id: doc._id, userId, gap: NOT_A_GAP.gap },
-          replacement: { ...gapDocument(userId, doc.seq, doc._id, now), ...keptPlace(doc) },
-        },
+        // Deleting frees a dedupeKey (the same event may notify again); an Idempotency-Key stays held.
+        updateOne: { filter: { _id: doc._id, userId, gap: NOT_A_GAP.gap }, update: toGap(now, keptPlace(doc), doc.key?.startsWith('d:')) },
       })),
       { ordered: false },
     );

@@ -2,7 +2,7 @@ import type { Connection, mongo } from 'mongoose';
 import { MAX_TITLE_LENGTH, type Actor } from '@herald/shared';
 import { WHOLE_ANSWER } from '../platform/collections';
 import { notificationId } from './notification-id';
-import { gapDocument, notificationModel, type GroupState, type NotificationDoc } from './notification-model';
+import { notificationModel, toGap, type GroupState, type NotificationDoc } from './notification-model';
 
 /** A publish's `group`, validated. */
 export interface GroupSpec {
@@ -149,15 +149,13 @@ export function createGroupStore(connection: Connection) {
           // By key, not by doc.groupHead: a found copy (a keyed retry) may have been closed since.
           const filter = { _id, groupHead: groupHeadOf(doc.userId, doc.group!.key) };
           if (replace) {
-            const { _id: _ignored, ...gap } = gapDocument(doc.userId, seq, _id, now);
             // The slot stays taken: a publisher that read this item as the newest must not store after it now.
-            const replacement = {
-              ...gap,
+            const update = toGap(now, {
               supersededBy: doc._id.toHexString(),
               groupKey: doc.group!.key,
               ...(slot ? { groupSlot: slot } : {}),
-            };
-            ops.push({ replaceOne: { filter, replacement } });
+            });
+            ops.push({ updateOne: { filter, update } });
             replaced.push({ userId: doc.userId, id: _id.toHexString(), by });
           } else {
             ops.push({ updateOne: { filter, update: { $unset: { groupHead: '' } } } });

@@ -14,8 +14,15 @@ export interface NotificationDoc {
   actor?: Actor;
   /** Validated JSON (see jsonDataSchema); typed loosely here because mongoose cannot type a recursive JSON type. */
   data?: Record<string, unknown>;
-  /** At most one stored notification per (userId, dedupeKey): see the unique index in db-indexes. */
   dedupeKey?: string;
+  /**
+   * At most one per (userId, key): `d:<dedupeKey>` or `i:<Idempotency-Key>` (see idempotency.ts and
+   * KEY_INDEX). Kept when the notification becomes a known gap (deleted, or replaced in its group),
+   * so a retry still finds where its copy went.
+   */
+  key?: string;
+  /** Published with an Idempotency-Key: which request stored it (its key and content, hashed). */
+  request?: string;
   category?: string;
   tags?: string[];
   actions?: NotificationAction[];
@@ -90,6 +97,8 @@ const notificationSchema = new Schema<NotificationDoc>(
     actor: { type: actorSchema },
     data: { type: Schema.Types.Mixed },
     dedupeKey: { type: String },
+    key: { type: String },
+    request: { type: String },
     category: { type: String },
     // No default: a notification without tags stores none (mongoose would store []).
     tags: { type: [String], default: undefined },
@@ -123,11 +132,12 @@ notificationSchema.index({ userId: 1, seq: 1 }, { unique: true });
 notificationSchema.index({ userId: 1, readAt: 1 });
 
 /**
- * One stored notification per (userId, dedupeKey). Only notifications with a key are in it: on MongoDB
- * through a partial filter; FerretDB has no partial indexes, but its SQLite index holds no entry for a
- * missing field (NULL), which SQLite never counts as a duplicate, so the same unique index works there.
+ * One stored notification per (userId, key): the dedupeKey and the Idempotency-Key (see idempotency.ts).
+ * Only notifications with a key are in it: on MongoDB through a partial filter; FerretDB has no partial
+ * indexes, but its SQLite index holds no entry for a missing field (NULL), which SQLite never counts as
+ * a duplicate, so the same unique index works there.
  */
-export const DEDUPE_INDEX = { key: { userId: 1, dedupeKey: 1 }, name: 'userId_1_dedupeKey_1' } as const;
+export const KEY_INDEX = { key: { userId: 1, key: 1 }, name: 'userId_1_key_1' } as const;
 
 /** Finds a group key's newest item (FerretDB uses an index whose first field a filter compares). */
 export const GROUP_HEAD_INDEX = { key: { groupHead: 1 }, name: 'groupHead_1' } as const;
@@ -150,6 +160,37 @@ export const FEED_INDEXES = [
 
 /** The filter that leaves known gaps out: every query that lists, counts or changes notifications has it. */
 export const NOT_A_GAP = { gap: { $exists: false } } as const;
+
+/** What a known gap does not have: everything a notification says, and its place in a group. */
+const NOTIFICATION_FIELDS = [
+  'body',
+  'actionUrl',
+  'actor',
+  'data',
+  'dedupeKey',
+  'category',
+  'tags',
+  'actions',
+  'interactedAt',
+  'actionId',
+  'expiresAt',
+  'group',
+  'groupHead',
+  'groupSlot',
+  'supersededBy',
+  'groupKey',
+] as const;
+
+/**
+ * The update that turns a stored notification into a known gap where it stands (a delete, a grouped item
+ * replaced): `_id`, `userId`, `seq`, `request` and, unless `freeKey`, `key` stay, so the key stays held
+ * and a keyed retry finds where its copy went; `keep` is set too.
+ */
+export function toGap(now: Date, keep: Partial<Pick<NotificationDoc, (typeof NOTIFICATION_FIELDS)[number]>> = {}, freeKey = false) {
+  const $set = { type: 'herald.gap', title: 'gap', gap: true, createdAt: now, readAt: now, seenAt: now, archivedAt: now, ...keep };
+  const unset: string[] = [...NOTIFICATION_FIELDS.filter((field) => !(field in keep)), ...(freeKey ? ['key'] : [])];
+  return { $set, $unset: Object.fromEntries(unset.map((field) => [field, ''])) };
+}
 
 /** The stored form of a known gap at (userId, seq). */
 export function gapDocument(userId: string, seq: number, id: Types.ObjectId, now: Date): NotificationDoc {

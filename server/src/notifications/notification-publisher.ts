@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import mongoose, { Types, type Connection } from 'mongoose';
 import {
   MAX_SCHEDULE_AHEAD_MS,
   publishNotificationInputSchema,
@@ -12,13 +11,10 @@ import { AppError, ValidationError, toAppError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import { withDatabaseDeadline } from '../platform/deadline';
 import type { Metrics } from '../platform/metrics';
-import { keyConflict, requestHash, type Completed, type IdempotencyStore } from './idempotency';
-import { notificationModel, type NotificationModel } from './notification-model';
+import { keyConflict, requestHash } from './idempotency';
 import type { CountFeed } from './feed-counts';
-import type { GroupSpec } from './notification-groups';
 import type { NotificationContent, NotificationWriter, StoreResult } from './notification-writer';
 import { refuseOverScheduleCap, type JobStore } from './scheduled-jobs';
-import { toNotification } from './to-notification';
 
 /**
  * Per-call options of publishNotification.
@@ -27,7 +23,10 @@ import { toNotification } from './to-notification';
  * await publishNotification(input, { idempotencyKey: `comment-${comment.id}` });
  */
 export interface PublishOptions {
-  /** The same key again (within 24 hours) stores and sends nothing and returns the first call's result. */
+  /**
+   * The same request again with the same key stores nothing new: it answers with what the first call
+   * stored (for as long as that is kept: deleting a notification keeps its key). See idempotency.ts.
+   */
   idempotencyKey?: string;
 }
 
@@ -75,32 +74,18 @@ export type PublishNotification = (input: PublishNotificationInput, options?: Pu
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
-/** A keyed request's answer again, from what its first attempt recorded (nothing is pushed again). */
-async function replay(
-  Notification: NotificationModel,
-  { notificationIds, mutedUserIds, deduplicatedUserIds }: Completed,
-): Promise<PublishResult> {
-  const docs = await Notification.find({ _id: mongoose.trusted({ $in: notificationIds.map((id) => new Types.ObjectId(id)) }) }).lean();
-  const byId = new Map(docs.map((doc) => [doc._id.toHexString(), toNotification(doc)]));
-  const notifications = notificationIds.map((id) => byId.get(id)).filter((n): n is Notification => n !== undefined);
-  return { notifications, mutedUserIds, deduplicatedUserIds, replayed: true, instancesReached: notifications.map(() => 0) };
-}
-
 /**
- * Builds `publishNotification`, the use case: validate, claim the idempotency
- * key, store through the writer (which drops recipients who muted the type),
- * then announce each notification on its recipient's channel. Storing is the
- * only step that can fail the call: if it fails, nothing is published (what a
- * keyed attempt may have stored is found by the next attempt through the
- * key's plan). A Redis
+ * Builds `publishNotification`, the use case: validate, store through the
+ * writer (which drops recipients who muted the type, and finds what an earlier
+ * attempt of a keyed request stored: see idempotency.ts), then announce each
+ * notification on its recipient's channel. Storing is the only step that can
+ * fail the call: if it fails, nothing is published. A Redis
  * failure after storing is logged, not thrown, because the notification exists
  * and clients fetch it on their next sync; throwing would invite a retry that
  * stores it twice.
  */
 export function createNotificationPublisher(deps: {
-  connection: Connection;
   writer: NotificationWriter;
-  idempotency: IdempotencyStore;
   userChannel: UserChannelPublisher;
   logger: Logger;
   metrics?: Pick<Metrics, 'published' | 'publishFailures'>;
@@ -109,56 +94,26 @@ export function createNotificationPublisher(deps: {
   /** Where sends with `sendAt` and expiries wait for their time. */
   jobs: JobStore;
 }): PublishNotification {
-  const Notification = notificationModel(deps.connection);
   const log = deps.logger.child({ module: 'notification-publisher' });
 
-  type Stored = ({ kind: 'stored' } & StoreResult) | { kind: 'replay'; result: PublishResult };
-
-  /** Claims the key, stores (with the key's plan), completes the key: everything the database decides. */
-  async function store(
-    key: string | undefined,
-    userIds: string[],
-    content: NotificationContent,
-    group: GroupSpec | undefined,
-    hash: string,
-  ): Promise<Stored> {
-    if (key === undefined) return { kind: 'stored', ...(await deps.writer.store(userIds, content, { group })) };
-    const claim = await deps.idempotency.claim(key, hash);
-    if (claim.kind === 'replay') return { kind: 'replay', result: await replay(Notification, claim) };
-    let result: StoreResult;
-    try {
-      result = await deps.writer.store(userIds, content, {
-        plan: claim.plan,
-        onPlan: (plan) => deps.idempotency.plan(key, claim.claimedAt, plan),
-        group,
-      });
-    } catch (error) {
-      // Not released: the next attempt takes the key over with its plan, so whatever this attempt
-      // stored (or the database applies later) is found rather than stored twice.
-      await deps.idempotency.fail(key, claim.claimedAt);
-      throw error;
-    }
-    // Stored is stored: failing to record the key must not fail the call (the plan still holds).
-    await deps.idempotency
-      .complete(key, {
-        notificationIds: result.stored.map((n) => n.id),
-        mutedUserIds: result.muted,
-        deduplicatedUserIds: result.deduplicated,
-      })
-      .catch((error: unknown) => log.error({ err: error }, 'could not record an idempotency key as done'));
-    return { kind: 'stored', ...result };
-  }
-
+  /**
+   * Sends what this call inserted on its recipients' channels; copies an earlier attempt stored (found)
+   * are not sent again (0 instances reached): that attempt sent them, or the socket reconciler sends
+   * them on within seconds if it stopped before (see socket-reconciler).
+   */
   async function announce(outcome: StoreResult, publishedAt: number): Promise<(number | null)[]> {
     const { stored, replaced } = outcome;
-    const reached = await deps.userChannel.publish(
-      stored.map((notification) => ({ userId: notification.userId, message: { kind: 'notification', notification, publishedAt } })),
+    const found = new Set(outcome.found);
+    const fresh = stored.filter((notification) => !found.has(notification.id));
+    const sent = await deps.userChannel.publish(
+      fresh.map((notification) => ({ userId: notification.userId, message: { kind: 'notification', notification, publishedAt } })),
     );
-    deps.metrics?.published.inc(stored.length);
+    deps.metrics?.published.inc(fresh.length);
     // Not fatal: the new items are out, and the next sync or counts settle the rest.
     if (replaced.length > 0)
       await announceReplaced(replaced).catch((error: unknown) => log.warn({ err: error }, 'could not announce replaced group items'));
-    return reached;
+    let next = 0;
+    return stored.map((notification) => (found.has(notification.id) ? 0 : sent[next++]!));
   }
 
   /**
@@ -250,16 +205,17 @@ export function createNotificationPublisher(deps: {
     const hash = key === undefined ? '' : requestHash({ ...parsed.data, userIds: [...new Set(userIds)].sort() });
     // A second's leeway: a time that is already (nearly) here sends now.
     if (sendAt && Date.parse(sendAt) > publishedAt + 1000) return schedule(parsed.data, new Date(sendAt), key, hash);
-    const storing = store(key, userIds, content, group, hash).then(async (outcome) => {
-      if (outcome.kind === 'stored') await recordExpiry(outcome.stored, content.expiresAt);
+    const idempotency = key === undefined ? undefined : { key, hash };
+    const storing = deps.writer.store(userIds, content, { group, idempotency }).then(async (outcome) => {
+      await recordExpiry(outcome.stored, content.expiresAt);
       if (answer.owner === 'undecided') answer.owner = 'caller';
-      else if (outcome.kind === 'stored') {
+      else {
         void announce(outcome, publishedAt).catch((error: unknown) => log.warn({ err: error }, 'late announce failed'));
         log.warn({ recipients: outcome.stored.length }, 'stored after the caller was answered 503; announced now');
       }
       return outcome;
     });
-    let outcome: Stored;
+    let outcome: StoreResult;
     try {
       outcome = await withDatabaseDeadline(storing);
     } catch (error) {
@@ -272,13 +228,12 @@ export function createNotificationPublisher(deps: {
       // Stored in the same instant the deadline passed: the caller has it after all.
       outcome = await storing;
     }
-    if (outcome.kind === 'replay') return outcome.result;
     const instancesReached = await announce(outcome, publishedAt);
     return {
       notifications: outcome.stored,
       mutedUserIds: outcome.muted,
       deduplicatedUserIds: outcome.deduplicated,
-      replayed: false,
+      replayed: outcome.replayed,
       instancesReached,
     };
   }

@@ -1,8 +1,10 @@
 import type { Connection } from 'mongoose';
 import type { Notification } from '@herald/shared';
+import { AppError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import type { MuteSettings } from '../preferences/mute-settings';
 import { createGroupPlacements } from './group-placements';
+import { copyKeys } from './idempotency';
 import { createKnownGaps } from './known-gaps';
 import { notificationId } from './notification-id';
 import { notificationModel, type NotificationDoc } from './notification-model';
@@ -12,7 +14,6 @@ import type { SequenceAllocator } from './sequence';
 import {
   insertUnordered,
   newDocument,
-  recordPlans,
   type NotificationContent,
   type Outcome,
   type Slot,
@@ -96,26 +97,19 @@ export function createNotificationWriter(deps: {
     }
   }
 
-  /** Per request, its recipients who are not muted, each with its planned seq if it has one. */
+  /** Per request, its recipients who are not muted. */
   function slotsOf(batch: StoreRequest[], muted: Set<string>[]): Slot[] {
-    return batch.flatMap((request, r) => {
-      const planned = request.plan ? new Map(request.plan.recipients.map((p) => [p.userId, p.seq])) : undefined;
-      return request.userIds
-        .filter((userId) => !muted[r]!.has(userId))
-        .map((userId, index) => ({ request: r, index, userId, ...(planned?.has(userId) ? { seq: planned.get(userId)! } : {}) }));
-    });
+    return batch.flatMap((request, r) =>
+      request.userIds.filter((userId) => !muted[r]!.has(userId)).map((userId, index) => ({ request: r, index, userId })),
+    );
   }
 
   async function storeBatch(batch: StoreRequest[]): Promise<void> {
     let muted: Set<string>[];
     try {
-      // A planned request keeps the recipients and mutes of its first attempt.
-      const unplanned = batch.filter((request) => !request.plan);
-      const looked = await deps.muted.forEach(
-        unplanned.map((request) => ({ userIds: request.userIds, type: request.content.type, category: request.content.category })),
+      muted = await deps.muted.forEach(
+        batch.map((request) => ({ userIds: request.userIds, type: request.content.type, category: request.content.category })),
       );
-      let next = 0;
-      muted = batch.map((request) => (request.plan ? new Set(request.plan.mutedUserIds) : looked[next++]!));
     } catch (error) {
       for (const request of batch) request.reject(error);
       return;
@@ -125,12 +119,14 @@ export function createNotificationWriter(deps: {
     const failed = new Map<number, unknown>();
     const deduplicated = batch.map(() => new Set<string>());
     const found = new Set<string>();
+    const own = batch.map(() => 0);
     try {
-      await insertWithSeqs(batch, slots, muted, { stored, failed, found, deduplicated });
+      await insertWithSeqs(batch, slots, { stored, failed, found, deduplicated, own });
     } catch (error) {
       for (const request of batch) request.reject(error);
       return;
     }
+    await withdrawConflicts(stored, { failed, found });
     const inserted = stored.flatMap((notifications) => notifications.filter((n) => n !== undefined && !found.has(n.id)));
     const replaced = await placements.retire(slots, stored, found);
     deps.retention?.stored(inserted);
@@ -138,33 +134,37 @@ export function createNotificationWriter(deps: {
       const error = failed.get(r);
       if (error) request.reject(error);
       else {
+        // Deduplicated recipients, and those whose earlier copy was deleted since, left their places empty.
+        const answer = stored[r]!.filter((n) => n !== undefined);
         request.resolve({
-          // Deduplicated recipients left their places empty.
-          stored: stored[r]!.filter((n) => n !== undefined),
+          stored: answer,
           muted: request.userIds.filter((id) => muted[r]!.has(id)),
           deduplicated: request.userIds.filter((id) => deduplicated[r]!.has(id)),
+          replayed: own[r]! > 0 && answer.every((n) => found.has(n.id)),
+          found: answer.filter((n) => found.has(n.id)).map((n) => n.id),
           replaced: replaced.filter((item) => item.request === r).map(({ userId, id }) => ({ userId, id })),
         });
       }
     });
   }
 
-  /** Seqs for the slots that have none (a keyed retry's planned ones keep theirs); returns those it gave one. */
-  async function reserveSeqs(slots: Slot[]): Promise<Slot[]> {
-    const unreserved = slots.filter((slot) => slot.seq === undefined);
-    if (unreserved.length === 0) return unreserved;
-    const seqs = await deps.sequences.reserve(unreserved.map((slot) => slot.userId));
-    unreserved.forEach((slot, i) => (slot.seq = seqs[i]!));
-    return unreserved;
+  /**
+   * A request that met its Idempotency-Key under another body is a 409, which promises nothing stored:
+   * what it inserted for its other recipients becomes known gaps before anyone is told of it.
+   */
+  async function withdrawConflicts(stored: Notification[][], outcome: Pick<Outcome, 'failed' | 'found'>): Promise<void> {
+    const conflicted = [...outcome.failed].filter(([, error]) => error instanceof AppError && error.code === 'conflict').map(([r]) => r);
+    const copies = conflicted.flatMap((r) => stored[r]!.filter((n) => n !== undefined && !outcome.found.has(n.id)));
+    await knownGaps.withdraw(copies);
+    for (const r of conflicted) stored[r] = new Array<Notification>(stored[r]!.length);
   }
 
   /**
-   * Reserves seqs for the slots without one, records the plans of keyed requests, and inserts until every
-   * slot is stored or has failed. A taken seq is reserved again, unless the document holding it is this
-   * very notification (an earlier attempt of a keyed request stored it): then that one is the answer;
-   * or the recipient already has one with the call's dedupeKey: then nothing is stored for them.
+   * Reserves seqs for the slots without one and inserts until every slot is stored or has failed. A
+   * taken seq is reserved again; a held key (the dedupeKey, the Idempotency-Key) settles the slot
+   * without an insert (see RefusedInserts.sort); a taken group slot places the item again.
    */
-  async function insertWithSeqs(batch: StoreRequest[], slots: Slot[], muted: Set<string>[], outcome: Outcome): Promise<void> {
+  async function insertWithSeqs(batch: StoreRequest[], slots: Slot[], outcome: Outcome): Promise<void> {
     const { stored, failed } = outcome;
     let pending = slots;
     // Rounds in which a seq was taken, and in which a group's slot was (each of those means another
@@ -174,16 +174,18 @@ export function createNotificationWriter(deps: {
     while (pending.length > 0) {
       if (attempt > MAX_SEQ_ATTEMPTS) throw new Error(`no free seq after ${MAX_SEQ_ATTEMPTS} attempts for ${pending.length} recipients`);
       if (regroups > MAX_GROUP_ROUNDS) throw new Error(`no free group slot after ${MAX_GROUP_ROUNDS} rounds`);
-      const unreserved = await reserveSeqs(pending);
-      pending = await recordPlans({ batch, slots, pending, reserved: unreserved, muted, failed }, markGaps);
-      // Every request left in this round failed to record its plan: nothing to insert.
-      if (pending.length === 0) break;
+      const unreserved = pending.filter((slot) => slot.seq === undefined);
+      if (unreserved.length > 0) {
+        const seqs = await deps.sequences.reserve(unreserved.map((slot) => slot.userId));
+        unreserved.forEach((slot, i) => (slot.seq = seqs[i]!));
+      }
       const createdAt = new Date();
       const deferred = await placements.place(batch, pending, createdAt);
       const waiting = pending.filter((slot) => deferred.has(slot));
       pending = pending.filter((slot) => !deferred.has(slot));
       const docs = pending.map(({ userId, request, seq, placement }) => {
-        const doc = newDocument(batch[request]!.content, { _id: notificationId(userId, seq!), userId, seq: seq!, createdAt });
+        const ids = { _id: notificationId(userId, seq!), userId, seq: seq!, createdAt };
+        const doc = newDocument(batch[request]!.content, ids, batch[request]!.keys);
         if (placement)
           Object.assign(doc, {
             group: placement.group,
@@ -204,9 +206,9 @@ export function createNotificationWriter(deps: {
           refused.push(slot);
         } else stored[slot.request]![slot.index] = toNotification(result);
       });
-      const { collided, duplicates, regroup } = await refusals.sort(taken, batch, outcome);
+      const { collided, keyHeld, regroup } = await refusals.sort(taken, batch, outcome);
       // Their seqs were handed out and will hold nothing.
-      await markGaps([...refused, ...duplicates]);
+      await markGaps([...refused, ...keyHeld]);
       if (collided.length > 0) {
         log.debug({ collided: collided.length, attempt }, 'seq collisions; reserving again');
         await deps.sequences.repair(collided.map((slot) => slot.userId));
@@ -231,8 +233,9 @@ export function createNotificationWriter(deps: {
 
   return {
     store(userIds, content, options = {}) {
+      const keys = copyKeys(content.dedupeKey, options.idempotency?.key, options.idempotency?.hash ?? '');
       return new Promise((resolve, reject) => {
-        queue.push({ userIds, content, ...options, resolve, reject });
+        queue.push({ userIds, content, ...options, keys, resolve, reject });
         if (writing < maxWriters) void drain();
       });
     },

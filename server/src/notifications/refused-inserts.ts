@@ -1,78 +1,90 @@
 import { Types, type Connection } from 'mongoose';
 import { WHOLE_ANSWER } from '../platform/collections';
+import { keyConflict, relation } from './idempotency';
 import { groupSlotOf } from './notification-groups';
 import { notificationModel, type NotificationDoc } from './notification-model';
-import { contentOf, type Outcome, type Slot, type StoreRequest } from './store-batch';
+import type { Outcome, Slot, StoreRequest } from './store-batch';
 import { toNotification } from './to-notification';
+
+/** What the refused inserts of a round mean for their slots (see RefusedInserts.sort). */
+export interface Refusals {
+  /** Their seq was taken (another instance raced): a new seq, and insert again. */
+  collided: Slot[];
+  /** Their key is held: their seqs will hold nothing (known gaps). */
+  keyHeld: Slot[];
+  /** Grouped, their group's next slot was taken by another publisher: placed again, with the same seq. */
+  regroup: Slot[];
+}
 
 /** What a refused insert (a unique index said no) means for each slot of a batch. */
 export interface RefusedInserts {
-  sort(
-    taken: { slot: Slot; doc: NotificationDoc }[],
-    batch: StoreRequest[],
-    outcome: Outcome,
-  ): Promise<{ collided: Slot[]; duplicates: Slot[]; regroup: Slot[] }>;
+  sort(taken: { slot: Slot; doc: NotificationDoc }[], batch: StoreRequest[], outcome: Outcome): Promise<Refusals>;
 }
+
+const pair = (userId: string, key: string) => `${userId}\u0000${key}`;
 
 export function createRefusedInserts(connection: Connection): RefusedInserts {
   const Notification = notificationModel(connection);
 
-  /** `userId NUL dedupeKey` of every stored notification holding the key of one of these documents. */
-  async function dedupeHolders(docs: NotificationDoc[]): Promise<Set<string>> {
-    const byKey = new Map<string, Set<string>>();
-    for (const doc of docs)
-      if (doc.dedupeKey !== undefined) byKey.set(doc.dedupeKey, (byKey.get(doc.dedupeKey) ?? new Set()).add(doc.userId));
-    const holders = new Set<string>();
-    // One query per key (a call has one): through the (userId, dedupeKey) index.
-    for (const [dedupeKey, users] of byKey) {
-      const held = await Notification.collection
-        .find({ userId: { $in: [...users] }, dedupeKey }, { projection: { userId: 1 }, ...WHOLE_ANSWER })
-        .toArray();
-      for (const doc of held) holders.add(`${String(doc.userId)}\u0000${dedupeKey}`);
-    }
-    return holders;
+  /** The copies holding the keys of these documents, by `userId NUL key`: one query, through KEY_INDEX. */
+  async function holders(docs: NotificationDoc[]): Promise<Map<string, NotificationDoc>> {
+    const keyed = docs.filter((doc) => doc.key !== undefined);
+    if (keyed.length === 0) return new Map();
+    const found = await Notification.collection
+      .find(
+        { userId: { $in: [...new Set(keyed.map((doc) => doc.userId))] }, key: { $in: [...new Set(keyed.map((doc) => doc.key!))] } },
+        WHOLE_ANSWER,
+      )
+      .toArray();
+    return new Map(found.map((doc) => [pair(String(doc.userId), String(doc.key)), doc as unknown as NotificationDoc]));
+  }
+
+  /** Which of these grouped documents' `_id`s (their seqs) are stored: the others were refused for their group slot. */
+  async function seqsTaken(docs: NotificationDoc[]): Promise<Set<string>> {
+    const grouped = docs.filter((doc) => doc.group);
+    if (grouped.length === 0) return new Set();
+    const found = await Notification.collection
+      .find({ _id: { $in: grouped.map((doc) => doc._id) } }, { projection: { _id: 1 }, ...WHOLE_ANSWER })
+      .toArray();
+    return new Set(found.map((doc) => doc._id.toHexString()));
   }
 
   /**
-   * Sorts the slots whose insert hit a unique index. Those holding their own notification are resolved
-   * with it (its id goes to `found`); those whose recipient already has a notification with the call's
-   * dedupeKey are deduplicated (returned in `duplicates`: nothing is stored for them); the rest are
-   * seq collisions (`collided`: they take a new seq).
+   * Sorts the slots whose insert hit a unique index, by the copy holding their key, if any: their
+   * request's own (stored by an earlier attempt: it is the answer, its id goes to `found`; if it has
+   * been replaced in its group since, the group's item now is), another's (deduplicated), or the same
+   * Idempotency-Key's with another body (the request fails with a 409). Without a holder, the seq
+   * was taken, or for a grouped item its group's next slot.
    */
-  async function sort(
-    taken: { slot: Slot; doc: NotificationDoc }[],
-    batch: StoreRequest[],
-    outcome: Outcome,
-  ): Promise<{ collided: Slot[]; duplicates: Slot[]; regroup: Slot[] }> {
-    const { stored, found } = outcome;
-    // Grouped slots are looked up too: a refused one whose seq is free was refused for its group slot.
-    const keyed = taken.filter(({ slot }) => batch[slot.request]!.plan || batch[slot.request]!.onPlan || batch[slot.request]!.group);
-    const existing =
-      keyed.length === 0
-        ? new Map<string, NotificationDoc>()
-        : new Map(
-            (await Notification.collection.find({ _id: { $in: keyed.map(({ doc }) => doc._id) } }, WHOLE_ANSWER).toArray()).map((doc) => [
-              doc._id.toHexString(),
-              doc as unknown as NotificationDoc,
-            ]),
-          );
-    const others: { slot: Slot; doc: NotificationDoc }[] = [];
+  async function sort(taken: { slot: Slot; doc: NotificationDoc }[], batch: StoreRequest[], outcome: Outcome): Promise<Refusals> {
+    const docs = taken.map(({ doc }) => doc);
+    const [byKey, stored] = await Promise.all([holders(docs), seqsTaken(docs)]);
+    const refusals: Refusals = { collided: [], keyHeld: [], regroup: [] };
     const folded: { slot: Slot; into: string }[] = [];
     for (const { slot, doc } of taken) {
-      const copy = existing.get(doc._id.toHexString());
-      const keyedSlot = batch[slot.request]!.plan || batch[slot.request]!.onPlan;
-      if (keyedSlot && copy && copy.userId === doc.userId && contentOf(copy) === contentOf(doc)) {
-        stored[slot.request]![slot.index] = toNotification(copy);
-        found.add(copy._id.toHexString());
-        if (copy.group?.prevSeq !== undefined) {
-          slot.foundPrevSeq = copy.group.prevSeq;
-          // The item it was placed after held the slot before its own.
-          slot.foundPrevSlot = groupSlotOf(copy.userId, copy.group.key, copy.group.n - 1);
-        }
-      } else if (keyedSlot && copy?.supersededBy && copy.userId === doc.userId && copy.groupKey === doc.group?.key) {
-        // An earlier attempt stored it and a later notification of its group has replaced it since.
-        folded.push({ slot, into: copy.supersededBy });
-      } else others.push({ slot, doc });
+      const holder = doc.key === undefined ? undefined : byKey.get(pair(doc.userId, doc.key));
+      if (!holder) {
+        if (doc.group && !stored.has(doc._id.toHexString())) refusals.regroup.push(slot);
+        else refusals.collided.push(slot);
+        continue;
+      }
+      refusals.keyHeld.push(slot);
+      const kind = relation(holder, batch[slot.request]!.keys);
+      if (kind === 'conflict') outcome.failed.set(slot.request, keyConflict());
+      else if (kind === 'other') outcome.deduplicated[slot.request]!.add(slot.userId);
+      else {
+        outcome.own[slot.request]!++;
+        if (!holder.gap) {
+          outcome.stored[slot.request]![slot.index] = toNotification(holder);
+          outcome.found.add(holder._id.toHexString());
+          if (holder.group?.prevSeq !== undefined) {
+            // In case the earlier attempt stopped before retiring the item its copy replaced.
+            slot.foundPrevSeq = holder.group.prevSeq;
+            slot.foundPrevSlot = groupSlotOf(holder.userId, holder.group.key, holder.group.n - 1);
+          }
+        } else if (holder.supersededBy) folded.push({ slot, into: holder.supersededBy });
+        // Else its copy was deleted since: nothing to show, and nothing stored again.
+      }
     }
     if (folded.length > 0) {
       const ids = folded.map(({ into }) => new Types.ObjectId(into));
@@ -83,23 +95,12 @@ export function createRefusedInserts(connection: Connection): RefusedInserts {
         const doc = current.get(into) as unknown as NotificationDoc | undefined;
         // The group's item as it is now; gone (replaced again, deleted): nothing to show for it.
         if (doc && !doc.gap && doc.userId === slot.userId) {
-          stored[slot.request]![slot.index] = toNotification(doc);
-          found.add(into);
+          outcome.stored[slot.request]![slot.index] = toNotification(doc);
+          outcome.found.add(into);
         }
       }
     }
-    const holders = await dedupeHolders(others.map(({ doc }) => doc));
-    const collided: Slot[] = [];
-    const duplicates: Slot[] = [];
-    const regroup: Slot[] = [];
-    for (const { slot, doc } of others) {
-      if (doc.dedupeKey !== undefined && holders.has(`${doc.userId}\u0000${doc.dedupeKey}`)) {
-        outcome.deduplicated[slot.request]!.add(slot.userId);
-        duplicates.push(slot);
-      } else if (doc.group && !existing.has(doc._id.toHexString())) regroup.push(slot);
-      else collided.push(slot);
-    }
-    return { collided, duplicates, regroup };
+    return refusals;
   }
 
   return { sort };

@@ -4,7 +4,6 @@ import type { HeraldNames } from '@herald/shared';
 import type { Logger } from '../platform/logger';
 import type { RetentionTracker } from './retention-tracker';
 import type { RedisClient } from '../platform/redis-client';
-import { expiredKeyDays, idempotencyModel } from './idempotency';
 import { countNotifications } from '../storage/notification-reads';
 import { notificationModel } from './notification-model';
 import { recordSeqFloors } from './sequence';
@@ -30,7 +29,6 @@ export interface RetentionReport {
   /** Removed because one actor had more than `maxPerActor` of a user's notifications. */
   overActorLimit: number;
   usersTrimmed: number;
-  idempotencyKeys: number;
   /** Users whose notifications were looked at. */
   usersChecked: number;
 }
@@ -62,8 +60,7 @@ export interface RetentionSweeper {
  * When Redis has lost the tracking sets (a restart without persistence, or
  * the first sweep of a database written by an older version), the sweep fills
  * them once from the database (a `distinct` on userId, the only query of a
- * sweep not scoped to one user). FerretDB has no TTL indexes, so expired
- * idempotency keys are removed here too, a whole UTC day at a time.
+ * sweep not scoped to one user).
  */
 export function createRetentionSweeper(deps: {
   connection: Connection;
@@ -77,7 +74,6 @@ export function createRetentionSweeper(deps: {
   tracker?: RetentionTracker;
 }): RetentionSweeper {
   const Notification = notificationModel(deps.connection);
-  const Keys = idempotencyModel(deps.connection);
   const log = deps.logger.child({ module: 'retention' });
   const lockKey = deps.lockKey ?? deps.names.retentionLock;
   const { retentionOldest, retentionTouched, retentionSeeded, seqKey } = deps.names;
@@ -171,7 +167,7 @@ export function createRetentionSweeper(deps: {
 
   async function sweep(): Promise<RetentionReport> {
     const { maxAgeDays, maxPerUser } = deps.policy;
-    const report: RetentionReport = { expired: 0, overLimit: 0, overActorLimit: 0, usersTrimmed: 0, idempotencyKeys: 0, usersChecked: 0 };
+    const report: RetentionReport = { expired: 0, overLimit: 0, overActorLimit: 0, usersTrimmed: 0, usersChecked: 0 };
     const deadline = Date.now() + SWEEP_BUDGET_MS;
     await seedIfLost();
     // Age first: what expires does not count against the limits.
@@ -205,7 +201,6 @@ export function createRetentionSweeper(deps: {
       // Nothing to check them against: the set would only grow.
       await deps.redis.del(retentionTouched);
     }
-    report.idempotencyKeys = (await Keys.deleteMany({ day: mongoose.trusted({ $in: expiredKeyDays(new Date()) }) })).deletedCount;
     return report;
   }
 
@@ -216,7 +211,7 @@ export function createRetentionSweeper(deps: {
     if (won !== 'OK') return null;
     const started = Date.now();
     const report = await sweep();
-    if (report.expired + report.overLimit + report.overActorLimit + report.idempotencyKeys > 0) {
+    if (report.expired + report.overLimit + report.overActorLimit > 0) {
       log.info({ ...report, ms: Date.now() - started }, 'retention sweep removed old data');
     }
     return report;

@@ -1,7 +1,7 @@
 import mongoose from 'mongoose';
 import type { Notification } from '@herald/shared';
 import { isDuplicateKey } from '../platform/errors';
-import type { PublishPlan } from './idempotency';
+import type { CopyKeys } from './idempotency';
 import type { GroupPlacement, GroupSpec } from './notification-groups';
 import type { NewNotificationDoc, NotificationDoc, NotificationModel } from './notification-model';
 
@@ -20,17 +20,20 @@ export interface StoreResult {
   muted: string[];
   /** Already have a notification with the call's dedupeKey. */
   deduplicated: string[];
+  /**
+   * A keyed request's earlier attempt had stored everything this one answers with: nothing was
+   * inserted now, and at least one recipient's key was held by the request's own copy.
+   */
+  replayed: boolean;
+  /** Ids in `stored` that an earlier attempt stored (found, not inserted now). */
+  found: string[];
   /** Grouped items the stored ones replaced (now known gaps): the recipients' other devices drop them. */
   replaced: { userId: string; id: string }[];
 }
 
-/**
- * A keyed request's plan: an earlier attempt's (its recipients keep their seqs, so what that attempt
- * stored is found, not stored again), or a new one to record (`onPlan`) before anything is inserted.
- */
 export interface StoreOptions {
-  plan?: PublishPlan | null;
-  onPlan?: (plan: PublishPlan) => Promise<void>;
+  /** The request's Idempotency-Key and content hash: a retry finds its copies instead of storing them again (see copyKeys). */
+  idempotency?: { key: string; hash: string } | undefined;
   /** Collapse into the recipients' groups of this key (see placeInGroup). */
   group?: GroupSpec | undefined;
 }
@@ -38,6 +41,8 @@ export interface StoreOptions {
 export interface StoreRequest extends StoreOptions {
   userIds: string[];
   content: NotificationContent;
+  /** The `key` and `request` its copies carry. */
+  keys: CopyKeys;
   resolve(result: StoreResult): void;
   reject(error: unknown): void;
 }
@@ -46,8 +51,10 @@ export interface StoreRequest extends StoreOptions {
 export interface Outcome {
   stored: Notification[][];
   failed: Map<number, unknown>;
-  /** Ids of notifications an earlier attempt of a keyed call had stored (found, not inserted). */
+  /** Ids of notifications an earlier attempt of the same keyed request had stored (found, not inserted). */
   found: Set<string>;
+  /** Per call, how many of its recipients' keys its own earlier copies held (found, replaced since, or deleted). */
+  own: number[];
   deduplicated: Set<string>[];
 }
 
@@ -55,7 +62,7 @@ export interface Slot {
   request: number;
   index: number;
   userId: string;
-  /** The seq this slot is inserted with: planned, or reserved. */
+  /** The seq reserved for this slot. */
   seq?: number;
   /** Where a grouped slot goes, as last placed; and the group slot another publisher took first. */
   placement?: GroupPlacement;
@@ -65,31 +72,15 @@ export interface Slot {
   foundPrevSlot?: string;
 }
 
-/** What makes two notifications the same one: everything but ids, dates and state. */
-export function contentOf(
-  doc: Pick<
-    NotificationDoc,
-    'type' | 'title' | 'body' | 'actionUrl' | 'actor' | 'data' | 'dedupeKey' | 'category' | 'tags' | 'actions' | 'group' | 'expiresAt'
-  >,
-): string {
-  const { type, body, actionUrl, actor, data, dedupeKey, category, tags } = doc;
-  // A grouped item's title may come from the group's template: compare the one published.
-  const title = doc.group?.memberTitle ?? doc.title;
-  // Actions as plain fields in a fixed order (a stored one comes back with its keys in stored order).
-  const actions = doc.actions?.map((a) => [a.id, a.label, a.url ?? null]);
-  const group = doc.group?.key;
-  const expiresAt = doc.expiresAt?.toISOString();
-  return JSON.stringify(
-    [type, title, body, actionUrl, actor, data, dedupeKey, category, tags, actions, group, expiresAt].map((field) => field ?? null),
-  );
-}
-
 /** The stored shape: every optional field that is absent stays absent, and the states start unset. */
 export function newDocument(
   content: NotificationContent,
-  keys: Pick<NotificationDoc, '_id' | 'userId' | 'seq' | 'createdAt'>,
+  ids: Pick<NotificationDoc, '_id' | 'userId' | 'seq' | 'createdAt'>,
+  keys: CopyKeys = {},
 ): NotificationDoc {
-  const doc: NotificationDoc = { ...keys, type: content.type, title: content.title, readAt: null, seenAt: null, archivedAt: null };
+  const doc: NotificationDoc = { ...ids, type: content.type, title: content.title, readAt: null, seenAt: null, archivedAt: null };
+  if (keys.key !== undefined) doc.key = keys.key;
+  if (keys.request !== undefined) doc.request = keys.request;
   if (content.body !== undefined) doc.body = content.body;
   if (content.actionUrl !== undefined) doc.actionUrl = content.actionUrl;
   if (content.actor !== undefined) doc.actor = { id: content.actor.id, name: content.actor.name };
@@ -102,33 +93,6 @@ export function newDocument(
     doc.actions = content.actions.map((a) => ({ id: a.id, label: a.label, ...(a.url !== undefined ? { url: a.url } : {}) }));
   }
   return doc;
-}
-
-/**
- * Keyed requests record which seq each recipient got before anything of theirs is inserted (when
- * seqs were reserved for them in this round). A request whose plan cannot be recorded fails here,
- * with nothing inserted; its slots leave the round.
- */
-export async function recordPlans(
-  round: { batch: StoreRequest[]; slots: Slot[]; pending: Slot[]; reserved: Slot[]; muted: Set<string>[]; failed: Map<number, unknown> },
-  /** Records the seqs of refused plans as known gaps. */
-  markGaps: (slots: Slot[]) => Promise<void>,
-): Promise<Slot[]> {
-  const { batch, slots, pending, reserved, muted, failed } = round;
-  const changed = [...new Set(reserved.map((slot) => slot.request))].filter((r) => batch[r]!.onPlan);
-  if (changed.length === 0) return pending;
-  const outcomes = await Promise.allSettled(
-    changed.map((r) =>
-      batch[r]!.onPlan!({
-        recipients: slots.filter((slot) => slot.request === r).map((slot) => ({ userId: slot.userId, seq: slot.seq! })),
-        mutedUserIds: [...muted[r]!],
-      }),
-    ),
-  );
-  outcomes.forEach((outcome, i) => outcome.status === 'rejected' && failed.set(changed[i]!, outcome.reason));
-  // Their seqs were handed out and will hold nothing.
-  await markGaps(reserved.filter((slot) => failed.has(slot.request)));
-  return pending.filter((slot) => !failed.has(slot.request));
 }
 
 /**
