@@ -136,4 +136,35 @@ describe('floods and database cost', () => {
       await herald.close();
     }
   });
+  it('a keyed publish costs the database one insert, like a plain one; its replay an insert, a read and a gap', async () => {
+    // A second gateway on a watched connection: the commands it sends are the ones counted.
+    const herald = await startTestHerald({ mongodbUri: `${stack.mongodbUri}?monitorCommands=true`, redisUrl: stack.redis.url });
+    const commands: string[] = [];
+    for (const connection of mongoose.connections) {
+      const client = connection.readyState === 1 ? connection.getClient() : undefined;
+      if (!client?.options.monitorCommands) continue;
+      client.on('commandStarted', (event) => {
+        const collection = event.command[event.commandName];
+        if (typeof collection === 'string') commands.push(`${event.commandName} ${collection}`);
+      });
+    }
+    try {
+      const input = { userIds: ['cost-keyed'], type: 'a.b', title: 'keyed' };
+      // A first publish for the user reads its mute settings; the ones counted below find them kept.
+      await herald.gateway.publishNotification({ ...input, title: 'warm-up' });
+      commands.length = 0;
+      await herald.gateway.publishNotification(input);
+      const plain = commands.splice(0);
+      await herald.gateway.publishNotification(input, { idempotencyKey: 'cost-1' });
+      const keyed = commands.splice(0);
+      const replay = await herald.gateway.publishNotification(input, { idempotencyKey: 'cost-1' });
+      expect(replay.replayed).toBe(true);
+      expect(plain).toEqual(['insert notifications']);
+      expect(keyed).toEqual(plain);
+      // The insert collides on the key, the holder is read, the seq the replay took becomes a known gap.
+      expect(commands.sort()).toEqual(['find notifications', 'insert notifications', 'insert notifications']);
+    } finally {
+      await herald.close();
+    }
+  });
 });
