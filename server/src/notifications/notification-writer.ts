@@ -16,7 +16,7 @@ import {
   newDocument,
   type NotificationContent,
   type Outcome,
-  type Slot,
+  type Copy,
   type StoreOptions,
   type StoreRequest,
   type StoreResult,
@@ -98,7 +98,7 @@ export function createNotificationWriter(deps: {
   }
 
   /** Per request, its recipients who are not muted. */
-  function slotsOf(batch: StoreRequest[], muted: Set<string>[]): Slot[] {
+  function copiesOf(batch: StoreRequest[], muted: Set<string>[]): Copy[] {
     return batch.flatMap((request, r) =>
       request.userIds.filter((userId) => !muted[r]!.has(userId)).map((userId, index) => ({ request: r, index, userId })),
     );
@@ -114,21 +114,21 @@ export function createNotificationWriter(deps: {
       for (const request of batch) request.reject(error);
       return;
     }
-    const slots = slotsOf(batch, muted);
+    const copies = copiesOf(batch, muted);
     const stored = batch.map((request, r) => new Array<Notification>(request.userIds.length - muted[r]!.size));
     const failed = new Map<number, unknown>();
     const deduplicated = batch.map(() => new Set<string>());
     const found = new Set<string>();
     const own = batch.map(() => 0);
     try {
-      await insertWithSeqs(batch, slots, { stored, failed, found, deduplicated, own });
+      await insertWithSeqs(batch, copies, { stored, failed, found, deduplicated, own });
     } catch (error) {
       for (const request of batch) request.reject(error);
       return;
     }
     await withdrawConflicts(stored, { failed, found });
     const inserted = stored.flatMap((notifications) => notifications.filter((n) => n !== undefined && !found.has(n.id)));
-    const replaced = await placements.retire(slots, stored, found);
+    const replaced = await placements.retire(copies, stored, found);
     deps.retention?.stored(inserted);
     batch.forEach((request, r) => {
       const error = failed.get(r);
@@ -160,13 +160,13 @@ export function createNotificationWriter(deps: {
   }
 
   /**
-   * Reserves seqs for the slots without one and inserts until every slot is stored or has failed. A
-   * taken seq is reserved again; a held key (the dedupeKey, the Idempotency-Key) settles the slot
+   * Reserves seqs for the copies without one and inserts until every copy is stored or has failed. A
+   * taken seq is reserved again; a held key (the dedupeKey, the Idempotency-Key) settles the copy
    * without an insert (see RefusedInserts.sort); a taken group slot places the item again.
    */
-  async function insertWithSeqs(batch: StoreRequest[], slots: Slot[], outcome: Outcome): Promise<void> {
+  async function insertWithSeqs(batch: StoreRequest[], copies: Copy[], outcome: Outcome): Promise<void> {
     const { stored, failed } = outcome;
-    let pending = slots;
+    let pending = copies;
     // Rounds in which a seq was taken, and in which a group's slot was (each of those means another
     // publisher stored the group's next item: progress, so they have a bound of their own).
     let attempt = 1;
@@ -174,15 +174,15 @@ export function createNotificationWriter(deps: {
     while (pending.length > 0) {
       if (attempt > MAX_SEQ_ATTEMPTS) throw new Error(`no free seq after ${MAX_SEQ_ATTEMPTS} attempts for ${pending.length} recipients`);
       if (regroups > MAX_GROUP_ROUNDS) throw new Error(`no free group slot after ${MAX_GROUP_ROUNDS} rounds`);
-      const unreserved = pending.filter((slot) => slot.seq === undefined);
+      const unreserved = pending.filter((copy) => copy.seq === undefined);
       if (unreserved.length > 0) {
-        const seqs = await deps.sequences.reserve(unreserved.map((slot) => slot.userId));
-        unreserved.forEach((slot, i) => (slot.seq = seqs[i]!));
+        const seqs = await deps.sequences.reserve(unreserved.map((copy) => copy.userId));
+        unreserved.forEach((copy, i) => (copy.seq = seqs[i]!));
       }
       const createdAt = new Date();
       const deferred = await placements.place(batch, pending, createdAt);
-      const waiting = pending.filter((slot) => deferred.has(slot));
-      pending = pending.filter((slot) => !deferred.has(slot));
+      const waiting = pending.filter((copy) => deferred.has(copy));
+      pending = pending.filter((copy) => !deferred.has(copy));
       const docs = pending.map(({ userId, request, seq, placement }) => {
         const ids = { _id: notificationId(userId, seq!), userId, seq: seq!, createdAt };
         const doc = newDocument(batch[request]!.content, ids, batch[request]!.keys);
@@ -196,26 +196,26 @@ export function createNotificationWriter(deps: {
         return doc;
       });
       const outcomes = await insertUnordered(Notification.collection, docs);
-      const taken: { slot: Slot; doc: NotificationDoc }[] = [];
-      const refused: Slot[] = [];
+      const taken: { copy: Copy; doc: NotificationDoc }[] = [];
+      const refused: Copy[] = [];
       outcomes.forEach((result, i) => {
-        const slot = pending[i]!;
-        if (result === 'seq-taken') taken.push({ slot, doc: docs[i]! });
+        const copy = pending[i]!;
+        if (result === 'seq-taken') taken.push({ copy, doc: docs[i]! });
         else if (result instanceof Error) {
-          failed.set(slot.request, result);
-          refused.push(slot);
-        } else stored[slot.request]![slot.index] = toNotification(result);
+          failed.set(copy.request, result);
+          refused.push(copy);
+        } else stored[copy.request]![copy.index] = toNotification(result);
       });
       const { collided, keyHeld, regroup } = await refusals.sort(taken, batch, outcome);
       // Their seqs were handed out and will hold nothing.
       await markGaps([...refused, ...keyHeld]);
       if (collided.length > 0) {
         log.debug({ collided: collided.length, attempt }, 'seq collisions; reserving again');
-        await deps.sequences.repair(collided.map((slot) => slot.userId));
-        for (const slot of collided) delete slot.seq;
+        await deps.sequences.repair(collided.map((copy) => copy.userId));
+        for (const copy of collided) delete copy.seq;
       }
       // Another publisher stored the group's next item first: these keep their seqs and are placed after it.
-      for (const slot of regroup) slot.slotTaken = slot.placement!.groupSlot;
+      for (const copy of regroup) copy.slotTaken = copy.placement!.groupSlot;
       if (collided.length > 0) attempt++;
       if (regroup.length > 0) regroups++;
       pending = [...collided, ...regroup, ...waiting];
@@ -227,8 +227,8 @@ export function createNotificationWriter(deps: {
    * known gaps at once, so clients need not wait for them. Best effort: a gap not written here is
    * written by a client's sync once the seq is old enough (see catch-up).
    */
-  async function markGaps(slots: Slot[]): Promise<void> {
-    await knownGaps.refused(slots.map((slot) => ({ userId: slot.userId, seq: slot.seq! })));
+  async function markGaps(copies: Copy[]): Promise<void> {
+    await knownGaps.refused(copies.map((copy) => ({ userId: copy.userId, seq: copy.seq! })));
   }
 
   return {

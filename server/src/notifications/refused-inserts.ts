@@ -3,22 +3,22 @@ import { WHOLE_ANSWER } from '../platform/collections';
 import { keyConflict, relation } from './idempotency';
 import { groupSlotOf } from './notification-groups';
 import { notificationModel, type NotificationDoc } from './notification-model';
-import type { Outcome, Slot, StoreRequest } from './store-batch';
+import type { Outcome, Copy, StoreRequest } from './store-batch';
 import { toNotification } from './to-notification';
 
-/** What the refused inserts of a round mean for their slots (see RefusedInserts.sort). */
+/** What the refused inserts of a round mean for their copies (see RefusedInserts.sort). */
 export interface Refusals {
   /** Their seq was taken (another instance raced): a new seq, and insert again. */
-  collided: Slot[];
+  collided: Copy[];
   /** Their key is held: their seqs will hold nothing (known gaps). */
-  keyHeld: Slot[];
+  keyHeld: Copy[];
   /** Grouped, their group's next slot was taken by another publisher: placed again, with the same seq. */
-  regroup: Slot[];
+  regroup: Copy[];
 }
 
-/** What a refused insert (a unique index said no) means for each slot of a batch. */
+/** What a refused insert (a unique index said no) means for each copy of a batch. */
 export interface RefusedInserts {
-  sort(taken: { slot: Slot; doc: NotificationDoc }[], batch: StoreRequest[], outcome: Outcome): Promise<Refusals>;
+  sort(taken: { copy: Copy; doc: NotificationDoc }[], batch: StoreRequest[], outcome: Outcome): Promise<Refusals>;
 }
 
 const pair = (userId: string, key: string) => `${userId}\u0000${key}`;
@@ -50,39 +50,39 @@ export function createRefusedInserts(connection: Connection): RefusedInserts {
   }
 
   /**
-   * Sorts the slots whose insert hit a unique index, by the copy holding their key, if any: their
+   * Sorts the copies whose insert hit a unique index, by the copy holding their key, if any: their
    * request's own (stored by an earlier attempt: it is the answer, its id goes to `found`; if it has
    * been replaced in its group since, the group's item now is), another's (deduplicated), or the same
    * Idempotency-Key's with another body (the request fails with a 409). Without a holder, the seq
    * was taken, or for a grouped item its group's next slot.
    */
-  async function sort(taken: { slot: Slot; doc: NotificationDoc }[], batch: StoreRequest[], outcome: Outcome): Promise<Refusals> {
+  async function sort(taken: { copy: Copy; doc: NotificationDoc }[], batch: StoreRequest[], outcome: Outcome): Promise<Refusals> {
     const docs = taken.map(({ doc }) => doc);
     const [byKey, stored] = await Promise.all([holders(docs), seqsTaken(docs)]);
     const refusals: Refusals = { collided: [], keyHeld: [], regroup: [] };
-    const folded: { slot: Slot; into: string }[] = [];
-    for (const { slot, doc } of taken) {
+    const folded: { copy: Copy; into: string }[] = [];
+    for (const { copy, doc } of taken) {
       const holder = doc.key === undefined ? undefined : byKey.get(pair(doc.userId, doc.key));
       if (!holder) {
-        if (doc.group && !stored.has(doc._id.toHexString())) refusals.regroup.push(slot);
-        else refusals.collided.push(slot);
+        if (doc.group && !stored.has(doc._id.toHexString())) refusals.regroup.push(copy);
+        else refusals.collided.push(copy);
         continue;
       }
-      refusals.keyHeld.push(slot);
-      const kind = relation(holder, batch[slot.request]!.keys);
-      if (kind === 'conflict') outcome.failed.set(slot.request, keyConflict());
-      else if (kind === 'other') outcome.deduplicated[slot.request]!.add(slot.userId);
+      refusals.keyHeld.push(copy);
+      const kind = relation(holder, batch[copy.request]!.keys);
+      if (kind === 'conflict') outcome.failed.set(copy.request, keyConflict());
+      else if (kind === 'other') outcome.deduplicated[copy.request]!.add(copy.userId);
       else {
-        outcome.own[slot.request]!++;
+        outcome.own[copy.request]!++;
         if (!holder.gap) {
-          outcome.stored[slot.request]![slot.index] = toNotification(holder);
+          outcome.stored[copy.request]![copy.index] = toNotification(holder);
           outcome.found.add(holder._id.toHexString());
           if (holder.group?.prevSeq !== undefined) {
             // In case the earlier attempt stopped before retiring the item its copy replaced.
-            slot.foundPrevSeq = holder.group.prevSeq;
-            slot.foundPrevSlot = groupSlotOf(holder.userId, holder.group.key, holder.group.n - 1);
+            copy.foundPrevSeq = holder.group.prevSeq;
+            copy.foundPrevSlot = groupSlotOf(holder.userId, holder.group.key, holder.group.n - 1);
           }
-        } else if (holder.supersededBy) folded.push({ slot, into: holder.supersededBy });
+        } else if (holder.supersededBy) folded.push({ copy, into: holder.supersededBy });
         // Else its copy was deleted since: nothing to show, and nothing stored again.
       }
     }
@@ -91,11 +91,11 @@ export function createRefusedInserts(connection: Connection): RefusedInserts {
       const current = new Map(
         (await Notification.collection.find({ _id: { $in: ids } }, WHOLE_ANSWER).toArray()).map((doc) => [doc._id.toHexString(), doc]),
       );
-      for (const { slot, into } of folded) {
+      for (const { copy, into } of folded) {
         const doc = current.get(into) as unknown as NotificationDoc | undefined;
         // The group's item as it is now; gone (replaced again, deleted): nothing to show for it.
-        if (doc && !doc.gap && doc.userId === slot.userId) {
-          outcome.stored[slot.request]![slot.index] = toNotification(doc);
+        if (doc && !doc.gap && doc.userId === copy.userId) {
+          outcome.stored[copy.request]![copy.index] = toNotification(doc);
           outcome.found.add(into);
         }
       }

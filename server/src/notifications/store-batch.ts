@@ -6,7 +6,7 @@ import type { GroupPlacement, GroupSpec } from './notification-groups';
 import type { NewNotificationDoc, NotificationDoc, NotificationModel } from './notification-model';
 
 /**
- * What the writer's batches are made of: calls (requests), one slot per recipient of each, and what
+ * What the writer's batches are made of: calls (requests), one copy per recipient of each, and what
  * their inserts came to; and how a notification's content becomes its stored document.
  */
 
@@ -47,7 +47,7 @@ export interface StoreRequest extends StoreOptions {
   reject(error: unknown): void;
 }
 
-/** What a batch's inserts came to, per call (`request`) and slot. */
+/** What a batch's inserts came to, per call (`request`) and copy. */
 export interface Outcome {
   stored: Notification[][];
   failed: Map<number, unknown>;
@@ -58,13 +58,13 @@ export interface Outcome {
   deduplicated: Set<string>[];
 }
 
-export interface Slot {
+export interface Copy {
   request: number;
   index: number;
   userId: string;
-  /** The seq reserved for this slot. */
+  /** The seq reserved for this copy. */
   seq?: number;
-  /** Where a grouped slot goes, as last placed; and the group slot another publisher took first. */
+  /** Where a grouped copy goes, as last placed; and the group slot another publisher took first. */
   placement?: GroupPlacement;
   slotTaken?: string;
   /** A keyed retry found its grouped copy: the seq of the item that copy replaced. */
