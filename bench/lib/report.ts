@@ -175,6 +175,8 @@ const formatMs = (ms: number | undefined) => (ms === undefined || !Number.isFini
 const COMPARED: { id: string; label: string; show: string }[] = [
   { id: 'per-user', label: 'highest rate with p99 ≤ 50 ms', show: 'per-user notifications/s with p99 ≤ 50 ms' },
   { id: 'per-user', label: 'stack CPU-ms per notification', show: 'stack CPU per notification at that rate (no clients)' },
+  { id: 'per-user', label: 'stack CPU-ms per notification at 2,000/s', show: 'stack CPU per notification at 2,000/s (no clients)' },
+  { id: 'per-user', label: 'p99 latency at 1,000/s', show: 'p99 at 1,000/s' },
   { id: 'storm', label: 'all caught up, exactly, after reconnecting', show: 'reconnect storm, all caught up' },
   { id: 'storm', label: 'all reconnected, before catching up', show: 'reconnect storm, all reconnected (before catching up)' },
   { id: 'idle-sockets', label: 'handshakes per second while connecting', show: 'handshakes per second' },

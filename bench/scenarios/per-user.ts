@@ -45,6 +45,29 @@ const countFigure = (label: string, value: number | undefined, most: number, not
 /** The CPU-ms of everything but the client processes. */
 const stackCost = (cost: Cost[]) => cost.filter((c) => c.name !== 'client processes').reduce((sum, c) => sum + c.msPerDelivery, 0);
 
+/** The rates every server is also compared at, whatever its highest passing rate. */
+export const CPU_COMPARED_AT = 2000;
+export const P99_COMPARED_AT = 1000;
+
+/**
+ * Figures at fixed rates, so servers are set side by side under the same load: the stack's CPU per
+ * notification at CPU_COMPARED_AT and p99 at P99_COMPARED_AT (NaN where the run did not step there).
+ */
+export function fixedRateFigures(steps: Pick<RateStep, 'offered' | 'p99' | 'cost'>[]): ScenarioResult['figures'] {
+  const at = (rate: number) => steps.find((step) => step.offered === rate);
+  const cpu = at(CPU_COMPARED_AT);
+  const latency = at(P99_COMPARED_AT);
+  return [
+    {
+      label: `stack CPU-ms per notification at ${CPU_COMPARED_AT.toLocaleString('en')}/s`,
+      value: cpu ? stackCost(cpu.cost) : Number.NaN,
+      unit: 'ms',
+      note: 'every server at the same rate (client processes left out)',
+    },
+    { label: `p99 latency at ${P99_COMPARED_AT.toLocaleString('en')}/s`, value: latency?.p99 ?? Number.NaN, unit: 'ms' },
+  ];
+}
+
 /**
  * A steady open-loop rate of single-recipient notifications (stored, then
  * pushed) to connected users, stepping the rate up until latency or
@@ -176,6 +199,7 @@ export async function measurePerUser(ctx: {
         target: { op: '<=', value: 0.1 },
         note: 'at the highest passing rate: server, publisher, Redis and database CPU over the step divided by the notifications delivered (client processes left out)',
       },
+      ...fixedRateFigures(steps),
       ...countFigure(
         'Redis commands per notification',
         counted?.redisCommandsPerNotification,

@@ -1,5 +1,6 @@
 import { comparison, renderComparison, renderSwitchedOff, renderTable, spreadOf, type BenchReport } from '../lib/report';
 import type { ScenarioResult } from '../lib/result';
+import { fixedRateFigures } from '../scenarios/per-user';
 
 const machine = { cpus: 2, cpuModel: 'test', memoryGiB: 1, node: 'v20', platform: 'linux' } as BenchReport['machine'];
 
@@ -87,5 +88,36 @@ describe('bench report over several runs', () => {
     expect(row('without the check')).toContain('0.50 ms (0.40 ms–0.60 ms); 0.88x (0.75x–1.00x)');
     expect(row('as shipped')).toContain('0.60 ms (0.40 ms–0.80 ms)');
     expect(comparison(report(2, scenarios)).rows[0]!.values).toEqual({ Herald: 1000, Plain: 4000 });
+  });
+  test('every server is also compared at the same rates: CPU at 2,000/s and p99 at 1,000/s, with per-run ratios', () => {
+    /** A per-user run that stepped 1,000/s and 2,000/s with this p99 and stack CPU (clients left out). */
+    const stepped = (system: string, run: number, p99: number, stack: number): ScenarioResult => {
+      const steps = [
+        { offered: 1000, p99, cost: [{ name: 'server', msPerDelivery: 9 }] },
+        {
+          offered: 2000,
+          p99: 999,
+          cost: [
+            { name: 'server', msPerDelivery: stack },
+            { name: 'client processes', msPerDelivery: 7 },
+          ],
+        },
+      ];
+      const result = perUser(system, run, 1000);
+      return { ...result, figures: [...result.figures, ...fixedRateFigures(steps)] };
+    };
+    const scenarios = [
+      stepped('Herald', 1, 30, 0.6),
+      stepped('Other', 1, 10, 0.3),
+      stepped('Herald', 2, 20, 0.5),
+      stepped('Other', 2, 20, 0.5),
+    ];
+    const rows = comparison(report(2, scenarios)).rows;
+    const row = (figure: string) => rows.find((r) => r.figure === figure)!;
+    expect(row('stack CPU per notification at 2,000/s (no clients)').values).toEqual({ Herald: 0.55, Other: 0.4 });
+    expect(row('stack CPU per notification at 2,000/s (no clients)').ratios.Other).toEqual({ median: 1.5, min: 1, max: 2, runs: 2 });
+    expect(row('p99 at 1,000/s').ratios.Other).toEqual({ median: 2, min: 1, max: 3, runs: 2 });
+    // A run that never stepped to the rate gives no figure rather than a wrong one.
+    expect(fixedRateFigures([]).map((f) => f.value)).toEqual([Number.NaN, Number.NaN]);
   });
 });
