@@ -38,8 +38,7 @@ export function createUserChannelPublisher(deps: {
       const send = async (): Promise<[Error | null, unknown][]> => {
         // Channels of different users live in different slots (one SPUBLISH each, in parallel). On a
         // connection that auto-pipelines, single commands keep their order with the other commands of
-        // the turn (a publish's feed-cache update before its PUBLISH); an explicit pipeline would be
-        // written ahead of them.
+        // the turn; an explicit pipeline would be written ahead of them.
         if (isCluster(deps.redis) || deps.redis.options.enableAutoPipelining) {
           return Promise.all(
             messages.map(({ userId, message }) =>
