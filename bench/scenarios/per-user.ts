@@ -38,9 +38,12 @@ export interface RateStep {
   redisCommandsByName?: Record<string, number> | undefined;
 }
 
-/** An operation count as a figure with its target (at most `most`), or nothing where it was not counted. */
-const countFigure = (label: string, value: number | undefined, most: number, note: string) =>
-  value === undefined ? [] : [{ label, value, unit: '', target: { op: '<=' as const, value: most }, note }];
+/**
+ * An operation count per notification as a figure with its target (at most `most`), or nothing where it
+ * was not counted. Its unit keeps two decimals in the table: 2.01 (a background check) is not 2.
+ */
+const countFigure = (label: string, value: number | undefined, most: number, note: string, unit: string) =>
+  value === undefined ? [] : [{ label, value, unit, target: { op: '<=' as const, value: most }, note }];
 
 /** The CPU-ms of everything but the client processes. */
 const stackCost = (cost: Cost[]) => cost.filter((c) => c.name !== 'client processes').reduce((sum, c) => sum + c.msPerDelivery, 0);
@@ -205,12 +208,14 @@ export async function measurePerUser(ctx: {
         counted?.redisCommandsPerNotification,
         2,
         `INFO commandstats before and after the step${countedAt}`,
+        'commands',
       ),
       ...countFigure(
         'database operations per notification',
         counted?.databaseOpsPerNotification,
         1,
         `serverStatus metrics.commands before and after the step${countedAt}`,
+        'operations',
       ),
       {
         label: 'lost (stored, never pushed) or failed',
