@@ -38,16 +38,22 @@ describe('Idempotency-Key on publish', () => {
 
   it('the same key with a different request for partly other recipients is a 409 and stores nothing for any of them', async () => {
     const key = `overlap-${Date.now()}`;
-    const carol = `carol-${Date.now()}`;
+    // More than one write's worth of others (withdrawn 50 at a time).
+    const others = Array.from({ length: 60 }, (_, i) => `other-${i}-${Date.now()}`);
     await postNotification(stack.herald.url, { userIds: [users.alice.user.id], type: 'order.overlap', title: 'First' })
       .set('Idempotency-Key', key)
       .expect(201);
-    const res = await postNotification(stack.herald.url, { userIds: [carol, users.alice.user.id], type: 'order.overlap', title: 'Other' })
+    const res = await postNotification(stack.herald.url, {
+      userIds: [...others, users.alice.user.id],
+      type: 'order.overlap',
+      title: 'Other',
+    })
       .set('Idempotency-Key', key)
       .expect(409);
     expect(res.body.error.code).toBe('conflict');
     const notifications = stack.inspector.collection('notifications');
-    expect(await notifications.countDocuments({ userId: carol, gap: { $exists: false } })).toBe(0);
+    expect(await notifications.countDocuments({ userId: { $in: others }, gap: { $exists: false } })).toBe(0);
+    expect(await notifications.countDocuments({ userId: { $in: others }, gap: true })).toBe(others.length);
     expect(await notifications.countDocuments({ type: 'order.overlap', gap: { $exists: false } })).toBe(1);
   });
 

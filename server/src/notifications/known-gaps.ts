@@ -26,7 +26,7 @@ export interface KnownGaps {
   giveUp(userId: string, seqs: number[]): Promise<{ gaps: number[]; landed: NotificationDoc[] }>;
 }
 
-/** `logger`: where a `refused` write that failed is noted (at debug). */
+/** `logger`: where a `refused` write that failed is noted (at debug), and a `withdraw` that failed (at warn). */
 export function createKnownGaps(connection: Connection, logger?: Logger): KnownGaps {
   const Notification = notificationModel(connection);
   return {
@@ -42,19 +42,17 @@ export function createKnownGaps(connection: Connection, logger?: Logger): KnownG
     },
 
     async withdraw(copies) {
-      if (copies.length === 0) return;
       const now = new Date();
-      await Notification.collection
-        .bulkWrite(
-          copies.map(({ id, userId, seq }) => {
-            const { _id, ...gap } = gapDocument(userId, seq, new mongoose.Types.ObjectId(id), now);
-            return { replaceOne: { filter: { _id, userId }, replacement: gap } };
-          }),
-          { ordered: false },
-        )
-        .catch((error: unknown) =>
-          logger?.warn({ err: error, copies: copies.length }, 'could not withdraw the copies of a conflicting request'),
-        );
+      const ops = copies.map(({ id, userId, seq }) => {
+        const { _id, ...gap } = gapDocument(userId, seq, new mongoose.Types.ObjectId(id), now);
+        return { replaceOne: { filter: { _id, userId }, replacement: gap } };
+      });
+      try {
+        // Small batches: FerretDB 1.x stalls on update commands carrying about a hundred statements.
+        for (let i = 0; i < ops.length; i += 50) await Notification.collection.bulkWrite(ops.slice(i, i + 50), { ordered: false });
+      } catch (error) {
+        logger?.warn({ err: error, copies: copies.length }, 'could not withdraw the copies of a conflicting request');
+      }
     },
 
     async giveUp(userId, seqs) {
