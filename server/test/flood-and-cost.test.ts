@@ -1,6 +1,5 @@
-import mongoose from 'mongoose';
 import { SYNC_PAGE_BYTES } from '@herald/shared';
-import { startTestHerald } from './support/herald';
+import { startWatchedHerald } from './support/herald';
 import { asUser, postNotification } from './support/http';
 import { storedNotifications } from './support/database';
 import { connect, recordNotifications } from './support/sockets';
@@ -108,16 +107,10 @@ describe('floods and database cost', () => {
   it('read-all and mark-read are one write each, scoped to the user and to what changes', async () => {
     const userId = 'read-cost';
     for (let i = 0; i < 3; i++) await stack.herald.gateway.publishNotification({ userIds: [userId], type: 'a.b', title: `r${i}` });
-    // A second gateway on a watched connection: the commands it sends are the ones counted.
-    const herald = await startTestHerald({ mongodbUri: `${stack.mongodbUri}?monitorCommands=true`, redisUrl: stack.redis.url });
     const updates: Record<string, unknown>[] = [];
-    for (const connection of mongoose.connections) {
-      const client = connection.readyState === 1 ? connection.getClient() : undefined;
-      if (!client?.options.monitorCommands) continue;
-      client.on('commandStarted', (event) => {
-        if (event.commandName === 'update' && event.command.update === 'notifications') updates.push(event.command);
-      });
-    }
+    const herald = await startWatchedHerald(stack, (event) => {
+      if (event.commandName === 'update' && event.command.update === 'notifications') updates.push(event.command);
+    });
     try {
       const token = herald.gateway.tokens.sign({ userId, name: 'R' }).token;
       const [one] = await storedNotifications(stack.inspector, userId);
@@ -136,18 +129,13 @@ describe('floods and database cost', () => {
       await herald.close();
     }
   });
+
   it('a keyed publish costs the database one insert, like a plain one; its replay an insert, a read and a gap', async () => {
-    // A second gateway on a watched connection: the commands it sends are the ones counted.
-    const herald = await startTestHerald({ mongodbUri: `${stack.mongodbUri}?monitorCommands=true`, redisUrl: stack.redis.url });
     const commands: string[] = [];
-    for (const connection of mongoose.connections) {
-      const client = connection.readyState === 1 ? connection.getClient() : undefined;
-      if (!client?.options.monitorCommands) continue;
-      client.on('commandStarted', (event) => {
-        const collection = event.command[event.commandName];
-        if (typeof collection === 'string') commands.push(`${event.commandName} ${collection}`);
-      });
-    }
+    const herald = await startWatchedHerald(stack, (event) => {
+      const collection = event.command[event.commandName];
+      if (typeof collection === 'string') commands.push(`${event.commandName} ${collection}`);
+    });
     try {
       const input = { userIds: ['cost-keyed'], type: 'a.b', title: 'keyed' };
       // A first publish for the user reads its mute settings; the ones counted below find them kept.

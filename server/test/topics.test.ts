@@ -1,5 +1,4 @@
 import { Redis } from 'ioredis';
-import mongoose from 'mongoose';
 import request from 'supertest';
 import type { TopicMessage } from '@herald/shared';
 import type { RunningHerald } from '../src/main';
@@ -7,7 +6,7 @@ import { connect, type ClientSocket } from './support/sockets';
 import { sleep, waitFor } from './support/wait';
 import { createTokenSigner } from '../src/auth/token-signer';
 import { createTopicsOnConnect } from '../src/realtime/topics-on-connect';
-import { startTestHerald, TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from './support/herald';
+import { startWatchedHerald, TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from './support/herald';
 import { useTestStack } from './support/stack';
 
 function recordTopics(socket: ClientSocket): TopicMessage[] {
@@ -245,16 +244,11 @@ describe('topics', () => {
   });
 
   it('a topic found once is not read again for each message; a topic not found is, so one created elsewhere is found at once', async () => {
-    // A gateway on a watched connection: the reads of the topics collection it sends are counted.
-    const watched = await startTestHerald({ mongodbUri: `${stack.mongodbUri}?monitorCommands=true`, redisUrl: stack.redis.url });
+    // The reads of the topics collection this gateway sends are counted.
     const topicReads: unknown[] = [];
-    for (const connection of mongoose.connections) {
-      const client = connection.readyState === 1 ? connection.getClient() : undefined;
-      if (!client?.options.monitorCommands) continue;
-      client.on('commandStarted', (event) => {
-        if (event.commandName === 'find' && event.command.find === 'topics') topicReads.push(event.command.filter);
-      });
-    }
+    const watched = await startWatchedHerald(stack, (event) => {
+      if (event.commandName === 'find' && event.command.find === 'topics') topicReads.push(event.command.filter);
+    });
     try {
       await service(watched.url).post('/api/topics/post:4/messages', { event: 'x' }).expect(404);
       await service(a.url).post('/api/topics', { name: 'post:4' }).expect(201);

@@ -10,7 +10,7 @@ import { gapDocument, notificationModel, type NotificationDoc } from './notifica
  * once, and an insert that comes for that seq later collides with it. Written from here:
  *
  * - `refused`: seqs the writer handed out whose notification will never be stored (the database
- *   refused the insert, the recipient already had the dedupeKey, a keyed call's plan failed). Best
+ *   refused the insert, the recipient's key was already held: a dedupeKey, or a keyed retry's own copy). Best
  *   effort: one not written is given up on by a sync later.
  * - `withdraw`: copies stored by a call that then failed as a whole (its Idempotency-Key was used
  *   for another body: a 409 promises nothing stored), before anyone was told of them.

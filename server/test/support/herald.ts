@@ -1,3 +1,4 @@
+import mongoose, { type mongo } from 'mongoose';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/platform/logger';
 import { startHerald, type RunningHerald, type StartOptions } from '../../src/main';
@@ -40,4 +41,20 @@ export async function startTestHerald(options: {
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     ...options.options,
   });
+}
+
+/**
+ * A second gateway whose database commands are watched (the stack's own gateways are not): `onCommand`
+ * is told of each command it sends, so a test can count what a request costs the database.
+ */
+export async function startWatchedHerald(
+  stack: { mongodbUri: string; redis: { url: string } },
+  onCommand: (event: mongo.CommandStartedEvent) => void,
+): Promise<RunningHerald> {
+  const herald = await startTestHerald({ mongodbUri: `${stack.mongodbUri}?monitorCommands=true`, redisUrl: stack.redis.url });
+  for (const connection of mongoose.connections) {
+    const client = connection.readyState === 1 ? connection.getClient() : undefined;
+    if (client?.options.monitorCommands) client.on('commandStarted', onCommand);
+  }
+  return herald;
 }
