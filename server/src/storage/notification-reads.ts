@@ -77,7 +77,8 @@ export async function newestStoredSeqs(connection: Connection, userIds: string[]
 /**
  * A short window of a user's seqs, read by `_id` where that is cheaper than a range query (on FerretDB,
  * a range evaluates every document of the user; ids follow from (userId, seq)). Undefined where the
- * range query is the cheaper read (MongoDB walks its `(userId, seq)` index): the caller reads the range.
+ * range query is the cheaper read (MongoDB walks its `(userId, seq)` index; Herald's FerretDB build
+ * orders and limits in SQL, which beats three or more lookups): the caller reads the range.
  * `mode` forces one way (tests compare both).
  *
  * @example
@@ -89,7 +90,9 @@ export async function readSeqWindow(
   seqs: number[],
   mode: 'auto' | 'range' | 'by-id' = 'auto',
 ): Promise<NotificationDoc[] | undefined> {
-  const byId = mode === 'by-id' || (mode === 'auto' && !(await databaseTraits(connection)).secondaryIndexes);
+  const traits = await databaseTraits(connection);
+  // Herald's build orders and limits a user's range in SQL: one query beats more than two _id lookups.
+  const byId = mode === 'by-id' || (mode === 'auto' && !traits.secondaryIndexes && (!traits.sortedLimits || seqs.length <= 2));
   if (!byId) return undefined;
   const Notification = notificationModel(connection);
   const found = await Promise.all(seqs.map((seq) => Notification.findById(notificationId(userId, seq)).lean<NotificationDoc>()));
