@@ -17,7 +17,10 @@ import type { NotificationFeed } from './notifications/notification-feed';
 import type { PublishNotification } from './notifications/notification-publisher';
 import { notificationRoutes, userNotificationRoutes } from './notifications/notification-routes';
 import type { Logger } from './platform/logger';
+import type { OffPage } from './off-page';
 import type { Metrics } from './platform/metrics';
+import { pushRoutes } from './push/push-routes';
+import { recipientRoutes } from './recipients/recipient-routes';
 import type { PreferenceModel } from './preferences/preference-model';
 import type { TakeFromBudget } from './security/rate-limiters';
 import { preferenceRoutes } from './preferences/preference-routes';
@@ -46,6 +49,8 @@ export interface ApiDeps {
   /** @default "64kb" */
   bodyLimit?: string;
   topics: TopicService;
+  /** Recipients and push subscriptions (/api/recipients, /api/push). */
+  offPage: OffPage;
   clusterStats: () => Promise<InstanceStats[]>;
   redisStats: () => Promise<PubSubStats>;
   /** Mounted before the API's 404, so routes added to it later (installDemo) are served. */
@@ -111,6 +116,8 @@ export function createApiRouter(deps: ApiDeps): Router {
   });
   api.use(deps.extensions);
   api.use('/topics', topicRoutes({ topics: deps.topics, requireService }));
+  api.use('/recipients', recipientRoutes({ recipients: deps.offPage.recipients, requireService, authenticate: deps.authenticate }));
+  api.use('/push', pushRoutes({ push: deps.offPage.config.push, subscriptions: deps.offPage.pushSubscriptions, requireUser: signedIn }));
   const requireOperator = requireBearer(
     [...deps.serviceTokens, ...(deps.metricsToken ? [deps.metricsToken] : [])],
     'a service token or METRICS_TOKEN',

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { z } from 'zod';
+import { offPageFromEnv, type OffPageOptions } from './off-page-config';
 import { jwksUrlProblem } from './security/jwks-url';
 import { envSchema, looksWeak, type Env, type LOG_LEVELS } from './config-schema';
 import { RATE_VARIABLES, type Limits, type RateName } from './security/limits';
@@ -65,6 +66,8 @@ export interface Config {
   limits: Limits;
   /** per-user: an instance hears a user's messages only while it holds their sockets; broadcast: every instance hears all (for comparison). */
   routing: 'per-user' | 'broadcast';
+  /** Web Push and email (VAPID_*, PUSH_SERVICE_ORIGINS, SMTP_URL, EMAIL_FROM, PUBLIC_URL, EMAIL_*); each off when unset. */
+  offPage: OffPageOptions;
   logLevel: (typeof LOG_LEVELS)[number];
   nodeEnv: 'development' | 'production' | 'test';
 }
@@ -135,6 +138,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('AUTH_ISSUER and AUTH_AUDIENCE are required with AUTH_JWKS_URL or AUTH_PUBLIC_KEY');
   }
   problems.push(...missingSecrets(cleaned));
+  const offPage = offPageFromEnv(cleaned);
+  problems.push(...offPage.problems);
   const production = e.NODE_ENV === 'production';
   const demo = e.DEMO ?? (!production && demoShipped());
   if (demo && !cleaned.JWT_SECRET) problems.push('JWT_SECRET is required with the demo on (DEMO=true): it signs the demo sign-in');
@@ -153,11 +158,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return toConfig(parsed as Env, { demo, serviceTokens, ...(publicKey ? { publicKey } : {}) });
+  return { ...toConfig(parsed as Env, { demo, serviceTokens, ...(publicKey ? { publicKey } : {}) }), offPage: offPage.options };
 }
 
 /** The Config of an environment that passed every check. */
-function toConfig(e: Env, derived: { demo: boolean; serviceTokens: string[]; publicKey?: string }): Config {
+function toConfig(e: Env, derived: { demo: boolean; serviceTokens: string[]; publicKey?: string }): Omit<Config, 'offPage'> {
   const { demo, serviceTokens, publicKey } = derived;
   return {
     port: e.PORT,

@@ -13,6 +13,9 @@ const SHAPES: Record<string, (doc: Document) => boolean> = {
   preferences: (doc) => Array.isArray(doc.mutedTypes),
   topics: (doc) => typeof doc._id === 'string' && typeof doc.visibility === 'string',
   topic_members: (doc) => doc.userId !== undefined && typeof doc.topic === 'string',
+  recipients: (doc) =>
+    typeof doc._id === 'string' && doc.updatedAt instanceof Date && (doc.email === undefined || typeof doc.email === 'string'),
+  push_subscriptions: (doc) => typeof doc.userId === 'string' && typeof doc.endpoint === 'string' && typeof doc.keys === 'object',
   notification_jobs: (doc) => ['send', 'wake', 'expire'].includes(doc.kind as string) && typeof doc.dueHour === 'string',
 };
 

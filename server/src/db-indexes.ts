@@ -5,6 +5,7 @@ import { jobModel } from './notifications/scheduled-jobs';
 import { FEED_INDEXES, GROUP_HEAD_INDEX, GROUP_SLOT_INDEX, KEY_INDEX, notificationModel } from './notifications/notification-model';
 import { databaseTraits } from './storage/database-traits';
 import { preferenceModel } from './preferences/preference-model';
+import { pushSubscriptionModel } from './push/push-subscriptions';
 import { topicModels } from './topics/topic-model';
 
 /**
@@ -35,7 +36,14 @@ export async function ensureIndexes(connection: Connection, options: EnsureIndex
   if (options.collectionPrefix !== undefined) useCollectionPrefix(connection, options.collectionPrefix);
   await refuseForeignCollections(connection);
   const { Topic, TopicMember } = topicModels(connection);
-  const models = [notificationModel(connection), preferenceModel(connection), jobModel(connection), Topic, TopicMember];
+  const models = [
+    notificationModel(connection),
+    preferenceModel(connection),
+    jobModel(connection),
+    Topic,
+    TopicMember,
+    pushSubscriptionModel(connection),
+  ];
   await Promise.all(models.map((model) => model.createIndexes()));
   // Unique per (userId, key) over the notifications that have a key (see KEY_INDEX).
   const ferretDb = !(await databaseTraits(connection)).secondaryIndexes;

@@ -5,11 +5,13 @@ import type { Connection } from 'mongoose';
 import type { Authenticate } from './auth/authenticate';
 import type { TokenVerifierOptions } from './auth/token-verifier';
 import type { Routing } from './channels/user-channel-subscriber';
+import { ConfigError } from './config';
 import { ensureIndexes } from './db-indexes';
 import { createHeraldParts } from './herald-parts';
 import type { NotificationFeed } from './notifications/notification-feed';
 import type { PublishNotification } from './notifications/notification-publisher';
 import type { RetentionPolicy } from './notifications/retention';
+import { checkOffPage, type OffPageOptions } from './off-page-config';
 import { createLogger, toLogger, type HostLogger, type Logger } from './platform/logger';
 import { createMetrics, type Metrics } from './platform/metrics';
 import { createMongoConnection } from './platform/mongo-connection';
@@ -23,6 +25,7 @@ import {
   type RedisClientOptions,
 } from './platform/redis-client';
 import type { IoServer } from './realtime/io-server';
+import type { RecipientService } from './recipients/recipient-service';
 import type { Limits } from './security/limits';
 import type { TopicPolicy } from './topics/topic-rules';
 import type { TopicService } from './topics/topic-service';
@@ -33,7 +36,7 @@ import type { TopicService } from './topics/topic-service';
  * @example
  * const options: AttachHeraldOptions = { server, app, mongo: mongoose.connection, redis: process.env.REDIS_URL!, authenticate };
  */
-export interface AttachHeraldOptions {
+export interface AttachHeraldOptions extends OffPageOptions {
   /** The host's HTTP(S) server: Socket.IO answers on it at `socketPath`. */
   server: HttpServer | HttpsServer;
   /**
@@ -119,6 +122,8 @@ export interface EmbeddedHerald {
   io: IoServer;
   feed: NotificationFeed;
   topics: TopicService;
+  /** Who users are off the page (email, name, locale, time zone): the calls of `/recipients/:userId`. */
+  recipients: RecipientService;
   /** Herald's Prometheus registry (`metrics.registry.metrics()`), to serve from the host's /metrics. */
   metrics: Metrics;
   prefix: string;
@@ -170,6 +175,8 @@ export async function attachHerald(options: AttachHeraldOptions): Promise<Embedd
   if (!options.authenticate && !options.auth?.jwtSecret && !options.auth?.jwksUrl && !options.auth?.publicKey) {
     throw new Error('attachHerald: give `authenticate` (your own token check) or `auth` (jwtSecret, jwksUrl or publicKey)');
   }
+  const offPageProblems = checkOffPage(options).problems;
+  if (offPageProblems.length > 0) throw new ConfigError(offPageProblems);
   const logger: Logger = options.logger ? toLogger(options.logger).child({ component: 'herald' }) : createLogger('info');
   const metrics = createMetrics();
   const { connection, owned: ownsConnection } = await openMongo(options.mongo);
@@ -225,6 +232,8 @@ export async function attachHerald(options: AttachHeraldOptions): Promise<Embedd
     ...(options.routing ? { routing: options.routing } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
+    ...(options.push ? { push: options.push } : {}),
+    ...(options.email ? { email: options.email } : {}),
   });
   options.app?.use(prefix, parts.api);
   const realtime = parts.attach(options.server as HttpServer, { path: socketPath, ownsHttpServer: false });
@@ -237,6 +246,7 @@ export async function attachHerald(options: AttachHeraldOptions): Promise<Embedd
     io: realtime.io,
     feed: parts.core.feed,
     topics: parts.topics,
+    recipients: parts.offPage.recipients,
     metrics,
     prefix,
     socketPath,

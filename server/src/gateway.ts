@@ -15,6 +15,7 @@ import type { Logger } from './platform/logger';
 import type { Metrics } from './platform/metrics';
 import type { IoServer } from './realtime/io-server';
 import { withDefaultLimits } from './security/limits';
+import type { RecipientService } from './recipients/recipient-service';
 import type { TopicService } from './topics/topic-service';
 
 /**
@@ -46,6 +47,8 @@ export interface Gateway {
   userChannels: UserChannelSubscriber;
   topicChannels: TopicChannelSubscriber;
   topics: TopicService;
+  /** Who users are off the page (email, name, locale, time zone): the calls of `/api/recipients/:userId`. */
+  recipients: RecipientService;
   /** Signs HS256 tokens with `auth.jwtSecret` (throws without one): the demo's sign-in, tools, tests. */
   tokens: TokenSigner;
   /** The check every user token goes through (the hook, or Herald's verifier). */
@@ -106,6 +109,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     userChannels: realtime.userChannels,
     topicChannels: realtime.topicChannels,
     topics: parts.topics,
+    recipients: parts.offPage.recipients,
     tokens: parts.tokens,
     authenticate: parts.authenticate,
     publishNotification: parts.core.publishNotification,

@@ -14,6 +14,8 @@ import type { ReadinessCheck } from './http/health-routes';
 import { createNotificationCore, type NotificationCore } from './notifications/notification-core';
 import { createRetentionSweeper, type RetentionPolicy, type RetentionSweeper } from './notifications/retention';
 import { createJobRunner, jobWork, type JobRunner } from './notifications/job-runner';
+import { createOffPage, type OffPage } from './off-page';
+import type { OffPageOptions } from './off-page-config';
 import { useCollectionPrefix } from './platform/collections';
 import { withDatabaseDeadlines } from './platform/deadline';
 import type { Logger } from './platform/logger';
@@ -88,6 +90,9 @@ export interface HeraldDeps {
   trustProxy?: string;
   /** 'broadcast' makes every instance receive every user's messages (the classic setup, kept for comparison). @default "per-user" */
   routing?: Routing;
+  /** Web Push (VAPID keys) and email (SMTP): each off when absent (see OffPageOptions). */
+  push?: OffPageOptions['push'];
+  email?: OffPageOptions['email'];
 }
 
 /** Where Socket.IO listens, and whether closing it closes the HTTP server too. */
@@ -107,6 +112,8 @@ export interface HeraldParts {
   authenticate: Authenticator;
   core: NotificationCore;
   topics: TopicService;
+  /** Recipients (email, locale, time zone), push subscriptions and the off-page settings. */
+  offPage: OffPage;
   retention: RetentionSweeper;
   /** Scheduled sends, snoozes and expiries (runs on every instance unless `jobsIntervalMs` is 0). */
   jobs: JobRunner;
@@ -129,6 +136,7 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
   const names = createNames(deps.channelPrefix);
   const instanceId = deps.instanceId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const { auth } = deps;
+  const offPage = createOffPage(connection, { ...(deps.push ? { push: deps.push } : {}), ...(deps.email ? { email: deps.email } : {}) });
   const tokens = auth.jwtSecret
     ? createTokenSigner({
         secret: auth.jwtSecret,
@@ -200,6 +208,7 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
     corsOrigins: deps.corsOrigins,
     publishNotification: core.publishNotification,
     topics,
+    offPage,
     extensions,
     devTools: deps.devTools ?? false,
     takeFromBudget,
@@ -229,6 +238,7 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
     authenticate,
     core,
     topics,
+    offPage,
     retention,
     jobs,
     extensions,

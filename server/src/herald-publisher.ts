@@ -1,12 +1,16 @@
 import type { PublishNotificationInput } from '@herald/shared';
 import { createNames } from '@herald/shared';
+import { ConfigError } from './config';
 import { ensureIndexes } from './db-indexes';
 import { createNotificationCore } from './notifications/notification-core';
+import { createOffPage } from './off-page';
+import { checkOffPage, type OffPageOptions } from './off-page-config';
 import type { PublishOptions, PublishResult } from './notifications/notification-publisher';
 import { withDatabaseDeadlines } from './platform/deadline';
 import { createLogger, type Logger } from './platform/logger';
 import { createMongoConnection } from './platform/mongo-connection';
 import { COMMAND_TIMEOUT_MS, createRedisClient, quitRedis } from './platform/redis-client';
+import type { RecipientService } from './recipients/recipient-service';
 import { createTopicService, type TopicService } from './topics/topic-service';
 
 /**
@@ -15,7 +19,7 @@ import { createTopicService, type TopicService } from './topics/topic-service';
  * @example
  * const options: HeraldPublisherOptions = { mongodbUri, redisUrl, channelPrefix: 'herald' };
  */
-export interface HeraldPublisherOptions {
+export interface HeraldPublisherOptions extends OffPageOptions {
   /** The same MONGODB_URI the gateways use. */
   mongodbUri: string;
   /** The same REDIS_URL the gateways use. */
@@ -56,6 +60,8 @@ export interface HeraldPublisher {
    * gateway without an HTTP request in between.
    */
   topics: PublisherTopics;
+  /** Who users are off the page (email, name, locale, time zone), as `/api/recipients/:userId` sets them. */
+  recipients: RecipientService;
   close(): Promise<void>;
 }
 
@@ -72,6 +78,8 @@ export interface HeraldPublisher {
  */
 export async function createHeraldPublisher(options: HeraldPublisherOptions): Promise<HeraldPublisher> {
   const logger = options.logger ?? createLogger('info');
+  const offPageProblems = checkOffPage(options).problems;
+  if (offPageProblems.length > 0) throw new ConfigError(offPageProblems);
   const connection = await createMongoConnection(options.mongodbUri, {
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 3000,
   }).asPromise();
@@ -101,6 +109,7 @@ export async function createHeraldPublisher(options: HeraldPublisherOptions): Pr
     ...(options.criticalCategories ? { criticalCategories: options.criticalCategories } : {}),
   });
   const topics = withDatabaseDeadlines(createTopicService({ connection, redis, userChannel: core.userChannel, logger, names }));
+  const offPage = createOffPage(connection, options);
   return {
     publishNotification: core.publishNotification,
     topics: {
@@ -110,6 +119,7 @@ export async function createHeraldPublisher(options: HeraldPublisherOptions): Pr
       removeMember: topics.removeMember,
       publishToTopic: topics.publishToTopic,
     },
+    recipients: offPage.recipients,
     async close() {
       await core.close();
       await Promise.allSettled([quitRedis(redis), quitRedis(subscriber)]);

@@ -144,6 +144,7 @@ export async function startHerald(config: Config, options: StartOptions = {}): P
     metrics,
     devTools: config.demo && config.nodeEnv !== 'production',
     routing: config.routing,
+    ...config.offPage,
     limits: config.limits,
     trustProxy: config.trustProxy,
     ...(options.retention === false ? {} : { retention: config.retention }),

@@ -26,6 +26,16 @@ describe('createHeraldPublisher: publishing from another Node service', () => {
       await publisher?.close();
     });
 
+    it('sets, reads and forgets recipients, as the gateways read them', async () => {
+      const { recipient, created } = await publisher.recipients.set(carol.user.id, { email: 'carol@example.com', locale: 'fr' });
+      expect(created).toBe(true);
+      expect(recipient).toMatchObject({ userId: carol.user.id, email: 'carol@example.com', locale: 'fr' });
+      expect(await stack.herald.gateway.recipients.get(carol.user.id)).toEqual(recipient);
+      await expect(publisher.recipients.set(carol.user.id, { email: 'nope' })).rejects.toMatchObject({ code: 'validation_failed' });
+      expect(await publisher.recipients.forget(carol.user.id)).toBe(true);
+      expect(await publisher.recipients.get(carol.user.id)).toBeNull();
+    });
+
     it('stores and delivers to a socket on the gateway, with idempotency and validation like the HTTP API', async () => {
       const socket = await connect(stack.herald.url, bob.token);
       const received = recordNotifications(socket);

@@ -10,9 +10,12 @@ const SRC = path.resolve(__dirname, '../src');
 const isRoutes = (f: string) => f.endsWith('-routes.ts') && !f.startsWith('demo/');
 
 const FLOORS: [floor: string, test: (file: string) => boolean][] = [
-  ['platform', (f) => /^(platform|local-services|security)\//.test(f) || f === 'config.ts' || f === 'config-schema.ts'],
+  [
+    'platform',
+    (f) => /^(platform|local-services|security)\//.test(f) || ['config.ts', 'config-schema.ts', 'off-page-config.ts'].includes(f),
+  ],
   ['channels', (f) => f.startsWith('channels/')],
-  ['domain', (f) => /^(notifications|preferences|topics|events|storage)\//.test(f) && !isRoutes(f)],
+  ['domain', (f) => /^(notifications|preferences|topics|events|storage|recipients|push)\//.test(f) && !isRoutes(f)],
   ['edges', (f) => /^(realtime|http|auth)\//.test(f) || isRoutes(f)],
   ['composition', () => true],
 ];

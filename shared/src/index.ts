@@ -6,5 +6,7 @@ export * from './ids.js';
 export * from './json-data.js';
 export * from './naming.js';
 export * from './notification.js';
+export * from './push.js';
+export * from './recipients.js';
 export * from './socket-events.js';
 export * from './topics.js';

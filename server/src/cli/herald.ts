@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import path from 'node:path';
+import webpush from 'web-push';
 import { ConfigError, loadConfig } from '../config';
 import { startHerald } from '../main';
 import { createLogger } from '../platform/logger';
@@ -37,6 +38,24 @@ async function run(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/** `npx herald vapid-keys`: a fresh VAPID key pair for Web Push, as lines for a .env file. */
+function printVapidKeys(): void {
+  const { publicKey, privateKey } = webpush.generateVAPIDKeys();
+  console.log(`VAPID_PUBLIC_KEY=${publicKey}`);
+  console.log(`VAPID_PRIVATE_KEY=${privateKey}`);
+  console.log('# VAPID_SUBJECT=mailto:<an address where push services can reach you>');
+}
+
+const command = process.argv[2];
+if (command === 'vapid-keys') {
+  printVapidKeys();
+  process.exit(0);
+}
+if (command !== undefined) {
+  console.error(`Unknown command "${command}". Usage: herald (start the gateway), herald vapid-keys (print a Web Push key pair).`);
+  process.exit(2);
 }
 
 run().catch((error: unknown) => {
