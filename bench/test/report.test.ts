@@ -120,4 +120,28 @@ describe('bench report over several runs', () => {
     // A run that never stepped to the rate gives no figure rather than a wrong one.
     expect(fixedRateFigures([]).map((f) => f.value)).toEqual([Number.NaN, Number.NaN]);
   });
+
+  test("the storm row sets Herald's catch-up against the plain server's reconnection, which has nothing to catch up", () => {
+    const storm = (system: string, run: number, figures: Record<string, number>): ScenarioResult => ({
+      id: 'storm',
+      title: 'Reconnect storm',
+      system,
+      run,
+      setup: '',
+      cpu: [],
+      figures: Object.entries(figures).map(([label, value]) => ({ label, value, unit: 'ms' })),
+    });
+    const caughtUp = 'all caught up, exactly, after reconnecting';
+    const reconnected = 'all reconnected, before catching up';
+    const scenarios = [
+      storm('Herald', 1, { [caughtUp]: 6000, [reconnected]: 3000 }),
+      storm('Plain', 1, { [caughtUp]: Number.NaN, [reconnected]: 2000 }),
+      storm('Centrifugo', 1, { [caughtUp]: 1500, [reconnected]: 1000 }),
+    ];
+    const row = comparison(report(1, scenarios)).rows.find((r) => r.figure === 'reconnect storm, all caught up')!;
+    expect(row.values).toEqual({ Herald: 6000, Plain: 2000, Centrifugo: 1500 });
+    expect(row.ratios.Plain!.median).toBe(3);
+    // A server that catches up is compared by its own catch-up, not by its stand-in.
+    expect(row.ratios.Centrifugo!.median).toBe(4);
+  });
 });
