@@ -1,3 +1,5 @@
+import { isBase64urlKey } from '@herald/shared';
+
 /**
  * The off-page channels' settings (Web Push and email), checked the same way whether they come from the
  * environment (startHerald) or from options (attachHerald, createHeraldPublisher): every problem at
@@ -56,11 +58,6 @@ export interface OffPageConfig {
   email?: EmailConfig;
 }
 
-function base64urlBytes(value: string): number | undefined {
-  if (!/^[A-Za-z0-9_-]+$/.test(value)) return undefined;
-  return Buffer.from(value, 'base64url').length;
-}
-
 const ORIGIN = /^https:\/\/(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/i;
 const ADDRESS = /^[^\s@<>]+@[^\s@<>]+$/;
 
@@ -87,9 +84,10 @@ export function checkOffPage(options: OffPageOptions): { config: OffPageConfig; 
   const config: OffPageConfig = {};
   const { push, email } = options;
   if (push) {
-    if (base64urlBytes(push.vapidPublicKey) !== 65 || Buffer.from(push.vapidPublicKey, 'base64url')[0] !== 0x04)
+    // Unpadded, as web-push takes them.
+    if (push.vapidPublicKey.includes('=') || !isBase64urlKey(push.vapidPublicKey, 65, 0x04))
       problems.push('VAPID_PUBLIC_KEY must be a P-256 public key, base64url (npx herald vapid-keys prints a pair)');
-    if (base64urlBytes(push.vapidPrivateKey) !== 32)
+    if (push.vapidPrivateKey.includes('=') || !isBase64urlKey(push.vapidPrivateKey, 32))
       problems.push('VAPID_PRIVATE_KEY must be a P-256 private key, base64url (npx herald vapid-keys prints a pair)');
     if (!/^(mailto:[^\s@]+@[^\s@]+|https:\/\/\S+)$/.test(push.vapidSubject))
       problems.push('VAPID_SUBJECT must be a mailto: address or an https: URL (the push services contact you there)');

@@ -12,16 +12,21 @@ function decodeBase64url(value: string): string | undefined {
   }
 }
 
-/** Base64url without padding, decoding to exactly `bytes` bytes (and `first`, when given, as its first byte). */
+/**
+ * Whether `value` is a key in base64url (padding optional) of exactly `bytes` bytes, and with `first` as
+ * its first byte when given (0x04: an uncompressed P-256 public key): subscription keys, VAPID keys.
+ */
+export function isBase64urlKey(value: string, bytes: number, first?: number): boolean {
+  if (!/^[A-Za-z0-9_-]+={0,2}$/.test(value)) return false;
+  const decoded = decodeBase64url(value);
+  return decoded !== undefined && decoded.length === bytes && (first === undefined || decoded.charCodeAt(0) === first);
+}
+
 function base64urlKey(bytes: number, what: string, first?: number) {
   return z
     .string()
     .max(200)
-    .refine((value) => {
-      if (!/^[A-Za-z0-9_-]+={0,2}$/.test(value)) return false;
-      const decoded = decodeBase64url(value);
-      return decoded !== undefined && decoded.length === bytes && (first === undefined || decoded.charCodeAt(0) === first);
-    }, `must be ${what}, base64url-encoded`);
+    .refine((value) => isBase64urlKey(value, bytes, first), `must be ${what}, base64url-encoded`);
 }
 
 /**

@@ -40,7 +40,7 @@ export type PushTarget = Pick<PushSubscriptionDoc, 'userId' | 'endpoint' | 'keys
  * MAX_PUSH_SUBSCRIPTIONS_PER_USER newest.
  */
 export interface PushSubscriptions {
-  add(userId: string, subscription: PushTarget['keys'] & { endpoint: string }): Promise<{ created: boolean }>;
+  add(userId: string, subscription: PushTarget['keys'] & { endpoint: string }): Promise<void>;
   /** Removes the caller's subscription at this endpoint; false when they have none there. */
   remove(userId: string, endpoint: string): Promise<boolean>;
   /** Every subscription of these users. */
@@ -54,7 +54,7 @@ export function createPushSubscriptions(connection: Connection): PushSubscriptio
   return {
     async add(userId, { endpoint, p256dh, auth }) {
       const _id = endpointId(endpoint);
-      const result = await Subscriptions.updateOne(
+      await Subscriptions.updateOne(
         { _id },
         { $set: { userId, endpoint, keys: { p256dh, auth }, createdAt: new Date() } },
         { upsert: true },
@@ -66,7 +66,6 @@ export function createPushSubscriptions(connection: Connection): PushSubscriptio
         .lean();
       const over = held.slice(MAX_PUSH_SUBSCRIPTIONS_PER_USER).map((doc) => doc._id);
       if (over.length > 0) await Subscriptions.deleteMany({ _id: mongoose.trusted({ $in: over }), userId });
-      return { created: result.upsertedCount > 0 };
     },
     async remove(userId, endpoint) {
       const { deletedCount } = await Subscriptions.deleteOne({ _id: endpointId(endpoint), userId });

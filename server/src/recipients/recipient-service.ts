@@ -1,4 +1,4 @@
-import mongoose, { type Connection } from 'mongoose';
+import type { Connection } from 'mongoose';
 import { recipientInputSchema, type Recipient, type RecipientInput } from '@herald/shared';
 import { ValidationError } from '../platform/errors';
 import { recipientModel, type RecipientDoc } from './recipient-model';
@@ -15,15 +15,13 @@ export interface RecipientService {
   set(userId: string, input: RecipientInput): Promise<{ recipient: Recipient; created: boolean }>;
   /** The recipient, or null when none was set. */
   get(userId: string): Promise<Recipient | null>;
-  /** Many at once (the email stage reads a digest's recipients in one query). */
-  getMany(userIds: string[]): Promise<Map<string, Recipient>>;
   /** Forgets everything set for the user; false when there was nothing. */
   forget(userId: string): Promise<boolean>;
 }
 
 const FIELDS = ['email', 'name', 'locale', 'timeZone'] as const;
 
-export function toRecipient(doc: RecipientDoc): Recipient {
+function toRecipient(doc: RecipientDoc): Recipient {
   return {
     userId: doc._id,
     ...(doc.email !== undefined ? { email: doc.email } : {}),
@@ -61,11 +59,6 @@ export function createRecipientService(connection: Connection): RecipientService
     async get(userId) {
       const doc = await Recipients.findById(userId).lean();
       return doc ? toRecipient(doc) : null;
-    },
-    async getMany(userIds) {
-      if (userIds.length === 0) return new Map();
-      const docs = await Recipients.find({ _id: mongoose.trusted({ $in: userIds }) }).lean();
-      return new Map(docs.map((doc) => [doc._id, toRecipient(doc)]));
     },
     async forget(userId) {
       const { deletedCount } = await Recipients.deleteOne({ _id: userId });
