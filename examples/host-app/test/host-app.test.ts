@@ -150,6 +150,8 @@ describe('examples/host-app: Herald added to an existing MERN app, from the pack
   it('keeps the host page’s CSS (the Vite template’s centred #root, 18px font) out of the component', async () => {
     const page = await signInPage(browser, baseUrl, 'alice@example.com', 'alice-password');
     await page.getByTestId('bell').click();
+    // The panel fills once its first page arrives: measure then, not before.
+    await page.locator('.hr-item-text').first().waitFor({ timeout: 10_000 });
     const styles = await page.evaluate(() => {
       const style = (selector: string) => getComputedStyle(document.querySelector(selector)!);
       return {
