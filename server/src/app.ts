@@ -108,6 +108,11 @@ export function createApiRouter(deps: ApiDeps): Router {
       logger: deps.logger,
       requireUser: signedIn,
       critical: deps.criticalCategories,
+      channels: [
+        'inApp',
+        ...(deps.offPage.config.push ? (['push'] as const) : []),
+        ...(deps.offPage.config.email ? (['email'] as const) : []),
+      ],
     }),
   );
   api.use('/users/:userId/notifications', userNotificationRoutes({ feed: deps.feed, requireService }));

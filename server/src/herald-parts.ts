@@ -136,7 +136,11 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
   const names = createNames(deps.channelPrefix);
   const instanceId = deps.instanceId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const { auth } = deps;
-  const offPage = createOffPage(connection, { ...(deps.push ? { push: deps.push } : {}), ...(deps.email ? { email: deps.email } : {}) });
+  const offPage = createOffPage(
+    connection,
+    { ...(deps.push ? { push: deps.push } : {}), ...(deps.email ? { email: deps.email } : {}) },
+    { logger, critical: deps.criticalCategories ?? [], metrics },
+  );
   const tokens = auth.jwtSecret
     ? createTokenSigner({
         secret: auth.jwtSecret,
@@ -165,6 +169,8 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
     logger,
     metrics,
     criticalCategories: deps.criticalCategories ?? [],
+    pushEnabled: offPage.config.push !== undefined,
+    onJobsDue: () => jobs.soon(),
   });
   const topics = withDatabaseDeadlines(
     createTopicService({
@@ -188,7 +194,12 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
   const jobs = createJobRunner({
     connection,
     logger,
-    run: jobWork({ publishNotification: core.publishNotification, removeMany: core.feed.removeMany, logger }),
+    run: jobWork({
+      publishNotification: core.publishNotification,
+      removeMany: core.feed.removeMany,
+      ...(offPage.push ? { push: offPage.push } : {}),
+      logger,
+    }),
     ...(deps.jobsIntervalMs ? { intervalMs: deps.jobsIntervalMs } : {}),
   });
   if (deps.jobsIntervalMs !== 0) jobs.start();

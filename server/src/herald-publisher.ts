@@ -78,8 +78,8 @@ export interface HeraldPublisher {
  */
 export async function createHeraldPublisher(options: HeraldPublisherOptions): Promise<HeraldPublisher> {
   const logger = options.logger ?? createLogger('info');
-  const offPageProblems = checkOffPage(options).problems;
-  if (offPageProblems.length > 0) throw new ConfigError(offPageProblems);
+  const offPageChecked = checkOffPage(options);
+  if (offPageChecked.problems.length > 0) throw new ConfigError(offPageChecked.problems);
   const connection = await createMongoConnection(options.mongodbUri, {
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 3000,
   }).asPromise();
@@ -107,9 +107,10 @@ export async function createHeraldPublisher(options: HeraldPublisherOptions): Pr
     names,
     logger,
     ...(options.criticalCategories ? { criticalCategories: options.criticalCategories } : {}),
+    pushEnabled: offPageChecked.config.push !== undefined,
   });
   const topics = withDatabaseDeadlines(createTopicService({ connection, redis, userChannel: core.userChannel, logger, names }));
-  const offPage = createOffPage(connection, options);
+  const offPage = createOffPage(connection, options, { logger, critical: options.criticalCategories ?? [] });
   return {
     publishNotification: core.publishNotification,
     topics: {

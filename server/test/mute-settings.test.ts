@@ -113,4 +113,27 @@ describe('mute settings kept in each publishing process', () => {
       await mute(bob.token, []);
     }
   });
+
+  it('tells, per request, who turned its category off as push and by email, and follows a change', async () => {
+    const { alice, bob } = stack.users;
+    const api = asUser(stack.herald.url, bob.token);
+    await api.put('/api/preferences', { categories: { social: { push: false }, billing: { email: false } } }).expect(200);
+    const requests = [
+      { userIds: [alice.user.id, bob.user.id], type: 'post.liked', category: 'social' },
+      { userIds: [alice.user.id, bob.user.id], type: 'invoice.due', category: 'billing' },
+      { userIds: [bob.user.id], type: 'account.login', category: 'security' },
+      { userIds: [bob.user.id], type: 'misc' },
+    ];
+    const sets = async () => (await settings.channelsOff(requests)).map(({ push, email }) => ({ push: [...push], email: [...email] }));
+    expect(await sets()).toEqual([
+      { push: [bob.user.id], email: [] },
+      { push: [], email: [bob.user.id] },
+      { push: [], email: [] },
+      { push: [], email: [] },
+    ]);
+    // Push off is not muted in-app.
+    expect((await settings.forEach(requests)).map((muted) => [...muted])).toEqual([[], [], [], []]);
+    await api.put('/api/preferences', { categories: {} }).expect(200);
+    await waitFor(async () => expect((await sets()).every(({ push, email }) => push.length + email.length === 0)).toBe(true));
+  });
 });

@@ -7,7 +7,7 @@ import { useTestStack } from './support/stack';
 describe('muting notification types', () => {
   const stack = useTestStack({ users: ['alice', 'bob'], env: { CRITICAL_CATEGORIES: 'security' } });
   const { users } = stack;
-  const empty = { mutedTypes: [], categories: {}, quietHours: null, critical: ['security'] };
+  const empty = { mutedTypes: [], categories: {}, quietHours: null, critical: ['security'], channels: ['inApp'] };
 
   it('GET starts empty; PUT replaces the list (de-duplicated)', async () => {
     const api = asUser(stack.herald.url, users.bob.token);
@@ -94,6 +94,41 @@ describe('preferences per category and channel, critical categories, quiet hours
       (await postNotification(stack.herald.url, { userIds: [userId], type: 'a.b', title: 'back', category: 'social' }).expect(201)).body
         .notifications,
     ).toHaveLength(1);
+  });
+
+  it('keeps each category per channel: in-app, push and email, each on unless turned off', async () => {
+    const api = asUser(stack.herald.url, token('prefs-channels'));
+    const saved = await api
+      .put('/api/preferences', {
+        categories: { social: { push: false, email: false }, billing: { inApp: true, email: true }, digest: { email: false } },
+      })
+      .expect(200);
+    expect(saved.body.categories).toEqual({
+      social: { inApp: true, push: false, email: false },
+      digest: { inApp: true, push: true, email: false },
+    });
+    expect((await api.get('/api/preferences').expect(200)).body.categories).toEqual(saved.body.categories);
+    // Push off is not muted: the notification is stored and sent in-app as usual.
+    const res = await postNotification(stack.herald.url, {
+      userIds: ['prefs-channels'],
+      type: 'post.liked',
+      title: 'liked',
+      category: 'social',
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.mutedUserIds).toEqual([]);
+    // The categories sent replace the ones stored.
+    expect((await api.put('/api/preferences', { categories: {} }).expect(200)).body.categories).toEqual({});
+  });
+
+  it('refuses to turn any channel of a critical category off, naming the channel', async () => {
+    const api = asUser(stack.herald.url, token('prefs-critical-channels'));
+    const refused = await api.put('/api/preferences', { categories: { security: { push: false, email: false } } }).expect(400);
+    expect(refused.body.error.details.map((d: { path: string }) => d.path)).toEqual([
+      'categories.security.push',
+      'categories.security.email',
+    ]);
+    expect((await api.get('/api/preferences').expect(200)).body.categories).toEqual({});
   });
 
   it('a critical category cannot be turned off, and reaches users who muted its type', async () => {

@@ -57,20 +57,31 @@ export type ActionRequest = z.input<typeof actionRequestSchema>;
 /** Most categories one user has a setting for. */
 export const MAX_CATEGORY_PREFERENCES = 50;
 
-/** How a category reaches the user, per channel. In-app is the only channel for now; email or push can join. */
+/** The channels a notification can reach a user by. */
+export const CHANNELS = ['inApp', 'push', 'email'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/**
+ * How a category reaches the user, per channel: in the app (off: not stored or sent, like a muted type),
+ * as a Web Push message, by email when it stays unread.
+ */
 export interface ChannelPreferences {
   inApp: boolean;
+  push: boolean;
+  email: boolean;
 }
 
 export interface Preferences {
   /** Notification types this user does not want: they are not stored or sent for them. */
   mutedTypes: string[];
-  /** Per category and channel; a category turned off in-app is not stored or sent (like a muted type). Absent: on. */
+  /** Per category and channel (only categories with a channel off are listed); a category off in-app is not stored or sent. */
   categories: Record<string, ChannelPreferences>;
   /** While quiet, clients show no toasts (the feed and the badge still update). */
   quietHours: QuietHours | null;
   /** Categories nobody can turn off (the deployment's `CRITICAL_CATEGORIES`); read-only. */
   critical: string[];
+  /** The channels this deployment delivers by: in-app always, push with VAPID keys, email with SMTP; read-only. */
+  channels: Channel[];
 }
 
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time as HH:MM (00:00 to 23:59)');
@@ -90,7 +101,11 @@ export const preferencesSchema = z
       .transform((types) => [...new Set(types)])
       .optional(),
     categories: z
-      .record(categorySchema, z.strictObject({ inApp: z.boolean() }))
+      // A channel left out of a category is on.
+      .record(
+        categorySchema,
+        z.strictObject({ inApp: z.boolean().optional(), push: z.boolean().optional(), email: z.boolean().optional() }),
+      )
       .refine((categories) => Object.keys(categories).length <= MAX_CATEGORY_PREFERENCES, `at most ${MAX_CATEGORY_PREFERENCES} categories`)
       .optional(),
     quietHours: quietHoursSchema.nullable().optional(),

@@ -117,6 +117,27 @@ export const instantSchema = z
   .string()
   .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a zone, e.g. 2026-12-01T09:00:00Z' });
 
+/** Longest a notification may wait unread before it is mailed: a week. */
+export const MAX_UNREAD_AFTER_SECONDS = 7 * 24 * 3600;
+
+/** The channels a publish asks for beyond the app (see publishNotificationInputSchema's `channels`). */
+export const channelsSchema = z.strictObject({
+  push: z.boolean().optional(),
+  email: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        unreadAfterSeconds: z
+          .number()
+          .int('must be a whole number of seconds')
+          .min(0)
+          .max(MAX_UNREAD_AFTER_SECONDS, 'must be at most a week (604800 seconds)')
+          .optional(),
+      }),
+    ])
+    .optional(),
+});
+
 /** What a backend sends to publish one notification to one or more users. */
 export const publishNotificationInputSchema = z
   .strictObject({
@@ -160,6 +181,12 @@ export const publishNotificationInputSchema = z
     sendAt: instantSchema.optional(),
     /** Gone from the feed and the counts, on every device, once this time has passed. */
     expiresAt: instantSchema.optional(),
+    /**
+     * Beyond the app (which always has it): a Web Push message to each of the recipient's browsers, and
+     * an email if it is still unread `unreadAfterSeconds` after it was stored (the server's default
+     * with `true`; 0: due at once). Recipients who turned the category off for a channel are skipped.
+     */
+    channels: channelsSchema.optional(),
   })
   .refine((input) => !input.sendAt || !input.expiresAt || Date.parse(input.expiresAt) > Date.parse(input.sendAt), {
     message: 'must be after sendAt',

@@ -19,6 +19,8 @@ export interface JobRunner {
   /** Runs the jobs due now; resolves with how many ran (tests call it; start() calls it on a timer). */
   runOnce(): Promise<number>;
   start(): void;
+  /** Jobs are due now (a publish recorded them): once started, a pass runs within a few milliseconds. */
+  soon(): void;
   stop(): Promise<void>;
 }
 
@@ -43,6 +45,10 @@ export function createJobRunner(deps: {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | null = null;
   let stopped = false;
+  let started = false;
+  // soon() while a pass runs: that pass may have looked already, so another follows it.
+  let again = false;
+  let soonTimer: NodeJS.Timeout | undefined;
 
   async function claim(job: Pick<JobDoc, '_id' | 'state' | 'claimedAt'>, now: Date): Promise<JobDoc | null> {
     return Jobs.findOneAndUpdate(
@@ -111,14 +117,36 @@ export function createJobRunner(deps: {
 
   function runOnce(): Promise<number> {
     if (running) return running;
-    running = pass().finally(() => (running = null));
+    running = pass().finally(() => {
+      running = null;
+      if (again) {
+        again = false;
+        soon();
+      }
+    });
     return running;
+  }
+
+  function soon(): void {
+    if (!started || stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    // The publishes of one moment share a pass.
+    soonTimer ??= setTimeout(() => {
+      soonTimer = undefined;
+      runOnce().catch((error: unknown) => log.warn({ err: error }, 'could not look for scheduled jobs; will try again'));
+    }, 5);
+    soonTimer.unref();
   }
 
   return {
     runOnce,
+    soon,
     start() {
       stopped = false;
+      started = true;
       // A full pass (more may be due) is followed at once by the next; otherwise wait about intervalMs.
       const tick = (delayMs: number) => {
         timer = setTimeout(() => {
@@ -136,6 +164,8 @@ export function createJobRunner(deps: {
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      clearTimeout(soonTimer);
+      soonTimer = undefined;
       await running?.catch(() => undefined);
     },
   };
@@ -148,6 +178,8 @@ export function createJobRunner(deps: {
 export function jobWork(deps: {
   publishNotification: (input: PublishNotificationInput, options: { idempotencyKey: string }) => Promise<unknown>;
   removeMany: (userId: string, ids: string[]) => Promise<string[]>;
+  /** Runs `push` jobs (see createPushStage); without it (push is off) they are dropped. */
+  push?: (job: JobDoc) => Promise<void>;
   logger: Logger;
 }): (job: JobDoc) => Promise<void> {
   const log = deps.logger.child({ module: 'scheduled-jobs' });
@@ -163,6 +195,11 @@ export function jobWork(deps: {
     const byUser = new Map<string, string[]>();
     for (const { userId, id } of job.targets ?? []) byUser.set(userId, [...(byUser.get(userId) ?? []), id]);
     if (job.kind === 'send') return publish(job);
+    if (job.kind === 'push') {
+      if (deps.push) return deps.push(job);
+      log.warn({ job: job._id }, 'a push job, but push is not configured here (no VAPID keys); dropped');
+      return;
+    }
     // expire, and the first half of wake: whatever of the targets is still there goes.
     for (const [userId, ids] of byUser) await deps.removeMany(userId, ids);
     if (job.kind !== 'wake') return;

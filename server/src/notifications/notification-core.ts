@@ -52,6 +52,10 @@ export interface NotificationCoreDeps {
   syncReads?: 'auto' | 'range' | 'by-id';
   /** Categories users cannot turn off: their notifications ignore muted types and categories. */
   criticalCategories?: readonly string[];
+  /** Web Push is configured: publishes asking for it record push jobs (see outbox.ts). @default false */
+  pushEnabled?: boolean;
+  /** Told when a publish recorded jobs that are due now (push), so this process runs them without waiting for its next look. */
+  onJobsDue?: () => void;
 }
 
 /**
@@ -82,6 +86,8 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
     connection,
     sequences,
     muted: mutes,
+    // Push jobs only where push is configured (the gateways that run them must have it too).
+    ...(deps.pushEnabled ? { jobs, ...(deps.onJobsDue ? { onJobsDue: deps.onJobsDue } : {}) } : {}),
     logger,
     retention,
   });

@@ -54,6 +54,8 @@ export interface NotificationDoc {
    */
   groupHead?: string;
   groupSlot?: string;
+  /** The off-page job that sends it beyond the app (see outbox.ts); only that job sends it. */
+  outbox?: string;
 }
 
 /** What a grouped item knows of its group. */
@@ -115,6 +117,7 @@ const notificationSchema = new Schema<NotificationDoc>(
     group: { type: Schema.Types.Mixed },
     groupHead: { type: String },
     groupSlot: { type: String },
+    outbox: { type: String },
   },
   {
     collection: 'notifications',

@@ -195,7 +195,8 @@ export function createNotificationPublisher(deps: {
       throw new ValidationError('Invalid Idempotency-Key: use 1 to 200 printable ASCII characters without spaces.');
     }
     checkTimes(parsed.data, publishedAt);
-    const { userIds, group, sendAt, expiresAt, ...rest } = parsed.data;
+    // channels: the off-page stage's (see outbox.ts), not part of what is stored.
+    const { userIds, group, sendAt, expiresAt, channels, ...rest } = parsed.data;
     const content: NotificationContent = { ...rest, ...(expiresAt ? { expiresAt: new Date(expiresAt) } : {}) };
 
     // The caller waits for the database at most the deadline. Storing goes on without it; whoever is
@@ -206,7 +207,8 @@ export function createNotificationPublisher(deps: {
     // A second's leeway: a time that is already (nearly) here sends now.
     if (sendAt && Date.parse(sendAt) > publishedAt + 1000) return schedule(parsed.data, new Date(sendAt), key, hash);
     const idempotency = key === undefined ? undefined : { key, hash };
-    const storing = deps.writer.store(userIds, content, { group, idempotency }).then(async (outcome) => {
+    const offPage = channels?.push ? { push: true } : undefined;
+    const storing = deps.writer.store(userIds, content, { group, idempotency, channels: offPage }).then(async (outcome) => {
       await recordExpiry(outcome.stored, content.expiresAt);
       if (answer.owner === 'undecided') answer.owner = 'caller';
       else {

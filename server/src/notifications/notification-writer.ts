@@ -8,7 +8,9 @@ import { copyKeys } from './idempotency';
 import { createKnownGaps } from './known-gaps';
 import { notificationId } from './notification-id';
 import { notificationModel, type NotificationDoc } from './notification-model';
+import { pushJobFor } from './outbox';
 import { createRefusedInserts } from './refused-inserts';
+import type { JobStore } from './scheduled-jobs';
 import type { RetentionTracker } from './retention-tracker';
 import type { SequenceAllocator } from './sequence';
 import {
@@ -54,7 +56,11 @@ const MAX_GROUP_ROUNDS = 500;
 export function createNotificationWriter(deps: {
   connection: Connection;
   sequences: SequenceAllocator;
-  muted: Pick<MuteSettings, 'forEach'>;
+  muted: Pick<MuteSettings, 'forEach'> & Partial<Pick<MuteSettings, 'channelsOff'>>;
+  /** Where the off-page stage's jobs go (see outbox.ts); without it, publishes asking for push store only. */
+  jobs?: Pick<JobStore, 'add'>;
+  /** Told once a round's notifications that have a push job are inserted (the job runner looks at once). */
+  onJobsDue?: () => void;
   logger: Logger;
   /** Told about every stored notification, so retention only looks at users who have some. */
   retention?: RetentionTracker;
@@ -114,6 +120,13 @@ export function createNotificationWriter(deps: {
       for (const request of batch) request.reject(error);
       return;
     }
+    let pushOff: Set<string>[] | undefined;
+    try {
+      pushOff = await pushOffFor(batch);
+    } catch (error) {
+      for (const request of batch) request.reject(error);
+      return;
+    }
     const copies = copiesOf(batch, muted);
     const stored = batch.map((request, r) => new Array<Notification>(request.userIds.length - muted[r]!.size));
     const failed = new Map<number, unknown>();
@@ -121,7 +134,7 @@ export function createNotificationWriter(deps: {
     const found = new Set<string>();
     const own = batch.map(() => 0);
     try {
-      await insertWithSeqs(batch, copies, { stored, failed, found, deduplicated, own });
+      await insertWithSeqs(batch, copies, { stored, failed, found, deduplicated, own }, pushOff);
     } catch (error) {
       for (const request of batch) request.reject(error);
       return;
@@ -164,7 +177,16 @@ export function createNotificationWriter(deps: {
    * taken seq is reserved again; a held key (the dedupeKey, the Idempotency-Key) settles the copy
    * without an insert (see RefusedInserts.sort); a taken group slot places the item again.
    */
-  async function insertWithSeqs(batch: StoreRequest[], copies: Copy[], outcome: Outcome): Promise<void> {
+  /** Per request asking for push, its recipients who turned the category off as push (none asked: undefined). */
+  async function pushOffFor(batch: StoreRequest[]): Promise<Set<string>[] | undefined> {
+    if (!deps.jobs || !deps.muted.channelsOff || !batch.some((request) => request.channels?.push)) return undefined;
+    const off = await deps.muted.channelsOff(
+      batch.map((request) => ({ userIds: request.userIds, type: request.content.type, category: request.content.category })),
+    );
+    return off.map((channels) => channels.push);
+  }
+
+  async function insertWithSeqs(batch: StoreRequest[], copies: Copy[], outcome: Outcome, pushOff?: Set<string>[]): Promise<void> {
     const { stored, failed } = outcome;
     let pending = copies;
     // Rounds in which a seq was taken, and in which a group's slot was (each of those means another
@@ -195,7 +217,11 @@ export function createNotificationWriter(deps: {
           });
         return doc;
       });
+      // The off-page job first, then the notifications that name it (see outbox.ts).
+      const pushJob = deps.jobs ? pushJobFor(batch, pending, docs, pushOff, createdAt) : undefined;
+      if (pushJob) await deps.jobs!.add(pushJob);
       const outcomes = await insertUnordered(Notification.collection, docs);
+      if (pushJob) deps.onJobsDue?.();
       const taken: { copy: Copy; doc: NotificationDoc }[] = [];
       const refused: Copy[] = [];
       outcomes.forEach((result, i) => {

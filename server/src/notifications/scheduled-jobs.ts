@@ -8,11 +8,13 @@ import { AppError, isDuplicateKey } from '../platform/errors';
  * - `send`: a publish with `sendAt` (its input, validated, without `sendAt`);
  * - `wake`: a snoozed notification coming back (the input that republishes it, and the original to
  *   remove if the snooze stopped before removing it);
- * - `expire`: notifications whose `expiresAt` has come.
+ * - `expire`: notifications whose `expiresAt` has come;
+ * - `push`: Web Push messages for stored notifications (to every subscription of each target's user,
+ *   or to the one `endpoint` a target names: a retry).
  */
 export interface JobDoc {
   _id: string;
-  kind: 'send' | 'wake' | 'expire';
+  kind: 'send' | 'wake' | 'expire' | 'push';
   dueAt: Date;
   /** The UTC hour of dueAt (`2026-11-26T15`): runners look jobs up by an equality on an index (see DUE_LOOKBACK_HOURS). */
   dueHour: string;
@@ -27,14 +29,16 @@ export interface JobDoc {
   requestHash?: string;
   /** send: its recipients (the input's userIds), indexed, so each recipient's waiting sends can be counted. */
   recipients?: string[];
-  /** wake: the snoozed notification; expire: the notifications. */
-  targets?: { userId: string; id: string }[];
+  /** wake: the snoozed notification; expire, push: the notifications (push: a retry names the endpoint). */
+  targets?: { userId: string; id: string; endpoint?: string }[];
+  /** push: how many times these messages were tried before (the backoff grows with it). */
+  retry?: number;
 }
 
 const jobSchema = new Schema<JobDoc>(
   {
     _id: { type: String, required: true },
-    kind: { type: String, enum: ['send', 'wake', 'expire'], required: true },
+    kind: { type: String, enum: ['send', 'wake', 'expire', 'push'], required: true },
     dueAt: { type: Date, required: true },
     dueHour: { type: String, required: true },
     state: { type: String, enum: ['due', 'running'], required: true },
@@ -44,7 +48,8 @@ const jobSchema = new Schema<JobDoc>(
     input: { type: Schema.Types.Mixed },
     requestHash: { type: String },
     recipients: { type: [String], default: undefined },
-    targets: { type: [new Schema({ userId: String, id: String }, { _id: false })], default: undefined },
+    targets: { type: [new Schema({ userId: String, id: String, endpoint: String }, { _id: false })], default: undefined },
+    retry: { type: Number },
   },
   { collection: 'notification_jobs', versionKey: false, strictQuery: 'throw' },
 );

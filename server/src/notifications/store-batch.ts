@@ -36,6 +36,8 @@ export interface StoreOptions {
   idempotency?: { key: string; hash: string } | undefined;
   /** Collapse into the recipients' groups of this key (see placeInGroup). */
   group?: GroupSpec | undefined;
+  /** Beyond the app: a Web Push message for each stored copy (see outbox.ts). */
+  channels?: { push?: boolean } | undefined;
 }
 
 export interface StoreRequest extends StoreOptions {

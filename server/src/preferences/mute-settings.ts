@@ -18,6 +18,11 @@ export interface MuteSettings {
    * once, the others when the message reaches them). Rejects when Redis does not take the message.
    */
   changed(userId: string): Promise<void>;
+  /**
+   * Per request, the recipients who turned its category off as Web Push messages and by email (a
+   * critical category: nobody). From the same kept settings as forEach.
+   */
+  channelsOff(requests: readonly MuteQuery[]): Promise<{ push: Set<string>; email: Set<string> }[]>;
   /** Stops listening; the connections stay open. */
   close(): void;
 }
@@ -30,7 +35,10 @@ export interface MuteQuery {
 
 interface Muted {
   types: ReadonlySet<string>;
+  /** Categories off in-app (not stored), as push messages, by email. */
   categories: ReadonlySet<string>;
+  pushOff: ReadonlySet<string>;
+  emailOff: ReadonlySet<string>;
 }
 
 /** Users whose settings one process keeps at most (the least recently used leave first). */
@@ -119,12 +127,19 @@ export function createMuteSettings(deps: {
 
   async function read(userIds: string[]): Promise<Map<string, Muted | null>> {
     const since = changes;
-    const docs = await Preference.find({ _id: mongoose.trusted({ $in: userIds }) }, { mutedTypes: 1, mutedCategories: 1 }).lean();
+    const docs = await Preference.find(
+      { _id: mongoose.trusted({ $in: userIds }) },
+      { mutedTypes: 1, mutedCategories: 1, pushOffCategories: 1, emailOffCategories: 1 },
+    ).lean();
     const found = new Map<string, Muted | null>(userIds.map((userId) => [userId, null]));
     for (const doc of docs) {
-      const types = new Set(doc.mutedTypes ?? []);
-      const categories = new Set(doc.mutedCategories ?? []);
-      if (types.size > 0 || categories.size > 0) found.set(doc._id, { types, categories });
+      const muted: Muted = {
+        types: new Set(doc.mutedTypes ?? []),
+        categories: new Set(doc.mutedCategories ?? []),
+        pushOff: new Set(doc.pushOffCategories ?? []),
+        emailOff: new Set(doc.emailOffCategories ?? []),
+      };
+      if (Object.values(muted).some((set: ReadonlySet<string>) => set.size > 0)) found.set(doc._id, muted);
     }
     // A change heard while reading may be newer than what was read: keep nothing then.
     if (listening && since === changes) {
@@ -138,21 +153,27 @@ export function createMuteSettings(deps: {
     return found;
   }
 
+  /** The settings of the recipients of these requests (a critical category's need none): kept ones, the rest read at once. */
+  async function settingsOf(requests: readonly MuteQuery[]): Promise<Map<string, Muted | null>> {
+    const deciding = requests.filter((request) => request.category === undefined || !critical.has(request.category));
+    const now = Date.now();
+    const settings = new Map<string, Muted | null>();
+    const unknown = new Set<string>();
+    for (const request of deciding) {
+      for (const userId of request.userIds) {
+        if (settings.has(userId) || unknown.has(userId)) continue;
+        const muted = known(userId, now);
+        if (muted === undefined) unknown.add(userId);
+        else settings.set(userId, muted);
+      }
+    }
+    if (unknown.size > 0) for (const [userId, muted] of await read([...unknown])) settings.set(userId, muted);
+    return settings;
+  }
+
   return {
     async forEach(requests) {
-      const deciding = requests.filter((request) => request.category === undefined || !critical.has(request.category));
-      const now = Date.now();
-      const settings = new Map<string, Muted | null>();
-      const unknown = new Set<string>();
-      for (const request of deciding) {
-        for (const userId of request.userIds) {
-          if (settings.has(userId) || unknown.has(userId)) continue;
-          const muted = known(userId, now);
-          if (muted === undefined) unknown.add(userId);
-          else settings.set(userId, muted);
-        }
-      }
-      if (unknown.size > 0) for (const [userId, muted] of await read([...unknown])) settings.set(userId, muted);
+      const settings = await settingsOf(requests);
       return requests.map((request) => {
         if (request.category !== undefined && critical.has(request.category)) return new Set<string>();
         return new Set(
@@ -161,6 +182,18 @@ export function createMuteSettings(deps: {
             return !!muted && (muted.types.has(request.type) || (request.category !== undefined && muted.categories.has(request.category)));
           }),
         );
+      });
+    },
+    async channelsOff(requests) {
+      const settings = await settingsOf(requests);
+      return requests.map(({ userIds, category }) => {
+        const off = (channel: 'pushOff' | 'emailOff') =>
+          new Set(
+            category === undefined || critical.has(category)
+              ? []
+              : userIds.filter((userId) => settings.get(userId)?.[channel].has(category)),
+          );
+        return { push: off('pushOff'), email: off('emailOff') };
       });
     },
     async changed(userId) {

@@ -8,6 +8,9 @@ export interface PreferenceDoc {
   mutedTypes: string[];
   /** Categories turned off in-app (the API shows them as `categories: { social: { inApp: false } }`). */
   mutedCategories?: string[];
+  /** Categories turned off as Web Push messages, and by email. */
+  pushOffCategories?: string[];
+  emailOffCategories?: string[];
   quietHours?: QuietHours | null;
   updatedAt: Date;
 }
@@ -17,6 +20,8 @@ const schema = new Schema<PreferenceDoc>(
     _id: { type: String, required: true },
     mutedTypes: { type: [String], default: [] },
     mutedCategories: { type: [String], default: undefined },
+    pushOffCategories: { type: [String], default: undefined },
+    emailOffCategories: { type: [String], default: undefined },
     quietHours: {
       type: new Schema<QuietHours>({ start: String, end: String, timeZone: String }, { _id: false }),
       default: undefined,

@@ -1,5 +1,5 @@
 import { Router, type RequestHandler } from 'express';
-import { preferencesSchema, type Preferences } from '@herald/shared';
+import { CHANNELS, preferencesSchema, type Channel, type ChannelPreferences, type Preferences } from '@herald/shared';
 import { currentUser } from '../auth/require-user';
 import { withDatabaseDeadline } from '../platform/deadline';
 import { ValidationError } from '../platform/errors';
@@ -8,17 +8,30 @@ import type { MuteSettings } from './mute-settings';
 import type { PreferenceDoc, PreferenceModel } from './preference-model';
 
 /** The stored settings as the API shows them. */
-function toPreferences(doc: PreferenceDoc | null, critical: readonly string[]): Preferences {
+/** Where each channel's off categories are stored. */
+const OFF_FIELD = { inApp: 'mutedCategories', push: 'pushOffCategories', email: 'emailOffCategories' } as const satisfies Record<
+  Channel,
+  keyof PreferenceDoc
+>;
+
+function toPreferences(doc: PreferenceDoc | null, critical: readonly string[], channels: readonly Channel[]): Preferences {
+  const categories: Record<string, ChannelPreferences> = {};
+  for (const channel of CHANNELS) {
+    for (const category of doc?.[OFF_FIELD[channel]] ?? []) {
+      (categories[category] ??= { inApp: true, push: true, email: true })[channel] = false;
+    }
+  }
   return {
     mutedTypes: doc?.mutedTypes ?? [],
-    categories: Object.fromEntries((doc?.mutedCategories ?? []).map((category) => [category, { inApp: false }])),
+    categories,
     quietHours: doc?.quietHours ? { start: doc.quietHours.start, end: doc.quietHours.end, timeZone: doc.quietHours.timeZone } : null,
     critical: [...critical],
+    channels: [...channels],
   };
 }
 
 /**
- * `/api/preferences`: the signed-in user's muted types, categories per channel (in-app for now) and
+ * `/api/preferences`: the signed-in user's muted types, categories per channel (in-app, push, email) and
  * quiet hours. A PUT changes the settings it names and keeps the others; turning a critical category
  * off is refused.
  */
@@ -28,36 +41,47 @@ export function preferenceRoutes(deps: {
   mutes: Pick<MuteSettings, 'changed'>;
   requireUser: RequestHandler;
   critical?: readonly string[];
+  /** The channels this deployment delivers by (push with VAPID keys, email with SMTP). @default all */
+  channels?: readonly Channel[];
   logger?: Logger;
 }): Router {
   const router = Router();
   const critical = deps.critical ?? [];
+  const channels = deps.channels ?? CHANNELS;
   router.use(deps.requireUser);
 
   router.get('/', async (_req, res) => {
     const doc = await withDatabaseDeadline(deps.preferences.findById(currentUser(res).userId).lean().exec());
-    res.json(toPreferences(doc, critical));
+    res.json(toPreferences(doc, critical, channels));
   });
 
   router.put('/', async (req, res) => {
     const parsed = preferencesSchema.safeParse(req.body);
     if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'preferences');
     const { mutedTypes, categories, quietHours } = parsed.data;
-    const off = Object.entries(categories ?? {})
-      .filter(([, channels]) => !channels.inApp)
-      .map(([category]) => category);
-    const locked = off.filter((category) => critical.includes(category));
+    // Per channel, the categories turned off (a channel left out is on).
+    const off = Object.fromEntries(
+      CHANNELS.map((channel) => [
+        channel,
+        Object.entries(categories ?? {})
+          .filter(([, channels]) => channels[channel] === false)
+          .map(([category]) => category),
+      ]),
+    ) as Record<Channel, string[]>;
+    const locked = CHANNELS.flatMap((channel) =>
+      off[channel].filter((category) => critical.includes(category)).map((category) => ({ category, channel })),
+    );
     if (locked.length > 0) {
       throw new ValidationError(
-        `${locked.join(', ')} notifications cannot be turned off.`,
-        locked.map((category) => ({ path: `categories.${category}.inApp`, message: 'is a critical category' })),
+        `${[...new Set(locked.map((l) => l.category))].join(', ')} notifications cannot be turned off.`,
+        locked.map(({ category, channel }) => ({ path: `categories.${category}.${channel}`, message: 'is a critical category' })),
       );
     }
     const _id = currentUser(res).userId;
     const set: Record<string, unknown> = { updatedAt: new Date() };
     if (mutedTypes !== undefined) set.mutedTypes = mutedTypes;
     // The categories sent replace the ones stored: a category left out is on.
-    if (categories !== undefined) set.mutedCategories = off;
+    if (categories !== undefined) for (const channel of CHANNELS) set[OFF_FIELD[channel]] = off[channel];
     if (quietHours !== undefined) set.quietHours = quietHours;
     const doc = await withDatabaseDeadline(
       deps.preferences
@@ -71,7 +95,7 @@ export function preferenceRoutes(deps: {
     // Stored: the publishing processes drop what they kept of this user. If Redis does not take the
     // message, this one has dropped it already and the others read it again within a minute.
     await deps.mutes.changed(_id).catch((error: unknown) => deps.logger?.warn({ err: error }, 'could not announce a preference change'));
-    res.json(toPreferences(doc, critical));
+    res.json(toPreferences(doc, critical, channels));
   });
   return router;
 }

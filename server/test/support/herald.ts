@@ -20,7 +20,7 @@ export async function startTestHerald(options: {
   mongodbUri: string;
   redisUrl: string;
   env?: Record<string, string>;
-  options?: Pick<StartOptions, 'authenticate' | 'clientDir' | 'socketTimeoutMS' | 'logger' | 'stalenessCheckMs'>;
+  options?: Pick<StartOptions, 'authenticate' | 'clientDir' | 'socketTimeoutMS' | 'logger' | 'stalenessCheckMs' | 'jobsIntervalMs'>;
 }): Promise<RunningHerald> {
   const config: Config = loadConfig({
     PORT: '0',

@@ -21,6 +21,8 @@ export async function spawnGateway(env: {
   port?: number;
   /** @default 20000 */
   readyTimeoutMs?: number;
+  /** More settings (VAPID keys, say). */
+  extra?: Record<string, string>;
 }): Promise<GatewayProcess> {
   const port = env.port ?? (await freePort());
   const root = path.resolve(__dirname, '../../..');
@@ -38,7 +40,10 @@ export async function spawnGateway(env: {
       METRICS_TOKEN: TEST_METRICS_TOKEN,
       LOG_LEVEL: process.env.GATEWAY_LOG_LEVEL ?? 'warn',
       NODE_ENV: 'test',
+      // The loopback push service's certificate (see scripts/test-ca.mjs).
+      ...(process.env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS } : {}),
       ...LOOPBACK_CLIENTS_ENV,
+      ...env.extra,
     },
   });
   let out = '';

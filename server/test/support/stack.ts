@@ -47,7 +47,14 @@ export interface TestStack {
  * and the demo `users` signed in. The returned object is filled in by beforeAll.
  */
 export function useTestStack(
-  options: { instances?: number; env?: Record<string, string>; users?: DemoUser[]; redis?: RedisTopology } = {},
+  options: {
+    instances?: number;
+    env?: Record<string, string>;
+    users?: DemoUser[];
+    redis?: RedisTopology;
+    /** startHerald's options for every instance (`jobsIntervalMs: 0`: no job runner, the test runs jobs itself). */
+    herald?: Parameters<typeof startTestHerald>[0]['options'];
+  } = {},
 ): TestStack {
   const stack = { names: createNames(), users: {}, topology: options.redis ?? 'standalone' } as TestStack;
   beforeAll(async () => {
@@ -56,7 +63,12 @@ export function useTestStack(
     stack.instances = [];
     for (let i = 0; i < (options.instances ?? 1); i++) {
       stack.instances.push(
-        await startTestHerald({ mongodbUri: stack.mongodbUri, redisUrl: stack.redis.url, ...(options.env ? { env: options.env } : {}) }),
+        await startTestHerald({
+          mongodbUri: stack.mongodbUri,
+          redisUrl: stack.redis.url,
+          ...(options.env ? { env: options.env } : {}),
+          ...(options.herald ? { options: options.herald } : {}),
+        }),
       );
     }
     stack.herald = stack.instances[0]!;

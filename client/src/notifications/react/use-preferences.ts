@@ -9,6 +9,7 @@ function withDefaults(answer: Partial<Preferences>): Preferences {
     categories: answer.categories ?? {},
     quietHours: answer.quietHours ?? null,
     critical: answer.critical ?? [],
+    channels: answer.channels ?? ['inApp'],
   };
 }
 

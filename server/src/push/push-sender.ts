@@ -1,0 +1,77 @@
+import { Agent } from 'node:https';
+import webpush, { WebPushError } from 'web-push';
+import type { PushConfig } from '../off-page-config';
+import type { PushTarget } from './push-subscriptions';
+
+/** What one Web Push message says and how the push service should treat it. */
+export interface PushMessage {
+  /** JSON the service worker reads (encrypted to the subscription's keys, RFC 8291 aes128gcm). */
+  payload: string;
+  /** How long the push service keeps it for a device that is offline. */
+  ttlSeconds: number;
+  /** `high` wakes a sleeping phone at once (critical categories); `normal` may wait. */
+  urgency: 'normal' | 'high';
+  /** The push service keeps only the latest message of a topic not yet delivered (a group's newest). */
+  topic?: string;
+}
+
+/**
+ * What came of one message:
+ * - `sent`: the push service took it (201);
+ * - `gone`: the subscription no longer exists (404, 410): forget it;
+ * - `retry`: the push service is busy or failing (429, 5xx, no answer): try again after `afterMs`
+ *   (its `Retry-After` when it gave one);
+ * - `refused`: any other answer (a 4xx, a redirect, which is not followed): trying again will not help.
+ */
+export type PushOutcome =
+  | { status: 'sent' }
+  | { status: 'gone'; statusCode: number }
+  | { status: 'retry'; afterMs?: number; reason: string }
+  | { status: 'refused'; reason: string };
+
+/** How long one request to a push service may take. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/** Seconds or an HTTP date, as `Retry-After` says; undefined when it says neither. */
+export function retryAfterMs(header: string | string[] | undefined, now = Date.now()): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/**
+ * Sends Web Push messages with web-push (VAPID, RFC 8292; payload encryption, RFC 8291), over one
+ * keep-alive agent so a burst to one push service reuses its connections. Never throws: every answer
+ * is an outcome.
+ */
+export function createPushSender(
+  config: PushConfig,
+): (target: Pick<PushTarget, 'endpoint' | 'keys'>, message: PushMessage) => Promise<PushOutcome> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+  const vapidDetails = { subject: config.vapid.subject, publicKey: config.vapid.publicKey, privateKey: config.vapid.privateKey };
+  return async (target, message) => {
+    try {
+      await webpush.sendNotification({ endpoint: target.endpoint, keys: target.keys }, message.payload, {
+        vapidDetails,
+        TTL: message.ttlSeconds,
+        urgency: message.urgency,
+        ...(message.topic ? { topic: message.topic } : {}),
+        contentEncoding: 'aes128gcm',
+        timeout: REQUEST_TIMEOUT_MS,
+        agent,
+      });
+      return { status: 'sent' };
+    } catch (error) {
+      if (!(error instanceof WebPushError)) return { status: 'retry', reason: error instanceof Error ? error.message : 'no answer' };
+      const { statusCode } = error;
+      if (statusCode === 404 || statusCode === 410) return { status: 'gone', statusCode };
+      if (statusCode === 429 || statusCode >= 500) {
+        const afterMs = retryAfterMs(error.headers['retry-after']);
+        return { status: 'retry', reason: `push service answered ${statusCode}`, ...(afterMs !== undefined ? { afterMs } : {}) };
+      }
+      return { status: 'refused', reason: `push service answered ${statusCode}` };
+    }
+  };
+}
