@@ -24,4 +24,10 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     rules: { ...reactHooks.configs.recommended.rules },
   },
+  {
+    // Herald's service worker: a classic script run by the browser in a ServiceWorkerGlobalScope.
+    files: ['client/public/*.js'],
+    languageOptions: { sourceType: 'script', globals: { ...globals.serviceworker } },
+    rules: { eqeqeq: ['error', 'always'] },
+  },
 );

@@ -16,7 +16,8 @@ export default defineConfig({
     sourcemap: true,
     minify: false,
     target: 'es2022',
-    copyPublicDir: false,
+    // public/ holds the service worker (herald-sw.js), shipped as a file next to the modules.
+    copyPublicDir: true,
     lib: {
       entry: {
         index: fileURLToPath(new URL('src/notifications/index.ts', import.meta.url)),

@@ -20,7 +20,12 @@ try {
     const esmOnly = path.basename(tarball).startsWith('herald-client-');
     run(bin('publint'), ['--strict', tarball]);
     // node10 (TypeScript's moduleResolution "node") predates "exports"; the stylesheet has no types to find.
-    run(bin('attw'), [tarball, '--profile', esmOnly ? 'esm-only' : 'node16', ...(esmOnly ? ['--exclude-entrypoints', 'style.css'] : [])]);
+    run(bin('attw'), [
+      tarball,
+      '--profile',
+      esmOnly ? 'esm-only' : 'node16',
+      ...(esmOnly ? ['--exclude-entrypoints', 'style.css', 'herald-sw.js'] : []),
+    ]);
   }
 } finally {
   fs.rmSync(out, { recursive: true, force: true });

@@ -9,7 +9,7 @@
 //   .env              copied from .env.example with fresh secrets, if missing
 //   build             npm run build
 import { execFileSync, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -303,12 +303,18 @@ if (fs.existsSync(envFile)) {
   done.push('.env already exists (left as is)');
 } else {
   const example = fs.readFileSync(path.join(root, '.env.example'), 'utf8');
+  // A VAPID pair for Web Push (what `npx herald vapid-keys` prints): P-256, the public key uncompressed.
+  const { x, y, d } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'jwk' });
+  const vapidPublic = Buffer.concat([Buffer.from([4]), Buffer.from(x, 'base64url'), Buffer.from(y, 'base64url')]).toString('base64url');
   const filled = example
     .replace(/^JWT_SECRET=$/m, `JWT_SECRET=${randomBytes(32).toString('hex')}`)
     .replace(/^SERVICE_TOKEN=$/m, `SERVICE_TOKEN=${randomBytes(24).toString('hex')}`)
-    .replace(/^METRICS_TOKEN=$/m, `METRICS_TOKEN=${randomBytes(24).toString('hex')}`);
+    .replace(/^METRICS_TOKEN=$/m, `METRICS_TOKEN=${randomBytes(24).toString('hex')}`)
+    .replace(/^VAPID_PUBLIC_KEY=$/m, `VAPID_PUBLIC_KEY=${vapidPublic}`)
+    .replace(/^VAPID_PRIVATE_KEY=$/m, `VAPID_PRIVATE_KEY=${d}`)
+    .replace(/^VAPID_SUBJECT=$/m, 'VAPID_SUBJECT=mailto:admin@localhost');
   fs.writeFileSync(envFile, filled, { mode: 0o600 });
-  done.push('.env created with a fresh JWT_SECRET, SERVICE_TOKEN and METRICS_TOKEN');
+  done.push('.env created with a fresh JWT_SECRET, SERVICE_TOKEN, METRICS_TOKEN and VAPID key pair (desktop notifications on)');
 }
 
 // 7. Build

@@ -17,4 +17,5 @@ export {
   useTopicMessages,
   useUnreadCount,
 } from './react/hooks.js';
+export { useDesktopNotifications, type DesktopNotifications } from './react/use-push.js';
 export * from './core/index.js';

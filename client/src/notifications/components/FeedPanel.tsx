@@ -36,6 +36,8 @@ export interface FeedPanelProps {
   onTab?(index: number): void;
   /** The settings view (NotificationPreferences), behind a header button; shown instead of the list while open. */
   settings?: { open: boolean; onToggle(): void; content: ReactNode };
+  /** Shown under the header above the list (the desktop notifications offer). */
+  banner?: ReactNode;
 }
 
 /** The tab strip: one tab selected, arrow keys, Home and End move between them (WAI-ARIA tabs). */
@@ -242,6 +244,7 @@ export function FeedPanel(props: FeedPanelProps) {
           ×
         </button>
       </header>
+      {props.settings?.open || props.signedOut ? null : props.banner}
       {props.settings?.open && !props.signedOut ? (
         props.settings.content
       ) : tabs ? (

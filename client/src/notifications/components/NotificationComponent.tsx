@@ -7,6 +7,7 @@ import { useConnectionState, useFilterCounts, useNotificationPreferences, useNot
 import { NotificationPreferences, type PreferenceCategory } from './NotificationPreferences.js';
 import { Bell } from './Bell.js';
 import { FeedPanel } from './FeedPanel.js';
+import { PushOffer } from './PushOffer.js';
 import type { SnoozeOption } from './NotificationItem.js';
 import { englishLabels, WordingContext, type LabelOverrides } from './labels.js';
 import { SlotsContext, type RenderSlots } from './slots.js';
@@ -62,6 +63,11 @@ export interface NotificationComponentProps extends RenderSlots {
    * (`NotificationPreferences` can be placed anywhere on its own).
    */
   preferenceCategories?: PreferenceCategory[];
+  /**
+   * Offers "Enable desktop notifications" at the top of the panel while Herald has Web Push configured
+   * and this browser has not asked the user yet (see useDesktopNotifications to place it yourself). @default true
+   */
+  offerPush?: boolean;
 }
 
 /** Tomorrow at 9:00, local time. */
@@ -89,6 +95,7 @@ export function NotificationComponent({
   onAction,
   snoozeOptions,
   preferenceCategories,
+  offerPush = true,
   renderItem,
   renderEmpty,
   bellIcon,
@@ -205,6 +212,7 @@ export function NotificationComponent({
               onLoadOlder={onLoadOlder}
               onRetry={retry}
               onClose={close}
+              {...(offerPush ? { banner: <PushOffer /> } : {})}
               {...(preferenceCategories && preferenceCategories.length > 0
                 ? {
                     settings: {

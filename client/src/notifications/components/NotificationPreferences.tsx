@@ -1,5 +1,5 @@
 import { useId, useState, type FormEvent } from 'react';
-import type { QuietHours } from '@herald/shared';
+import type { Channel, ChannelPreferences, QuietHours } from '@herald/shared';
 import { useNotificationPreferences } from '../react/hooks.js';
 import { useWording } from './labels.js';
 
@@ -20,8 +20,9 @@ function browserTimeZone(): string {
 }
 
 /**
- * The user's notification settings as a form: each category on or off in-app (critical ones are shown
- * as always on), and quiet hours in the browser's time zone (no toasts then; the feed and badge still
+ * The user's notification settings as a form: each category on or off per channel the deployment
+ * delivers by (in the app; desktop with Web Push configured; email with SMTP; critical ones are shown as
+ * always on), and quiet hours in the browser's time zone (no toasts then; the feed and badge still
  * update). Saved together; categories not listed here keep their settings.
  *
  * @example
@@ -30,7 +31,7 @@ function browserTimeZone(): string {
 export function NotificationPreferences({ categories }: { categories: PreferenceCategory[] }) {
   const { labels } = useWording();
   const { preferences, save } = useNotificationPreferences();
-  // The user's changes over what is stored; cleared on save.
+  // The user's changes over what is stored ("social.push": off); cleared on save.
   const [offEdits, setOffEdits] = useState<Record<string, boolean>>({});
   const [quietEdit, setQuietEdit] = useState<QuietHours | null | undefined>(undefined);
   const [status, setStatus] = useState<'idle' | 'saving' | 'saved' | 'failed'>('idle');
@@ -38,7 +39,15 @@ export function NotificationPreferences({ categories }: { categories: Preference
   if (!preferences) return <p className="hr-empty">{labels.loading}</p>;
 
   const critical = new Set(preferences.critical);
-  const isOff = (id: string) => !critical.has(id) && (offEdits[id] ?? preferences.categories[id]?.inApp === false);
+  const channels = preferences.channels;
+  const channelLabel: Record<Channel, string> = { inApp: labels.channelInApp, push: labels.channelPush, email: labels.channelEmail };
+  const isOff = (id: string, channel: Channel) =>
+    !critical.has(id) && (offEdits[`${id}.${channel}`] ?? preferences.categories[id]?.[channel] === false);
+  const channelsOf = (id: string): ChannelPreferences => ({
+    inApp: !isOff(id, 'inApp'),
+    push: !isOff(id, 'push'),
+    email: !isOff(id, 'email'),
+  });
   const quiet = quietEdit === undefined ? preferences.quietHours : quietEdit;
 
   const submit = async (event: FormEvent) => {
@@ -46,7 +55,7 @@ export function NotificationPreferences({ categories }: { categories: Preference
     setStatus('saving');
     // Categories this form does not list keep what is stored.
     const kept = Object.fromEntries(Object.entries(preferences.categories).filter(([id]) => !categories.some((c) => c.id === id)));
-    const listed = Object.fromEntries(categories.filter((c) => !critical.has(c.id)).map((c) => [c.id, { inApp: !isOff(c.id) }]));
+    const listed = Object.fromEntries(categories.filter((c) => !critical.has(c.id)).map((c) => [c.id, channelsOf(c.id)]));
     try {
       await save({ categories: { ...kept, ...listed }, quietHours: quiet });
       setOffEdits({});
@@ -63,24 +72,46 @@ export function NotificationPreferences({ categories }: { categories: Preference
         {labels.preferences}
       </h3>
       <fieldset className="hr-prefs-group">
-        <legend>{labels.preferencesInApp}</legend>
-        {categories.map((category) => (
-          <label key={category.id} className="hr-prefs-row" data-testid={`preference-${category.id}`}>
-            <span>{category.label}</span>
-            {critical.has(category.id) ? (
-              <span className="hr-prefs-locked">
-                <input type="checkbox" checked disabled />
-                {labels.preferencesAlwaysOn}
-              </span>
-            ) : (
-              <input
-                type="checkbox"
-                checked={!isOff(category.id)}
-                onChange={(event) => setOffEdits((edits) => ({ ...edits, [category.id]: !event.target.checked }))}
-              />
-            )}
-          </label>
-        ))}
+        <legend>{channels.length > 1 ? labels.preferences : labels.preferencesInApp}</legend>
+        <table className="hr-prefs-table">
+          {channels.length > 1 ? (
+            <thead>
+              <tr>
+                <td />
+                {channels.map((channel) => (
+                  <th key={channel} scope="col">
+                    {channelLabel[channel]}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+          ) : null}
+          <tbody>
+            {categories.map((category) => (
+              <tr key={category.id} data-testid={`preference-${category.id}`}>
+                <th scope="row">{category.label}</th>
+                {channels.map((channel) => (
+                  <td key={channel}>
+                    {critical.has(category.id) ? (
+                      <span className="hr-prefs-locked">
+                        <input type="checkbox" checked disabled aria-label={`${category.label}: ${channelLabel[channel]}`} />
+                        {channel === channels[channels.length - 1] ? labels.preferencesAlwaysOn : null}
+                      </span>
+                    ) : (
+                      <input
+                        type="checkbox"
+                        aria-label={`${category.label}: ${channelLabel[channel]}`}
+                        data-testid={`preference-${category.id}-${channel}`}
+                        checked={!isOff(category.id, channel)}
+                        onChange={(event) => setOffEdits((edits) => ({ ...edits, [`${category.id}.${channel}`]: !event.target.checked }))}
+                      />
+                    )}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
       </fieldset>
       <fieldset className="hr-prefs-group">
         <legend>{labels.quietHours}</legend>

@@ -56,6 +56,14 @@ export interface NotificationLabels {
   preferencesOpen: string;
   preferencesBack: string;
   preferencesInApp: string;
+  /** The channel columns of the settings view. */
+  channelInApp: string;
+  channelPush: string;
+  channelEmail: string;
+  /** The offer under the panel's header while push is configured and the browser has not asked yet. */
+  enablePush: string;
+  enablePushHint: string;
+  enablePushFailed: string;
   /** Beside a critical category, which cannot be turned off. */
   preferencesAlwaysOn: string;
   quietHours: string;
@@ -101,6 +109,12 @@ export const englishLabels: NotificationLabels = {
   preferencesOpen: 'Settings',
   preferencesBack: 'Back',
   preferencesInApp: 'Show in the app',
+  channelInApp: 'In the app',
+  channelPush: 'Desktop',
+  channelEmail: 'Email',
+  enablePush: 'Enable desktop notifications',
+  enablePushHint: 'Get notified even when this page is closed.',
+  enablePushFailed: 'Desktop notifications could not be enabled here.',
   preferencesAlwaysOn: 'Always on',
   quietHours: 'Quiet hours',
   quietHoursHint: 'No pop-ups during these hours (the list still updates)',
@@ -158,6 +172,12 @@ export const frenchLabels: NotificationLabels = {
   preferencesOpen: 'Paramètres',
   preferencesBack: 'Retour',
   preferencesInApp: 'Afficher dans l’application',
+  channelInApp: 'Dans l’application',
+  channelPush: 'Bureau',
+  channelEmail: 'E-mail',
+  enablePush: 'Activer les notifications sur le bureau',
+  enablePushHint: 'Soyez prévenu même quand cette page est fermée.',
+  enablePushFailed: 'Impossible d’activer les notifications sur le bureau ici.',
   preferencesAlwaysOn: 'Toujours activé',
   quietHours: 'Heures calmes',
   quietHoursHint: 'Pas de pop-up pendant ces heures (la liste reste à jour)',

@@ -21,3 +21,4 @@ export { keepTokenFresh, refreshDelay, tokenExpiry, type TokenRefreshOptions } f
 export { HeraldHttpError, requestJson, type RequestOptions } from './http.js';
 export { openTabSync, type TabMessage, type TabSync } from './tab-sync.js';
 export { addToast, defaultToastPolicy, expireToasts, type Toast, type ToastPolicy } from './toast-queue.js';
+export { disablePush, enablePush, pushState, type EnablePushResult, type PushOptions, type PushState } from './push.js';

@@ -3,6 +3,7 @@ import type { TopicMessage } from '@herald/shared';
 import type { ErrorBody } from '@herald/shared/errors';
 import { NotificationContext } from './context.js';
 import { useFeedConnection } from './use-feed-connection.js';
+import { PushContext, usePushControl } from './use-push.js';
 
 /**
  * Props of NotificationProvider.
@@ -28,6 +29,11 @@ export interface NotificationProviderProps {
   apiPath?: string;
   /** Herald's Socket.IO path: attachHerald's `socketPath` (`<prefix>/socket.io`) when embedded. @default "/socket.io" */
   socketPath?: string;
+  /**
+   * Where the app serves Herald's service worker (`@herald/client/herald-sw.js`), for desktop
+   * notifications; an `icon` query parameter sets their icon. @default "/herald-sw.js"
+   */
+  serviceWorkerUrl?: string;
   /** Every message on topics the user follows; components can listen with useTopicMessages instead. */
   onTopicMessage?: (message: TopicMessage) => void;
   children: ReactNode;
@@ -50,8 +56,14 @@ export function NotificationProvider({
   serverUrl = '',
   apiPath = '/api',
   socketPath = '/socket.io',
+  serviceWorkerUrl,
   children,
 }: NotificationProviderProps) {
   const value = useFeedConnection({ token, getToken, userId, serverUrl, apiPath, socketPath, onSignedOut, onTopicMessage });
-  return <NotificationContext.Provider value={value}>{children}</NotificationContext.Provider>;
+  const push = usePushControl({ token: getToken ?? token ?? '', serverUrl, apiPath, ...(serviceWorkerUrl ? { serviceWorkerUrl } : {}) });
+  return (
+    <NotificationContext.Provider value={value}>
+      <PushContext.Provider value={push}>{children}</PushContext.Provider>
+    </NotificationContext.Provider>
+  );
 }
