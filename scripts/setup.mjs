@@ -5,6 +5,8 @@
 //   redis-server 7    Debian's package (apt-get), unless REDIS_URL is set
 //   FerretDB v1.24.2  built from its Go module (with small fixes, see below) into Go's bin
 //                     directory as ferretdb-herald, unless MONGODB_URI is set
+//   Mailpit v1.33.1   go install, into Go's bin directory, unless SMTP_URL is set: `npm start` runs it
+//                     in development so every email shows at http://localhost:8025
 //   chromium          Debian's package, for the browser tests (skip with --no-browser)
 //   .env              copied from .env.example with fresh secrets, if missing
 //   build             npm run build
@@ -288,7 +290,31 @@ if (envValue('MONGODB_URI')) {
   }
 }
 
-// 5. Chromium for the browser tests
+// 5. Mailpit: the SMTP server and web inbox `npm start` runs in development
+const MAILPIT_VERSION = 'v1.33.1';
+// `go install` does not stamp the version Mailpit prints; Go records the module's in the binary.
+function mailpitVersion(file) {
+  return /\tmod\tgithub\.com\/axllent\/mailpit\t(v[\w.-]+)/.exec(output('go', ['version', '-m', file]) ?? '')?.[1];
+}
+if (envValue('SMTP_URL')) {
+  done.push('Mailpit: SMTP_URL is set, nothing installed');
+} else {
+  const onPath = (process.env.PATH ?? '').split(path.delimiter).map((dir) => path.join(dir, 'mailpit'));
+  const existing = [process.env.MAILPIT_BIN, path.join(goBinDir(), 'mailpit'), ...onPath]
+    .filter((file) => file && fs.existsSync(file))
+    .find((file) => mailpitVersion(file) === MAILPIT_VERSION);
+  if (existing) {
+    done.push(`Mailpit ${MAILPIT_VERSION} already installed (${existing})`);
+  } else {
+    if (!output('go', ['version'])) fail('Mailpit is built with Go, and `go` is not installed. Install Go 1.22+ (or set SMTP_URL).');
+    const started = Date.now();
+    say(`building Mailpit ${MAILPIT_VERSION} with Go (a minute or two the first time)`);
+    run('go', ['install', `github.com/axllent/mailpit@${MAILPIT_VERSION}`], { env: { ...process.env, GOFLAGS: '-buildvcs=false' } });
+    done.push(`Mailpit ${MAILPIT_VERSION} built in ${Math.round((Date.now() - started) / 1000)} s (${path.join(goBinDir(), 'mailpit')})`);
+  }
+}
+
+// 6. Chromium for the browser tests
 if (args.has('--no-browser')) {
   done.push('chromium: skipped (--no-browser); the browser tests need /usr/bin/chromium');
 } else if (fs.existsSync('/usr/bin/chromium')) {
@@ -298,7 +324,7 @@ if (args.has('--no-browser')) {
   done.push('chromium installed (apt-get)');
 }
 
-// 6. .env
+// 7. .env
 if (fs.existsSync(envFile)) {
   done.push('.env already exists (left as is)');
 } else {
@@ -312,12 +338,13 @@ if (fs.existsSync(envFile)) {
     .replace(/^METRICS_TOKEN=$/m, `METRICS_TOKEN=${randomBytes(24).toString('hex')}`)
     .replace(/^VAPID_PUBLIC_KEY=$/m, `VAPID_PUBLIC_KEY=${vapidPublic}`)
     .replace(/^VAPID_PRIVATE_KEY=$/m, `VAPID_PRIVATE_KEY=${d}`)
-    .replace(/^VAPID_SUBJECT=$/m, 'VAPID_SUBJECT=mailto:admin@localhost');
+    .replace(/^VAPID_SUBJECT=$/m, 'VAPID_SUBJECT=mailto:admin@localhost')
+    .replace(/^EMAIL_LINK_SECRET=$/m, `EMAIL_LINK_SECRET=${randomBytes(32).toString('hex')}`);
   fs.writeFileSync(envFile, filled, { mode: 0o600 });
-  done.push('.env created with a fresh JWT_SECRET, SERVICE_TOKEN, METRICS_TOKEN and VAPID key pair (desktop notifications on)');
+  done.push('.env created with a fresh JWT_SECRET, SERVICE_TOKEN, METRICS_TOKEN, VAPID key pair and EMAIL_LINK_SECRET');
 }
 
-// 7. Build
+// 8. Build
 if (args.has('--no-build')) {
   done.push('build skipped (--no-build)');
 } else {

@@ -18,6 +18,7 @@ import type { PublishNotification } from './notifications/notification-publisher
 import { notificationRoutes, userNotificationRoutes } from './notifications/notification-routes';
 import type { Logger } from './platform/logger';
 import type { OffPage } from './off-page';
+import { unsubscribeRoutes } from './email/unsubscribe-routes';
 import type { Metrics } from './platform/metrics';
 import { pushRoutes } from './push/push-routes';
 import { recipientRoutes } from './recipients/recipient-routes';
@@ -87,6 +88,19 @@ export function createApiRouter(deps: ApiDeps): Router {
   const api = express.Router();
   api.use(cors(deps.corsOrigins));
   if (check) api.use(limitAnonymous(check));
+  // Before the JSON rule: a mail client's one-click unsubscribe posts a form (RFC 8058).
+  if (deps.offPage.email) {
+    api.use(
+      '/email',
+      unsubscribeRoutes({
+        links: deps.offPage.email.links,
+        preferences: deps.preferences,
+        mutes: deps.mutes,
+        critical: deps.criticalCategories,
+        logger: deps.logger,
+      }),
+    );
+  }
   api.use(requireJson);
   api.use(express.json({ limit: deps.bodyLimit ?? '64kb', strict: true }));
   api.use(

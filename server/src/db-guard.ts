@@ -16,7 +16,8 @@ const SHAPES: Record<string, (doc: Document) => boolean> = {
   recipients: (doc) =>
     typeof doc._id === 'string' && doc.updatedAt instanceof Date && (doc.email === undefined || typeof doc.email === 'string'),
   push_subscriptions: (doc) => typeof doc.userId === 'string' && typeof doc.endpoint === 'string' && typeof doc.keys === 'object',
-  notification_jobs: (doc) => ['send', 'wake', 'expire', 'push'].includes(doc.kind as string) && typeof doc.dueHour === 'string',
+  notification_jobs: (doc) =>
+    ['send', 'wake', 'expire', 'push', 'email-due', 'digest'].includes(doc.kind as string) && typeof doc.dueHour === 'string',
 };
 
 /**

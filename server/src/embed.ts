@@ -215,6 +215,7 @@ export async function attachHerald(options: AttachHeraldOptions): Promise<Embedd
   const retention = options.retention === false ? undefined : (options.retention ?? DEFAULT_RETENTION);
   const parts = createHeraldParts({
     connection,
+    apiPath: prefix,
     redis,
     logger,
     auth: options.auth ?? {},

@@ -36,6 +36,8 @@ import { createTopicService, type TopicService } from './topics/topic-service';
  */
 export interface HeraldDeps {
   connection: Connection;
+  /** Where Herald's API is mounted (`/api` for a gateway, attachHerald's prefix): links in emails point there. @default "/api" */
+  apiPath?: string;
   redis: {
     /** Normal-mode connection: publishing, adapter requests, health checks. */
     command: RedisClient;
@@ -139,7 +141,7 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
   const offPage = createOffPage(
     connection,
     { ...(deps.push ? { push: deps.push } : {}), ...(deps.email ? { email: deps.email } : {}) },
-    { logger, critical: deps.criticalCategories ?? [], metrics },
+    { logger, critical: deps.criticalCategories ?? [], metrics, ...(deps.apiPath ? { apiPath: deps.apiPath } : {}) },
   );
   const tokens = auth.jwtSecret
     ? createTokenSigner({
@@ -169,7 +171,10 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
     logger,
     metrics,
     criticalCategories: deps.criticalCategories ?? [],
-    pushEnabled: offPage.config.push !== undefined,
+    offPage: {
+      push: offPage.config.push !== undefined,
+      ...(offPage.config.email ? { email: { unreadAfterSeconds: offPage.config.email.unreadAfterSeconds } } : {}),
+    },
     onJobsDue: () => jobs.soon(),
   });
   const topics = withDatabaseDeadlines(
@@ -198,6 +203,7 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
       publishNotification: core.publishNotification,
       removeMany: core.feed.removeMany,
       ...(offPage.push ? { push: offPage.push } : {}),
+      ...(offPage.email ? { email: offPage.email } : {}),
       logger,
     }),
     ...(deps.jobsIntervalMs ? { intervalMs: deps.jobsIntervalMs } : {}),
@@ -286,6 +292,7 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
       await jobs.stop();
       await realtime?.close();
       await core.close();
+      offPage.close();
     },
   };
 }

@@ -107,7 +107,11 @@ export async function createHeraldPublisher(options: HeraldPublisherOptions): Pr
     names,
     logger,
     ...(options.criticalCategories ? { criticalCategories: options.criticalCategories } : {}),
-    pushEnabled: offPageChecked.config.push !== undefined,
+    // It records the off-page jobs; the gateways run them.
+    offPage: {
+      push: offPageChecked.config.push !== undefined,
+      ...(offPageChecked.config.email ? { email: { unreadAfterSeconds: offPageChecked.config.email.unreadAfterSeconds } } : {}),
+    },
   });
   const topics = withDatabaseDeadlines(createTopicService({ connection, redis, userChannel: core.userChannel, logger, names }));
   const offPage = createOffPage(connection, options, { logger, critical: options.criticalCategories ?? [] });
@@ -123,6 +127,7 @@ export async function createHeraldPublisher(options: HeraldPublisherOptions): Pr
     recipients: offPage.recipients,
     async close() {
       await core.close();
+      offPage.close();
       await Promise.allSettled([quitRedis(redis), quitRedis(subscriber)]);
       redis.off('error', onRedisError);
       subscriber.off('error', onRedisError);

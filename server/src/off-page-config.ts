@@ -30,8 +30,10 @@ export interface OffPageOptions {
     smtpUrl: string;
     /** EMAIL_FROM: `Herald <notifications@example.com>` or a bare address. */
     from: string;
-    /** PUBLIC_URL: the base of links in emails (the unsubscribe link). */
+    /** PUBLIC_URL: the app's public URL, the base of links in emails (relative actionUrls, the unsubscribe link). */
     publicUrl: string;
+    /** EMAIL_LINK_SECRET: at least 32 characters; signs the unsubscribe links (changing it voids the links already sent). */
+    linkSecret: string;
     /** EMAIL_DIGEST_WINDOW_SECONDS. @default 60 */
     digestWindowSeconds?: number;
     /** EMAIL_UNREAD_AFTER_SECONDS: how long a notification stays unread before it is mailed, unless the publish says. @default 900 */
@@ -49,6 +51,7 @@ export interface EmailConfig {
   smtpUrl: string;
   from: string;
   publicUrl: string;
+  linkSecret: string;
   digestWindowSeconds: number;
   unreadAfterSeconds: number;
 }
@@ -105,6 +108,7 @@ export function checkOffPage(options: OffPageOptions): { config: OffPageConfig; 
     if (!ADDRESS.test(address.trim())) problems.push('EMAIL_FROM must be an address, like "Herald <notifications@example.com>"');
     if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(email.publicUrl))
       problems.push('PUBLIC_URL must be an http(s):// URL (links in emails start with it)');
+    if (email.linkSecret.length < 32) problems.push('EMAIL_LINK_SECRET must be at least 32 characters (it signs the unsubscribe links)');
     const window = email.digestWindowSeconds ?? 60;
     const unread = email.unreadAfterSeconds ?? 900;
     if (!Number.isInteger(window) || window < 1 || window > 86_400) problems.push('EMAIL_DIGEST_WINDOW_SECONDS must be 1 to 86400 seconds');
@@ -114,6 +118,7 @@ export function checkOffPage(options: OffPageOptions): { config: OffPageConfig; 
       smtpUrl: email.smtpUrl,
       from: email.from,
       publicUrl: email.publicUrl.replace(/\/+$/, ''),
+      linkSecret: email.linkSecret,
       digestWindowSeconds: window,
       unreadAfterSeconds: unread,
     };
@@ -146,12 +151,14 @@ export function offPageFromEnv(env: Record<string, string | undefined>): { optio
   if (env.SMTP_URL) {
     if (!env.EMAIL_FROM) problems.push('EMAIL_FROM is required with SMTP_URL (the sender of every email)');
     if (!env.PUBLIC_URL) problems.push('PUBLIC_URL is required with SMTP_URL (links in emails start with it)');
+    if (!env.EMAIL_LINK_SECRET) problems.push('EMAIL_LINK_SECRET is required with SMTP_URL (it signs the unsubscribe links)');
     const window = seconds('EMAIL_DIGEST_WINDOW_SECONDS');
     const unread = seconds('EMAIL_UNREAD_AFTER_SECONDS');
     options.email = {
       smtpUrl: env.SMTP_URL,
       from: env.EMAIL_FROM ?? 'missing@invalid',
       publicUrl: env.PUBLIC_URL ?? 'http://missing.invalid',
+      linkSecret: env.EMAIL_LINK_SECRET ?? 'x'.repeat(32),
       ...(window !== undefined ? { digestWindowSeconds: window } : {}),
       ...(unread !== undefined ? { unreadAfterSeconds: unread } : {}),
     };

@@ -15,7 +15,7 @@ const FLOORS: [floor: string, test: (file: string) => boolean][] = [
     (f) => /^(platform|local-services|security)\//.test(f) || ['config.ts', 'config-schema.ts', 'off-page-config.ts'].includes(f),
   ],
   ['channels', (f) => f.startsWith('channels/')],
-  ['domain', (f) => /^(notifications|preferences|topics|events|storage|recipients|push)\//.test(f) && !isRoutes(f)],
+  ['domain', (f) => /^(notifications|preferences|topics|events|storage|recipients|push|email)\//.test(f) && !isRoutes(f)],
   ['edges', (f) => /^(realtime|http|auth)\//.test(f) || isRoutes(f)],
   ['composition', () => true],
 ];

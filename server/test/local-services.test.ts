@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
+import { createEmailSender } from '../src/email/email-sender';
 import { startLocalStack } from '../src/local-services/local-stack';
+import { findMailpit } from '../src/local-services/mailpit';
 
 describe('local services started by the project', () => {
   let dir: string;
@@ -58,6 +60,34 @@ describe('local services started by the project', () => {
       );
     } finally {
       other.kill();
+    }
+  });
+
+  // Mailpit is what `npm run setup` installs for development (CI runs setup too); without it there is nothing to start.
+  const mailpitTest = findMailpit() || process.env.CI ? it : it.skip;
+  mailpitTest('run Mailpit for email in development: what the gateway sends shows in its inbox', async () => {
+    const stack = await startLocalStack({ dataDir: dir, need: { mongodb: false, redis: false, mail: true } });
+    try {
+      expect(stack.mail?.smtpUrl).toMatch(/^smtp:\/\/127\.0\.0\.1:\d+$/);
+      const sender = createEmailSender({ smtpUrl: stack.mail!.smtpUrl, from: 'Herald <notifications@localhost>' });
+      await sender.send({
+        to: { address: 'bob@example.com', name: 'Bob' },
+        subject: 'Alice commented on your post',
+        text: 'Hi Bob',
+        html: '<p>Hi Bob</p>',
+        unsubscribeUrl: 'http://localhost:3000/api/email/unsubscribe?token=t',
+        messageId: '<local-services-test@localhost>',
+      });
+      sender.close();
+      const inbox = (await (await fetch(`${stack.mail!.webUrl.replace('localhost', '127.0.0.1')}/api/v1/messages`)).json()) as {
+        messages: { Subject: string; To: { Address: string }[] }[];
+      };
+      expect(inbox.messages.map((m) => ({ subject: m.Subject, to: m.To.map((t) => t.Address) }))).toEqual([
+        { subject: 'Alice commented on your post', to: ['bob@example.com'] },
+      ]);
+      expect(fs.existsSync(path.join(dir, 'mailpit', 'mailpit.db'))).toBe(true);
+    } finally {
+      await stack.stop();
     }
   });
 });

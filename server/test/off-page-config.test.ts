@@ -13,7 +13,12 @@ const good = {
 };
 const keys = webpush.generateVAPIDKeys();
 const vapid = { VAPID_PUBLIC_KEY: keys.publicKey, VAPID_PRIVATE_KEY: keys.privateKey, VAPID_SUBJECT: 'mailto:ops@example.com' };
-const email = { SMTP_URL: 'smtp://127.0.0.1:1025', EMAIL_FROM: 'Herald <notify@example.com>', PUBLIC_URL: 'https://app.example.com/' };
+const email = {
+  SMTP_URL: 'smtp://127.0.0.1:1025',
+  EMAIL_FROM: 'Herald <notify@example.com>',
+  PUBLIC_URL: 'https://app.example.com/',
+  EMAIL_LINK_SECRET: 'email-link-secret-0123456789abcdef',
+};
 
 describe('push and email settings are validated at start', () => {
   it('leaves both off without their variables', () => {
@@ -30,6 +35,7 @@ describe('push and email settings are validated at start', () => {
       smtpUrl: 'smtp://127.0.0.1:1025',
       from: 'Herald <notify@example.com>',
       publicUrl: 'https://app.example.com',
+      linkSecret: 'email-link-secret-0123456789abcdef',
       digestWindowSeconds: 60,
       unreadAfterSeconds: 900,
     });
@@ -44,6 +50,8 @@ describe('push and email settings are validated at start', () => {
     [{ PUSH_SERVICE_ORIGINS: 'https://push.example.net' }, /PUSH_SERVICE_ORIGINS needs VAPID_PUBLIC_KEY/],
     [{ SMTP_URL: 'smtp://127.0.0.1:1025' }, /EMAIL_FROM is required with SMTP_URL/],
     [{ SMTP_URL: 'smtp://127.0.0.1:1025' }, /PUBLIC_URL is required with SMTP_URL/],
+    [{ SMTP_URL: 'smtp://127.0.0.1:1025' }, /EMAIL_LINK_SECRET is required with SMTP_URL/],
+    [{ ...email, EMAIL_LINK_SECRET: 'short' }, /EMAIL_LINK_SECRET must be at least 32 characters/],
     [{ ...email, SMTP_URL: 'http://mail.example.com' }, /SMTP_URL must be an smtp:\/\/ or smtps:\/\/ URL/],
     [{ ...email, EMAIL_FROM: 'Herald' }, /EMAIL_FROM must be an address/],
     [{ ...email, PUBLIC_URL: 'app.example.com' }, /PUBLIC_URL must be an http\(s\):\/\/ URL/],

@@ -87,7 +87,9 @@ describe('recipients: who a user is off the page, set by the backend', () => {
       .set('Authorization', 'Bearer not-a-token')
       .send({ email: 'x@example.com' });
     expect(forged.status).toBe(401);
-    expect(await stack.inspector.collection('recipients').countDocuments({ _id: alice.user.id } as never)).toBe(0);
+    // Still the address the demo gave her (alice@example.com), none of those.
+    const stored = await stack.inspector.collection('recipients').findOne({ _id: alice.user.id } as never);
+    expect(stored?.email).toBe('alice@example.com');
   });
 });
 

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../config';
+import { randomBytes } from 'node:crypto';
 import { startLocalStack, type LocalStack } from '../local-services/local-stack';
+import { findMailpit } from '../local-services/mailpit';
 import { createLogger } from '../platform/logger';
 import { startHerald, type RunningHerald } from '../main';
 import { loadEnvFile } from './env-file';
@@ -38,9 +40,20 @@ async function run(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
-  const need = { mongodb: !process.env.MONGODB_URI, redis: !process.env.REDIS_URL };
+  // In development, email goes to a local Mailpit (installed by npm run setup) unless SMTP_URL names a server.
+  const development = (process.env.NODE_ENV || 'development') === 'development';
+  const mailpit = !process.env.SMTP_URL && development && findMailpit() !== undefined;
+  const need = { mongodb: !process.env.MONGODB_URI, redis: !process.env.REDIS_URL, mail: mailpit };
   if (servicesOnly && !need.mongodb && !need.redis) {
     throw new Error('MONGODB_URI and REDIS_URL are both set: there are no local services to run.');
+  }
+  // Every setting is checked before a local service starts, so a bad one is the only thing said.
+  if (!servicesOnly) {
+    loadConfig({
+      ...process.env,
+      ...(need.mongodb ? { MONGODB_URI: 'mongodb://127.0.0.1:27017/herald' } : {}),
+      ...(need.redis ? { REDIS_URL: 'redis://127.0.0.1:6379' } : {}),
+    });
   }
   const stack = await startLocalStack({ dataDir: path.join(ROOT, '.data'), need });
   running.stack = stack;
@@ -48,6 +61,18 @@ async function run(): Promise<void> {
   if (stack.redisUrl) process.env.REDIS_URL = stack.redisUrl;
   if (stack.mongodbUri || stack.redisUrl) {
     logger.info({ mongodb: stack.mongodbUri, redis: stack.redisUrl }, 'local services started (data in .data/)');
+  }
+  if (stack.mail) {
+    process.env.SMTP_URL = stack.mail.smtpUrl;
+    process.env.EMAIL_FROM ||= 'Herald <notifications@localhost>';
+    process.env.PUBLIC_URL ||= `http://localhost:${process.env.PORT || 3000}`;
+    if (!process.env.EMAIL_LINK_SECRET) {
+      process.env.EMAIL_LINK_SECRET = randomBytes(32).toString('hex');
+      logger.warn(
+        'EMAIL_LINK_SECRET is not set: unsubscribe links in emails work until this process stops (npm run setup puts one in .env)',
+      );
+    }
+    logger.info({ inbox: stack.mail.webUrl }, `emails go to Mailpit: open ${stack.mail.webUrl} to read them`);
   }
   if (servicesOnly) {
     console.log(

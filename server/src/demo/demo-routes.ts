@@ -133,8 +133,9 @@ export function demoRoutes(deps: {
             data: { postId },
             category: 'your-posts',
             tags: ['comment'],
-            // Also a desktop notification, for a user who enabled them (and whose tab may be closed).
-            channels: { push: true },
+            // Also a desktop notification (for a user who enabled them), and an email if still unread after
+            // EMAIL_UNREAD_AFTER_SECONDS (15 minutes by default).
+            channels: { push: true, email: true },
             // Comments on one post within an hour are one item: "Alice and 2 others commented on your post".
             group: {
               key: `post:${postId}:comments`,

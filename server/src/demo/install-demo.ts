@@ -19,6 +19,10 @@ export async function installDemo(gateway: Gateway, deps: { connection: Connecti
   const Users = userModel(deps.connection);
   await Promise.all([Users.createIndexes(), Post.createIndexes(), Comment.createIndexes()]);
   await seedDemoUsers(deps.connection);
+  // Their addresses for email (read in Mailpit in development): alice@example.com, and so on.
+  for (const user of await Users.find({}, { username: 1, name: 1 }).lean()) {
+    await gateway.recipients.set(String(user._id), { email: `${user.username}@example.com`, name: user.name });
+  }
   gateway.apiRoutes.use(demoLoginRoutes({ users: Users, tokens: gateway.tokens }));
   gateway.apiRoutes.use(
     demoRoutes({

@@ -27,7 +27,7 @@ export interface LocalFerretDbOptions {
   debugAddr?: string;
 }
 
-function goBinDir(): string {
+export function goBinDir(): string {
   if (process.env.GOBIN) return process.env.GOBIN;
   try {
     const gopath = execFileSync('go', ['env', 'GOPATH'], { encoding: 'utf8' }).trim();
@@ -38,7 +38,7 @@ function goBinDir(): string {
   return path.join(os.homedir(), 'go', 'bin');
 }
 
-function onPath(name: string): string | undefined {
+export function onPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     const candidate = path.join(dir, name);
     if (dir && fs.existsSync(candidate)) return candidate;

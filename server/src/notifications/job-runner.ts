@@ -13,6 +13,7 @@ import {
   jobModel,
   utcHour,
   type JobDoc,
+  type JobResult,
 } from './scheduled-jobs';
 
 export interface JobRunner {
@@ -35,7 +36,8 @@ export interface JobRunner {
 export function createJobRunner(deps: {
   connection: Connection;
   logger: Logger;
-  run: (job: JobDoc) => Promise<void>;
+  /** Runs a job: resolving with `{ dueAt }` puts it back to run again then (email held through quiet hours). */
+  run: (job: JobDoc) => Promise<JobResult>;
   /** @default 1000 */
   intervalMs?: number;
 }): JobRunner {
@@ -60,14 +62,23 @@ export function createJobRunner(deps: {
 
   async function runOne(job: JobDoc): Promise<void> {
     const claimedAt = job.claimedAt!;
+    let result: JobResult;
     try {
-      await deps.run(job);
+      result = await deps.run(job);
     } catch (error) {
       const delay = Math.min(1000 * 2 ** Math.min(job.attempts, 12), MAX_RETRY_DELAY_MS);
       log.warn({ err: error, job: job._id, kind: job.kind, attempts: job.attempts, retryInMs: delay }, 'scheduled job failed; will retry');
       const dueAt = new Date(Date.now() + delay);
       await Jobs.updateOne({ _id: job._id, claimedAt }, { $set: { state: 'due', claimedAt: null, dueAt, dueHour: utcHour(dueAt) } }).catch(
         () => undefined, // left claimed: taken over after JOB_TAKEOVER_MS
+      );
+      return;
+    }
+    if (result?.dueAt) {
+      const { dueAt } = result;
+      await Jobs.updateOne(
+        { _id: job._id, claimedAt },
+        { $set: { state: 'due', claimedAt: null, attempts: 0, dueAt, dueHour: utcHour(dueAt) } },
       );
       return;
     }
@@ -180,8 +191,10 @@ export function jobWork(deps: {
   removeMany: (userId: string, ids: string[]) => Promise<string[]>;
   /** Runs `push` jobs (see createPushStage); without it (push is off) they are dropped. */
   push?: (job: JobDoc) => Promise<void>;
+  /** Runs `email-due` and `digest` jobs (see createEmailStage); without it (email is off) they are dropped. */
+  email?: { due(job: JobDoc): Promise<void>; digest(job: JobDoc): Promise<JobResult> };
   logger: Logger;
-}): (job: JobDoc) => Promise<void> {
+}): (job: JobDoc) => Promise<JobResult> {
   const log = deps.logger.child({ module: 'scheduled-jobs' });
   const publish = async (job: JobDoc) => {
     try {
@@ -198,6 +211,11 @@ export function jobWork(deps: {
     if (job.kind === 'push') {
       if (deps.push) return deps.push(job);
       log.warn({ job: job._id }, 'a push job, but push is not configured here (no VAPID keys); dropped');
+      return;
+    }
+    if (job.kind === 'email-due' || job.kind === 'digest') {
+      if (deps.email) return job.kind === 'digest' ? deps.email.digest(job) : deps.email.due(job);
+      log.warn({ job: job._id }, 'an email job, but email is not configured here (no SMTP_URL); dropped');
       return;
     }
     // expire, and the first half of wake: whatever of the targets is still there goes.

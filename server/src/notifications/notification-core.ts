@@ -15,6 +15,7 @@ import { createNotificationPublisher, type PublishNotification } from './notific
 import { createNotificationWriter } from './notification-writer';
 import { createRetentionTracker, type RetentionTracker } from './retention-tracker';
 import { createJobStore, type JobStore } from './scheduled-jobs';
+import type { OffPageSettings } from './outbox';
 import { createSequenceAllocator, type SequenceAllocator } from './sequence';
 
 export interface NotificationCore {
@@ -52,8 +53,8 @@ export interface NotificationCoreDeps {
   syncReads?: 'auto' | 'range' | 'by-id';
   /** Categories users cannot turn off: their notifications ignore muted types and categories. */
   criticalCategories?: readonly string[];
-  /** Web Push is configured: publishes asking for it record push jobs (see outbox.ts). @default false */
-  pushEnabled?: boolean;
+  /** The off-page channels configured here: publishes asking for them record their jobs (see outbox.ts). @default none */
+  offPage?: OffPageSettings;
   /** Told when a publish recorded jobs that are due now (push), so this process runs them without waiting for its next look. */
   onJobsDue?: () => void;
 }
@@ -87,7 +88,9 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
     sequences,
     muted: mutes,
     // Push jobs only where push is configured (the gateways that run them must have it too).
-    ...(deps.pushEnabled ? { jobs, ...(deps.onJobsDue ? { onJobsDue: deps.onJobsDue } : {}) } : {}),
+    ...(deps.offPage && (deps.offPage.push || deps.offPage.email)
+      ? { offPage: { jobs, settings: deps.offPage }, ...(deps.onJobsDue ? { onJobsDue: deps.onJobsDue } : {}) }
+      : {}),
     logger,
     retention,
   });

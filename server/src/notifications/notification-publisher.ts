@@ -207,7 +207,7 @@ export function createNotificationPublisher(deps: {
     // A second's leeway: a time that is already (nearly) here sends now.
     if (sendAt && Date.parse(sendAt) > publishedAt + 1000) return schedule(parsed.data, new Date(sendAt), key, hash);
     const idempotency = key === undefined ? undefined : { key, hash };
-    const offPage = channels?.push ? { push: true } : undefined;
+    const offPage = channels?.push || channels?.email ? channels : undefined;
     const storing = deps.writer.store(userIds, content, { group, idempotency, channels: offPage }).then(async (outcome) => {
       await recordExpiry(outcome.stored, content.expiresAt);
       if (answer.owner === 'undecided') answer.owner = 'caller';

@@ -8,7 +8,7 @@ import { copyKeys } from './idempotency';
 import { createKnownGaps } from './known-gaps';
 import { notificationId } from './notification-id';
 import { notificationModel, type NotificationDoc } from './notification-model';
-import { pushJobFor } from './outbox';
+import { offPageJobsFor, type ChannelsOff, type OffPageSettings } from './outbox';
 import { createRefusedInserts } from './refused-inserts';
 import type { JobStore } from './scheduled-jobs';
 import type { RetentionTracker } from './retention-tracker';
@@ -57,9 +57,12 @@ export function createNotificationWriter(deps: {
   connection: Connection;
   sequences: SequenceAllocator;
   muted: Pick<MuteSettings, 'forEach'> & Partial<Pick<MuteSettings, 'channelsOff'>>;
-  /** Where the off-page stage's jobs go (see outbox.ts); without it, publishes asking for push store only. */
-  jobs?: Pick<JobStore, 'add'>;
-  /** Told once a round's notifications that have a push job are inserted (the job runner looks at once). */
+  /**
+   * The off-page stage (see outbox.ts): where its jobs go, and which channels are configured; without
+   * it, publishes asking for push or email store only.
+   */
+  offPage?: { jobs: Pick<JobStore, 'add'>; settings: OffPageSettings };
+  /** Told once a round's notifications that have a job due now are inserted (the job runner looks at once). */
   onJobsDue?: () => void;
   logger: Logger;
   /** Told about every stored notification, so retention only looks at users who have some. */
@@ -120,9 +123,9 @@ export function createNotificationWriter(deps: {
       for (const request of batch) request.reject(error);
       return;
     }
-    let pushOff: Set<string>[] | undefined;
+    let channelsOff: ChannelsOff[] | undefined;
     try {
-      pushOff = await pushOffFor(batch);
+      channelsOff = await channelsOffFor(batch);
     } catch (error) {
       for (const request of batch) request.reject(error);
       return;
@@ -134,7 +137,7 @@ export function createNotificationWriter(deps: {
     const found = new Set<string>();
     const own = batch.map(() => 0);
     try {
-      await insertWithSeqs(batch, copies, { stored, failed, found, deduplicated, own }, pushOff);
+      await insertWithSeqs(batch, copies, { stored, failed, found, deduplicated, own }, channelsOff);
     } catch (error) {
       for (const request of batch) request.reject(error);
       return;
@@ -177,16 +180,16 @@ export function createNotificationWriter(deps: {
    * taken seq is reserved again; a held key (the dedupeKey, the Idempotency-Key) settles the copy
    * without an insert (see RefusedInserts.sort); a taken group slot places the item again.
    */
-  /** Per request asking for push, its recipients who turned the category off as push (none asked: undefined). */
-  async function pushOffFor(batch: StoreRequest[]): Promise<Set<string>[] | undefined> {
-    if (!deps.jobs || !deps.muted.channelsOff || !batch.some((request) => request.channels?.push)) return undefined;
-    const off = await deps.muted.channelsOff(
+  /** Per request, its recipients who turned the category off as push and by email (none asked for either: undefined). */
+  async function channelsOffFor(batch: StoreRequest[]): Promise<ChannelsOff[] | undefined> {
+    if (!deps.offPage || !deps.muted.channelsOff || !batch.some((request) => request.channels?.push || request.channels?.email))
+      return undefined;
+    return deps.muted.channelsOff(
       batch.map((request) => ({ userIds: request.userIds, type: request.content.type, category: request.content.category })),
     );
-    return off.map((channels) => channels.push);
   }
 
-  async function insertWithSeqs(batch: StoreRequest[], copies: Copy[], outcome: Outcome, pushOff?: Set<string>[]): Promise<void> {
+  async function insertWithSeqs(batch: StoreRequest[], copies: Copy[], outcome: Outcome, channelsOff?: ChannelsOff[]): Promise<void> {
     const { stored, failed } = outcome;
     let pending = copies;
     // Rounds in which a seq was taken, and in which a group's slot was (each of those means another
@@ -217,11 +220,11 @@ export function createNotificationWriter(deps: {
           });
         return doc;
       });
-      // The off-page job first, then the notifications that name it (see outbox.ts).
-      const pushJob = deps.jobs ? pushJobFor(batch, pending, docs, pushOff, createdAt) : undefined;
-      if (pushJob) await deps.jobs!.add(pushJob);
+      // The off-page jobs first, then the notifications that name their round (see outbox.ts).
+      const offPage = deps.offPage ? offPageJobsFor(batch, pending, docs, channelsOff, deps.offPage.settings, createdAt) : [];
+      for (const job of offPage) await deps.offPage!.jobs.add(job);
       const outcomes = await insertUnordered(Notification.collection, docs);
-      if (pushJob) deps.onJobsDue?.();
+      if (offPage.some((job) => job.dueAt <= createdAt)) deps.onJobsDue?.();
       const taken: { copy: Copy; doc: NotificationDoc }[] = [];
       const refused: Copy[] = [];
       outcomes.forEach((result, i) => {

@@ -10,11 +10,14 @@ import { AppError, isDuplicateKey } from '../platform/errors';
  *   remove if the snooze stopped before removing it);
  * - `expire`: notifications whose `expiresAt` has come;
  * - `push`: Web Push messages for stored notifications (to every subscription of each target's user,
- *   or to the one `endpoint` a target names: a retry).
+ *   or to the one `endpoint` a target names: a retry);
+ * - `email-due`: notifications to mail if still unread, due `unreadAfterSeconds` after they were stored;
+ * - `digest`: one recipient's email (`digest:<userId>`), collecting their due notifications for
+ *   EMAIL_DIGEST_WINDOW_SECONDS.
  */
 export interface JobDoc {
   _id: string;
-  kind: 'send' | 'wake' | 'expire' | 'push';
+  kind: 'send' | 'wake' | 'expire' | 'push' | 'email-due' | 'digest';
   dueAt: Date;
   /** The UTC hour of dueAt (`2026-11-26T15`): runners look jobs up by an equality on an index (see DUE_LOOKBACK_HOURS). */
   dueHour: string;
@@ -38,7 +41,7 @@ export interface JobDoc {
 const jobSchema = new Schema<JobDoc>(
   {
     _id: { type: String, required: true },
-    kind: { type: String, enum: ['send', 'wake', 'expire', 'push'], required: true },
+    kind: { type: String, enum: ['send', 'wake', 'expire', 'push', 'email-due', 'digest'], required: true },
     dueAt: { type: Date, required: true },
     dueHour: { type: String, required: true },
     state: { type: String, enum: ['due', 'running'], required: true },
@@ -79,6 +82,9 @@ export function dueHours(now: Date): string[] {
 export function jobModel(connection: Connection): Model<JobDoc> {
   return heraldModel(connection, 'NotificationJob', jobSchema);
 }
+
+/** What a job run asks of the job runner: nothing (done, the job goes), or to run it again at `dueAt`. */
+export type JobResult = void | { dueAt: Date };
 
 /** A job claimed this long ago whose runner never finished it (an instance died) is taken over. */
 export const JOB_TAKEOVER_MS = 60_000;

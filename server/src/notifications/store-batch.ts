@@ -36,8 +36,8 @@ export interface StoreOptions {
   idempotency?: { key: string; hash: string } | undefined;
   /** Collapse into the recipients' groups of this key (see placeInGroup). */
   group?: GroupSpec | undefined;
-  /** Beyond the app: a Web Push message for each stored copy (see outbox.ts). */
-  channels?: { push?: boolean } | undefined;
+  /** Beyond the app: a Web Push message for each stored copy, an email when it stays unread (see outbox.ts). */
+  channels?: { push?: boolean; email?: boolean | { unreadAfterSeconds?: number | undefined } } | undefined;
 }
 
 export interface StoreRequest extends StoreOptions {

@@ -100,6 +100,12 @@ export function createMetrics() {
       labelNames: ['code'] as const,
       registers: [registry],
     }),
+    emails: new Counter({
+      name: 'herald_emails_total',
+      help: 'Digest emails by outcome: sent (the SMTP server accepted it), failed (tried again later with backoff)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     pushMessages: new Counter({
       name: 'herald_push_messages_total',
       help: 'Web Push messages by outcome: sent, gone (subscription forgotten), retry (429, 5xx or no answer; tried again later), refused',

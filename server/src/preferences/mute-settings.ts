@@ -186,13 +186,11 @@ export function createMuteSettings(deps: {
     },
     async channelsOff(requests) {
       const settings = await settingsOf(requests);
-      return requests.map(({ userIds, category }) => {
+      // Off the page a notification without a category is set by its type (an unsubscribe link names it so).
+      return requests.map(({ userIds, type, category }) => {
+        const key = category ?? type;
         const off = (channel: 'pushOff' | 'emailOff') =>
-          new Set(
-            category === undefined || critical.has(category)
-              ? []
-              : userIds.filter((userId) => settings.get(userId)?.[channel].has(category)),
-          );
+          new Set(critical.has(key) ? [] : userIds.filter((userId) => settings.get(userId)?.[channel].has(key)));
         return { push: off('pushOff'), email: off('emailOff') };
       });
     },

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import type { Logger } from '../platform/logger';
 import { notificationModel, type NotificationDoc } from '../notifications/notification-model';
+import { roundOf } from '../notifications/outbox';
 import type { JobDoc, JobStore } from '../notifications/scheduled-jobs';
 import type { PushConfig } from '../off-page-config';
 import { createPushSender, type PushMessage, type PushOutcome } from './push-sender';
@@ -70,12 +71,13 @@ export function createPushStage(deps: {
 
   return async (job) => {
     const targets = job.targets ?? [];
-    // Retries and waits are jobs of their own (`push:<uuid>:r2`); the notifications name the first.
+    // Retries and waits are jobs of their own (`push:<round>:r2`); the notifications name the round.
     const origin = job._id.replace(/:[rw]\d+$/, '');
+    const round = roundOf(job._id);
     const docs = await Promise.all(targets.map((target) => Notification.findById(target.id).lean<NotificationDoc>()));
     const live = targets.flatMap((target, i) => {
       const doc = docs[i];
-      return doc && doc.userId === target.userId && doc.outbox === origin && !doc.gap && !doc.readAt ? [{ target, doc }] : [];
+      return doc && doc.userId === target.userId && doc.outbox === round && !doc.gap && !doc.readAt ? [{ target, doc }] : [];
     });
     // The job is added just before its notifications are inserted: one claimed in between finds them
     // missing, and waits for them while an insert could still land; after that they never will.
