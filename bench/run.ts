@@ -6,7 +6,8 @@
 // writes CPU profiles of the gateway and publisher processes and prints their top functions; `--scaling`
 // runs fan-out and memory at 1k-20k sockets and per-user throughput over 1-3 gateway instances;
 // `--runs=3` runs every scenario three times and reports each figure's median and spread;
-// `--switched-off` also runs Herald's per-user scenario without each of its background features.
+// `--switched-off` also runs Herald's per-user scenario without each of its background features;
+// `--only=off-page` measures the Web Push messages and digest emails one gateway sends.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -39,13 +40,14 @@ import {
 import { makeUsers, startClientWorkers, startDatabase, startGateways, startPublisher, startRedis, type Database } from './lib/stack';
 import { connectAll, FULL, QUICK, type ClientWorker, type Scale } from './scenarios/context';
 import { measureIdleSockets } from './scenarios/idle-sockets';
+import { measureOffPage } from './scenarios/off-page';
 import { measurePerUser, type RateStep } from './scenarios/per-user';
 import { measureRouting } from './scenarios/routing';
 import { measureStorm } from './scenarios/storm';
 import { measureTopicFanout } from './scenarios/topic-fanout';
 
 const ROOT = path.resolve(__dirname, '..');
-const SCENARIOS = ['idle', 'fanout', 'per-user', 'routing', 'storm'] as const;
+const SCENARIOS = ['idle', 'fanout', 'per-user', 'routing', 'storm', 'off-page'] as const;
 type ScenarioId = (typeof SCENARIOS)[number];
 /** Client processes: several, so no single event loop is what limits a figure. */
 const CLIENT_WORKERS = 4;
@@ -403,6 +405,10 @@ async function main(): Promise<void> {
           await attempt('routing', async () => [
             await measureRouting({ db, workers, users: args.scale.routingUsers, rounds: args.scale.routingRounds }),
           ]);
+        }
+        if (args.only.has('off-page') && herald) {
+          console.error(`\nHerald: Web Push and email, ${args.scale.offPageUsers} recipients`);
+          await attempt('off-page', async () => [await measureOffPage({ db: ctx.db, users: args.scale.offPageUsers, browsers: 2 })]);
         }
         // The plain baseline keeps nothing for a client that was away: its storm is the reconnection
         // alone, the floor under any catch-up built on Socket.IO.

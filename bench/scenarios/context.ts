@@ -19,6 +19,8 @@ export interface Scale {
   stormClients: number;
   stormMissed: number;
   stormTimeoutMs: number;
+  /** Recipients of the off-page scenario (each with two push subscriptions and an address). */
+  offPageUsers: number;
   /** `--scaling`: the socket counts the idle and fan-out scenarios run at. */
   scalingSockets: number[];
   /** `--scaling`: the gateway instance counts the per-user scenario runs with. */
@@ -36,6 +38,7 @@ export const FULL: Scale = {
   stormClients: 5_000,
   stormMissed: 10,
   stormTimeoutMs: 120_000,
+  offPageUsers: 1_000,
   scalingSockets: [1_000, 5_000, 10_000, 20_000],
   scalingInstances: [1, 2, 3],
 };
@@ -51,6 +54,7 @@ export const QUICK: Scale = {
   stormClients: 200,
   stormMissed: 10,
   stormTimeoutMs: 60_000,
+  offPageUsers: 50,
   scalingSockets: [100, 300],
   scalingInstances: [1, 2],
 };

@@ -20,7 +20,18 @@ describe('sending one Web Push message to a real push service', () => {
     const got = service.received.find((push) => push.subscription === browser.id)!;
     expect(got.payload).toEqual({ title: 'Ada replied', body: 'Looks good' });
     expect(got.headers).toEqual({ ttl: '3600', urgency: 'high', topic: 'group-abc' });
-    expect(got.vapid).toEqual({ sub: 'mailto:ops@example.com', aud: service.origin, publicKey: vapid.publicKey });
+    expect(got.vapid).toMatchObject({ sub: 'mailto:ops@example.com', aud: service.origin, publicKey: vapid.publicKey });
+  });
+
+  it('signs one VAPID token per push service and reuses it for hours, not one per message', async () => {
+    const [one, two] = [service.subscribe(), service.subscribe()];
+    await send(one, message);
+    await send(two, message);
+    const [first, second] = [one, two].map((browser) => service.received.find((push) => push.subscription === browser.id)!.vapid);
+    expect(second!.token).toBe(first!.token);
+    const hoursLeft = (first!.exp * 1000 - Date.now()) / 3600_000;
+    expect(hoursLeft).toBeGreaterThan(11);
+    expect(hoursLeft).toBeLessThanOrEqual(12);
   });
 
   it('tells a busy or failing service (retry, with its Retry-After) from a gone subscription and a refusal', async () => {

@@ -31,6 +31,11 @@ export type PushOutcome =
 
 /** How long one request to a push service may take. */
 const REQUEST_TIMEOUT_MS = 10_000;
+/** A VAPID token is signed for 12 hours and signed again an hour before it ends (RFC 8292 allows 24). */
+const VAPID_TOKEN_SECONDS = 12 * 3600;
+const VAPID_RENEW_SECONDS = 3600;
+/** Push-service origins whose token is kept at once (a few in practice; Windows' are per region). */
+const MAX_AUDIENCES = 1000;
 
 /** Seconds or an HTTP date, as `Retry-After` says; undefined when it says neither. */
 export function retryAfterMs(header: string | string[] | undefined, now = Date.now()): number | undefined {
@@ -43,18 +48,33 @@ export function retryAfterMs(header: string | string[] | undefined, now = Date.n
 
 /**
  * Sends Web Push messages with web-push (VAPID, RFC 8292; payload encryption, RFC 8291), over one
- * keep-alive agent so a burst to one push service reuses its connections. Never throws: every answer
- * is an outcome.
+ * keep-alive agent so a burst to one push service reuses its connections. The VAPID token of each push
+ * service is signed once and reused until shortly before it expires, instead of an ECDSA signature per
+ * message (a third of the sending CPU in the bench). Never throws: every answer is an outcome.
  */
 export function createPushSender(
   config: PushConfig,
 ): (target: Pick<PushTarget, 'endpoint' | 'keys'>, message: PushMessage) => Promise<PushOutcome> {
   const agent = new Agent({ keepAlive: true, maxSockets: 32 });
-  const vapidDetails = { subject: config.vapid.subject, publicKey: config.vapid.publicKey, privateKey: config.vapid.privateKey };
+  const tokens = new Map<string, { authorization: string; expiresAt: number }>();
+  /** The Authorization header for a push service: `vapid t=<JWT for its origin>, k=<public key>`. */
+  const authorizationFor = (endpoint: string): string => {
+    const audience = new URL(endpoint).origin;
+    const now = Math.floor(Date.now() / 1000);
+    const kept = tokens.get(audience);
+    if (kept && kept.expiresAt - now > VAPID_RENEW_SECONDS) return kept.authorization;
+    const expiresAt = now + VAPID_TOKEN_SECONDS;
+    const { vapid } = config;
+    const { Authorization } = webpush.getVapidHeaders(audience, vapid.subject, vapid.publicKey, vapid.privateKey, 'aes128gcm', expiresAt);
+    if (tokens.size >= MAX_AUDIENCES) tokens.clear();
+    tokens.set(audience, { authorization: Authorization, expiresAt });
+    return Authorization;
+  };
   return async (target, message) => {
     try {
       await webpush.sendNotification({ endpoint: target.endpoint, keys: target.keys }, message.payload, {
-        vapidDetails,
+        // Signed here once per push service (see authorizationFor), so web-push is given no VAPID keys.
+        headers: { Authorization: authorizationFor(target.endpoint) },
         TTL: message.ttlSeconds,
         urgency: message.urgency,
         ...(message.topic ? { topic: message.topic } : {}),

@@ -16,7 +16,8 @@ export interface ReceivedPush {
   payload: unknown;
   headers: { ttl?: string; urgency?: string; topic?: string };
   /** The VAPID token's claims, checked against the `k` key of its Authorization header. */
-  vapid: { sub: string; aud: string; publicKey: string };
+  /** The VAPID token's claims, its expiry, and the token itself. */
+  vapid: { sub: string; aud: string; exp: number; publicKey: string; token: string };
 }
 
 /** What the push service answers next for a subscription (a status, and headers); then 201 again. */
@@ -83,7 +84,7 @@ export async function startPushService() {
             ...(req.headers.urgency ? { urgency: String(req.headers.urgency) } : {}),
             ...(req.headers.topic ? { topic: String(req.headers.topic) } : {}),
           },
-          vapid: { sub: String(claims.sub), aud: String(claims.aud), publicKey: vapid[2]! },
+          vapid: { sub: String(claims.sub), aud: String(claims.aud), exp: Number(claims.exp), publicKey: vapid[2]!, token: vapid[1]! },
         });
         answer(201);
       })().catch(() => res.writeHead(500).end());
