@@ -235,6 +235,7 @@ export async function attachHerald(options: AttachHeraldOptions): Promise<Embedd
     ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
     ...(options.push ? { push: options.push } : {}),
     ...(options.email ? { email: options.email } : {}),
+    ...(options.channelDefaults ? { channelDefaults: options.channelDefaults } : {}),
   });
   options.app?.use(prefix, parts.api);
   const realtime = parts.attach(options.server as HttpServer, { path: socketPath, ownsHttpServer: false });

@@ -95,6 +95,8 @@ export interface HeraldDeps {
   /** Web Push (VAPID keys) and email (SMTP): each off when absent (see OffPageOptions). */
   push?: OffPageOptions['push'];
   email?: OffPageOptions['email'];
+  /** Categories or types that ask for push or email when a publish does not say. */
+  channelDefaults?: OffPageOptions['channelDefaults'];
 }
 
 /** Where Socket.IO listens, and whether closing it closes the HTTP server too. */
@@ -140,7 +142,11 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
   const { auth } = deps;
   const offPage = createOffPage(
     connection,
-    { ...(deps.push ? { push: deps.push } : {}), ...(deps.email ? { email: deps.email } : {}) },
+    {
+      ...(deps.push ? { push: deps.push } : {}),
+      ...(deps.email ? { email: deps.email } : {}),
+      ...(deps.channelDefaults ? { channelDefaults: deps.channelDefaults } : {}),
+    },
     { logger, critical: deps.criticalCategories ?? [], metrics, ...(deps.apiPath ? { apiPath: deps.apiPath } : {}) },
   );
   const tokens = auth.jwtSecret
@@ -175,6 +181,7 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
       push: offPage.config.push !== undefined,
       ...(offPage.config.email ? { email: { unreadAfterSeconds: offPage.config.email.unreadAfterSeconds } } : {}),
     },
+    channelDefaults: offPage.config.channelDefaults,
     onJobsDue: () => jobs.soon(),
   });
   const topics = withDatabaseDeadlines(

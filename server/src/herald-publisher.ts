@@ -107,6 +107,7 @@ export async function createHeraldPublisher(options: HeraldPublisherOptions): Pr
     names,
     logger,
     ...(options.criticalCategories ? { criticalCategories: options.criticalCategories } : {}),
+    channelDefaults: offPageChecked.config.channelDefaults,
     // It records the off-page jobs; the gateways run them.
     offPage: {
       push: offPageChecked.config.push !== undefined,

@@ -39,6 +39,11 @@ export interface OffPageOptions {
     /** EMAIL_UNREAD_AFTER_SECONDS: how long a notification stays unread before it is mailed, unless the publish says. @default 900 */
     unreadAfterSeconds?: number;
   };
+  /**
+   * PUSH_BY_DEFAULT, EMAIL_BY_DEFAULT: categories or types (`security`, `comment.created`) whose
+   * notifications ask for that channel when a publish does not say (`channels.push: false` still wins).
+   */
+  channelDefaults?: { push?: readonly string[]; email?: readonly string[] };
 }
 
 export interface PushConfig {
@@ -59,8 +64,11 @@ export interface EmailConfig {
 export interface OffPageConfig {
   push?: PushConfig;
   email?: EmailConfig;
+  channelDefaults: { push: string[]; email: string[] };
 }
 
+/** A category or type, as publishes name them. */
+const NAME = /^[a-z][a-z0-9_.:-]{0,63}$/;
 const ORIGIN = /^https:\/\/(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/i;
 const ADDRESS = /^[^\s@<>]+@[^\s@<>]+$/;
 
@@ -84,7 +92,14 @@ export function allowedPushEndpoint(endpoint: string, origins: readonly string[]
 /** The settings, or every problem with them. */
 export function checkOffPage(options: OffPageOptions): { config: OffPageConfig; problems: string[] } {
   const problems: string[] = [];
-  const config: OffPageConfig = {};
+  const config: OffPageConfig = {
+    channelDefaults: { push: [...(options.channelDefaults?.push ?? [])], email: [...(options.channelDefaults?.email ?? [])] },
+  };
+  for (const [channel, names] of Object.entries(config.channelDefaults)) {
+    const variable = channel === 'push' ? 'PUSH_BY_DEFAULT' : 'EMAIL_BY_DEFAULT';
+    for (const name of names)
+      if (!NAME.test(name)) problems.push(`${variable} has "${name.slice(0, 70)}": each must be a category or type, like comment.created`);
+  }
   const { push, email } = options;
   if (push) {
     // Unpadded, as web-push takes them.
@@ -163,5 +178,12 @@ export function offPageFromEnv(env: Record<string, string | undefined>): { optio
       ...(unread !== undefined ? { unreadAfterSeconds: unread } : {}),
     };
   }
+  const list = (name: string) =>
+    (env[name] ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean);
+  if (env.PUSH_BY_DEFAULT || env.EMAIL_BY_DEFAULT)
+    options.channelDefaults = { push: list('PUSH_BY_DEFAULT'), email: list('EMAIL_BY_DEFAULT') };
   return { options, problems: [...problems, ...checkOffPage(options).problems] };
 }

@@ -52,6 +52,7 @@ describe('push and email settings are validated at start', () => {
     [{ SMTP_URL: 'smtp://127.0.0.1:1025' }, /PUBLIC_URL is required with SMTP_URL/],
     [{ SMTP_URL: 'smtp://127.0.0.1:1025' }, /EMAIL_LINK_SECRET is required with SMTP_URL/],
     [{ ...email, EMAIL_LINK_SECRET: 'short' }, /EMAIL_LINK_SECRET must be at least 32 characters/],
+    [{ PUSH_BY_DEFAULT: 'security,Not A Type' }, /PUSH_BY_DEFAULT has "Not A Type": each must be a category or type/],
     [{ ...email, SMTP_URL: 'http://mail.example.com' }, /SMTP_URL must be an smtp:\/\/ or smtps:\/\/ URL/],
     [{ ...email, EMAIL_FROM: 'Herald' }, /EMAIL_FROM must be an address/],
     [{ ...email, PUBLIC_URL: 'app.example.com' }, /PUBLIC_URL must be an http\(s\):\/\/ URL/],

@@ -12,7 +12,10 @@ import { waitFor } from './support/wait';
 const vapid = webpush.generateVAPIDKeys();
 const VAPID_ENV = { VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, VAPID_SUBJECT: 'mailto:ops@example.com' };
 // The stack's gateway runs no jobs: each test runs the push jobs its publishes recorded, by hand.
-const stack = useTestStack({ env: { ...VAPID_ENV, CRITICAL_CATEGORIES: 'security' }, herald: { jobsIntervalMs: 0 } });
+const stack = useTestStack({
+  env: { ...VAPID_ENV, CRITICAL_CATEGORIES: 'security', PUSH_BY_DEFAULT: 'order.shipped' },
+  herald: { jobsIntervalMs: 0 },
+});
 let service: PushService;
 let runPush: (job: JobDoc) => Promise<void>;
 
@@ -154,6 +157,25 @@ describe('the push stage', () => {
     } as JobDoc;
     await runPush(early);
     expect(await jobModel(stack.inspector).findById('push:early:w1').lean()).toMatchObject({ targets: early.targets });
+  });
+});
+
+describe('push by default', () => {
+  it('asks for push for the types and categories the deployment lists, unless the publish says no', async () => {
+    const pushJobsFor = async (id: string) => jobModel(stack.inspector).countDocuments({ kind: 'push', 'targets.id': id });
+    const publishShipped = async (channels?: { push: boolean }) =>
+      (
+        await stack.herald.gateway.publishNotification({
+          userIds: ['push-ivy'],
+          type: 'order.shipped',
+          title: 'Shipped',
+          ...(channels ? { channels } : {}),
+        })
+      ).notifications[0]!;
+    expect(await pushJobsFor((await publishShipped()).id)).toBe(1);
+    expect(await pushJobsFor((await publishShipped({ push: false })).id)).toBe(0);
+    const other = await stack.herald.gateway.publishNotification({ userIds: ['push-ivy'], type: 'order.placed', title: 'Placed' });
+    expect(await pushJobsFor(other.notifications[0]!.id)).toBe(0);
   });
 });
 

@@ -16,6 +16,7 @@ import { createNotificationWriter } from './notification-writer';
 import { createRetentionTracker, type RetentionTracker } from './retention-tracker';
 import { createJobStore, type JobStore } from './scheduled-jobs';
 import type { OffPageSettings } from './outbox';
+import type { ChannelDefaults } from './notification-publisher';
 import { createSequenceAllocator, type SequenceAllocator } from './sequence';
 
 export interface NotificationCore {
@@ -55,6 +56,8 @@ export interface NotificationCoreDeps {
   criticalCategories?: readonly string[];
   /** The off-page channels configured here: publishes asking for them record their jobs (see outbox.ts). @default none */
   offPage?: OffPageSettings;
+  /** Categories or types that ask for push or email when a publish does not say. */
+  channelDefaults?: ChannelDefaults;
   /** Told when a publish recorded jobs that are due now (push), so this process runs them without waiting for its next look. */
   onJobsDue?: () => void;
 }
@@ -105,6 +108,7 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
       counts,
       jobs,
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
+      ...(deps.channelDefaults ? { channelDefaults: deps.channelDefaults } : {}),
     }),
     // Request paths wait for the database at most DATABASE_DEADLINE_MS (publishing bounds itself).
     feed: withDatabaseDeadlines(

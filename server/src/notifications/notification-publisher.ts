@@ -14,6 +14,7 @@ import type { Metrics } from '../platform/metrics';
 import { keyConflict, requestHash } from './idempotency';
 import type { CountFeed } from './feed-counts';
 import type { NotificationContent, NotificationWriter, StoreResult } from './notification-writer';
+import type { StoreOptions } from './store-batch';
 import { refuseOverScheduleCap, type JobStore } from './scheduled-jobs';
 
 /**
@@ -84,6 +85,27 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
  * and clients fetch it on their next sync; throwing would invite a retry that
  * stores it twice.
  */
+/** Categories or types whose notifications go out as push or email when the publish does not say. */
+export interface ChannelDefaults {
+  push?: readonly string[];
+  email?: readonly string[];
+}
+
+/** The channels a publish asked for, with the deployment's defaults where it said nothing: `false` stays off. */
+function withDefaults(
+  channels: StoreOptions['channels'],
+  content: Pick<NotificationContent, 'category' | 'type'>,
+  defaults: ChannelDefaults | undefined,
+): NonNullable<StoreOptions['channels']> {
+  const listed = (names: readonly string[] | undefined) =>
+    !!names && (names.includes(content.type) || (content.category !== undefined && names.includes(content.category)));
+  return {
+    ...channels,
+    ...(channels?.push === undefined && listed(defaults?.push) ? { push: true } : {}),
+    ...(channels?.email === undefined && listed(defaults?.email) ? { email: true } : {}),
+  };
+}
+
 export function createNotificationPublisher(deps: {
   writer: NotificationWriter;
   userChannel: UserChannelPublisher;
@@ -93,6 +115,8 @@ export function createNotificationPublisher(deps: {
   counts: CountFeed;
   /** Where sends with `sendAt` and expiries wait for their time. */
   jobs: JobStore;
+  /** Categories or types that ask for push or email when a publish does not say (see ChannelDefaults). */
+  channelDefaults?: ChannelDefaults;
 }): PublishNotification {
   const log = deps.logger.child({ module: 'notification-publisher' });
 
@@ -207,7 +231,8 @@ export function createNotificationPublisher(deps: {
     // A second's leeway: a time that is already (nearly) here sends now.
     if (sendAt && Date.parse(sendAt) > publishedAt + 1000) return schedule(parsed.data, new Date(sendAt), key, hash);
     const idempotency = key === undefined ? undefined : { key, hash };
-    const offPage = channels?.push || channels?.email ? channels : undefined;
+    const asked = withDefaults(channels, content, deps.channelDefaults);
+    const offPage = asked.push || asked.email ? asked : undefined;
     const storing = deps.writer.store(userIds, content, { group, idempotency, channels: offPage }).then(async (outcome) => {
       await recordExpiry(outcome.stored, content.expiresAt);
       if (answer.owner === 'undecided') answer.owner = 'caller';
