@@ -13,7 +13,8 @@ import { openInspector } from '../server/test/support/database';
 import { TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from '../server/test/support/herald';
 import { spawnGateway, type GatewayProcess } from '../server/test/support/process-gateway';
 import { startBalancer, type Balancer } from '../server/test/support/tcp-balancer';
-import { createTokenSigner } from '../server/src/auth/token-signer';
+import jwt from 'jsonwebtoken';
+import { feedKey, splitFeedKey } from '@herald/shared';
 
 /**
  * The chaos test: 3 gateway processes behind a loopback balancer, 200 clients (the real FeedClient)
@@ -124,9 +125,18 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
   let balancer: Balancer;
   let publisher: HeraldPublisher;
   let inspector: Connection;
-  let signer: ReturnType<typeof createTokenSigner>;
+  /** Each client's feed (`userId`: a user id, or `<tenant>/<userId>`), as the database keys it. */
   const clients: { userId: string; client: FeedClient; socket: FeedSocket; trace: string[] }[] = [];
   const users = Array.from({ length: USERS }, (_, i) => `chaos-${String(i).padStart(3, '0')}`);
+  // A quarter of the users also have a feed in each of two workspaces: the same user ids, three feeds each.
+  const TENANTS = ['chaos-acme', 'chaos-globex'];
+  const tenantFeeds = new Map(TENANTS.map((tenant) => [tenant, users.slice(0, USERS / 4).map((userId) => feedKey(tenant, userId))]));
+  const feeds = [...users, ...[...tenantFeeds.values()].flat()];
+  /** A token for the feed's user, granting both tenants (as a host app would list its workspaces). */
+  const tokenFor = (feed: string) => {
+    const { userId } = splitFeedKey(feed);
+    return jwt.sign({ name: userId, tenants: TENANTS }, TEST_JWT_SECRET, { algorithm: 'HS256', subject: userId, expiresIn: 3600 });
+  };
   /** Delivery latencies (ms from stored to applied), counted once a client's first catch-up is done. */
   const latencies: number[] = [];
   /**
@@ -170,11 +180,11 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
     );
     publisher = await createHeraldPublisher({ ...env, logger: createLogger('silent') });
     inspector = await openInspector(env.mongodbUri);
-    signer = createTokenSigner({ secret: TEST_JWT_SECRET, ttlSeconds: 3600 });
     for (let i = 0; i < CLIENTS; i++) {
-      const userId = users[i % USERS]!;
+      const userId = feeds[i % feeds.length]!;
+      const { tenant } = splitFeedKey(userId);
       const socket: FeedSocket = io(balancer.url, {
-        auth: { token: signer.sign({ userId, name: userId }).token },
+        auth: { token: tokenFor(userId), ...(tenant ? { tenant } : {}) },
         transports: ['websocket'],
         forceNew: true,
         reconnectionDelay: 200,
@@ -235,12 +245,12 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
   });
 
   /** Publishes over HTTP with an idempotency key, retrying (as told by 503/409, after Retry-After) up to 20 times. */
-  async function publishOverHttp(key: string, userIds: string[]): Promise<void> {
+  async function publishOverHttp(key: string, userIds: string[], tenant?: string): Promise<void> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const res = await fetch(`${balancer.url}/api/notifications`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_SERVICE_TOKEN}`, 'idempotency-key': key },
-        body: JSON.stringify({ userIds, type: 'chaos.http', title: key }),
+        body: JSON.stringify({ userIds, type: 'chaos.http', title: key, ...(tenant ? { tenant } : {}) }),
         signal: AbortSignal.timeout(10_000),
       }).catch(() => undefined);
       if (res?.status === 201) {
@@ -344,13 +354,17 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
         let n = 0;
         const inFlight = new Set<Promise<void>>();
         while (publishing) {
-          const targets = [pick(users), ...(random() < 0.3 ? [pick(users)] : [])];
+          // One publish goes to one tenant's feeds (two fifths of them to a workspace's).
+          const roll = random();
+          const tenant = roll < 0.2 ? TENANTS[0] : roll < 0.4 ? TENANTS[1] : undefined;
+          const group = tenant ? tenantFeeds.get(tenant)! : users;
+          const targets = [...new Set([pick(group), ...(random() < 0.3 ? [pick(group)] : [])].map((feed) => splitFeedKey(feed).userId))];
           const key = `k${SEED}-${n++}`;
           const work =
             random() < 0.5
-              ? publishOverHttp(key, [...new Set(targets)])
+              ? publishOverHttp(key, targets, tenant)
               : publisher
-                  .publishNotification({ userIds: [...new Set(targets)], type: 'chaos.direct', title: key })
+                  .publishNotification({ userIds: targets, type: 'chaos.direct', title: key, ...(tenant ? { tenant } : {}) })
                   .then(({ notifications }) => {
                     for (const { id } of notifications) answeredAt.set(id, Date.now());
                   })
@@ -449,8 +463,9 @@ describe(`chaos (seed ${SEED}, ${SECONDS} s of faults)`, () => {
             report.countMismatches++;
             if (report.examples.length < 5) {
               // The server's answer tells a stale server-side count from a client that applied counts out of order.
+              const { tenant } = splitFeedKey(userId);
               const served = await fetch(`${balancer.url}/api/notifications/counts`, {
-                headers: { authorization: `Bearer ${signer.sign({ userId, name: userId }).token}` },
+                headers: { authorization: `Bearer ${tokenFor(userId)}`, ...(tenant ? { 'herald-tenant': tenant } : {}) },
               })
                 .then((res) => res.text())
                 .catch((error: Error) => error.message);

@@ -1,15 +1,8 @@
-import fs from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import webpush from 'web-push';
-import type { LocalRedis } from '../server/src/local-services/redis-server';
-import { createLogger } from '../server/src/platform/logger';
-import { loadConfig } from '../server/src/config';
-import { startHerald, type RunningHerald } from '../server/src/main';
-import { LOOPBACK_CLIENTS_ENV, TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from '../server/test/support/herald';
-import { freshMongoUri, startTestRedis } from '../server/test/support/services';
+import { TEST_SERVICE_TOKEN } from '../server/test/support/herald';
 import { startPushService, type PushService } from '../server/test/support/push-service';
-import { launchBrowser } from './support/browser';
-import { buildClient } from './support/client-build';
+import { useDemoStack } from './support/demo-stack';
 
 jest.setTimeout(60_000);
 
@@ -20,57 +13,33 @@ jest.setTimeout(60_000);
  * headless browser on a closed network has no push service of its own.
  */
 describe('desktop notifications in a real browser', () => {
-  let redis: LocalRedis;
-  let herald: RunningHerald;
-  let browser: Browser;
-  let clientDir: string;
   let pushService: PushService;
-  const contexts: BrowserContext[] = [];
-
+  const vapid = webpush.generateVAPIDKeys();
   beforeAll(async () => {
-    clientDir = buildClient();
-    redis = await startTestRedis();
     pushService = await startPushService();
-    const vapid = webpush.generateVAPIDKeys();
-    const config = loadConfig({
-      PORT: '0',
-      MONGODB_URI: freshMongoUri(),
-      REDIS_URL: redis.url,
-      JWT_SECRET: TEST_JWT_SECRET,
-      SERVICE_TOKEN: TEST_SERVICE_TOKEN,
-      DEMO: 'true',
+  });
+  const demo = useDemoStack(
+    () => ({
       VAPID_PUBLIC_KEY: vapid.publicKey,
       VAPID_PRIVATE_KEY: vapid.privateKey,
       VAPID_SUBJECT: 'mailto:ops@example.com',
       PUSH_SERVICE_ORIGINS: pushService.origin,
-      ...LOOPBACK_CLIENTS_ENV,
-    });
-    herald = await startHerald(config, {
-      host: '127.0.0.1',
-      clientDir,
-      logger: createLogger('silent'),
-      retention: false,
-      jobsIntervalMs: 100,
-    });
-    browser = await launchBrowser();
-  }, 60_000);
-
+    }),
+    { jobsIntervalMs: 100 },
+  );
+  const contexts: BrowserContext[] = [];
   afterAll(async () => {
     for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await herald?.close();
     await pushService?.close();
-    await redis?.stop();
-    if (clientDir) fs.rmSync(clientDir, { recursive: true, force: true });
   });
 
   async function signIn(username: string, permissions: string[]): Promise<{ page: Page; userId: string; context: BrowserContext }> {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+    const context = await demo.browser.newContext({ viewport: { width: 1100, height: 760 } });
     contexts.push(context);
-    if (permissions.length > 0) await context.grantPermissions(permissions, { origin: herald.url });
+    if (permissions.length > 0) await context.grantPermissions(permissions, { origin: demo.herald.url });
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
-    await page.goto(herald.url);
+    await page.goto(demo.herald.url);
     // The provider asks Herald whether push is configured as it starts.
     const asked = page.waitForResponse((response) => response.url().endsWith('/api/push/vapid-public-key'));
     await page.getByTestId(`login-${username}`).click();
@@ -99,25 +68,25 @@ describe('desktop notifications in a real browser', () => {
     // The user says yes. enablePush then registers the worker and subscribes: a headless browser on a
     // closed network has no push service of its own, so that last step fails here and the offer says
     // so (a real browser gets its subscription); the test's push service stands in for it below.
-    await context.grantPermissions(['notifications'], { origin: herald.url });
+    await context.grantPermissions(['notifications'], { origin: demo.herald.url });
     await offer.getByRole('button').click();
     await offer.getByText('Desktop notifications could not be enabled here.').waitFor();
     const registration = await page.evaluate(async () => {
       const ready = await navigator.serviceWorker.ready;
       return { scope: ready.scope, script: ready.active?.scriptURL };
     });
-    expect(registration).toEqual({ scope: `${herald.url}/`, script: `${herald.url}/herald-sw.js` });
+    expect(registration).toEqual({ scope: `${demo.herald.url}/`, script: `${demo.herald.url}/herald-sw.js` });
 
     // The pipeline: a subscription on the loopback push service, a publish asking for push.
     const browserKeys = pushService.subscribe();
-    const token = herald.gateway.tokens!.sign({ userId, name: 'Carol' }).token;
-    const subscribe = await fetch(`${herald.url}/api/push/subscriptions`, {
+    const token = demo.herald.gateway.tokens!.sign({ userId, name: 'Carol' }).token;
+    const subscribe = await fetch(`${demo.herald.url}/api/push/subscriptions`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ endpoint: browserKeys.endpoint, keys: browserKeys.keys }),
     });
     expect(subscribe.status).toBe(201);
-    const published = await fetch(`${herald.url}/api/notifications`, {
+    const published = await fetch(`${demo.herald.url}/api/notifications`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${TEST_SERVICE_TOKEN}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({
@@ -141,13 +110,13 @@ describe('desktop notifications in a real browser', () => {
     const cdp = await context.newCDPSession(page);
     const registrations = new Promise<string>((resolve) => {
       cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations: list }) => {
-        const ours = list.find((r: { scopeURL: string; isDeleted: boolean }) => r.scopeURL === `${herald.url}/` && !r.isDeleted);
+        const ours = list.find((r: { scopeURL: string; isDeleted: boolean }) => r.scopeURL === `${demo.herald.url}/` && !r.isDeleted);
         if (ours) resolve(ours.registrationId);
       });
     });
     await cdp.send('ServiceWorker.enable');
     await cdp.send('ServiceWorker.deliverPushMessage', {
-      origin: herald.url,
+      origin: demo.herald.url,
       registrationId: await registrations,
       data: JSON.stringify(pushed!.payload),
     });

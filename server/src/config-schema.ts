@@ -117,6 +117,10 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_:./-]{1,100}$/, 'must be a claim name')
     .default('name'),
+  AUTH_TENANTS_CLAIM: z
+    .string()
+    .regex(/^[A-Za-z0-9_:./-]{1,100}$/, 'must be a claim name')
+    .default('tenants'),
   DEMO: booleanFlag.optional(),
   MONGODB_COLLECTION_PREFIX: z
     .string()

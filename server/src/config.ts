@@ -37,6 +37,8 @@ export interface AuthConfig {
   audience?: string;
   userIdClaim: string;
   nameClaim: string;
+  /** The claim listing the tenants a token grants. */
+  tenantsClaim: string;
   clockToleranceSeconds: number;
 }
 
@@ -177,6 +179,7 @@ function toConfig(e: Env, derived: { demo: boolean; serviceTokens: string[]; pub
       ...(e.AUTH_AUDIENCE ? { audience: e.AUTH_AUDIENCE } : {}),
       userIdClaim: e.AUTH_USER_ID_CLAIM,
       nameClaim: e.AUTH_NAME_CLAIM,
+      tenantsClaim: e.AUTH_TENANTS_CLAIM,
       clockToleranceSeconds: e.AUTH_CLOCK_TOLERANCE_SECONDS,
     },
     ...(e.JWT_SECRET ? { jwtSecret: e.JWT_SECRET } : {}),

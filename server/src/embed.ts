@@ -2,7 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Router } from 'express';
 import type { Connection } from 'mongoose';
-import type { Authenticate } from './auth/authenticate';
+import type { Authenticate, AuthorizeTenant } from './auth/authenticate';
 import type { TokenVerifierOptions } from './auth/token-verifier';
 import type { Routing } from './channels/user-channel-subscriber';
 import { ConfigError } from './config';
@@ -67,6 +67,11 @@ export interface AttachHeraldOptions extends OffPageOptions {
    * users' JWTs itself.
    */
   authenticate?: Authenticate;
+  /**
+   * Which tenants' feeds a user may read (see AuthorizeTenant), when your tokens do not list them in
+   * the `tenants` claim (`auth.tenantsClaim` names another).
+   */
+  authorizeTenant?: AuthorizeTenant;
   /** The JWTs Herald verifies without `authenticate`: a `jwtSecret`, `jwksUrl` or `publicKey`, with `issuer`/`audience`. */
   auth?: Omit<TokenVerifierOptions, 'logger'>;
   /**
@@ -220,6 +225,7 @@ export async function attachHerald(options: AttachHeraldOptions): Promise<Embedd
     logger,
     auth: options.auth ?? {},
     ...(options.authenticate ? { authenticate: options.authenticate } : {}),
+    ...(options.authorizeTenant ? { authorizeTenant: options.authorizeTenant } : {}),
     serviceTokens: options.serviceTokens ?? [],
     ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}),
     corsOrigins: options.corsOrigins ?? [],

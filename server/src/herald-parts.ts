@@ -5,7 +5,7 @@ import express, { type Router } from 'express';
 import type { Connection } from 'mongoose';
 import { createNames, type HeraldNames } from '@herald/shared';
 import { createApiRouter } from './app';
-import { createAuthenticator, type Authenticate, type Authenticator } from './auth/authenticate';
+import { createAuthenticator, type Authenticate, type Authenticator, type AuthorizeTenant } from './auth/authenticate';
 import { createTokenSigner, noTokenSigner, type TokenSigner } from './auth/token-signer';
 import { createTokenVerifier, type TokenVerifierOptions } from './auth/token-verifier';
 import { pubSubStats } from './channels/pubsub-stats';
@@ -52,6 +52,8 @@ export interface HeraldDeps {
   auth: Omit<TokenVerifierOptions, 'logger'>;
   /** Replaces token verification with the host's own check (socket handshakes, user routes, auth:refresh). */
   authenticate?: Authenticate;
+  /** Decides which tenants' feeds a user may read, instead of the token's tenants claim (see AuthorizeTenant). */
+  authorizeTenant?: AuthorizeTenant;
   /** Lifetime of tokens Herald signs (the demo's sign-in). @default 43200 */
   jwtTtlSeconds?: number;
   /** Backends present one of these to publish and manage topics over HTTP; several at once for rotation. */
@@ -160,6 +162,7 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
   const authenticate = createAuthenticator({
     verifier: createTokenVerifier({ ...auth, logger }),
     ...(deps.authenticate ? { hook: deps.authenticate } : {}),
+    ...(deps.authorizeTenant ? { authorizeTenant: deps.authorizeTenant } : {}),
   });
   const limits = withDefaultLimits(deps.limits);
   const takeFromBudget = createRateLimiters({

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import request from 'supertest';
-import { startTestHerald, TEST_SERVICE_TOKEN } from './support/herald';
+import jwt from 'jsonwebtoken';
+import { startTestHerald, TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from './support/herald';
 import type { RunningHerald } from '../src/main';
 import { isCollectionScan, openInspector } from './support/database';
 import { asUser, postNotification } from './support/http';
@@ -206,6 +207,37 @@ describe('every query the server issues uses an index', () => {
     const manySocket = await connect(url, sign('qp-many'));
     expect((await manySocket.emitWithAck('notifications:sync', { afterSeq: 0 })).data?.notifications).toHaveLength(150);
     manySocket.close();
+
+    // Tenants: a feed in a workspace (same user id as a default feed), its socket, counts per tenant,
+    // the tenant's own settings on top of the user's defaults.
+    const tenantToken = jwt.sign({ name: 'T', tenants: ['qp-acme'] }, TEST_JWT_SECRET, {
+      algorithm: 'HS256',
+      subject: 'qp-a',
+      expiresIn: 600,
+    });
+    await service('post', '/api/notifications')
+      .send({ userIds: ['qp-a'], type: 'qp.note', title: 'in acme', tenant: 'qp-acme' })
+      .expect(201);
+    const inTenant = (req: request.Test) => req.set('Authorization', `Bearer ${tenantToken}`).set('Herald-Tenant', 'qp-acme');
+    await inTenant(request(url).get('/api/notifications')).expect(200);
+    await inTenant(request(url).get('/api/notifications/counts')).expect(200);
+    await inTenant(request(url).put('/api/preferences'))
+      .send({ categories: { social: { inApp: false } } })
+      .expect(200);
+    await inTenant(request(url).get('/api/preferences')).expect(200);
+    await request(url).get('/api/notifications/counts/by-tenant').set('Authorization', `Bearer ${tenantToken}`).expect(200);
+    const tenantSocket = await connect(url, tenantToken, { auth: { tenant: 'qp-acme' } });
+    expect((await tenantSocket.emitWithAck('notifications:sync', { afterSeq: 0 })).data?.notifications).toHaveLength(1);
+    tenantSocket.close();
+    // A tenant feed's page reads only its own key's entries of the feed index: its bounds are the feed key.
+    const tenantPlan = JSON.stringify(
+      await inspector.db!.command({
+        explain: { find: 'notifications', filter: { userId: 'qp-acme/qp-a' }, sort: { seq: -1 } },
+        verbosity: 'queryPlanner',
+      }),
+    );
+    expect(isCollectionScan(JSON.parse(tenantPlan) as Record<string, unknown>)).toBe(false);
+    expect(tenantPlan).toContain('qp-acme/qp-a');
 
     // Retention: one user over the per-actor and per-user limits, with a notification past the age limit.
     for (let i = 0; i < 3; i++) {

@@ -31,3 +31,38 @@ export const userIdSchema = z
 export function isUserId(value: unknown): value is string {
   return typeof value === 'string' && USER_ID.test(value);
 }
+
+/** Most tenants one token can grant (a longer list is refused: it is a token, not a directory). */
+export const MAX_TENANTS_PER_TOKEN = 100;
+
+/**
+ * A tenant id (a workspace, an organisation, a shop): opaque, with the same rules as a user id, so it
+ * is safe in the same places. A feed is the log of (tenant, user); no tenant is the user's default feed.
+ */
+export const tenantIdSchema = z
+  .string()
+  .regex(USER_ID, `must be 1-${MAX_USER_ID_LENGTH} characters: ASCII letters (A-Z, a-z), digits, "_", "-", ".", ":", "|", "@" or "+"`);
+
+export function isTenantId(value: unknown): value is string {
+  return typeof value === 'string' && USER_ID.test(value);
+}
+
+/**
+ * The key of a user's feed in a tenant: `<tenant>/<userId>`, or the user id alone for the default feed.
+ * `/` is in neither id's alphabet, so a key splits one way only; the server stores, counts, sequences
+ * and routes by this key, which is how no feed query ever reads another tenant's documents.
+ */
+export function feedKey(tenant: string | undefined, userId: string): string {
+  return tenant ? `${tenant}/${userId}` : userId;
+}
+
+/** The tenant and user of a feed key (no tenant: the default feed). */
+export function splitFeedKey(key: string): { tenant?: string; userId: string } {
+  const slash = key.indexOf('/');
+  return slash < 0 ? { userId: key } : { tenant: key.slice(0, slash), userId: key.slice(slash + 1) };
+}
+
+/** The key of the feed a notification is in (see feedKey). */
+export function feedOf(notification: { userId: string; tenant?: string | undefined }): string {
+  return feedKey(notification.tenant, notification.userId);
+}

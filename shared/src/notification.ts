@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isSafeActionUrl } from './action-url.js';
-import { objectIdSchema, userIdSchema } from './ids.js';
+import { objectIdSchema, tenantIdSchema, userIdSchema } from './ids.js';
 import { jsonDataSchema, type JsonObject } from './json-data.js';
 import { categorySchema, tagSchema, tagsSchema, MAX_TAGS } from './filters.js';
 
@@ -141,6 +141,8 @@ export const channelsSchema = z.strictObject({
 /** What a backend sends to publish one notification to one or more users. */
 export const publishNotificationInputSchema = z
   .strictObject({
+    /** The workspace whose feeds these go to (each user's feed in it); absent: their default feeds. */
+    tenant: tenantIdSchema.optional(),
     userIds: z
       .array(userIdSchema)
       .min(1, 'must name at least one user')
@@ -221,6 +223,8 @@ export interface NotificationGroup {
 export interface Notification {
   id: string;
   userId: string;
+  /** The tenant whose feed holds it; absent in the default feed. */
+  tenant?: string;
   seq: number;
   type: string;
   title: string;
@@ -250,6 +254,7 @@ const isoDate = z.string().datetime({ offset: true });
 export const notificationSchema: z.ZodType<Notification> = z.object({
   id: objectIdSchema,
   userId: userIdSchema,
+  tenant: tenantIdSchema.optional(),
   seq: z.number().int().positive(),
   type: notificationTypeSchema,
   title: z.string().max(MAX_TITLE_LENGTH),

@@ -107,7 +107,10 @@ export interface InterServerEvents {
 
 /** What the server knows about an authenticated socket; set by the handshake middleware only. */
 export interface SocketData {
+  /** The socket's feed: the user id, or `<tenant>/<userId>` in a tenant (see feedKey). */
   userId: string;
+  /** The tenant of the feed, when not the default one. */
+  tenant?: string;
   name: string;
   /** When the session token expires (ms since the epoch; null: never); the server closes the socket then, unless refreshed. */
   expiresAt: number | null;

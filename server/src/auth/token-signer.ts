@@ -9,7 +9,8 @@ export interface SignedToken {
 
 /** Signs HS256 session tokens with JWT_SECRET: the demo's sign-in, tests and tools. Host apps sign their own. */
 export interface TokenSigner {
-  sign(identity: { userId: string; name: string }): SignedToken;
+  /** `tenants`: the workspaces the token grants (its `tenants` claim). */
+  sign(identity: { userId: string; name: string; tenants?: readonly string[] }): SignedToken;
 }
 
 /**
@@ -21,8 +22,8 @@ export interface TokenSigner {
 export function createTokenSigner(options: { secret: string; ttlSeconds: number; issuer?: string; audience?: string }): TokenSigner {
   const key = createSecretKey(Buffer.from(options.secret, 'utf8'));
   return {
-    sign({ userId, name }) {
-      const token = jwt.sign({ name }, key, {
+    sign({ userId, name, tenants }) {
+      const token = jwt.sign({ name, ...(tenants ? { tenants: [...tenants] } : {}) }, key, {
         algorithm: 'HS256',
         subject: userId,
         expiresIn: options.ttlSeconds,

@@ -1,7 +1,7 @@
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, errors, importSPKI, jwtVerify, type JWTPayload } from 'jose';
 import jwt from 'jsonwebtoken';
-import { isShownText, isUserId } from '@herald/shared';
+import { MAX_TENANTS_PER_TOKEN, isShownText, isTenantId, isUserId } from '@herald/shared';
 import { AppError } from '../platform/errors';
 import { jwksUrlProblem } from '../security/jwks-url';
 import { createJwksKeys } from './jwks-keys';
@@ -11,6 +11,11 @@ import type { Logger } from '../platform/logger';
 export interface Identity {
   userId: string;
   name: string;
+  /** The tenants the token grants (its AUTH_TENANTS_CLAIM); none: the default feed only. */
+  tenants?: string[];
+  /** Set by the authenticator when a tenant was asked for: `userId` is then the feed's key, this the person's id. */
+  person?: string;
+  tenant?: string;
   /** When the token stops being valid (ms since the epoch); null when it does not expire. */
   expiresAt: number | null;
 }
@@ -35,6 +40,8 @@ export interface TokenVerifierOptions {
   userIdClaim?: string;
   /** Optional display name claim. @default "name" */
   nameClaim?: string;
+  /** The claim listing the tenants a token grants: an array of tenant ids, or one. @default "tenants" */
+  tenantsClaim?: string;
   /**
    * Seconds of clock skew allowed on exp/nbf/iat (0-60). A session then ends this long after `exp`, so
    * the handshake and the session clock agree. @default 5
@@ -150,6 +157,7 @@ export function createTokenVerifier(options: TokenVerifierOptions) {
   const imported = new Map<string, Promise<Awaited<ReturnType<typeof importSPKI>>>>();
   const userIdClaim = options.userIdClaim ?? 'sub';
   const nameClaim = options.nameClaim ?? 'name';
+  const tenantsClaim = options.tenantsClaim ?? 'tenants';
   const lastLogged = new Map<string, number>();
   const tolerance = Math.min(60, Math.max(0, options.clockToleranceSeconds ?? 5));
 
@@ -201,7 +209,17 @@ export function createTokenVerifier(options: TokenVerifierOptions) {
     const expiresAt = (payload.exp! + tolerance) * 1000;
     // Shown to others (topic join and leave events): the same rule as any shown text, else the user id.
     const shown = typeof name === 'string' ? name.normalize('NFC').trim().slice(0, 100) : '';
-    return { userId, name: shown.length > 0 && isShownText(shown) ? shown : userId, expiresAt };
+    return { userId, name: shown.length > 0 && isShownText(shown) ? shown : userId, expiresAt, ...tenantsOf(payload[tenantsClaim]) };
+  }
+
+  /** The granted tenants: an array of ids or one string; anything else in the claim refuses the token. */
+  function tenantsOf(claim: unknown): { tenants?: string[] } {
+    if (claim === undefined || claim === null) return {};
+    const list = typeof claim === 'string' ? [claim] : claim;
+    if (!Array.isArray(list) || list.length > MAX_TENANTS_PER_TOKEN || !list.every(isTenantId)) {
+      throw refused(`claim "${tenantsClaim}" must be a tenant id or an array of at most ${MAX_TENANTS_PER_TOKEN}`);
+    }
+    return { tenants: [...new Set(list)] };
   }
 
   return {

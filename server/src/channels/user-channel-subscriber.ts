@@ -1,4 +1,4 @@
-import { userChannelMessageSchema, type HeraldNames, type UserChannelMessage } from '@herald/shared';
+import { feedOf, userChannelMessageSchema, type HeraldNames, type UserChannelMessage } from '@herald/shared';
 import type { Logger } from '../platform/logger';
 import type { RedisClient } from '../platform/redis-client';
 import type { RedisRecovery } from '../platform/redis-recovery';
@@ -30,7 +30,7 @@ export function createUserChannelSubscriber(options: {
     keyFor: names.userIdFromChannel,
     schema: userChannelMessageSchema,
     // A notification published on another user's channel is never delivered.
-    accept: (userId, message) => message.kind !== 'notification' || message.notification.userId === userId,
+    accept: (userId, message) => message.kind !== 'notification' || feedOf(message.notification) === userId,
     onMessage: options.onMessage,
     ...(options.routing === 'broadcast' ? { pattern: names.userChannelPattern } : {}),
   });

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
-import { inQuietHours, type QuietHours } from '@herald/shared';
+import { inQuietHours, splitFeedKey, type QuietHours } from '@herald/shared';
 import type { Logger } from '../platform/logger';
 import { isDuplicateKey } from '../platform/errors';
 import { notificationModel, type NotificationDoc } from '../notifications/notification-model';
 import { roundOf } from '../notifications/outbox';
 import { jobModel, utcHour, type JobDoc, type JobResult, type JobStore } from '../notifications/scheduled-jobs';
 import type { EmailConfig } from '../off-page-config';
+import { readEffectivePreferences } from '../preferences/effective-preferences';
 import { preferenceModel } from '../preferences/preference-model';
 import type { RecipientService } from '../recipients/recipient-service';
 import { renderDigest } from './email-render';
@@ -116,8 +117,9 @@ export function createEmailStage(deps: {
   }
 
   async function digest(job: JobDoc): Promise<JobResult> {
+    // The feed's key: the person's address is theirs in every tenant; settings are the feed's.
     const userId = job._id.slice('digest:'.length);
-    const recipient = await deps.recipients.get(userId);
+    const recipient = await deps.recipients.get(splitFeedKey(userId).userId);
     if (!recipient?.email) {
       log.debug({ userId }, 'no email address for this recipient; digest dropped');
       return;
@@ -126,7 +128,7 @@ export function createEmailStage(deps: {
     const docs = (await Promise.all(ids.map((id) => Notification.findById(id).lean<NotificationDoc>()))).filter((doc) =>
       stillUnread(doc, userId),
     );
-    const preferences = await Preferences.findById(userId).lean();
+    const preferences = (await readEffectivePreferences(Preferences, [userId])).get(userId) ?? null;
     const off = new Set(preferences?.emailOffCategories ?? []);
     const items = docs
       .filter((doc) => critical.has(emailCategoryOf(doc)) || !off.has(emailCategoryOf(doc)))

@@ -2,7 +2,9 @@ import express, { Router } from 'express';
 import { withDatabaseDeadline } from '../platform/deadline';
 import type { Logger } from '../platform/logger';
 import type { MuteSettings } from '../preferences/mute-settings';
+import { readEffectivePreferences } from '../preferences/effective-preferences';
 import type { PreferenceModel } from '../preferences/preference-model';
+import { splitFeedKey } from '@herald/shared';
 import type { UnsubscribeLinks } from './email-links';
 
 const escapeHtml = (text: string) =>
@@ -60,15 +62,22 @@ export function unsubscribeRoutes(deps: {
     if (!claim) return refuse(req, res);
     const categories = claim.categories.filter((category) => !critical.has(category));
     if (categories.length > 0) {
-      await withDatabaseDeadline(
-        deps.preferences
-          .updateOne(
-            { _id: claim.userId },
-            { $addToSet: { emailOffCategories: { $each: categories } }, $set: { updatedAt: new Date() }, $setOnInsert: { mutedTypes: [] } },
-            { upsert: true },
-          )
-          .exec(),
-      );
+      const { tenant } = splitFeedKey(claim.userId);
+      // A tenant's feed: its category settings become its own (the defaults', with these off).
+      const current = tenant ? (await readEffectivePreferences(deps.preferences, [claim.userId])).get(claim.userId) : undefined;
+      const update = tenant
+        ? {
+            $set: {
+              mutedCategories: current?.mutedCategories ?? [],
+              pushOffCategories: current?.pushOffCategories ?? [],
+              emailOffCategories: [...new Set([...(current?.emailOffCategories ?? []), ...categories])],
+              updatedAt: new Date(),
+            },
+            $addToSet: { overrides: 'categories' },
+            $setOnInsert: { mutedTypes: [] },
+          }
+        : { $addToSet: { emailOffCategories: { $each: categories } }, $set: { updatedAt: new Date() }, $setOnInsert: { mutedTypes: [] } };
+      await withDatabaseDeadline(deps.preferences.updateOne({ _id: claim.userId }, update, { upsert: true }).exec());
       await deps.mutes.changed(claim.userId);
       deps.logger.info({ userId: claim.userId, categories }, 'email turned off from an unsubscribe link');
     }

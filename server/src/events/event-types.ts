@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { actionIdSchema, jsonDataSchema, notificationTypeSchema, objectIdSchema, userIdSchema } from '@herald/shared';
+import { actionIdSchema, jsonDataSchema, notificationTypeSchema, objectIdSchema, tenantIdSchema, userIdSchema } from '@herald/shared';
 
 /** Known events and the shape of their data; any other `a.b` event carries a free JSON object. */
 export const eventSchemas = {
@@ -7,6 +7,8 @@ export const eventSchemas = {
   'notification.action': z.strictObject({
     notificationId: objectIdSchema,
     userId: userIdSchema,
+    /** The tenant whose feed holds it; absent in the default feed. */
+    tenant: tenantIdSchema.optional(),
     actionId: actionIdSchema,
     type: notificationTypeSchema,
     category: z.string().optional(),

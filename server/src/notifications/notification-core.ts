@@ -121,6 +121,7 @@ export function createNotificationCore(deps: NotificationCoreDeps): Notification
           const data = {
             notificationId: n.id,
             userId: n.userId,
+            ...(n.tenant ? { tenant: n.tenant } : {}),
             actionId: n.actionId!,
             type: n.type,
             interactedAt: n.interactedAt!,

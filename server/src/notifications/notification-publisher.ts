@@ -1,7 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
+  feedKey,
+  feedOf,
   MAX_SCHEDULE_AHEAD_MS,
   publishNotificationInputSchema,
+  splitFeedKey,
   type Notification,
   type PublishNotificationInput,
   type ValidPublishNotificationInput,
@@ -130,7 +133,7 @@ export function createNotificationPublisher(deps: {
     const found = new Set(outcome.found);
     const fresh = stored.filter((notification) => !found.has(notification.id));
     const sent = await deps.userChannel.publish(
-      fresh.map((notification) => ({ userId: notification.userId, message: { kind: 'notification', notification, publishedAt } })),
+      fresh.map((notification) => ({ userId: feedOf(notification), message: { kind: 'notification', notification, publishedAt } })),
     );
     deps.metrics?.published.inc(fresh.length);
     // Not fatal: the new items are out, and the next sync or counts settle the rest.
@@ -165,7 +168,7 @@ export function createNotificationPublisher(deps: {
       _id: `expire:${stored[0]!.id}`,
       kind: 'expire' as const,
       dueAt: expiresAt,
-      targets: stored.map((n) => ({ userId: n.userId, id: n.id })),
+      targets: stored.map((n) => ({ userId: feedOf(n), id: n.id })),
     };
     await deps.jobs
       .add(job)
@@ -180,15 +183,18 @@ export function createNotificationPublisher(deps: {
     hash: string,
   ): Promise<PublishResult> {
     const { sendAt: _sendAt, ...input } = data;
-    const id = key === undefined ? `send:${randomUUID()}` : `send:${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
-    await withDatabaseDeadline(refuseOverScheduleCap(deps.jobs, input.userIds, id));
+    // A tenant's keys are its own: the same Idempotency-Key in two tenants is two sends.
+    const scoped = input.tenant === undefined ? key : `${input.tenant}\n${key}`;
+    const id = scoped === undefined ? `send:${randomUUID()}` : `send:${createHash('sha256').update(scoped).digest('hex').slice(0, 40)}`;
+    const feeds = input.userIds.map((userId) => feedKey(input.tenant, userId));
+    await withDatabaseDeadline(refuseOverScheduleCap(deps.jobs, feeds, id));
     const added = await withDatabaseDeadline(
       deps.jobs.add({
         _id: id,
         kind: 'send',
         dueAt: sendAt,
         input,
-        recipients: input.userIds,
+        recipients: feeds,
         ...(key === undefined ? {} : { requestHash: hash }),
       }),
     );
@@ -220,7 +226,8 @@ export function createNotificationPublisher(deps: {
     }
     checkTimes(parsed.data, publishedAt);
     // channels: the off-page stage's (see outbox.ts), not part of what is stored.
-    const { userIds, group, sendAt, expiresAt, channels, ...rest } = parsed.data;
+    // tenant: which feeds (see feedKey); the stored documents carry it in their key.
+    const { userIds, tenant, group, sendAt, expiresAt, channels, ...rest } = parsed.data;
     const content: NotificationContent = { ...rest, ...(expiresAt ? { expiresAt: new Date(expiresAt) } : {}) };
 
     // The caller waits for the database at most the deadline. Storing goes on without it; whoever is
@@ -233,7 +240,8 @@ export function createNotificationPublisher(deps: {
     const idempotency = key === undefined ? undefined : { key, hash };
     const asked = withDefaults(channels, content, deps.channelDefaults);
     const offPage = asked.push || asked.email ? asked : undefined;
-    const storing = deps.writer.store(userIds, content, { group, idempotency, channels: offPage }).then(async (outcome) => {
+    const feeds = userIds.map((userId) => feedKey(tenant, userId));
+    const storing = deps.writer.store(feeds, content, { group, idempotency, channels: offPage }).then(async (outcome) => {
       await recordExpiry(outcome.stored, content.expiresAt);
       if (answer.owner === 'undecided') answer.owner = 'caller';
       else {
@@ -256,10 +264,11 @@ export function createNotificationPublisher(deps: {
       outcome = await storing;
     }
     const instancesReached = await announce(outcome, publishedAt);
+    const userOf = (key: string) => splitFeedKey(key).userId;
     return {
       notifications: outcome.stored,
-      mutedUserIds: outcome.muted,
-      deduplicatedUserIds: outcome.deduplicated,
+      mutedUserIds: outcome.muted.map(userOf),
+      deduplicatedUserIds: outcome.deduplicated.map(userOf),
       replayed: outcome.replayed,
       instancesReached,
     };

@@ -1,5 +1,5 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { actionIdSchema, readRequestSchema, snoozeRequestSchema } from '@herald/shared';
+import { actionIdSchema, feedKey, isTenantId, readRequestSchema, snoozeRequestSchema } from '@herald/shared';
 import { currentUser } from '../auth/require-user';
 import { AppError, ValidationError } from '../platform/errors';
 import { idParam, userIdParam } from '../http/id-param';
@@ -55,7 +55,18 @@ export function notificationRoutes(deps: NotificationRouteDeps): Router {
   });
   const check = deps.check;
   // The request itself cost one point already (requireUser); each further filter costs one more.
-  const chargeFilters = check && ((res: Response, filters: number) => check('userRequests', currentUser(res).userId, res, filters - 1));
+  const chargeFilters = check && ((res: Response, filters: number) => check('userRequests', currentUser(res).person, res, filters - 1));
+  // The unread and unseen counts of each tenant the token grants, for a workspace switcher (one request
+  // per tenant's worth of budget). The default feed's are at /counts.
+  router.get('/counts/by-tenant', deps.requireUser, async (_req, res) => {
+    const user = currentUser(res);
+    const tenants = user.tenants ?? [];
+    if (check && tenants.length > 1) await check('userRequests', user.person, res, tenants.length - 1);
+    const counts = await Promise.all(tenants.map((tenant) => deps.feed.counts(feedKey(tenant, user.person))));
+    res.json({
+      counts: Object.fromEntries(tenants.map((tenant, i) => [tenant, { unread: counts[i]!.unread, unseen: counts[i]!.unseen }])),
+    });
+  });
   router.use(feedRoutes(deps.feed, deps.requireUser, (_req, res) => currentUser(res).userId, chargeFilters));
   return router;
 }
@@ -66,7 +77,19 @@ export function notificationRoutes(deps: NotificationRouteDeps): Router {
  * sockets like any other change.
  */
 export function userNotificationRoutes(deps: Pick<NotificationRouteDeps, 'feed' | 'requireService'>): Router {
-  return feedRoutes(deps.feed, deps.requireService, (req) => userIdParam(req.params.userId));
+  // A `Herald-Tenant` header picks the user's feed in that tenant (a service token may act in any).
+  return feedRoutes(deps.feed, deps.requireService, (req) => feedKey(tenantHeader(req), userIdParam(req.params.userId)));
+}
+
+/** The `Herald-Tenant` header of a service request: absent or a tenant id, else 400. */
+function tenantHeader(req: Request): string | undefined {
+  const tenant = req.get('herald-tenant');
+  if (tenant === undefined || tenant === '') return undefined;
+  if (!isTenantId(tenant))
+    throw new ValidationError('Invalid Herald-Tenant header: it must be a tenant id.', [
+      { path: 'Herald-Tenant', message: 'must be a tenant id' },
+    ]);
+  return tenant;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { feedOf } from '@herald/shared';
 import type { HeraldNames, Notification } from '@herald/shared';
 import type { Logger } from '../platform/logger';
 import type { RedisClient } from '../platform/redis-client';
@@ -52,7 +53,7 @@ export function createRetentionTracker(deps: { redis: RedisClient; names: Herald
     stored(notifications) {
       for (const n of notifications) {
         const at = Date.parse(n.createdAt);
-        oldest.set(n.userId, Math.min(oldest.get(n.userId) ?? at, at));
+        oldest.set(feedOf(n), Math.min(oldest.get(feedOf(n)) ?? at, at));
       }
       if (oldest.size === 0 || timer) return;
       timer = setTimeout(() => void flush(), TRACK_EVERY_MS);

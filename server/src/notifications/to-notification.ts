@@ -1,11 +1,14 @@
-import { MAX_GROUP_ACTORS_SHOWN, type JsonObject, type Notification } from '@herald/shared';
+import { MAX_GROUP_ACTORS_SHOWN, splitFeedKey, type JsonObject, type Notification } from '@herald/shared';
 import type { NotificationDoc } from './notification-model';
 
 /** The client-facing shape of a stored notification: string ids, ISO dates, unset states absent. */
 export function toNotification(doc: NotificationDoc): Notification {
+  // Stored by feed key (`<tenant>/<userId>`, or the user id for the default feed); shown as user and tenant.
+  const { tenant, userId } = splitFeedKey(doc.userId);
   const n: Notification = {
     id: doc._id.toHexString(),
-    userId: doc.userId,
+    userId,
+    ...(tenant ? { tenant } : {}),
     seq: doc.seq,
     type: doc.type,
     title: doc.title,

@@ -1,9 +1,10 @@
-import mongoose, { type Connection } from 'mongoose';
+import type { Connection } from 'mongoose';
 import type { HeraldNames } from '@herald/shared';
 import type { Logger } from '../platform/logger';
 import { isCluster, publishTo, type RedisClient } from '../platform/redis-client';
 import type { RedisRecovery } from '../platform/redis-recovery';
 import { preferenceModel } from './preference-model';
+import { readEffectivePreferences } from './effective-preferences';
 
 /** Who, of some recipients, has muted a type or turned a category off: nothing is stored or sent for them. */
 export interface MuteSettings {
@@ -86,6 +87,8 @@ export function createMuteSettings(deps: {
   };
   const forget = (userId: string) => {
     kept.delete(userId);
+    // A user's defaults changed: their tenant feeds (`<tenant>/<userId>`) read them too.
+    if (!userId.includes('/')) for (const key of kept.keys()) if (key.endsWith(`/${userId}`)) kept.delete(key);
     changes++;
   };
 
@@ -127,19 +130,18 @@ export function createMuteSettings(deps: {
 
   async function read(userIds: string[]): Promise<Map<string, Muted | null>> {
     const since = changes;
-    const docs = await Preference.find(
-      { _id: mongoose.trusted({ $in: userIds }) },
-      { mutedTypes: 1, mutedCategories: 1, pushOffCategories: 1, emailOffCategories: 1 },
-    ).lean();
+    // A tenant feed's settings are the user's defaults with the feed's own on top.
+    const effective = await readEffectivePreferences(Preference, userIds);
     const found = new Map<string, Muted | null>(userIds.map((userId) => [userId, null]));
-    for (const doc of docs) {
+    for (const [key, doc] of effective) {
+      if (!doc) continue;
       const muted: Muted = {
         types: new Set(doc.mutedTypes ?? []),
         categories: new Set(doc.mutedCategories ?? []),
         pushOff: new Set(doc.pushOffCategories ?? []),
         emailOff: new Set(doc.emailOffCategories ?? []),
       };
-      if (Object.values(muted).some((set: ReadonlySet<string>) => set.size > 0)) found.set(doc._id, muted);
+      if (Object.values(muted).some((set: ReadonlySet<string>) => set.size > 0)) found.set(key, muted);
     }
     // A change heard while reading may be newer than what was read: keep nothing then.
     if (listening && since === changes) {

@@ -12,6 +12,8 @@ export interface PreferenceDoc {
   pushOffCategories?: string[];
   emailOffCategories?: string[];
   quietHours?: QuietHours | null;
+  /** A tenant feed's document: the settings it holds of its own (see effectivePreferences). */
+  overrides?: string[];
   updatedAt: Date;
 }
 
@@ -26,6 +28,7 @@ const schema = new Schema<PreferenceDoc>(
       type: new Schema<QuietHours>({ start: String, end: String, timeZone: String }, { _id: false }),
       default: undefined,
     },
+    overrides: { type: [String], default: undefined },
     updatedAt: { type: Date, required: true },
   },
   { collection: 'preferences', versionKey: false, strictQuery: 'throw' },

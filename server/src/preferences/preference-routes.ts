@@ -6,6 +6,7 @@ import { ValidationError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import type { MuteSettings } from './mute-settings';
 import type { PreferenceDoc, PreferenceModel } from './preference-model';
+import { readEffectivePreferences } from './effective-preferences';
 
 /** The stored settings as the API shows them. */
 /** Where each channel's off categories are stored. */
@@ -50,9 +51,27 @@ export function preferenceRoutes(deps: {
   const channels = deps.channels ?? CHANNELS;
   router.use(deps.requireUser);
 
+  /** The caller's feed's settings: in a tenant (Herald-Tenant), the user's defaults with the tenant's own on top. */
+  const effective = async (feed: string) =>
+    (await withDatabaseDeadline(readEffectivePreferences(deps.preferences, [feed]))).get(feed) ?? null;
+
   router.get('/', async (_req, res) => {
-    const doc = await withDatabaseDeadline(deps.preferences.findById(currentUser(res).userId).lean().exec());
-    res.json(toPreferences(doc, critical, channels));
+    res.json(toPreferences(await effective(currentUser(res).userId), critical, channels));
+  });
+
+  // In a tenant: back to the user's defaults (the tenant's own settings are forgotten).
+  router.delete('/', async (_req, res) => {
+    const user = currentUser(res);
+    if (!user.tenant) {
+      throw new ValidationError('Only a tenant’s settings can be reset: send the Herald-Tenant header.', [
+        { path: 'Herald-Tenant', message: 'is required' },
+      ]);
+    }
+    await withDatabaseDeadline(deps.preferences.deleteOne({ _id: user.userId }).exec());
+    await deps.mutes
+      .changed(user.userId)
+      .catch((error: unknown) => deps.logger?.warn({ err: error }, 'could not announce a preference change'));
+    res.json(toPreferences(await effective(user.userId), critical, channels));
   });
 
   router.put('/', async (req, res) => {
@@ -77,25 +96,34 @@ export function preferenceRoutes(deps: {
         locked.map(({ category, channel }) => ({ path: `categories.${category}.${channel}`, message: 'is a critical category' })),
       );
     }
-    const _id = currentUser(res).userId;
+    const user = currentUser(res);
+    const _id = user.userId;
     const set: Record<string, unknown> = { updatedAt: new Date() };
+    // A tenant feed's document names the settings it holds of its own; the others stay the user's defaults.
+    const named = [
+      mutedTypes !== undefined && 'mutedTypes',
+      categories !== undefined && 'categories',
+      quietHours !== undefined && 'quietHours',
+    ];
+    const overrides = user.tenant ? { $addToSet: { overrides: { $each: named.filter((name): name is string => !!name) } } } : {};
     if (mutedTypes !== undefined) set.mutedTypes = mutedTypes;
     // The categories sent replace the ones stored: a category left out is on.
     if (categories !== undefined) for (const channel of CHANNELS) set[OFF_FIELD[channel]] = off[channel];
     if (quietHours !== undefined) set.quietHours = quietHours;
     const doc = await withDatabaseDeadline(
       deps.preferences
-        .findOneAndUpdate({ _id }, mutedTypes === undefined ? { $set: set, $setOnInsert: { mutedTypes: [] } } : { $set: set }, {
-          upsert: true,
-          returnDocument: 'after',
-        })
+        .findOneAndUpdate(
+          { _id },
+          mutedTypes === undefined ? { $set: set, $setOnInsert: { mutedTypes: [] }, ...overrides } : { $set: set, ...overrides },
+          { upsert: true, returnDocument: 'after' },
+        )
         .lean()
         .exec(),
     );
     // Stored: the publishing processes drop what they kept of this user. If Redis does not take the
     // message, this one has dropped it already and the others read it again within a minute.
     await deps.mutes.changed(_id).catch((error: unknown) => deps.logger?.warn({ err: error }, 'could not announce a preference change'));
-    res.json(toPreferences(doc, critical, channels));
+    res.json(toPreferences(user.tenant ? await effective(_id) : doc, critical, channels));
   });
   return router;
 }

@@ -12,10 +12,12 @@ import type { IoSocket } from './io-types';
  */
 export function handshakeAuth(authenticate: Authenticator, logger: Logger) {
   return (socket: IoSocket, next: (error?: ExtendedError) => void): void => {
-    const auth = socket.handshake.auth as { token?: unknown } | undefined;
-    authenticate(auth?.token, { transport: 'socket', address: socket.handshake.address }).then(
+    const auth = socket.handshake.auth as { token?: unknown; tenant?: unknown } | undefined;
+    // One socket is one feed: the default one, or the tenant's named in auth.tenant (granted by the token).
+    authenticate(auth?.token, { transport: 'socket', address: socket.handshake.address, tenant: auth?.tenant }).then(
       (identity) => {
         socket.data.userId = identity.userId;
+        if (identity.tenant) socket.data.tenant = identity.tenant;
         socket.data.name = identity.name;
         socket.data.expiresAt = identity.expiresAt;
         // Verified: the token need not stay in memory for the life of the connection.

@@ -48,7 +48,12 @@ export function createSocketHandlers(deps: {
     refresh: acknowledged(
       authRefreshSchema,
       async ({ token }, socket: IoSocket) => {
-        const identity = await deps.authenticate(token, { transport: 'socket', address: socket.handshake.address });
+        // The new token must still grant this socket's tenant: the feed key then matches.
+        const identity = await deps.authenticate(token, {
+          transport: 'socket',
+          address: socket.handshake.address,
+          tenant: socket.data.tenant,
+        });
         if (identity.userId !== socket.data.userId) throw new AppError('forbidden', 'The new token is for another user.');
         socket.data.name = identity.name;
         sessions.renew(socket, identity.expiresAt);

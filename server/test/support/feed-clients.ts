@@ -9,6 +9,10 @@ export interface FeedClientsOptions {
   url: (i: number) => string;
   /** Signs each fresh user's token. */
   tokens: TokenSigner;
+  /** These users instead of fresh ones (the same ids in another tenant, say). */
+  users?: string[];
+  /** Each client on its user's feed in this tenant (the token grants it). */
+  tenant?: string;
   /** @default socket.io-client's */
   reconnectionDelay?: number;
   reconnectionDelayMax?: number;
@@ -25,10 +29,14 @@ export function useFeedClients() {
   });
   return {
     open(options: FeedClientsOptions): { users: string[]; clients: FeedClient[]; sockets: FeedSocket[] } {
-      const users = Array.from({ length: options.count }, () => new mongoose.Types.ObjectId().toHexString());
+      const users = options.users ?? Array.from({ length: options.count }, () => new mongoose.Types.ObjectId().toHexString());
+      const { tenant } = options;
       const mine = users.map((userId, i) =>
         io(options.url(i), {
-          auth: { token: options.tokens.sign({ userId, name: 'load' }).token },
+          auth: {
+            token: options.tokens.sign({ userId, name: 'load', ...(tenant ? { tenants: [tenant] } : {}) }).token,
+            ...(tenant ? { tenant } : {}),
+          },
           transports: ['websocket'],
           forceNew: true,
           ...(options.reconnectionDelay === undefined ? {} : { reconnectionDelay: options.reconnectionDelay }),

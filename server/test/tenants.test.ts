@@ -1,0 +1,191 @@
+import jwt from 'jsonwebtoken';
+import request from 'supertest';
+import type { Notification, SyncResult } from '@herald/shared';
+import { TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from './support/herald';
+import { connect, recordNotifications, type ClientSocket } from './support/sockets';
+import { useTestStack } from './support/stack';
+import { sleep, waitFor } from './support/wait';
+
+/**
+ * Tenants, tested as an attacker would: the same user id in two workspaces, a token granting one asking
+ * for another over HTTP and over the socket, ids of one workspace used under another, malformed and
+ * over-long tenant ids, live publishes and catch-up crossing workspaces.
+ */
+const stack = useTestStack();
+
+/** A token as the host app would sign it: the user, and the tenants it grants (the `tenants` claim). */
+const tokenFor = (userId: string, tenants?: string | string[]) =>
+  jwt.sign({ name: userId, ...(tenants === undefined ? {} : { tenants }) }, TEST_JWT_SECRET, {
+    algorithm: 'HS256',
+    subject: userId,
+    expiresIn: 600,
+  });
+
+const api = (token: string, tenant?: string) => {
+  const withHeaders = (req: request.Test) => {
+    void req.set('Authorization', `Bearer ${token}`);
+    return tenant === undefined ? req : req.set('Herald-Tenant', tenant);
+  };
+  return {
+    get: (path: string) => withHeaders(request(stack.herald.url).get(path)),
+    post: (path: string, body?: object) => withHeaders(request(stack.herald.url).post(path)).send(body ?? {}),
+  };
+};
+
+async function publish(tenant: string | undefined, userIds: string[], title: string): Promise<Notification[]> {
+  const res = await request(stack.herald.url)
+    .post('/api/notifications')
+    .set('Authorization', `Bearer ${TEST_SERVICE_TOKEN}`)
+    .send({ userIds, type: 'tenant.test', title, ...(tenant ? { tenant } : {}) })
+    .expect(201);
+  return res.body.notifications as Notification[];
+}
+
+const connectTo = (token: string, tenant?: string): Promise<ClientSocket> =>
+  connect(stack.herald.url, token, tenant ? { auth: { tenant } } : {});
+
+describe('tenants: one user, several workspaces, each with its own feed', () => {
+  it('keeps the same user id apart in two tenants and in the default feed: lists, counts, seqs', async () => {
+    const ada = 'tenant-ada';
+    const token = tokenFor(ada, ['acme', 'globex']);
+    const [inAcme] = await publish('acme', [ada], 'Acme invoice');
+    await publish('globex', [ada], 'Globex invoice');
+    await publish('globex', [ada], 'Globex reminder');
+    await publish(undefined, [ada], 'Personal');
+    expect(inAcme).toMatchObject({ userId: ada, tenant: 'acme', seq: 1 });
+
+    const titles = async (tenant?: string) =>
+      ((await api(token, tenant).get('/api/notifications').expect(200)).body.items as Notification[]).map((n) => n.title).sort();
+    expect(await titles('acme')).toEqual(['Acme invoice']);
+    expect(await titles('globex')).toEqual(['Globex invoice', 'Globex reminder']);
+    expect(await titles()).toEqual(['Personal']);
+    expect((await api(token, 'globex').get('/api/notifications/counts').expect(200)).body).toMatchObject({ unread: 2, unseen: 2 });
+    expect((await api(token).get('/api/notifications/counts').expect(200)).body).toMatchObject({ unread: 1 });
+    expect((await api(token).get('/api/notifications/counts/by-tenant').expect(200)).body).toEqual({
+      counts: { acme: { unread: 1, unseen: 1 }, globex: { unread: 2, unseen: 2 } },
+    });
+    // Reading in one tenant changes nothing in another.
+    await api(token, 'globex').post('/api/notifications/read-all').expect(200);
+    expect((await api(token, 'acme').get('/api/notifications/counts').expect(200)).body).toMatchObject({ unread: 1 });
+  });
+
+  it('refuses a tenant the token does not grant (403 over HTTP, forbidden at connect), and malformed or over-long ids (400)', async () => {
+    const eve = 'tenant-eve';
+    await publish('acme', [eve], 'Acme secret');
+    const onlyGlobex = tokenFor(eve, 'globex');
+    const refused = await api(onlyGlobex, 'acme').get('/api/notifications');
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('forbidden');
+    expect((await api(tokenFor(eve), 'acme').get('/api/notifications/counts')).status).toBe(403);
+    await expect(connectTo(onlyGlobex, 'acme')).rejects.toMatchObject({ data: { code: 'forbidden' } });
+    await expect(connectTo(tokenFor(eve), 'acme')).rejects.toMatchObject({ data: { code: 'forbidden' } });
+
+    for (const bad of ['acme/evil', 'a'.repeat(129), 'spaces here', '../acme']) {
+      const res = await api(onlyGlobex, bad).get('/api/notifications');
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('validation_failed');
+      await expect(connectTo(onlyGlobex, bad)).rejects.toMatchObject({ data: { code: 'validation_failed' } });
+    }
+    // A token whose tenants claim is not a list of tenant ids is no token at all.
+    expect((await api(tokenFor(eve, ['acme/evil'])).get('/api/notifications')).status).toBe(401);
+    const publishing = await request(stack.herald.url)
+      .post('/api/notifications')
+      .set('Authorization', `Bearer ${TEST_SERVICE_TOKEN}`)
+      .send({ userIds: [eve], type: 'tenant.test', title: 'x', tenant: 'acme/evil' });
+    expect(publishing.status).toBe(400);
+  });
+
+  it("answers 404 for another tenant's ids, exactly like a missing one, and changes nothing", async () => {
+    const bob = 'tenant-bob';
+    const token = tokenFor(bob, ['acme', 'globex']);
+    const [secret] = await publish('acme', [bob], 'Acme only');
+    for (const path of [`/api/notifications/${secret!.id}/read`, `/api/notifications/${secret!.id}/archive`]) {
+      const res = await api(token, 'globex').post(path);
+      expect(res.status).toBe(404);
+      expect(res.body.error.code).toBe('not_found');
+      expect((await api(token).post(path)).status).toBe(404);
+    }
+    const acme = await api(token, 'acme').get('/api/notifications').expect(200);
+    expect(acme.body.items).toEqual([expect.objectContaining({ id: secret!.id, title: 'Acme only' })]);
+    expect(acme.body.items[0].readAt).toBeUndefined();
+  });
+
+  it("delivers a live publish only to sockets of that tenant, and catches a socket up on its tenant's feed only", async () => {
+    const cy = 'tenant-cy';
+    const token = tokenFor(cy, ['acme', 'globex']);
+    const [acme, globex, personal] = await Promise.all([connectTo(token, 'acme'), connectTo(token, 'globex'), connectTo(token)]);
+    const got = { acme: recordNotifications(acme), globex: recordNotifications(globex), personal: recordNotifications(personal) };
+    await publish('acme', [cy], 'For Acme');
+    await waitFor(() => expect(got.acme.map((n) => n.title)).toEqual(['For Acme']));
+    await sleep(300);
+    expect(got.globex).toEqual([]);
+    expect(got.personal).toEqual([]);
+
+    await publish('globex', [cy], 'Missed in Globex');
+    await waitFor(() => expect(got.globex).toHaveLength(1));
+    const sync = (socket: ClientSocket) =>
+      new Promise<SyncResult>((resolve, reject) =>
+        socket.emit('notifications:sync', { afterSeq: 0 }, (answer) => ('error' in answer ? reject(answer.error) : resolve(answer.data))),
+      );
+    expect((await sync(acme)).notifications.map((n) => n.title)).toEqual(['For Acme']);
+    expect((await sync(globex)).notifications.map((n) => n.title)).toEqual(['Missed in Globex']);
+    expect((await sync(personal)).notifications).toEqual([]);
+    // A read over one tenant's socket does not reach another tenant's feed.
+    const foreign = got.acme[0]!.id;
+    const ack = await new Promise<unknown>((resolve) => globex.emit('notifications:read', { ids: [foreign] }, resolve));
+    expect(ack).toMatchObject({ data: expect.anything() });
+    expect((await api(token, 'acme').get('/api/notifications').expect(200)).body.items[0].readAt).toBeUndefined();
+  });
+
+  it('lets a service act on a user’s feed in a tenant with the Herald-Tenant header', async () => {
+    const dee = 'tenant-dee';
+    const [n] = await publish('acme', [dee], 'Acme');
+    const service = (tenant?: string) => {
+      const req = request(stack.herald.url).get(`/api/users/${dee}/notifications`).set('Authorization', `Bearer ${TEST_SERVICE_TOKEN}`);
+      return tenant ? req.set('Herald-Tenant', tenant) : req;
+    };
+    expect((await service('acme').expect(200)).body.items.map((item: Notification) => item.id)).toEqual([n!.id]);
+    expect((await service().expect(200)).body.items).toEqual([]);
+    expect((await service('bad/tenant')).status).toBe(400);
+  });
+
+  it("holds a tenant's own settings on top of the user's defaults: mute a category in one workspace only", async () => {
+    const fay = 'tenant-fay';
+    const token = tokenFor(fay, ['acme', 'globex']);
+    const put = (tenant: string | undefined, body: object) => {
+      const req = request(stack.herald.url).put('/api/preferences').set('Authorization', `Bearer ${token}`);
+      return (tenant ? req.set('Herald-Tenant', tenant) : req).send(body).expect(200);
+    };
+    const muted = async (tenant: string | undefined, extra: object) => {
+      const res = await request(stack.herald.url)
+        .post('/api/notifications')
+        .set('Authorization', `Bearer ${TEST_SERVICE_TOKEN}`)
+        .send({ userIds: [fay], title: 'x', type: 'tenant.test', ...(tenant ? { tenant } : {}), ...extra })
+        .expect(201);
+      return (res.body.mutedUserIds as string[]).includes(fay);
+    };
+    await put('acme', { categories: { social: { inApp: false } } });
+    expect(await muted('acme', { category: 'social' })).toBe(true);
+    expect(await muted('globex', { category: 'social' })).toBe(false);
+    expect(await muted(undefined, { category: 'social' })).toBe(false);
+
+    // The defaults reach every tenant for what the tenant did not set itself.
+    await put(undefined, { mutedTypes: ['digest.weekly'] });
+    expect(await muted('globex', { type: 'digest.weekly' })).toBe(true);
+    expect(await muted('acme', { type: 'digest.weekly' })).toBe(true);
+    expect((await api(token, 'acme').get('/api/preferences').expect(200)).body).toMatchObject({
+      mutedTypes: ['digest.weekly'],
+      categories: { social: { inApp: false } },
+    });
+    expect((await api(token).get('/api/preferences').expect(200)).body.categories).toEqual({});
+
+    // Reset: the tenant follows the defaults again.
+    await request(stack.herald.url)
+      .delete('/api/preferences')
+      .set('Authorization', `Bearer ${token}`)
+      .set('Herald-Tenant', 'acme')
+      .expect(200);
+    expect(await muted('acme', { category: 'social' })).toBe(false);
+    expect((await request(stack.herald.url).delete('/api/preferences').set('Authorization', `Bearer ${token}`)).status).toBe(400);
+  });
+});
