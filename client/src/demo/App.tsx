@@ -121,6 +121,8 @@ export function App() {
   const [devTools, setDevTools] = useState(false);
   const [path, navigate] = usePath();
   const [language, setLanguage] = useLanguage();
+  // The workspace whose feed the bell shows: the default feed, or one of the demo's tenants.
+  const [workspace, setWorkspace] = useState('');
 
   useEffect(() => {
     void postsApi('')
@@ -150,7 +152,12 @@ export function App() {
 
   const postMatch = /^\/posts\/([0-9a-f]{24})$/.exec(path);
   return (
-    <NotificationProvider token={session.token} userId={session.user.id} onSignedOut={signOut}>
+    <NotificationProvider
+      token={session.token}
+      userId={session.user.id}
+      onSignedOut={signOut}
+      {...(workspace ? { tenant: workspace } : {})}
+    >
       <div className="app-shell">
         <header className="app-header">
           <a
@@ -177,6 +184,17 @@ export function App() {
             ) : null}
           </nav>
           <span className="app-spacer" />
+          <select
+            className="app-language"
+            aria-label="Workspace"
+            value={workspace}
+            onChange={(e) => setWorkspace(e.target.value)}
+            data-testid="workspace"
+          >
+            <option value="">Personal</option>
+            <option value="acme">Acme</option>
+            <option value="globex">Globex</option>
+          </select>
           <select
             className="app-language"
             aria-label="Language"

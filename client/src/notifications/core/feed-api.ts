@@ -12,6 +12,8 @@ export interface FeedApiLocation {
   serverUrl?: string;
   /** The API's path there: "/api" for a standalone gateway, the `prefix` of attachHerald when embedded. @default "/api" */
   apiPath?: string;
+  /** The tenant (workspace) whose feed the calls are about; absent: the user's default feed. */
+  tenant?: string;
 }
 
 /**
@@ -29,6 +31,7 @@ export function createFeedApi(token: string | (() => Promise<string>), location:
     requestJson<T>(method, path, {
       token: typeof token === 'string' ? token : await token(),
       baseUrl,
+      ...(location.tenant ? { tenant: location.tenant } : {}),
       ...(body === undefined ? {} : { body }),
     });
   const preferencesPath = `${location.apiPath ?? '/api'}/preferences`;
@@ -38,6 +41,8 @@ export function createFeedApi(token: string | (() => Promise<string>), location:
     counts: () => call<FeedCounts>('GET', `${base}/counts`),
     readAll: () => call<{ counts: FeedCounts }>('POST', `${base}/read-all`),
     seen: () => call<{ counts: FeedCounts }>('POST', `${base}/seen`),
+    /** Unread and unseen per tenant the token grants (a workspace switcher's badges). */
+    countsByTenant: () => call<{ counts: Record<string, { unread: number; unseen: number }> }>('GET', `${base}/counts/by-tenant`),
     archive: (id: string) => call<{ notification: Notification; counts: FeedCounts }>('POST', `${base}/${encodeURIComponent(id)}/archive`),
     preferences: () => call<Preferences>('GET', preferencesPath),
     /** Changes the settings named; the answer is all of them as stored. */

@@ -41,6 +41,8 @@ export interface RequestOptions {
   token?: string;
   /** @default "" (this page's origin) */
   baseUrl?: string;
+  /** Sent as `Herald-Tenant`: the tenant whose feed the request is about (absent: the default feed). */
+  tenant?: string;
 }
 
 /**
@@ -56,6 +58,7 @@ export async function requestJson<T>(method: string, path: string, options: Requ
     headers: {
       ...(options.body === undefined ? {} : { 'Content-Type': 'application/json' }),
       ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}),
+      ...(options.tenant ? { 'Herald-Tenant': options.tenant } : {}),
     },
     ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
   });

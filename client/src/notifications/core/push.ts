@@ -44,16 +44,21 @@ function supported(): boolean {
   );
 }
 
-const apiBase = (options: FeedApiLocation) => ({ baseUrl: options.serverUrl ?? '', path: `${options.apiPath ?? '/api'}/push` });
+const apiBase = (options: FeedApiLocation) => ({
+  baseUrl: options.serverUrl ?? '',
+  path: `${options.apiPath ?? '/api'}/push`,
+  ...(options.tenant ? { tenant: options.tenant } : {}),
+});
 const tokenOf = async (token: PushOptions['token']) => (typeof token === 'string' ? token : token());
 
 /** Herald's public VAPID key, or null when push is not configured there. */
 async function publicKey(options: PushOptions): Promise<string | null> {
-  const { baseUrl, path } = apiBase(options);
+  const { baseUrl, path, tenant } = apiBase(options);
   try {
     const answer = await requestJson<{ publicKey: string }>('GET', `${path}/vapid-public-key`, {
       baseUrl,
       token: await tokenOf(options.token),
+      ...(tenant ? { tenant } : {}),
     });
     return answer.publicKey;
   } catch (error) {
@@ -118,8 +123,13 @@ export async function enablePush(options: PushOptions): Promise<EnablePushResult
     subscription = null;
   }
   subscription ??= await ready.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey });
-  const { baseUrl, path } = apiBase(options);
-  await requestJson('POST', `${path}/subscriptions`, { baseUrl, token: await tokenOf(options.token), body: subscription.toJSON() });
+  const { baseUrl, path, tenant } = apiBase(options);
+  await requestJson('POST', `${path}/subscriptions`, {
+    baseUrl,
+    token: await tokenOf(options.token),
+    ...(tenant ? { tenant } : {}),
+    body: subscription.toJSON(),
+  });
   return 'enabled';
 }
 
@@ -135,10 +145,11 @@ export async function disablePush(options: PushOptions): Promise<void> {
   const registration = await navigator.serviceWorker.getRegistration(options.scope ?? options.serviceWorkerUrl ?? DEFAULT_WORKER);
   const subscription = await registration?.pushManager.getSubscription();
   if (!subscription) return;
-  const { baseUrl, path } = apiBase(options);
+  const { baseUrl, path, tenant } = apiBase(options);
   await requestJson('DELETE', `${path}/subscriptions`, {
     baseUrl,
     token: await tokenOf(options.token),
+    ...(tenant ? { tenant } : {}),
     body: { endpoint: subscription.endpoint },
   });
   await subscription.unsubscribe();

@@ -21,6 +21,11 @@ export interface NotificationProviderProps {
   getToken?: () => Promise<string>;
   /** The user's id, to pair this user's tabs. */
   userId: string;
+  /**
+   * The workspace (tenant) whose feed to show; the token must grant it. Changing it switches the feed,
+   * the socket and the counts without a page reload. @default the user's default feed
+   */
+  tenant?: string;
   /** Called once when the server refuses the token (expired or invalid). */
   onSignedOut?: (reason: ErrorBody) => void;
   /** The origin Herald answers on (with CORS_ORIGINS / corsOrigins allowing this page's). @default this page's origin */
@@ -51,6 +56,7 @@ export function NotificationProvider({
   token,
   getToken,
   userId,
+  tenant,
   onSignedOut,
   onTopicMessage,
   serverUrl = '',
@@ -59,8 +65,14 @@ export function NotificationProvider({
   serviceWorkerUrl,
   children,
 }: NotificationProviderProps) {
-  const value = useFeedConnection({ token, getToken, userId, serverUrl, apiPath, socketPath, onSignedOut, onTopicMessage });
-  const push = usePushControl({ token: getToken ?? token ?? '', serverUrl, apiPath, ...(serviceWorkerUrl ? { serviceWorkerUrl } : {}) });
+  const value = useFeedConnection({ token, getToken, userId, tenant, serverUrl, apiPath, socketPath, onSignedOut, onTopicMessage });
+  const push = usePushControl({
+    token: getToken ?? token ?? '',
+    serverUrl,
+    apiPath,
+    ...(tenant ? { tenant } : {}),
+    ...(serviceWorkerUrl ? { serviceWorkerUrl } : {}),
+  });
   return (
     <NotificationContext.Provider value={value}>
       <PushContext.Provider value={push}>{children}</PushContext.Provider>

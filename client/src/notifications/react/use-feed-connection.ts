@@ -17,6 +17,8 @@ export interface FeedConnectionOptions {
   /** a function that returns a current one (short-lived tokens are refreshed on the live socket). */
   getToken: (() => Promise<string>) | undefined;
   userId: string;
+  /** The workspace whose feed this is; undefined: the user's default feed. */
+  tenant: string | undefined;
   serverUrl: string;
   apiPath: string;
   socketPath: string;
@@ -33,6 +35,7 @@ export function useFeedConnection({
   token,
   getToken,
   userId,
+  tenant,
   serverUrl,
   apiPath,
   socketPath,
@@ -57,8 +60,8 @@ export function useFeedConnection({
   const api = useMemo(
     // currentToken reads the ref only when a request is made, never during render.
     // eslint-disable-next-line react-hooks/refs
-    () => createFeedApi(refreshing ? currentToken : (token ?? ''), { serverUrl, apiPath }),
-    [token, refreshing, currentToken, serverUrl, apiPath],
+    () => createFeedApi(refreshing ? currentToken : (token ?? ''), { serverUrl, apiPath, ...(tenant ? { tenant } : {}) }),
+    [token, refreshing, currentToken, serverUrl, apiPath, tenant],
   );
 
   useEffect(() => {
@@ -78,13 +81,14 @@ export function useFeedConnection({
     const socket: FeedSocket = io(serverUrl || undefined, {
       path: socketPath,
       // With getToken, every connect and reconnect presents a current token.
+      // One socket is one feed: the tenant's, named at the handshake.
       auth: refreshing
         ? (cb) =>
             void fresh().then(
-              (t) => cb({ token: t }),
+              (t) => cb({ token: t, ...(tenant ? { tenant } : {}) }),
               () => cb({}),
             )
-        : { token },
+        : { token, ...(tenant ? { tenant } : {}) },
       // Reconnect with exponential backoff and jitter, so a restart does not bring every client back at once.
       reconnectionDelay: 500,
       reconnectionDelayMax: 10_000,
@@ -118,7 +122,8 @@ export function useFeedConnection({
     const offline = () => client.setNetwork(false);
     window.addEventListener('online', online);
     window.addEventListener('offline', offline);
-    tabsRef.current = openTabSync(userId, (message: TabMessage) => {
+    // Tabs pair per feed: a tab on another workspace's feed is not told of this one's changes.
+    tabsRef.current = openTabSync(tenant ? `${tenant}/${userId}` : userId, (message: TabMessage) => {
       let next = client.state;
       if (message.kind === 'updated') for (const n of message.notifications) next = applyUpdated(next, n);
       if (message.kind === 'all-read') next = applyAllRead(next, message.at);
@@ -135,7 +140,7 @@ export function useFeedConnection({
       socket.removeAllListeners();
       client.close();
     };
-  }, [token, refreshing, currentToken, userId, serverUrl, socketPath, api, attempt]);
+  }, [token, refreshing, currentToken, userId, tenant, serverUrl, socketPath, api, attempt]);
 
   const loadOlder = useCallback(async () => {
     const client = clientRef.current;

@@ -15,7 +15,7 @@ export const PushContext = createContext<DesktopNotifications | null>(null);
 
 /** The provider's half: the push state for this user and server, and the calls that change it. */
 export function usePushControl(options: PushOptions): DesktopNotifications {
-  const { token, serverUrl, apiPath, serviceWorkerUrl, scope } = options;
+  const { token, serverUrl, apiPath, serviceWorkerUrl, scope, tenant } = options;
   const [state, setState] = useState<PushState | null>(null);
   // A token function is read when a call is made, so a new function each render asks nothing again.
   const tokenRef = useRef(token);
@@ -30,8 +30,9 @@ export function usePushControl(options: PushOptions): DesktopNotifications {
       ...(apiPath !== undefined ? { apiPath } : {}),
       ...(serviceWorkerUrl !== undefined ? { serviceWorkerUrl } : {}),
       ...(scope !== undefined ? { scope } : {}),
+      ...(tenant !== undefined ? { tenant } : {}),
     }),
-    [fixedToken, serverUrl, apiPath, serviceWorkerUrl, scope],
+    [fixedToken, serverUrl, apiPath, serviceWorkerUrl, scope, tenant],
   );
   useEffect(() => {
     let current = true;
