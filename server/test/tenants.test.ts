@@ -188,4 +188,45 @@ describe('tenants: one user, several workspaces, each with its own feed', () => 
     expect(await muted('acme', { category: 'social' })).toBe(false);
     expect((await request(stack.herald.url).delete('/api/preferences').set('Authorization', `Bearer ${token}`)).status).toBe(400);
   });
+
+  it("keeps topics per tenant: a tenant's topic reaches its own sockets only, and its members are that tenant's", async () => {
+    const gus = 'tenant-gus';
+    const token = tokenFor(gus, ['acme', 'globex']);
+    const service = (method: 'post' | 'put' | 'get', path: string, tenant?: string) => {
+      const req = request(stack.herald.url)[method](path).set('Authorization', `Bearer ${TEST_SERVICE_TOKEN}`);
+      return tenant ? req.set('Herald-Tenant', tenant) : req;
+    };
+    expect((await service('post', '/api/topics', 'acme').send({ name: 'room:1' }).expect(201)).body.name).toBe('room:1');
+    await service('post', '/api/topics').send({ name: 'room:1' }).expect(201);
+    await service('post', '/api/topics', 'acme').send({ name: 'vault:1', visibility: 'private' }).expect(201);
+    await service('put', `/api/topics/vault:1/members/${gus}`, 'acme').expect(201);
+    expect((await service('get', '/api/topics/vault:1/members', 'acme').expect(200)).body.members).toEqual([gus]);
+
+    const [acme, globex, personal] = await Promise.all([connectTo(token, 'acme'), connectTo(token, 'globex'), connectTo(token)]);
+    const heard = (socket: ClientSocket) => {
+      const list: { topic: string; event: string }[] = [];
+      socket.on('topic:message', (m) => list.push({ topic: m.topic, event: m.event }));
+      return list;
+    };
+    const got = { acme: heard(acme), globex: heard(globex), personal: heard(personal) };
+    expect(await acme.emitWithAck('topic:subscribe', { topic: 'room:1' })).toEqual({ data: { topic: 'room:1' } });
+    expect(await acme.emitWithAck('topic:subscribe', { topic: 'vault:1' })).toEqual({ data: { topic: 'vault:1' } });
+    expect(await personal.emitWithAck('topic:subscribe', { topic: 'room:1' })).toEqual({ data: { topic: 'room:1' } });
+    // Globex has no such topics; the default feed is no member of Acme's private one.
+    expect((await globex.emitWithAck('topic:subscribe', { topic: 'room:1' })).error?.code).toBe('not_found');
+    expect((await personal.emitWithAck('topic:subscribe', { topic: 'vault:1' })).error?.code).toBe('not_found');
+
+    await service('post', '/api/topics/room:1/messages', 'acme').send({ event: 'acme.event' }).expect(202);
+    await service('post', '/api/topics/vault:1/messages', 'acme').send({ event: 'vault.event' }).expect(202);
+    await service('post', '/api/topics/room:1/messages').send({ event: 'default.event' }).expect(202);
+    await waitFor(() => expect(got.acme).toHaveLength(2));
+    await waitFor(() => expect(got.personal).toHaveLength(1));
+    await sleep(200);
+    expect(got.acme).toEqual([
+      { topic: 'room:1', event: 'acme.event' },
+      { topic: 'vault:1', event: 'vault.event' },
+    ]);
+    expect(got.personal).toEqual([{ topic: 'room:1', event: 'default.event' }]);
+    expect(got.globex).toEqual([]);
+  });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { userIdSchema } from './ids.js';
+import { feedKey, userIdSchema } from './ids.js';
 import { jsonDataSchema, type JsonObject } from './json-data.js';
 
 /** `kind:id`, e.g. `post:64f…` or `order:1001`. */
@@ -7,8 +7,34 @@ export const topicNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,31}:[A-Za-z0-
 
 export const topicRequestSchema = z.strictObject({ topic: topicNameSchema });
 
+/**
+ * A topic as the server keys it: `kind:id`, or `<tenant>/kind:id` for a tenant's topic (the same
+ * `<tenant>/` prefix as a tenant's feeds, see feedKey). Backends in Node may name a tenant's topic so;
+ * over HTTP the `Herald-Tenant` header adds the prefix, and sockets add their own tenant's.
+ */
+export const scopedTopicNameSchema = z
+  .string()
+  .regex(
+    /^(?:[A-Za-z0-9_\-.:|@+]{1,128}\/)?[a-z][a-z0-9-]{0,31}:[A-Za-z0-9_.-]{1,64}$/,
+    'must look like "kind:id" (e.g. "post:42"), or "<tenant>/kind:id" for a tenant\'s topic',
+  );
+
+/** A tenant's topic key (no tenant: the name itself). */
+export const scopeTopic = (tenant: string | undefined, name: string): string => feedKey(tenant, name);
+
+/** The tenant of a topic key, if any. */
+export function topicTenant(topic: string): string | undefined {
+  const slash = topic.indexOf('/');
+  return slash < 0 ? undefined : topic.slice(0, slash);
+}
+
+/** A topic key without its tenant: the name clients and backends of that tenant use. */
+export function unscopedTopic(topic: string): string {
+  return topic.slice(topic.indexOf('/') + 1);
+}
+
 export const createTopicSchema = z.strictObject({
-  name: topicNameSchema,
+  name: scopedTopicNameSchema,
   /** public: any signed-in user may subscribe; private: only members added by a backend. @default "public" */
   visibility: z.enum(['public', 'private']).default('public'),
   /** Send `joined`/`left` system events to the topic's subscribers. @default false */
@@ -37,7 +63,7 @@ export interface TopicMessage {
 }
 
 export const topicChannelMessageSchema = z.object({
-  topic: topicNameSchema,
+  topic: scopedTopicNameSchema,
   event: z.string(),
   data: jsonDataSchema,
   sentAt: z.string(),

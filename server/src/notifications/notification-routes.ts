@@ -1,8 +1,9 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { actionIdSchema, feedKey, isTenantId, readRequestSchema, snoozeRequestSchema } from '@herald/shared';
+import { actionIdSchema, feedKey, readRequestSchema, snoozeRequestSchema } from '@herald/shared';
 import { currentUser } from '../auth/require-user';
 import { AppError, ValidationError } from '../platform/errors';
 import { idParam, userIdParam } from '../http/id-param';
+import { tenantHeader } from '../http/tenant-header';
 import type { CheckBudget } from '../http/rate-limit';
 import type { NotificationFeed } from './notification-feed';
 import type { PublishNotification } from './notification-publisher';
@@ -79,17 +80,6 @@ export function notificationRoutes(deps: NotificationRouteDeps): Router {
 export function userNotificationRoutes(deps: Pick<NotificationRouteDeps, 'feed' | 'requireService'>): Router {
   // A `Herald-Tenant` header picks the user's feed in that tenant (a service token may act in any).
   return feedRoutes(deps.feed, deps.requireService, (req) => feedKey(tenantHeader(req), userIdParam(req.params.userId)));
-}
-
-/** The `Herald-Tenant` header of a service request: absent or a tenant id, else 400. */
-function tenantHeader(req: Request): string | undefined {
-  const tenant = req.get('herald-tenant');
-  if (tenant === undefined || tenant === '') return undefined;
-  if (!isTenantId(tenant))
-    throw new ValidationError('Invalid Herald-Tenant header: it must be a tenant id.', [
-      { path: 'Herald-Tenant', message: 'must be a tenant id' },
-    ]);
-  return tenant;
 }
 
 /**

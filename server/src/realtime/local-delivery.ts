@@ -1,4 +1,4 @@
-import { topicRoom, userRoom, type TopicChannelMessage, type UserChannelMessage } from '@herald/shared';
+import { topicRoom, unscopedTopic, userRoom, type TopicChannelMessage, type UserChannelMessage } from '@herald/shared';
 import type { Metrics } from '../platform/metrics';
 import type { IoServer, IoSocket } from './io-types';
 import type { DeliveryPositions } from './delivery-positions';
@@ -61,7 +61,8 @@ export function createLocalDelivery(deps: {
     if (message.excludeUserId) target = target.except(userRoom(message.excludeUserId));
     if (message.excludeSocketId) target = target.except(message.excludeSocketId);
     const started = performance.now();
-    target.emit('topic:message', { topic, event: message.event, data: message.data, sentAt: message.sentAt });
+    // A tenant's topic is shown by its name in that tenant (its sockets are all of that tenant).
+    target.emit('topic:message', { topic: unscopedTopic(topic), event: message.event, data: message.data, sentAt: message.sentAt });
     metrics.topicFanout.observe((performance.now() - started) / 1000);
   }
 

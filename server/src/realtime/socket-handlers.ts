@@ -5,6 +5,7 @@ import {
   readRequestSchema,
   snoozeRequestSchema,
   syncRequestSchema,
+  scopeTopic,
   topicRequestSchema,
 } from '@herald/shared';
 import type { Authenticator } from '../auth/authenticate';
@@ -134,9 +135,11 @@ export function createSocketHandlers(deps: {
     subscribe: acknowledged(
       topicRequestSchema,
       async ({ topic }, socket: IoSocket) => {
-        await deps.topics.subscribe(userOf(socket), topic);
+        // A socket of a tenant follows that tenant's topic of this name.
+        const scoped = scopeTopic(socket.data.tenant, topic);
+        await deps.topics.subscribe(userOf(socket), scoped);
         // This socket is in the room before the ack, so the caller misses nothing sent after it.
-        await sessions.joinTopic(socket, topic);
+        await sessions.joinTopic(socket, scoped);
         return { topic };
       },
       logger,
@@ -146,8 +149,9 @@ export function createSocketHandlers(deps: {
     unsubscribe: acknowledged(
       topicRequestSchema,
       async ({ topic }, socket: IoSocket) => {
-        sessions.leaveTopic(socket, topic);
-        await deps.topics.unsubscribe(userOf(socket), topic);
+        const scoped = scopeTopic(socket.data.tenant, topic);
+        sessions.leaveTopic(socket, scoped);
+        await deps.topics.unsubscribe(userOf(socket), scoped);
         return { topic };
       },
       logger,

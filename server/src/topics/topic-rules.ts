@@ -1,4 +1,4 @@
-import { topicNameSchema, userIdSchema, type TopicInfo } from '@herald/shared';
+import { scopedTopicNameSchema, userIdSchema, type TopicInfo } from '@herald/shared';
 import { ValidationError } from '../platform/errors';
 import type { TopicDoc } from './topic-model';
 
@@ -23,9 +23,9 @@ export function toInfo(doc: TopicDoc): TopicInfo {
   return { name: doc._id, visibility: doc.visibility, systemEvents: doc.systemEvents };
 }
 
-/** A topic name as sent, checked: 400 validation_failed otherwise. */
+/** A topic name as sent (`kind:id`, or `<tenant>/kind:id`), checked: 400 validation_failed otherwise. */
 export function parseTopic(topic: unknown): string {
-  const parsed = topicNameSchema.safeParse(topic);
+  const parsed = scopedTopicNameSchema.safeParse(topic);
   if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'topic');
   return parsed.data;
 }

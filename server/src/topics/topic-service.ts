@@ -1,7 +1,10 @@
 import type { Connection } from 'mongoose';
 import {
   createTopicSchema,
+  feedKey,
+  splitFeedKey,
   topicMessageInputSchema,
+  topicTenant,
   type HeraldNames,
   type JsonObject,
   type TopicChannelMessage,
@@ -60,6 +63,12 @@ export interface TopicService {
   unsubscribe(user: { id: string; name: string }, rawTopic: unknown): Promise<string>;
 }
 
+/** A member a backend names by user id, as the topic's tenant keys them (their feed in it). */
+function inTopicTenant(topic: string, user: { id: string; name?: string }): { id: string; name?: string } {
+  const member = parseMember(user);
+  return { ...member, id: feedKey(topicTenant(parseTopic(topic)), member.id) };
+}
+
 export function createTopicService(deps: {
   connection: Connection;
   redis: RedisClient;
@@ -111,17 +120,19 @@ export function createTopicService(deps: {
     const parsed = topicMessageInputSchema.safeParse({ event: message.event, data: message.data ?? {} });
     if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'topic message');
     if (options.excludeUserId !== undefined) parseMember({ id: options.excludeUserId });
+    const name = parseTopic(topic);
     if (options.excludeSocketId !== undefined && typeof options.excludeSocketId !== 'string') {
       throw new ValidationError('Invalid topic message: excludeSocketId: must be a socket id (a string)', [
         { path: 'excludeSocketId', message: 'must be a string' },
       ]);
     }
     const payload: TopicChannelMessage = {
-      topic: parseTopic(topic),
+      topic: name,
       event: parsed.data.event,
       data: parsed.data.data,
       sentAt: new Date().toISOString(),
-      ...(options.excludeUserId ? { excludeUserId: options.excludeUserId } : {}),
+      // A tenant's topic reaches its members' feeds in that tenant: the user left out is theirs there.
+      ...(options.excludeUserId ? { excludeUserId: feedKey(topicTenant(name), options.excludeUserId) } : {}),
       ...(options.excludeSocketId ? { excludeSocketId: options.excludeSocketId } : {}),
     };
     return publishTo(deps.redis, deps.names.topicChannel(payload.topic), JSON.stringify(payload));
@@ -136,10 +147,12 @@ export function createTopicService(deps: {
       deps.userChannel.publish([{ userId: user.id, message: { kind: 'topic-membership', topic, member } }]),
     ]);
     if (system) {
+      // Shown as the user, not as their tenant feed's key.
+      const { userId } = splitFeedKey(user.id);
       await publishToTopic(
         topic,
-        { event: member ? 'joined' : 'left', data: { user: { id: user.id, name: user.name ?? '' } } },
-        { excludeUserId: user.id },
+        { event: member ? 'joined' : 'left', data: { user: { id: userId, name: user.name ?? '' } } },
+        { excludeUserId: userId },
       );
     }
   }
@@ -195,7 +208,7 @@ export function createTopicService(deps: {
     async members(topic: string): Promise<string[]> {
       await require(parseTopic(topic));
       const docs = await TopicMember.find({ topic }).sort({ joinedAt: 1 }).lean();
-      return docs.filter((doc) => doc.member !== false).map((doc) => doc.userId);
+      return docs.filter((doc) => doc.member !== false).map((doc) => splitFeedKey(doc.userId).userId);
     },
 
     async topicsOf(userId: string): Promise<string[]> {
@@ -219,8 +232,10 @@ export function createTopicService(deps: {
     },
 
     /** A backend adds a member (no policy check: the backend is trusted). */
-    addMember: async (topic: string, user: { id: string; name?: string }) => setMembership(parseTopic(topic), parseMember(user), true),
-    removeMember: async (topic: string, user: { id: string; name?: string }) => setMembership(parseTopic(topic), parseMember(user), false),
+    addMember: async (topic: string, user: { id: string; name?: string }) =>
+      setMembership(parseTopic(topic), inTopicTenant(topic, user), true),
+    removeMember: async (topic: string, user: { id: string; name?: string }) =>
+      setMembership(parseTopic(topic), inTopicTenant(topic, user), false),
 
     /**
      * A user asks to join: the policy decides, on the membership as read, and the join is written only
@@ -228,6 +243,8 @@ export function createTopicService(deps: {
      */
     async subscribe(user: { id: string; name: string }, rawTopic: unknown): Promise<string> {
       const topic = parseTopic(rawTopic);
+      // Only a feed of the topic's tenant may join it: to any other, it does not exist.
+      if (topicTenant(topic) !== splitFeedKey(user.id).tenant) throw new AppError('not_found', `No topic "${topic}".`);
       for (let attempt = 0; attempt < MAX_MEMBERSHIP_ATTEMPTS; attempt++) {
         const [found, seen] = await Promise.all([info(topic), memberships.read(topic, user.id)]);
         if (!(await policy({ userId: user.id, topic, info: found, isMember: seen.member }))) {
