@@ -229,4 +229,34 @@ describe('tenants: one user, several workspaces, each with its own feed', () => 
     expect(got.personal).toEqual([{ topic: 'room:1', event: 'default.event' }]);
     expect(got.globex).toEqual([]);
   });
+
+  it('scopes Idempotency-Keys, dedupeKeys, digest groups and scheduled sends to the tenant', async () => {
+    const hal = 'tenant-hal';
+    const token = tokenFor(hal, ['acme', 'globex']);
+    const send = (tenant: string, extra: object, key?: string) => {
+      const req = request(stack.herald.url).post('/api/notifications').set('Authorization', `Bearer ${TEST_SERVICE_TOKEN}`);
+      return (key ? req.set('Idempotency-Key', key) : req).send({ userIds: [hal], type: 'tenant.scope', title: 'x', tenant, ...extra });
+    };
+    // The same Idempotency-Key in two tenants: two notifications, neither a replay.
+    const keyed = await Promise.all(['acme', 'globex'].map((tenant) => send(tenant, { title: 'keyed' }, 'same-key').expect(201)));
+    expect(keyed.map((res) => res.body.replayed)).toEqual([false, false]);
+    // The same dedupeKey: one per tenant, and the second in a tenant is held.
+    await send('acme', { title: 'deduped', dedupeKey: 'd-1' }).expect(201);
+    await send('globex', { title: 'deduped', dedupeKey: 'd-1' }).expect(201);
+    expect((await send('acme', { title: 'deduped', dedupeKey: 'd-1' }).expect(201)).body.deduplicatedUserIds).toEqual([hal]);
+    // The same group key: a group in each tenant.
+    for (const tenant of ['acme', 'globex', 'acme']) await send(tenant, { title: 'grouped', group: { key: 'g-1' } }).expect(201);
+    // A scheduled send lands in its tenant's feed.
+    const scheduled = await send('globex', { title: 'later', sendAt: new Date(Date.now() + 60_000).toISOString() }).expect(202);
+    const job = await stack.inspector.collection('notification_jobs').findOne({ _id: scheduled.body.scheduled.id });
+    expect(job?.recipients).toEqual([`globex/${hal}`]);
+    await stack.herald.gateway.publishNotification(job!.input, { idempotencyKey: 'run-the-send' });
+
+    const titles = async (tenant: string) =>
+      ((await api(token, tenant).get('/api/notifications').expect(200)).body.items as Notification[])
+        .map((n) => `${n.title}${n.group ? ` x${n.group.count}` : ''}`)
+        .sort();
+    expect(await titles('acme')).toEqual(['deduped', 'grouped x2', 'keyed']);
+    expect(await titles('globex')).toEqual(['deduped', 'grouped x1', 'keyed', 'later']);
+  });
 });
