@@ -160,6 +160,27 @@ describe('the push stage', () => {
   });
 });
 
+describe('push in a tenant', () => {
+  it("sends a tenant's notifications to the browsers registered in that tenant only", async () => {
+    // Registered as the routes register them: under the feed the request named (Herald-Tenant: acme, or none).
+    const subscriptions = createPushSubscriptions(stack.inspector);
+    const [inAcme, personal] = [service.subscribe(), service.subscribe()];
+    await subscriptions.add('acme/push-jo', { endpoint: inAcme.endpoint, ...inAcme.keys });
+    await subscriptions.add('push-jo', { endpoint: personal.endpoint, ...personal.keys });
+    const { notifications } = await stack.herald.gateway.publishNotification({
+      userIds: ['push-jo'],
+      type: 'comment.created',
+      title: 'In Acme',
+      tenant: 'acme',
+      channels: { push: true },
+    });
+    const job = await jobModel(stack.inspector).findOne({ kind: 'push', 'targets.id': notifications[0]!.id }).lean();
+    await runPush(job!);
+    expect(receivedBy(inAcme).map((push) => (push.payload as { title: string }).title)).toEqual(['In Acme']);
+    expect(receivedBy(personal)).toEqual([]);
+  });
+});
+
 describe('push by default', () => {
   it('asks for push for the types and categories the deployment lists, unless the publish says no', async () => {
     const pushJobsFor = async (id: string) => jobModel(stack.inspector).countDocuments({ kind: 'push', 'targets.id': id });
