@@ -56,6 +56,22 @@ describe("a user's sockets are capped over every instance: a new one closes the 
     }
   });
 
+  it("counts a person's sockets in every tenant together: a tenant's is no way around the cap", async () => {
+    const person = 'cap-tenants';
+    const granted = stack.herald.gateway.tokens.sign({ userId: person, name: person, tenants: ['acme', 'globex'] }).token;
+    const first = await connect(stack.instances[0]!.url, granted, { auth: { tenant: 'acme' } });
+    await sleep(20);
+    await connect(stack.instances[1]!.url, granted, { auth: { tenant: 'globex' } });
+    await sleep(20);
+    await connect(stack.instances[0]!.url, granted);
+    await sleep(20);
+    expect(await stack.redisClient.zcard(stack.names.socketsKey(person))).toBe(3);
+    const closed = new Promise<ErrorBody>((resolve) => first.once('server:error', resolve));
+    await connect(stack.instances[1]!.url, granted, { auth: { tenant: 'acme' } });
+    expect((await closed).code).toBe('too_many_connections');
+    await waitFor(() => expect(first.connected).toBe(false));
+  });
+
   it('the new socket is never the one taken out, even behind entries with later times; entries older than a day go', async () => {
     const key = stack.names.socketsKey('cap-ties');
     const later = Date.now() + 60_000;

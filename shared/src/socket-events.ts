@@ -109,8 +109,9 @@ export interface InterServerEvents {
 export interface SocketData {
   /** The socket's feed: the user id, or `<tenant>/<userId>` in a tenant (see feedKey). */
   userId: string;
-  /** The tenant of the feed, when not the default one. */
+  /** The tenant of the feed, when not the default one, and the person's own id then (budgets and caps are theirs). */
   tenant?: string;
+  person?: string;
   name: string;
   /** When the session token expires (ms since the epoch; null: never); the server closes the socket then, unless refreshed. */
   expiresAt: number | null;

@@ -65,7 +65,8 @@ export function createConnectionCaps(deps: {
   const admitScript = deps.redis as unknown as AdmitScript;
 
   async function capUser(socket: IoSocket): Promise<void> {
-    const key = deps.names.socketsKey(socket.data.userId);
+    // Per person: a user's tabs in every tenant count together.
+    const key = deps.names.socketsKey(socket.data.person ?? socket.data.userId);
     const now = Date.now();
     const excess = await admitScript.heraldSocketsAdmit(
       key,
@@ -111,7 +112,9 @@ export function createConnectionCaps(deps: {
         if (left > 0) perAddress.set(address, left);
         else perAddress.delete(address);
       }
-      if (deps.maxPerUser > 0) deps.redis.zrem(deps.names.socketsKey(socket.data.userId), socket.id).catch(() => undefined);
+      if (deps.maxPerUser > 0) {
+        deps.redis.zrem(deps.names.socketsKey(socket.data.person ?? socket.data.userId), socket.id).catch(() => undefined);
+      }
     },
   };
 }

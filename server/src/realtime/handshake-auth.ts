@@ -17,7 +17,10 @@ export function handshakeAuth(authenticate: Authenticator, logger: Logger) {
     authenticate(auth?.token, { transport: 'socket', address: socket.handshake.address, tenant: auth?.tenant }).then(
       (identity) => {
         socket.data.userId = identity.userId;
-        if (identity.tenant) socket.data.tenant = identity.tenant;
+        if (identity.tenant) {
+          socket.data.tenant = identity.tenant;
+          socket.data.person = identity.person ?? identity.userId;
+        }
         socket.data.name = identity.name;
         socket.data.expiresAt = identity.expiresAt;
         // Verified: the token need not stay in memory for the life of the connection.

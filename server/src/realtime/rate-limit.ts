@@ -68,7 +68,8 @@ export function rateLimitEvents(deps: {
     const bucket = deps.bucket(socket);
     if (!bucket || bucket.take()) {
       if (!deps.take) return next();
-      deps.take('userEvents', socket.data.userId).then(
+      // One budget per person, whichever feed the socket is on.
+      deps.take('userEvents', socket.data.person ?? socket.data.userId).then(
         (waitMs) => {
           if (waitMs === undefined) return next();
           refuse(packet, overBudget(waitMs, 'events from this user'));

@@ -121,7 +121,7 @@ export function createSocketHandlers(deps: {
         const { take } = deps;
         // The event itself cost one point (rateLimitEvents); each further filter costs one more.
         const charge = async (filters: number) => {
-          const waitMs = await take?.('userEvents', socket.data.userId, filters - 1);
+          const waitMs = await take?.('userEvents', socket.data.person ?? socket.data.userId, filters - 1);
           if (waitMs === undefined) return;
           const refusal = overBudget(waitMs, 'events');
           throw new AppError(refusal.code, refusal.message, { details: refusal.details });
