@@ -5,16 +5,17 @@ import express, { type Router } from 'express';
 import type { Connection } from 'mongoose';
 import { createNames, type HeraldNames } from '@herald/shared';
 import { createApiRouter } from './app';
-import { createAuthenticator, type Authenticate, type Authenticator, type AuthorizeTenant } from './auth/authenticate';
-import { createTokenSigner, noTokenSigner, type TokenSigner } from './auth/token-signer';
-import { createTokenVerifier, type TokenVerifierOptions } from './auth/token-verifier';
+import type { Authenticate, Authenticator, AuthorizeTenant } from './auth/authenticate';
+import { createAuth } from './auth/create-auth';
+import type { TokenSigner } from './auth/token-signer';
+import type { TokenVerifierOptions } from './auth/token-verifier';
 import { pubSubStats } from './channels/pubsub-stats';
 import type { Routing } from './channels/user-channel-subscriber';
 import type { ReadinessCheck } from './http/health-routes';
 import { createNotificationCore, type NotificationCore } from './notifications/notification-core';
 import { createRetentionSweeper, type RetentionPolicy, type RetentionSweeper } from './notifications/retention';
 import { createJobRunner, jobWork, type JobRunner } from './notifications/job-runner';
-import { createOffPage, type OffPage } from './off-page';
+import { createOffPage, offPageSettings, type OffPage } from './off-page';
 import type { OffPageOptions } from './off-page-config';
 import { useCollectionPrefix } from './platform/collections';
 import { withDatabaseDeadlines } from './platform/deadline';
@@ -141,7 +142,6 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
   const metrics = deps.metrics ?? createMetrics();
   const names = createNames(deps.channelPrefix);
   const instanceId = deps.instanceId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const { auth } = deps;
   const offPage = createOffPage(
     connection,
     {
@@ -151,19 +151,7 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
     },
     { logger, critical: deps.criticalCategories ?? [], metrics, ...(deps.apiPath ? { apiPath: deps.apiPath } : {}) },
   );
-  const tokens = auth.jwtSecret
-    ? createTokenSigner({
-        secret: auth.jwtSecret,
-        ttlSeconds: deps.jwtTtlSeconds ?? 43_200,
-        ...(auth.issuer ? { issuer: auth.issuer } : {}),
-        ...(auth.audience ? { audience: auth.audience } : {}),
-      })
-    : noTokenSigner;
-  const authenticate = createAuthenticator({
-    verifier: createTokenVerifier({ ...auth, logger }),
-    ...(deps.authenticate ? { hook: deps.authenticate } : {}),
-    ...(deps.authorizeTenant ? { authorizeTenant: deps.authorizeTenant } : {}),
-  });
+  const { tokens, authenticate } = createAuth(deps);
   const limits = withDefaultLimits(deps.limits);
   const takeFromBudget = createRateLimiters({
     redis: deps.redis.command,
@@ -180,10 +168,7 @@ export function createHeraldParts(deps: HeraldDeps): HeraldParts {
     logger,
     metrics,
     criticalCategories: deps.criticalCategories ?? [],
-    offPage: {
-      push: offPage.config.push !== undefined,
-      ...(offPage.config.email ? { email: { unreadAfterSeconds: offPage.config.email.unreadAfterSeconds } } : {}),
-    },
+    offPage: offPageSettings(offPage.config),
     channelDefaults: offPage.config.channelDefaults,
     onJobsDue: () => jobs.soon(),
   });

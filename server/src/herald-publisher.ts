@@ -3,7 +3,7 @@ import { createNames } from '@herald/shared';
 import { ConfigError } from './config';
 import { ensureIndexes } from './db-indexes';
 import { createNotificationCore } from './notifications/notification-core';
-import { createOffPage } from './off-page';
+import { createOffPage, offPageSettings } from './off-page';
 import { checkOffPage, type OffPageOptions } from './off-page-config';
 import type { PublishOptions, PublishResult } from './notifications/notification-publisher';
 import { withDatabaseDeadlines } from './platform/deadline';
@@ -109,10 +109,7 @@ export async function createHeraldPublisher(options: HeraldPublisherOptions): Pr
     ...(options.criticalCategories ? { criticalCategories: options.criticalCategories } : {}),
     channelDefaults: offPageChecked.config.channelDefaults,
     // It records the off-page jobs; the gateways run them.
-    offPage: {
-      push: offPageChecked.config.push !== undefined,
-      ...(offPageChecked.config.email ? { email: { unreadAfterSeconds: offPageChecked.config.email.unreadAfterSeconds } } : {}),
-    },
+    offPage: offPageSettings(offPageChecked.config),
   });
   const topics = withDatabaseDeadlines(createTopicService({ connection, redis, userChannel: core.userChannel, logger, names }));
   const offPage = createOffPage(connection, options, { logger, critical: options.criticalCategories ?? [] });

@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import { ConfigError } from './config';
 import { checkOffPage, type OffPageConfig, type OffPageOptions } from './off-page-config';
+import type { OffPageSettings } from './notifications/outbox';
 import { withDatabaseDeadlines } from './platform/deadline';
 import { createJobStore, type JobDoc, type JobResult } from './notifications/scheduled-jobs';
 import { createUnsubscribeLinks, type UnsubscribeLinks } from './email/email-links';
@@ -80,5 +81,13 @@ export function createOffPage(
           },
         }
       : {}),
+  };
+}
+
+/** What the writer needs to know of the channels configured: push on, email on with its default wait. */
+export function offPageSettings(config: OffPageConfig): OffPageSettings {
+  return {
+    push: config.push !== undefined,
+    ...(config.email ? { email: { unreadAfterSeconds: config.email.unreadAfterSeconds } } : {}),
   };
 }

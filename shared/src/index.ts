@@ -6,6 +6,7 @@ export * from './ids.js';
 export * from './json-data.js';
 export * from './naming.js';
 export * from './notification.js';
+export * from './user-channel-messages.js';
 export * from './push.js';
 export * from './recipients.js';
 export * from './socket-events.js';
