@@ -1,4 +1,4 @@
-import { isBase64urlKey } from '@herald/shared';
+import { isBase64urlKey, notificationTypeSchema } from '@herald/shared';
 
 /**
  * The off-page channels' settings (Web Push and email), checked the same way whether they come from the
@@ -67,8 +67,6 @@ export interface OffPageConfig {
   channelDefaults: { push: string[]; email: string[] };
 }
 
-/** A category or type, as publishes name them. */
-const NAME = /^[a-z][a-z0-9_.:-]{0,63}$/;
 const ORIGIN = /^https:\/\/(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/i;
 const ADDRESS = /^[^\s@<>]+@[^\s@<>]+$/;
 
@@ -98,7 +96,8 @@ export function checkOffPage(options: OffPageOptions): { config: OffPageConfig; 
   for (const [channel, names] of Object.entries(config.channelDefaults)) {
     const variable = channel === 'push' ? 'PUSH_BY_DEFAULT' : 'EMAIL_BY_DEFAULT';
     for (const name of names)
-      if (!NAME.test(name)) problems.push(`${variable} has "${name.slice(0, 70)}": each must be a category or type, like comment.created`);
+      if (!notificationTypeSchema.safeParse(name).success)
+        problems.push(`${variable} has "${name.slice(0, 70)}": each must be a category or type, like comment.created`);
   }
   const { push, email } = options;
   if (push) {

@@ -68,7 +68,8 @@ export function wordsFor(locale: string | undefined): Words {
   return locale && /^fr(-|$)/i.test(locale) ? FRENCH : ENGLISH;
 }
 
-const escapeHtml = (text: string) =>
+/** Text as HTML text: the five characters that could start markup or end an attribute, escaped. */
+export const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** An item's link: absolute http(s) as given, a path joined to the public URL; anything else: none. */

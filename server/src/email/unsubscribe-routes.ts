@@ -6,9 +6,7 @@ import { readEffectivePreferences } from '../preferences/effective-preferences';
 import type { PreferenceModel } from '../preferences/preference-model';
 import { splitFeedKey } from '@herald/shared';
 import type { UnsubscribeLinks } from './email-links';
-
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+import { escapeHtml } from './email-render';
 
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(title)}</title></head>
